@@ -1,0 +1,39 @@
+//! `scaletwin bench`: wall-clock speed of the simulator on a scenario.
+
+use super::CliError;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `scaletwin bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Scenario file (RON). Without it, the bundled default scenario.
+    file: Option<PathBuf>,
+    /// Override a scenario field: path=value (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Repetitions; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+}
+
+pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
+    let (_, model) = crate::scenario::load(args.file.as_deref(), &args.sets)?;
+    let mut best = f64::INFINITY;
+    let mut report = None;
+    for _ in 0..args.repeat.max(1) {
+        let start = Instant::now();
+        let r = crate::simulate(&model);
+        best = best.min(start.elapsed().as_secs_f64());
+        report = Some(r);
+    }
+    let r = report.expect("at least one repetition");
+    let requests = r.summary.arrivals as f64 * model.duration.as_secs_f64()
+        / (model.duration - model.warmup).as_secs_f64();
+    println!("scenario {}: {} simulated seconds, {} events, ~{:.0} requests", r.scenario, r.simulated_s, r.engine.events, requests);
+    println!("best of {}: {:.3} s wall", args.repeat.max(1), best);
+    println!("  {:.2} M simulated requests/s", requests / best / 1e6);
+    println!("  {:.2} M events/s", r.engine.events as f64 / best / 1e6);
+    println!("  {:.0}x faster than real time", r.simulated_s / best);
+    Ok(())
+}

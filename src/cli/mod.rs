@@ -1,0 +1,73 @@
+//! The command line: one module per subcommand, over the library.
+
+mod bench;
+mod output;
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// scaletwin predicts latency, errors and load of a SaaS backend from a
+/// scenario file, deterministically: the same scenario and seed give the
+/// same report, byte for byte, on any machine.
+#[derive(Debug, Parser)]
+#[command(name = "scaletwin", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  scaletwin run                          run the bundled default scenario\n  scaletwin run scenarios/mm1.ron --json out.json\n  scaletwin run s.ron --set workload.users=5000 --set components.api.replicas=6\n  scaletwin validate s.ron               check a file without running it\n  scaletwin bench                        measure simulation speed")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate one scenario and print its report.
+    Run(run::RunArgs),
+    /// Check a scenario file without running it (exit code 2 on problems).
+    Validate(validate::ValidateArgs),
+    /// Measure how fast the simulator runs a scenario (wall-clock figures).
+    Bench(bench::BenchArgs),
+}
+
+/// Why a command failed; decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The scenario or an override is invalid (exit code 2).
+    #[error(transparent)]
+    Scenario(#[from] crate::ScenarioError),
+    /// An output file could not be written (exit code 1).
+    #[error("{path}: cannot write: {message}")]
+    Output {
+        /// The file.
+        path: String,
+        /// The operating system's reason.
+        message: String,
+    },
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) => 2,
+            CliError::Output { .. } => 1,
+        }
+    }
+}
+
+/// Parses the arguments, runs the command, and maps errors to exit codes:
+/// 0 success, 1 runtime failure (e.g. cannot write output), 2 bad input.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
+        Command::Bench(args) => bench::bench(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

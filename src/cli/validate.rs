@@ -1,0 +1,25 @@
+//! `scaletwin validate`: check a scenario without running it.
+
+use super::CliError;
+use std::path::PathBuf;
+
+/// Arguments of `scaletwin validate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    /// Scenario file (RON).
+    file: PathBuf,
+}
+
+pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
+    let (scenario, model) = crate::scenario::load(Some(&args.file), &[])?;
+    println!(
+        "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}",
+        args.file.display(),
+        model.name,
+        scenario.components.len(),
+        model.endpoints.len(),
+        model.workload.rate,
+        model.duration
+    );
+    Ok(())
+}

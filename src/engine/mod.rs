@@ -1,0 +1,19 @@
+//! The discrete-event engine: virtual time, the event queue, seeded random
+//! streams and distribution sampling. It knows nothing of caches or pods.
+//!
+//! ```text
+//!   schedule(t, ev) ──▶ [ (t, seq, ev) min-heap ] ──pop──▶ handler(now, ev)
+//!                              ▲                              │
+//!                              └──────── schedule(...) ◀──────┘
+//! ```
+
+mod dist;
+mod queue;
+mod rng;
+mod slab;
+
+pub use dist::Sampler;
+pub use queue::EventQueue;
+pub use rng::{stream, stream_seed, Rng};
+pub(crate) use rng::{below, unit_open};
+pub use slab::Slab;

@@ -1,0 +1,30 @@
+//! scaletwin: a deterministic discrete-event simulator and digital twin of a
+//! SaaS backend.
+//!
+//! ```text
+//! scenario.ron ─parse─▶ Scenario ─validate─▶ Model ─simulate─▶ Report ─▶ table · JSON
+//! ```
+//!
+//! ```
+//! let (_, model) = scaletwin::scenario::load(None, &["run.duration=\"30s\"".into()]).unwrap();
+//! let report = scaletwin::simulate(&model);
+//! assert!(report.summary.completed > 0);
+//! ```
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod algo;
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod workload;
+
+pub use report::Report;
+pub use scenario::{Model, Scenario, ScenarioError};
+
+/// Simulates a validated model and returns its report.
+pub fn simulate(model: &Model) -> Report {
+    model::simulate(model, &mut |_| {})
+}

@@ -1,0 +1,16 @@
+//! The components of a backend, as state machines driven by the engine, and
+//! the interpreter that walks each request through its endpoint's program.
+//!
+//! ```text
+//!  Arrival ──▶ pick endpoint/tenant/key ──▶ program: Enter(lb) · Compute · Query · Delay · Leave
+//!                                                 │          │         │
+//!                                      pod slots (FIFO)   delay   db connections (FIFO)
+//! ```
+
+mod database;
+mod deployment;
+mod sim;
+mod station;
+
+pub use sim::simulate;
+pub use station::{Admission, Slots};

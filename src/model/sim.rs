@@ -1,0 +1,460 @@
+//! The simulation: the event loop and the request interpreter.
+
+use super::database::Database;
+use super::deployment::{Deployment, PodView};
+use super::station::Admission;
+use crate::algo::balance::Balancer;
+use crate::algo::Nanos;
+use crate::engine::{stream, unit_open, EventQueue, Rng, Slab};
+use crate::metrics::{ErrorCause, LatencyHistogram, Series, CAUSES};
+use crate::report::{EndpointReport, EngineStats, Report, StationReport, Summary};
+use crate::scenario::{Model, Op, MAX_NESTING};
+use crate::workload::Arrivals;
+use std::collections::VecDeque;
+
+/// A scheduled happening. Small and `Copy`: the queue holds millions.
+#[derive(Copy, Clone, Debug)]
+enum Event {
+    /// The next request arrives.
+    Arrival,
+    /// A request's delay or compute ended; continue its program.
+    Resume(u32),
+    /// A request's database query finished.
+    QueryDone(u32),
+    /// A time-series bucket ends.
+    Tick,
+    /// The warm-up ends: statistics start.
+    WarmupEnd,
+}
+
+/// A pod held by a request: deployment and pod index, and when it was entered.
+#[derive(Copy, Clone, Debug, Default)]
+struct Held {
+    deployment: u16,
+    pod: u32,
+    since: Nanos,
+}
+
+/// One in-flight request.
+#[derive(Copy, Clone, Debug)]
+struct Request {
+    start: Nanos,
+    deadline: Nanos,
+    /// When the request reached its current station (queue entry).
+    station_since: Nanos,
+    pc: u32,
+    endpoint: u16,
+    depth: u8,
+    alive: bool,
+    held: [Held; MAX_NESTING],
+}
+
+/// Measurements of one run.
+struct Measure {
+    on: bool,
+    since: Nanos,
+    arrivals: u64,
+    completed: u64,
+    errors: [u64; CAUSES],
+    latency: LatencyHistogram,
+    endpoints: Vec<(LatencyHistogram, u64)>,
+    series: Series,
+}
+
+struct Sim<'m> {
+    model: &'m Model,
+    queue: EventQueue<Event>,
+    requests: Slab<Request>,
+    ready: VecDeque<u32>,
+    arrivals: Arrivals,
+    request_rng: Rng,
+    network_rng: Rng,
+    balancers: Vec<(Balancer, Rng)>,
+    deployments: Vec<Deployment>,
+    deployment_rngs: Vec<Rng>,
+    databases: Vec<Database>,
+    database_rngs: Vec<Rng>,
+    measure: Measure,
+    in_flight: u64,
+    peak_in_flight: u64,
+}
+
+/// Runs `model` to its end and reports. `progress` is told the simulated
+/// time now and then (for a progress bar); it does not affect the run.
+pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
+    let seed = model.seed;
+    let mut sim = Sim {
+        model,
+        queue: EventQueue::new(),
+        requests: Slab::new(),
+        ready: VecDeque::new(),
+        arrivals: Arrivals::new(model.workload.rate, model.workload.pattern.clone(), stream(seed, "workload/arrivals")),
+        request_rng: stream(seed, "workload/requests"),
+        network_rng: stream(seed, "network"),
+        balancers: model
+            .balancers
+            .iter()
+            .map(|b| (Balancer::new(b.strategy), stream(seed, &format!("lb/{}", b.name))))
+            .collect(),
+        deployments: model.deployments.iter().map(Deployment::new).collect(),
+        deployment_rngs: model.deployments.iter().map(|d| stream(seed, &format!("deployment/{}", d.name))).collect(),
+        databases: model.databases.iter().map(Database::new).collect(),
+        database_rngs: model.databases.iter().map(|d| stream(seed, &format!("database/{}", d.name))).collect(),
+        measure: Measure {
+            on: model.warmup == Nanos::ZERO,
+            since: Nanos::ZERO,
+            arrivals: 0,
+            completed: 0,
+            errors: [0; CAUSES],
+            latency: LatencyHistogram::new(3),
+            endpoints: model.endpoints.iter().map(|_| (LatencyHistogram::new(3), 0)).collect(),
+            series: Series::new(model.duration, model.interval),
+        },
+        in_flight: 0,
+        peak_in_flight: 0,
+    };
+    sim.run(progress);
+    sim.report()
+}
+
+impl Sim<'_> {
+    fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
+        let end = self.model.duration;
+        if let Some(t) = self.arrivals.next_arrival() {
+            if t < end {
+                self.queue.schedule(t, Event::Arrival);
+            }
+        }
+        if self.model.warmup > Nanos::ZERO {
+            self.queue.schedule(self.model.warmup, Event::WarmupEnd);
+        }
+        self.queue.schedule(self.model.interval.min(end), Event::Tick);
+        while let Some((now, event)) = self.queue.pop_until(end) {
+            match event {
+                Event::Arrival => {
+                    self.arrive(now);
+                    if let Some(t) = self.arrivals.next_arrival() {
+                        if t < end {
+                            self.queue.schedule(t, Event::Arrival);
+                        }
+                    }
+                }
+                Event::Resume(r) => self.step(now, r),
+                Event::QueryDone(r) => self.query_done(now, r),
+                Event::Tick => {
+                    self.tick(now);
+                    if now < end {
+                        self.queue.schedule(now.saturating_add(self.model.interval).min(end), Event::Tick);
+                    }
+                }
+                Event::WarmupEnd => self.start_measuring(now),
+            }
+            while let Some(r) = self.ready.pop_front() {
+                self.step(now, r);
+            }
+            if self.queue.events_processed() & 0xFFFF == 0 {
+                progress(now);
+            }
+        }
+        self.queue.advance_to(end);
+        // Clients still waiting at the end whose timeout has passed saw a timeout.
+        for r in 0..self.requests.high_water() as u32 {
+            let req = self.requests[r];
+            if req.alive && req.deadline <= end {
+                self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+            }
+        }
+        progress(end);
+    }
+
+    fn start_measuring(&mut self, now: Nanos) {
+        let m = &mut self.measure;
+        m.on = true;
+        m.since = now;
+        for d in &mut self.deployments {
+            d.occupancy.reset(now);
+        }
+        for d in &mut self.databases {
+            d.occupancy.reset(now);
+        }
+    }
+
+    fn tick(&mut self, now: Nanos) {
+        let mut util = Vec::with_capacity(self.deployments.len() + self.databases.len());
+        let mut queue = Vec::with_capacity(util.capacity());
+        let stations = self
+            .deployments
+            .iter_mut()
+            .map(|d| &mut d.occupancy)
+            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy));
+        for o in stations {
+            let (u, q) = o.take_interval(now);
+            util.push(u);
+            queue.push(q);
+        }
+        self.measure.series.close(now, util, queue);
+    }
+
+    fn arrive(&mut self, now: Nanos) {
+        let w = &self.model.workload;
+        let u = unit_open(&mut self.request_rng);
+        let endpoint = w.mix_cumulative.partition_point(|&c| c < u).min(w.mix_cumulative.len() - 1);
+        let deadline = w.client_timeout.map_or(Nanos::MAX, |t| now.saturating_add(t));
+        let r = self.requests.insert(Request {
+            start: now,
+            deadline,
+            station_since: now,
+            pc: 0,
+            endpoint: endpoint as u16,
+            depth: 0,
+            alive: true,
+            held: [Held::default(); MAX_NESTING],
+        });
+        self.in_flight += 1;
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+        self.measure.series.arrival(now);
+        if self.measure.on {
+            self.measure.arrivals += 1;
+        }
+        self.step(now, r);
+    }
+
+    /// Runs request `r`'s program from its program counter until it waits or ends.
+    fn step(&mut self, now: Nanos, r: u32) {
+        let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
+        loop {
+            let req = &mut self.requests[r];
+            let Some(&op) = program.get(req.pc as usize) else {
+                self.complete(now, r);
+                return;
+            };
+            match op {
+                Op::Enter { lb } => {
+                    let spec = &self.model.balancers[lb as usize];
+                    let view = PodView {
+                        targets: &spec.targets,
+                        deployments: &self.deployments,
+                    };
+                    let (balancer, rng) = &mut self.balancers[lb as usize];
+                    let Some(i) = balancer.pick(&view, rng) else {
+                        self.fail(now, r, ErrorCause::NoHealthyPod);
+                        return;
+                    };
+                    let (d, p, _) = view.locate(i);
+                    let dep = &mut self.deployments[d];
+                    match dep.pods[p].slots.admit(r, now) {
+                        Admission::Started => {
+                            dep.occupancy.arrive_and_start(now);
+                            let req = &mut self.requests[r];
+                            req.held[req.depth as usize] = Held {
+                                deployment: d as u16,
+                                pod: p as u32,
+                                since: now,
+                            };
+                            req.depth += 1;
+                            req.pc += 1;
+                        }
+                        Admission::Queued => {
+                            dep.occupancy.arrive_and_queue(now);
+                            let req = &mut self.requests[r];
+                            req.held[req.depth as usize] = Held {
+                                deployment: d as u16,
+                                pod: p as u32,
+                                since: now,
+                            };
+                            return;
+                        }
+                        Admission::Rejected => {
+                            dep.occupancy.reject();
+                            self.fail(now, r, ErrorCause::QueueFull);
+                            return;
+                        }
+                    }
+                }
+                Op::Leave => {
+                    req.depth -= 1;
+                    req.pc += 1;
+                    let held = req.held[req.depth as usize];
+                    self.release_pod(now, held);
+                }
+                Op::Compute { dist } => {
+                    req.pc += 1;
+                    let d = req.held[req.depth as usize - 1].deployment as usize;
+                    let t = self.model.samplers[dist as usize].sample(&mut self.deployment_rngs[d]);
+                    if t > Nanos::ZERO {
+                        self.queue.schedule(now + t, Event::Resume(r));
+                        return;
+                    }
+                }
+                Op::Delay { dist } => {
+                    req.pc += 1;
+                    let t = self.model.samplers[dist as usize].sample(&mut self.network_rng);
+                    if t > Nanos::ZERO {
+                        self.queue.schedule(now + t, Event::Resume(r));
+                        return;
+                    }
+                }
+                Op::Query { db, dist, .. } => {
+                    req.station_since = now;
+                    let database = &mut self.databases[db as usize];
+                    match database.slots.admit(r, now) {
+                        Admission::Started => {
+                            database.occupancy.arrive_and_start(now);
+                            let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
+                            self.queue.schedule(now + t, Event::QueryDone(r));
+                        }
+                        Admission::Queued => database.occupancy.arrive_and_queue(now),
+                        Admission::Rejected => {
+                            database.occupancy.reject();
+                            self.fail(now, r, ErrorCause::QueueFull);
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Frees a pod slot; the next request queued at that pod takes it.
+    fn release_pod(&mut self, now: Nanos, held: Held) {
+        let dep = &mut self.deployments[held.deployment as usize];
+        dep.occupancy.finish(now, now - held.since);
+        if let Some((next, queued_at)) = dep.pods[held.pod as usize].slots.release() {
+            dep.occupancy.start_from_queue(now, now - queued_at);
+            let req = &mut self.requests[next];
+            req.depth += 1;
+            req.pc += 1;
+            self.ready.push_back(next);
+        }
+    }
+
+    fn query_done(&mut self, now: Nanos, r: u32) {
+        let req = &mut self.requests[r];
+        let Op::Query { db, .. } = self.model.endpoints[req.endpoint as usize].program[req.pc as usize] else {
+            unreachable!("QueryDone for a request not at a query");
+        };
+        req.pc += 1;
+        let since = req.station_since;
+        let database = &mut self.databases[db as usize];
+        database.occupancy.finish(now, now - since);
+        if let Some((next, queued_at)) = database.slots.release() {
+            database.occupancy.start_from_queue(now, now - queued_at);
+            let next_req = &self.requests[next];
+            let Op::Query { dist, .. } = self.model.endpoints[next_req.endpoint as usize].program[next_req.pc as usize] else {
+                unreachable!("a request queued at a database is at a query");
+            };
+            let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
+            self.queue.schedule(now + t, Event::QueryDone(next));
+        }
+        self.step(now, r);
+    }
+
+    fn complete(&mut self, now: Nanos, r: u32) {
+        let req = self.requests[r];
+        if now > req.deadline {
+            self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+        } else {
+            let latency = now - req.start;
+            self.measure.series.success(now, latency);
+            if self.measure.on {
+                self.measure.completed += 1;
+                self.measure.latency.record(latency);
+                self.measure.endpoints[req.endpoint as usize].0.record(latency);
+            }
+        }
+        self.retire(r);
+    }
+
+    /// Ends request `r` with an error: releases what it holds, counts the cause.
+    fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+        let req = self.requests[r];
+        for level in (0..req.depth as usize).rev() {
+            self.release_pod(now, req.held[level]);
+        }
+        // A client whose timeout already passed saw the timeout, not this error.
+        if now > req.deadline {
+            self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+        } else {
+            self.count_error(now, req.endpoint, cause);
+        }
+        self.retire(r);
+    }
+
+    fn count_error(&mut self, at: Nanos, endpoint: u16, cause: ErrorCause) {
+        self.measure.series.error(at);
+        if self.measure.on && at >= self.measure.since {
+            self.measure.errors[cause.index()] += 1;
+            self.measure.endpoints[endpoint as usize].1 += 1;
+        }
+    }
+
+    fn retire(&mut self, r: u32) {
+        self.requests[r].alive = false;
+        self.requests.remove(r);
+        self.in_flight -= 1;
+    }
+
+    fn report(mut self) -> Report {
+        let now = self.model.duration;
+        let m = &self.measure;
+        let measured_s = (now - m.since).as_secs_f64().max(1e-9);
+        let errors: u64 = m.errors.iter().sum();
+        let rate = |e: u64, ok: u64| if e + ok == 0 { 0.0 } else { round6(e as f64 / (e + ok) as f64) };
+        let summary = Summary {
+            offered_rps: round6(m.arrivals as f64 / measured_s),
+            throughput_rps: round6(m.completed as f64 / measured_s),
+            arrivals: m.arrivals,
+            completed: m.completed,
+            errors,
+            error_rate: rate(errors, m.completed),
+            errors_by_cause: ErrorCause::ALL.iter().map(|c| (c.name().to_owned(), m.errors[c.index()])).collect(),
+            latency: m.latency.summary(),
+        };
+        let endpoints = self
+            .model
+            .endpoints
+            .iter()
+            .zip(&m.endpoints)
+            .map(|(e, (h, errors))| EndpointReport {
+                name: e.name.clone(),
+                completed: h.count(),
+                errors: *errors,
+                error_rate: rate(*errors, h.count()),
+                latency: h.summary(),
+            })
+            .collect();
+        let mut stations = Vec::new();
+        for (spec, d) in self.model.deployments.iter().zip(&mut self.deployments) {
+            stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "deployment".into(),
+                stats: d.occupancy.summary(now),
+            });
+        }
+        for (spec, d) in self.model.databases.iter().zip(&mut self.databases) {
+            stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "database".into(),
+                stats: d.occupancy.summary(now),
+            });
+        }
+        Report {
+            scenario: self.model.name.clone(),
+            seed: self.model.seed,
+            simulated_s: round6(now.as_secs_f64()),
+            warmup_s: round6(self.model.warmup.as_secs_f64()),
+            summary,
+            endpoints,
+            stations,
+            series: self.measure.series.finish(),
+            engine: EngineStats {
+                events: self.queue.events_processed(),
+                peak_in_flight: self.peak_in_flight,
+            },
+        }
+    }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

@@ -1,0 +1,185 @@
+//! Human units in scenario files: durations ("250ms", "5m") and sizes ("512Mi").
+
+use crate::algo::Nanos;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A duration written with a unit: `ns`, `us`, `ms`, `s`, `m`, `h`, `d`
+/// (decimals allowed: "1.5s"). Stored as integer nanoseconds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration(pub Nanos);
+
+/// A byte size: a number with an optional binary (`Ki`, `Mi`, `Gi`, `Ti`) or
+/// decimal (`k`, `M`, `G`, `T`) suffix, as Kubernetes writes memory.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Size(pub u64);
+
+const DURATION_HELP: &str = "a duration with a unit, e.g. \"250ms\", \"1.5s\", \"5m\", \"1h\" (units: ns, us, ms, s, m, h, d)";
+const SIZE_HELP: &str = "a size such as \"512Mi\", \"2Gi\" or \"1500M\" (suffixes: Ki, Mi, Gi, Ti, k, M, G, T)";
+
+/// Splits "12.5ms" into (12.5, "ms").
+fn split_number(text: &str) -> Option<(f64, &str)> {
+    let text = text.trim();
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(text.len());
+    let number: String = text[..end].chars().filter(|&c| c != '_').collect();
+    if number.is_empty() {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    Some((value, text[end..].trim()))
+}
+
+impl Duration {
+    /// Parses "250ms"-style text.
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let bad = || format!("`{text}` is not {DURATION_HELP}");
+        let (value, unit) = split_number(text).ok_or_else(bad)?;
+        let scale = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" | "min" => 60e9,
+            "h" => 3600e9,
+            "d" => 86400e9,
+            "" => return Err(format!("`{text}` has no unit: write {DURATION_HELP}")),
+            _ => return Err(bad()),
+        };
+        let ns = value * scale;
+        if !ns.is_finite() || ns > 1e18 {
+            return Err(format!("`{text}` is too long (at most about 31 years)"));
+        }
+        Ok(Duration(Nanos::from_nanos(ns.round() as u64)))
+    }
+
+    /// The duration as nanoseconds.
+    pub fn nanos(self) -> Nanos {
+        self.0
+    }
+}
+
+impl Size {
+    /// Parses "512Mi"-style text.
+    pub fn parse(text: &str) -> Result<Size, String> {
+        let bad = || format!("`{text}` is not {SIZE_HELP}");
+        let (value, unit) = split_number(text).ok_or_else(bad)?;
+        let scale: f64 = match unit {
+            "" | "B" => 1.0,
+            "k" | "K" | "kB" => 1e3,
+            "M" | "MB" => 1e6,
+            "G" | "GB" => 1e9,
+            "T" | "TB" => 1e12,
+            "Ki" | "KiB" => 1024.0,
+            "Mi" | "MiB" => 1024.0 * 1024.0,
+            "Gi" | "GiB" => 1024.0 * 1024.0 * 1024.0,
+            "Ti" | "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+            _ => return Err(bad()),
+        };
+        let bytes = value * scale;
+        if !bytes.is_finite() || bytes > 1e18 {
+            return Err(format!("`{text}` is too large"));
+        }
+        Ok(Size(bytes.round() as u64))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 4] = [
+            ("Ti", 1 << 40),
+            ("Gi", 1 << 30),
+            ("Mi", 1 << 20),
+            ("Ki", 1 << 10),
+        ];
+        for (unit, scale) in UNITS {
+            if self.0 >= scale && self.0 % scale == 0 {
+                return write!(f, "{}{unit}", self.0 / scale);
+            }
+        }
+        write!(f, "{}", self.0)
+    }
+}
+
+struct TextVisitor(&'static str);
+
+impl Visitor<'_> for TextVisitor {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_str(TextVisitor(DURATION_HELP))?;
+        Duration::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_str(TextVisitor(SIZE_HELP))?;
+        Size::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Size {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(Duration::parse("250ms").unwrap().0, Nanos::from_millis(250));
+        assert_eq!(Duration::parse("1.5s").unwrap().0, Nanos(1_500_000_000));
+        assert_eq!(Duration::parse("5m").unwrap().0, Nanos::from_secs(300));
+        assert_eq!(Duration::parse("1h").unwrap().0, Nanos::from_secs(3600));
+        assert_eq!(Duration::parse("2d").unwrap().0, Nanos::from_secs(172_800));
+        assert_eq!(Duration::parse("40us").unwrap().0, Nanos(40_000));
+        assert!(Duration::parse("5").unwrap_err().contains("no unit"));
+        assert!(Duration::parse("5 parsecs").is_err());
+        assert!(Duration::parse("-5s").is_err());
+        assert!(Duration::parse("").is_err());
+    }
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(Size::parse("512Mi").unwrap().0, 512 << 20);
+        assert_eq!(Size::parse("2Gi").unwrap().0, 2 << 30);
+        assert_eq!(Size::parse("1500M").unwrap().0, 1_500_000_000);
+        assert_eq!(Size::parse("100").unwrap().0, 100);
+        assert!(Size::parse("12 bananas").is_err());
+        assert_eq!(Size(512 << 20).to_string(), "512Mi");
+    }
+
+    #[test]
+    fn durations_round_trip_through_text() {
+        for text in ["250ms", "5m", "1.5s", "2h"] {
+            let d = Duration::parse(text).unwrap();
+            assert_eq!(Duration::parse(&d.to_string()).unwrap(), d);
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! Semantic checks that resolve a [`Scenario`] into a [`Model`], collecting
+//! every problem at once, each with its field path.
+
+use super::graph::Topology;
+use super::model::*;
+use super::schema::{self, Component, Dist, Pattern, Popularity, Population, Scenario, Step};
+use crate::algo::balance::Strategy;
+use crate::algo::Nanos;
+use crate::engine::Sampler;
+use crate::workload::{PopularitySampler, RatePattern};
+use std::collections::BTreeMap;
+
+/// One thing wrong with a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a field path such as `components[2].concurrency`.
+    pub path: String,
+    /// What is wrong and what would be valid.
+    pub message: String,
+    /// A name or text that locates the problem in the file, if any.
+    pub needle: Option<String>,
+}
+
+/// Largest arrival rate accepted (requests per second).
+const MAX_RATE: f64 = 1e8;
+/// Largest count of pods, slots or connections accepted for one component.
+const MAX_SIZE: u32 = 1_000_000;
+/// Most time-series buckets in one run.
+const MAX_BUCKETS: u64 = 1_000_000;
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            needle: None,
+        });
+    }
+    fn add_at(&mut self, path: impl Into<String>, message: impl Into<String>, needle: &str) {
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            needle: Some(needle.to_owned()),
+        });
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn check_finite(p: &mut Problems, path: &str, v: f64, min: f64, max: f64, what: &str) -> bool {
+    if !v.is_finite() || v < min || v > max {
+        p.add(path, format!("{what} must be a number from {min} to {max}, not {v}"));
+        false
+    } else {
+        true
+    }
+}
+
+/// Checks `s` and resolves it into a [`Model`], or returns every problem found.
+pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
+    let mut p = Problems::default();
+    if s.name.trim().is_empty() {
+        p.add("name", "the scenario needs a non-empty name");
+    }
+
+    // Run settings.
+    let duration = s.run.duration.nanos();
+    let warmup = s.run.warmup.nanos();
+    let interval = s.run.interval.nanos();
+    if duration == Nanos::ZERO {
+        p.add("run.duration", "the run must last longer than zero");
+    }
+    if warmup >= duration && duration > Nanos::ZERO {
+        p.add(
+            "run.warmup",
+            format!("warm-up ({}) must be shorter than the run ({})", s.run.warmup, s.run.duration),
+        );
+    }
+    if interval == Nanos::ZERO {
+        p.add("run.interval", "the time-series interval must be longer than zero");
+    } else if duration.0 / interval.0 > MAX_BUCKETS {
+        p.add(
+            "run.interval",
+            format!("{} buckets of {} is too many; use a longer interval (at most {MAX_BUCKETS} buckets)", duration.0 / interval.0, s.run.interval),
+        );
+    }
+
+    // Components: unique names, then per kind.
+    let mut kinds: BTreeMap<&str, (&'static str, usize)> = BTreeMap::new();
+    let mut counts = [0usize; 3];
+    for (i, c) in s.components.iter().enumerate() {
+        let k = match c {
+            Component::LoadBalancer { .. } => 0,
+            Component::Deployment { .. } => 1,
+            Component::Database { .. } => 2,
+        };
+        if c.name().trim().is_empty() {
+            p.add(format!("components[{i}].name"), "component names must not be empty");
+        }
+        if let Some((kind, j)) = kinds.insert(c.name(), (c.kind(), counts[k])) {
+            let _ = (kind, j);
+            p.add_at(
+                format!("components[{i}].name"),
+                format!("two components are named \"{}\"; names must be unique", c.name()),
+                c.name(),
+            );
+        }
+        counts[k] += 1;
+    }
+    let names_of = |kind: &str| -> Vec<&str> {
+        s.components.iter().filter(|c| c.kind() == kind).map(|c| c.name()).collect()
+    };
+    let lookup = |p: &mut Problems, path: String, name: &str, kind: &'static str| -> Option<usize> {
+        match kinds.get(name) {
+            Some((k, idx)) if *k == kind => Some(*idx),
+            Some((k, _)) => {
+                p.add_at(path, format!("\"{name}\" is a {k}, but a {kind} is needed here; {kind}s: {}", list(&names_of(kind))), name);
+                None
+            }
+            None => {
+                p.add_at(path, format!("no {kind} is named \"{name}\"; {kind}s: {}", list(&names_of(kind))), name);
+                None
+            }
+        }
+    };
+
+    let mut balancers = Vec::new();
+    let mut deployments = Vec::new();
+    let mut databases = Vec::new();
+    for (i, c) in s.components.iter().enumerate() {
+        let at = |f: &str| format!("components[{i}].{f}");
+        match c {
+            Component::LoadBalancer { name, strategy, targets } => {
+                if targets.is_empty() {
+                    p.add_at(at("targets"), "a load balancer needs at least one target deployment", name);
+                }
+                let mut resolved = Vec::new();
+                for (t, w) in targets {
+                    if *w == 0 {
+                        p.add(at(&format!("targets.{t}")), "target weights must be at least 1");
+                    }
+                    if let Some(d) = lookup(&mut p, at(&format!("targets.{t}")), t, "Deployment") {
+                        resolved.push((d, *w));
+                    }
+                }
+                balancers.push(BalancerSpec {
+                    name: name.clone(),
+                    strategy: match strategy {
+                        schema::Strategy::RoundRobin => Strategy::RoundRobin,
+                        schema::Strategy::Random => Strategy::Random,
+                        schema::Strategy::LeastConnections => Strategy::LeastConnections,
+                        schema::Strategy::Weighted => Strategy::Weighted,
+                        schema::Strategy::PowerOfTwoChoices => Strategy::PowerOfTwoChoices,
+                    },
+                    targets: resolved,
+                });
+            }
+            Component::Deployment { name, replicas, concurrency, queue_limit, database } => {
+                if *replicas == 0 || *replicas > MAX_SIZE {
+                    p.add_at(at("replicas"), format!("replicas must be from 1 to {MAX_SIZE}, not {replicas}"), name);
+                }
+                if *concurrency == 0 || *concurrency > MAX_SIZE {
+                    p.add_at(at("concurrency"), format!("concurrency (worker slots per pod) must be from 1 to {MAX_SIZE}, not {concurrency}"), name);
+                }
+                let database = match database {
+                    Some(db) => lookup(&mut p, at("database"), db, "Database"),
+                    None => None,
+                };
+                deployments.push(DeploymentSpec {
+                    name: name.clone(),
+                    replicas: *replicas,
+                    concurrency: *concurrency,
+                    queue_limit: *queue_limit,
+                    database,
+                });
+            }
+            Component::Database { name, connections, queue_limit } => {
+                if *connections == 0 || *connections > MAX_SIZE {
+                    p.add_at(at("connections"), format!("connections must be from 1 to {MAX_SIZE}, not {connections}"), name);
+                }
+                databases.push(DatabaseSpec {
+                    name: name.clone(),
+                    connections: *connections,
+                    queue_limit: *queue_limit,
+                });
+            }
+        }
+    }
+    // A deployment without a named database uses the only one, if there is exactly one.
+    if databases.len() == 1 {
+        for d in &mut deployments {
+            d.database.get_or_insert(0);
+        }
+    }
+
+    // Workload.
+    let w = &s.workload;
+    let users_ok = check_finite(&mut p, "workload.users", w.users, 0.0, 1e12, "users");
+    let rps_ok = check_finite(&mut p, "workload.rps_per_user", w.rps_per_user, 0.0, 1e6, "rps_per_user");
+    let rate = w.users * w.rps_per_user;
+    if users_ok && rps_ok {
+        if rate <= 0.0 {
+            p.add("workload", "the workload offers no traffic: users × rps_per_user is 0");
+        } else if rate > MAX_RATE {
+            p.add("workload", format!("users × rps_per_user = {rate} requests/s is more than one machine can simulate (at most {MAX_RATE})"));
+        }
+    }
+    let pattern = resolve_pattern(&mut p, &w.pattern);
+    let tenants = w.tenants.as_ref().map(|t| resolve_population(&mut p, "workload.tenants", t));
+    let keys = w.keys.as_ref().map(|k| resolve_population(&mut p, "workload.keys", k));
+    let client_timeout = w.client_timeout.map(|t| t.nanos());
+    if client_timeout == Some(Nanos::ZERO) {
+        p.add("workload.client_timeout", "a client timeout must be longer than zero");
+    }
+
+    // Endpoints and the mix.
+    let endpoint_names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
+    let mut mix_weights = vec![0.0; endpoint_names.len()];
+    if w.mix.is_empty() {
+        p.add("workload.mix", "the mix needs at least one endpoint with a positive weight");
+    }
+    for (name, weight) in &w.mix {
+        let path = format!("workload.mix.{name}");
+        if check_finite(&mut p, &path, *weight, 0.0, f64::MAX, "a mix weight") {
+            match endpoint_names.iter().position(|e| e == name) {
+                Some(i) => mix_weights[i] = *weight,
+                None => p.add_at(path, format!("no endpoint is named \"{name}\"; endpoints: {}", list(&endpoint_names)), name),
+            }
+        }
+    }
+    let total: f64 = mix_weights.iter().sum();
+    if !w.mix.is_empty() && total <= 0.0 {
+        p.add("workload.mix", "the mix weights must add up to a positive number");
+    }
+    let mut acc = 0.0;
+    let mix_cumulative: Vec<f64> = mix_weights
+        .iter()
+        .map(|x| {
+            acc += x / total.max(f64::MIN_POSITIVE);
+            acc
+        })
+        .collect();
+
+    // Endpoint references and call cycles, through the topology graph.
+    for (ep, steps) in &s.endpoints {
+        if steps.is_empty() {
+            p.add_at(format!("endpoints.{ep}"), "an endpoint needs at least one step", ep);
+        }
+        for (j, step) in steps.iter().enumerate() {
+            let path = format!("endpoints.{ep}[{j}]");
+            match step {
+                Step::Lb(lb) => {
+                    lookup(&mut p, path, lb, "LoadBalancer");
+                }
+                Step::Call(target) if !s.endpoints.contains_key(target) => {
+                    p.add_at(path, format!("no endpoint is named \"{target}\"; endpoints: {}", list(&endpoint_names)), target);
+                }
+                _ => {}
+            }
+        }
+    }
+    let topology = Topology::new(s);
+    if let Some(cycle) = topology.call_cycle() {
+        p.add_at(
+            format!("endpoints.{}", cycle[0]),
+            format!("endpoints call each other in a loop ({} -> {}); a request would never finish", cycle.join(" -> "), cycle[0]),
+            &cycle[0],
+        );
+    }
+
+    if !p.0.is_empty() {
+        return Err(p.0);
+    }
+
+    // Compile endpoint programs (all references are known to resolve now).
+    let mut compiler = Compiler {
+        scenario: s,
+        balancers: &balancers,
+        deployments: &deployments,
+        databases: &databases,
+        samplers: Vec::new(),
+        hop: None,
+        problems: Problems::default(),
+    };
+    if let Some(hop) = &s.network.hop {
+        compiler.hop = compiler.sampler("network.hop", hop);
+    }
+    let endpoints: Vec<EndpointSpec> = s
+        .endpoints
+        .keys()
+        .map(|name| {
+            let mut program = Vec::new();
+            compiler.compile(name, &format!("endpoints.{name}"), &mut Vec::new(), &mut program);
+            EndpointSpec {
+                name: name.clone(),
+                program,
+            }
+        })
+        .collect();
+    let samplers = compiler.samplers;
+    if !compiler.problems.0.is_empty() {
+        return Err(compiler.problems.0);
+    }
+
+    Ok(Model {
+        name: s.name.clone(),
+        seed: s.seed,
+        duration,
+        warmup,
+        interval,
+        workload: WorkloadSpec {
+            rate,
+            pattern: pattern.unwrap_or(RatePattern::Constant),
+            tenants: tenants.flatten(),
+            keys: keys.flatten(),
+            mix_cumulative,
+            client_timeout,
+        },
+        balancers,
+        deployments,
+        databases,
+        endpoints,
+        samplers,
+    })
+}
+
+fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
+    let path = "workload.pattern";
+    Some(match pattern {
+        Pattern::Constant => RatePattern::Constant,
+        Pattern::Diurnal { peak, period } => {
+            let period = period.map_or(Nanos::from_secs(86_400), |d| d.nanos());
+            if period == Nanos::ZERO {
+                p.add(format!("{path}.period"), "a diurnal period must be longer than zero");
+            }
+            if !check_finite(p, &format!("{path}.peak"), *peak, 1.0, 1e6, "the peak-to-trough ratio") {
+                return None;
+            }
+            RatePattern::Diurnal { peak: *peak, period }
+        }
+        Pattern::Spike { at, factor, length } => {
+            if !check_finite(p, &format!("{path}.factor"), *factor, 0.0, 1e6, "a spike factor") {
+                return None;
+            }
+            RatePattern::Spike {
+                at: at.nanos(),
+                factor: *factor,
+                length: length.nanos(),
+            }
+        }
+        Pattern::Steps(steps) => {
+            let mut out = Vec::new();
+            for (i, st) in steps.iter().enumerate() {
+                check_finite(p, &format!("{path}[{i}].factor"), st.factor, 0.0, 1e6, "a step factor");
+                if let Some(prev) = out.last().map(|x: &(Nanos, f64)| x.0) {
+                    if st.at.nanos() <= prev {
+                        p.add(format!("{path}[{i}].at"), "steps must be in increasing time order");
+                    }
+                }
+                out.push((st.at.nanos(), st.factor));
+            }
+            RatePattern::Steps(out)
+        }
+    })
+}
+
+fn resolve_population(p: &mut Problems, path: &str, pop: &Population) -> Option<PopularitySampler> {
+    if pop.count == 0 || pop.count > 1_000_000_000_000 {
+        p.add(format!("{path}.count"), format!("count must be from 1 to 10^12, not {}", pop.count));
+        return None;
+    }
+    match pop.popularity {
+        Popularity::Uniform => Some(PopularitySampler::uniform(pop.count)),
+        Popularity::Zipf(s) => {
+            if check_finite(p, &format!("{path}.popularity"), s, 0.0, 10.0, "a Zipf exponent") {
+                Some(PopularitySampler::zipf(pop.count, s))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Turns endpoint step lists into flat programs.
+struct Compiler<'a> {
+    scenario: &'a Scenario,
+    balancers: &'a [BalancerSpec],
+    deployments: &'a [DeploymentSpec],
+    databases: &'a [DatabaseSpec],
+    samplers: Vec<Sampler>,
+    hop: Option<u32>,
+    problems: Problems,
+}
+
+impl Compiler<'_> {
+    fn sampler(&mut self, path: &str, d: &Dist) -> Option<u32> {
+        let s = match d {
+            Dist::Const(v) => Sampler::Const(v.nanos()),
+            Dist::Exp(mean) => Sampler::exp(mean.nanos()),
+            Dist::Lognormal { median, p99 } => {
+                if median.nanos() == Nanos::ZERO || p99 < median {
+                    self.problems.add(path, format!("Lognormal needs 0 < median <= p99 (got median {median}, p99 {p99})"));
+                    return None;
+                }
+                Sampler::lognormal(median.nanos(), p99.nanos())
+            }
+            Dist::Uniform(lo, hi) => {
+                if lo > hi {
+                    self.problems.add(path, format!("Uniform needs low <= high (got {lo}, {hi})"));
+                    return None;
+                }
+                Sampler::uniform(lo.nanos(), hi.nanos())
+            }
+            Dist::Empirical(pairs) => {
+                let ok = !pairs.is_empty()
+                    && pairs.iter().all(|x| x.1.is_finite() && x.1 >= 0.0)
+                    && pairs.iter().map(|x| x.1).sum::<f64>() > 0.0;
+                if !ok {
+                    self.problems.add(path, "Empirical needs at least one (value, weight) pair, weights >= 0 adding up to more than 0");
+                    return None;
+                }
+                let pairs: Vec<(Nanos, f64)> = pairs.iter().map(|x| (x.0.nanos(), x.1)).collect();
+                Sampler::empirical(&pairs)
+            }
+        };
+        if let Some(i) = self.samplers.iter().position(|x| *x == s) {
+            return Some(i as u32);
+        }
+        self.samplers.push(s);
+        Some((self.samplers.len() - 1) as u32)
+    }
+
+    fn hop(&self, program: &mut Vec<Op>) {
+        if let Some(dist) = self.hop {
+            program.push(Op::Delay { dist });
+        }
+    }
+
+    /// Compiles endpoint `name` into `program`; `held` is the stack of balancers entered.
+    fn compile(&mut self, name: &str, path: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) {
+        let steps = &self.scenario.endpoints[name];
+        let depth = held.len();
+        for (j, step) in steps.iter().enumerate() {
+            let path = format!("{path}[{j}]");
+            match step {
+                Step::Lb(lb) => {
+                    let lb = self.balancers.iter().position(|b| b.name == *lb).expect("checked");
+                    if held.len() >= MAX_NESTING {
+                        self.problems.add(&path, format!("Lb steps nest deeper than {MAX_NESTING} (a request would hold more than {MAX_NESTING} pods at once)"));
+                        return;
+                    }
+                    self.hop(program);
+                    program.push(Op::Enter { lb: lb as u16 });
+                    held.push(lb);
+                }
+                Step::Compute(d) => {
+                    if held.is_empty() {
+                        self.problems.add(&path, "Compute runs on a pod: put an Lb step before it in this endpoint or a caller");
+                    }
+                    if let Some(dist) = self.sampler(&path, d) {
+                        program.push(Op::Compute { dist });
+                    }
+                }
+                Step::DbRead(d) | Step::DbWrite(d) => {
+                    let write = matches!(step, Step::DbWrite(_));
+                    let db = self.database_for(&path, held);
+                    if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
+                        self.hop(program);
+                        program.push(Op::Query { db: db as u16, write, dist });
+                    }
+                }
+                Step::Delay(d) => {
+                    if let Some(dist) = self.sampler(&path, d) {
+                        program.push(Op::Delay { dist });
+                    }
+                }
+                Step::Call(target) => {
+                    let target_path = format!("endpoints.{target}");
+                    self.compile(target, &target_path, held, program);
+                }
+            }
+        }
+        while held.len() > depth {
+            held.pop();
+            program.push(Op::Leave);
+        }
+    }
+
+    /// The database a query at this point goes to: the innermost pod's, or the only one.
+    fn database_for(&mut self, path: &str, held: &[usize]) -> Option<usize> {
+        let names: Vec<&str> = self.databases.iter().map(|d| d.name.as_str()).collect();
+        if let Some(&lb) = held.last() {
+            let dbs: Vec<Option<usize>> = self.balancers[lb]
+                .targets
+                .iter()
+                .map(|&(d, _)| self.deployments[d].database)
+                .collect();
+            match dbs.first().copied().flatten() {
+                Some(db) if dbs.iter().all(|x| *x == Some(db)) => return Some(db),
+                _ if dbs.iter().any(Option::is_some) => {
+                    self.problems.add(path, format!("the deployments behind \"{}\" use different databases; a query here is ambiguous", self.balancers[lb].name));
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        match self.databases.len() {
+            1 => Some(0),
+            0 => {
+                self.problems.add(path, "a database step needs a Database component, and there is none");
+                None
+            }
+            _ => {
+                self.problems.add(path, format!("several databases exist ({}); set `database` on the deployment this step runs on", list(&names)));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The arrival process: Poisson with a time-varying rate, by thinning.
+
+use crate::algo::Nanos;
+use crate::engine::{unit_open, Rng};
+
+/// A multiplier on the base arrival rate over time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RatePattern {
+    /// Factor 1 throughout.
+    Constant,
+    /// Cosine cycle from `1/peak` at t = 0 up to 1 at half a period.
+    Diurnal {
+        /// Peak-to-trough ratio (>= 1).
+        peak: f64,
+        /// Cycle length.
+        period: Nanos,
+    },
+    /// `factor` during `[at, at + length)`, 1 otherwise.
+    Spike {
+        /// Start.
+        at: Nanos,
+        /// Multiplier.
+        factor: f64,
+        /// Duration.
+        length: Nanos,
+    },
+    /// Piecewise constant factors, sorted by time; 1 before the first.
+    Steps(Vec<(Nanos, f64)>),
+}
+
+impl RatePattern {
+    /// The multiplier at time `t`.
+    pub fn factor(&self, t: Nanos) -> f64 {
+        match self {
+            RatePattern::Constant => 1.0,
+            RatePattern::Diurnal { peak, period } => {
+                let phase = (t.0 % period.0.max(1)) as f64 / period.0.max(1) as f64;
+                let trough = 1.0 / peak;
+                trough + (1.0 - trough) * (1.0 - libm::cos(std::f64::consts::TAU * phase)) / 2.0
+            }
+            RatePattern::Spike { at, factor, length } => {
+                if t >= *at && t < at.saturating_add(*length) {
+                    *factor
+                } else {
+                    1.0
+                }
+            }
+            RatePattern::Steps(steps) => {
+                let i = steps.partition_point(|s| s.0 <= t);
+                if i == 0 {
+                    1.0
+                } else {
+                    steps[i - 1].1
+                }
+            }
+        }
+    }
+
+    /// The largest multiplier the pattern reaches.
+    pub fn max_factor(&self) -> f64 {
+        match self {
+            RatePattern::Constant | RatePattern::Diurnal { .. } => 1.0,
+            RatePattern::Spike { factor, .. } => factor.max(1.0),
+            RatePattern::Steps(steps) => steps.iter().map(|s| s.1).fold(1.0, f64::max),
+        }
+    }
+}
+
+/// Generates arrival times: a Poisson process of rate `base × pattern(t)`.
+///
+/// Thinning (Lewis and Shedler): candidates come at the pattern's maximum
+/// rate and each is kept with probability `factor(t) / max_factor`, which is
+/// exact for any bounded rate function.
+pub struct Arrivals {
+    mean_gap_ns: f64,
+    pattern: RatePattern,
+    max_factor: f64,
+    next: Nanos,
+    rng: Rng,
+}
+
+impl Arrivals {
+    /// Arrivals at `rate_per_s × pattern`, drawing from `rng`.
+    pub fn new(rate_per_s: f64, pattern: RatePattern, rng: Rng) -> Arrivals {
+        let max_factor = pattern.max_factor();
+        let peak_rate = rate_per_s * max_factor;
+        Arrivals {
+            mean_gap_ns: if peak_rate > 0.0 { 1e9 / peak_rate } else { f64::INFINITY },
+            pattern,
+            max_factor,
+            next: Nanos::ZERO,
+            rng,
+        }
+    }
+
+    /// The next arrival time after the previous one, or `None` if the rate is zero.
+    #[inline]
+    pub fn next_arrival(&mut self) -> Option<Nanos> {
+        if !self.mean_gap_ns.is_finite() {
+            return None;
+        }
+        loop {
+            let gap = -self.mean_gap_ns * libm::log(unit_open(&mut self.rng));
+            self.next = self.next.saturating_add(Nanos::from_nanos(gap as u64));
+            if self.next == Nanos::MAX {
+                return None;
+            }
+            let keep = self.pattern.factor(self.next) / self.max_factor;
+            if keep >= 1.0 || unit_open(&mut self.rng) < keep {
+                return Some(self.next);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream;
+
+    fn count_between(a: &mut Arrivals, from: Nanos, to: Nanos) -> u64 {
+        let mut n = 0;
+        while let Some(t) = a.next_arrival() {
+            if t >= to {
+                break;
+            }
+            if t >= from {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn poisson_rate_is_right() {
+        let mut a = Arrivals::new(1000.0, RatePattern::Constant, stream(1, "arrivals"));
+        let n = count_between(&mut a, Nanos::ZERO, Nanos::from_secs(100));
+        assert!((n as f64 / 100_000.0 - 1.0).abs() < 0.01, "{n}");
+    }
+
+    #[test]
+    fn spike_multiplies_the_rate_only_inside() {
+        let p = RatePattern::Spike {
+            at: Nanos::from_secs(10),
+            factor: 5.0,
+            length: Nanos::from_secs(10),
+        };
+        let mut a = Arrivals::new(1000.0, p, stream(1, "arrivals"));
+        let before = count_between(&mut a, Nanos::ZERO, Nanos::from_secs(10));
+        let during = count_between(&mut a, Nanos::from_secs(10), Nanos::from_secs(20));
+        assert!((before as f64 / 10_000.0 - 1.0).abs() < 0.05, "{before}");
+        assert!((during as f64 / 50_000.0 - 1.0).abs() < 0.03, "{during}");
+    }
+
+    #[test]
+    fn diurnal_goes_from_trough_to_peak() {
+        let p = RatePattern::Diurnal {
+            peak: 4.0,
+            period: Nanos::from_secs(3600),
+        };
+        assert!((p.factor(Nanos::ZERO) - 0.25).abs() < 1e-12);
+        assert!((p.factor(Nanos::from_secs(1800)) - 1.0).abs() < 1e-12);
+        let steps = RatePattern::Steps(vec![(Nanos::from_secs(5), 2.0), (Nanos::from_secs(9), 0.5)]);
+        assert_eq!(steps.factor(Nanos::from_secs(1)), 1.0);
+        assert_eq!(steps.factor(Nanos::from_secs(5)), 2.0);
+        assert_eq!(steps.factor(Nanos::from_secs(20)), 0.5);
+        assert_eq!(steps.max_factor(), 2.0);
+    }
+}

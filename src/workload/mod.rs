@@ -1,0 +1,11 @@
+//! The offered load: how many requests arrive when, for which endpoint,
+//! tenant and key.
+//!
+//! Arrivals draw from their own random stream, so nothing a component does
+//! changes the arrival sequence (common random numbers across architectures).
+
+mod arrivals;
+mod popularity;
+
+pub use arrivals::{Arrivals, RatePattern};
+pub use popularity::PopularitySampler;

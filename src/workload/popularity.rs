@@ -1,0 +1,182 @@
+//! Popularity laws over a population of n members, sampled in O(1).
+
+use crate::engine::Rng;
+
+/// Draws a member index in `0..n` with uniform or Zipf(s) popularity.
+///
+/// Zipf uses Hörmann and Derflinger's rejection-inversion method
+/// ("Rejection-inversion to generate variates from monotone discrete
+/// distributions", 1996), as in Apache Commons RNG: O(1) expected time and
+/// O(1) memory for any n, with no table.
+#[derive(Clone, Debug)]
+pub enum PopularitySampler {
+    /// Every member equally likely.
+    Uniform {
+        /// Population size.
+        n: u64,
+    },
+    /// Member k (1-based) has weight k^-s.
+    Zipf(Zipf),
+}
+
+impl PopularitySampler {
+    /// Uniform over `n` members.
+    pub fn uniform(n: u64) -> Self {
+        PopularitySampler::Uniform { n: n.max(1) }
+    }
+
+    /// Zipf(s) over `n` members; s = 0 is uniform.
+    pub fn zipf(n: u64, s: f64) -> Self {
+        if s == 0.0 {
+            Self::uniform(n)
+        } else {
+            PopularitySampler::Zipf(Zipf::new(n.max(1), s))
+        }
+    }
+
+    /// Draws a member index in `0..n`; index 0 is the most popular.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        match self {
+            PopularitySampler::Uniform { n } => crate::engine::below(rng, *n),
+            PopularitySampler::Zipf(z) => z.sample(rng) - 1,
+        }
+    }
+
+    /// Population size.
+    pub fn len(&self) -> u64 {
+        match self {
+            PopularitySampler::Uniform { n } => *n,
+            PopularitySampler::Zipf(z) => z.n,
+        }
+    }
+
+    /// True for an empty population (never, after construction).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Rejection-inversion Zipf sampler over `1..=n` with exponent `s > 0`.
+#[derive(Clone, Debug)]
+pub struct Zipf {
+    n: u64,
+    s: f64,
+    h_integral_x1: f64,
+    h_integral_n: f64,
+    threshold: f64,
+}
+
+impl Zipf {
+    fn new(n: u64, s: f64) -> Zipf {
+        let h_integral_x1 = h_integral(1.5, s) - 1.0;
+        let h_integral_n = h_integral(n as f64 + 0.5, s);
+        let threshold = 2.0 - h_integral_inverse(h_integral(2.5, s) - h(2.0, s), s);
+        Zipf {
+            n,
+            s,
+            h_integral_x1,
+            h_integral_n,
+            threshold,
+        }
+    }
+
+    #[inline]
+    fn sample(&self, rng: &mut Rng) -> u64 {
+        loop {
+            let u = self.h_integral_n
+                + crate::engine::unit_open(rng) * (self.h_integral_x1 - self.h_integral_n);
+            let x = h_integral_inverse(u, self.s);
+            let k = ((x + 0.5) as u64).clamp(1, self.n);
+            let kf = k as f64;
+            if kf - x <= self.threshold || u >= h_integral(kf + 0.5, self.s) - h(kf, self.s) {
+                return k;
+            }
+        }
+    }
+}
+
+/// h(x) = x^-s
+#[inline]
+fn h(x: f64, s: f64) -> f64 {
+    libm::exp(-s * libm::log(x))
+}
+
+/// H(x), an integral of h with H(1) handled smoothly for s near 1.
+#[inline]
+fn h_integral(x: f64, s: f64) -> f64 {
+    let log_x = libm::log(x);
+    helper2((1.0 - s) * log_x) * log_x
+}
+
+#[inline]
+fn h_integral_inverse(x: f64, s: f64) -> f64 {
+    let mut t = x * (1.0 - s);
+    if t < -1.0 {
+        t = -1.0;
+    }
+    libm::exp(helper1(t) * x)
+}
+
+/// log1p(x) / x, continuous at 0.
+#[inline]
+fn helper1(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        libm::log1p(x) / x
+    } else {
+        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
+    }
+}
+
+/// expm1(x) / x, continuous at 0.
+#[inline]
+fn helper2(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        libm::expm1(x) / x
+    } else {
+        1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream;
+
+    fn frequencies(sampler: &PopularitySampler, draws: usize) -> Vec<f64> {
+        let mut rng = stream(3, "zipf");
+        let mut counts = vec![0u64; sampler.len() as usize];
+        for _ in 0..draws {
+            counts[sampler.sample(&mut rng) as usize] += 1;
+        }
+        counts.iter().map(|&c| c as f64 / draws as f64).collect()
+    }
+
+    #[test]
+    fn zipf_matches_exact_probabilities() {
+        for s in [0.8, 1.0, 1.2] {
+            let n = 50u64;
+            let norm: f64 = (1..=n).map(|k| (k as f64).powf(-s)).sum();
+            let f = frequencies(&PopularitySampler::zipf(n, s), 400_000);
+            for k in [1usize, 2, 5, 20, 50] {
+                let p = (k as f64).powf(-s) / norm;
+                assert!((f[k - 1] - p).abs() < 0.004 + 0.03 * p, "s={s} k={k}: {} vs {p}", f[k - 1]);
+            }
+        }
+    }
+
+    #[test]
+    fn uniform_is_flat_and_in_range() {
+        let f = frequencies(&PopularitySampler::uniform(10), 200_000);
+        assert!(f.iter().all(|&p| (p - 0.1).abs() < 0.005));
+    }
+
+    #[test]
+    fn huge_populations_need_no_table() {
+        let z = PopularitySampler::zipf(1_000_000_000_000, 0.9);
+        let mut rng = stream(1, "big");
+        for _ in 0..1000 {
+            assert!(z.sample(&mut rng) < 1_000_000_000_000);
+        }
+    }
+}
