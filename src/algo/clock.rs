@@ -107,9 +107,9 @@ impl fmt::Display for Nanos {
     /// Prints the span with the largest unit that keeps it readable: `250ms`, `1.5s`, `12us`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
-        let (value, unit) = if n >= 3_600_000_000_000 && n % 3_600_000_000_000 == 0 {
+        let (value, unit) = if n >= 3_600_000_000_000 && n.is_multiple_of(3_600_000_000_000) {
             (n as f64 / 3.6e12, "h")
-        } else if n >= 60_000_000_000 && n % 60_000_000_000 == 0 {
+        } else if n >= 60_000_000_000 && n.is_multiple_of(60_000_000_000) {
             (n as f64 / 6e10, "m")
         } else if n >= 1_000_000_000 {
             (n as f64 / 1e9, "s")

@@ -5,7 +5,13 @@
 //! so the same code can run in a service against [`clock::SystemClock`] or
 //! inside the simulator against virtual time.
 
+pub mod backoff;
 pub mod balance;
+pub mod breaker;
+pub mod cache;
 pub mod clock;
+pub mod hpa;
+pub mod limiter;
+pub mod ring;
 
 pub use clock::{Clock, Nanos, SystemClock, VirtualClock};
