@@ -6,7 +6,7 @@
 //! ```
 //!
 //! ```
-//! let (_, model) = scaletwin::scenario::load(None, &["run.duration=\"30s\"".into()]).unwrap();
+//! let (_, model) = scaletwin::scenario::load(None, &["run.duration=\"60s\"".into()]).unwrap();
 //! let report = scaletwin::simulate(&model);
 //! assert!(report.summary.completed > 0);
 //! ```

@@ -30,7 +30,10 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
     let r = report.expect("at least one repetition");
     let requests = r.summary.arrivals as f64 * model.duration.as_secs_f64()
         / (model.duration - model.warmup).as_secs_f64();
-    println!("scenario {}: {} simulated seconds, {} events, ~{:.0} requests", r.scenario, r.simulated_s, r.engine.events, requests);
+    println!(
+        "scenario {}: {} simulated seconds, {} events, ~{:.0} requests",
+        r.scenario, r.simulated_s, r.engine.events, requests
+    );
     println!("best of {}: {:.3} s wall", args.repeat.max(1), best);
     println!("  {:.2} M simulated requests/s", requests / best / 1e6);
     println!("  {:.2} M events/s", r.engine.events as f64 / best / 1e6);

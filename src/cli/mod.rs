@@ -13,7 +13,9 @@ use std::process::ExitCode;
 /// same report, byte for byte, on any machine.
 #[derive(Debug, Parser)]
 #[command(name = "scaletwin", version, about, long_about = None)]
-#[command(after_help = "Examples:\n  scaletwin run                          run the bundled default scenario\n  scaletwin run scenarios/mm1.ron --json out.json\n  scaletwin run s.ron --set workload.users=5000 --set components.api.replicas=6\n  scaletwin validate s.ron               check a file without running it\n  scaletwin bench                        measure simulation speed")]
+#[command(
+    after_help = "Examples:\n  scaletwin run                          run the bundled default scenario\n  scaletwin run scenarios/mm1.ron --json out.json\n  scaletwin run s.ron --set workload.users=5000 --set components.api.replicas=6\n  scaletwin validate s.ron               check a file without running it\n  scaletwin bench                        measure simulation speed"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

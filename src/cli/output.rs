@@ -23,7 +23,11 @@ pub(crate) fn write_atomic(path: &Path, contents: &str) -> Result<(), CliError> 
         path: path.display().to_string(),
         message: "not a file name".into(),
     })?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents.as_bytes())?;
@@ -64,9 +68,11 @@ impl Progress {
         if self.bar.is_none() && self.started.elapsed().as_secs_f64() > 1.0 {
             let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed} elapsed, {eta} left)")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} simulating [{bar:40}] {percent}% ({elapsed} elapsed, {eta} left)",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             self.bar = Some(bar);
         }

@@ -93,7 +93,9 @@ impl Sampler {
                 let z = standard_normal(rng);
                 Nanos::from_nanos(libm::exp(mu + sigma * z) as u64)
             }
-            Sampler::Uniform { lo, hi } => Nanos::from_nanos((lo + (hi - lo) * unit_open(rng)) as u64),
+            Sampler::Uniform { lo, hi } => {
+                Nanos::from_nanos((lo + (hi - lo) * unit_open(rng)) as u64)
+            }
             Sampler::Empirical { values, cumulative } => {
                 let u = unit_open(rng);
                 let i = cumulative.partition_point(|&c| c < u).min(values.len() - 1);

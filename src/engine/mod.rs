@@ -14,6 +14,6 @@ mod slab;
 
 pub use dist::Sampler;
 pub use queue::EventQueue;
-pub use rng::{stream, stream_seed, Rng};
 pub(crate) use rng::{below, unit_open};
+pub use rng::{stream, stream_seed, Rng};
 pub use slab::Slab;

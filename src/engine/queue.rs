@@ -126,7 +126,8 @@ mod tests {
         q.schedule(Nanos(5), 'c');
         q.schedule(Nanos(3), 'd');
         q.schedule(Nanos(5), 'e');
-        let order: Vec<char> = std::iter::from_fn(|| q.pop_until(Nanos::MAX).map(|(_, e)| e)).collect();
+        let order: Vec<char> =
+            std::iter::from_fn(|| q.pop_until(Nanos::MAX).map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c', 'e']);
         assert_eq!(q.now(), Nanos(5));
     }

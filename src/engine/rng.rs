@@ -59,18 +59,24 @@ mod tests {
 
     #[test]
     fn streams_are_stable_and_independent() {
-        let a1: Vec<u64> = (0..4).map({
-            let mut r = stream(42, "arrivals");
-            move |_| r.next_u64()
-        }).collect();
-        let a2: Vec<u64> = (0..4).map({
-            let mut r = stream(42, "arrivals");
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut r = stream(42, "component/api");
-            move |_| r.next_u64()
-        }).collect();
+        let a1: Vec<u64> = (0..4)
+            .map({
+                let mut r = stream(42, "arrivals");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map({
+                let mut r = stream(42, "arrivals");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = stream(42, "component/api");
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a1, a2);
         assert_ne!(a1, b);
         // Platform stability: the hash of a name is a fixed number.

@@ -20,7 +20,8 @@ impl LatencyHistogram {
     /// A histogram with `significant` decimal digits of precision (1 to 5).
     pub fn new(significant: u8) -> Self {
         LatencyHistogram {
-            h: Histogram::new_with_bounds(LOWEST, HIGHEST, significant).expect("valid histogram bounds"),
+            h: Histogram::new_with_bounds(LOWEST, HIGHEST, significant)
+                .expect("valid histogram bounds"),
             sum: 0,
         }
     }

@@ -184,13 +184,19 @@ impl Occupancy {
             mean_busy: round6(per_t(self.busy_area)),
             mean_queue_length: round6(per_t(self.queue_area)),
             mean_in_station: round6(per_t(self.busy_area + self.queue_area)),
-            arrival_rate: round6(if t > 0.0 { self.arrivals as f64 / (t / 1e9) } else { 0.0 }),
+            arrival_rate: round6(if t > 0.0 {
+                self.arrivals as f64 / (t / 1e9)
+            } else {
+                0.0
+            }),
             arrivals: self.arrivals,
             served: self.served,
             rejected: self.rejected,
             mean_wait_ms: round6(self.wait_sum as f64 / waited / 1e6),
             wait_p99_ms: round6(self.waits.quantile(0.99) as f64 / 1e6),
-            mean_time_in_station_ms: round6(self.sojourn_sum as f64 / self.served.max(1) as f64 / 1e6),
+            mean_time_in_station_ms: round6(
+                self.sojourn_sum as f64 / self.served.max(1) as f64 / 1e6,
+            ),
         }
     }
 }
@@ -237,13 +243,15 @@ mod tests {
         o.finish(Nanos::from_secs(2), Nanos::from_secs(2));
         o.start_from_queue(Nanos::from_secs(2), Nanos::from_secs(1));
         o.finish(Nanos::from_secs(3), Nanos::from_secs(2));
-        o.finish(Nanos::from_secs(4), Nanos::from_secs(2));
+        o.finish(Nanos::from_secs(4), Nanos::from_secs(3));
         let s = o.summary(Nanos::from_secs(4));
         // busy: 1 for [0,1), 2 for [1,3), 1 for [3,4) -> area 6 over 4 s with 2 servers
         assert_eq!(s.utilization, 0.75);
         assert_eq!(s.mean_queue_length, 0.25);
         assert_eq!(s.served, 3);
         // Little's law holds exactly for a closed interval that starts and ends empty.
-        assert!((s.mean_in_station - s.arrival_rate * s.mean_time_in_station_ms / 1e3).abs() < 1e-9);
+        assert!(
+            (s.mean_in_station - s.arrival_rate * s.mean_time_in_station_ms / 1e3).abs() < 1e-9
+        );
     }
 }

@@ -60,7 +60,10 @@ impl PodView<'_> {
 
 impl Backends for PodView<'_> {
     fn len(&self) -> usize {
-        self.targets.iter().map(|&(d, _)| self.deployments[d].pods.len()).sum()
+        self.targets
+            .iter()
+            .map(|&(d, _)| self.deployments[d].pods.len())
+            .sum()
     }
     fn is_healthy(&self, _i: usize) -> bool {
         true

@@ -88,18 +88,35 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         queue: EventQueue::new(),
         requests: Slab::new(),
         ready: VecDeque::new(),
-        arrivals: Arrivals::new(model.workload.rate, model.workload.pattern.clone(), stream(seed, "workload/arrivals")),
+        arrivals: Arrivals::new(
+            model.workload.rate,
+            model.workload.pattern.clone(),
+            stream(seed, "workload/arrivals"),
+        ),
         request_rng: stream(seed, "workload/requests"),
         network_rng: stream(seed, "network"),
         balancers: model
             .balancers
             .iter()
-            .map(|b| (Balancer::new(b.strategy), stream(seed, &format!("lb/{}", b.name))))
+            .map(|b| {
+                (
+                    Balancer::new(b.strategy),
+                    stream(seed, &format!("lb/{}", b.name)),
+                )
+            })
             .collect(),
         deployments: model.deployments.iter().map(Deployment::new).collect(),
-        deployment_rngs: model.deployments.iter().map(|d| stream(seed, &format!("deployment/{}", d.name))).collect(),
+        deployment_rngs: model
+            .deployments
+            .iter()
+            .map(|d| stream(seed, &format!("deployment/{}", d.name)))
+            .collect(),
         databases: model.databases.iter().map(Database::new).collect(),
-        database_rngs: model.databases.iter().map(|d| stream(seed, &format!("database/{}", d.name))).collect(),
+        database_rngs: model
+            .databases
+            .iter()
+            .map(|d| stream(seed, &format!("database/{}", d.name)))
+            .collect(),
         measure: Measure {
             on: model.warmup == Nanos::ZERO,
             since: Nanos::ZERO,
@@ -107,7 +124,11 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
             completed: 0,
             errors: [0; CAUSES],
             latency: LatencyHistogram::new(3),
-            endpoints: model.endpoints.iter().map(|_| (LatencyHistogram::new(3), 0)).collect(),
+            endpoints: model
+                .endpoints
+                .iter()
+                .map(|_| (LatencyHistogram::new(3), 0))
+                .collect(),
             series: Series::new(model.duration, model.interval),
         },
         in_flight: 0,
@@ -128,7 +149,8 @@ impl Sim<'_> {
         if self.model.warmup > Nanos::ZERO {
             self.queue.schedule(self.model.warmup, Event::WarmupEnd);
         }
-        self.queue.schedule(self.model.interval.min(end), Event::Tick);
+        self.queue
+            .schedule(self.model.interval.min(end), Event::Tick);
         while let Some((now, event)) = self.queue.pop_until(end) {
             match event {
                 Event::Arrival => {
@@ -144,7 +166,10 @@ impl Sim<'_> {
                 Event::Tick => {
                     self.tick(now);
                     if now < end {
-                        self.queue.schedule(now.saturating_add(self.model.interval).min(end), Event::Tick);
+                        self.queue.schedule(
+                            now.saturating_add(self.model.interval).min(end),
+                            Event::Tick,
+                        );
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
@@ -198,8 +223,13 @@ impl Sim<'_> {
     fn arrive(&mut self, now: Nanos) {
         let w = &self.model.workload;
         let u = unit_open(&mut self.request_rng);
-        let endpoint = w.mix_cumulative.partition_point(|&c| c < u).min(w.mix_cumulative.len() - 1);
-        let deadline = w.client_timeout.map_or(Nanos::MAX, |t| now.saturating_add(t));
+        let endpoint = w
+            .mix_cumulative
+            .partition_point(|&c| c < u)
+            .min(w.mix_cumulative.len() - 1);
+        let deadline = w
+            .client_timeout
+            .map_or(Nanos::MAX, |t| now.saturating_add(t));
         let r = self.requests.insert(Request {
             start: now,
             deadline,
@@ -300,7 +330,8 @@ impl Sim<'_> {
                     match database.slots.admit(r, now) {
                         Admission::Started => {
                             database.occupancy.arrive_and_start(now);
-                            let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
+                            let t = self.model.samplers[dist as usize]
+                                .sample(&mut self.database_rngs[db as usize]);
                             self.queue.schedule(now + t, Event::QueryDone(r));
                         }
                         Admission::Queued => database.occupancy.arrive_and_queue(now),
@@ -330,7 +361,9 @@ impl Sim<'_> {
 
     fn query_done(&mut self, now: Nanos, r: u32) {
         let req = &mut self.requests[r];
-        let Op::Query { db, .. } = self.model.endpoints[req.endpoint as usize].program[req.pc as usize] else {
+        let Op::Query { db, .. } =
+            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
+        else {
             unreachable!("QueryDone for a request not at a query");
         };
         req.pc += 1;
@@ -340,7 +373,9 @@ impl Sim<'_> {
         if let Some((next, queued_at)) = database.slots.release() {
             database.occupancy.start_from_queue(now, now - queued_at);
             let next_req = &self.requests[next];
-            let Op::Query { dist, .. } = self.model.endpoints[next_req.endpoint as usize].program[next_req.pc as usize] else {
+            let Op::Query { dist, .. } =
+                self.model.endpoints[next_req.endpoint as usize].program[next_req.pc as usize]
+            else {
                 unreachable!("a request queued at a database is at a query");
             };
             let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
@@ -359,7 +394,9 @@ impl Sim<'_> {
             if self.measure.on {
                 self.measure.completed += 1;
                 self.measure.latency.record(latency);
-                self.measure.endpoints[req.endpoint as usize].0.record(latency);
+                self.measure.endpoints[req.endpoint as usize]
+                    .0
+                    .record(latency);
             }
         }
         self.retire(r);
@@ -399,7 +436,13 @@ impl Sim<'_> {
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
         let errors: u64 = m.errors.iter().sum();
-        let rate = |e: u64, ok: u64| if e + ok == 0 { 0.0 } else { round6(e as f64 / (e + ok) as f64) };
+        let rate = |e: u64, ok: u64| {
+            if e + ok == 0 {
+                0.0
+            } else {
+                round6(e as f64 / (e + ok) as f64)
+            }
+        };
         let summary = Summary {
             offered_rps: round6(m.arrivals as f64 / measured_s),
             throughput_rps: round6(m.completed as f64 / measured_s),
@@ -407,7 +450,10 @@ impl Sim<'_> {
             completed: m.completed,
             errors,
             error_rate: rate(errors, m.completed),
-            errors_by_cause: ErrorCause::ALL.iter().map(|c| (c.name().to_owned(), m.errors[c.index()])).collect(),
+            errors_by_cause: ErrorCause::ALL
+                .iter()
+                .map(|c| (c.name().to_owned(), m.errors[c.index()]))
+                .collect(),
             latency: m.latency.summary(),
         };
         let endpoints = self

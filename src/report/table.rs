@@ -22,7 +22,10 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
         }
         out.push('\n');
     };
-    line(out, &header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    line(
+        out,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
     for row in rows {
         line(out, row);
     }
@@ -69,13 +72,27 @@ pub fn render_table(r: &Report) -> String {
         let _ = writeln!(out, "errors by cause: {}", causes.join(", "));
     }
     out.push_str("\nlatency (ms, successful requests)\n");
-    let mut rows = vec![latency_row("all", s.completed, s.errors, s.error_rate, &s.latency)];
+    let mut rows = vec![latency_row(
+        "all",
+        s.completed,
+        s.errors,
+        s.error_rate,
+        &s.latency,
+    )];
     for e in &r.endpoints {
-        rows.push(latency_row(&e.name, e.completed, e.errors, e.error_rate, &e.latency));
+        rows.push(latency_row(
+            &e.name,
+            e.completed,
+            e.errors,
+            e.error_rate,
+            &e.latency,
+        ));
     }
     table(
         &mut out,
-        &["endpoint", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9", "max"],
+        &[
+            "endpoint", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9", "max",
+        ],
         &rows,
     );
     out.push_str("\nstations\n");
@@ -99,13 +116,22 @@ pub fn render_table(r: &Report) -> String {
         .collect();
     table(
         &mut out,
-        &["station", "kind", "servers", "util", "queue", "wait ms", "wait p99", "arr/s", "rejected"],
+        &[
+            "station", "kind", "servers", "util", "queue", "wait ms", "wait p99", "arr/s",
+            "rejected",
+        ],
         &rows,
     );
     out
 }
 
-fn latency_row(name: &str, ok: u64, errors: u64, rate: f64, l: &crate::metrics::LatencySummary) -> Vec<String> {
+fn latency_row(
+    name: &str,
+    ok: u64,
+    errors: u64,
+    rate: f64,
+    l: &crate::metrics::LatencySummary,
+) -> Vec<String> {
     vec![
         name.to_owned(),
         ok.to_string(),

@@ -62,7 +62,12 @@ struct Located<'a>(&'a String, &'a Vec<LocatedProblem>);
 impl fmt::Display for Located<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.1.len();
-        write!(f, "{}: {n} problem{} found", self.0, if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{}: {n} problem{} found",
+            self.0,
+            if n == 1 { "" } else { "s" }
+        )?;
         for lp in self.1 {
             write!(f, "\n  ")?;
             if let Some((line, col)) = lp.position {
@@ -93,4 +98,28 @@ pub(crate) fn locate(source: &str, needle: &str) -> Option<(usize, usize)> {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Some((line, column))
+}
+
+/// The 1-based (line, column) of the first `field:` naming the last
+/// identifier of a field path (e.g. `rps_per_user:` for `workload.rps_per_user`).
+pub(crate) fn locate_field(source: &str, path: &str) -> Option<(usize, usize)> {
+    let last = path.rsplit('.').next()?;
+    if last.is_empty() || !last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(i) = source[from..].find(last) {
+        let at = from + i;
+        let before_ok =
+            at == 0 || !source[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        let after = source[at + last.len()..].trim_start();
+        if before_ok && after.starts_with(':') {
+            let before = &source[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            return Some((line, column));
+        }
+        from = at + last.len();
+    }
+    None
 }

@@ -45,7 +45,9 @@ impl Topology {
                         }
                     }
                 }
-                Component::Deployment { database: Some(db), .. } => {
+                Component::Deployment {
+                    database: Some(db), ..
+                } => {
                     if let Some(&to) = components.get(db) {
                         graph.add_edge(from, to, "queries");
                     }
@@ -141,10 +143,21 @@ impl Topology {
                 Node::Component(kind, name) => (format!("{name}\\n({kind})"), "box"),
                 Node::Endpoint(name) => (name.clone(), "ellipse"),
             };
-            let _ = writeln!(out, "  n{} [label=\"{}\", shape={shape}];", i.index(), label.replace('"', "'"));
+            let _ = writeln!(
+                out,
+                "  n{} [label=\"{}\", shape={shape}];",
+                i.index(),
+                label.replace('"', "'")
+            );
         }
         for e in self.graph.edge_references() {
-            let _ = writeln!(out, "  n{} -> n{} [label=\"{}\"];", e.source().index(), e.target().index(), e.weight());
+            let _ = writeln!(
+                out,
+                "  n{} -> n{} [label=\"{}\"];",
+                e.source().index(),
+                e.target().index(),
+                e.weight()
+            );
         }
         out.push_str("}\n");
         out

@@ -20,7 +20,7 @@ pub use model::*;
 pub use schema::Scenario;
 pub use validate::{validate, Problem};
 
-use error::{locate, snippet};
+use error::{locate, locate_field, snippet};
 
 /// The scenario compiled into the binary, run when no file is given.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
@@ -63,7 +63,11 @@ pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Model, Sce
         problems: problems
             .into_iter()
             .map(|problem| LocatedProblem {
-                position: problem.needle.as_deref().and_then(|n| locate(source, n)),
+                position: problem
+                    .needle
+                    .as_deref()
+                    .and_then(|n| locate(source, n))
+                    .or_else(|| locate_field(source, &problem.path)),
                 problem,
             })
             .collect(),
@@ -85,33 +89,47 @@ pub fn apply_overrides(scenario: &Scenario, sets: &[String]) -> Result<Scenario,
     };
     let mut tree = serde_json::to_value(scenario).map_err(|e| err("", e.to_string()))?;
     for expression in sets {
-        let (path, value) = expression
-            .split_once('=')
-            .ok_or_else(|| err(expression, "expected path=value, e.g. workload.users=5000".into()))?;
+        let (path, value) = expression.split_once('=').ok_or_else(|| {
+            err(
+                expression,
+                "expected path=value, e.g. workload.users=5000".into(),
+            )
+        })?;
         let value = serde_json::from_str(value.trim())
             .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_owned()));
         let slot = walk(&mut tree, path.trim()).map_err(|m| err(expression, m))?;
         *slot = value;
         // Re-check after each override so the error names the one that broke it.
-        serde_json::from_value::<Scenario>(tree.clone()).map_err(|e| err(expression, e.to_string()))?;
+        serde_json::from_value::<Scenario>(tree.clone())
+            .map_err(|e| err(expression, e.to_string()))?;
     }
     serde_json::from_value(tree).map_err(|e| err("", e.to_string()))
 }
 
 /// Finds the value at a dotted path in a JSON tree.
-fn walk<'a>(tree: &'a mut serde_json::Value, path: &str) -> Result<&'a mut serde_json::Value, String> {
+fn walk<'a>(
+    tree: &'a mut serde_json::Value,
+    path: &str,
+) -> Result<&'a mut serde_json::Value, String> {
     use serde_json::Value;
     let mut node = tree;
     let mut walked = String::new();
     for segment in path.split('.') {
         // Enum wrappers ({"Deployment": {...}}) are transparent.
         node = unwrap_variant(node);
-        let here = if walked.is_empty() { "the scenario".to_owned() } else { walked.clone() };
+        let here = if walked.is_empty() {
+            "the scenario".to_owned()
+        } else {
+            walked.clone()
+        };
         node = match node {
             Value::Object(map) => {
                 let fields: Vec<String> = map.keys().cloned().collect();
                 map.get_mut(segment).ok_or_else(|| {
-                    format!("{here} has no field `{segment}`; it has: {}", fields.join(", "))
+                    format!(
+                        "{here} has no field `{segment}`; it has: {}",
+                        fields.join(", ")
+                    )
                 })?
             }
             Value::Array(items) => {
@@ -130,7 +148,11 @@ fn walk<'a>(tree: &'a mut serde_json::Value, path: &str) -> Result<&'a mut serde
                 };
                 &mut items[index]
             }
-            _ => return Err(format!("{here} is a single value; it has no field `{segment}`")),
+            _ => {
+                return Err(format!(
+                    "{here} is a single value; it has no field `{segment}`"
+                ))
+            }
         };
         if !walked.is_empty() {
             walked.push('.');
@@ -162,7 +184,10 @@ fn element_name(v: &serde_json::Value) -> Option<&str> {
 
 /// Loads a scenario from a file (or the bundled default when `path` is
 /// `None`), applies overrides, and validates it.
-pub fn load(path: Option<&std::path::Path>, sets: &[String]) -> Result<(Scenario, Model), ScenarioError> {
+pub fn load(
+    path: Option<&std::path::Path>,
+    sets: &[String],
+) -> Result<(Scenario, Model), ScenarioError> {
     let (scenario, source, file) = match path {
         Some(p) => {
             let (s, src) = read(p)?;

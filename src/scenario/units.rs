@@ -16,7 +16,8 @@ pub struct Duration(pub Nanos);
 pub struct Size(pub u64);
 
 const DURATION_HELP: &str = "a duration with a unit, e.g. \"250ms\", \"1.5s\", \"5m\", \"1h\" (units: ns, us, ms, s, m, h, d)";
-const SIZE_HELP: &str = "a size such as \"512Mi\", \"2Gi\" or \"1500M\" (suffixes: Ki, Mi, Gi, Ti, k, M, G, T)";
+const SIZE_HELP: &str =
+    "a size such as \"512Mi\", \"2Gi\" or \"1500M\" (suffixes: Ki, Mi, Gi, Ti, k, M, G, T)";
 
 /// Splits "12.5ms" into (12.5, "ms").
 fn split_number(text: &str) -> Option<(f64, &str)> {
@@ -101,7 +102,7 @@ impl fmt::Display for Size {
             ("Ki", 1 << 10),
         ];
         for (unit, scale) in UNITS {
-            if self.0 >= scale && self.0 % scale == 0 {
+            if self.0 >= scale && self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }

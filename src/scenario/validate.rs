@@ -52,13 +52,20 @@ fn list(names: &[&str]) -> String {
     if names.is_empty() {
         "none".to_owned()
     } else {
-        names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 fn check_finite(p: &mut Problems, path: &str, v: f64, min: f64, max: f64, what: &str) -> bool {
     if !v.is_finite() || v < min || v > max {
-        p.add(path, format!("{what} must be a number from {min} to {max}, not {v}"));
+        p.add(
+            path,
+            format!("{what} must be a number from {min} to {max}, not {v}"),
+        );
         false
     } else {
         true
@@ -82,11 +89,17 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     if warmup >= duration && duration > Nanos::ZERO {
         p.add(
             "run.warmup",
-            format!("warm-up ({}) must be shorter than the run ({})", s.run.warmup, s.run.duration),
+            format!(
+                "warm-up ({}) must be shorter than the run ({})",
+                s.run.warmup, s.run.duration
+            ),
         );
     }
     if interval == Nanos::ZERO {
-        p.add("run.interval", "the time-series interval must be longer than zero");
+        p.add(
+            "run.interval",
+            "the time-series interval must be longer than zero",
+        );
     } else if duration.0 / interval.0 > MAX_BUCKETS {
         p.add(
             "run.interval",
@@ -104,34 +117,59 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             Component::Database { .. } => 2,
         };
         if c.name().trim().is_empty() {
-            p.add(format!("components[{i}].name"), "component names must not be empty");
+            p.add(
+                format!("components[{i}].name"),
+                "component names must not be empty",
+            );
         }
-        if let Some((kind, j)) = kinds.insert(c.name(), (c.kind(), counts[k])) {
-            let _ = (kind, j);
+        if kinds.contains_key(c.name()) {
             p.add_at(
                 format!("components[{i}].name"),
-                format!("two components are named \"{}\"; names must be unique", c.name()),
+                format!(
+                    "two components are named \"{}\"; names must be unique",
+                    c.name()
+                ),
                 c.name(),
             );
         }
+        kinds.entry(c.name()).or_insert((c.kind(), counts[k]));
         counts[k] += 1;
     }
     let names_of = |kind: &str| -> Vec<&str> {
-        s.components.iter().filter(|c| c.kind() == kind).map(|c| c.name()).collect()
+        s.components
+            .iter()
+            .filter(|c| c.kind() == kind)
+            .map(|c| c.name())
+            .collect()
     };
-    let lookup = |p: &mut Problems, path: String, name: &str, kind: &'static str| -> Option<usize> {
-        match kinds.get(name) {
-            Some((k, idx)) if *k == kind => Some(*idx),
-            Some((k, _)) => {
-                p.add_at(path, format!("\"{name}\" is a {k}, but a {kind} is needed here; {kind}s: {}", list(&names_of(kind))), name);
-                None
+    let lookup =
+        |p: &mut Problems, path: String, name: &str, kind: &'static str| -> Option<usize> {
+            match kinds.get(name) {
+                Some((k, idx)) if *k == kind => Some(*idx),
+                Some((k, _)) => {
+                    p.add_at(
+                        path,
+                        format!(
+                            "\"{name}\" is a {k}, but a {kind} is needed here; {kind}s: {}",
+                            list(&names_of(kind))
+                        ),
+                        name,
+                    );
+                    None
+                }
+                None => {
+                    p.add_at(
+                        path,
+                        format!(
+                            "no {kind} is named \"{name}\"; {kind}s: {}",
+                            list(&names_of(kind))
+                        ),
+                        name,
+                    );
+                    None
+                }
             }
-            None => {
-                p.add_at(path, format!("no {kind} is named \"{name}\"; {kind}s: {}", list(&names_of(kind))), name);
-                None
-            }
-        }
-    };
+        };
 
     let mut balancers = Vec::new();
     let mut deployments = Vec::new();
@@ -139,14 +177,25 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     for (i, c) in s.components.iter().enumerate() {
         let at = |f: &str| format!("components[{i}].{f}");
         match c {
-            Component::LoadBalancer { name, strategy, targets } => {
+            Component::LoadBalancer {
+                name,
+                strategy,
+                targets,
+            } => {
                 if targets.is_empty() {
-                    p.add_at(at("targets"), "a load balancer needs at least one target deployment", name);
+                    p.add_at(
+                        at("targets"),
+                        "a load balancer needs at least one target deployment",
+                        name,
+                    );
                 }
                 let mut resolved = Vec::new();
                 for (t, w) in targets {
                     if *w == 0 {
-                        p.add(at(&format!("targets.{t}")), "target weights must be at least 1");
+                        p.add(
+                            at(&format!("targets.{t}")),
+                            "target weights must be at least 1",
+                        );
                     }
                     if let Some(d) = lookup(&mut p, at(&format!("targets.{t}")), t, "Deployment") {
                         resolved.push((d, *w));
@@ -164,9 +213,19 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     targets: resolved,
                 });
             }
-            Component::Deployment { name, replicas, concurrency, queue_limit, database } => {
+            Component::Deployment {
+                name,
+                replicas,
+                concurrency,
+                queue_limit,
+                database,
+            } => {
                 if *replicas == 0 || *replicas > MAX_SIZE {
-                    p.add_at(at("replicas"), format!("replicas must be from 1 to {MAX_SIZE}, not {replicas}"), name);
+                    p.add_at(
+                        at("replicas"),
+                        format!("replicas must be from 1 to {MAX_SIZE}, not {replicas}"),
+                        name,
+                    );
                 }
                 if *concurrency == 0 || *concurrency > MAX_SIZE {
                     p.add_at(at("concurrency"), format!("concurrency (worker slots per pod) must be from 1 to {MAX_SIZE}, not {concurrency}"), name);
@@ -183,9 +242,17 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     database,
                 });
             }
-            Component::Database { name, connections, queue_limit } => {
+            Component::Database {
+                name,
+                connections,
+                queue_limit,
+            } => {
                 if *connections == 0 || *connections > MAX_SIZE {
-                    p.add_at(at("connections"), format!("connections must be from 1 to {MAX_SIZE}, not {connections}"), name);
+                    p.add_at(
+                        at("connections"),
+                        format!("connections must be from 1 to {MAX_SIZE}, not {connections}"),
+                        name,
+                    );
                 }
                 databases.push(DatabaseSpec {
                     name: name.clone(),
@@ -205,41 +272,73 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     // Workload.
     let w = &s.workload;
     let users_ok = check_finite(&mut p, "workload.users", w.users, 0.0, 1e12, "users");
-    let rps_ok = check_finite(&mut p, "workload.rps_per_user", w.rps_per_user, 0.0, 1e6, "rps_per_user");
+    let rps_ok = check_finite(
+        &mut p,
+        "workload.rps_per_user",
+        w.rps_per_user,
+        0.0,
+        1e6,
+        "rps_per_user",
+    );
     let rate = w.users * w.rps_per_user;
     if users_ok && rps_ok {
         if rate <= 0.0 {
-            p.add("workload", "the workload offers no traffic: users × rps_per_user is 0");
+            p.add(
+                "workload",
+                "the workload offers no traffic: users × rps_per_user is 0",
+            );
         } else if rate > MAX_RATE {
             p.add("workload", format!("users × rps_per_user = {rate} requests/s is more than one machine can simulate (at most {MAX_RATE})"));
         }
     }
     let pattern = resolve_pattern(&mut p, &w.pattern);
-    let tenants = w.tenants.as_ref().map(|t| resolve_population(&mut p, "workload.tenants", t));
-    let keys = w.keys.as_ref().map(|k| resolve_population(&mut p, "workload.keys", k));
+    let tenants = w
+        .tenants
+        .as_ref()
+        .map(|t| resolve_population(&mut p, "workload.tenants", t));
+    let keys = w
+        .keys
+        .as_ref()
+        .map(|k| resolve_population(&mut p, "workload.keys", k));
     let client_timeout = w.client_timeout.map(|t| t.nanos());
     if client_timeout == Some(Nanos::ZERO) {
-        p.add("workload.client_timeout", "a client timeout must be longer than zero");
+        p.add(
+            "workload.client_timeout",
+            "a client timeout must be longer than zero",
+        );
     }
 
     // Endpoints and the mix.
     let endpoint_names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
     let mut mix_weights = vec![0.0; endpoint_names.len()];
     if w.mix.is_empty() {
-        p.add("workload.mix", "the mix needs at least one endpoint with a positive weight");
+        p.add(
+            "workload.mix",
+            "the mix needs at least one endpoint with a positive weight",
+        );
     }
     for (name, weight) in &w.mix {
         let path = format!("workload.mix.{name}");
         if check_finite(&mut p, &path, *weight, 0.0, f64::MAX, "a mix weight") {
             match endpoint_names.iter().position(|e| e == name) {
                 Some(i) => mix_weights[i] = *weight,
-                None => p.add_at(path, format!("no endpoint is named \"{name}\"; endpoints: {}", list(&endpoint_names)), name),
+                None => p.add_at(
+                    path,
+                    format!(
+                        "no endpoint is named \"{name}\"; endpoints: {}",
+                        list(&endpoint_names)
+                    ),
+                    name,
+                ),
             }
         }
     }
     let total: f64 = mix_weights.iter().sum();
     if !w.mix.is_empty() && total <= 0.0 {
-        p.add("workload.mix", "the mix weights must add up to a positive number");
+        p.add(
+            "workload.mix",
+            "the mix weights must add up to a positive number",
+        );
     }
     let mut acc = 0.0;
     let mix_cumulative: Vec<f64> = mix_weights
@@ -253,7 +352,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     // Endpoint references and call cycles, through the topology graph.
     for (ep, steps) in &s.endpoints {
         if steps.is_empty() {
-            p.add_at(format!("endpoints.{ep}"), "an endpoint needs at least one step", ep);
+            p.add_at(
+                format!("endpoints.{ep}"),
+                "an endpoint needs at least one step",
+                ep,
+            );
         }
         for (j, step) in steps.iter().enumerate() {
             let path = format!("endpoints.{ep}[{j}]");
@@ -262,7 +365,14 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     lookup(&mut p, path, lb, "LoadBalancer");
                 }
                 Step::Call(target) if !s.endpoints.contains_key(target) => {
-                    p.add_at(path, format!("no endpoint is named \"{target}\"; endpoints: {}", list(&endpoint_names)), target);
+                    p.add_at(
+                        path,
+                        format!(
+                            "no endpoint is named \"{target}\"; endpoints: {}",
+                            list(&endpoint_names)
+                        ),
+                        target,
+                    );
                 }
                 _ => {}
             }
@@ -272,7 +382,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     if let Some(cycle) = topology.call_cycle() {
         p.add_at(
             format!("endpoints.{}", cycle[0]),
-            format!("endpoints call each other in a loop ({} -> {}); a request would never finish", cycle.join(" -> "), cycle[0]),
+            format!(
+                "endpoints call each other in a loop ({} -> {}); a request would never finish",
+                cycle.join(" -> "),
+                cycle[0]
+            ),
             &cycle[0],
         );
     }
@@ -299,7 +413,12 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         .keys()
         .map(|name| {
             let mut program = Vec::new();
-            compiler.compile(name, &format!("endpoints.{name}"), &mut Vec::new(), &mut program);
+            compiler.compile(
+                name,
+                &format!("endpoints.{name}"),
+                &mut Vec::new(),
+                &mut program,
+            );
             EndpointSpec {
                 name: name.clone(),
                 program,
@@ -340,15 +459,35 @@ fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
         Pattern::Diurnal { peak, period } => {
             let period = period.map_or(Nanos::from_secs(86_400), |d| d.nanos());
             if period == Nanos::ZERO {
-                p.add(format!("{path}.period"), "a diurnal period must be longer than zero");
+                p.add(
+                    format!("{path}.period"),
+                    "a diurnal period must be longer than zero",
+                );
             }
-            if !check_finite(p, &format!("{path}.peak"), *peak, 1.0, 1e6, "the peak-to-trough ratio") {
+            if !check_finite(
+                p,
+                &format!("{path}.peak"),
+                *peak,
+                1.0,
+                1e6,
+                "the peak-to-trough ratio",
+            ) {
                 return None;
             }
-            RatePattern::Diurnal { peak: *peak, period }
+            RatePattern::Diurnal {
+                peak: *peak,
+                period,
+            }
         }
         Pattern::Spike { at, factor, length } => {
-            if !check_finite(p, &format!("{path}.factor"), *factor, 0.0, 1e6, "a spike factor") {
+            if !check_finite(
+                p,
+                &format!("{path}.factor"),
+                *factor,
+                0.0,
+                1e6,
+                "a spike factor",
+            ) {
                 return None;
             }
             RatePattern::Spike {
@@ -360,10 +499,20 @@ fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
         Pattern::Steps(steps) => {
             let mut out = Vec::new();
             for (i, st) in steps.iter().enumerate() {
-                check_finite(p, &format!("{path}[{i}].factor"), st.factor, 0.0, 1e6, "a step factor");
+                check_finite(
+                    p,
+                    &format!("{path}[{i}].factor"),
+                    st.factor,
+                    0.0,
+                    1e6,
+                    "a step factor",
+                );
                 if let Some(prev) = out.last().map(|x: &(Nanos, f64)| x.0) {
                     if st.at.nanos() <= prev {
-                        p.add(format!("{path}[{i}].at"), "steps must be in increasing time order");
+                        p.add(
+                            format!("{path}[{i}].at"),
+                            "steps must be in increasing time order",
+                        );
                     }
                 }
                 out.push((st.at.nanos(), st.factor));
@@ -375,13 +524,23 @@ fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
 
 fn resolve_population(p: &mut Problems, path: &str, pop: &Population) -> Option<PopularitySampler> {
     if pop.count == 0 || pop.count > 1_000_000_000_000 {
-        p.add(format!("{path}.count"), format!("count must be from 1 to 10^12, not {}", pop.count));
+        p.add(
+            format!("{path}.count"),
+            format!("count must be from 1 to 10^12, not {}", pop.count),
+        );
         return None;
     }
     match pop.popularity {
         Popularity::Uniform => Some(PopularitySampler::uniform(pop.count)),
         Popularity::Zipf(s) => {
-            if check_finite(p, &format!("{path}.popularity"), s, 0.0, 10.0, "a Zipf exponent") {
+            if check_finite(
+                p,
+                &format!("{path}.popularity"),
+                s,
+                0.0,
+                10.0,
+                "a Zipf exponent",
+            ) {
                 Some(PopularitySampler::zipf(pop.count, s))
             } else {
                 None
@@ -408,14 +567,20 @@ impl Compiler<'_> {
             Dist::Exp(mean) => Sampler::exp(mean.nanos()),
             Dist::Lognormal { median, p99 } => {
                 if median.nanos() == Nanos::ZERO || p99 < median {
-                    self.problems.add(path, format!("Lognormal needs 0 < median <= p99 (got median {median}, p99 {p99})"));
+                    self.problems.add(
+                        path,
+                        format!(
+                            "Lognormal needs 0 < median <= p99 (got median {median}, p99 {p99})"
+                        ),
+                    );
                     return None;
                 }
                 Sampler::lognormal(median.nanos(), p99.nanos())
             }
             Dist::Uniform(lo, hi) => {
                 if lo > hi {
-                    self.problems.add(path, format!("Uniform needs low <= high (got {lo}, {hi})"));
+                    self.problems
+                        .add(path, format!("Uniform needs low <= high (got {lo}, {hi})"));
                     return None;
                 }
                 Sampler::uniform(lo.nanos(), hi.nanos())
@@ -453,7 +618,11 @@ impl Compiler<'_> {
             let path = format!("{path}[{j}]");
             match step {
                 Step::Lb(lb) => {
-                    let lb = self.balancers.iter().position(|b| b.name == *lb).expect("checked");
+                    let lb = self
+                        .balancers
+                        .iter()
+                        .position(|b| b.name == *lb)
+                        .expect("checked");
                     if held.len() >= MAX_NESTING {
                         self.problems.add(&path, format!("Lb steps nest deeper than {MAX_NESTING} (a request would hold more than {MAX_NESTING} pods at once)"));
                         return;
@@ -475,7 +644,11 @@ impl Compiler<'_> {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Query { db: db as u16, write, dist });
+                        program.push(Op::Query {
+                            db: db as u16,
+                            write,
+                            dist,
+                        });
                     }
                 }
                 Step::Delay(d) => {
@@ -516,7 +689,10 @@ impl Compiler<'_> {
         match self.databases.len() {
             1 => Some(0),
             0 => {
-                self.problems.add(path, "a database step needs a Database component, and there is none");
+                self.problems.add(
+                    path,
+                    "a database step needs a Database component, and there is none",
+                );
                 None
             }
             _ => {

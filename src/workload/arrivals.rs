@@ -85,7 +85,11 @@ impl Arrivals {
         let max_factor = pattern.max_factor();
         let peak_rate = rate_per_s * max_factor;
         Arrivals {
-            mean_gap_ns: if peak_rate > 0.0 { 1e9 / peak_rate } else { f64::INFINITY },
+            mean_gap_ns: if peak_rate > 0.0 {
+                1e9 / peak_rate
+            } else {
+                f64::INFINITY
+            },
             pattern,
             max_factor,
             next: Nanos::ZERO,
@@ -160,7 +164,8 @@ mod tests {
         };
         assert!((p.factor(Nanos::ZERO) - 0.25).abs() < 1e-12);
         assert!((p.factor(Nanos::from_secs(1800)) - 1.0).abs() < 1e-12);
-        let steps = RatePattern::Steps(vec![(Nanos::from_secs(5), 2.0), (Nanos::from_secs(9), 0.5)]);
+        let steps =
+            RatePattern::Steps(vec![(Nanos::from_secs(5), 2.0), (Nanos::from_secs(9), 0.5)]);
         assert_eq!(steps.factor(Nanos::from_secs(1)), 1.0);
         assert_eq!(steps.factor(Nanos::from_secs(5)), 2.0);
         assert_eq!(steps.factor(Nanos::from_secs(20)), 0.5);

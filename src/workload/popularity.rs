@@ -160,7 +160,11 @@ mod tests {
             let f = frequencies(&PopularitySampler::zipf(n, s), 400_000);
             for k in [1usize, 2, 5, 20, 50] {
                 let p = (k as f64).powf(-s) / norm;
-                assert!((f[k - 1] - p).abs() < 0.004 + 0.03 * p, "s={s} k={k}: {} vs {p}", f[k - 1]);
+                assert!(
+                    (f[k - 1] - p).abs() < 0.004 + 0.03 * p,
+                    "s={s} k={k}: {} vs {p}",
+                    f[k - 1]
+                );
             }
         }
     }

@@ -1,0 +1,135 @@
+//! Malformed scenarios: each must exit with code 2, name the problem and its
+//! place, and never panic.
+
+use std::process::Command;
+
+/// (file in tests/bad, fragments the message must contain).
+const CASES: &[(&str, &[&str])] = &[
+    ("01_syntax_missing_comma", &[":4:5:", "Expected comma"]),
+    ("02_unclosed_paren", &[":10:", "Unexpected end"]),
+    (
+        "03_unknown_field",
+        &[":7:62:", "replicaz", "expected one of", "concurrency"],
+    ),
+    (
+        "04_unknown_component_kind",
+        &[":8:9:", "Databse", "LoadBalancer", "Database"],
+    ),
+    ("05_unknown_step", &[":10:34:", "Compte", "Compute"]),
+    ("06_duration_without_unit", &[":3:", "no unit", "250ms"]),
+    ("07_wrong_type", &[":7:42:", "Expected integer"]),
+    (
+        "08_dangling_lb",
+        &[
+            ":10:27:",
+            "endpoints.a[0]",
+            "no LoadBalancer is named \"alb\"",
+            "\"lb\"",
+        ],
+    ),
+    (
+        "09_dangling_target",
+        &[
+            ":6:",
+            "components[0].targets.web",
+            "no Deployment is named \"web\"",
+            "\"api\"",
+        ],
+    ),
+    (
+        "10_mix_unknown_endpoint",
+        &[
+            "workload.mix.b",
+            "no endpoint is named \"b\"",
+            "endpoints: \"a\"",
+        ],
+    ),
+    ("11_negative_rate", &[":4:", "workload.rps_per_user", "-1"]),
+    ("12_nan_users", &["workload.users", "NaN"]),
+    (
+        "13_zero_connections",
+        &[":8:", "components[2].connections", "from 1 to"],
+    ),
+    (
+        "14_warmup_too_long",
+        &["run.warmup", "shorter than the run"],
+    ),
+    ("15_mix_sums_to_zero", &["workload.mix", "positive"]),
+    ("16_call_cycle", &["endpoints.a", "a -> b -> c", "loop"]),
+    (
+        "17_zero_replicas",
+        &[":6:", "components[1].replicas", "from 1 to"],
+    ),
+    ("18_duplicate_names", &["components[2].name", "unique"]),
+    (
+        "19_compute_without_pod",
+        &["endpoints.a[0]", "Compute runs on a pod"],
+    ),
+    (
+        "20_lognormal_p99_below_median",
+        &["endpoints.a[2]", "median <= p99"],
+    ),
+    ("21_absurd_rate", &["workload.users", "1000000000000"]),
+    (
+        "22_many_problems",
+        &["3 problems", "replicas", "connections", "\"nope\""],
+    ),
+    (
+        "23_wrong_kind_reference",
+        &["\"pg\" is a Database", "LoadBalancer is needed"],
+    ),
+    ("24_not_ron", &[":1:1:", "Scenario"]),
+    ("25_empty", &[":1:1:", "Scenario"]),
+];
+
+fn validate(path: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .args(["validate", path])
+        .output()
+        .expect("run scaletwin");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_malformed_scenario_is_rejected_with_its_place() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".ron")
+                .to_owned()
+        })
+        .collect();
+    on_disk.sort();
+    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    assert_eq!(
+        on_disk, listed,
+        "every file in tests/bad has a case and vice versa"
+    );
+    for (name, fragments) in CASES {
+        let path = format!("{dir}/{name}.ron");
+        let (code, stderr) = validate(&path);
+        assert_eq!(code, 2, "{name}: exit code, stderr:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("{name}.ron")),
+            "{name}: message names the file:\n{stderr}"
+        );
+        for f in *fragments {
+            assert!(stderr.contains(f), "{name}: expected `{f}` in:\n{stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_file_is_an_input_error() {
+    let (code, stderr) = validate("/nonexistent/scenario.ron");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/scenario.ron") && stderr.contains("cannot read"));
+}

@@ -1,0 +1,116 @@
+//! The command line as a user meets it.
+
+use std::process::Command;
+
+fn scaletwin(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .args(args)
+        .output()
+        .expect("run scaletwin")
+}
+
+#[test]
+fn run_without_a_file_runs_the_bundled_default() {
+    let out = scaletwin(&["run", "--duration", "60s"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("default-saas-api") && text.contains("p99") && text.contains("stations"));
+}
+
+#[test]
+fn json_output_is_written_atomically_and_matches_the_library() {
+    let dir = std::env::temp_dir().join(format!("scaletwin-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.json");
+    let out = scaletwin(&[
+        "run",
+        "--quiet",
+        "--duration",
+        "60s",
+        "--seed",
+        "7",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let (_, model) =
+        scaletwin::scenario::load(None, &["run.duration=60s".into(), "seed=7".into()]).unwrap();
+    assert_eq!(written, scaletwin::simulate(&model).to_json());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != "report.json")
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left behind");
+    // A failed run must not clobber the good report.
+    let out = scaletwin(&[
+        "run",
+        "--quiet",
+        "--set",
+        "workload.users=-5",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn overrides_change_the_run_and_bad_ones_are_input_errors() {
+    let out = scaletwin(&[
+        "run",
+        "--duration",
+        "60s",
+        "--set",
+        "components.api.replicas=1",
+        "--set",
+        "workload.users=2000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = scaletwin(&["run", "--set", "components.nope.replicas=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no element `nope`") && err.contains("api"),
+        "{err}"
+    );
+    let out = scaletwin(&["run", "--set", "workload.userz=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rps_per_user"));
+    let out = scaletwin(&["run", "--duration", "ten minutes"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let out = scaletwin(&["validate", path.to_str().unwrap()]);
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn help_teaches() {
+    let out = scaletwin(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--set") && text.contains("workload.users=5000"));
+}

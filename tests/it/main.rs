@@ -1,0 +1,25 @@
+//! scaletwin's integration tests: one binary, a module per concern.
+
+mod algo_backoff;
+mod algo_balance;
+mod algo_breaker;
+mod algo_cache;
+mod algo_hpa;
+mod algo_limiter;
+mod algo_ring;
+mod bad_input;
+mod cli;
+mod determinism;
+mod queueing;
+mod stats;
+
+use proptest::test_runner::Config;
+
+/// Property-test settings shared by the modules: few cases so the suite
+/// stays fast on two cores; failures are saved as regression files.
+pub(crate) fn cases(n: u32) -> Config {
+    Config {
+        cases: n,
+        ..Config::default()
+    }
+}
