@@ -6,6 +6,7 @@ mod histogram;
 mod occupancy;
 mod series;
 
+pub(crate) use histogram::round6;
 pub use histogram::{LatencyHistogram, LatencySummary};
 pub use occupancy::{Occupancy, OccupancySummary};
 pub use series::{IntervalRow, Series};

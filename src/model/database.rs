@@ -10,6 +10,8 @@ pub(super) struct Database {
     pub(super) slots: Slots,
     /// Connection occupancy.
     pub(super) occupancy: Occupancy,
+    /// Multiplier on service times while a slowdown fault is active.
+    pub(super) slowdown: f64,
 }
 
 impl Database {
@@ -18,6 +20,7 @@ impl Database {
         Database {
             slots: Slots::new(spec.connections, spec.queue_limit),
             occupancy: Occupancy::new(u64::from(spec.connections)),
+            slowdown: 1.0,
         }
     }
 }

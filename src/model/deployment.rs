@@ -18,6 +18,8 @@ pub(super) struct Deployment {
     pub(super) pods: Vec<Pod>,
     /// Slot occupancy summed over all pods.
     pub(super) occupancy: Occupancy,
+    /// Multiplier on service times while a slowdown fault is active.
+    pub(super) slowdown: f64,
 }
 
 impl Deployment {
@@ -31,6 +33,7 @@ impl Deployment {
         Deployment {
             pods,
             occupancy: Occupancy::new(u64::from(spec.replicas) * u64::from(spec.concurrency)),
+            slowdown: 1.0,
         }
     }
 }

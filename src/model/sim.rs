@@ -6,15 +6,15 @@ use super::station::Admission;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, EventQueue, Rng, Slab};
-use crate::metrics::{ErrorCause, LatencyHistogram, Series, CAUSES};
-use crate::report::{EndpointReport, EngineStats, Report, StationReport, Summary};
-use crate::scenario::{Model, Op, MAX_NESTING};
+use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
+use crate::report::{EndpointReport, EngineStats, FaultReport, Report, StationReport, Summary};
+use crate::scenario::{FaultKind, Model, Op, StationRef, MAX_NESTING};
 use crate::workload::Arrivals;
 use std::collections::VecDeque;
 
 /// A scheduled happening. Small and `Copy`: the queue holds millions.
 #[derive(Copy, Clone, Debug)]
-enum Event {
+pub(super) enum Event {
     /// The next request arrives.
     Arrival,
     /// A request's delay or compute ended; continue its program.
@@ -25,58 +25,63 @@ enum Event {
     Tick,
     /// The warm-up ends: statistics start.
     WarmupEnd,
+    /// Fault `i` of the timeline begins.
+    FaultStart(u16),
+    /// Fault `i` of the timeline ends.
+    FaultEnd(u16),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
 #[derive(Copy, Clone, Debug, Default)]
-struct Held {
-    deployment: u16,
-    pod: u32,
-    since: Nanos,
+pub(super) struct Held {
+    pub(super) deployment: u16,
+    pub(super) pod: u32,
+    pub(super) since: Nanos,
 }
 
 /// One in-flight request.
 #[derive(Copy, Clone, Debug)]
-struct Request {
-    start: Nanos,
-    deadline: Nanos,
+pub(super) struct Request {
+    pub(super) start: Nanos,
+    pub(super) deadline: Nanos,
     /// When the request reached its current station (queue entry).
-    station_since: Nanos,
-    pc: u32,
-    endpoint: u16,
-    depth: u8,
-    alive: bool,
-    held: [Held; MAX_NESTING],
+    pub(super) station_since: Nanos,
+    pub(super) pc: u32,
+    pub(super) endpoint: u16,
+    pub(super) depth: u8,
+    pub(super) alive: bool,
+    pub(super) held: [Held; MAX_NESTING],
 }
 
 /// Measurements of one run.
-struct Measure {
-    on: bool,
-    since: Nanos,
-    arrivals: u64,
-    completed: u64,
-    errors: [u64; CAUSES],
-    latency: LatencyHistogram,
-    endpoints: Vec<(LatencyHistogram, u64)>,
-    series: Series,
+pub(super) struct Measure {
+    pub(super) on: bool,
+    pub(super) since: Nanos,
+    pub(super) arrivals: u64,
+    pub(super) completed: u64,
+    pub(super) errors: [u64; CAUSES],
+    pub(super) latency: LatencyHistogram,
+    pub(super) endpoints: Vec<(LatencyHistogram, u64)>,
+    pub(super) series: Series,
 }
 
-struct Sim<'m> {
-    model: &'m Model,
-    queue: EventQueue<Event>,
-    requests: Slab<Request>,
-    ready: VecDeque<u32>,
-    arrivals: Arrivals,
-    request_rng: Rng,
-    network_rng: Rng,
-    balancers: Vec<(Balancer, Rng)>,
-    deployments: Vec<Deployment>,
-    deployment_rngs: Vec<Rng>,
-    databases: Vec<Database>,
-    database_rngs: Vec<Rng>,
-    measure: Measure,
-    in_flight: u64,
-    peak_in_flight: u64,
+pub(super) struct Sim<'m> {
+    pub(super) model: &'m Model,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) requests: Slab<Request>,
+    pub(super) ready: VecDeque<u32>,
+    pub(super) arrivals: Arrivals,
+    pub(super) request_rng: Rng,
+    pub(super) network_rng: Rng,
+    pub(super) balancers: Vec<(Balancer, Rng)>,
+    pub(super) deployments: Vec<Deployment>,
+    pub(super) deployment_rngs: Vec<Rng>,
+    pub(super) databases: Vec<Database>,
+    pub(super) database_rngs: Vec<Rng>,
+    pub(super) measure: Measure,
+    pub(super) in_flight: u64,
+    pub(super) peak_in_flight: u64,
+    pub(super) requests_total: u64,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -133,6 +138,7 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         },
         in_flight: 0,
         peak_in_flight: 0,
+        requests_total: 0,
     };
     sim.run(progress);
     sim.report()
@@ -144,6 +150,12 @@ impl Sim<'_> {
         if let Some(t) = self.arrivals.next_arrival() {
             if t < end {
                 self.queue.schedule(t, Event::Arrival);
+            }
+        }
+        for (i, f) in self.model.faults.iter().enumerate() {
+            self.queue.schedule(f.at, Event::FaultStart(i as u16));
+            if let Some(until) = f.until {
+                self.queue.schedule(until, Event::FaultEnd(i as u16));
             }
         }
         if self.model.warmup > Nanos::ZERO {
@@ -173,6 +185,8 @@ impl Sim<'_> {
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
+                Event::FaultStart(i) => self.apply_fault(i as usize, true),
+                Event::FaultEnd(i) => self.apply_fault(i as usize, false),
             }
             while let Some(r) = self.ready.pop_front() {
                 self.step(now, r);
@@ -190,6 +204,19 @@ impl Sim<'_> {
             }
         }
         progress(end);
+    }
+
+    /// Starts (`on`) or ends a fault of the timeline.
+    fn apply_fault(&mut self, i: usize, on: bool) {
+        match self.model.faults[i].kind {
+            FaultKind::Slowdown { target, factor } => {
+                let f = if on { factor } else { 1.0 };
+                match target {
+                    StationRef::Deployment(d) => self.deployments[d].slowdown = f,
+                    StationRef::Database(d) => self.databases[d].slowdown = f,
+                }
+            }
+        }
     }
 
     fn start_measuring(&mut self, now: Nanos) {
@@ -241,6 +268,7 @@ impl Sim<'_> {
             held: [Held::default(); MAX_NESTING],
         });
         self.in_flight += 1;
+        self.requests_total += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
         self.measure.series.arrival(now);
         if self.measure.on {
@@ -311,6 +339,7 @@ impl Sim<'_> {
                     req.pc += 1;
                     let d = req.held[req.depth as usize - 1].deployment as usize;
                     let t = self.model.samplers[dist as usize].sample(&mut self.deployment_rngs[d]);
+                    let t = slowed(t, self.deployments[d].slowdown);
                     if t > Nanos::ZERO {
                         self.queue.schedule(now + t, Event::Resume(r));
                         return;
@@ -379,6 +408,7 @@ impl Sim<'_> {
                 unreachable!("a request queued at a database is at a query");
             };
             let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
+            let t = slowed(t, database.slowdown);
             self.queue.schedule(now + t, Event::QueryDone(next));
         }
         self.step(now, r);
@@ -492,15 +522,32 @@ impl Sim<'_> {
             summary,
             endpoints,
             stations,
+            faults: self
+                .model
+                .faults
+                .iter()
+                .map(|f| FaultReport {
+                    label: f.label.clone(),
+                    at_s: round6(f.at.as_secs_f64()),
+                    until_s: f.until.map(|u| round6(u.as_secs_f64())),
+                })
+                .collect(),
             series: self.measure.series.finish(),
             engine: EngineStats {
                 events: self.queue.events_processed(),
+                requests: self.requests_total,
                 peak_in_flight: self.peak_in_flight,
             },
         }
     }
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+/// A service time under a slowdown factor (1.0: unchanged).
+#[inline]
+fn slowed(t: Nanos, factor: f64) -> Nanos {
+    if factor == 1.0 {
+        t
+    } else {
+        Nanos::from_nanos((t.0 as f64 * factor) as u64)
+    }
 }

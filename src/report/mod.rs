@@ -27,6 +27,8 @@ pub struct Report {
     pub endpoints: Vec<EndpointReport>,
     /// Per station (deployments, then databases).
     pub stations: Vec<StationReport>,
+    /// The fault timeline, to mark on the series.
+    pub faults: Vec<FaultReport>,
     /// Per-interval time series (warm-up included, so it shows).
     pub series: Vec<IntervalRow>,
     /// Engine counters.
@@ -86,6 +88,8 @@ pub struct StationReport {
 pub struct EngineStats {
     /// Events processed.
     pub events: u64,
+    /// Requests generated, warm-up included.
+    pub requests: u64,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
 }
@@ -97,4 +101,15 @@ impl Report {
         s.push('\n');
         s
     }
+}
+
+/// A fault as it happened in the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// What it was, e.g. `Slowdown(pg x3)`.
+    pub label: String,
+    /// When it started, seconds since the start.
+    pub at_s: f64,
+    /// When it ended, if it did.
+    pub until_s: Option<f64>,
 }

@@ -34,6 +34,42 @@ pub struct Model {
     pub endpoints: Vec<EndpointSpec>,
     /// Every distribution, referenced by index from [`Op`]s.
     pub samplers: Vec<Sampler>,
+    /// The fault timeline, in scenario order.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A station a fault can hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StationRef {
+    /// A deployment, by index.
+    Deployment(usize),
+    /// A database, by index.
+    Database(usize),
+}
+
+/// A resolved fault.
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    /// A short label for reports, e.g. `Slowdown(pg x3)`.
+    pub label: String,
+    /// When it starts.
+    pub at: Nanos,
+    /// When it ends, if it does.
+    pub until: Option<Nanos>,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Multiplies a station's service times.
+    Slowdown {
+        /// The station.
+        target: StationRef,
+        /// The multiplier.
+        factor: f64,
+    },
 }
 
 /// The offered load, resolved.

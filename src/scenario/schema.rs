@@ -29,6 +29,9 @@ pub struct Scenario {
     pub components: Vec<Component>,
     /// What each request type does, step by step.
     pub endpoints: BTreeMap<String, Vec<Step>>,
+    /// Things that go wrong, on a timeline.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
 }
 
 fn default_seed() -> u64 {
@@ -264,4 +267,23 @@ pub enum Step {
     Delay(Dist),
     /// Run another endpoint's steps here (service-to-service calls).
     Call(String),
+}
+
+/// Something that goes wrong at a given time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Fault {
+    /// Every service time of a deployment's pods or a database's queries is
+    /// multiplied by `factor` from `at`, for `for` (default: to the end).
+    Slowdown {
+        /// A Deployment or Database name.
+        target: String,
+        /// Multiplier on service times (> 0; 3.0 = three times slower).
+        factor: f64,
+        /// When it starts.
+        at: Duration,
+        /// How long it lasts.
+        #[serde(default, rename = "for")]
+        length: Option<Duration>,
+    },
 }

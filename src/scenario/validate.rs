@@ -3,7 +3,9 @@
 
 use super::graph::Topology;
 use super::model::*;
-use super::schema::{self, Component, Dist, Pattern, Popularity, Population, Scenario, Step};
+use super::schema::{
+    self, Component, Dist, Fault, Pattern, Popularity, Population, Scenario, Step,
+};
 use crate::algo::balance::Strategy;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
@@ -378,6 +380,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         }
     }
+    let faults = resolve_faults(&mut p, s, &kinds, duration);
     let topology = Topology::new(s);
     if let Some(cycle) = topology.call_cycle() {
         p.add_at(
@@ -449,7 +452,84 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         databases,
         endpoints,
         samplers,
+        faults,
     })
+}
+
+fn resolve_faults(
+    p: &mut Problems,
+    s: &Scenario,
+    kinds: &BTreeMap<&str, (&'static str, usize)>,
+    duration: Nanos,
+) -> Vec<FaultSpec> {
+    let mut out = Vec::new();
+    for (i, f) in s.faults.iter().enumerate() {
+        let at_path = |field: &str| format!("faults[{i}].{field}");
+        match f {
+            Fault::Slowdown {
+                target,
+                factor,
+                at,
+                length,
+            } => {
+                let station = match kinds.get(target.as_str()) {
+                    Some(("Deployment", idx)) => Some(StationRef::Deployment(*idx)),
+                    Some(("Database", idx)) => Some(StationRef::Database(*idx)),
+                    _ => {
+                        let names: Vec<&str> = s
+                            .components
+                            .iter()
+                            .filter(|c| matches!(c.kind(), "Deployment" | "Database"))
+                            .map(|c| c.name())
+                            .collect();
+                        p.add_at(at_path("target"), format!("a Slowdown targets a Deployment or Database; \"{target}\" is neither; candidates: {}", list(&names)), target);
+                        None
+                    }
+                };
+                let factor_ok = check_finite(
+                    p,
+                    &at_path("factor"),
+                    *factor,
+                    1e-3,
+                    1e6,
+                    "a slowdown factor",
+                );
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                if let (Some(target), true) = (station, factor_ok) {
+                    out.push(FaultSpec {
+                        label: format!(
+                            "Slowdown({target_name} x{factor})",
+                            target_name = target_name_of(s, target)
+                        ),
+                        at: at.nanos(),
+                        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
+                        kind: FaultKind::Slowdown {
+                            target,
+                            factor: *factor,
+                        },
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn target_name_of(s: &Scenario, target: StationRef) -> String {
+    let (kind, idx) = match target {
+        StationRef::Deployment(i) => ("Deployment", i),
+        StationRef::Database(i) => ("Database", i),
+    };
+    s.components
+        .iter()
+        .filter(|c| c.kind() == kind)
+        .nth(idx)
+        .map_or_else(String::new, |c| c.name().to_owned())
 }
 
 fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
