@@ -5,7 +5,7 @@ use super::deployment::{Deployment, PodView};
 use super::station::Admission;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
-use crate::engine::{stream, unit_open, EventQueue, Rng, Slab};
+use crate::engine::{below, stream, unit_open, EventQueue, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
 use crate::report::{EndpointReport, EngineStats, FaultReport, Report, StationReport, Summary};
 use crate::scenario::{FaultKind, Model, Op, StationRef, MAX_NESTING};
@@ -51,6 +51,12 @@ pub(super) struct Request {
     pub(super) depth: u8,
     pub(super) alive: bool,
     pub(super) held: [Held; MAX_NESTING],
+    /// The tenant sending it (0 when tenants are not modelled).
+    pub(super) tenant: u64,
+    /// The data key it touches (0 when keys are not modelled).
+    pub(super) key: u64,
+    /// The user sending it, uniform over the workload's users.
+    pub(super) user: u64,
 }
 
 /// Measurements of one run.
@@ -266,6 +272,9 @@ impl Sim<'_> {
             depth: 0,
             alive: true,
             held: [Held::default(); MAX_NESTING],
+            tenant,
+            key,
+            user,
         });
         self.in_flight += 1;
         self.requests_total += 1;

@@ -77,6 +77,8 @@ pub enum FaultKind {
 pub struct WorkloadSpec {
     /// Requests per second at factor 1.
     pub rate: f64,
+    /// Distinct users (at least 1), for per-user behaviour such as read-your-writes.
+    pub users: u64,
     /// Rate multiplier over time.
     pub pattern: RatePattern,
     /// Tenant popularity, if tenants are modelled.

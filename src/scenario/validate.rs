@@ -441,6 +441,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         interval,
         workload: WorkloadSpec {
             rate,
+            users: (w.users as u64).max(1),
             pattern: pattern.unwrap_or(RatePattern::Constant),
             tenants: tenants.flatten(),
             keys: keys.flatten(),
