@@ -263,6 +263,15 @@ impl Sim<'_> {
         let deadline = w
             .client_timeout
             .map_or(Nanos::MAX, |t| now.saturating_add(t));
+        let tenant = w
+            .tenants
+            .as_ref()
+            .map_or(0, |t| t.sample(&mut self.request_rng));
+        let key = w
+            .keys
+            .as_ref()
+            .map_or(0, |k| k.sample(&mut self.request_rng));
+        let user = below(&mut self.request_rng, w.users);
         let r = self.requests.insert(Request {
             start: now,
             deadline,
