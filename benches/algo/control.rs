@@ -1,10 +1,10 @@
 //! ns/op for the control algorithms: limiters, breaker, backoff, balancing.
 //!
-//! Run: `cargo bench --bench algo_control -- --warm-up-time 1 --measurement-time 2`
+//! Run: `cargo bench --bench algo -- --warm-up-time 1 --measurement-time 2`
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scaletwin::algo::backoff::{Backoff, Jitter, RetryBudget};
@@ -31,7 +31,7 @@ fn limiters() -> Vec<Limiter> {
     ]
 }
 
-fn bench_limiters(c: &mut Criterion) {
+pub(crate) fn bench_limiters(c: &mut Criterion) {
     let mut g = c.benchmark_group("limiter");
     for algo in limiters() {
         // One key, ~2x over the limit (a request every 5ms against 100/s).
@@ -58,7 +58,7 @@ fn bench_limiters(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_breaker(c: &mut Criterion) {
+pub(crate) fn bench_breaker(c: &mut Criterion) {
     let mut g = c.benchmark_group("breaker");
     let configs = [
         (
@@ -105,7 +105,7 @@ fn bench_breaker(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_backoff(c: &mut Criterion) {
+pub(crate) fn bench_backoff(c: &mut Criterion) {
     let mut g = c.benchmark_group("backoff");
     for jitter in [
         Jitter::None,
@@ -141,7 +141,7 @@ fn bench_backoff(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_balance(c: &mut Criterion) {
+pub(crate) fn bench_balance(c: &mut Criterion) {
     let mut g = c.benchmark_group("balance_16");
     let all_healthy: Vec<Backend> = (0..16u32)
         .map(|i| Backend {
@@ -171,12 +171,3 @@ fn bench_balance(c: &mut Criterion) {
     }
     g.finish();
 }
-
-criterion_group!(
-    benches,
-    bench_limiters,
-    bench_breaker,
-    bench_backoff,
-    bench_balance
-);
-criterion_main!(benches);

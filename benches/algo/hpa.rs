@@ -1,7 +1,7 @@
 //! ns per HPA sync: a behavior, two metrics (CPU utilization and a Pods
 //! average value), 20 pods, one reconcile every 15 s of virtual time.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use scaletwin::algo::clock::Nanos;
 use scaletwin::algo::hpa::{
     Autoscaler, Behavior, HpaSpec, MetricInput, MetricSpec, PodSample, Policy, ResourceName,
@@ -9,7 +9,7 @@ use scaletwin::algo::hpa::{
 };
 use std::hint::black_box;
 
-fn bench_reconcile(c: &mut Criterion) {
+pub(crate) fn bench_reconcile(c: &mut Criterion) {
     let spec = HpaSpec {
         min_replicas: 2,
         max_replicas: 50,
@@ -56,6 +56,3 @@ fn bench_reconcile(c: &mut Criterion) {
         })
     });
 }
-
-criterion_group!(benches, bench_reconcile);
-criterion_main!(benches);

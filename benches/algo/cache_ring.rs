@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use scaletwin::algo::cache::{Cache, CacheConfig};
 use scaletwin::algo::clock::Nanos;
 use scaletwin::algo::ring::{HashRing, RangeMap, ShardMap};
@@ -22,7 +22,7 @@ impl Keys {
     }
 }
 
-fn cache_benches(c: &mut Criterion) {
+pub(crate) fn cache_benches(c: &mut Criterion) {
     const CAP: u64 = 100_000;
     let mut g = c.benchmark_group("cache");
 
@@ -103,7 +103,7 @@ fn cache_benches(c: &mut Criterion) {
     g.finish();
 }
 
-fn ring_benches(c: &mut Criterion) {
+pub(crate) fn ring_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("sharding");
     let ring = HashRing::with_shards(100, 0..16).unwrap();
     let mut keys = Keys(2);
@@ -120,6 +120,3 @@ fn ring_benches(c: &mut Criterion) {
     });
     g.finish();
 }
-
-criterion_group!(benches, cache_benches, ring_benches);
-criterion_main!(benches);
