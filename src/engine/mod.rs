@@ -12,6 +12,7 @@ mod queue;
 mod rng;
 mod slab;
 
+pub(crate) use dist::standard_exponential;
 pub use dist::Sampler;
 pub use queue::EventQueue;
 pub(crate) use rng::{below, unit_open};

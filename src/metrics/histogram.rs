@@ -33,6 +33,14 @@ impl LatencyHistogram {
         self.sum += u128::from(v.0);
     }
 
+    /// Records `n` copies of one latency.
+    pub fn record_n(&mut self, v: Nanos, n: u64) {
+        if n > 0 {
+            self.h.saturating_record_n(v.0.clamp(1, HIGHEST), n);
+            self.sum += u128::from(v.0) * u128::from(n);
+        }
+    }
+
     /// Number of values recorded.
     pub fn count(&self) -> u64 {
         self.h.len()

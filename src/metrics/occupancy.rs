@@ -29,6 +29,8 @@ pub struct Occupancy {
     served: u64,
     wait_sum: u128,
     sojourn_sum: u128,
+    /// Waits of zero are only counted here and added to `waits` when summarised.
+    zero_waits: u64,
     waits: LatencyHistogram,
 }
 
@@ -53,6 +55,7 @@ impl Occupancy {
             served: 0,
             wait_sum: 0,
             sojourn_sum: 0,
+            zero_waits: 0,
             waits: LatencyHistogram::new(3),
         }
     }
@@ -80,7 +83,7 @@ impl Occupancy {
         self.advance(now);
         self.arrivals += 1;
         self.busy += 1;
-        self.waits.record(Nanos::ZERO);
+        self.zero_waits += 1;
     }
 
     /// A request arrives and joins the queue.
@@ -144,6 +147,7 @@ impl Occupancy {
         self.served = 0;
         self.wait_sum = 0;
         self.sojourn_sum = 0;
+        self.zero_waits = 0;
         self.waits.reset();
     }
 
@@ -171,6 +175,8 @@ impl Occupancy {
     /// The statistics from the last reset up to `now`.
     pub fn summary(&mut self, now: Nanos) -> OccupancySummary {
         self.advance(now);
+        self.waits.record_n(Nanos::ZERO, self.zero_waits);
+        self.zero_waits = 0;
         let t = now.0.saturating_sub(self.since.0) as f64;
         let per_t = |a: u128| if t > 0.0 { a as f64 / t } else { 0.0 };
         let waited = self.waits.count().max(1) as f64;

@@ -66,7 +66,6 @@ pub(super) struct Measure {
     pub(super) arrivals: u64,
     pub(super) completed: u64,
     pub(super) errors: [u64; CAUSES],
-    pub(super) latency: LatencyHistogram,
     pub(super) endpoints: Vec<(LatencyHistogram, u64)>,
     pub(super) series: Series,
 }
@@ -134,7 +133,6 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
             arrivals: 0,
             completed: 0,
             errors: [0; CAUSES],
-            latency: LatencyHistogram::new(3),
             endpoints: model
                 .endpoints
                 .iter()
@@ -441,7 +439,6 @@ impl Sim<'_> {
             self.measure.series.success(now, latency);
             if self.measure.on {
                 self.measure.completed += 1;
-                self.measure.latency.record(latency);
                 self.measure.endpoints[req.endpoint as usize]
                     .0
                     .record(latency);
@@ -484,6 +481,10 @@ impl Sim<'_> {
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
         let errors: u64 = m.errors.iter().sum();
+        let mut latency = LatencyHistogram::new(3);
+        for (h, _) in &m.endpoints {
+            latency.merge(h);
+        }
         let rate = |e: u64, ok: u64| {
             if e + ok == 0 {
                 0.0
@@ -502,7 +503,7 @@ impl Sim<'_> {
                 .iter()
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
                 .collect(),
-            latency: m.latency.summary(),
+            latency: latency.summary(),
         };
         let endpoints = self
             .model

@@ -1,7 +1,7 @@
 //! The arrival process: Poisson with a time-varying rate, by thinning.
 
 use crate::algo::Nanos;
-use crate::engine::{unit_open, Rng};
+use crate::engine::{standard_exponential, unit_open, Rng};
 
 /// A multiplier on the base arrival rate over time.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,7 +104,7 @@ impl Arrivals {
             return None;
         }
         loop {
-            let gap = -self.mean_gap_ns * libm::log(unit_open(&mut self.rng));
+            let gap = self.mean_gap_ns * standard_exponential(&mut self.rng);
             self.next = self.next.saturating_add(Nanos::from_nanos(gap as u64));
             if self.next == Nanos::MAX {
                 return None;
