@@ -61,6 +61,7 @@ impl Topology {
                 let (target, label) = match step {
                     Step::Lb(lb) => (components.get(lb), "enters"),
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
+                    Step::Cdn(cdn) => (components.get(cdn), "cached at"),
                     _ => (None, ""),
                 };
                 if let Some(&to) = target {
