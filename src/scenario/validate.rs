@@ -54,6 +54,14 @@ impl Problems {
     }
 }
 
+/// "Databases", "Dependencies".
+fn plural(kind: &str) -> String {
+    match kind.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{kind}s"),
+    }
+}
+
 fn list(names: &[&str]) -> String {
     if names.is_empty() {
         "none".to_owned()
@@ -158,7 +166,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "\"{name}\" is a {k}, but a {kind} is needed here; {kind}s: {}",
+                            "\"{name}\" is a {k}, but a {kind} is needed here; {}: {}",
+                            plural(kind),
                             list(&names_of(kind))
                         ),
                         name,
@@ -169,7 +178,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "no {kind} is named \"{name}\"; {kind}s: {}",
+                            "no {kind} is named \"{name}\"; {}: {}",
+                            plural(kind),
                             list(&names_of(kind))
                         ),
                         name,
@@ -352,6 +362,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         success_threshold: None,
                         event_capacity: 10_000,
                     };
+                    if b.failure_threshold == 0 {
+                        p.add_at(at("breaker.failure_threshold"), "failure_threshold (consecutive failures that open the breaker) must be at least 1", name);
+                        return None;
+                    }
                     match Breaker::new(config) {
                         Ok(_) if config.reset_timeout == Nanos::ZERO => {
                             p.add_at(
@@ -533,14 +547,15 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 Step::External { dependency, .. } => {
                     lookup(&mut p, path, dependency, "Dependency");
                 }
-                Step::Cdn(cdn) => {
-                    if lookup(&mut p, path.clone(), cdn, "Cdn").is_some() && w.keys.is_none() {
-                        p.add_at(
-                            path,
-                            "a Cdn step caches by key: set workload.keys (count and popularity)",
-                            cdn,
-                        );
-                    }
+                // The guard resolves the name (reporting an unknown Cdn) in any case.
+                Step::Cdn(cdn)
+                    if lookup(&mut p, path.clone(), cdn, "Cdn").is_some() && w.keys.is_none() =>
+                {
+                    p.add_at(
+                        path,
+                        "a Cdn step caches by key: set workload.keys (count and popularity)",
+                        cdn,
+                    );
                 }
                 Step::Call(target) if !s.endpoints.contains_key(target) => {
                     p.add_at(
