@@ -254,6 +254,7 @@ impl Sim<'_> {
                 }
                 req.pc += 1;
                 let (start, endpoint) = (req.start, req.endpoint);
+                req.refreshing = cdn + 1;
                 req.detached = true;
                 req.deadline = Nanos::MAX;
                 self.record_success(now, endpoint, now + t - start);
@@ -270,12 +271,19 @@ impl Sim<'_> {
     pub(super) fn cdn_fill(&mut self, now: Nanos, r: u32, cdn: u16) {
         let req = &mut self.requests[r];
         req.pc += 1;
+        req.refreshing = 0;
         let key = (req.endpoint, req.key);
         let c = &mut self.edge.cdns[cdn as usize];
         c.cache.insert_at(now, key, ());
         if self.measure.on {
             c.origin_bytes += self.model.cdns[cdn as usize].response_bytes;
         }
+    }
+
+    /// A background refresh failed: the next stale read starts another.
+    pub(super) fn cdn_refresh_failed(&mut self, req: &Request) {
+        let c = &mut self.edge.cdns[req.refreshing as usize - 1];
+        c.cache.refresh_failed(&(req.endpoint, req.key));
     }
 
     /// Counts an original request for the retry budget and arms its timeout.

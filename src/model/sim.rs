@@ -77,6 +77,8 @@ pub(super) struct Request {
     pub(super) call_failed: bool,
     /// Retries of the current dependency call so far.
     pub(super) dep_attempt: u8,
+    /// 1 + the CDN this request refreshes in the background (0: none).
+    pub(super) refreshing: u16,
 }
 
 impl Request {
@@ -100,6 +102,7 @@ impl Request {
             detached: false,
             call_failed: false,
             dep_attempt: 0,
+            refreshing: 0,
         }
     }
 }
@@ -567,6 +570,9 @@ impl Sim<'_> {
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
+        }
+        if req.refreshing > 0 {
+            self.cdn_refresh_failed(&req);
         }
         // A client whose timeout already passed saw the timeout, not this error.
         if req.detached {

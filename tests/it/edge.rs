@@ -114,6 +114,59 @@ fn stale_while_revalidate_serves_stale_and_refreshes_once_per_episode() {
     assert_eq!(b.edge_bytes, (b.hits + b.stale_hits) * 1000);
 }
 
+#[test]
+fn a_failed_background_refresh_lets_the_next_stale_read_try_again() {
+    // The origin fails every call from the end of the warm-up on: entries go
+    // stale and every refresh fails, so stale reads keep starting refreshes
+    // (one at a time per key) instead of one per key and episode.
+    let r = run(r#"Scenario(
+        name: "swr-fail", seed: 5,
+        run: (duration: "3m", warmup: "60s"),
+        workload: (users: 1000, rps_per_user: 0.5, keys: (count: 200, popularity: Zipf(1.0)),
+                   mix: { "page": 1.0 }),
+        components: [
+            Cdn(name: "edge", capacity: 100000, ttl: "5s", stale_while_revalidate: "1h",
+                latency: Const("10ms"), response_bytes: 1000),
+            LoadBalancer(name: "alb", targets: { "api": 1 }),
+            Deployment(name: "api", replicas: 2, concurrency: 16),
+            Dependency(name: "backend", latency: Const("20ms")),
+        ],
+        endpoints: { "page": [Cdn("edge"), Lb("alb"), External(dependency: "backend")] },
+        faults: [FailDependency(dependency: "backend", error_rate: 1.0, at: "60s")],
+    )"#);
+    let c = &r.cdns[0];
+    assert!(c.stale_hits > 20_000, "{}", c.stale_hits);
+    assert!(c.refreshes > 200 * 10, "{} refreshes", c.refreshes);
+    // Only calls already under way when the fault began can still succeed.
+    assert!(c.origin_bytes <= 20 * 1000, "{}", c.origin_bytes);
+    // Stale answers still succeed: the clients never see the origin's failures
+    // (apart from misses on never-cached keys).
+    assert!(r.summary.error_rate < 0.01, "{}", r.summary.error_rate);
+}
+
+#[test]
+fn a_call_cycle_through_a_fallback_is_an_input_error() {
+    let s = parse(
+        r#"Scenario(
+        name: "cycle", run: (duration: "1m"),
+        workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+        components: [
+            LoadBalancer(name: "alb", targets: { "api": 1 }),
+            Deployment(name: "api", replicas: 1, concurrency: 1),
+            Dependency(name: "d", latency: Const("1ms")),
+        ],
+        endpoints: { "a": [Lb("alb"), External(dependency: "d", fallback: [Call("a")])] },
+    )"#,
+        "cycle.ron",
+    )
+    .unwrap();
+    let problems = validate(&s).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.message.contains("loop")),
+        "{problems:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Rate limits
 // ---------------------------------------------------------------------------
