@@ -397,6 +397,34 @@ fn with_load_shedding_the_system_recovers() {
 }
 
 #[test]
+fn client_retries_amplify_load_as_theory_says() {
+    // Each attempt independently takes 10 ms or 2 s (p = 1/2) against a 1 s
+    // timeout, with no queueing: with 3 attempts a request fails with p^3 =
+    // 1/8, and sends 1 + p + p^2 = 1.75 attempts on average.
+    let r = run(r#"Scenario(
+        name: "amp", seed: 17,
+        run: (duration: "10m"),
+        workload: (users: 100, rps_per_user: 0.5, mix: { "a": 1.0 }, client_timeout: "1s",
+                   retries: (attempts: 3, backoff: "100ms", jitter: Full)),
+        components: [],
+        endpoints: { "a": [Delay(Empirical([("10ms", 1.0), ("2s", 1.0)]))] },
+    )"#);
+    let x = r.retries.as_ref().unwrap();
+    assert!((x.amplification - 1.75).abs() < 0.03, "{}", x.amplification);
+    assert!(
+        (r.summary.error_rate - 0.125).abs() < 0.015,
+        "{}",
+        r.summary.error_rate
+    );
+    assert_eq!(x.budget_denied, 0);
+    // Every error is a request whose three attempts all timed out.
+    assert_eq!(x.exhausted, r.summary.errors);
+    assert_eq!(x.abandoned_attempts, x.retries + x.exhausted);
+    // Latency includes the retries: a success after one timeout takes > 1 s.
+    assert!(r.summary.latency.p90_ms > 1000.0);
+}
+
+#[test]
 fn without_the_trigger_the_retrying_system_is_stable() {
     let path = format!("{}/scenarios/metastable.ron", env!("CARGO_MANIFEST_DIR"));
     let mut s = parse(&std::fs::read_to_string(path).unwrap(), "m.ron").unwrap();
