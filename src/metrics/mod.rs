@@ -23,14 +23,26 @@ pub enum ErrorCause {
     QueueFull,
     /// The load balancer had no pod to send to.
     NoHealthyPod,
+    /// A per-tenant rate limit rejected the request (HTTP 429).
+    RateLimited,
+    /// The request waited in a pod's queue longer than its shed limit and was dropped.
+    LoadShed,
+    /// An external dependency's breaker was open and there was no fallback.
+    BreakerOpen,
+    /// An external dependency failed (after its retries) and there was no fallback.
+    DependencyError,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 3] = [
+    pub const ALL: [ErrorCause; 7] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
+        ErrorCause::RateLimited,
+        ErrorCause::LoadShed,
+        ErrorCause::BreakerOpen,
+        ErrorCause::DependencyError,
     ];
 
     /// The cause's name in reports.
@@ -39,6 +51,10 @@ impl ErrorCause {
             ErrorCause::ClientTimeout => "client_timeout",
             ErrorCause::QueueFull => "queue_full",
             ErrorCause::NoHealthyPod => "no_healthy_pod",
+            ErrorCause::RateLimited => "rate_limited",
+            ErrorCause::LoadShed => "load_shed",
+            ErrorCause::BreakerOpen => "breaker_open",
+            ErrorCause::DependencyError => "dependency_error",
         }
     }
 

@@ -8,7 +8,9 @@
 //! ```
 
 mod database;
+mod dependency;
 mod deployment;
+mod edge;
 mod sim;
 mod station;
 

@@ -1,7 +1,9 @@
 //! The simulation: the event loop and the request interpreter.
 
 use super::database::Database;
+use super::dependency::DependencyState;
 use super::deployment::{Deployment, PodView};
+use super::edge::Edge;
 use super::station::Admission;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
@@ -29,6 +31,10 @@ pub(super) enum Event {
     FaultStart(u16),
     /// Fault `i` of the timeline ends.
     FaultEnd(u16),
+    /// The client of request `.0` (identity `.1`) times out (only when clients retry).
+    Timeout(u32, u32),
+    /// Request `.0`'s call to an external dependency returned.
+    CallDone(u32),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -57,6 +63,48 @@ pub(super) struct Request {
     pub(super) key: u64,
     /// The user sending it, uniform over the workload's users.
     pub(super) user: u64,
+    /// Identity, to tell a reused slab slot from the request a timeout was armed for.
+    pub(super) id: u32,
+    /// Retries before this attempt (0 for the first).
+    pub(super) attempt: u8,
+    /// The backoff delay before this attempt (for decorrelated jitter).
+    pub(super) backoff_prev: Nanos,
+    /// Nobody waits for the answer any more (the client timed out, or a stale
+    /// CDN copy answered it and this is the background refresh): the request
+    /// still uses resources but its outcome is not counted.
+    pub(super) detached: bool,
+    /// Whether the dependency call in progress fails.
+    pub(super) call_failed: bool,
+    /// Retries of the current dependency call so far.
+    pub(super) dep_attempt: u8,
+    /// 1 + the CDN this request refreshes in the background (0: none).
+    pub(super) refreshing: u16,
+}
+
+impl Request {
+    /// A request at the start of `endpoint`'s program, sent now with no timeout.
+    pub(super) fn fresh(endpoint: u16, tenant: u64, key: u64, user: u64) -> Request {
+        Request {
+            start: Nanos::ZERO,
+            deadline: Nanos::MAX,
+            station_since: Nanos::ZERO,
+            pc: 0,
+            endpoint,
+            depth: 0,
+            alive: true,
+            held: [Held::default(); MAX_NESTING],
+            tenant,
+            key,
+            user,
+            id: 0,
+            attempt: 0,
+            backoff_prev: Nanos::ZERO,
+            detached: false,
+            call_failed: false,
+            dep_attempt: 0,
+            refreshing: 0,
+        }
+    }
 }
 
 /// Measurements of one run.
@@ -87,6 +135,12 @@ pub(super) struct Sim<'m> {
     pub(super) in_flight: u64,
     pub(super) peak_in_flight: u64,
     pub(super) requests_total: u64,
+    /// Requests dropped by load shedding, to fail once the current event is done.
+    pub(super) shed: VecDeque<u32>,
+    /// CDNs, rate limits and client retries.
+    pub(super) edge: Edge,
+    /// External dependencies.
+    pub(super) dependencies: Vec<DependencyState>,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -143,6 +197,9 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         in_flight: 0,
         peak_in_flight: 0,
         requests_total: 0,
+        shed: VecDeque::new(),
+        edge: Edge::new(model),
+        dependencies: DependencyState::all(model),
     };
     sim.run(progress);
     sim.report()
@@ -191,9 +248,17 @@ impl Sim<'_> {
                 Event::WarmupEnd => self.start_measuring(now),
                 Event::FaultStart(i) => self.apply_fault(i as usize, true),
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false),
+                Event::Timeout(r, id) => self.timeout(now, r, id),
+                Event::CallDone(r) => self.call_done(now, r),
             }
-            while let Some(r) = self.ready.pop_front() {
-                self.step(now, r);
+            loop {
+                if let Some(r) = self.ready.pop_front() {
+                    self.step(now, r);
+                } else if let Some(r) = self.shed.pop_front() {
+                    self.fail(now, r, ErrorCause::LoadShed);
+                } else {
+                    break;
+                }
             }
             if self.queue.events_processed() & 0xFFFF == 0 {
                 progress(now);
@@ -218,6 +283,22 @@ impl Sim<'_> {
                 match target {
                     StationRef::Deployment(d) => self.deployments[d].slowdown = f,
                     StationRef::Database(d) => self.databases[d].slowdown = f,
+                    StationRef::Dependency(d) => self.dependencies[d].slowdown = f,
+                }
+            }
+            FaultKind::FailDependency {
+                dependency,
+                error_rate,
+            } => {
+                self.dependencies[dependency].error_rate = if on {
+                    error_rate
+                } else {
+                    self.model.dependencies[dependency].error_rate
+                };
+            }
+            FaultKind::PurgeCdn { cdn } => {
+                if on {
+                    self.edge.purge(cdn, self.measure.on);
                 }
             }
         }
@@ -232,6 +313,10 @@ impl Sim<'_> {
         }
         for d in &mut self.databases {
             d.occupancy.reset(now);
+        }
+        self.edge.reset();
+        for d in &mut self.dependencies {
+            d.reset();
         }
     }
 
@@ -270,31 +355,34 @@ impl Sim<'_> {
             .as_ref()
             .map_or(0, |k| k.sample(&mut self.request_rng));
         let user = below(&mut self.request_rng, w.users);
-        let r = self.requests.insert(Request {
+        let r = self.new_request(Request {
             start: now,
             deadline,
             station_since: now,
-            pc: 0,
-            endpoint: endpoint as u16,
-            depth: 0,
-            alive: true,
-            held: [Held::default(); MAX_NESTING],
-            tenant,
-            key,
-            user,
+            ..Request::fresh(endpoint as u16, tenant, key, user)
         });
-        self.in_flight += 1;
-        self.requests_total += 1;
-        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
         self.measure.series.arrival(now);
         if self.measure.on {
             self.measure.arrivals += 1;
         }
+        if self.edge.retries_on() {
+            self.arm_timeout(now, r);
+        }
         self.step(now, r);
     }
 
+    /// Puts `req` in flight (with a fresh identity) and returns its index.
+    pub(super) fn new_request(&mut self, mut req: Request) -> u32 {
+        req.id = self.requests_total as u32;
+        let r = self.requests.insert(req);
+        self.in_flight += 1;
+        self.requests_total += 1;
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+        r
+    }
+
     /// Runs request `r`'s program from its program counter until it waits or ends.
-    fn step(&mut self, now: Nanos, r: u32) {
+    pub(super) fn step(&mut self, now: Nanos, r: u32) {
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
             let req = &mut self.requests[r];
@@ -369,6 +457,26 @@ impl Sim<'_> {
                         return;
                     }
                 }
+                Op::RateLimit { lb } => {
+                    if !self.rate_limit(now, r, lb) {
+                        self.fail(now, r, ErrorCause::RateLimited);
+                        return;
+                    }
+                    self.requests[r].pc += 1;
+                }
+                Op::CdnLookup { cdn, hit_pc } => {
+                    let t = self.cdn_lookup(now, r, cdn, hit_pc);
+                    if t > Nanos::ZERO {
+                        self.queue.schedule(now + t, Event::Resume(r));
+                        return;
+                    }
+                }
+                Op::CdnFill { cdn } => self.cdn_fill(now, r, cdn),
+                Op::External { dep, end } => {
+                    if !self.external(now, r, dep, end) {
+                        return;
+                    }
+                }
                 Op::Query { db, dist, .. } => {
                     req.station_since = now;
                     let database = &mut self.databases[db as usize];
@@ -400,7 +508,10 @@ impl Sim<'_> {
             let req = &mut self.requests[next];
             req.depth += 1;
             req.pc += 1;
-            self.ready.push_back(next);
+            match self.model.deployments[held.deployment as usize].shed_after {
+                Some(limit) if now - queued_at > limit => self.shed.push_back(next),
+                _ => self.ready.push_back(next),
+            }
         }
     }
 
@@ -432,29 +543,38 @@ impl Sim<'_> {
 
     fn complete(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
-        if now > req.deadline {
+        if req.detached {
+            // Nobody is waiting: the answer is wasted work (or a CDN refresh).
+        } else if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
         } else {
-            let latency = now - req.start;
-            self.measure.series.success(now, latency);
-            if self.measure.on {
-                self.measure.completed += 1;
-                self.measure.endpoints[req.endpoint as usize]
-                    .0
-                    .record(latency);
-            }
+            self.record_success(now, req.endpoint, now - req.start);
         }
         self.retire(r);
     }
 
+    /// Counts a successful answer at `at` after `latency`.
+    pub(super) fn record_success(&mut self, at: Nanos, endpoint: u16, latency: Nanos) {
+        self.measure.series.success(at, latency);
+        if self.measure.on {
+            self.measure.completed += 1;
+            self.measure.endpoints[endpoint as usize].0.record(latency);
+        }
+    }
+
     /// Ends request `r` with an error: releases what it holds, counts the cause.
-    fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+    pub(super) fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
         }
+        if req.refreshing > 0 {
+            self.cdn_refresh_failed(&req);
+        }
         // A client whose timeout already passed saw the timeout, not this error.
-        if now > req.deadline {
+        if req.detached {
+            // Nobody is waiting for this answer.
+        } else if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
         } else {
             self.count_error(now, req.endpoint, cause);
@@ -462,7 +582,7 @@ impl Sim<'_> {
         self.retire(r);
     }
 
-    fn count_error(&mut self, at: Nanos, endpoint: u16, cause: ErrorCause) {
+    pub(super) fn count_error(&mut self, at: Nanos, endpoint: u16, cause: ErrorCause) {
         self.measure.series.error(at);
         if self.measure.on && at >= self.measure.since {
             self.measure.errors[cause.index()] += 1;
@@ -533,6 +653,7 @@ impl Sim<'_> {
                 stats: d.occupancy.summary(now),
             });
         }
+        let (cdns, rate_limits, retries) = self.edge.reports(self.model);
         Report {
             scenario: self.model.name.clone(),
             seed: self.model.seed,
@@ -557,13 +678,23 @@ impl Sim<'_> {
                 requests: self.requests_total,
                 peak_in_flight: self.peak_in_flight,
             },
+            cdns,
+            rate_limits,
+            retries,
+            dependencies: self
+                .model
+                .dependencies
+                .iter()
+                .zip(&self.dependencies)
+                .map(|(spec, d)| d.report(&spec.name))
+                .collect(),
         }
     }
 }
 
 /// A service time under a slowdown factor (1.0: unchanged).
 #[inline]
-fn slowed(t: Nanos, factor: f64) -> Nanos {
+pub(super) fn slowed(t: Nanos, factor: f64) -> Nanos {
     if factor == 1.0 {
         t
     } else {

@@ -33,6 +33,116 @@ pub struct Report {
     pub series: Vec<IntervalRow>,
     /// Engine counters.
     pub engine: EngineStats,
+    /// Each CDN's edge cache and byte counters (measured period), in scenario order.
+    pub cdns: Vec<CdnReport>,
+    /// Each per-tenant rate limit, per tier (measured period).
+    pub rate_limits: Vec<RateLimitReport>,
+    /// Client retries on timeout (measured period); absent when clients do not retry.
+    pub retries: Option<RetryReport>,
+    /// External dependencies: calls, failures, breaker and fallbacks.
+    pub dependencies: Vec<DependencyReport>,
+}
+
+/// One external dependency's figures (counters over the measured period;
+/// breaker state changes over the whole run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DependencyReport {
+    /// Component name.
+    pub name: String,
+    /// Calls made (retries included).
+    pub calls: u64,
+    /// Calls that failed (errors and timeouts).
+    pub failures: u64,
+    /// Calls cut off by the caller's timeout.
+    pub timeouts: u64,
+    /// Calls retried after a failure.
+    pub retries: u64,
+    /// Calls the open breaker refused.
+    pub breaker_rejected: u64,
+    /// Requests answered by the fallback instead.
+    pub fallbacks: u64,
+    /// Requests that failed because of this dependency (no fallback).
+    pub failed_requests: u64,
+    /// Every breaker state change, in order.
+    pub breaker_events: Vec<BreakerEventReport>,
+}
+
+/// A circuit breaker state change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakerEventReport {
+    /// When, seconds since the start.
+    pub at_s: f64,
+    /// "closed", "open" or "half_open".
+    pub from: String,
+    /// "closed", "open" or "half_open".
+    pub to: String,
+}
+
+/// One CDN's figures. Clients receive `edge_bytes` from the cache; the origin
+/// sends `origin_bytes` to the edge (misses and background refreshes), which
+/// the edge passes on to clients for misses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CdnReport {
+    /// Component name.
+    pub name: String,
+    /// Lookups at the edge.
+    pub lookups: u64,
+    /// Answered fresh from the edge.
+    pub hits: u64,
+    /// Answered stale from the edge (inside stale-while-revalidate).
+    pub stale_hits: u64,
+    /// Sent on to the origin.
+    pub misses: u64,
+    /// (hits + stale hits) / lookups.
+    pub hit_ratio: f64,
+    /// Background refreshes started by stale hits.
+    pub refreshes: u64,
+    /// Objects pushed out by capacity.
+    pub evictions: u64,
+    /// Bytes answered from the edge cache (hits and stale hits).
+    pub edge_bytes: u64,
+    /// Bytes the origin sent to the edge (misses and refreshes).
+    pub origin_bytes: u64,
+    /// Purges (PurgeCdn faults) applied.
+    pub purges: u64,
+}
+
+/// One tier of a load balancer's per-tenant rate limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitReport {
+    /// The load balancer.
+    pub balancer: String,
+    /// The tier.
+    pub tier: String,
+    /// The algorithm ("sliding_log", "sliding_counter", "token_bucket", "gcra").
+    pub algorithm: String,
+    /// Requests per tenant per window.
+    pub limit: u64,
+    /// Tenants assigned to the tier.
+    pub tenants: u64,
+    /// Requests admitted.
+    pub admitted: u64,
+    /// Requests rejected with 429.
+    pub rejected: u64,
+    /// Distinct tenants that got at least one 429.
+    pub tenants_limited: u64,
+}
+
+/// Client retries: how much the retries amplified the load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryReport {
+    /// Original requests (first attempts).
+    pub requests: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// (requests + retries) / requests: the retry amplification factor.
+    pub amplification: f64,
+    /// Timed-out requests not retried because the retry budget was empty.
+    pub budget_denied: u64,
+    /// Timed-out requests that had used all their attempts.
+    pub exhausted: u64,
+    /// Attempts the servers kept working on after their client had given up.
+    pub abandoned_attempts: u64,
 }
 
 /// Whole-system figures.

@@ -122,7 +122,139 @@ pub fn render_table(r: &Report) -> String {
         ],
         &rows,
     );
+    render_edge(&mut out, r);
     out
+}
+
+/// CDNs, rate limits and client retries, when the scenario has them.
+fn render_edge(out: &mut String, r: &Report) {
+    if !r.cdns.is_empty() {
+        out.push_str(
+            "
+cdn
+",
+        );
+        let rows: Vec<Vec<String>> = r
+            .cdns
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.lookups.to_string(),
+                    pct(c.hit_ratio),
+                    c.stale_hits.to_string(),
+                    c.refreshes.to_string(),
+                    c.edge_bytes.to_string(),
+                    c.origin_bytes.to_string(),
+                    c.purges.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "cdn",
+                "lookups",
+                "hit%",
+                "stale",
+                "refreshes",
+                "edge bytes",
+                "origin bytes",
+                "purges",
+            ],
+            &rows,
+        );
+    }
+    if !r.rate_limits.is_empty() {
+        out.push_str(
+            "
+rate limits (per tenant)
+",
+        );
+        let rows: Vec<Vec<String>> = r
+            .rate_limits
+            .iter()
+            .map(|l| {
+                vec![
+                    format!("{}/{}", l.balancer, l.tier),
+                    l.algorithm.clone(),
+                    l.limit.to_string(),
+                    l.tenants.to_string(),
+                    l.admitted.to_string(),
+                    l.rejected.to_string(),
+                    l.tenants_limited.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "lb/tier",
+                "algorithm",
+                "limit",
+                "tenants",
+                "admitted",
+                "429s",
+                "tenants hit",
+            ],
+            &rows,
+        );
+    }
+    if !r.dependencies.is_empty() {
+        out.push_str("\ndependencies\n");
+        let rows: Vec<Vec<String>> = r
+            .dependencies
+            .iter()
+            .map(|d| {
+                vec![
+                    d.name.clone(),
+                    d.calls.to_string(),
+                    d.failures.to_string(),
+                    d.retries.to_string(),
+                    d.breaker_rejected.to_string(),
+                    d.fallbacks.to_string(),
+                    d.failed_requests.to_string(),
+                    breaker_events(&d.breaker_events),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "dependency",
+                "calls",
+                "failed",
+                "retries",
+                "rejected",
+                "fallbacks",
+                "errors",
+                "breaker",
+            ],
+            &rows,
+        );
+    }
+    if let Some(x) = &r.retries {
+        let _ = writeln!(
+            out,
+            "
+client retries: {} requests, {} retries (amplification x{:.3}), {} denied by budget, {} exhausted, {} attempts abandoned",
+            x.requests, x.retries, x.amplification, x.budget_denied, x.exhausted, x.abandoned_attempts
+        );
+    }
+}
+
+/// The first few breaker state changes, then how many more.
+fn breaker_events(events: &[super::BreakerEventReport]) -> String {
+    const SHOWN: usize = 4;
+    let mut s: Vec<String> = events
+        .iter()
+        .take(SHOWN)
+        .map(|e| format!("{}@{:.1}s", e.to, e.at_s))
+        .collect();
+    if events.len() > SHOWN {
+        s.push(format!("(+{} more)", events.len() - SHOWN));
+    }
+    s.join(" ")
 }
 
 fn latency_row(

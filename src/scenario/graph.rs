@@ -57,10 +57,21 @@ impl Topology {
         }
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
-            for step in steps {
+            // Steps inside fallbacks count too (a fallback may call an endpoint).
+            let mut all: Vec<&Step> = steps.iter().collect();
+            let mut next = 0;
+            while next < all.len() {
+                if let Step::External { fallback, .. } = all[next] {
+                    all.extend(fallback.iter());
+                }
+                next += 1;
+            }
+            for step in all {
                 let (target, label) = match step {
                     Step::Lb(lb) => (components.get(lb), "enters"),
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
+                    Step::Cdn(cdn) => (components.get(cdn), "cached at"),
+                    Step::External { dependency, .. } => (components.get(dependency), "depends on"),
                     _ => (None, ""),
                 };
                 if let Some(&to) = target {

@@ -4,7 +4,11 @@
 //! distribution to a [`Sampler`], and every endpoint to a flat program of
 //! [`Op`]s (nested `Call`s inlined, network hops made explicit).
 
+use crate::algo::backoff::Backoff;
 use crate::algo::balance::Strategy;
+use crate::algo::breaker::BreakerConfig;
+use crate::algo::cache::CacheConfig;
+use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
 use crate::workload::{PopularitySampler, RatePattern};
@@ -36,6 +40,71 @@ pub struct Model {
     pub samplers: Vec<Sampler>,
     /// The fault timeline, in scenario order.
     pub faults: Vec<FaultSpec>,
+    /// CDNs.
+    pub cdns: Vec<CdnSpec>,
+    /// External dependencies.
+    pub dependencies: Vec<DependencySpec>,
+}
+
+/// An external dependency, resolved.
+#[derive(Clone, Debug)]
+pub struct DependencySpec {
+    /// Name.
+    pub name: String,
+    /// Sampler index of one call's latency.
+    pub latency: u32,
+    /// Probability that a call fails.
+    pub error_rate: f64,
+    /// The caller's timeout per call, if any.
+    pub timeout: Option<Nanos>,
+    /// Its circuit breaker, if any.
+    pub breaker: Option<BreakerConfig>,
+    /// Retries of failed calls, if any.
+    pub retries: Option<Backoff>,
+}
+
+/// A CDN, resolved.
+#[derive(Clone, Debug)]
+pub struct CdnSpec {
+    /// Name.
+    pub name: String,
+    /// Edge cache: capacity, s-maxage TTL, stale-while-revalidate.
+    pub cache: CacheConfig,
+    /// Sampler index of the edge latency.
+    pub latency: u32,
+    /// Bytes per response.
+    pub response_bytes: u64,
+}
+
+/// Client retries, resolved.
+#[derive(Clone, Debug)]
+pub struct RetrySpec {
+    /// Attempts and delays.
+    pub backoff: Backoff,
+    /// (ratio, min per second, most saved) of a retry budget, if any.
+    pub budget: Option<(f64, u32, u32)>,
+}
+
+/// A tiered per-tenant rate limit, resolved.
+#[derive(Clone, Debug)]
+pub struct RateLimitSpec {
+    /// Per tier: its name and its limiter.
+    pub tiers: Vec<(String, Limiter)>,
+    /// Tier of each tenant rank is the first whose cumulative share exceeds
+    /// `(rank + 0.5) / tenants`.
+    pub cumulative: Vec<f64>,
+    /// Tenants in the workload (1 when tenants are not modelled).
+    pub tenants: u64,
+}
+
+impl RateLimitSpec {
+    /// The tier of tenant `tenant` (rank 0 = most active).
+    pub fn tier_of(&self, tenant: u64) -> usize {
+        let x = (tenant as f64 + 0.5) / self.tenants as f64;
+        self.cumulative
+            .partition_point(|&c| c <= x)
+            .min(self.cumulative.len() - 1)
+    }
 }
 
 /// A station a fault can hit.
@@ -45,6 +114,8 @@ pub enum StationRef {
     Deployment(usize),
     /// A database, by index.
     Database(usize),
+    /// An external dependency, by index (its call latency).
+    Dependency(usize),
 }
 
 /// A resolved fault.
@@ -70,6 +141,18 @@ pub enum FaultKind {
         /// The multiplier.
         factor: f64,
     },
+    /// Raises a dependency's failure probability.
+    FailDependency {
+        /// The dependency, by index.
+        dependency: usize,
+        /// Failure probability while active.
+        error_rate: f64,
+    },
+    /// Empties a CDN's edge cache.
+    PurgeCdn {
+        /// The CDN, by index.
+        cdn: usize,
+    },
 }
 
 /// The offered load, resolved.
@@ -89,6 +172,8 @@ pub struct WorkloadSpec {
     pub mix_cumulative: Vec<f64>,
     /// Client timeout.
     pub client_timeout: Option<Nanos>,
+    /// Client retries on timeout, if any.
+    pub retries: Option<RetrySpec>,
 }
 
 /// A load balancer, resolved.
@@ -100,6 +185,8 @@ pub struct BalancerSpec {
     pub strategy: Strategy,
     /// (deployment index, weight) in name order.
     pub targets: Vec<(usize, u32)>,
+    /// Per-tenant rate limit, if any.
+    pub rate_limit: Option<RateLimitSpec>,
 }
 
 /// A deployment, resolved.
@@ -115,6 +202,8 @@ pub struct DeploymentSpec {
     pub queue_limit: Option<u32>,
     /// The database its queries go to.
     pub database: Option<usize>,
+    /// Queue-time limit for load shedding, if any.
+    pub shed_after: Option<Nanos>,
 }
 
 /// A database, resolved.
@@ -166,6 +255,31 @@ pub enum Op {
     Delay {
         /// Sampler index.
         dist: u32,
+    },
+    /// Check balancer `lb`'s per-tenant rate limit.
+    RateLimit {
+        /// Balancer index.
+        lb: u16,
+    },
+    /// Look the request up at CDN `cdn`'s edge; on a hit jump to `hit_pc`.
+    CdnLookup {
+        /// CDN index.
+        cdn: u16,
+        /// Where a hit continues (just after the matching `CdnFill`).
+        hit_pc: u32,
+    },
+    /// The origin answered: store the response at CDN `cdn`'s edge.
+    CdnFill {
+        /// CDN index.
+        cdn: u16,
+    },
+    /// Call dependency `dep`; on success jump to `end`; on failure run the
+    /// fallback ops that follow (if `end` is not the next op) or fail.
+    External {
+        /// Dependency index.
+        dep: u16,
+        /// The op after the fallback.
+        end: u32,
     },
 }
 

@@ -78,6 +78,100 @@ pub struct Workload {
     /// A client gives up after this long; the request counts as a timeout error.
     #[serde(default)]
     pub client_timeout: Option<Duration>,
+    /// Clients retry a timed-out request (needs `client_timeout`). Default: no retries.
+    #[serde(default)]
+    pub retries: Option<Retries>,
+}
+
+/// Client retries on timeout: how many attempts, how long to back off, and an
+/// optional retry budget (src/algo/backoff).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retries {
+    /// Total attempts per request, the first included (2 = one retry).
+    pub attempts: u32,
+    /// Delay before the first retry, before jitter.
+    pub backoff: Duration,
+    /// Growth of the delay per retry (default 2).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Longest delay (default 10s).
+    #[serde(default)]
+    pub cap: Option<Duration>,
+    /// How the delay is randomised (default None: every client waits the same).
+    #[serde(default)]
+    pub jitter: JitterKind,
+    /// At most this share of requests may be retries. Default: unlimited.
+    #[serde(default)]
+    pub budget: Option<RetryBudget>,
+}
+
+/// Backoff jitter, as in the AWS "Exponential Backoff and Jitter" article.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JitterKind {
+    /// The plain exponential delay.
+    #[default]
+    None,
+    /// Uniform in [0, delay].
+    Full,
+    /// Half the delay plus uniform up to the other half.
+    Equal,
+    /// Uniform in [base, 3 × previous delay], capped.
+    Decorrelated,
+}
+
+/// A retry budget (Finagle/Envoy style): retries ≤ ratio × requests + min_per_s × seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Retries allowed per original request (0.1 = 10%).
+    pub ratio: f64,
+    /// Retries allowed per second regardless of traffic (default 0).
+    #[serde(default)]
+    pub min_per_s: u32,
+    /// Most retries saved up (default 100).
+    #[serde(default)]
+    pub max_saved: Option<u32>,
+}
+
+/// A per-tenant rate limit with tiers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Which limiter from src/algo/limiter.
+    pub algorithm: LimitAlgorithm,
+    /// The window each tier's `max` applies to (for TokenBucket/Gcra: `max`
+    /// per `window`, with bursts of `max`).
+    pub window: Duration,
+    /// Tiers, in tenant popularity order: the first tier's share of tenants
+    /// are the most active ones (list enterprise first to give the biggest
+    /// tenants the largest limit).
+    pub tiers: Vec<Tier>,
+}
+
+/// A rate-limit algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LimitAlgorithm {
+    /// Sliding-window log (exact; a timestamp per admitted request).
+    SlidingLog,
+    /// Sliding-window counter (two fixed windows, weighted).
+    SlidingCounter,
+    /// Token bucket.
+    TokenBucket,
+    /// Generic cell rate algorithm.
+    Gcra,
+}
+
+/// One rate-limit tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// Its name in reports ("free", "pro"...).
+    pub name: String,
+    /// Share of tenants in this tier (shares add up to 1).
+    pub share: f64,
+    /// Requests per tenant per window.
+    pub max: u32,
 }
 
 /// A time-varying multiplier on the base arrival rate.
@@ -201,6 +295,10 @@ pub enum Component {
         strategy: Strategy,
         /// Deployment name -> weight (weights matter to `Weighted`).
         targets: BTreeMap<String, u32>,
+        /// Per-tenant rate limit applied before a pod is chosen; rejected
+        /// requests fail with "rate_limited" (HTTP 429). Default: none.
+        #[serde(default)]
+        rate_limit: Option<RateLimit>,
     },
     /// A set of identical pods, each with worker slots and a FIFO queue.
     Deployment {
@@ -218,6 +316,11 @@ pub enum Component {
         /// (default: the only database).
         #[serde(default)]
         database: Option<String>,
+        /// Load shedding: a request that waited longer than this in a pod's
+        /// queue is dropped when a worker would take it ("load_shed" error),
+        /// so no work is spent on clients that have likely given up. Default: off.
+        #[serde(default)]
+        shed_after: Option<Duration>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -229,6 +332,75 @@ pub enum Component {
         #[serde(default)]
         queue_limit: Option<u32>,
     },
+    /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
+    Cdn {
+        /// Unique name.
+        name: String,
+        /// Most objects held at the edge.
+        capacity: u64,
+        /// How long a response stays fresh (s-maxage).
+        ttl: Duration,
+        /// How long after `ttl` a stale copy is still served while one
+        /// background request refreshes it (default 0).
+        #[serde(default)]
+        stale_while_revalidate: Duration,
+        /// Latency of the edge itself (client to edge and back).
+        latency: Dist,
+        /// Size of one response in bytes, for the byte counters (default 0).
+        #[serde(default)]
+        response_bytes: u64,
+    },
+    /// An external dependency (a third-party API, another team's service):
+    /// pure latency and an error probability, optionally behind a circuit
+    /// breaker and with retries. It holds nothing of ours but the caller's slot.
+    Dependency {
+        /// Unique name.
+        name: String,
+        /// How long one call takes.
+        latency: Dist,
+        /// Probability that a call fails (0 to 1, default 0).
+        #[serde(default)]
+        error_rate: f64,
+        /// The caller gives up on a call after this long (a failure). Default: never.
+        #[serde(default)]
+        timeout: Option<Duration>,
+        /// A circuit breaker around the calls. Default: none.
+        #[serde(default)]
+        breaker: Option<BreakerSettings>,
+        /// Retries of a failed call, with backoff. Default: none.
+        #[serde(default)]
+        retries: Option<DependencyRetries>,
+    },
+}
+
+/// Circuit breaker settings (src/algo/breaker).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSettings {
+    /// Consecutive failures that open the breaker.
+    pub failure_threshold: u32,
+    /// How long it stays open before letting probes through.
+    pub reset_timeout: Duration,
+    /// Probe calls allowed while half-open (default 1); all must succeed to close.
+    #[serde(default)]
+    pub half_open_max_calls: Option<u32>,
+}
+
+/// Retries of a failed dependency call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyRetries {
+    /// Total calls, the first included (2 = one retry).
+    pub attempts: u32,
+    /// Delay before the first retry (doubling, capped at 10s).
+    pub backoff: Duration,
+    /// Jitter (default Full).
+    #[serde(default = "full_jitter")]
+    pub jitter: JitterKind,
+}
+
+fn full_jitter() -> JitterKind {
+    JitterKind::Full
 }
 
 impl Component {
@@ -237,7 +409,9 @@ impl Component {
         match self {
             Component::LoadBalancer { name, .. }
             | Component::Deployment { name, .. }
-            | Component::Database { name, .. } => name,
+            | Component::Database { name, .. }
+            | Component::Cdn { name, .. }
+            | Component::Dependency { name, .. } => name,
         }
     }
 
@@ -247,6 +421,8 @@ impl Component {
             Component::LoadBalancer { .. } => "LoadBalancer",
             Component::Deployment { .. } => "Deployment",
             Component::Database { .. } => "Database",
+            Component::Cdn { .. } => "Cdn",
+            Component::Dependency { .. } => "Dependency",
         }
     }
 }
@@ -267,6 +443,22 @@ pub enum Step {
     Delay(Dist),
     /// Run another endpoint's steps here (service-to-service calls).
     Call(String),
+    /// Look the request's key up at this CDN's edge: a hit is answered there
+    /// (after the edge latency); a miss runs the rest of the step list (the
+    /// origin path) and then stores the response at the edge. Needs
+    /// `workload.keys`; must come before any `Lb` step of its list.
+    Cdn(String),
+    /// Call an external dependency (through its breaker, with its retries).
+    /// If the call fails or the breaker is open, the `fallback` steps run
+    /// instead (a degraded answer); without a fallback the request fails
+    /// ("dependency_error" or "breaker_open").
+    External {
+        /// The Dependency's name.
+        dependency: String,
+        /// Steps that produce a degraded answer. Default: none.
+        #[serde(default)]
+        fallback: Vec<Step>,
+    },
 }
 
 /// Something that goes wrong at a given time.
@@ -285,5 +477,25 @@ pub enum Fault {
         /// How long it lasts.
         #[serde(default, rename = "for")]
         length: Option<Duration>,
+    },
+    /// A dependency's calls fail with probability `error_rate` from `at`, for
+    /// `for` (default: to the end). (`Slowdown` also accepts a Dependency.)
+    FailDependency {
+        /// The Dependency's name.
+        dependency: String,
+        /// Failure probability while the fault lasts (0 to 1).
+        error_rate: f64,
+        /// When it starts.
+        at: Duration,
+        /// How long it lasts.
+        #[serde(default, rename = "for")]
+        length: Option<Duration>,
+    },
+    /// Every object cached at a CDN's edge is purged at `at`.
+    PurgeCdn {
+        /// The Cdn's name.
+        cdn: String,
+        /// When.
+        at: Duration,
     },
 }

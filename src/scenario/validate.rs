@@ -6,7 +6,11 @@ use super::model::*;
 use super::schema::{
     self, Component, Dist, Fault, Pattern, Popularity, Population, Scenario, Step,
 };
+use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::balance::Strategy;
+use crate::algo::breaker::{Breaker, BreakerConfig};
+use crate::algo::cache::CacheConfig;
+use crate::algo::limiter::{Limiter, LimiterParams};
 use crate::algo::Nanos;
 use crate::engine::Sampler;
 use crate::workload::{PopularitySampler, RatePattern};
@@ -47,6 +51,14 @@ impl Problems {
             message: message.into(),
             needle: Some(needle.to_owned()),
         });
+    }
+}
+
+/// "Databases", "Dependencies".
+fn plural(kind: &str) -> String {
+    match kind.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{kind}s"),
     }
 }
 
@@ -111,12 +123,14 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
 
     // Components: unique names, then per kind.
     let mut kinds: BTreeMap<&str, (&'static str, usize)> = BTreeMap::new();
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; 5];
     for (i, c) in s.components.iter().enumerate() {
         let k = match c {
             Component::LoadBalancer { .. } => 0,
             Component::Deployment { .. } => 1,
             Component::Database { .. } => 2,
+            Component::Cdn { .. } => 3,
+            Component::Dependency { .. } => 4,
         };
         if c.name().trim().is_empty() {
             p.add(
@@ -152,7 +166,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "\"{name}\" is a {k}, but a {kind} is needed here; {kind}s: {}",
+                            "\"{name}\" is a {k}, but a {kind} is needed here; {}: {}",
+                            plural(kind),
                             list(&names_of(kind))
                         ),
                         name,
@@ -163,7 +178,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "no {kind} is named \"{name}\"; {kind}s: {}",
+                            "no {kind} is named \"{name}\"; {}: {}",
+                            plural(kind),
                             list(&names_of(kind))
                         ),
                         name,
@@ -176,6 +192,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     let mut balancers = Vec::new();
     let mut deployments = Vec::new();
     let mut databases = Vec::new();
+    let mut cdns: Vec<(CdnSpec, &Dist, String)> = Vec::new();
+    let mut dependencies: Vec<(DependencySpec, &Dist, String)> = Vec::new();
     for (i, c) in s.components.iter().enumerate() {
         let at = |f: &str| format!("components[{i}].{f}");
         match c {
@@ -183,7 +201,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 name,
                 strategy,
                 targets,
+                rate_limit,
             } => {
+                let rate_limit = rate_limit
+                    .as_ref()
+                    .and_then(|r| resolve_rate_limit(&mut p, &at("rate_limit"), r, s));
                 if targets.is_empty() {
                     p.add_at(
                         at("targets"),
@@ -213,6 +235,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         schema::Strategy::PowerOfTwoChoices => Strategy::PowerOfTwoChoices,
                     },
                     targets: resolved,
+                    rate_limit,
                 });
             }
             Component::Deployment {
@@ -221,7 +244,12 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 concurrency,
                 queue_limit,
                 database,
+                shed_after,
             } => {
+                let shed_after = shed_after.map(|d| d.nanos());
+                if shed_after == Some(Nanos::ZERO) {
+                    p.add_at(at("shed_after"), "shed_after must be longer than zero (leave it out to turn load shedding off)", name);
+                }
                 if *replicas == 0 || *replicas > MAX_SIZE {
                     p.add_at(
                         at("replicas"),
@@ -242,6 +270,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     concurrency: *concurrency,
                     queue_limit: *queue_limit,
                     database,
+                    shed_after,
                 });
             }
             Component::Database {
@@ -261,6 +290,137 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     connections: *connections,
                     queue_limit: *queue_limit,
                 });
+            }
+            Component::Cdn {
+                name,
+                capacity,
+                ttl,
+                stale_while_revalidate,
+                latency,
+                response_bytes,
+            } => {
+                if *capacity == 0 || *capacity > u64::from(u32::MAX - 1) {
+                    p.add_at(
+                        at("capacity"),
+                        format!(
+                            "a CDN's capacity must be from 1 to {} objects, not {capacity}",
+                            u32::MAX - 1
+                        ),
+                        name,
+                    );
+                }
+                if ttl.nanos() == Nanos::ZERO {
+                    p.add_at(
+                        at("ttl"),
+                        "a CDN's ttl (s-maxage) must be longer than zero",
+                        name,
+                    );
+                }
+                cdns.push((
+                    CdnSpec {
+                        name: name.clone(),
+                        cache: CacheConfig::lru(*capacity as usize)
+                            .ttl(ttl.nanos())
+                            .stale_while_revalidate(stale_while_revalidate.nanos()),
+                        latency: 0,
+                        response_bytes: *response_bytes,
+                    },
+                    latency,
+                    at("latency"),
+                ));
+            }
+            Component::Dependency {
+                name,
+                latency,
+                error_rate,
+                timeout,
+                breaker,
+                retries,
+            } => {
+                check_finite(
+                    &mut p,
+                    &at("error_rate"),
+                    *error_rate,
+                    0.0,
+                    1.0,
+                    "an error rate",
+                );
+                let timeout = timeout.map(|t| t.nanos());
+                if timeout == Some(Nanos::ZERO) {
+                    p.add_at(
+                        at("timeout"),
+                        "a call timeout must be longer than zero (leave it out for none)",
+                        name,
+                    );
+                }
+                let breaker = breaker.as_ref().and_then(|b| {
+                    let config = BreakerConfig {
+                        failure_threshold: b.failure_threshold,
+                        rate: None,
+                        reset_timeout: b.reset_timeout.nanos(),
+                        half_open_max_calls: b.half_open_max_calls.unwrap_or(1),
+                        success_threshold: None,
+                        event_capacity: 10_000,
+                    };
+                    if b.failure_threshold == 0 {
+                        p.add_at(at("breaker.failure_threshold"), "failure_threshold (consecutive failures that open the breaker) must be at least 1", name);
+                        return None;
+                    }
+                    match Breaker::new(config) {
+                        Ok(_) if config.reset_timeout == Nanos::ZERO => {
+                            p.add_at(
+                                at("breaker.reset_timeout"),
+                                "reset_timeout must be longer than zero",
+                                name,
+                            );
+                            None
+                        }
+                        Ok(_) => Some(config),
+                        Err(e) => {
+                            p.add_at(
+                                at("breaker"),
+                                format!(
+                                    "{e} (failure_threshold {}, half_open_max_calls {})",
+                                    b.failure_threshold, config.half_open_max_calls
+                                ),
+                                name,
+                            );
+                            None
+                        }
+                    }
+                });
+                let retries = retries.as_ref().and_then(|r| {
+                    if r.attempts == 0 || r.attempts > 100 {
+                        p.add_at(
+                            at("retries.attempts"),
+                            format!(
+                                "attempts (the first call included) must be from 1 to 100, not {}",
+                                r.attempts
+                            ),
+                            name,
+                        );
+                        return None;
+                    }
+                    Some(Backoff {
+                        max_attempts: r.attempts,
+                        base: r.backoff.nanos(),
+                        multiplier: 2.0,
+                        cap: Nanos::from_secs(10).max(r.backoff.nanos()),
+                        jitter: jitter_of(r.jitter),
+                    })
+                });
+                dependencies.push((
+                    DependencySpec {
+                        name: name.clone(),
+                        latency: 0,
+                        error_rate: *error_rate,
+                        timeout,
+                        breaker,
+                        retries,
+                    },
+                    latency,
+                    at("latency"),
+                ));
             }
         }
     }
@@ -309,6 +469,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             "a client timeout must be longer than zero",
         );
     }
+    let retries = w
+        .retries
+        .as_ref()
+        .and_then(|r| resolve_retries(&mut p, r, client_timeout.is_some()));
 
     // Endpoints and the mix.
     let endpoint_names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
@@ -360,11 +524,38 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 ep,
             );
         }
-        for (j, step) in steps.iter().enumerate() {
-            let path = format!("endpoints.{ep}[{j}]");
+        let mut flat: Vec<(String, &Step)> = steps
+            .iter()
+            .enumerate()
+            .map(|(j, st)| (format!("endpoints.{ep}[{j}]"), st))
+            .collect();
+        let mut next = 0;
+        while next < flat.len() {
+            if let Step::External { fallback, .. } = flat[next].1 {
+                let base = flat[next].0.clone();
+                for (k, st) in fallback.iter().enumerate() {
+                    flat.push((format!("{base}.fallback[{k}]"), st));
+                }
+            }
+            next += 1;
+        }
+        for (path, step) in flat {
             match step {
                 Step::Lb(lb) => {
                     lookup(&mut p, path, lb, "LoadBalancer");
+                }
+                Step::External { dependency, .. } => {
+                    lookup(&mut p, path, dependency, "Dependency");
+                }
+                // The guard resolves the name (reporting an unknown Cdn) in any case.
+                Step::Cdn(cdn)
+                    if lookup(&mut p, path.clone(), cdn, "Cdn").is_some() && w.keys.is_none() =>
+                {
+                    p.add_at(
+                        path,
+                        "a Cdn step caches by key: set workload.keys (count and popularity)",
+                        cdn,
+                    );
                 }
                 Step::Call(target) if !s.endpoints.contains_key(target) => {
                     p.add_at(
@@ -399,8 +590,12 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     }
 
     // Compile endpoint programs (all references are known to resolve now).
+    let cdn_names: Vec<String> = cdns.iter().map(|c| c.0.name.clone()).collect();
+    let dependency_names: Vec<String> = dependencies.iter().map(|d| d.0.name.clone()).collect();
     let mut compiler = Compiler {
         scenario: s,
+        cdns: &cdn_names,
+        dependencies: &dependency_names,
         balancers: &balancers,
         deployments: &deployments,
         databases: &databases,
@@ -428,6 +623,20 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         })
         .collect();
+    let cdns: Vec<CdnSpec> = cdns
+        .into_iter()
+        .map(|(mut c, dist, path)| {
+            c.latency = compiler.sampler(&path, dist).unwrap_or(0);
+            c
+        })
+        .collect();
+    let dependencies: Vec<DependencySpec> = dependencies
+        .into_iter()
+        .map(|(mut d, dist, path)| {
+            d.latency = compiler.sampler(&path, dist).unwrap_or(0);
+            d
+        })
+        .collect();
     let samplers = compiler.samplers;
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
@@ -447,6 +656,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             keys: keys.flatten(),
             mix_cumulative,
             client_timeout,
+            retries,
         },
         balancers,
         deployments,
@@ -454,6 +664,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         endpoints,
         samplers,
         faults,
+        cdns,
+        dependencies,
     })
 }
 
@@ -476,14 +688,17 @@ fn resolve_faults(
                 let station = match kinds.get(target.as_str()) {
                     Some(("Deployment", idx)) => Some(StationRef::Deployment(*idx)),
                     Some(("Database", idx)) => Some(StationRef::Database(*idx)),
+                    Some(("Dependency", idx)) => Some(StationRef::Dependency(*idx)),
                     _ => {
                         let names: Vec<&str> = s
                             .components
                             .iter()
-                            .filter(|c| matches!(c.kind(), "Deployment" | "Database"))
+                            .filter(|c| {
+                                matches!(c.kind(), "Deployment" | "Database" | "Dependency")
+                            })
                             .map(|c| c.name())
                             .collect();
-                        p.add_at(at_path("target"), format!("a Slowdown targets a Deployment or Database; \"{target}\" is neither; candidates: {}", list(&names)), target);
+                        p.add_at(at_path("target"), format!("a Slowdown targets a Deployment, Database or Dependency; \"{target}\" is none of these; candidates: {}", list(&names)), target);
                         None
                     }
                 };
@@ -516,6 +731,84 @@ fn resolve_faults(
                     });
                 }
             }
+            Fault::FailDependency {
+                dependency,
+                error_rate,
+                at,
+                length,
+            } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                let rate_ok = check_finite(
+                    p,
+                    &at_path("error_rate"),
+                    *error_rate,
+                    0.0,
+                    1.0,
+                    "an error rate",
+                );
+                match kinds.get(dependency.as_str()) {
+                    Some(("Dependency", idx)) if rate_ok => out.push(FaultSpec {
+                        label: format!("FailDependency({dependency} {error_rate})"),
+                        at: at.nanos(),
+                        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
+                        kind: FaultKind::FailDependency {
+                            dependency: *idx,
+                            error_rate: *error_rate,
+                        },
+                    }),
+                    Some(("Dependency", _)) => {}
+                    _ => {
+                        let names: Vec<&str> = s
+                            .components
+                            .iter()
+                            .filter(|c| c.kind() == "Dependency")
+                            .map(|c| c.name())
+                            .collect();
+                        p.add_at(
+                            at_path("dependency"),
+                            format!(
+                                "no Dependency is named \"{dependency}\"; Dependencies: {}",
+                                list(&names)
+                            ),
+                            dependency,
+                        );
+                    }
+                }
+            }
+            Fault::PurgeCdn { cdn, at } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                match kinds.get(cdn.as_str()) {
+                    Some(("Cdn", idx)) => out.push(FaultSpec {
+                        label: format!("PurgeCdn({cdn})"),
+                        at: at.nanos(),
+                        until: None,
+                        kind: FaultKind::PurgeCdn { cdn: *idx },
+                    }),
+                    _ => {
+                        let names: Vec<&str> = s
+                            .components
+                            .iter()
+                            .filter(|c| c.kind() == "Cdn")
+                            .map(|c| c.name())
+                            .collect();
+                        p.add_at(
+                            at_path("cdn"),
+                            format!("no Cdn is named \"{cdn}\"; Cdns: {}", list(&names)),
+                            cdn,
+                        );
+                    }
+                }
+            }
         }
     }
     out
@@ -525,6 +818,7 @@ fn target_name_of(s: &Scenario, target: StationRef) -> String {
     let (kind, idx) = match target {
         StationRef::Deployment(i) => ("Deployment", i),
         StationRef::Database(i) => ("Database", i),
+        StationRef::Dependency(i) => ("Dependency", i),
     };
     s.components
         .iter()
@@ -630,9 +924,151 @@ fn resolve_population(p: &mut Problems, path: &str, pop: &Population) -> Option<
     }
 }
 
+fn resolve_rate_limit(
+    p: &mut Problems,
+    path: &str,
+    r: &schema::RateLimit,
+    s: &Scenario,
+) -> Option<RateLimitSpec> {
+    let window = r.window.nanos();
+    let name = match r.algorithm {
+        schema::LimitAlgorithm::SlidingLog => "sliding_log",
+        schema::LimitAlgorithm::SlidingCounter => "sliding_counter",
+        schema::LimitAlgorithm::TokenBucket => "token_bucket",
+        schema::LimitAlgorithm::Gcra => "gcra",
+    };
+    if r.tiers.is_empty() {
+        p.add(
+            format!("{path}.tiers"),
+            "a rate limit needs at least one tier, e.g. (name: \"free\", share: 1.0, max: 60)",
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut tiers = Vec::new();
+    let mut cumulative = Vec::new();
+    let mut acc = 0.0;
+    for (i, t) in r.tiers.iter().enumerate() {
+        let tp = format!("{path}.tiers[{i}]");
+        ok &= check_finite(
+            p,
+            &format!("{tp}.share"),
+            t.share,
+            0.0,
+            1.0,
+            "a tier's share of tenants",
+        );
+        acc += t.share;
+        cumulative.push(acc);
+        match Limiter::from_name(name, LimiterParams::Window { window, max: t.max }) {
+            Ok(l) => tiers.push((t.name.clone(), l)),
+            Err(e) => {
+                p.add(
+                    format!("{tp}.max"),
+                    format!("{e} (window {}, max {})", r.window, t.max),
+                );
+                ok = false;
+            }
+        }
+    }
+    if ok && (acc - 1.0).abs() > 1e-6 {
+        p.add(
+            format!("{path}.tiers"),
+            format!("tier shares must add up to 1, not {acc}"),
+        );
+        ok = false;
+    }
+    if let Some(last) = cumulative.last_mut() {
+        *last = f64::INFINITY;
+    }
+    let tenants = s.workload.tenants.as_ref().map_or(1, |t| t.count.max(1));
+    ok.then_some(RateLimitSpec {
+        tiers,
+        cumulative,
+        tenants,
+    })
+}
+
+fn resolve_retries(p: &mut Problems, r: &schema::Retries, has_timeout: bool) -> Option<RetrySpec> {
+    let path = "workload.retries";
+    let mut ok = true;
+    if !has_timeout {
+        p.add(
+            path,
+            "clients retry on timeout: set workload.client_timeout too",
+        );
+        ok = false;
+    }
+    if r.attempts == 0 || r.attempts > 100 {
+        p.add(
+            format!("{path}.attempts"),
+            format!(
+                "attempts (the first included) must be from 1 to 100, not {}",
+                r.attempts
+            ),
+        );
+        ok = false;
+    }
+    let multiplier = r.multiplier.unwrap_or(2.0);
+    ok &= check_finite(
+        p,
+        &format!("{path}.multiplier"),
+        multiplier,
+        1.0,
+        100.0,
+        "a backoff multiplier",
+    );
+    let cap = r.cap.map_or(Nanos::from_secs(10), |c| c.nanos());
+    if cap < r.backoff.nanos() {
+        p.add(
+            format!("{path}.cap"),
+            format!(
+                "the backoff cap ({}) must be at least the base backoff ({})",
+                cap, r.backoff
+            ),
+        );
+        ok = false;
+    }
+    let budget = match &r.budget {
+        Some(b) => {
+            ok &= check_finite(
+                p,
+                &format!("{path}.budget.ratio"),
+                b.ratio,
+                0.0,
+                100.0,
+                "a retry budget ratio",
+            );
+            Some((b.ratio, b.min_per_s, b.max_saved.unwrap_or(100)))
+        }
+        None => None,
+    };
+    ok.then_some(RetrySpec {
+        backoff: Backoff {
+            max_attempts: r.attempts,
+            base: r.backoff.nanos(),
+            multiplier,
+            cap,
+            jitter: jitter_of(r.jitter),
+        },
+        budget,
+    })
+}
+
+fn jitter_of(j: schema::JitterKind) -> Jitter {
+    match j {
+        schema::JitterKind::None => Jitter::None,
+        schema::JitterKind::Full => Jitter::Full,
+        schema::JitterKind::Equal => Jitter::Equal,
+        schema::JitterKind::Decorrelated => Jitter::Decorrelated,
+    }
+}
+
 /// Turns endpoint step lists into flat programs.
 struct Compiler<'a> {
     scenario: &'a Scenario,
+    cdns: &'a [String],
+    dependencies: &'a [String],
     balancers: &'a [BalancerSpec],
     deployments: &'a [DeploymentSpec],
     databases: &'a [DatabaseSpec],
@@ -641,7 +1077,7 @@ struct Compiler<'a> {
     problems: Problems,
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
     fn sampler(&mut self, path: &str, d: &Dist) -> Option<u32> {
         let s = match d {
             Dist::Const(v) => Sampler::Const(v.nanos()),
@@ -693,8 +1129,20 @@ impl Compiler<'_> {
 
     /// Compiles endpoint `name` into `program`; `held` is the stack of balancers entered.
     fn compile(&mut self, name: &str, path: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) {
-        let steps = &self.scenario.endpoints[name];
+        let scenario: &'a Scenario = self.scenario;
+        self.compile_steps(&scenario.endpoints[name], path, held, program);
+    }
+
+    /// Compiles a step list; `Lb` scopes and CDN lookups opened in it end with it.
+    fn compile_steps(
+        &mut self,
+        steps: &'a [Step],
+        path: &str,
+        held: &mut Vec<usize>,
+        program: &mut Vec<Op>,
+    ) {
         let depth = held.len();
+        let mut lookups: Vec<(usize, u16)> = Vec::new();
         for (j, step) in steps.iter().enumerate() {
             let path = format!("{path}[{j}]");
             match step {
@@ -709,6 +1157,9 @@ impl Compiler<'_> {
                         return;
                     }
                     self.hop(program);
+                    if self.balancers[lb].rate_limit.is_some() {
+                        program.push(Op::RateLimit { lb: lb as u16 });
+                    }
                     program.push(Op::Enter { lb: lb as u16 });
                     held.push(lb);
                 }
@@ -741,11 +1192,47 @@ impl Compiler<'_> {
                     let target_path = format!("endpoints.{target}");
                     self.compile(target, &target_path, held, program);
                 }
+                Step::Cdn(cdn) => {
+                    if held.len() > depth {
+                        self.problems.add(&path, "a Cdn step sits in front of the origin: put it before any Lb step of its list");
+                    }
+                    let cdn = self.cdns.iter().position(|c| c == cdn).expect("checked") as u16;
+                    lookups.push((program.len(), cdn));
+                    program.push(Op::CdnLookup { cdn, hit_pc: 0 });
+                }
+                Step::External {
+                    dependency,
+                    fallback,
+                } => {
+                    let dep = self
+                        .dependencies
+                        .iter()
+                        .position(|d| d == dependency)
+                        .expect("checked") as u16;
+                    let at = program.len();
+                    self.hop(program);
+                    let at = if program.len() > at { at + 1 } else { at };
+                    program.push(Op::External { dep, end: 0 });
+                    self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
+                    program[at] = Op::External {
+                        dep,
+                        end: program.len() as u32,
+                    };
+                }
             }
         }
         while held.len() > depth {
             held.pop();
             program.push(Op::Leave);
+        }
+        // Each edge stores the origin's answer once the origin path is done;
+        // a hit continues after its fill.
+        while let Some((at, cdn)) = lookups.pop() {
+            program.push(Op::CdnFill { cdn });
+            program[at] = Op::CdnLookup {
+                cdn,
+                hit_pc: program.len() as u32,
+            };
         }
     }
 

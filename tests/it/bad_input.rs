@@ -80,6 +80,55 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("24_not_ron", &[":1:1:", "Scenario"]),
     ("25_empty", &[":1:1:", "Scenario"]),
+    (
+        "26_cdn_without_keys",
+        &[":6:19:", "endpoints.a[0]", "set workload.keys"],
+    ),
+    (
+        "27_cdn_bad_settings",
+        &[
+            "3 problems",
+            "components[0].capacity",
+            "components[0].ttl",
+            "faults[0].cdn",
+            "no Cdn is named \"cdn\"",
+            "\"edge\"",
+        ],
+    ),
+    (
+        "28_rate_limit_tiers",
+        &["components[0].rate_limit.tiers[1].max", "greater than zero"],
+    ),
+    (
+        "29_rate_limit_shares",
+        &["components[0].rate_limit.tiers", "add up to 1, not 1.2"],
+    ),
+    (
+        "30_retries_without_timeout",
+        &[
+            "5 problems",
+            "components[1].shed_after",
+            "set workload.client_timeout",
+            "workload.retries.attempts",
+            "workload.retries.cap",
+            "workload.retries.budget.ratio",
+        ],
+    ),
+    (
+        "31_dependency_settings",
+        &[
+            "5 problems",
+            "components[2].error_rate",
+            "components[2].breaker.failure_threshold",
+            "no Dependency is named \"serch\"; Dependencies: \"search\"",
+            "endpoints.a[1].fallback[0]",
+            "faults[0].dependency",
+        ],
+    ),
+    (
+        "32_cdn_behind_lb",
+        &["endpoints.a[1]", "before any Lb step"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -10,6 +10,7 @@ mod algo_ring;
 mod bad_input;
 mod cli;
 mod determinism;
+mod edge;
 mod faults;
 mod queueing;
 mod stats;
