@@ -23,14 +23,22 @@ pub enum ErrorCause {
     QueueFull,
     /// The load balancer had no pod to send to.
     NoHealthyPod,
+    /// The region serving the request went down while it was there, or no
+    /// region that could serve it was up.
+    RegionDown,
+    /// A job failed on its last attempt. Not a client error (the client got
+    /// its 202 when the job was enqueued), so not in [`ErrorCause::ALL`]: each
+    /// queue's report counts these as `dead_lettered`.
+    QueueDeadLettered,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 3] = [
+    pub const ALL: [ErrorCause; 4] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
+        ErrorCause::RegionDown,
     ];
 
     /// The cause's name in reports.
@@ -39,6 +47,8 @@ impl ErrorCause {
             ErrorCause::ClientTimeout => "client_timeout",
             ErrorCause::QueueFull => "queue_full",
             ErrorCause::NoHealthyPod => "no_healthy_pod",
+            ErrorCause::RegionDown => "region_down",
+            ErrorCause::QueueDeadLettered => "queue_dead_lettered",
         }
     }
 

@@ -9,6 +9,8 @@
 
 mod database;
 mod deployment;
+mod jobs;
+mod regions;
 mod sim;
 mod station;
 

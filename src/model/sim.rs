@@ -29,6 +29,14 @@ pub(super) enum Event {
     FaultStart(u16),
     /// Fault `i` of the timeline ends.
     FaultEnd(u16),
+    /// A job's attempt finished running.
+    JobDone(u32),
+    /// A failed job's backoff delay is over; it rejoins its queue.
+    JobRetry(u32),
+    /// A queue's rate limiter allows the next job start.
+    QueueWake(u16),
+    /// Repeating job `.1` of queue `.0` is due.
+    Scheduled(u16, u16),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -37,6 +45,8 @@ pub(super) struct Held {
     pub(super) deployment: u16,
     pub(super) pod: u32,
     pub(super) since: Nanos,
+    /// The region the request was in before entering (it returns there on leaving).
+    pub(super) from_region: u8,
 }
 
 /// One in-flight request.
@@ -57,6 +67,16 @@ pub(super) struct Request {
     pub(super) key: u64,
     /// The user sending it, uniform over the workload's users.
     pub(super) user: u64,
+    /// The user's region (0 without regions).
+    pub(super) home: u8,
+    /// The region the request is being served in now.
+    pub(super) at: u8,
+    /// Where a cross-region trip started, while `travelled` is set.
+    pub(super) hop_from: u8,
+    /// The round trip for the current step has been paid.
+    pub(super) travelled: bool,
+    /// The database (copy) of its current query.
+    pub(super) db: u16,
 }
 
 /// Measurements of one run.
@@ -88,6 +108,9 @@ pub(super) struct Sim<'m> {
     pub(super) in_flight: u64,
     pub(super) peak_in_flight: u64,
     pub(super) requests_total: u64,
+    pub(super) jobs: Slab<super::jobs::Job>,
+    pub(super) job_queues: Vec<super::jobs::JobQueue>,
+    pub(super) geo: super::regions::Geo,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -145,6 +168,13 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         in_flight: 0,
         peak_in_flight: 0,
         requests_total: 0,
+        jobs: Slab::new(),
+        job_queues: model
+            .queues
+            .iter()
+            .map(|q| super::jobs::JobQueue::new(q, seed))
+            .collect(),
+        geo: super::regions::Geo::new(model),
     };
     sim.run(progress);
     sim.report()
@@ -167,6 +197,7 @@ impl Sim<'_> {
         if self.model.warmup > Nanos::ZERO {
             self.queue.schedule(self.model.warmup, Event::WarmupEnd);
         }
+        self.start_schedules();
         self.queue
             .schedule(self.model.interval.min(end), Event::Tick);
         while let Some((now, event)) = self.queue.pop_until(end) {
@@ -193,6 +224,10 @@ impl Sim<'_> {
                 Event::WarmupEnd => self.start_measuring(now),
                 Event::FaultStart(i) => self.apply_fault(i as usize, true),
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false),
+                Event::JobDone(j) => self.job_done(now, j),
+                Event::JobRetry(j) => self.job_retry(now, j),
+                Event::QueueWake(q) => self.queue_wake(now, q),
+                Event::Scheduled(q, i) => self.scheduled(now, q, i),
             }
             while let Some(r) = self.ready.pop_front() {
                 self.step(now, r);
@@ -207,6 +242,7 @@ impl Sim<'_> {
             let req = self.requests[r];
             if req.alive && req.deadline <= end {
                 self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+                self.geo.error(&self.measure, req.deadline, req.home);
             }
         }
         progress(end);
@@ -215,6 +251,7 @@ impl Sim<'_> {
     /// Starts (`on`) or ends a fault of the timeline.
     fn apply_fault(&mut self, i: usize, on: bool) {
         match self.model.faults[i].kind {
+            FaultKind::RegionDown { region } => self.geo.set_down(region, on),
             FaultKind::Slowdown { target, factor } => {
                 let f = if on { factor } else { 1.0 };
                 match target {
@@ -235,6 +272,10 @@ impl Sim<'_> {
         for d in &mut self.databases {
             d.occupancy.reset(now);
         }
+        for q in &mut self.job_queues {
+            q.reset(now);
+        }
+        self.geo.reset();
     }
 
     fn tick(&mut self, now: Nanos) {
@@ -244,7 +285,8 @@ impl Sim<'_> {
             .deployments
             .iter_mut()
             .map(|d| &mut d.occupancy)
-            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy));
+            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy))
+            .chain(self.job_queues.iter_mut().map(|q| &mut q.occupancy));
         for o in stations {
             let (u, q) = o.take_interval(now);
             util.push(u);
@@ -272,6 +314,7 @@ impl Sim<'_> {
             .as_ref()
             .map_or(0, |k| k.sample(&mut self.request_rng));
         let user = below(&mut self.request_rng, w.users);
+        let home = self.geo.home(self.model);
         let r = self.requests.insert(Request {
             start: now,
             deadline,
@@ -284,6 +327,11 @@ impl Sim<'_> {
             tenant,
             key,
             user,
+            home,
+            at: home,
+            hop_from: home,
+            travelled: false,
+            db: 0,
         });
         self.in_flight += 1;
         self.requests_total += 1;
@@ -291,6 +339,7 @@ impl Sim<'_> {
         self.measure.series.arrival(now);
         if self.measure.on {
             self.measure.arrivals += 1;
+            self.geo.arrival(home);
         }
         self.step(now, r);
     }
@@ -299,6 +348,10 @@ impl Sim<'_> {
     fn step(&mut self, now: Nanos, r: u32) {
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
+            if self.geo.any_down() && self.holds_down_pod(r) {
+                self.fail(now, r, ErrorCause::RegionDown);
+                return;
+            }
             let req = &mut self.requests[r];
             let Some(&op) = program.get(req.pc as usize) else {
                 self.complete(now, r);
@@ -307,11 +360,27 @@ impl Sim<'_> {
             match op {
                 Op::Enter { lb } => {
                     let spec = &self.model.balancers[lb as usize];
+                    let (targets, region) = match self.route(now, r, lb) {
+                        super::regions::Route::Anywhere => (&spec.targets[..], None),
+                        super::regions::Route::Here(g) => (&spec.regional[g as usize][..], Some(g)),
+                        super::regions::Route::Travelling => return,
+                        super::regions::Route::Nowhere => {
+                            self.fail(now, r, ErrorCause::RegionDown);
+                            return;
+                        }
+                    };
                     let view = PodView {
-                        targets: &spec.targets,
+                        targets,
                         deployments: &self.deployments,
                     };
                     let (balancer, rng) = &mut self.balancers[lb as usize];
+                    let balancer = match region {
+                        Some(g) => &mut self.geo.balancers[lb as usize][g as usize],
+                        None => balancer,
+                    };
+                    let req = &mut self.requests[r];
+                    let from_region = if req.travelled { req.hop_from } else { req.at };
+                    req.travelled = false;
                     let Some(i) = balancer.pick(&view, rng) else {
                         self.fail(now, r, ErrorCause::NoHealthyPod);
                         return;
@@ -326,6 +395,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                from_region,
                             };
                             req.depth += 1;
                             req.pc += 1;
@@ -337,6 +407,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                from_region,
                             };
                             return;
                         }
@@ -351,6 +422,7 @@ impl Sim<'_> {
                     req.depth -= 1;
                     req.pc += 1;
                     let held = req.held[req.depth as usize];
+                    req.at = held.from_region;
                     self.release_pod(now, held);
                 }
                 Op::Compute { dist } => {
@@ -371,7 +443,21 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                Op::Query { db, dist, .. } => {
+                Op::Enqueue { queue, dist } => {
+                    req.pc += 1;
+                    self.enqueue(now, queue, dist);
+                }
+                Op::Query { db, write, dist } => {
+                    let db = match self.database_route(now, r, db, write) {
+                        super::regions::DbRoute::Copy(c) => c,
+                        super::regions::DbRoute::Travelling => return,
+                        super::regions::DbRoute::Down => {
+                            self.fail(now, r, ErrorCause::RegionDown);
+                            return;
+                        }
+                    };
+                    let req = &mut self.requests[r];
+                    req.db = db;
                     req.station_since = now;
                     let database = &mut self.databases[db as usize];
                     match database.slots.admit(r, now) {
@@ -408,11 +494,7 @@ impl Sim<'_> {
 
     fn query_done(&mut self, now: Nanos, r: u32) {
         let req = &mut self.requests[r];
-        let Op::Query { db, .. } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
-        else {
-            unreachable!("QueryDone for a request not at a query");
-        };
+        let db = req.db;
         req.pc += 1;
         let since = req.station_since;
         let database = &mut self.databases[db as usize];
@@ -429,6 +511,10 @@ impl Sim<'_> {
             let t = slowed(t, database.slowdown);
             self.queue.schedule(now + t, Event::QueryDone(next));
         }
+        if self.geo.any_down() && self.geo.db_down(self.model, db as usize) {
+            self.fail(now, r, ErrorCause::RegionDown);
+            return;
+        }
         self.step(now, r);
     }
 
@@ -436,10 +522,12 @@ impl Sim<'_> {
         let req = self.requests[r];
         if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+            self.geo.error(&self.measure, req.deadline, req.home);
         } else {
             let latency = now - req.start;
             self.measure.series.success(now, latency);
             if self.measure.on {
+                self.geo.success(req.home, latency);
                 self.measure.completed += 1;
                 self.measure.latency.record(latency);
                 self.measure.endpoints[req.endpoint as usize]
@@ -459,8 +547,10 @@ impl Sim<'_> {
         // A client whose timeout already passed saw the timeout, not this error.
         if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+            self.geo.error(&self.measure, req.deadline, req.home);
         } else {
             self.count_error(now, req.endpoint, cause);
+            self.geo.error(&self.measure, now, req.home);
         }
         self.retire(r);
     }
@@ -532,6 +622,21 @@ impl Sim<'_> {
                 stats: d.occupancy.summary(now),
             });
         }
+        for (spec, q) in self.model.queues.iter().zip(&mut self.job_queues) {
+            stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "queue".into(),
+                stats: q.occupancy.summary(now),
+            });
+        }
+        let queues = self
+            .model
+            .queues
+            .iter()
+            .zip(&mut self.job_queues)
+            .map(|(spec, q)| q.report(spec, now))
+            .collect();
+        let regions = self.geo.report(self.model);
         Report {
             scenario: self.model.name.clone(),
             seed: self.model.seed,
@@ -556,6 +661,8 @@ impl Sim<'_> {
                 requests: self.requests_total,
                 peak_in_flight: self.peak_in_flight,
             },
+            queues,
+            regions,
         }
     }
 }

@@ -122,6 +122,43 @@ pub fn render_table(r: &Report) -> String {
         ],
         &rows,
     );
+    if !r.queues.is_empty() {
+        out.push_str("\njob queues (dead-lettered jobs are not client errors)\n");
+        let rows: Vec<Vec<String>> = r
+            .queues
+            .iter()
+            .map(|q| {
+                vec![
+                    q.name.clone(),
+                    q.enqueued.to_string(),
+                    q.succeeded.to_string(),
+                    q.retries.to_string(),
+                    q.dead_lettered.to_string(),
+                    format!("{:.2}", q.stats.mean_queue_length),
+                    ms(q.wait.mean_ms),
+                    ms(q.wait.p99_ms),
+                    ms(q.run.mean_ms),
+                    ms(q.run.p99_ms),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "queue",
+                "enqueued",
+                "ok",
+                "retries",
+                "dead-letter",
+                "depth",
+                "wait ms",
+                "wait p99",
+                "run ms",
+                "run p99",
+            ],
+            &rows,
+        );
+    }
     out
 }
 

@@ -61,6 +61,7 @@ impl Topology {
                 let (target, label) = match step {
                     Step::Lb(lb) => (components.get(lb), "enters"),
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
+                    Step::Enqueue { queue, .. } => (components.get(queue), "enqueues"),
                     _ => (None, ""),
                 };
                 if let Some(&to) = target {

@@ -80,6 +80,17 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("24_not_ron", &[":1:1:", "Scenario"]),
     ("25_empty", &[":1:1:", "Scenario"]),
+    (
+        "26_queue_bad_fields",
+        &[
+            "components[0].workers",
+            "workers must be from 1",
+            "components[0].attempts",
+            "components[0].failure_probability",
+            "endpoints.a[0].queue",
+            "no Queue is named \"documents\"; Queues: \"docs\"",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod faults;
+mod jobs;
 mod queueing;
 mod stats;
 
