@@ -141,14 +141,19 @@ pub(super) fn resolve_regions(p: &mut Problems, r: &Regions) -> Option<RegionsSp
     })
 }
 
-/// Resolves a component's region name.
+/// Resolves a component's region name. `given`: the scenario has a
+/// `regions` section (if it is broken, its own problems say so).
 pub(super) fn region_of(
     p: &mut Problems,
     path: String,
     regions: Option<&RegionsSpec>,
+    given: bool,
     name: &str,
 ) -> Option<u8> {
     let Some(r) = regions else {
+        if given {
+            return None;
+        }
         p.add(
             path,
             format!("\"{name}\" is not a region: the scenario has no `regions` section"),

@@ -259,7 +259,13 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     None => None,
                 };
                 let region = region.as_ref().and_then(|r| {
-                    super::regions::region_of(&mut p, at("region"), regions.as_ref(), r)
+                    super::regions::region_of(
+                        &mut p,
+                        at("region"),
+                        regions.as_ref(),
+                        s.regions.is_some(),
+                        r,
+                    )
                 });
                 deployments.push(DeploymentSpec {
                     name: name.clone(),
@@ -286,9 +292,13 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 let mut in_regions: Vec<u8> = Vec::new();
                 for (j, r) in placed.iter().enumerate() {
                     let path = at(&format!("regions[{j}]"));
-                    if let Some(r) =
-                        super::regions::region_of(&mut p, path.clone(), regions.as_ref(), r)
-                    {
+                    if let Some(r) = super::regions::region_of(
+                        &mut p,
+                        path.clone(),
+                        regions.as_ref(),
+                        s.regions.is_some(),
+                        r,
+                    ) {
                         if in_regions.contains(&r) {
                             p.add(path, "a database has at most one copy per region");
                         } else {
@@ -645,7 +655,13 @@ fn resolve_faults(
                 if length.is_some_and(|l| l.nanos() == Nanos::ZERO) {
                     p.add(at_path("for"), "an outage must last longer than zero");
                 }
-                if let Some(r) = super::regions::region_of(p, at_path("region"), regions, region) {
+                if let Some(r) = super::regions::region_of(
+                    p,
+                    at_path("region"),
+                    regions,
+                    s.regions.is_some(),
+                    region,
+                ) {
                     out.push(FaultSpec {
                         label: format!("RegionDown({region})"),
                         at: at.nanos(),

@@ -13,6 +13,7 @@ mod determinism;
 mod faults;
 mod jobs;
 mod queueing;
+mod regions;
 mod stats;
 
 use proptest::test_runner::Config;
