@@ -122,6 +122,26 @@ pub fn render_table(r: &Report) -> String {
         ],
         &rows,
     );
+    if !r.regions.is_empty() {
+        out.push_str("\nregions (by where the users are)\n");
+        let rows: Vec<Vec<String>> = r
+            .regions
+            .iter()
+            .map(|g| {
+                let mut row = latency_row(&g.name, g.completed, g.errors, g.error_rate, &g.latency);
+                row.insert(1, pct(g.user_share));
+                row
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "region", "users", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9",
+                "max",
+            ],
+            &rows,
+        );
+    }
     if !r.queues.is_empty() {
         out.push_str("\njob queues (dead-lettered jobs are not client errors)\n");
         let rows: Vec<Vec<String>> = r

@@ -154,9 +154,10 @@ pub(super) fn region_of(
         if given {
             return None;
         }
-        p.add(
+        p.add_at(
             path,
             format!("\"{name}\" is not a region: the scenario has no `regions` section"),
+            name,
         );
         return None;
     };
@@ -169,9 +170,10 @@ pub(super) fn region_of(
                 .map(|x| format!("\"{x}\""))
                 .collect::<Vec<_>>()
                 .join(", ");
-            p.add(
+            p.add_at(
                 path,
                 format!("no region is named \"{name}\"; regions: {known}"),
+                name,
             );
             None
         }

@@ -91,6 +91,19 @@ const CASES: &[(&str, &[&str])] = &[
             "no Queue is named \"documents\"; Queues: \"docs\"",
         ],
     ),
+    (
+        "27_regions_bad_references",
+        &[
+            "components[1].region",
+            "no region is named \"asia\"; regions: \"eu\", \"us\"",
+            "faults[0].region",
+            "no region is named \"mars\"",
+        ],
+    ),
+    (
+        "28_regions_missing_rtt",
+        &["regions.rtt", "between \"eu\" and \"us\" is missing"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -237,3 +237,22 @@ fn bad_regions_are_input_errors() {
         .message
         .contains("between \"ap\" and \"eu\" is missing"));
 }
+
+#[test]
+fn the_example_scenarios_are_deterministic() {
+    for file in ["regions.ron", "jobs.ron"] {
+        let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let a = run(&text).to_json();
+        assert_eq!(a, run(&text).to_json(), "{file}");
+        assert!(a.contains("\"regions\"") || a.contains("\"queues\""));
+    }
+    // The regions example: eu's outage fails a few requests in flight there;
+    // eu's writes (20%) pay the 80 ms round trip to the primary, us's do not.
+    let path = format!("{}/scenarios/regions.ron", env!("CARGO_MANIFEST_DIR"));
+    let r = run(&std::fs::read_to_string(path).unwrap());
+    assert!(r.summary.errors_by_cause["region_down"] > 0);
+    assert_eq!(region(&r, "us").errors, 0);
+    assert!(region(&r, "eu").latency.p90_ms > 80.0);
+    assert!(region(&r, "us").latency.p90_ms < 80.0);
+}
