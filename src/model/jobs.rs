@@ -215,7 +215,10 @@ impl Sim<'_> {
             let waited = now - job.enqueued;
             jq.busy += 1;
             jq.occupancy.start_from_queue(now, waited);
-            let t = self.model.samplers[job.work as usize].sample(&mut jq.work_rng);
+            let mut t = self.model.samplers[job.work as usize].sample(&mut jq.work_rng);
+            if let Some(d) = self.model.queues[q as usize].deployment {
+                t = super::sim::slowed(t, self.deployments[d].slowdown);
+            }
             job.started = now;
             if on {
                 jq.stats.started += 1;

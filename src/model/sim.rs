@@ -669,7 +669,7 @@ impl Sim<'_> {
 
 /// A service time under a slowdown factor (1.0: unchanged).
 #[inline]
-fn slowed(t: Nanos, factor: f64) -> Nanos {
+pub(super) fn slowed(t: Nanos, factor: f64) -> Nanos {
     if factor == 1.0 {
         t
     } else {

@@ -45,6 +45,14 @@ impl Topology {
                         }
                     }
                 }
+                Component::Queue {
+                    deployment: Some(d),
+                    ..
+                } => {
+                    if let Some(&to) = components.get(d) {
+                        graph.add_edge(from, to, "worked by");
+                    }
+                }
                 Component::Deployment {
                     database: Some(db), ..
                 } => {

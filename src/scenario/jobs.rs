@@ -13,6 +13,7 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
     let Component::Queue {
         name,
         workers,
+        deployment,
         concurrency,
         rate_limit,
         attempts,
@@ -24,7 +25,15 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
         unreachable!("resolve_queue is called on Queue components")
     };
     let at = |f: &str| format!("components[{i}].{f}");
-    if *workers == 0 || *workers > MAX_SIZE {
+    if workers.is_some() == deployment.is_some() {
+        p.add_at(
+            at("workers"),
+            "give either `workers` (a count) or `deployment` (the worker Deployment's name), not both or neither",
+            name,
+        );
+    }
+    let workers = workers.unwrap_or(1);
+    if workers == 0 || workers > MAX_SIZE {
         p.add_at(
             at("workers"),
             format!("workers must be from 1 to {MAX_SIZE}, not {workers}"),
@@ -40,7 +49,7 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
             name,
         );
     }
-    let slots = u64::from(*workers) * u64::from(*concurrency);
+    let slots = u64::from(workers) * u64::from(*concurrency);
     if slots > u64::from(MAX_SIZE) {
         p.add_at(
             at("workers"),
@@ -148,5 +157,7 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
         backoff: policy,
         failure_probability: *failure_probability,
         schedules: Vec::new(),
+        deployment: None,
+        concurrency: *concurrency,
     }
 }

@@ -82,6 +82,10 @@ pub struct QueueSpec {
     pub failure_probability: f64,
     /// Repeating jobs: (period, work sampler index).
     pub schedules: Vec<(Nanos, u32)>,
+    /// The worker Deployment, if the workers are its pods.
+    pub deployment: Option<usize>,
+    /// Jobs per worker.
+    pub concurrency: u32,
 }
 
 /// A station a fault can hit.

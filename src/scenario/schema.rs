@@ -259,8 +259,13 @@ pub enum Component {
     Queue {
         /// Unique name.
         name: String,
-        /// Worker processes (fixed count).
-        workers: u32,
+        /// Worker processes (a fixed count), or give `deployment`.
+        #[serde(default)]
+        workers: Option<u32>,
+        /// The Deployment whose pods are the workers (one worker per pod; its
+        /// slowdowns slow the jobs). Give this or `workers`.
+        #[serde(default)]
+        deployment: Option<String>,
         /// Jobs one worker runs at once (default 1).
         #[serde(default = "one")]
         concurrency: u32,

@@ -328,6 +328,29 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             Component::Queue { .. } => queues.push(super::jobs::resolve_queue(&mut p, i, c)),
         }
     }
+    // Queues worked by a Deployment's pods: one worker per pod.
+    for (i, c) in s.components.iter().enumerate() {
+        if let Component::Queue {
+            name,
+            deployment: Some(d),
+            ..
+        } = c
+        {
+            if let Some(d) = lookup(
+                &mut p,
+                format!("components[{i}].deployment"),
+                d,
+                "Deployment",
+            ) {
+                let q = queues
+                    .iter_mut()
+                    .find(|q: &&mut QueueSpec| q.name == *name)
+                    .expect("resolved above");
+                q.deployment = Some(d);
+                q.slots = deployments[d].replicas.saturating_mul(q.concurrency);
+            }
+        }
+    }
     // Extra database copies go after the databases the scenario names.
     let named_databases = databases.len();
     for (logical, r) in extra_copies {

@@ -242,3 +242,44 @@ fn bad_queues_are_input_errors() {
         .message
         .contains("no Queue is named \"docs\"; Queues: \"q\""));
 }
+
+#[test]
+fn a_worker_deployment_supplies_one_worker_per_pod_and_its_slowdowns() {
+    let with = |queue: &str, faults: &str| {
+        let text = scenario(9, 600, 60, 3.0, queue, r#"Exp("1s")"#).replace(
+            "components: [",
+            r#"faults: [FAULTS], components: [Deployment(name: "workers", replicas: 3, concurrency: 1),"#,
+        );
+        run(&text.replace("FAULTS", faults))
+    };
+    let by_count = with(r#"Queue(name: "q", workers: 3, concurrency: 2)"#, "");
+    let by_pods = with(
+        r#"Queue(name: "q", deployment: "workers", concurrency: 2)"#,
+        "",
+    );
+    // 3 pods × 2 jobs = the same 6 slots, the same random streams: the same queue.
+    assert_eq!(q(&by_count), q(&by_pods));
+    assert_eq!(q(&by_pods).stats.servers, 6.0);
+    // Slowing the worker pods slows the jobs.
+    let slow = with(
+        r#"Queue(name: "q", deployment: "workers", concurrency: 2)"#,
+        r#"Slowdown(target: "workers", factor: 2.0, at: "0s")"#,
+    );
+    let ratio = q(&slow).run.mean_ms / q(&by_pods).run.mean_ms;
+    assert!((ratio - 2.0).abs() < 0.01, "{ratio}");
+    // Exactly one of the two.
+    let text = scenario(
+        1,
+        60,
+        0,
+        1.0,
+        r#"Queue(name: "q", workers: 2, deployment: "api")"#,
+        r#"Const("1s")"#,
+    );
+    let s = scaletwin::scenario::parse(&text, "jobs.ron").unwrap();
+    let problems = scaletwin::scenario::validate(&s).unwrap_err();
+    assert_eq!(problems[0].path, "components[0].workers");
+    assert!(problems[0].message.contains("not both or neither"));
+    assert!(problems.iter().any(|p| p.path == "components[0].deployment"
+        && p.message.contains("no Deployment is named \"api\"")));
+}
