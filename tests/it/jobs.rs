@@ -38,8 +38,8 @@ fn poisson_jobs_with_exponential_work_wait_as_in_erlang_c() {
         .map(|r| {
             run(&scenario(
                 500 + r,
-                8000,
-                400,
+                40_000,
+                1000,
                 lambda,
                 r#"Queue(name: "q", workers: 2, concurrency: 2)"#,
                 r#"Exp("1s")"#,
@@ -53,7 +53,8 @@ fn poisson_jobs_with_exponential_work_wait_as_in_erlang_c() {
         (wq_sim - wq).abs() <= ci || (wq_sim / wq - 1.0).abs() < 0.03,
         "job wait {wq_sim} ± {ci} vs Erlang C {wq}"
     );
-    assert!((wq_sim / wq - 1.0).abs() < 0.05, "{wq_sim} vs {wq}");
+    assert!((wq_sim / wq - 1.0).abs() < 0.04, "{wq_sim} vs {wq}");
+    eprintln!("M/M/4 job wait {wq_sim:.4} ± {ci:.4} s vs Erlang C {wq:.4} s");
     let runs: Vec<f64> = reports.iter().map(|r| q(r).run.mean_ms / 1e3).collect();
     assert!((mean_ci(&runs).0 - 1.0 / mu).abs() < 0.02);
     let totals: Vec<f64> = reports.iter().map(|r| q(r).total.mean_ms / 1e3).collect();
