@@ -31,11 +31,18 @@ pub enum ErrorCause {
     BreakerOpen,
     /// An external dependency failed (after its retries) and there was no fallback.
     DependencyError,
+    /// The region serving the request went down while it was there, or no
+    /// region that could serve it was up.
+    RegionDown,
+    /// A job failed on its last attempt. Not a client error (the client got
+    /// its 202 when the job was enqueued), so not in [`ErrorCause::ALL`]: each
+    /// queue's report counts these as `dead_lettered`.
+    QueueDeadLettered,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 7] = [
+    pub const ALL: [ErrorCause; 8] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
@@ -43,6 +50,7 @@ impl ErrorCause {
         ErrorCause::LoadShed,
         ErrorCause::BreakerOpen,
         ErrorCause::DependencyError,
+        ErrorCause::RegionDown,
     ];
 
     /// The cause's name in reports.
@@ -55,6 +63,8 @@ impl ErrorCause {
             ErrorCause::LoadShed => "load_shed",
             ErrorCause::BreakerOpen => "breaker_open",
             ErrorCause::DependencyError => "dependency_error",
+            ErrorCause::RegionDown => "region_down",
+            ErrorCause::QueueDeadLettered => "queue_dead_lettered",
         }
     }
 

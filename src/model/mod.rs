@@ -11,6 +11,8 @@ mod database;
 mod dependency;
 mod deployment;
 mod edge;
+mod jobs;
+mod regions;
 mod sim;
 mod station;
 

@@ -35,6 +35,14 @@ pub(super) enum Event {
     Timeout(u32, u32),
     /// Request `.0`'s call to an external dependency returned.
     CallDone(u32),
+    /// A job's attempt finished running.
+    JobDone(u32),
+    /// A failed job's backoff delay is over; it rejoins its queue.
+    JobRetry(u32),
+    /// A queue's rate limiter allows the next job start.
+    QueueWake(u16),
+    /// Repeating job `.1` of queue `.0` is due.
+    Scheduled(u16, u16),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -43,6 +51,8 @@ pub(super) struct Held {
     pub(super) deployment: u16,
     pub(super) pod: u32,
     pub(super) since: Nanos,
+    /// The region the request was in before entering (it returns there on leaving).
+    pub(super) from_region: u8,
 }
 
 /// One in-flight request.
@@ -79,6 +89,16 @@ pub(super) struct Request {
     pub(super) dep_attempt: u8,
     /// 1 + the CDN this request refreshes in the background (0: none).
     pub(super) refreshing: u16,
+    /// The user's region (0 without regions).
+    pub(super) home: u8,
+    /// The region the request is being served in now.
+    pub(super) at: u8,
+    /// Where a cross-region trip started, while `travelled` is set.
+    pub(super) hop_from: u8,
+    /// The round trip for the current step has been paid.
+    pub(super) travelled: bool,
+    /// The database (copy) of its current query.
+    pub(super) db: u16,
 }
 
 impl Request {
@@ -103,6 +123,11 @@ impl Request {
             call_failed: false,
             dep_attempt: 0,
             refreshing: 0,
+            home: 0,
+            at: 0,
+            hop_from: 0,
+            travelled: false,
+            db: 0,
         }
     }
 }
@@ -141,6 +166,9 @@ pub(super) struct Sim<'m> {
     pub(super) edge: Edge,
     /// External dependencies.
     pub(super) dependencies: Vec<DependencyState>,
+    pub(super) jobs: Slab<super::jobs::Job>,
+    pub(super) job_queues: Vec<super::jobs::JobQueue>,
+    pub(super) geo: super::regions::Geo,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -200,6 +228,13 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         shed: VecDeque::new(),
         edge: Edge::new(model),
         dependencies: DependencyState::all(model),
+        jobs: Slab::new(),
+        job_queues: model
+            .queues
+            .iter()
+            .map(|q| super::jobs::JobQueue::new(q, seed))
+            .collect(),
+        geo: super::regions::Geo::new(model),
     };
     sim.run(progress);
     sim.report()
@@ -222,6 +257,7 @@ impl Sim<'_> {
         if self.model.warmup > Nanos::ZERO {
             self.queue.schedule(self.model.warmup, Event::WarmupEnd);
         }
+        self.start_schedules();
         self.queue
             .schedule(self.model.interval.min(end), Event::Tick);
         while let Some((now, event)) = self.queue.pop_until(end) {
@@ -250,6 +286,10 @@ impl Sim<'_> {
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false),
                 Event::Timeout(r, id) => self.timeout(now, r, id),
                 Event::CallDone(r) => self.call_done(now, r),
+                Event::JobDone(j) => self.job_done(now, j),
+                Event::JobRetry(j) => self.job_retry(now, j),
+                Event::QueueWake(q) => self.queue_wake(now, q),
+                Event::Scheduled(q, i) => self.scheduled(now, q, i),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {
@@ -270,6 +310,7 @@ impl Sim<'_> {
             let req = self.requests[r];
             if req.alive && req.deadline <= end {
                 self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+                self.geo.error(&self.measure, req.deadline, req.home);
             }
         }
         progress(end);
@@ -278,6 +319,7 @@ impl Sim<'_> {
     /// Starts (`on`) or ends a fault of the timeline.
     fn apply_fault(&mut self, i: usize, on: bool) {
         match self.model.faults[i].kind {
+            FaultKind::RegionDown { region } => self.geo.set_down(region, on),
             FaultKind::Slowdown { target, factor } => {
                 let f = if on { factor } else { 1.0 };
                 match target {
@@ -318,6 +360,10 @@ impl Sim<'_> {
         for d in &mut self.dependencies {
             d.reset();
         }
+        for q in &mut self.job_queues {
+            q.reset(now);
+        }
+        self.geo.reset();
     }
 
     fn tick(&mut self, now: Nanos) {
@@ -327,7 +373,8 @@ impl Sim<'_> {
             .deployments
             .iter_mut()
             .map(|d| &mut d.occupancy)
-            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy));
+            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy))
+            .chain(self.job_queues.iter_mut().map(|q| &mut q.occupancy));
         for o in stations {
             let (u, q) = o.take_interval(now);
             util.push(u);
@@ -355,15 +402,20 @@ impl Sim<'_> {
             .as_ref()
             .map_or(0, |k| k.sample(&mut self.request_rng));
         let user = below(&mut self.request_rng, w.users);
+        let home = self.geo.home(self.model);
         let r = self.new_request(Request {
             start: now,
             deadline,
             station_since: now,
+            home,
+            at: home,
+            hop_from: home,
             ..Request::fresh(endpoint as u16, tenant, key, user)
         });
         self.measure.series.arrival(now);
         if self.measure.on {
             self.measure.arrivals += 1;
+            self.geo.arrival(home);
         }
         if self.edge.retries_on() {
             self.arm_timeout(now, r);
@@ -385,6 +437,10 @@ impl Sim<'_> {
     pub(super) fn step(&mut self, now: Nanos, r: u32) {
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
+            if self.geo.any_down() && self.holds_down_pod(r) {
+                self.fail(now, r, ErrorCause::RegionDown);
+                return;
+            }
             let req = &mut self.requests[r];
             let Some(&op) = program.get(req.pc as usize) else {
                 self.complete(now, r);
@@ -393,11 +449,27 @@ impl Sim<'_> {
             match op {
                 Op::Enter { lb } => {
                     let spec = &self.model.balancers[lb as usize];
+                    let (targets, region) = match self.route(now, r, lb) {
+                        super::regions::Route::Anywhere => (&spec.targets[..], None),
+                        super::regions::Route::Here(g) => (&spec.regional[g as usize][..], Some(g)),
+                        super::regions::Route::Travelling => return,
+                        super::regions::Route::Nowhere => {
+                            self.fail(now, r, ErrorCause::RegionDown);
+                            return;
+                        }
+                    };
                     let view = PodView {
-                        targets: &spec.targets,
+                        targets,
                         deployments: &self.deployments,
                     };
                     let (balancer, rng) = &mut self.balancers[lb as usize];
+                    let balancer = match region {
+                        Some(g) => &mut self.geo.balancers[lb as usize][g as usize],
+                        None => balancer,
+                    };
+                    let req = &mut self.requests[r];
+                    let from_region = if req.travelled { req.hop_from } else { req.at };
+                    req.travelled = false;
                     let Some(i) = balancer.pick(&view, rng) else {
                         self.fail(now, r, ErrorCause::NoHealthyPod);
                         return;
@@ -412,6 +484,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                from_region,
                             };
                             req.depth += 1;
                             req.pc += 1;
@@ -423,6 +496,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                from_region,
                             };
                             return;
                         }
@@ -437,6 +511,7 @@ impl Sim<'_> {
                     req.depth -= 1;
                     req.pc += 1;
                     let held = req.held[req.depth as usize];
+                    req.at = held.from_region;
                     self.release_pod(now, held);
                 }
                 Op::Compute { dist } => {
@@ -477,7 +552,21 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                Op::Query { db, dist, .. } => {
+                Op::Enqueue { queue, dist } => {
+                    req.pc += 1;
+                    self.enqueue(now, queue, dist);
+                }
+                Op::Query { db, write, dist } => {
+                    let db = match self.database_route(now, r, db, write) {
+                        super::regions::DbRoute::Copy(c) => c,
+                        super::regions::DbRoute::Travelling => return,
+                        super::regions::DbRoute::Down => {
+                            self.fail(now, r, ErrorCause::RegionDown);
+                            return;
+                        }
+                    };
+                    let req = &mut self.requests[r];
+                    req.db = db;
                     req.station_since = now;
                     let database = &mut self.databases[db as usize];
                     match database.slots.admit(r, now) {
@@ -485,6 +574,7 @@ impl Sim<'_> {
                             database.occupancy.arrive_and_start(now);
                             let t = self.model.samplers[dist as usize]
                                 .sample(&mut self.database_rngs[db as usize]);
+                            let t = slowed(t, database.slowdown);
                             self.queue.schedule(now + t, Event::QueryDone(r));
                         }
                         Admission::Queued => database.occupancy.arrive_and_queue(now),
@@ -517,11 +607,7 @@ impl Sim<'_> {
 
     fn query_done(&mut self, now: Nanos, r: u32) {
         let req = &mut self.requests[r];
-        let Op::Query { db, .. } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
-        else {
-            unreachable!("QueryDone for a request not at a query");
-        };
+        let db = req.db;
         req.pc += 1;
         let since = req.station_since;
         let database = &mut self.databases[db as usize];
@@ -538,6 +624,10 @@ impl Sim<'_> {
             let t = slowed(t, database.slowdown);
             self.queue.schedule(now + t, Event::QueryDone(next));
         }
+        if self.geo.any_down() && self.geo.db_down(self.model, db as usize) {
+            self.fail(now, r, ErrorCause::RegionDown);
+            return;
+        }
         self.step(now, r);
     }
 
@@ -547,8 +637,13 @@ impl Sim<'_> {
             // Nobody is waiting: the answer is wasted work (or a CDN refresh).
         } else if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+            self.geo.error(&self.measure, req.deadline, req.home);
         } else {
-            self.record_success(now, req.endpoint, now - req.start);
+            let latency = now - req.start;
+            self.record_success(now, req.endpoint, latency);
+            if self.measure.on {
+                self.geo.success(req.home, latency);
+            }
         }
         self.retire(r);
     }
@@ -576,8 +671,10 @@ impl Sim<'_> {
             // Nobody is waiting for this answer.
         } else if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
+            self.geo.error(&self.measure, req.deadline, req.home);
         } else {
             self.count_error(now, req.endpoint, cause);
+            self.geo.error(&self.measure, now, req.home);
         }
         self.retire(r);
     }
@@ -654,6 +751,21 @@ impl Sim<'_> {
             });
         }
         let (cdns, rate_limits, retries) = self.edge.reports(self.model);
+        for (spec, q) in self.model.queues.iter().zip(&mut self.job_queues) {
+            stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "queue".into(),
+                stats: q.occupancy.summary(now),
+            });
+        }
+        let queues = self
+            .model
+            .queues
+            .iter()
+            .zip(&mut self.job_queues)
+            .map(|(spec, q)| q.report(spec, now))
+            .collect();
+        let regions = self.geo.report(self.model);
         Report {
             scenario: self.model.name.clone(),
             seed: self.model.seed,
@@ -688,6 +800,8 @@ impl Sim<'_> {
                 .zip(&self.dependencies)
                 .map(|(spec, d)| d.report(&spec.name))
                 .collect(),
+            queues,
+            regions,
         }
     }
 }

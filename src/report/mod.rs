@@ -41,6 +41,14 @@ pub struct Report {
     pub retries: Option<RetryReport>,
     /// External dependencies: calls, failures, breaker and fallbacks.
     pub dependencies: Vec<DependencyReport>,
+    /// Job queues, in scenario order. Their dead-lettered jobs are not client
+    /// errors (the client got its 202 at once) and are counted here only, under
+    /// the cause "queue dead-lettered".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueReport>,
+    /// Per user region (by where the users are, not where they were served), in name order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionReport>,
 }
 
 /// One external dependency's figures (counters over the measured period;
@@ -143,6 +151,56 @@ pub struct RetryReport {
     pub exhausted: u64,
     /// Attempts the servers kept working on after their client had given up.
     pub abandoned_attempts: u64,
+}
+
+/// The requests of one region's users over the measured period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionReport {
+    /// Region name.
+    pub name: String,
+    /// Share of the users there.
+    pub user_share: f64,
+    /// Requests its users sent.
+    pub arrivals: u64,
+    /// Requests that succeeded.
+    pub completed: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// errors / (completed + errors).
+    pub error_rate: f64,
+    /// End-to-end latency of its users' successful requests (round trips to other regions included).
+    pub latency: LatencySummary,
+}
+
+/// One job queue's figures over the measured period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueReport {
+    /// Queue name.
+    pub name: String,
+    /// Jobs put on the queue (first attempts; retries are counted in `retries`).
+    pub enqueued: u64,
+    /// Attempts that started running.
+    pub started: u64,
+    /// Jobs that finished successfully.
+    pub succeeded: u64,
+    /// Attempts that failed.
+    pub failed_attempts: u64,
+    /// Failed attempts that were retried after a backoff delay.
+    pub retries: u64,
+    /// Jobs whose last attempt failed (error cause "queue dead-lettered").
+    pub dead_lettered: u64,
+    /// failed_attempts / finished attempts.
+    pub attempt_failure_rate: f64,
+    /// Jobs waiting when the run ended.
+    pub depth_at_end: u64,
+    /// Wait of each attempt in the queue before a worker took it (rate limit included).
+    pub wait: LatencySummary,
+    /// Run time of each attempt on a worker.
+    pub run: LatencySummary,
+    /// First enqueue to success, retries and backoff included.
+    pub total: LatencySummary,
+    /// Worker-slot occupancy and time-weighted queue depth.
+    pub stats: OccupancySummary,
 }
 
 /// Whole-system figures.

@@ -123,6 +123,63 @@ pub fn render_table(r: &Report) -> String {
         &rows,
     );
     render_edge(&mut out, r);
+    if !r.regions.is_empty() {
+        out.push_str("\nregions (by where the users are)\n");
+        let rows: Vec<Vec<String>> = r
+            .regions
+            .iter()
+            .map(|g| {
+                let mut row = latency_row(&g.name, g.completed, g.errors, g.error_rate, &g.latency);
+                row.insert(1, pct(g.user_share));
+                row
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "region", "users", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9",
+                "max",
+            ],
+            &rows,
+        );
+    }
+    if !r.queues.is_empty() {
+        out.push_str("\njob queues (dead-lettered jobs are not client errors)\n");
+        let rows: Vec<Vec<String>> = r
+            .queues
+            .iter()
+            .map(|q| {
+                vec![
+                    q.name.clone(),
+                    q.enqueued.to_string(),
+                    q.succeeded.to_string(),
+                    q.retries.to_string(),
+                    q.dead_lettered.to_string(),
+                    format!("{:.2}", q.stats.mean_queue_length),
+                    ms(q.wait.mean_ms),
+                    ms(q.wait.p99_ms),
+                    ms(q.run.mean_ms),
+                    ms(q.run.p99_ms),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "queue",
+                "enqueued",
+                "ok",
+                "retries",
+                "dead-letter",
+                "depth",
+                "wait ms",
+                "wait p99",
+                "run ms",
+                "run p99",
+            ],
+            &rows,
+        );
+    }
     out
 }
 

@@ -45,6 +45,14 @@ impl Topology {
                         }
                     }
                 }
+                Component::Queue {
+                    deployment: Some(d),
+                    ..
+                } => {
+                    if let Some(&to) = components.get(d) {
+                        graph.add_edge(from, to, "worked by");
+                    }
+                }
                 Component::Deployment {
                     database: Some(db), ..
                 } => {
@@ -72,6 +80,7 @@ impl Topology {
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
                     Step::Cdn(cdn) => (components.get(cdn), "cached at"),
                     Step::External { dependency, .. } => (components.get(dependency), "depends on"),
+                    Step::Enqueue { queue, .. } => (components.get(queue), "enqueues"),
                     _ => (None, ""),
                 };
                 if let Some(&to) = target {

@@ -9,7 +9,9 @@
 
 mod error;
 mod graph;
+mod jobs;
 mod model;
+mod regions;
 pub mod schema;
 pub mod units;
 mod validate;

@@ -44,6 +44,10 @@ pub struct Model {
     pub cdns: Vec<CdnSpec>,
     /// External dependencies.
     pub dependencies: Vec<DependencySpec>,
+    /// Job queues.
+    pub queues: Vec<QueueSpec>,
+    /// Regions, if the scenario has a geography.
+    pub regions: Option<RegionsSpec>,
 }
 
 /// An external dependency, resolved.
@@ -107,6 +111,52 @@ impl RateLimitSpec {
     }
 }
 
+/// Regions, resolved.
+#[derive(Clone, Debug)]
+pub struct RegionsSpec {
+    /// Names, in name order (a region's index is its position here).
+    pub names: Vec<String>,
+    /// Share of the users in each region (adds up to 1).
+    pub shares: Vec<f64>,
+    /// Cumulative shares (last = 1), to draw a user's region.
+    pub share_cumulative: Vec<f64>,
+    /// Round-trip times, `rtt[a * n + b]`; zero on the diagonal.
+    pub rtt: Vec<Nanos>,
+    /// For each region, every region from the nearest (itself) to the farthest.
+    pub nearest: Vec<Vec<u8>>,
+    /// Where writes go.
+    pub primary: u8,
+}
+
+impl RegionsSpec {
+    /// The round trip between regions `a` and `b`.
+    #[inline]
+    pub fn rtt(&self, a: u8, b: u8) -> Nanos {
+        self.rtt[a as usize * self.names.len() + b as usize]
+    }
+}
+
+/// A job queue, resolved.
+#[derive(Clone, Debug)]
+pub struct QueueSpec {
+    /// Name.
+    pub name: String,
+    /// Worker slots: workers × concurrency.
+    pub slots: u32,
+    /// Limit on job starts, if any.
+    pub rate_limit: Option<crate::algo::limiter::Gcra>,
+    /// Attempts (`max_attempts`) and retry delays.
+    pub backoff: crate::algo::backoff::Backoff,
+    /// Chance that one attempt fails.
+    pub failure_probability: f64,
+    /// Repeating jobs: (period, work sampler index).
+    pub schedules: Vec<(Nanos, u32)>,
+    /// The worker Deployment, if the workers are its pods.
+    pub deployment: Option<usize>,
+    /// Jobs per worker.
+    pub concurrency: u32,
+}
+
 /// A station a fault can hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StationRef {
@@ -134,6 +184,11 @@ pub struct FaultSpec {
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
+    /// A region's pods and database copies stop serving.
+    RegionDown {
+        /// Region index.
+        region: u8,
+    },
     /// Multiplies a station's service times.
     Slowdown {
         /// The station.
@@ -187,6 +242,9 @@ pub struct BalancerSpec {
     pub targets: Vec<(usize, u32)>,
     /// Per-tenant rate limit, if any.
     pub rate_limit: Option<RateLimitSpec>,
+    /// With regions: for each region, the targets serving there (placed in it,
+    /// or placed nowhere). Empty without regions.
+    pub regional: Vec<Vec<(usize, u32)>>,
 }
 
 /// A deployment, resolved.
@@ -204,6 +262,8 @@ pub struct DeploymentSpec {
     pub database: Option<usize>,
     /// Queue-time limit for load shedding, if any.
     pub shed_after: Option<Nanos>,
+    /// The region its pods run in.
+    pub region: Option<u8>,
 }
 
 /// A database, resolved.
@@ -215,6 +275,12 @@ pub struct DatabaseSpec {
     pub connections: u32,
     /// Queue limit (`None`: unbounded).
     pub queue_limit: Option<u32>,
+    /// The region of this copy.
+    pub region: Option<u8>,
+    /// Every copy of this database (indices into the databases, this one
+    /// first), when it is placed in regions; empty otherwise. Extra copies
+    /// come after all the databases the scenario names.
+    pub copies: Vec<usize>,
 }
 
 /// An endpoint's compiled program.
@@ -280,6 +346,13 @@ pub enum Op {
         dep: u16,
         /// The op after the fallback.
         end: u32,
+    },
+    /// Put a job working a draw of `dist` on queue `queue`; continue at once.
+    Enqueue {
+        /// Queue index.
+        queue: u16,
+        /// Sampler index of the job's work.
+        dist: u32,
     },
 }
 

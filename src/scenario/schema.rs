@@ -32,6 +32,22 @@ pub struct Scenario {
     /// Things that go wrong, on a timeline.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Geography: where users are and how far apart regions are.
+    #[serde(default)]
+    pub regions: Option<Regions>,
+}
+
+/// Named regions, their users and the round-trip times between them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regions {
+    /// Region name -> share of the users there (relative weights; 0 allowed).
+    pub users: BTreeMap<String, f64>,
+    /// Round-trip time between two regions, each pair once:
+    /// `{ "us-east": { "eu-west": "80ms" } }`. Symmetric.
+    pub rtt: BTreeMap<String, BTreeMap<String, Duration>>,
+    /// Where writes go.
+    pub primary: String,
 }
 
 fn default_seed() -> u64 {
@@ -321,6 +337,9 @@ pub enum Component {
         /// so no work is spent on clients that have likely given up. Default: off.
         #[serde(default)]
         shed_after: Option<Duration>,
+        /// The region its pods run in (default: none, no round trips charged).
+        #[serde(default)]
+        region: Option<String>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -331,6 +350,43 @@ pub enum Component {
         /// Longest wait queue; beyond it a query fails with "queue full". Default: unbounded.
         #[serde(default)]
         queue_limit: Option<u32>,
+        /// Regions holding a copy (each with `connections`): reads go to the
+        /// copy nearest the caller, writes to the copy in the primary region
+        /// (or the first listed). Default: none, no round trips charged.
+        #[serde(default)]
+        regions: Vec<String>,
+    },
+    /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
+    /// worker slots, run, and on failure are retried with backoff until their
+    /// attempts run out, when they are dead-lettered.
+    Queue {
+        /// Unique name.
+        name: String,
+        /// Worker processes (a fixed count), or give `deployment`.
+        #[serde(default)]
+        workers: Option<u32>,
+        /// The Deployment whose pods are the workers (one worker per pod; its
+        /// slowdowns slow the jobs). Give this or `workers`.
+        #[serde(default)]
+        deployment: Option<String>,
+        /// Jobs one worker runs at once (default 1).
+        #[serde(default = "one")]
+        concurrency: u32,
+        /// Caps how fast jobs start (a GCRA limiter). Default: no limit.
+        #[serde(default)]
+        rate_limit: Option<JobRateLimit>,
+        /// Attempts per job, the first included (default 1: never retry).
+        #[serde(default = "one")]
+        attempts: u32,
+        /// Delay before each retry (default: 1s base, doubling, 5m cap, full jitter).
+        #[serde(default)]
+        backoff: Option<JobBackoff>,
+        /// Chance that one attempt fails (0 to 1, default 0).
+        #[serde(default)]
+        failure_probability: f64,
+        /// Jobs enqueued on a timer (cron-like), besides those from `Enqueue` steps.
+        #[serde(default)]
+        schedules: Vec<JobSchedule>,
     },
     /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
     Cdn {
@@ -403,6 +459,52 @@ fn full_jitter() -> JitterKind {
     JitterKind::Full
 }
 
+fn one() -> u32 {
+    1
+}
+
+/// A limit on job starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobRateLimit {
+    /// Jobs started per second at most, on average.
+    pub per_second: f64,
+    /// Jobs that may start back to back after an idle spell (default 1).
+    #[serde(default = "one")]
+    pub burst: u32,
+}
+
+/// Retry delays of a job queue (src/algo/backoff).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobBackoff {
+    /// Delay before the first retry, before jitter.
+    pub base: Duration,
+    /// Growth per retry (default 2).
+    #[serde(default = "two")]
+    pub multiplier: f64,
+    /// Longest delay (default 5m).
+    #[serde(default)]
+    pub cap: Option<Duration>,
+    /// Randomisation of the delay (default Full).
+    #[serde(default = "full_jitter")]
+    pub jitter: JitterKind,
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+/// A repeating job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSchedule {
+    /// Period: one job at `every`, `2 × every`, ...
+    pub every: Duration,
+    /// How long one run of the job works.
+    pub work: Dist,
+}
+
 impl Component {
     /// The component's name.
     pub fn name(&self) -> &str {
@@ -412,6 +514,7 @@ impl Component {
             | Component::Database { name, .. }
             | Component::Cdn { name, .. }
             | Component::Dependency { name, .. } => name,
+            Component::Queue { name, .. } => name,
         }
     }
 
@@ -423,6 +526,7 @@ impl Component {
             Component::Database { .. } => "Database",
             Component::Cdn { .. } => "Cdn",
             Component::Dependency { .. } => "Dependency",
+            Component::Queue { .. } => "Queue",
         }
     }
 }
@@ -458,6 +562,14 @@ pub enum Step {
         /// Steps that produce a degraded answer. Default: none.
         #[serde(default)]
         fallback: Vec<Step>,
+    },
+    /// Put a job on a queue and go on at once: the client's request does not
+    /// wait for the job (an HTTP 202).
+    Enqueue {
+        /// The Queue's name.
+        queue: String,
+        /// How long the job works once a worker takes it.
+        work: Dist,
     },
 }
 
@@ -497,5 +609,17 @@ pub enum Fault {
         cdn: String,
         /// When.
         at: Duration,
+    },
+    /// A whole region goes dark: its pods and database copies stop serving
+    /// (requests there fail), load balancers send its users to the next
+    /// nearest region, and it comes back after `for` (default: never).
+    RegionDown {
+        /// The region's name.
+        region: String,
+        /// When it goes down.
+        at: Duration,
+        /// How long it stays down.
+        #[serde(default, rename = "for")]
+        length: Option<Duration>,
     },
 }

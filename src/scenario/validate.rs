@@ -30,22 +30,27 @@ pub struct Problem {
 /// Largest arrival rate accepted (requests per second).
 const MAX_RATE: f64 = 1e8;
 /// Largest count of pods, slots or connections accepted for one component.
-const MAX_SIZE: u32 = 1_000_000;
+pub(super) const MAX_SIZE: u32 = 1_000_000;
 /// Most time-series buckets in one run.
 const MAX_BUCKETS: u64 = 1_000_000;
 
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
             needle: None,
         });
     }
-    fn add_at(&mut self, path: impl Into<String>, message: impl Into<String>, needle: &str) {
+    pub(super) fn add_at(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        needle: &str,
+    ) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -74,7 +79,14 @@ fn list(names: &[&str]) -> String {
     }
 }
 
-fn check_finite(p: &mut Problems, path: &str, v: f64, min: f64, max: f64, what: &str) -> bool {
+pub(super) fn check_finite(
+    p: &mut Problems,
+    path: &str,
+    v: f64,
+    min: f64,
+    max: f64,
+    what: &str,
+) -> bool {
     if !v.is_finite() || v < min || v > max {
         p.add(
             path,
@@ -123,7 +135,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
 
     // Components: unique names, then per kind.
     let mut kinds: BTreeMap<&str, (&'static str, usize)> = BTreeMap::new();
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; 6];
     for (i, c) in s.components.iter().enumerate() {
         let k = match c {
             Component::LoadBalancer { .. } => 0,
@@ -131,6 +143,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             Component::Database { .. } => 2,
             Component::Cdn { .. } => 3,
             Component::Dependency { .. } => 4,
+            Component::Queue { .. } => 5,
         };
         if c.name().trim().is_empty() {
             p.add(
@@ -194,6 +207,13 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     let mut databases = Vec::new();
     let mut cdns: Vec<(CdnSpec, &Dist, String)> = Vec::new();
     let mut dependencies: Vec<(DependencySpec, &Dist, String)> = Vec::new();
+    let mut queues = Vec::new();
+    let regions = s
+        .regions
+        .as_ref()
+        .and_then(|r| super::regions::resolve_regions(&mut p, r));
+    // Extra database copies (one per region after the first): (logical db, region).
+    let mut extra_copies: Vec<(usize, u8)> = Vec::new();
     for (i, c) in s.components.iter().enumerate() {
         let at = |f: &str| format!("components[{i}].{f}");
         match c {
@@ -236,6 +256,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     },
                     targets: resolved,
                     rate_limit,
+                    regional: Vec::new(),
                 });
             }
             Component::Deployment {
@@ -245,6 +266,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 queue_limit,
                 database,
                 shed_after,
+                region,
             } => {
                 let shed_after = shed_after.map(|d| d.nanos());
                 if shed_after == Some(Nanos::ZERO) {
@@ -264,6 +286,15 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     Some(db) => lookup(&mut p, at("database"), db, "Database"),
                     None => None,
                 };
+                let region = region.as_ref().and_then(|r| {
+                    super::regions::region_of(
+                        &mut p,
+                        at("region"),
+                        regions.as_ref(),
+                        s.regions.is_some(),
+                        r,
+                    )
+                });
                 deployments.push(DeploymentSpec {
                     name: name.clone(),
                     replicas: *replicas,
@@ -271,12 +302,14 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     queue_limit: *queue_limit,
                     database,
                     shed_after,
+                    region,
                 });
             }
             Component::Database {
                 name,
                 connections,
                 queue_limit,
+                regions: placed,
             } => {
                 if *connections == 0 || *connections > MAX_SIZE {
                     p.add_at(
@@ -285,10 +318,40 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         name,
                     );
                 }
+                let mut in_regions: Vec<u8> = Vec::new();
+                for (j, r) in placed.iter().enumerate() {
+                    let path = at(&format!("regions[{j}]"));
+                    if let Some(r) = super::regions::region_of(
+                        &mut p,
+                        path.clone(),
+                        regions.as_ref(),
+                        s.regions.is_some(),
+                        r,
+                    ) {
+                        if in_regions.contains(&r) {
+                            p.add(path, "a database has at most one copy per region");
+                        } else {
+                            in_regions.push(r);
+                        }
+                    }
+                }
+                let logical = databases.len();
+                for &r in in_regions.iter().skip(1) {
+                    extra_copies.push((logical, r));
+                }
                 databases.push(DatabaseSpec {
-                    name: name.clone(),
+                    name: match (in_regions.first(), &regions) {
+                        (Some(&r), Some(rs)) => format!("{name}@{}", rs.names[r as usize]),
+                        _ => name.clone(),
+                    },
                     connections: *connections,
                     queue_limit: *queue_limit,
+                    region: in_regions.first().copied(),
+                    copies: if in_regions.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![logical]
+                    },
                 });
             }
             Component::Cdn {
@@ -422,10 +485,74 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     at("latency"),
                 ));
             }
+            Component::Queue { .. } => queues.push(super::jobs::resolve_queue(&mut p, i, c)),
+        }
+    }
+    // Queues worked by a Deployment's pods: one worker per pod.
+    for (i, c) in s.components.iter().enumerate() {
+        if let Component::Queue {
+            name,
+            deployment: Some(d),
+            ..
+        } = c
+        {
+            if let Some(d) = lookup(
+                &mut p,
+                format!("components[{i}].deployment"),
+                d,
+                "Deployment",
+            ) {
+                let q = queues
+                    .iter_mut()
+                    .find(|q: &&mut QueueSpec| q.name == *name)
+                    .expect("resolved above");
+                q.deployment = Some(d);
+                q.slots = deployments[d].replicas.saturating_mul(q.concurrency);
+            }
+        }
+    }
+    // Extra database copies go after the databases the scenario names.
+    let named_databases = databases.len();
+    for (logical, r) in extra_copies {
+        let copy = databases.len();
+        let base = s
+            .components
+            .iter()
+            .filter(|c| c.kind() == "Database")
+            .nth(logical)
+            .map_or("", |c| c.name());
+        let region_name = regions
+            .as_ref()
+            .map_or("", |rs| rs.names[r as usize].as_str());
+        let mut spec = databases[logical].clone();
+        spec.name = format!("{base}@{region_name}");
+        spec.region = Some(r);
+        spec.copies = Vec::new();
+        databases.push(spec);
+        databases[logical].copies.push(copy);
+    }
+    for l in 0..named_databases {
+        let copies = databases[l].copies.clone();
+        for &c in copies.iter().skip(1) {
+            databases[c].copies = copies.clone();
+        }
+    }
+    // With regions, each balancer serves a region from the targets placed there (or nowhere).
+    if let Some(rs) = &regions {
+        for b in &mut balancers {
+            b.regional = (0..rs.names.len() as u8)
+                .map(|r| {
+                    b.targets
+                        .iter()
+                        .copied()
+                        .filter(|&(d, _)| deployments[d].region.is_none_or(|x| x == r))
+                        .collect()
+                })
+                .collect();
         }
     }
     // A deployment without a named database uses the only one, if there is exactly one.
-    if databases.len() == 1 {
+    if named_databases == 1 {
         for d in &mut deployments {
             d.database.get_or_insert(0);
         }
@@ -557,6 +684,9 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         cdn,
                     );
                 }
+                Step::Enqueue { queue, .. } => {
+                    lookup(&mut p, format!("{path}.queue"), queue, "Queue");
+                }
                 Step::Call(target) if !s.endpoints.contains_key(target) => {
                     p.add_at(
                         path,
@@ -571,7 +701,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         }
     }
-    let faults = resolve_faults(&mut p, s, &kinds, duration);
+    let faults = resolve_faults(&mut p, s, &kinds, duration, regions.as_ref());
     let topology = Topology::new(s);
     if let Some(cycle) = topology.call_cycle() {
         p.add_at(
@@ -598,7 +728,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         dependencies: &dependency_names,
         balancers: &balancers,
         deployments: &deployments,
-        databases: &databases,
+        databases: &databases[..named_databases],
+        queues: &queues,
         samplers: Vec::new(),
         hop: None,
         problems: Problems::default(),
@@ -637,9 +768,27 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             d
         })
         .collect();
+    let mut scheduled = Vec::new();
+    for (i, c) in s.components.iter().enumerate() {
+        if let Component::Queue { schedules, .. } = c {
+            let q = queues
+                .iter()
+                .position(|q: &QueueSpec| q.name == c.name())
+                .expect("resolved above");
+            for (j, sch) in schedules.iter().enumerate() {
+                let path = format!("components[{i}].schedules[{j}].work");
+                if let Some(dist) = compiler.sampler(&path, &sch.work) {
+                    scheduled.push((q, sch.every.nanos(), dist));
+                }
+            }
+        }
+    }
     let samplers = compiler.samplers;
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
+    }
+    for (q, every, dist) in scheduled {
+        queues[q].schedules.push((every, dist));
     }
 
     Ok(Model {
@@ -666,6 +815,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         faults,
         cdns,
         dependencies,
+        queues,
+        regions,
     })
 }
 
@@ -674,6 +825,7 @@ fn resolve_faults(
     s: &Scenario,
     kinds: &BTreeMap<&str, (&'static str, usize)>,
     duration: Nanos,
+    regions: Option<&RegionsSpec>,
 ) -> Vec<FaultSpec> {
     let mut out = Vec::new();
     for (i, f) in s.faults.iter().enumerate() {
@@ -807,6 +959,31 @@ fn resolve_faults(
                             cdn,
                         );
                     }
+                }
+            }
+            Fault::RegionDown { region, at, length } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                if length.is_some_and(|l| l.nanos() == Nanos::ZERO) {
+                    p.add(at_path("for"), "an outage must last longer than zero");
+                }
+                if let Some(r) = super::regions::region_of(
+                    p,
+                    at_path("region"),
+                    regions,
+                    s.regions.is_some(),
+                    region,
+                ) {
+                    out.push(FaultSpec {
+                        label: format!("RegionDown({region})"),
+                        at: at.nanos(),
+                        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
+                        kind: FaultKind::RegionDown { region: r },
+                    });
                 }
             }
         }
@@ -1072,6 +1249,7 @@ struct Compiler<'a> {
     balancers: &'a [BalancerSpec],
     deployments: &'a [DeploymentSpec],
     databases: &'a [DatabaseSpec],
+    queues: &'a [QueueSpec],
     samplers: Vec<Sampler>,
     hop: Option<u32>,
     problems: Problems,
@@ -1186,6 +1364,20 @@ impl<'a> Compiler<'a> {
                 Step::Delay(d) => {
                     if let Some(dist) = self.sampler(&path, d) {
                         program.push(Op::Delay { dist });
+                    }
+                }
+                Step::Enqueue { queue, work } => {
+                    let queue = self
+                        .queues
+                        .iter()
+                        .position(|q| q.name == *queue)
+                        .expect("checked");
+                    if let Some(dist) = self.sampler(&format!("{path}.work"), work) {
+                        self.hop(program);
+                        program.push(Op::Enqueue {
+                            queue: queue as u16,
+                            dist,
+                        });
                     }
                 }
                 Step::Call(target) => {

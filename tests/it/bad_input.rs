@@ -129,6 +129,30 @@ const CASES: &[(&str, &[&str])] = &[
         "32_cdn_behind_lb",
         &["endpoints.a[1]", "before any Lb step"],
     ),
+    (
+        "40_queue_bad_fields",
+        &[
+            "components[0].workers",
+            "workers must be from 1",
+            "components[0].attempts",
+            "components[0].failure_probability",
+            "endpoints.a[0].queue",
+            "no Queue is named \"documents\"; Queues: \"docs\"",
+        ],
+    ),
+    (
+        "41_regions_bad_references",
+        &[
+            "components[1].region",
+            "no region is named \"asia\"; regions: \"eu\", \"us\"",
+            "faults[0].region",
+            "no region is named \"mars\"",
+        ],
+    ),
+    (
+        "42_regions_missing_rtt",
+        &["regions.rtt", "between \"eu\" and \"us\" is missing"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {
@@ -156,7 +180,8 @@ fn every_malformed_scenario_is_rejected_with_its_place() {
         })
         .collect();
     on_disk.sort();
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    let mut listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    listed.sort_unstable();
     assert_eq!(
         on_disk, listed,
         "every file in tests/bad has a case and vice versa"

@@ -12,7 +12,9 @@ mod cli;
 mod determinism;
 mod edge;
 mod faults;
+mod jobs;
 mod queueing;
+mod regions;
 mod stats;
 
 use proptest::test_runner::Config;
