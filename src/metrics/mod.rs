@@ -23,14 +23,23 @@ pub enum ErrorCause {
     QueueFull,
     /// The load balancer had no pod to send to.
     NoHealthyPod,
+    /// No pool connection became free within the pool's acquire timeout.
+    PoolTimeout,
+    /// The database refused a new connection: max_connections reached.
+    TooManyConnections,
+    /// The query needed the primary while a failover was promoting a replica.
+    DbFailover,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 3] = [
+    pub const ALL: [ErrorCause; 6] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
+        ErrorCause::PoolTimeout,
+        ErrorCause::TooManyConnections,
+        ErrorCause::DbFailover,
     ];
 
     /// The cause's name in reports.
@@ -39,6 +48,9 @@ impl ErrorCause {
             ErrorCause::ClientTimeout => "client_timeout",
             ErrorCause::QueueFull => "queue_full",
             ErrorCause::NoHealthyPod => "no_healthy_pod",
+            ErrorCause::PoolTimeout => "pool_timeout",
+            ErrorCause::TooManyConnections => "too_many_connections",
+            ErrorCause::DbFailover => "db_failover",
         }
     }
 

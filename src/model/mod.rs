@@ -7,8 +7,10 @@
 //!                                      pod slots (FIFO)   delay   db connections (FIFO)
 //! ```
 
+mod data;
 mod database;
 mod deployment;
+mod pool;
 mod sim;
 mod station;
 

@@ -29,6 +29,12 @@ pub(super) enum Event {
     FaultStart(u16),
     /// Fault `i` of the timeline ends.
     FaultEnd(u16),
+    /// A request's shared-cache operation finished.
+    CacheDone(u32),
+    /// A request's wait for a pool connection may have timed out.
+    PoolTimeout(u32),
+    /// Invalidations reach the other pods of a deployment.
+    L1Purge(u16),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -88,6 +94,7 @@ pub(super) struct Sim<'m> {
     pub(super) in_flight: u64,
     pub(super) peak_in_flight: u64,
     pub(super) requests_total: u64,
+    pub(super) data: super::data::DataTier,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -145,7 +152,9 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
         in_flight: 0,
         peak_in_flight: 0,
         requests_total: 0,
+        data: super::data::DataTier::new(model),
     };
+    sim.open_min_connections();
     sim.run(progress);
     sim.report()
 }
@@ -193,6 +202,9 @@ impl Sim<'_> {
                 Event::WarmupEnd => self.start_measuring(now),
                 Event::FaultStart(i) => self.apply_fault(i as usize, true),
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false),
+                Event::CacheDone(r) => self.cache_done(now, r),
+                Event::PoolTimeout(r) => self.pool_timeout(now, r),
+                Event::L1Purge(d) => self.l1_purge(now, d as usize),
             }
             while let Some(r) = self.ready.pop_front() {
                 self.step(now, r);
@@ -222,6 +234,15 @@ impl Sim<'_> {
                     StationRef::Database(d) => self.databases[d].slowdown = f,
                 }
             }
+            FaultKind::ReplicationLag { db, extra } => {
+                self.databases[db].extra_lag = if on { extra } else { Nanos::ZERO };
+            }
+            FaultKind::Failover { db } => self.databases[db].failing_over = on,
+            FaultKind::FlushCache { target } => {
+                if on {
+                    self.flush(target);
+                }
+            }
         }
     }
 
@@ -234,7 +255,9 @@ impl Sim<'_> {
         }
         for d in &mut self.databases {
             d.occupancy.reset(now);
+            d.reset(now);
         }
+        self.data.reset(now);
     }
 
     fn tick(&mut self, now: Nanos) {
@@ -296,7 +319,7 @@ impl Sim<'_> {
     }
 
     /// Runs request `r`'s program from its program counter until it waits or ends.
-    fn step(&mut self, now: Nanos, r: u32) {
+    pub(super) fn step(&mut self, now: Nanos, r: u32) {
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
             let req = &mut self.requests[r];
@@ -371,23 +394,10 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                Op::Query { db, dist, .. } => {
-                    req.station_since = now;
-                    let database = &mut self.databases[db as usize];
-                    match database.slots.admit(r, now) {
-                        Admission::Started => {
-                            database.occupancy.arrive_and_start(now);
-                            let t = self.model.samplers[dist as usize]
-                                .sample(&mut self.database_rngs[db as usize]);
-                            self.queue.schedule(now + t, Event::QueryDone(r));
-                        }
-                        Admission::Queued => database.occupancy.arrive_and_queue(now),
-                        Admission::Rejected => {
-                            database.occupancy.reject();
-                            self.fail(now, r, ErrorCause::QueueFull);
-                        }
+                op => {
+                    if !self.data_op(now, r, op) {
+                        return;
                     }
-                    return;
                 }
             }
         }
@@ -404,32 +414,6 @@ impl Sim<'_> {
             req.pc += 1;
             self.ready.push_back(next);
         }
-    }
-
-    fn query_done(&mut self, now: Nanos, r: u32) {
-        let req = &mut self.requests[r];
-        let Op::Query { db, .. } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
-        else {
-            unreachable!("QueryDone for a request not at a query");
-        };
-        req.pc += 1;
-        let since = req.station_since;
-        let database = &mut self.databases[db as usize];
-        database.occupancy.finish(now, now - since);
-        if let Some((next, queued_at)) = database.slots.release() {
-            database.occupancy.start_from_queue(now, now - queued_at);
-            let next_req = &self.requests[next];
-            let Op::Query { dist, .. } =
-                self.model.endpoints[next_req.endpoint as usize].program[next_req.pc as usize]
-            else {
-                unreachable!("a request queued at a database is at a query");
-            };
-            let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
-            let t = slowed(t, database.slowdown);
-            self.queue.schedule(now + t, Event::QueryDone(next));
-        }
-        self.step(now, r);
     }
 
     fn complete(&mut self, now: Nanos, r: u32) {
@@ -451,7 +435,8 @@ impl Sim<'_> {
     }
 
     /// Ends request `r` with an error: releases what it holds, counts the cause.
-    fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+    pub(super) fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+        self.data_on_fail(r);
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
@@ -532,7 +517,12 @@ impl Sim<'_> {
                 stats: d.occupancy.summary(now),
             });
         }
+        let (caches, cache_loads, databases, pools) = self.data_report(now);
         Report {
+            caches,
+            cache_loads,
+            databases,
+            pools,
             scenario: self.model.name.clone(),
             seed: self.model.seed,
             simulated_s: round6(now.as_secs_f64()),
@@ -562,7 +552,7 @@ impl Sim<'_> {
 
 /// A service time under a slowdown factor (1.0: unchanged).
 #[inline]
-fn slowed(t: Nanos, factor: f64) -> Nanos {
+pub(super) fn slowed(t: Nanos, factor: f64) -> Nanos {
     if factor == 1.0 {
         t
     } else {

@@ -57,7 +57,7 @@ impl Topology {
         }
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
-            for step in steps {
+            for step in nested(steps) {
                 let (target, label) = match step {
                     Step::Lb(lb) => (components.get(lb), "enters"),
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
@@ -162,4 +162,16 @@ impl Topology {
         out.push_str("}\n");
         out
     }
+}
+
+/// Every step of a list, with the `on_miss` steps of `CacheAside` steps included.
+fn nested(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for step in steps {
+        out.push(step);
+        if let Step::CacheAside { on_miss, .. } = step {
+            out.extend(nested(on_miss));
+        }
+    }
+    out
 }
