@@ -256,9 +256,9 @@ impl Sim<'_> {
                 let mut open = 0;
                 for _ in 0..pool.min {
                     let ok = match spec.database {
-                        Some(db) if self.model.databases[db].bouncer.is_none() => self.databases
-                            [db]
-                            .try_open(self.model.databases[db].max_connections),
+                        Some(db) if self.model.databases[db].bouncer.is_none() => {
+                            self.databases[db].try_open(self.model.databases[db].max_connections)
+                        }
                         _ => true,
                     };
                     if ok {
@@ -545,7 +545,10 @@ impl Sim<'_> {
         let (mut pool_dep, mut pool_pod) = (NONE, NONE);
         if req.depth > 0 {
             let held = req.held[req.depth as usize - 1];
-            if self.model.deployments[held.deployment as usize].pool.is_some() {
+            if self.model.deployments[held.deployment as usize]
+                .pool
+                .is_some()
+            {
                 pool_dep = u32::from(held.deployment);
                 pool_pod = held.pod;
             }
@@ -831,7 +834,8 @@ impl Sim<'_> {
             let base = s.shard * d.group;
             if let Some(lag) = self.model.databases[db].lag {
                 for i in 1..d.group {
-                    let drawn = self.model.samplers[lag as usize].sample(&mut self.database_rngs[db])
+                    let drawn = self.model.samplers[lag as usize]
+                        .sample(&mut self.database_rngs[db])
                         + d.extra_lag;
                     let n = &mut d.nodes[(base + i) as usize];
                     let at = (now + drawn).max(n.last_apply);
@@ -952,7 +956,11 @@ fn pool_report(name: String, gates: &[Gate]) -> crate::report::PoolReport {
         } else {
             crate::metrics::round6(sum / got as f64)
         },
-        wait_max_ms: ms(gates.iter().map(|g| g.wait_max).max().unwrap_or(Nanos::ZERO)),
+        wait_max_ms: ms(gates
+            .iter()
+            .map(|g| g.wait_max)
+            .max()
+            .unwrap_or(Nanos::ZERO)),
         timeouts,
         open_connections: gates.iter().map(|g| g.open).sum(),
     }

@@ -244,10 +244,22 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 };
                 let l1 = l1.as_ref().map(|l| {
                     if l.capacity == 0 || l.capacity > u64::from(MAX_SIZE) * 100 {
-                        p.add_at(at("l1.capacity"), format!("an L1 cache holds from 1 to {} entries, not {}", u64::from(MAX_SIZE) * 100, l.capacity), name);
+                        p.add_at(
+                            at("l1.capacity"),
+                            format!(
+                                "an L1 cache holds from 1 to {} entries, not {}",
+                                u64::from(MAX_SIZE) * 100,
+                                l.capacity
+                            ),
+                            name,
+                        );
                     }
                     if l.ttl.is_some_and(|t| t.nanos() == Nanos::ZERO) {
-                        p.add_at(at("l1.ttl"), "a TTL must be longer than zero (leave it out for none)", name);
+                        p.add_at(
+                            at("l1.ttl"),
+                            "a TTL must be longer than zero (leave it out for none)",
+                            name,
+                        );
                     }
                     L1Spec {
                         capacity: l.capacity as usize,
@@ -257,13 +269,31 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 });
                 let pool = pool.as_ref().map(|pl| {
                     if pl.max == 0 || pl.max > MAX_SIZE {
-                        p.add_at(at("pool.max"), format!("a pool holds from 1 to {MAX_SIZE} connections, not {}", pl.max), name);
+                        p.add_at(
+                            at("pool.max"),
+                            format!(
+                                "a pool holds from 1 to {MAX_SIZE} connections, not {}",
+                                pl.max
+                            ),
+                            name,
+                        );
                     }
                     if pl.min > pl.max {
-                        p.add_at(at("pool.min"), format!("pool.min ({}) must not exceed pool.max ({})", pl.min, pl.max), name);
+                        p.add_at(
+                            at("pool.min"),
+                            format!(
+                                "pool.min ({}) must not exceed pool.max ({})",
+                                pl.min, pl.max
+                            ),
+                            name,
+                        );
                     }
                     if pl.acquire_timeout.nanos() == Nanos::ZERO {
-                        p.add_at(at("pool.acquire_timeout"), "an acquire timeout must be longer than zero", name);
+                        p.add_at(
+                            at("pool.acquire_timeout"),
+                            "an acquire timeout must be longer than zero",
+                            name,
+                        );
                     }
                     PoolSpec {
                         min: pl.min,
@@ -302,25 +332,44 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     );
                 }
                 if *replicas > 64 {
-                    p.add_at(at("replicas"), format!("replicas must be from 0 to 64, not {replicas}"), name);
+                    p.add_at(
+                        at("replicas"),
+                        format!("replicas must be from 0 to 64, not {replicas}"),
+                        name,
+                    );
                 }
                 let replica_connections = replica_connections.unwrap_or(*connections);
                 if replica_connections == 0 || replica_connections > MAX_SIZE {
                     p.add_at(at("replica_connections"), format!("replica_connections must be from 1 to {MAX_SIZE}, not {replica_connections}"), name);
                 }
                 if *replicas == 0 && replication_lag.is_some() {
-                    p.add_at(at("replication_lag"), "a replication lag needs replicas: set replicas to 1 or more", name);
+                    p.add_at(
+                        at("replication_lag"),
+                        "a replication lag needs replicas: set replicas to 1 or more",
+                        name,
+                    );
                 }
                 if read_your_writes.is_some_and(|t| t.nanos() == Nanos::ZERO) {
                     p.add_at(at("read_your_writes"), "a read-your-writes window must be longer than zero (leave it out for none)", name);
                 }
                 if *max_connections == Some(0) {
-                    p.add_at(at("max_connections"), "max_connections must be at least 1 (leave it out for unlimited)", name);
+                    p.add_at(
+                        at("max_connections"),
+                        "max_connections must be at least 1 (leave it out for unlimited)",
+                        name,
+                    );
                 }
                 let shard_count = shards.as_ref().map_or(1, |x| x.count);
                 if let Some(b) = pgbouncer {
                     if b.pool_size == 0 || b.pool_size > MAX_SIZE {
-                        p.add_at(at("pgbouncer.pool_size"), format!("pool_size must be from 1 to {MAX_SIZE}, not {}", b.pool_size), name);
+                        p.add_at(
+                            at("pgbouncer.pool_size"),
+                            format!(
+                                "pool_size must be from 1 to {MAX_SIZE}, not {}",
+                                b.pool_size
+                            ),
+                            name,
+                        );
                     } else if let Some(m) = max_connections {
                         if u64::from(b.pool_size) * u64::from(shard_count) > u64::from(*m) {
                             p.add_at(at("pgbouncer.pool_size"), format!("pgbouncer.pool_size ({}) per shard exceeds max_connections ({m}); PgBouncer would be refused connections", b.pool_size), name);
@@ -329,10 +378,18 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 }
                 let shards = shards.as_ref().map(|x| {
                     if x.count == 0 || x.count > 1024 {
-                        p.add_at(at("shards.count"), format!("shards.count must be from 1 to 1024, not {}", x.count), name);
+                        p.add_at(
+                            at("shards.count"),
+                            format!("shards.count must be from 1 to 1024, not {}", x.count),
+                            name,
+                        );
                     }
                     if x.vnodes == 0 || x.vnodes > 10_000 {
-                        p.add_at(at("shards.vnodes"), format!("shards.vnodes must be from 1 to 10000, not {}", x.vnodes), name);
+                        p.add_at(
+                            at("shards.vnodes"),
+                            format!("shards.vnodes must be from 1 to 10000, not {}", x.vnodes),
+                            name,
+                        );
                     }
                     ShardSpec {
                         count: x.count,
@@ -370,13 +427,21 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(at("capacity"), format!("capacity must be from 1 to 1000000000 entries (leave it out for unlimited), not {}", capacity.unwrap_or(0)), name);
                 }
                 if ttl.is_some_and(|t| t.nanos() == Nanos::ZERO) {
-                    p.add_at(at("ttl"), "a TTL must be longer than zero (leave it out for none)", name);
+                    p.add_at(
+                        at("ttl"),
+                        "a TTL must be longer than zero (leave it out for none)",
+                        name,
+                    );
                 }
                 if capacity.is_none() && ttl.is_none() {
                     p.add_at(at("capacity"), "a cache needs a capacity, a ttl or both; with neither it would grow without bound", name);
                 }
                 if *concurrency == 0 || *concurrency > MAX_SIZE {
-                    p.add_at(at("concurrency"), format!("concurrency must be from 1 to {MAX_SIZE}, not {concurrency}"), name);
+                    p.add_at(
+                        at("concurrency"),
+                        format!("concurrency must be from 1 to {MAX_SIZE}, not {concurrency}"),
+                        name,
+                    );
                 }
                 cache_dists.push(latency);
                 caches.push(CacheSpec {
@@ -539,18 +604,33 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         compiler.hop = compiler.sampler("network.hop", hop);
     }
     let data_path = |kind: &str, i: usize| {
-        let at = s.components.iter().enumerate().filter(|(_, c)| c.kind() == kind).nth(i).map_or(0, |x| x.0);
+        let at = s
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind() == kind)
+            .nth(i)
+            .map_or(0, |x| x.0);
         at
     };
     let lag_samplers: Vec<Option<u32>> = lag_dists
         .iter()
         .enumerate()
-        .map(|(i, d)| d.and_then(|d| compiler.sampler(&format!("components[{}].replication_lag", data_path("Database", i)), d)))
+        .map(|(i, d)| {
+            d.and_then(|d| {
+                compiler.sampler(
+                    &format!("components[{}].replication_lag", data_path("Database", i)),
+                    d,
+                )
+            })
+        })
         .collect();
     let cache_samplers: Vec<Option<u32>> = cache_dists
         .iter()
         .enumerate()
-        .map(|(i, d)| compiler.sampler(&format!("components[{}].latency", data_path("Cache", i)), d))
+        .map(|(i, d)| {
+            compiler.sampler(&format!("components[{}].latency", data_path("Cache", i)), d)
+        })
         .collect();
     let endpoints: Vec<EndpointSpec> = s
         .endpoints
@@ -673,7 +753,10 @@ fn resolve_faults(
                 length,
             } => {
                 if at.nanos() >= duration {
-                    p.add(at_path("at"), format!("the fault starts at {at}, after the run ends"));
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
                 }
                 if let Some(db) = fault_database(p, s, kinds, &at_path("database"), database) {
                     if !has_replicas(s, database) {
@@ -683,7 +766,10 @@ fn resolve_faults(
                         label: format!("ReplicationLag({database} +{extra})"),
                         at: at.nanos(),
                         until: length.map(|l| at.nanos().saturating_add(l.nanos())),
-                        kind: FaultKind::ReplicationLag { db, extra: extra.nanos() },
+                        kind: FaultKind::ReplicationLag {
+                            db,
+                            extra: extra.nanos(),
+                        },
                     });
                 }
             }
@@ -693,14 +779,23 @@ fn resolve_faults(
                 promotion,
             } => {
                 if at.nanos() >= duration {
-                    p.add(at_path("at"), format!("the fault starts at {at}, after the run ends"));
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
                 }
                 if promotion.nanos() == Nanos::ZERO {
                     p.add(at_path("promotion"), "a promotion takes longer than zero");
                 }
                 if let Some(db) = fault_database(p, s, kinds, &at_path("database"), database) {
                     if !has_replicas(s, database) {
-                        p.add_at(at_path("database"), format!("\"{database}\" has no replicas; a failover promotes a replica"), database);
+                        p.add_at(
+                            at_path("database"),
+                            format!(
+                                "\"{database}\" has no replicas; a failover promotes a replica"
+                            ),
+                            database,
+                        );
                     }
                     out.push(FaultSpec {
                         label: format!("Failover({database}, {promotion})"),
@@ -712,7 +807,10 @@ fn resolve_faults(
             }
             Fault::FlushCache { target, at } => {
                 if at.nanos() >= duration {
-                    p.add(at_path("at"), format!("the fault starts at {at}, after the run ends"));
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
                 }
                 let l1_deployment = s.components.iter().any(|c| {
                     matches!(c, Component::Deployment { name, l1: Some(_), .. } if name == target)
@@ -724,7 +822,13 @@ fn resolve_faults(
                         let names: Vec<&str> = s
                             .components
                             .iter()
-                            .filter(|c| matches!(c, Component::Cache { .. } | Component::Deployment { l1: Some(_), .. }))
+                            .filter(|c| {
+                                matches!(
+                                    c,
+                                    Component::Cache { .. }
+                                        | Component::Deployment { l1: Some(_), .. }
+                                )
+                            })
                             .map(|c| c.name())
                             .collect();
                         p.add_at(at_path("target"), format!("FlushCache targets a Cache or a Deployment with an l1 cache; \"{target}\" is neither; candidates: {}", list(&names)), target);
@@ -746,9 +850,9 @@ fn resolve_faults(
 }
 
 fn has_replicas(s: &Scenario, db: &str) -> bool {
-    s.components
-        .iter()
-        .any(|c| matches!(c, Component::Database { name, replicas, .. } if name == db && *replicas > 0))
+    s.components.iter().any(
+        |c| matches!(c, Component::Database { name, replicas, .. } if name == db && *replicas > 0),
+    )
 }
 
 fn fault_database(
@@ -767,7 +871,14 @@ fn fault_database(
                 .filter(|c| c.kind() == "Database")
                 .map(|c| c.name())
                 .collect();
-            p.add_at(path, format!("no Database is named \"{name}\"; databases: {}", list(&names)), name);
+            p.add_at(
+                path,
+                format!(
+                    "no Database is named \"{name}\"; databases: {}",
+                    list(&names)
+                ),
+                name,
+            );
             None
         }
     }
@@ -955,7 +1066,8 @@ impl<'a> Compiler<'a> {
     fn tiers(&mut self, path: &str, tiers: &[schema::Tier], held: &[usize]) -> Vec<TierRef> {
         let mut out = Vec::new();
         if tiers.is_empty() {
-            self.problems.add(path, "list at least one tier: L1 or the name of a Cache");
+            self.problems
+                .add(path, "list at least one tier: L1 or the name of a Cache");
         }
         for (k, t) in tiers.iter().enumerate() {
             let tpath = format!("{path}.tiers[{k}]");
@@ -976,8 +1088,15 @@ impl<'a> Compiler<'a> {
                 schema::Tier::Named(n) => match self.caches.iter().position(|c| c.name == *n) {
                     Some(i) => TierRef::Shared(i as u16),
                     None => {
-                        let names: Vec<&str> = self.caches.iter().map(|c| c.name.as_str()).collect();
-                        self.problems.add(&tpath, format!("no Cache is named \"{n}\"; caches: {} (or L1)", list(&names)));
+                        let names: Vec<&str> =
+                            self.caches.iter().map(|c| c.name.as_str()).collect();
+                        self.problems.add(
+                            &tpath,
+                            format!(
+                                "no Cache is named \"{n}\"; caches: {} (or L1)",
+                                list(&names)
+                            ),
+                        );
                         continue;
                     }
                 },
@@ -991,7 +1110,13 @@ impl<'a> Compiler<'a> {
     }
 
     /// Compiles a step list into `program`; `held` is the stack of balancers entered.
-    fn compile_steps(&mut self, steps: &'a [Step], path: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) {
+    fn compile_steps(
+        &mut self,
+        steps: &'a [Step],
+        path: &str,
+        held: &mut Vec<usize>,
+        program: &mut Vec<Op>,
+    ) {
         let depth = held.len();
         for (j, step) in steps.iter().enumerate() {
             let path = format!("{path}[{j}]");
@@ -1046,7 +1171,10 @@ impl<'a> Compiler<'a> {
                 } => {
                     let tiers = self.tiers(&path, tiers, held);
                     if on_miss.is_empty() {
-                        self.problems.add(format!("{path}.on_miss"), "on_miss needs at least one step (what loads the value, e.g. DbRead)");
+                        self.problems.add(
+                            format!("{path}.on_miss"),
+                            "on_miss needs at least one step (what loads the value, e.g. DbRead)",
+                        );
                     }
                     let aside = self.asides.len() as u16;
                     let mut gets = Vec::new();
@@ -1055,16 +1183,24 @@ impl<'a> Compiler<'a> {
                             self.hop(program);
                         }
                         gets.push(program.len());
-                        program.push(Op::CacheGet { aside, tier: t as u8, skip: 0 });
+                        program.push(Op::CacheGet {
+                            aside,
+                            tier: t as u8,
+                            skip: 0,
+                        });
                     }
-                    self.asides.push(AsideSpec { tiers, coalesce: *coalesce });
+                    self.asides.push(AsideSpec {
+                        tiers,
+                        coalesce: *coalesce,
+                    });
                     let load = program.len();
                     program.push(Op::CacheLoad { aside, skip: 0 });
                     self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
                     program.push(Op::CacheFill { aside });
                     let end = program.len();
                     if end - load > usize::from(u16::MAX) {
-                        self.problems.add(&path, "on_miss compiles to too many operations");
+                        self.problems
+                            .add(&path, "on_miss compiles to too many operations");
                     }
                     for g in gets {
                         if let Op::CacheGet { skip, .. } = &mut program[g] {
@@ -1084,7 +1220,10 @@ impl<'a> Compiler<'a> {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Scatter { db: db as u16, dist });
+                        program.push(Op::Scatter {
+                            db: db as u16,
+                            dist,
+                        });
                     }
                 }
             }

@@ -50,6 +50,14 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         name: "analytics".into(),
         connections: 4,
         queue_limit: None,
+        replicas: 0,
+        replica_connections: None,
+        reads: Default::default(),
+        replication_lag: None,
+        read_your_writes: None,
+        max_connections: None,
+        pgbouncer: None,
+        shards: None,
     });
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());
