@@ -971,8 +971,9 @@ impl Sim<'_> {
     pub(super) fn data_report(&mut self, now: Nanos) -> DataReport {
         use crate::report::*;
         let mut caches = Vec::new();
-        for (spec, c) in self.model.caches.iter().zip(&self.data.shared) {
+        for (spec, c) in self.model.caches.iter().zip(&mut self.data.shared) {
             let st = c.cache.stats();
+            let utilization = c.occupancy.summary(now).utilization;
             caches.push(CacheReport {
                 name: spec.name.clone(),
                 kind: "shared".into(),
@@ -983,6 +984,7 @@ impl Sim<'_> {
                 evictions: st.evictions,
                 expirations: st.expirations,
                 entries: c.cache.len() as u64,
+                utilization,
             });
         }
         for (spec, t) in self.model.deployments.iter().zip(&self.data.l1) {
@@ -998,6 +1000,7 @@ impl Sim<'_> {
                 evictions: st.evictions,
                 expirations: st.expirations,
                 entries: t.pods.iter().map(|c| c.len() as u64).sum(),
+                utilization: 0.0,
             });
         }
         let cache_loads = self

@@ -68,6 +68,8 @@ pub struct CacheReport {
     pub expirations: u64,
     /// Entries held at the end.
     pub entries: u64,
+    /// Busy share of the server's concurrency (shared caches; 0 for L1).
+    pub utilization: f64,
 }
 
 /// One `CacheAside` step's loads.
