@@ -165,7 +165,11 @@ fn data_tables(out: &mut String, r: &Report) {
                 ]
             })
             .collect();
-        table(out, &["cache-aside", "loads", "stampede", "coalesced"], &rows);
+        table(
+            out,
+            &["cache-aside", "loads", "stampede", "coalesced"],
+            &rows,
+        );
     }
     for d in &r.databases {
         let _ = writeln!(

@@ -372,7 +372,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         );
                     } else if let Some(m) = max_connections {
                         if u64::from(b.pool_size) * u64::from(shard_count) > u64::from(*m) {
-                            p.add_at(at("pgbouncer.pool_size"), format!("pgbouncer.pool_size ({}) per shard exceeds max_connections ({m}); PgBouncer would be refused connections", b.pool_size), name);
+                            p.add_at(at("pgbouncer.pool_size"), format!("pgbouncer.pool_size ({}) x {shard_count} shard(s) = {} exceeds max_connections ({m}); PgBouncer would be refused connections", b.pool_size, u64::from(b.pool_size) * u64::from(shard_count)), name);
                         }
                     }
                 }
