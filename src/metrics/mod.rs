@@ -34,6 +34,12 @@ pub enum ErrorCause {
     /// The region serving the request went down while it was there, or no
     /// region that could serve it was up.
     RegionDown,
+    /// No pool connection became free within the pool's acquire timeout.
+    PoolTimeout,
+    /// The database refused a new connection: max_connections reached.
+    TooManyConnections,
+    /// The query needed the primary while a failover was promoting a replica.
+    DbFailover,
     /// A job failed on its last attempt. Not a client error (the client got
     /// its 202 when the job was enqueued), so not in [`ErrorCause::ALL`]: each
     /// queue's report counts these as `dead_lettered`.
@@ -42,7 +48,7 @@ pub enum ErrorCause {
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 8] = [
+    pub const ALL: [ErrorCause; 11] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
@@ -51,6 +57,9 @@ impl ErrorCause {
         ErrorCause::BreakerOpen,
         ErrorCause::DependencyError,
         ErrorCause::RegionDown,
+        ErrorCause::PoolTimeout,
+        ErrorCause::TooManyConnections,
+        ErrorCause::DbFailover,
     ];
 
     /// The cause's name in reports.
@@ -65,6 +74,9 @@ impl ErrorCause {
             ErrorCause::DependencyError => "dependency_error",
             ErrorCause::RegionDown => "region_down",
             ErrorCause::QueueDeadLettered => "queue_dead_lettered",
+            ErrorCause::PoolTimeout => "pool_timeout",
+            ErrorCause::TooManyConnections => "too_many_connections",
+            ErrorCause::DbFailover => "db_failover",
         }
     }
 

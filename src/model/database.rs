@@ -1,26 +1,163 @@
-//! A database server: connections serving one query each, FIFO queue.
+//! A database: one primary and its read replicas per shard, each node with
+//! its own connections (served one query each, FIFO queue), replication lag
+//! and the connections opened to it.
 
+use super::pool::Gate;
 use super::station::Slots;
+use crate::algo::ring::HashRing;
+use crate::algo::Nanos;
 use crate::metrics::Occupancy;
 use crate::scenario::DatabaseSpec;
+use std::collections::VecDeque;
+
+/// One server: a shard's primary or one of its replicas.
+pub(super) struct Node {
+    /// Connections and the wait queue.
+    pub(super) slots: Slots,
+    /// Connection occupancy of this node.
+    pub(super) occupancy: Occupancy,
+    /// Queries finished (measured period).
+    pub(super) queries: u64,
+    /// Reads that missed the latest write of their key (replicas only).
+    pub(super) stale_reads: u64,
+    /// Highest write sequence number applied (replicas).
+    pub(super) applied: u64,
+    /// Writes shipped but not yet applied: (sequence, apply time), both ascending.
+    pub(super) pending: VecDeque<(u64, Nanos)>,
+    /// Apply time of the last shipped write.
+    pub(super) last_apply: Nanos,
+    /// Sum, count and maximum of the lags drawn (measured period).
+    pub(super) lag_sum: f64,
+    pub(super) lag_n: u64,
+    pub(super) lag_max: Nanos,
+}
+
+impl Node {
+    fn new(connections: u32, limit: Option<u32>) -> Node {
+        Node {
+            slots: Slots::new(connections, limit),
+            occupancy: Occupancy::new(u64::from(connections)),
+            queries: 0,
+            stale_reads: 0,
+            applied: 0,
+            pending: VecDeque::new(),
+            last_apply: Nanos::ZERO,
+            lag_sum: 0.0,
+            lag_n: 0,
+            lag_max: Nanos::ZERO,
+        }
+    }
+
+    /// Applies every shipped write due by `now`.
+    pub(super) fn catch_up(&mut self, now: Nanos) {
+        while let Some(&(seq, at)) = self.pending.front() {
+            if at > now {
+                break;
+            }
+            self.applied = seq;
+            self.pending.pop_front();
+        }
+    }
+}
 
 /// The live state of a database.
 pub(super) struct Database {
-    /// Connections and the wait queue.
-    pub(super) slots: Slots,
-    /// Connection occupancy.
+    /// Nodes, shard by shard: the primary, then its replicas.
+    pub(super) nodes: Vec<Node>,
+    /// Nodes per shard (1 + replicas).
+    pub(super) group: u32,
+    /// Shard placement (`None`: one shard).
+    pub(super) ring: Option<HashRing>,
+    /// Connection occupancy summed over all nodes.
     pub(super) occupancy: Occupancy,
     /// Multiplier on service times while a slowdown fault is active.
     pub(super) slowdown: f64,
+    /// Round-robin position over replicas.
+    pub(super) rr: u32,
+    /// Lag added by a ReplicationLag fault.
+    pub(super) extra_lag: Nanos,
+    /// True while a failover is promoting a replica.
+    pub(super) failing_over: bool,
+    /// PgBouncer server pools, one per shard.
+    pub(super) bouncers: Vec<Gate>,
+    /// Server connections open now, and the most at once.
+    pub(super) open: u32,
+    pub(super) open_peak: u32,
+    /// Connection attempts refused by max_connections.
+    pub(super) refused: u64,
+    /// Reads sent to the primary by the read-your-writes window.
+    pub(super) ryw_reads: u64,
+    /// Reads and writes finished (measured period).
+    pub(super) reads: u64,
+    pub(super) writes: u64,
 }
 
 impl Database {
     /// An idle database.
     pub(super) fn new(spec: &DatabaseSpec) -> Self {
-        Database {
-            slots: Slots::new(spec.connections, spec.queue_limit),
-            occupancy: Occupancy::new(u64::from(spec.connections)),
-            slowdown: 1.0,
+        let shards = spec.shards.map_or(1, |s| s.count);
+        let group = 1 + spec.replicas;
+        let mut nodes = Vec::new();
+        let mut total = 0u64;
+        for _ in 0..shards {
+            nodes.push(Node::new(spec.connections, spec.queue_limit));
+            total += u64::from(spec.connections);
+            for _ in 0..spec.replicas {
+                nodes.push(Node::new(spec.replica_connections, spec.queue_limit));
+                total += u64::from(spec.replica_connections);
+            }
         }
+        Database {
+            nodes,
+            group,
+            ring: spec
+                .shards
+                .map(|s| HashRing::with_shards(s.vnodes, 0..s.count).expect("checked shard count")),
+            occupancy: Occupancy::new(total),
+            slowdown: 1.0,
+            rr: 0,
+            extra_lag: Nanos::ZERO,
+            failing_over: false,
+            bouncers: spec
+                .bouncer
+                .map_or_else(Vec::new, |b| (0..shards).map(|_| Gate::new(b, 0)).collect()),
+            open: 0,
+            open_peak: 0,
+            refused: 0,
+            ryw_reads: 0,
+            reads: 0,
+            writes: 0,
+        }
+    }
+
+    /// Zeroes the counters at the end of the warm-up.
+    pub(super) fn reset(&mut self, now: Nanos) {
+        for n in &mut self.nodes {
+            n.occupancy.reset(now);
+            n.queries = 0;
+            n.stale_reads = 0;
+            n.lag_sum = 0.0;
+            n.lag_n = 0;
+            n.lag_max = Nanos::ZERO;
+        }
+        for b in &mut self.bouncers {
+            b.reset();
+        }
+        self.open_peak = self.open;
+        self.refused = 0;
+        self.ryw_reads = 0;
+        self.reads = 0;
+        self.writes = 0;
+    }
+
+    /// Opens one server connection if max_connections allows it.
+    pub(super) fn try_open(&mut self, max: Option<u32>) -> bool {
+        if max.is_some_and(|m| self.open >= m) {
+            self.refused += 1;
+            return false;
+        }
+        self.open += 1;
+        self.open_peak = self.open_peak.max(self.open);
+        true
     }
 }

@@ -7,11 +7,13 @@
 //!                                      pod slots (FIFO)   delay   db connections (FIFO)
 //! ```
 
+mod data;
 mod database;
 mod dependency;
 mod deployment;
 mod edge;
 mod jobs;
+mod pool;
 mod regions;
 mod sim;
 mod station;

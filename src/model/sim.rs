@@ -43,6 +43,12 @@ pub(super) enum Event {
     QueueWake(u16),
     /// Repeating job `.1` of queue `.0` is due.
     Scheduled(u16, u16),
+    /// A request's shared-cache operation finished.
+    CacheDone(u32),
+    /// A request's wait for a pool connection may have timed out.
+    PoolTimeout(u32),
+    /// Invalidations reach the other pods of a deployment.
+    L1Purge(u16),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -169,6 +175,7 @@ pub(super) struct Sim<'m> {
     pub(super) jobs: Slab<super::jobs::Job>,
     pub(super) job_queues: Vec<super::jobs::JobQueue>,
     pub(super) geo: super::regions::Geo,
+    pub(super) data: super::data::DataTier,
 }
 
 /// Runs `model` to its end and reports. `progress` is told the simulated
@@ -235,7 +242,9 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
             .map(|q| super::jobs::JobQueue::new(q, seed))
             .collect(),
         geo: super::regions::Geo::new(model),
+        data: super::data::DataTier::new(model),
     };
+    sim.open_min_connections();
     sim.run(progress);
     sim.report()
 }
@@ -290,6 +299,9 @@ impl Sim<'_> {
                 Event::JobRetry(j) => self.job_retry(now, j),
                 Event::QueueWake(q) => self.queue_wake(now, q),
                 Event::Scheduled(q, i) => self.scheduled(now, q, i),
+                Event::CacheDone(r) => self.cache_done(now, r),
+                Event::PoolTimeout(r) => self.pool_timeout(now, r),
+                Event::L1Purge(d) => self.l1_purge(now, d as usize),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {
@@ -343,6 +355,15 @@ impl Sim<'_> {
                     self.edge.purge(cdn, self.measure.on);
                 }
             }
+            FaultKind::ReplicationLag { db, extra } => {
+                self.databases[db].extra_lag = if on { extra } else { Nanos::ZERO };
+            }
+            FaultKind::Failover { db } => self.databases[db].failing_over = on,
+            FaultKind::FlushCache { target } => {
+                if on {
+                    self.flush(target);
+                }
+            }
         }
     }
 
@@ -355,6 +376,7 @@ impl Sim<'_> {
         }
         for d in &mut self.databases {
             d.occupancy.reset(now);
+            d.reset(now);
         }
         self.edge.reset();
         for d in &mut self.dependencies {
@@ -364,6 +386,7 @@ impl Sim<'_> {
             q.reset(now);
         }
         self.geo.reset();
+        self.data.reset(now);
     }
 
     fn tick(&mut self, now: Nanos) {
@@ -568,22 +591,13 @@ impl Sim<'_> {
                     let req = &mut self.requests[r];
                     req.db = db;
                     req.station_since = now;
-                    let database = &mut self.databases[db as usize];
-                    match database.slots.admit(r, now) {
-                        Admission::Started => {
-                            database.occupancy.arrive_and_start(now);
-                            let t = self.model.samplers[dist as usize]
-                                .sample(&mut self.database_rngs[db as usize]);
-                            let t = slowed(t, database.slowdown);
-                            self.queue.schedule(now + t, Event::QueryDone(r));
-                        }
-                        Admission::Queued => database.occupancy.arrive_and_queue(now),
-                        Admission::Rejected => {
-                            database.occupancy.reject();
-                            self.fail(now, r, ErrorCause::QueueFull);
-                        }
-                    }
+                    self.query(now, r, db, write, dist);
                     return;
+                }
+                op => {
+                    if !self.data_op(now, r, op) {
+                        return;
+                    }
                 }
             }
         }
@@ -603,32 +617,6 @@ impl Sim<'_> {
                 _ => self.ready.push_back(next),
             }
         }
-    }
-
-    fn query_done(&mut self, now: Nanos, r: u32) {
-        let req = &mut self.requests[r];
-        let db = req.db;
-        req.pc += 1;
-        let since = req.station_since;
-        let database = &mut self.databases[db as usize];
-        database.occupancy.finish(now, now - since);
-        if let Some((next, queued_at)) = database.slots.release() {
-            database.occupancy.start_from_queue(now, now - queued_at);
-            let next_req = &self.requests[next];
-            let Op::Query { dist, .. } =
-                self.model.endpoints[next_req.endpoint as usize].program[next_req.pc as usize]
-            else {
-                unreachable!("a request queued at a database is at a query");
-            };
-            let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db as usize]);
-            let t = slowed(t, database.slowdown);
-            self.queue.schedule(now + t, Event::QueryDone(next));
-        }
-        if self.geo.any_down() && self.geo.db_down(self.model, db as usize) {
-            self.fail(now, r, ErrorCause::RegionDown);
-            return;
-        }
-        self.step(now, r);
     }
 
     fn complete(&mut self, now: Nanos, r: u32) {
@@ -659,6 +647,7 @@ impl Sim<'_> {
 
     /// Ends request `r` with an error: releases what it holds, counts the cause.
     pub(super) fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+        self.data_on_fail(r);
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
@@ -766,7 +755,12 @@ impl Sim<'_> {
             .map(|(spec, q)| q.report(spec, now))
             .collect();
         let regions = self.geo.report(self.model);
+        let (caches, cache_loads, databases, pools) = self.data_report(now);
         Report {
+            caches,
+            cache_loads,
+            databases,
+            pools,
             scenario: self.model.name.clone(),
             seed: self.model.seed,
             simulated_s: round6(now.as_secs_f64()),

@@ -49,6 +49,18 @@ pub struct Report {
     /// Per user region (by where the users are, not where they were served), in name order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<RegionReport>,
+    /// Cache tiers: per shared cache, then per deployment's L1 (all pods together).
+    #[serde(default)]
+    pub caches: Vec<CacheReport>,
+    /// `CacheAside` steps: how often the value was loaded (stampede, coalescing).
+    #[serde(default)]
+    pub cache_loads: Vec<CacheLoadReport>,
+    /// Databases: reads, writes, stale reads, connections, nodes, shards.
+    #[serde(default)]
+    pub databases: Vec<DatabaseReport>,
+    /// Connection pools: per deployment (all pods) and per PgBouncer.
+    #[serde(default)]
+    pub pools: Vec<PoolReport>,
 }
 
 /// One external dependency's figures (counters over the measured period;
@@ -201,6 +213,122 @@ pub struct QueueReport {
     pub total: LatencySummary,
     /// Worker-slot occupancy and time-weighted queue depth.
     pub stats: OccupancySummary,
+}
+
+/// One cache tier over the measured period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CacheReport {
+    /// Cache name, or `<deployment>/l1`.
+    pub name: String,
+    /// "shared" or "l1".
+    pub kind: String,
+    /// Lookups.
+    pub lookups: u64,
+    /// Lookups that found the key.
+    pub hits: u64,
+    /// hits / lookups.
+    pub hit_ratio: f64,
+    /// Hits that served a version older than the key's latest write.
+    pub stale_reads: u64,
+    /// Entries pushed out by capacity.
+    pub evictions: u64,
+    /// Entries found expired.
+    pub expirations: u64,
+    /// Entries held at the end.
+    pub entries: u64,
+    /// Busy share of the server's concurrency (shared caches; 0 for L1).
+    pub utilization: f64,
+}
+
+/// One `CacheAside` step's loads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CacheLoadReport {
+    /// The endpoint holding the step first, and its tiers.
+    pub name: String,
+    /// Runs of on_miss.
+    pub loads: u64,
+    /// Loads started while another load of the same key was under way (stampede).
+    pub duplicate_loads: u64,
+    /// Misses served by another request's load (coalescing on).
+    pub coalesced: u64,
+}
+
+/// A database's data-tier figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseReport {
+    /// Component name.
+    pub name: String,
+    /// Reads finished (a scatter read counts once).
+    pub reads: u64,
+    /// Writes finished.
+    pub writes: u64,
+    /// Replica reads that missed the key's latest write.
+    pub stale_reads: u64,
+    /// Reads sent to the primary by the read-your-writes window.
+    pub read_your_writes_reads: u64,
+    /// Server connections open at the end.
+    pub open_connections: u32,
+    /// Most server connections open at once.
+    pub peak_open_connections: u32,
+    /// The database's limit, if any.
+    pub max_connections: Option<u32>,
+    /// Connection attempts refused by max_connections.
+    pub refused_connections: u64,
+    /// Every node: shard primaries and replicas.
+    pub nodes: Vec<NodeReport>,
+    /// Per shard (one entry when not sharded).
+    pub shards: Vec<ShardReport>,
+    /// Share of all queries served by the busiest shard.
+    pub hottest_shard_share: f64,
+}
+
+/// One database node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    /// e.g. `pg/primary`, `pg/replica2`, `pg/shard1/replica1`.
+    pub name: String,
+    /// Queries finished.
+    pub queries: u64,
+    /// Connection utilization.
+    pub utilization: f64,
+    /// Stale reads served.
+    pub stale_reads: u64,
+    /// Mean replication lag drawn (replicas), milliseconds.
+    pub lag_mean_ms: f64,
+    /// Largest replication lag drawn (replicas), milliseconds.
+    pub lag_max_ms: f64,
+}
+
+/// One shard's load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardReport {
+    /// Shard number.
+    pub shard: u32,
+    /// Queries its nodes finished.
+    pub queries: u64,
+    /// Its share of all queries.
+    pub share: f64,
+    /// Its primary's connection utilization.
+    pub primary_utilization: f64,
+}
+
+/// A connection pool's figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolReport {
+    /// `<deployment>/pool` or `<database>/pgbouncer`.
+    pub name: String,
+    /// Connections handed out.
+    pub acquisitions: u64,
+    /// Acquisitions that had to wait (timeouts included).
+    pub waited: u64,
+    /// Mean wait of those that waited and got one, milliseconds.
+    pub wait_mean_ms: f64,
+    /// Longest wait, milliseconds.
+    pub wait_max_ms: f64,
+    /// Waits that ended in "pool timeout".
+    pub timeouts: u64,
+    /// Connections open at the end (all pods).
+    pub open_connections: u32,
 }
 
 /// Whole-system figures.

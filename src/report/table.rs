@@ -180,6 +180,7 @@ pub fn render_table(r: &Report) -> String {
             &rows,
         );
     }
+    data_tables(&mut out, r);
     out
 }
 
@@ -333,4 +334,128 @@ fn latency_row(
         ms(l.p999_ms),
         ms(l.max_ms),
     ]
+}
+
+/// Caches, databases (nodes, shards) and pools, when the scenario has them.
+fn data_tables(out: &mut String, r: &Report) {
+    if !r.caches.is_empty() {
+        out.push_str("\ncaches\n");
+        let rows: Vec<Vec<String>> = r
+            .caches
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.kind.clone(),
+                    c.lookups.to_string(),
+                    pct(c.hit_ratio),
+                    c.stale_reads.to_string(),
+                    c.evictions.to_string(),
+                    c.expirations.to_string(),
+                    pct(c.utilization),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "cache", "kind", "lookups", "hit%", "stale", "evicted", "expired", "util",
+            ],
+            &rows,
+        );
+        let rows: Vec<Vec<String>> = r
+            .cache_loads
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.loads.to_string(),
+                    c.duplicate_loads.to_string(),
+                    c.coalesced.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["cache-aside", "loads", "stampede", "coalesced"],
+            &rows,
+        );
+    }
+    for d in &r.databases {
+        let _ = writeln!(
+            out,
+            "\ndatabase {}: reads {}  writes {}  stale replica reads {}  read-your-writes reads {}  connections open {} (peak {}, max {}, refused {})  hottest shard {}",
+            d.name,
+            d.reads,
+            d.writes,
+            d.stale_reads,
+            d.read_your_writes_reads,
+            d.open_connections,
+            d.peak_open_connections,
+            d.max_connections.map_or_else(|| "none".to_owned(), |m| m.to_string()),
+            d.refused_connections,
+            pct(d.hottest_shard_share),
+        );
+        if d.nodes.len() > 1 {
+            let rows: Vec<Vec<String>> = d
+                .nodes
+                .iter()
+                .map(|n| {
+                    vec![
+                        n.name.clone(),
+                        n.queries.to_string(),
+                        pct(n.utilization),
+                        n.stale_reads.to_string(),
+                        ms(n.lag_mean_ms),
+                        ms(n.lag_max_ms),
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &["node", "queries", "util", "stale", "lag ms", "lag max"],
+                &rows,
+            );
+        }
+        if d.shards.len() > 1 {
+            let rows: Vec<Vec<String>> = d
+                .shards
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.shard.to_string(),
+                        s.queries.to_string(),
+                        pct(s.share),
+                        pct(s.primary_utilization),
+                    ]
+                })
+                .collect();
+            table(out, &["shard", "queries", "share", "primary util"], &rows);
+        }
+    }
+    if !r.pools.is_empty() {
+        out.push_str("\npools\n");
+        let rows: Vec<Vec<String>> = r
+            .pools
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.acquisitions.to_string(),
+                    p.waited.to_string(),
+                    ms(p.wait_mean_ms),
+                    ms(p.wait_max_ms),
+                    p.timeouts.to_string(),
+                    p.open_connections.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "pool", "acquired", "waited", "wait ms", "wait max", "timeouts", "open",
+            ],
+            &rows,
+        );
+    }
 }

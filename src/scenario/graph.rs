@@ -65,16 +65,7 @@ impl Topology {
         }
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
-            // Steps inside fallbacks count too (a fallback may call an endpoint).
-            let mut all: Vec<&Step> = steps.iter().collect();
-            let mut next = 0;
-            while next < all.len() {
-                if let Step::External { fallback, .. } = all[next] {
-                    all.extend(fallback.iter());
-                }
-                next += 1;
-            }
-            for step in all {
+            for step in nested(steps) {
                 let (target, label) = match step {
                     Step::Lb(lb) => (components.get(lb), "enters"),
                     Step::Call(ep) => (endpoints.get(ep), "calls"),
@@ -182,4 +173,19 @@ impl Topology {
         out.push_str("}\n");
         out
     }
+}
+
+/// Every step of a list, with the `on_miss` steps of `CacheAside` steps included.
+fn nested(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for step in steps {
+        out.push(step);
+        match step {
+            Step::CacheAside { on_miss, .. } => out.extend(nested(on_miss)),
+            // Steps inside fallbacks count too (a fallback may call an endpoint).
+            Step::External { fallback, .. } => out.extend(nested(fallback)),
+            _ => {}
+        }
+    }
+    out
 }

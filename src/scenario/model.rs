@@ -48,6 +48,10 @@ pub struct Model {
     pub queues: Vec<QueueSpec>,
     /// Regions, if the scenario has a geography.
     pub regions: Option<RegionsSpec>,
+    /// Shared cache servers.
+    pub caches: Vec<CacheSpec>,
+    /// `CacheAside` steps, referenced by index from [`Op`]s.
+    pub asides: Vec<AsideSpec>,
 }
 
 /// An external dependency, resolved.
@@ -157,6 +161,83 @@ pub struct QueueSpec {
     pub concurrency: u32,
 }
 
+/// A shared cache server, resolved.
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    /// Name.
+    pub name: String,
+    /// Most entries (`None`: unlimited).
+    pub capacity: Option<usize>,
+    /// Entry time to live.
+    pub ttl: Option<Nanos>,
+    /// Sampler index of one operation's time.
+    pub latency: u32,
+    /// Operations served at once.
+    pub concurrency: u32,
+}
+
+/// A per-pod L1 cache, resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct L1Spec {
+    /// Entries per pod.
+    pub capacity: usize,
+    /// Entry time to live.
+    pub ttl: Option<Nanos>,
+    /// Delay before an invalidation reaches the other pods.
+    pub propagation: Nanos,
+}
+
+/// A per-pod connection pool, resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSpec {
+    /// Connections opened at start.
+    pub min: u32,
+    /// Most connections.
+    pub max: u32,
+    /// Longest wait for a connection.
+    pub acquire_timeout: Nanos,
+}
+
+/// A cache tier of a `CacheAside` or `Invalidate` step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierRef {
+    /// The running pod's L1.
+    L1,
+    /// A shared cache, by index.
+    Shared(u16),
+}
+
+/// A `CacheAside` step, resolved.
+#[derive(Clone, Debug)]
+pub struct AsideSpec {
+    /// Tiers, nearest first.
+    pub tiers: Vec<TierRef>,
+    /// Request coalescing on misses.
+    pub coalesce: bool,
+}
+
+/// Where reads go on a database with replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadRouting {
+    /// Replicas in turn.
+    RoundRobin,
+    /// The replica with the fewest queries in flight.
+    LeastLoaded,
+    /// The primary.
+    Primary,
+}
+
+/// A sharded database's layout, resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct ShardSpec {
+    /// Shards.
+    pub count: u32,
+    /// Virtual nodes per shard.
+    pub vnodes: u32,
+    /// Shard by tenant (true) or by key.
+    pub by_tenant: bool,
+}
+
 /// A station a fault can hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StationRef {
@@ -208,6 +289,32 @@ pub enum FaultKind {
         /// The CDN, by index.
         cdn: usize,
     },
+    /// Adds `extra` to every replication lag of a database.
+    ReplicationLag {
+        /// Database index.
+        db: usize,
+        /// Added lag.
+        extra: Nanos,
+    },
+    /// The primary is down until the fault ends (promotion done).
+    Failover {
+        /// Database index.
+        db: usize,
+    },
+    /// A cache loses every entry.
+    FlushCache {
+        /// The tier flushed: a shared cache, or every L1 of a deployment.
+        target: FlushTarget,
+    },
+}
+
+/// What a `FlushCache` fault empties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushTarget {
+    /// A shared cache, by index.
+    Shared(usize),
+    /// Every pod's L1 of a deployment, by index.
+    L1(usize),
 }
 
 /// The offered load, resolved.
@@ -264,6 +371,10 @@ pub struct DeploymentSpec {
     pub shed_after: Option<Nanos>,
     /// The region its pods run in.
     pub region: Option<u8>,
+    /// Per-pod L1 cache.
+    pub l1: Option<L1Spec>,
+    /// Per-pod connection pool.
+    pub pool: Option<PoolSpec>,
 }
 
 /// A database, resolved.
@@ -281,6 +392,22 @@ pub struct DatabaseSpec {
     /// first), when it is placed in regions; empty otherwise. Extra copies
     /// come after all the databases the scenario names.
     pub copies: Vec<usize>,
+    /// Read replicas per shard.
+    pub replicas: u32,
+    /// Connections per replica.
+    pub replica_connections: u32,
+    /// Read routing.
+    pub reads: ReadRouting,
+    /// Sampler index of the replication lag (`None`: replicas apply at once).
+    pub lag: Option<u32>,
+    /// Read-your-writes window.
+    pub read_your_writes: Option<Nanos>,
+    /// Most open server connections.
+    pub max_connections: Option<u32>,
+    /// PgBouncer server pool size (per shard).
+    pub bouncer: Option<u32>,
+    /// Sharding (`None`: one shard).
+    pub shards: Option<ShardSpec>,
 }
 
 /// An endpoint's compiled program.
@@ -352,6 +479,41 @@ pub enum Op {
         /// Queue index.
         queue: u16,
         /// Sampler index of the job's work.
+        dist: u32,
+    },
+    /// Look the request's key up in tier `tier` of `CacheAside` `aside`; on a
+    /// hit fill the tiers above and jump `skip` ops ahead (past the fill).
+    CacheGet {
+        /// Aside index.
+        aside: u16,
+        /// Tier position in the aside's list.
+        tier: u8,
+        /// Ops to jump over on a hit.
+        skip: u16,
+    },
+    /// Start loading a missed key (or, with coalescing, wait for the load in
+    /// progress and then jump `skip` ops ahead).
+    CacheLoad {
+        /// Aside index.
+        aside: u16,
+        /// Ops to jump over when another request's load served this one.
+        skip: u16,
+    },
+    /// Fill every tier of `aside` with the loaded value.
+    CacheFill {
+        /// Aside index.
+        aside: u16,
+    },
+    /// Delete the request's key from a tier.
+    Invalidate {
+        /// The tier.
+        tier: TierRef,
+    },
+    /// A read on every shard of `db`, each lasting a draw of `dist`.
+    Scatter {
+        /// Database index.
+        db: u16,
+        /// Sampler index.
         dist: u32,
     },
 }

@@ -162,7 +162,7 @@ pub struct RateLimit {
     /// Tiers, in tenant popularity order: the first tier's share of tenants
     /// are the most active ones (list enterprise first to give the biggest
     /// tenants the largest limit).
-    pub tiers: Vec<Tier>,
+    pub tiers: Vec<RateTier>,
 }
 
 /// A rate-limit algorithm.
@@ -181,7 +181,7 @@ pub enum LimitAlgorithm {
 /// One rate-limit tier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Tier {
+pub struct RateTier {
     /// Its name in reports ("free", "pro"...).
     pub name: String,
     /// Share of tenants in this tier (shares add up to 1).
@@ -340,6 +340,13 @@ pub enum Component {
         /// The region its pods run in (default: none, no round trips charged).
         #[serde(default)]
         region: Option<String>,
+        /// An in-process cache in every pod (cold on a new pod), the `L1` tier
+        /// of `CacheAside` and `Invalidate` steps.
+        #[serde(default)]
+        l1: Option<L1>,
+        /// A connection pool in every pod, in front of the database.
+        #[serde(default)]
+        pool: Option<Pool>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -355,6 +362,31 @@ pub enum Component {
         /// (or the first listed). Default: none, no round trips charged.
         #[serde(default)]
         regions: Vec<String>,
+        /// Read replicas (default 0), each with its own connections.
+        #[serde(default)]
+        replicas: u32,
+        /// Connections of each replica (default: `connections`).
+        #[serde(default)]
+        replica_connections: Option<u32>,
+        /// Where reads go when there are replicas (default `RoundRobin` over the replicas).
+        #[serde(default)]
+        reads: ReadRouting,
+        /// Delay before a replica applies a write, drawn per write and replica (default: none).
+        #[serde(default)]
+        replication_lag: Option<Dist>,
+        /// After a user's write, that user's reads go to the primary for this long.
+        #[serde(default)]
+        read_your_writes: Option<Duration>,
+        /// Most server connections the database accepts; opening one more fails
+        /// the query with "too many connections". Default: unlimited.
+        #[serde(default)]
+        max_connections: Option<u32>,
+        /// A PgBouncer-style pooler in transaction mode in front of the database.
+        #[serde(default)]
+        pgbouncer: Option<Bouncer>,
+        /// Split the data over shards, each a primary with its own replicas.
+        #[serde(default)]
+        shards: Option<Shards>,
     },
     /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
     /// worker slots, run, and on failure are retried with backoff until their
@@ -387,6 +419,21 @@ pub enum Component {
         /// Jobs enqueued on a timer (cron-like), besides those from `Enqueue` steps.
         #[serde(default)]
         schedules: Vec<JobSchedule>,
+    },
+    /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
+    Cache {
+        /// Unique name.
+        name: String,
+        /// Most entries (LRU eviction). Default: unlimited (a TTL-only cache).
+        #[serde(default)]
+        capacity: Option<u64>,
+        /// Time to live of an entry. Default: none.
+        #[serde(default)]
+        ttl: Option<Duration>,
+        /// Time one operation takes on the server.
+        latency: Dist,
+        /// Operations served at once; more wait in line.
+        concurrency: u32,
     },
     /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
     Cdn {
@@ -505,6 +552,116 @@ pub struct JobSchedule {
     pub work: Dist,
 }
 
+/// A per-pod in-process cache.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1 {
+    /// Most entries per pod (LRU eviction).
+    pub capacity: u64,
+    /// Time to live of an entry. Default: none.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// How long an `Invalidate` takes to reach the other pods (pub/sub delay). Default: 0.
+    #[serde(default)]
+    pub propagation: Duration,
+}
+
+/// A per-pod connection pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// Connections opened at start and kept open.
+    #[serde(default)]
+    pub min: u32,
+    /// Most connections per pod.
+    pub max: u32,
+    /// A query waiting longer than this for a connection fails with "pool timeout".
+    pub acquire_timeout: Duration,
+}
+
+/// A shared transaction-mode pooler (PgBouncer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bouncer {
+    /// Server connections it opens to the database (per shard); clients wait for one.
+    pub pool_size: u32,
+}
+
+/// How a database is split into shards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shards {
+    /// Number of shards.
+    pub count: u32,
+    /// Virtual nodes per shard on the consistent-hash ring (default 100).
+    #[serde(default = "default_vnodes")]
+    pub vnodes: u32,
+    /// What a row is placed by.
+    pub by: ShardKey,
+}
+
+fn default_vnodes() -> u32 {
+    100
+}
+
+/// The request attribute that picks a shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShardKey {
+    /// The request's tenant.
+    Tenant,
+    /// The request's data key.
+    Key,
+}
+
+/// Where reads go on a database with replicas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadRouting {
+    /// Each replica in turn.
+    #[default]
+    RoundRobin,
+    /// The replica with the fewest queries in flight.
+    LeastLoaded,
+    /// Every read on the primary (replicas idle).
+    Primary,
+}
+
+/// A cache tier: `L1` (the pod's own cache) or a `Cache` component's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The in-process cache of the pod running the step.
+    L1,
+    /// A shared `Cache` component.
+    Named(String),
+}
+
+impl Serialize for Tier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Tier::L1 => s.serialize_unit_struct("L1"),
+            Tier::Named(n) => s.serialize_str(n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Tier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Tier;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("L1 or the name of a Cache component in quotes")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Tier, E> {
+                Ok(Tier::L1)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Tier, E> {
+                Ok(Tier::Named(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 impl Component {
     /// The component's name.
     pub fn name(&self) -> &str {
@@ -515,6 +672,7 @@ impl Component {
             | Component::Cdn { name, .. }
             | Component::Dependency { name, .. } => name,
             Component::Queue { name, .. } => name,
+            Component::Cache { name, .. } => name,
         }
     }
 
@@ -527,6 +685,7 @@ impl Component {
             Component::Cdn { .. } => "Cdn",
             Component::Dependency { .. } => "Dependency",
             Component::Queue { .. } => "Queue",
+            Component::Cache { .. } => "Cache",
         }
     }
 }
@@ -571,6 +730,23 @@ pub enum Step {
         /// How long the job works once a worker takes it.
         work: Dist,
     },
+    /// Read through cache tiers in order; a hit fills the tiers above it; a
+    /// miss everywhere runs `on_miss` and then fills every tier.
+    CacheAside {
+        /// Tiers, nearest first: `L1` and/or `Cache` names.
+        tiers: Vec<Tier>,
+        /// What loads the value on a miss (e.g. a `DbRead`).
+        on_miss: Vec<Step>,
+        /// Concurrent misses for one key wait for the first one's load
+        /// (request coalescing) instead of all loading. Default: false.
+        #[serde(default)]
+        coalesce: bool,
+    },
+    /// Delete the request's key from these tiers: a shared cache and this pod's
+    /// L1 at once, the other pods' L1 after the L1's propagation delay.
+    Invalidate(Vec<Tier>),
+    /// A read on every shard of the service's database; done when the slowest is.
+    ScatterRead(Dist),
 }
 
 /// Something that goes wrong at a given time.
@@ -621,5 +797,35 @@ pub enum Fault {
         /// How long it stays down.
         #[serde(default, rename = "for")]
         length: Option<Duration>,
+    },
+    /// Every replica of a database lags `extra` more, from `at` for `for`.
+    ReplicationLag {
+        /// A Database name.
+        database: String,
+        /// Added to every drawn replication lag.
+        extra: Duration,
+        /// When it starts.
+        at: Duration,
+        /// How long it lasts (default: to the end).
+        #[serde(default, rename = "for")]
+        length: Option<Duration>,
+    },
+    /// The primary fails and a replica is promoted: for `promotion`, every
+    /// query that needs the primary (writes, primary reads) fails with
+    /// "db failover"; then the promoted node serves as primary.
+    Failover {
+        /// A Database name.
+        database: String,
+        /// When the primary fails.
+        at: Duration,
+        /// How long promotion takes.
+        promotion: Duration,
+    },
+    /// Every entry of a shared cache (or of every L1 of a deployment) is lost.
+    FlushCache {
+        /// A Cache or Deployment name.
+        target: String,
+        /// When.
+        at: Duration,
     },
 }

@@ -135,7 +135,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
 
     // Components: unique names, then per kind.
     let mut kinds: BTreeMap<&str, (&'static str, usize)> = BTreeMap::new();
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; 7];
     for (i, c) in s.components.iter().enumerate() {
         let k = match c {
             Component::LoadBalancer { .. } => 0,
@@ -144,6 +144,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             Component::Cdn { .. } => 3,
             Component::Dependency { .. } => 4,
             Component::Queue { .. } => 5,
+            Component::Cache { .. } => 6,
         };
         if c.name().trim().is_empty() {
             p.add(
@@ -214,6 +215,9 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         .and_then(|r| super::regions::resolve_regions(&mut p, r));
     // Extra database copies (one per region after the first): (logical db, region).
     let mut extra_copies: Vec<(usize, u8)> = Vec::new();
+    let mut caches = Vec::new();
+    let mut lag_dists: Vec<Option<&Dist>> = Vec::new();
+    let mut cache_dists: Vec<&Dist> = Vec::new();
     for (i, c) in s.components.iter().enumerate() {
         let at = |f: &str| format!("components[{i}].{f}");
         match c {
@@ -267,6 +271,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 database,
                 shed_after,
                 region,
+                l1,
+                pool,
             } => {
                 let shed_after = shed_after.map(|d| d.nanos());
                 if shed_after == Some(Nanos::ZERO) {
@@ -295,6 +301,65 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         r,
                     )
                 });
+                let l1 = l1.as_ref().map(|l| {
+                    if l.capacity == 0 || l.capacity > u64::from(MAX_SIZE) * 100 {
+                        p.add_at(
+                            at("l1.capacity"),
+                            format!(
+                                "an L1 cache holds from 1 to {} entries, not {}",
+                                u64::from(MAX_SIZE) * 100,
+                                l.capacity
+                            ),
+                            name,
+                        );
+                    }
+                    if l.ttl.is_some_and(|t| t.nanos() == Nanos::ZERO) {
+                        p.add_at(
+                            at("l1.ttl"),
+                            "a TTL must be longer than zero (leave it out for none)",
+                            name,
+                        );
+                    }
+                    L1Spec {
+                        capacity: l.capacity as usize,
+                        ttl: l.ttl.map(|t| t.nanos()),
+                        propagation: l.propagation.nanos(),
+                    }
+                });
+                let pool = pool.as_ref().map(|pl| {
+                    if pl.max == 0 || pl.max > MAX_SIZE {
+                        p.add_at(
+                            at("pool.max"),
+                            format!(
+                                "a pool holds from 1 to {MAX_SIZE} connections, not {}",
+                                pl.max
+                            ),
+                            name,
+                        );
+                    }
+                    if pl.min > pl.max {
+                        p.add_at(
+                            at("pool.min"),
+                            format!(
+                                "pool.min ({}) must not exceed pool.max ({})",
+                                pl.min, pl.max
+                            ),
+                            name,
+                        );
+                    }
+                    if pl.acquire_timeout.nanos() == Nanos::ZERO {
+                        p.add_at(
+                            at("pool.acquire_timeout"),
+                            "an acquire timeout must be longer than zero",
+                            name,
+                        );
+                    }
+                    PoolSpec {
+                        min: pl.min,
+                        max: pl.max,
+                        acquire_timeout: pl.acquire_timeout.nanos(),
+                    }
+                });
                 deployments.push(DeploymentSpec {
                     name: name.clone(),
                     replicas: *replicas,
@@ -303,6 +368,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     database,
                     shed_after,
                     region,
+                    l1,
+                    pool,
                 });
             }
             Component::Database {
@@ -310,6 +377,14 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 connections,
                 queue_limit,
                 regions: placed,
+                replicas,
+                replica_connections,
+                reads,
+                replication_lag,
+                read_your_writes,
+                max_connections,
+                pgbouncer,
+                shards,
             } => {
                 if *connections == 0 || *connections > MAX_SIZE {
                     p.add_at(
@@ -339,6 +414,81 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 for &r in in_regions.iter().skip(1) {
                     extra_copies.push((logical, r));
                 }
+                if *replicas > 64 {
+                    p.add_at(
+                        at("replicas"),
+                        format!("replicas must be from 0 to 64, not {replicas}"),
+                        name,
+                    );
+                }
+                // Checked only when given: by default replicas copy `connections`, already checked.
+                if replica_connections.is_some_and(|c| c == 0 || c > MAX_SIZE) {
+                    p.add_at(
+                        at("replica_connections"),
+                        format!(
+                            "replica_connections must be from 1 to {MAX_SIZE}, not {}",
+                            replica_connections.unwrap_or_default()
+                        ),
+                        name,
+                    );
+                }
+                let replica_connections = replica_connections.unwrap_or(*connections);
+                if *replicas == 0 && replication_lag.is_some() {
+                    p.add_at(
+                        at("replication_lag"),
+                        "a replication lag needs replicas: set replicas to 1 or more",
+                        name,
+                    );
+                }
+                if read_your_writes.is_some_and(|t| t.nanos() == Nanos::ZERO) {
+                    p.add_at(at("read_your_writes"), "a read-your-writes window must be longer than zero (leave it out for none)", name);
+                }
+                if *max_connections == Some(0) {
+                    p.add_at(
+                        at("max_connections"),
+                        "max_connections must be at least 1 (leave it out for unlimited)",
+                        name,
+                    );
+                }
+                let shard_count = shards.as_ref().map_or(1, |x| x.count);
+                if let Some(b) = pgbouncer {
+                    if b.pool_size == 0 || b.pool_size > MAX_SIZE {
+                        p.add_at(
+                            at("pgbouncer.pool_size"),
+                            format!(
+                                "pool_size must be from 1 to {MAX_SIZE}, not {}",
+                                b.pool_size
+                            ),
+                            name,
+                        );
+                    } else if let Some(m) = max_connections {
+                        if u64::from(b.pool_size) * u64::from(shard_count) > u64::from(*m) {
+                            p.add_at(at("pgbouncer.pool_size"), format!("pgbouncer.pool_size ({}) x {shard_count} shard(s) = {} exceeds max_connections ({m}); PgBouncer would be refused connections", b.pool_size, u64::from(b.pool_size) * u64::from(shard_count)), name);
+                        }
+                    }
+                }
+                let shards = shards.as_ref().map(|x| {
+                    if x.count == 0 || x.count > 1024 {
+                        p.add_at(
+                            at("shards.count"),
+                            format!("shards.count must be from 1 to 1024, not {}", x.count),
+                            name,
+                        );
+                    }
+                    if x.vnodes == 0 || x.vnodes > 10_000 {
+                        p.add_at(
+                            at("shards.vnodes"),
+                            format!("shards.vnodes must be from 1 to 10000, not {}", x.vnodes),
+                            name,
+                        );
+                    }
+                    ShardSpec {
+                        count: x.count,
+                        vnodes: x.vnodes,
+                        by_tenant: x.by == schema::ShardKey::Tenant,
+                    }
+                });
+                lag_dists.push(replication_lag.as_ref());
                 databases.push(DatabaseSpec {
                     name: match (in_regions.first(), &regions) {
                         (Some(&r), Some(rs)) => format!("{name}@{}", rs.names[r as usize]),
@@ -352,6 +502,18 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     } else {
                         vec![logical]
                     },
+                    replicas: *replicas,
+                    replica_connections,
+                    reads: match reads {
+                        schema::ReadRouting::RoundRobin => ReadRouting::RoundRobin,
+                        schema::ReadRouting::LeastLoaded => ReadRouting::LeastLoaded,
+                        schema::ReadRouting::Primary => ReadRouting::Primary,
+                    },
+                    lag: None,
+                    read_your_writes: read_your_writes.map(|t| t.nanos()),
+                    max_connections: *max_connections,
+                    bouncer: pgbouncer.as_ref().map(|b| b.pool_size),
+                    shards,
                 });
             }
             Component::Cdn {
@@ -484,6 +646,42 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     latency,
                     at("latency"),
                 ));
+            }
+            Component::Cache {
+                name,
+                capacity,
+                ttl,
+                latency,
+                concurrency,
+            } => {
+                if capacity.is_some_and(|c| c == 0 || c > 1_000_000_000) {
+                    p.add_at(at("capacity"), format!("capacity must be from 1 to 1000000000 entries (leave it out for unlimited), not {}", capacity.unwrap_or(0)), name);
+                }
+                if ttl.is_some_and(|t| t.nanos() == Nanos::ZERO) {
+                    p.add_at(
+                        at("ttl"),
+                        "a TTL must be longer than zero (leave it out for none)",
+                        name,
+                    );
+                }
+                if capacity.is_none() && ttl.is_none() {
+                    p.add_at(at("capacity"), "a cache needs a capacity, a ttl or both; with neither it would grow without bound", name);
+                }
+                if *concurrency == 0 || *concurrency > MAX_SIZE {
+                    p.add_at(
+                        at("concurrency"),
+                        format!("concurrency must be from 1 to {MAX_SIZE}, not {concurrency}"),
+                        name,
+                    );
+                }
+                cache_dists.push(latency);
+                caches.push(CacheSpec {
+                    name: name.clone(),
+                    capacity: capacity.map(|c| c as usize),
+                    ttl: ttl.map(|t| t.nanos()),
+                    latency: 0,
+                    concurrency: *concurrency,
+                });
             }
             Component::Queue { .. } => queues.push(super::jobs::resolve_queue(&mut p, i, c)),
         }
@@ -730,6 +928,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         deployments: &deployments,
         databases: &databases[..named_databases],
         queues: &queues,
+        caches: &caches,
+        asides: Vec::new(),
         samplers: Vec::new(),
         hop: None,
         problems: Problems::default(),
@@ -737,6 +937,35 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     if let Some(hop) = &s.network.hop {
         compiler.hop = compiler.sampler("network.hop", hop);
     }
+    let data_path = |kind: &str, i: usize| {
+        let at = s
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind() == kind)
+            .nth(i)
+            .map_or(0, |x| x.0);
+        at
+    };
+    let lag_samplers: Vec<Option<u32>> = lag_dists
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.and_then(|d| {
+                compiler.sampler(
+                    &format!("components[{}].replication_lag", data_path("Database", i)),
+                    d,
+                )
+            })
+        })
+        .collect();
+    let cache_samplers: Vec<Option<u32>> = cache_dists
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            compiler.sampler(&format!("components[{}].latency", data_path("Cache", i)), d)
+        })
+        .collect();
     let endpoints: Vec<EndpointSpec> = s
         .endpoints
         .keys()
@@ -784,11 +1013,18 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         }
     }
     let samplers = compiler.samplers;
+    let asides = compiler.asides;
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
     }
     for (q, every, dist) in scheduled {
         queues[q].schedules.push((every, dist));
+    }
+    for (db, lag) in databases.iter_mut().zip(lag_samplers) {
+        db.lag = lag;
+    }
+    for (c, lat) in caches.iter_mut().zip(cache_samplers) {
+        c.latency = lat.unwrap_or(0);
     }
 
     Ok(Model {
@@ -817,6 +1053,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         dependencies,
         queues,
         regions,
+        caches,
+        asides,
     })
 }
 
@@ -986,9 +1224,142 @@ fn resolve_faults(
                     });
                 }
             }
+            Fault::ReplicationLag {
+                database,
+                extra,
+                at,
+                length,
+            } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                if let Some(db) = fault_database(p, s, kinds, &at_path("database"), database) {
+                    if !has_replicas(s, database) {
+                        p.add_at(at_path("database"), format!("\"{database}\" has no replicas, so it has no replication lag to raise"), database);
+                    }
+                    out.push(FaultSpec {
+                        label: format!("ReplicationLag({database} +{extra})"),
+                        at: at.nanos(),
+                        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
+                        kind: FaultKind::ReplicationLag {
+                            db,
+                            extra: extra.nanos(),
+                        },
+                    });
+                }
+            }
+            Fault::Failover {
+                database,
+                at,
+                promotion,
+            } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                if promotion.nanos() == Nanos::ZERO {
+                    p.add(at_path("promotion"), "a promotion takes longer than zero");
+                }
+                if let Some(db) = fault_database(p, s, kinds, &at_path("database"), database) {
+                    if !has_replicas(s, database) {
+                        p.add_at(
+                            at_path("database"),
+                            format!(
+                                "\"{database}\" has no replicas; a failover promotes a replica"
+                            ),
+                            database,
+                        );
+                    }
+                    out.push(FaultSpec {
+                        label: format!("Failover({database}, {promotion})"),
+                        at: at.nanos(),
+                        until: Some(at.nanos().saturating_add(promotion.nanos())),
+                        kind: FaultKind::Failover { db },
+                    });
+                }
+            }
+            Fault::FlushCache { target, at } => {
+                if at.nanos() >= duration {
+                    p.add(
+                        at_path("at"),
+                        format!("the fault starts at {at}, after the run ends"),
+                    );
+                }
+                let l1_deployment = s.components.iter().any(|c| {
+                    matches!(c, Component::Deployment { name, l1: Some(_), .. } if name == target)
+                });
+                let t = match kinds.get(target.as_str()) {
+                    Some(("Cache", idx)) => Some(FlushTarget::Shared(*idx)),
+                    Some(("Deployment", idx)) if l1_deployment => Some(FlushTarget::L1(*idx)),
+                    _ => {
+                        let names: Vec<&str> = s
+                            .components
+                            .iter()
+                            .filter(|c| {
+                                matches!(
+                                    c,
+                                    Component::Cache { .. }
+                                        | Component::Deployment { l1: Some(_), .. }
+                                )
+                            })
+                            .map(|c| c.name())
+                            .collect();
+                        p.add_at(at_path("target"), format!("FlushCache targets a Cache or a Deployment with an l1 cache; \"{target}\" is neither; candidates: {}", list(&names)), target);
+                        None
+                    }
+                };
+                if let Some(t) = t {
+                    out.push(FaultSpec {
+                        label: format!("FlushCache({target})"),
+                        at: at.nanos(),
+                        until: None,
+                        kind: FaultKind::FlushCache { target: t },
+                    });
+                }
+            }
         }
     }
     out
+}
+
+fn has_replicas(s: &Scenario, db: &str) -> bool {
+    s.components.iter().any(
+        |c| matches!(c, Component::Database { name, replicas, .. } if name == db && *replicas > 0),
+    )
+}
+
+fn fault_database(
+    p: &mut Problems,
+    s: &Scenario,
+    kinds: &BTreeMap<&str, (&'static str, usize)>,
+    path: &str,
+    name: &str,
+) -> Option<usize> {
+    match kinds.get(name) {
+        Some(("Database", idx)) => Some(*idx),
+        _ => {
+            let names: Vec<&str> = s
+                .components
+                .iter()
+                .filter(|c| c.kind() == "Database")
+                .map(|c| c.name())
+                .collect();
+            p.add_at(
+                path,
+                format!(
+                    "no Database is named \"{name}\"; databases: {}",
+                    list(&names)
+                ),
+                name,
+            );
+            None
+        }
+    }
 }
 
 fn target_name_of(s: &Scenario, target: StationRef) -> String {
@@ -1250,6 +1621,8 @@ struct Compiler<'a> {
     deployments: &'a [DeploymentSpec],
     databases: &'a [DatabaseSpec],
     queues: &'a [QueueSpec],
+    caches: &'a [CacheSpec],
+    asides: Vec<AsideSpec>,
     samplers: Vec<Sampler>,
     hop: Option<u32>,
     problems: Problems,
@@ -1309,6 +1682,53 @@ impl<'a> Compiler<'a> {
     fn compile(&mut self, name: &str, path: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) {
         let scenario: &'a Scenario = self.scenario;
         self.compile_steps(&scenario.endpoints[name], path, held, program);
+    }
+
+    /// Resolves the tiers of a `CacheAside` or `Invalidate` step.
+    fn tiers(&mut self, path: &str, tiers: &[schema::Tier], held: &[usize]) -> Vec<TierRef> {
+        let mut out = Vec::new();
+        if tiers.is_empty() {
+            self.problems
+                .add(path, "list at least one tier: L1 or the name of a Cache");
+        }
+        for (k, t) in tiers.iter().enumerate() {
+            let tpath = format!("{path}.tiers[{k}]");
+            let r = match t {
+                schema::Tier::L1 => {
+                    let ok = held.last().is_some_and(|&lb| {
+                        self.balancers[lb]
+                            .targets
+                            .iter()
+                            .all(|&(d, _)| self.deployments[d].l1.is_some())
+                    });
+                    if !ok {
+                        self.problems.add(&tpath, "the L1 tier is the pod's own cache: put an Lb step first, and give every deployment behind it an `l1: (capacity: ...)`");
+                        continue;
+                    }
+                    TierRef::L1
+                }
+                schema::Tier::Named(n) => match self.caches.iter().position(|c| c.name == *n) {
+                    Some(i) => TierRef::Shared(i as u16),
+                    None => {
+                        let names: Vec<&str> =
+                            self.caches.iter().map(|c| c.name.as_str()).collect();
+                        self.problems.add(
+                            &tpath,
+                            format!(
+                                "no Cache is named \"{n}\"; caches: {} (or L1)",
+                                list(&names)
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if out.contains(&r) {
+                self.problems.add(&tpath, "a tier is listed twice");
+            }
+            out.push(r);
+        }
+        out
     }
 
     /// Compiles a step list; `Lb` scopes and CDN lookups opened in it end with it.
@@ -1410,6 +1830,68 @@ impl<'a> Compiler<'a> {
                         dep,
                         end: program.len() as u32,
                     };
+                }
+                Step::CacheAside {
+                    tiers,
+                    on_miss,
+                    coalesce,
+                } => {
+                    let tiers = self.tiers(&path, tiers, held);
+                    if on_miss.is_empty() {
+                        self.problems.add(
+                            format!("{path}.on_miss"),
+                            "on_miss needs at least one step (what loads the value, e.g. DbRead)",
+                        );
+                    }
+                    let aside = self.asides.len() as u16;
+                    let mut gets = Vec::new();
+                    for (t, tier) in tiers.iter().enumerate() {
+                        if matches!(tier, TierRef::Shared(_)) {
+                            self.hop(program);
+                        }
+                        gets.push(program.len());
+                        program.push(Op::CacheGet {
+                            aside,
+                            tier: t as u8,
+                            skip: 0,
+                        });
+                    }
+                    self.asides.push(AsideSpec {
+                        tiers,
+                        coalesce: *coalesce,
+                    });
+                    let load = program.len();
+                    program.push(Op::CacheLoad { aside, skip: 0 });
+                    self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
+                    program.push(Op::CacheFill { aside });
+                    let end = program.len();
+                    if end - load > usize::from(u16::MAX) {
+                        self.problems
+                            .add(&path, "on_miss compiles to too many operations");
+                    }
+                    for g in gets {
+                        if let Op::CacheGet { skip, .. } = &mut program[g] {
+                            *skip = (end - g) as u16;
+                        }
+                    }
+                    if let Op::CacheLoad { skip, .. } = &mut program[load] {
+                        *skip = (end - load) as u16;
+                    }
+                }
+                Step::Invalidate(tiers) => {
+                    for tier in self.tiers(&path, tiers, held) {
+                        program.push(Op::Invalidate { tier });
+                    }
+                }
+                Step::ScatterRead(d) => {
+                    let db = self.database_for(&path, held);
+                    if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
+                        self.hop(program);
+                        program.push(Op::Scatter {
+                            db: db as u16,
+                            dist,
+                        });
+                    }
                 }
             }
         }

@@ -153,6 +153,43 @@ const CASES: &[(&str, &[&str])] = &[
         "42_regions_missing_rtt",
         &["regions.rtt", "between \"eu\" and \"us\" is missing"],
     ),
+    (
+        "data_01_unknown_cache_tier",
+        &[
+            "endpoints.a[1].tiers[0]",
+            "L1 tier",
+            "endpoints.a[1].tiers[1]",
+            "no Cache is named \"memcached\"; caches: \"redis\"",
+        ],
+    ),
+    (
+        "data_02_pool_min_above_max",
+        &[
+            ":6:45:",
+            "components[1].pool.min",
+            "must not exceed pool.max (4)",
+            "components[1].pool.acquire_timeout",
+            "components[2].replication_lag",
+            "needs replicas",
+        ],
+    ),
+    (
+        "data_03_bouncer_over_max_connections",
+        &[
+            "4 problems",
+            "components[2].pgbouncer.pool_size",
+            "= 80 exceeds max_connections (50)",
+            "components[3].capacity",
+            "faults[0].target",
+            "candidates: \"redis\"",
+            "faults[1].database",
+            "no replicas",
+        ],
+    ),
+    (
+        "data_04_shard_key_typo",
+        &[":6:69:", "Tenants", "`Tenant` or `Key`"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -51,6 +51,14 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         connections: 4,
         queue_limit: None,
         regions: Vec::new(),
+        replicas: 0,
+        replica_connections: None,
+        reads: Default::default(),
+        replication_lag: None,
+        read_your_writes: None,
+        max_connections: None,
+        pgbouncer: None,
+        shards: None,
     });
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());

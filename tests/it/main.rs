@@ -9,6 +9,7 @@ mod algo_limiter;
 mod algo_ring;
 mod bad_input;
 mod cli;
+mod data_tier;
 mod determinism;
 mod edge;
 mod faults;

@@ -1,0 +1,477 @@
+//! The data tier: cache tiers against theory (Che, TTL), replicas, stale
+//! reads, read-your-writes, pools, PgBouncer, shards, scatter-gather and the
+//! data faults, each shown by its effect on a run.
+
+use scaletwin::report::{CacheReport, DatabaseReport, PoolReport};
+use scaletwin::scenario::{parse, validate};
+use scaletwin::Report;
+
+fn run(ron: &str) -> Report {
+    let s = parse(ron, "test.ron").unwrap_or_else(|e| panic!("{e}\n{ron}"));
+    let m = validate(&s).unwrap_or_else(|p| panic!("{p:?}\n{ron}"));
+    scaletwin::simulate(&m)
+}
+
+fn problems(ron: &str) -> Vec<scaletwin::scenario::Problem> {
+    let s = parse(ron, "test.ron").unwrap_or_else(|e| panic!("{e}\n{ron}"));
+    validate(&s).expect_err("the scenario should be rejected")
+}
+
+fn cache<'a>(r: &'a Report, name: &str) -> &'a CacheReport {
+    r.caches.iter().find(|c| c.name == name).unwrap()
+}
+
+fn db<'a>(r: &'a Report, name: &str) -> &'a DatabaseReport {
+    r.databases.iter().find(|c| c.name == name).unwrap()
+}
+
+fn pool<'a>(r: &'a Report, name: &str) -> &'a PoolReport {
+    r.pools.iter().find(|c| c.name == name).unwrap()
+}
+
+fn errors(r: &Report, cause: &str) -> u64 {
+    r.summary.errors_by_cause[cause]
+}
+
+/// Zipf(s) probabilities over n keys, most popular first.
+fn zipf(n: usize, s: f64) -> Vec<f64> {
+    let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+    let total: f64 = w.iter().sum();
+    w.iter().map(|x| x / total).collect()
+}
+
+/// Che's approximation of an LRU cache's hit ratio: bisection for the
+/// characteristic time T with Σ (1 − e^{−p_i T}) = C.
+fn che(p: &[f64], capacity: f64) -> f64 {
+    let filled = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while filled(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if filled(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = 0.5 * (lo + hi);
+    p.iter().map(|pi| pi * (1.0 - (-pi * t).exp())).sum()
+}
+
+/// A TTL cache where a miss loads the key for `ttl` seconds, Poisson requests.
+fn ttl_hit_ratio(p: &[f64], rps: f64, ttl: f64) -> f64 {
+    p.iter()
+        .map(|pi| {
+            let x = pi * rps * ttl;
+            pi * x / (1.0 + x)
+        })
+        .sum()
+}
+
+fn one_cache(cache: &str, rps: f64, duration: &str, warmup: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "cache-theory", seed: 7,
+    run: (duration: "{duration}", warmup: "{warmup}"),
+    workload: (users: {rps}, rps_per_user: 1.0,
+               keys: (count: 10000, popularity: Zipf(0.8)), mix: {{"get": 1.0}}),
+    components: [ {cache} ],
+    endpoints: {{ "get": [CacheAside(tiers: ["c"], on_miss: [Delay(Const("0ms"))])] }},
+)"#
+    )
+}
+
+#[test]
+fn lru_l2_hit_ratio_matches_ches_approximation() {
+    let expect = che(&zipf(10_000, 0.8), 1000.0);
+    assert!((expect - 0.43666).abs() < 5e-5, "Che port: {expect}");
+    let r = run(&one_cache(
+        r#"Cache(name: "c", capacity: 1000, latency: Const("0ms"), concurrency: 64)"#,
+        2000.0,
+        "300s",
+        "30s",
+    ));
+    let c = cache(&r, "c");
+    assert!(c.lookups > 500_000, "{}", c.lookups);
+    assert!(
+        (c.hit_ratio - expect).abs() < 0.01,
+        "simulated {} vs Che {expect}",
+        c.hit_ratio
+    );
+}
+
+#[test]
+fn ttl_only_tier_matches_the_ttl_formula() {
+    let expect = ttl_hit_ratio(&zipf(10_000, 0.8), 100.0, 60.0);
+    assert!((expect - 0.57533).abs() < 5e-5, "formula port: {expect}");
+    let r = run(&one_cache(
+        r#"Cache(name: "c", ttl: "60s", latency: Const("0ms"), concurrency: 64)"#,
+        100.0,
+        "4000s",
+        "300s",
+    ));
+    let c = cache(&r, "c");
+    assert!(c.expirations > 0 && c.evictions == 0);
+    assert!(
+        (c.hit_ratio - expect).abs() < 0.01,
+        "simulated {} vs formula {expect}",
+        c.hit_ratio
+    );
+}
+
+fn replicated(replicas: u32, extra: &str, users: f64, rps_per_user: f64, write: f64) -> String {
+    format!(
+        r#"Scenario(
+    name: "replicas", seed: 11,
+    run: (duration: "120s", warmup: "10s"),
+    workload: (users: {users}, rps_per_user: {rps_per_user}, keys: (count: 100),
+               mix: {{"read": {read}, "write": {write}}}),
+    components: [
+        Database(name: "pg", connections: 8, replicas: {replicas} {extra}),
+    ],
+    endpoints: {{
+        "read": [DbRead(Exp("4ms"))],
+        "write": [DbWrite(Exp("8ms"))],
+    }},
+)"#,
+        read = 1.0 - write
+    )
+}
+
+fn node_util(r: &Report, name: &str) -> f64 {
+    db(r, "pg")
+        .nodes
+        .iter()
+        .find(|n| n.name == name)
+        .unwrap()
+        .utilization
+}
+
+#[test]
+fn adding_replicas_takes_the_reads_off_the_primary_in_proportion() {
+    // 1000 req/s, 80% reads of 4 ms and 20% writes of 8 ms on 8 connections:
+    // reads offer 3.2 connections' worth, writes 1.6.
+    let (reads, writes) = (1000.0 * 0.8 * 0.004 / 8.0, 1000.0 * 0.2 * 0.008 / 8.0);
+    let close = |sim: f64, theory: f64| (sim - theory).abs() < 0.04 * theory;
+    let r0 = run(&replicated(0, "", 1000.0, 1.0, 0.2));
+    assert!(close(node_util(&r0, "pg/primary"), reads + writes));
+    let r1 = run(&replicated(1, "", 1000.0, 1.0, 0.2));
+    assert!(close(node_util(&r1, "pg/primary"), writes), "{r1:?}");
+    assert!(close(node_util(&r1, "pg/replica1"), reads));
+    let r2 = run(&replicated(2, "", 1000.0, 1.0, 0.2));
+    assert!(close(node_util(&r2, "pg/primary"), writes));
+    for n in ["pg/replica1", "pg/replica2"] {
+        assert!(
+            close(node_util(&r2, n), reads / 2.0),
+            "{n} {} {}",
+            node_util(&r2, n),
+            reads / 2.0
+        );
+    }
+    // Least loaded: ties go to the first replica, but the two carry the reads together.
+    let rl = run(&replicated(2, ", reads: LeastLoaded", 1000.0, 1.0, 0.2));
+    assert!(close(node_util(&rl, "pg/primary"), writes));
+    let both = node_util(&rl, "pg/replica1") + node_util(&rl, "pg/replica2");
+    assert!(close(both, reads), "{both}");
+    // Reads kept on the primary: replicas idle.
+    let rp = run(&replicated(1, ", reads: Primary", 1000.0, 1.0, 0.2));
+    assert!(close(node_util(&rp, "pg/primary"), reads + writes));
+    assert_eq!(node_util(&rp, "pg/replica1"), 0.0);
+}
+
+#[test]
+fn stale_reads_are_zero_without_lag_grow_with_lag_and_vanish_with_read_your_writes() {
+    let stale = |extra: &str, users: f64, rps: f64| {
+        let r = run(&replicated(1, extra, users, rps, 0.3));
+        let d = db(&r, "pg");
+        assert!(d.reads > 10_000);
+        (d.stale_reads, d.read_your_writes_reads)
+    };
+    assert_eq!(stale("", 100.0, 2.0).0, 0);
+    let small = stale(r#", replication_lag: Exp("20ms")"#, 100.0, 2.0).0;
+    let large = stale(r#", replication_lag: Exp("200ms")"#, 100.0, 2.0).0;
+    assert!(0 < small && small * 3 < large, "{small} vs {large}");
+    // One user doing all the writing and reading: with the window, every read
+    // after its own write goes to the primary, so it never reads stale data.
+    let (alone, _) = stale(r#", replication_lag: Const("200ms")"#, 1.0, 200.0);
+    let (alone_ryw, ryw_reads) = stale(
+        r#", replication_lag: Const("200ms"), read_your_writes: "5s""#,
+        1.0,
+        200.0,
+    );
+    assert!(alone > 100, "{alone}");
+    assert_eq!(alone_ryw, 0);
+    assert!(ryw_reads > 10_000);
+    // Many users: the window protects only each writer, so others still see some.
+    let (many_ryw, _) = stale(
+        r#", replication_lag: Const("200ms"), read_your_writes: "5s""#,
+        100.0,
+        2.0,
+    );
+    assert!(many_ryw > 0);
+}
+
+fn pooled(pool_max: u32, pods: u32, extra_db: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "pools", seed: 5,
+    run: (duration: "60s", warmup: "5s"),
+    workload: (users: 1000, rps_per_user: 1.0, mix: {{"q": 1.0}}),
+    components: [
+        LoadBalancer(name: "alb", strategy: RoundRobin, targets: {{"api": 1}}),
+        Deployment(name: "api", replicas: {pods}, concurrency: 64,
+                   pool: (min: 1, max: {pool_max}, acquire_timeout: "50ms")),
+        Database(name: "pg", connections: 200 {extra_db}),
+    ],
+    endpoints: {{ "q": [Lb("alb"), DbRead(Exp("10ms"))] }},
+)"#
+    )
+}
+
+#[test]
+fn a_pool_smaller_than_the_offered_concurrency_times_out() {
+    // 1000 req/s over 2 pods, 10 ms each: about 5 queries in flight per pod.
+    let big = run(&pooled(32, 2, ""));
+    assert_eq!(errors(&big, "pool_timeout"), 0);
+    assert_eq!(pool(&big, "api/pool").timeouts, 0);
+    let small = run(&pooled(4, 2, ""));
+    let p = pool(&small, "api/pool");
+    assert!(p.timeouts > 100, "{p:?}");
+    assert_eq!(errors(&small, "pool_timeout"), p.timeouts);
+    assert!(
+        p.wait_mean_ms > 1.0 && p.wait_max_ms <= 50.0 + 1e-6,
+        "{p:?}"
+    );
+    let mid = run(&pooled(6, 2, ""));
+    assert!(pool(&mid, "api/pool").timeouts < p.timeouts);
+}
+
+#[test]
+fn per_pod_pools_exceed_max_connections_and_pgbouncer_keeps_them_bounded() {
+    // 20 pods x pool max 16 could open 320 connections; the database takes 60.
+    let direct = run(&pooled(16, 20, ", max_connections: 60"));
+    let d = db(&direct, "pg");
+    assert_eq!(d.peak_open_connections, 60);
+    assert!(d.refused_connections > 0);
+    assert!(errors(&direct, "too_many_connections") > 0);
+    let unlimited = run(&pooled(16, 20, ""));
+    assert!(db(&unlimited, "pg").peak_open_connections > 60);
+    let bounced = run(&pooled(
+        16,
+        20,
+        ", max_connections: 60, pgbouncer: (pool_size: 20)",
+    ));
+    let d = db(&bounced, "pg");
+    assert!(d.peak_open_connections <= 20, "{d:?}");
+    assert_eq!(d.refused_connections, 0);
+    assert_eq!(errors(&bounced, "too_many_connections"), 0);
+    assert!(pool(&bounced, "pg/pgbouncer").acquisitions > 50_000);
+}
+
+fn sharded(tenants: &str, load: f64, report: f64, connections: u32) -> String {
+    format!(
+        r#"Scenario(
+    name: "shards", seed: 3,
+    run: (duration: "60s", warmup: "5s"),
+    workload: (users: {load}, rps_per_user: 1.0, tenants: (count: 1000, popularity: {tenants}),
+               mix: {{"q": {q}, "report": {report}}}),
+    components: [
+        Database(name: "pg", connections: {connections}, shards: (count: 4, vnodes: 100, by: Tenant)),
+    ],
+    endpoints: {{ "q": [DbRead(Exp("2ms"))], "report": [ScatterRead(Exp("10ms"))] }},
+)"#,
+        q = 1.0 - report
+    )
+}
+
+#[test]
+fn zipf_tenant_skew_makes_one_shard_the_bottleneck() {
+    // 4,400 req/s of 2 ms reads; a shard's 4 connections serve 2,000 req/s.
+    let even = run(&sharded("Uniform", 4400.0, 0.0, 4));
+    let e = db(&even, "pg");
+    assert!(e.hottest_shard_share < 0.3, "{e:?}");
+    assert!(
+        e.shards.iter().all(|s| s.primary_utilization < 0.7),
+        "{e:?}"
+    );
+    let skew = run(&sharded("Zipf(1.2)", 4400.0, 0.0, 4));
+    let s = db(&skew, "pg");
+    assert!(s.hottest_shard_share > 0.34, "{s:?}");
+    let utils: Vec<f64> = s.shards.iter().map(|x| x.primary_utilization).collect();
+    let hottest = s
+        .shards
+        .iter()
+        .max_by(|a, b| a.share.total_cmp(&b.share))
+        .unwrap();
+    let max = utils.iter().cloned().fold(0.0, f64::max);
+    assert_eq!(hottest.primary_utilization, max);
+    let others: f64 = (utils.iter().sum::<f64>() - max) / 3.0;
+    assert!(max > 1.5 * others && max > 0.7, "{utils:?}");
+}
+
+#[test]
+fn a_scatter_read_waits_for_the_slowest_shard() {
+    // Light load: each part takes Exp(10 ms); the max of 4 has mean
+    // 10 ms x (1 + 1/2 + 1/3 + 1/4) = 20.83 ms.
+    let r = run(&sharded("Uniform", 1000.0, 0.5, 64));
+    let report = r.endpoints.iter().find(|e| e.name == "report").unwrap();
+    let mean = report.latency.mean_ms;
+    assert!((mean - 20.833).abs() < 0.02 * 20.833, "{mean}");
+    let q = r.endpoints.iter().find(|e| e.name == "q").unwrap();
+    assert!(
+        (q.latency.mean_ms - 2.0).abs() < 0.1,
+        "{}",
+        q.latency.mean_ms
+    );
+}
+
+fn cached(extra_l1: &str, coalesce: bool, faults: &str, db_read: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "cached", seed: 9,
+    run: (duration: "60s", warmup: "5s", interval: "1s"),
+    workload: (users: 2000, rps_per_user: 1.0, keys: (count: 200, popularity: Zipf(0.9)),
+               mix: {{"get": 0.95, "put": 0.05}}),
+    components: [
+        LoadBalancer(name: "alb", targets: {{"api": 1}}),
+        Deployment(name: "api", replicas: 4, concurrency: 64, l1: (capacity: 100 {extra_l1})),
+        Cache(name: "redis", capacity: 1000, latency: Exp("0.3ms"), concurrency: 32),
+        Database(name: "pg", connections: 64),
+    ],
+    endpoints: {{
+        "get": [Lb("alb"), CacheAside(tiers: [L1, "redis"], on_miss: [DbRead({db_read})], coalesce: {coalesce})],
+        "put": [Lb("alb"), DbWrite(Exp("2ms")), Invalidate([L1, "redis"])],
+    }},
+    faults: [{faults}],
+)"#
+    )
+}
+
+#[test]
+fn l1_invalidation_delay_serves_stale_reads_only_in_its_window() {
+    let now = run(&cached("", false, "", r#"Exp("2ms")"#));
+    let l1 = cache(&now, "api/l1");
+    assert!(l1.hit_ratio > 0.3, "{l1:?}");
+    assert_eq!(l1.stale_reads, 0);
+    assert_eq!(cache(&now, "redis").stale_reads, 0);
+    let short = run(&cached(
+        r#", propagation: "10ms""#,
+        false,
+        "",
+        r#"Exp("2ms")"#,
+    ));
+    let long = run(&cached(
+        r#", propagation: "500ms""#,
+        false,
+        "",
+        r#"Exp("2ms")"#,
+    ));
+    let (s, l) = (
+        cache(&short, "api/l1").stale_reads,
+        cache(&long, "api/l1").stale_reads,
+    );
+    assert!(0 < s && s * 5 < l, "{s} vs {l}");
+}
+
+#[test]
+fn a_cache_flush_sends_a_burst_to_the_database_and_coalescing_tames_the_stampede() {
+    let faults = r#"FlushCache(target: "redis", at: "30s"), FlushCache(target: "api", at: "30s")"#;
+    let slow = r#"Const("50ms")"#;
+    let base = run(&cached("", false, "", slow));
+    let flushed = run(&cached("", false, faults, slow));
+    let pg = |r: &Report, from: f64, to: f64| {
+        let i = r.stations.iter().position(|s| s.name == "pg").unwrap();
+        r.series
+            .iter()
+            .filter(|x| x.t_s > from && x.t_s <= to)
+            .map(|x| x.utilization[i])
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        pg(&flushed, 30.0, 31.0) > 1.8 * pg(&base, 30.0, 31.0),
+        "{} vs {}",
+        pg(&flushed, 30.0, 31.0),
+        pg(&base, 30.0, 31.0)
+    );
+    assert_eq!(flushed.faults[0].label, "FlushCache(redis)");
+    // Stampede: many misses for the same hot key load it at once ...
+    let stampede = &flushed.cache_loads[0];
+    assert!(stampede.duplicate_loads > 100, "{stampede:?}");
+    // ... unless concurrent misses wait for the first load.
+    let calm = run(&cached("", true, faults, slow));
+    let c = &calm.cache_loads[0];
+    assert_eq!(c.duplicate_loads, 0);
+    assert!(c.coalesced > 100 && c.loads < stampede.loads, "{c:?}");
+    assert!(pg(&calm, 30.0, 31.0) < pg(&flushed, 30.0, 31.0));
+}
+
+#[test]
+fn a_failover_fails_writes_only_while_the_replica_is_promoted() {
+    let s = replicated(1, "", 100.0, 2.0, 0.3).replace(
+        "    endpoints:",
+        "    faults: [Failover(database: \"pg\", at: \"60s\", promotion: \"5s\")],\n    endpoints:",
+    );
+    let r = run(&s);
+    let failed = errors(&r, "db_failover");
+    // 60 writes/s for 5 s.
+    assert!((200..=400).contains(&failed), "{failed}");
+    let errs: Vec<f64> = r
+        .series
+        .iter()
+        .filter(|x| x.errors_per_s > 0.0)
+        .map(|x| x.t_s)
+        .collect();
+    assert!(errs.iter().all(|&t| t > 60.0 && t <= 70.0), "{errs:?}");
+}
+
+#[test]
+fn a_replication_lag_fault_raises_stale_reads() {
+    let base = replicated(1, r#", replication_lag: Exp("5ms")"#, 100.0, 2.0, 0.3);
+    let lagged = base.replace(
+        "    endpoints:",
+        "    faults: [ReplicationLag(database: \"pg\", extra: \"1s\", at: \"30s\", for: \"30s\")],\n    endpoints:",
+    );
+    let (a, b) = (run(&base), run(&lagged));
+    assert!(db(&b, "pg").stale_reads > 5 * db(&a, "pg").stale_reads.max(1));
+    assert!(db(&b, "pg").nodes[1].lag_max_ms > 1000.0);
+}
+
+#[test]
+fn bad_data_tier_input_names_the_field() {
+    let base = cached("", false, "", r#"Exp("2ms")"#);
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (r#"tiers: [L1, "redis"]"#, r#"tiers: [L1, "memcached"]"#, "endpoints.get[1].tiers[1]", "no Cache is named \"memcached\""),
+        ("l1: (capacity: 100 )", "l1: (capacity: 0 )", "components[1].l1.capacity", "from 1"),
+        ("concurrency: 64, l1: (capacity: 100 )", "concurrency: 64, pool: (max: 4, acquire_timeout: \"1s\")", "endpoints.get[1].tiers[0]", "L1 tier"),
+        ("concurrency: 64, l1: (capacity: 100 )", "concurrency: 64, l1: (capacity: 100 ), pool: (min: 9, max: 4, acquire_timeout: \"1s\")", "components[1].pool.min", "must not exceed"),
+        ("capacity: 1000, latency", "latency", "components[2].capacity", "capacity, a ttl or both"),
+        ("connections: 64)", "connections: 64, replication_lag: Exp(\"1s\"))", "components[3].replication_lag", "needs replicas"),
+        ("connections: 64)", "connections: 64, max_connections: 10, pgbouncer: (pool_size: 20))", "components[3].pgbouncer.pool_size", "exceeds max_connections"),
+        ("connections: 64)", "connections: 64, shards: (count: 0, by: Key))", "components[3].shards.count", "from 1 to 1024"),
+        ("faults: []", "faults: [FlushCache(target: \"pg\", at: \"1s\")]", "faults[0].target", "candidates: \"api\", \"redis\""),
+        ("faults: []", "faults: [Failover(database: \"pg\", at: \"1s\", promotion: \"1s\")]", "faults[0].database", "no replicas"),
+    ];
+    for (from, to, path, message) in cases {
+        let ron = base.replace(from, to);
+        assert_ne!(ron, base, "{from}");
+        let p = problems(&ron);
+        assert!(
+            p.iter()
+                .any(|x| x.path == *path && x.message.contains(message)),
+            "{to}: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn the_data_tier_is_deterministic() {
+    let s = cached(
+        r#", propagation: "20ms""#,
+        true,
+        r#"FlushCache(target: "redis", at: "20s")"#,
+        r#"Exp("2ms")"#,
+    );
+    assert_eq!(run(&s).to_json(), run(&s).to_json());
+}
