@@ -23,14 +23,17 @@ pub enum ErrorCause {
     QueueFull,
     /// The load balancer had no pod to send to.
     NoHealthyPod,
+    /// The pod serving the request died (killed, or its spot node reclaimed).
+    PodKilled,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 3] = [
+    pub const ALL: [ErrorCause; 4] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
+        ErrorCause::PodKilled,
     ];
 
     /// The cause's name in reports.
@@ -39,6 +42,7 @@ impl ErrorCause {
             ErrorCause::ClientTimeout => "client_timeout",
             ErrorCause::QueueFull => "queue_full",
             ErrorCause::NoHealthyPod => "no_healthy_pod",
+            ErrorCause::PodKilled => "pod_killed",
         }
     }
 

@@ -7,10 +7,12 @@
 //!                                      pod slots (FIFO)   delay   db connections (FIFO)
 //! ```
 
+mod autoscale;
 mod database;
 mod deployment;
 mod sim;
 mod station;
 
+pub use autoscale::{replay_hpa, ReplicaRow, ScalingEvent, ScalingReport};
 pub use sim::simulate;
 pub use station::{Admission, Slots};

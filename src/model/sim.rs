@@ -29,6 +29,14 @@ pub(super) enum Event {
     FaultStart(u16),
     /// Fault `i` of the timeline ends.
     FaultEnd(u16),
+    /// Deployment `d`'s HPA syncs.
+    HpaSync(u16),
+    /// A pod's startup ends: (deployment, pod).
+    PodReady(u16, u32),
+    /// A spot node gets its termination notice: (deployment, node).
+    NodeNotice(u16, u32),
+    /// A node under notice goes: (deployment, node).
+    NodeGone(u16, u32),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -37,6 +45,8 @@ pub(super) struct Held {
     pub(super) deployment: u16,
     pub(super) pod: u32,
     pub(super) since: Nanos,
+    /// The pod's epoch when entered (a mismatch: the pod died since).
+    pub(super) epoch: u16,
 }
 
 /// One in-flight request.
@@ -116,7 +126,11 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
                 )
             })
             .collect(),
-        deployments: model.deployments.iter().map(Deployment::new).collect(),
+        deployments: model
+            .deployments
+            .iter()
+            .map(|d| Deployment::new(d, seed))
+            .collect(),
         deployment_rngs: model
             .deployments
             .iter()
@@ -169,6 +183,7 @@ impl Sim<'_> {
         }
         self.queue
             .schedule(self.model.interval.min(end), Event::Tick);
+        self.start_scaling();
         while let Some((now, event)) = self.queue.pop_until(end) {
             match event {
                 Event::Arrival => {
@@ -191,8 +206,12 @@ impl Sim<'_> {
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
-                Event::FaultStart(i) => self.apply_fault(i as usize, true),
-                Event::FaultEnd(i) => self.apply_fault(i as usize, false),
+                Event::FaultStart(i) => self.apply_fault(i as usize, true, now),
+                Event::FaultEnd(i) => self.apply_fault(i as usize, false, now),
+                Event::HpaSync(_)
+                | Event::PodReady(..)
+                | Event::NodeNotice(..)
+                | Event::NodeGone(..) => self.scaling_event(now, event),
             }
             while let Some(r) = self.ready.pop_front() {
                 self.step(now, r);
@@ -213,13 +232,19 @@ impl Sim<'_> {
     }
 
     /// Starts (`on`) or ends a fault of the timeline.
-    fn apply_fault(&mut self, i: usize, on: bool) {
-        match self.model.faults[i].kind {
+    fn apply_fault(&mut self, i: usize, on: bool, now: Nanos) {
+        let model = self.model;
+        match model.faults[i].kind {
             FaultKind::Slowdown { target, factor } => {
                 let f = if on { factor } else { 1.0 };
                 match target {
                     StationRef::Deployment(d) => self.deployments[d].slowdown = f,
                     StationRef::Database(d) => self.databases[d].slowdown = f,
+                }
+            }
+            ref kind => {
+                if on {
+                    self.scaling_fault(now, kind);
                 }
             }
         }
@@ -251,6 +276,9 @@ impl Sim<'_> {
             queue.push(q);
         }
         self.measure.series.close(now, util, queue);
+        for d in &mut self.deployments {
+            d.record_replicas(now);
+        }
     }
 
     fn arrive(&mut self, now: Nanos) {
@@ -297,6 +325,10 @@ impl Sim<'_> {
 
     /// Runs request `r`'s program from its program counter until it waits or ends.
     fn step(&mut self, now: Nanos, r: u32) {
+        if self.holds_dead_pod(r) {
+            self.fail(now, r, ErrorCause::PodKilled);
+            return;
+        }
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
             let req = &mut self.requests[r];
@@ -318,6 +350,8 @@ impl Sim<'_> {
                     };
                     let (d, p, _) = view.locate(i);
                     let dep = &mut self.deployments[d];
+                    dep.pods[p].touch(now);
+                    let epoch = dep.pods[p].epoch;
                     match dep.pods[p].slots.admit(r, now) {
                         Admission::Started => {
                             dep.occupancy.arrive_and_start(now);
@@ -326,6 +360,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                epoch,
                             };
                             req.depth += 1;
                             req.pc += 1;
@@ -337,6 +372,7 @@ impl Sim<'_> {
                                 deployment: d as u16,
                                 pod: p as u32,
                                 since: now,
+                                epoch,
                             };
                             return;
                         }
@@ -397,12 +433,20 @@ impl Sim<'_> {
     fn release_pod(&mut self, now: Nanos, held: Held) {
         let dep = &mut self.deployments[held.deployment as usize];
         dep.occupancy.finish(now, now - held.since);
-        if let Some((next, queued_at)) = dep.pods[held.pod as usize].slots.release() {
+        let pod = &mut dep.pods[held.pod as usize];
+        if pod.epoch != held.epoch {
+            return; // the pod died with this request in it
+        }
+        pod.touch(now);
+        pod.served += 1;
+        if let Some((next, queued_at)) = pod.slots.release() {
             dep.occupancy.start_from_queue(now, now - queued_at);
             let req = &mut self.requests[next];
             req.depth += 1;
             req.pc += 1;
             self.ready.push_back(next);
+        } else if pod.state == super::deployment::PodState::Draining {
+            self.check_drained(now, held.deployment as usize, held.pod as usize);
         }
     }
 
@@ -451,7 +495,7 @@ impl Sim<'_> {
     }
 
     /// Ends request `r` with an error: releases what it holds, counts the cause.
-    fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+    pub(super) fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
@@ -480,6 +524,14 @@ impl Sim<'_> {
     }
 
     fn report(mut self) -> Report {
+        let end = self.model.duration;
+        let scaling = self
+            .model
+            .deployments
+            .iter()
+            .zip(&mut self.deployments)
+            .map(|(spec, d)| d.scaling_report(spec, end))
+            .collect();
         let now = self.model.duration;
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
@@ -556,6 +608,7 @@ impl Sim<'_> {
                 requests: self.requests_total,
                 peak_in_flight: self.peak_in_flight,
             },
+            scaling,
         }
     }
 }

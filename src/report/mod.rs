@@ -33,6 +33,9 @@ pub struct Report {
     pub series: Vec<IntervalRow>,
     /// Engine counters.
     pub engine: EngineStats,
+    /// Per deployment: replicas over time, scaling events, pod-seconds and
+    /// node-hours split on-demand / spot (for the cost model).
+    pub scaling: Vec<crate::model::ScalingReport>,
 }
 
 /// Whole-system figures.

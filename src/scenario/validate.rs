@@ -31,17 +31,25 @@ const MAX_SIZE: u32 = 1_000_000;
 const MAX_BUCKETS: u64 = 1_000_000;
 
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
             needle: None,
         });
     }
-    fn add_at(&mut self, path: impl Into<String>, message: impl Into<String>, needle: &str) {
+    pub(super) fn add_at(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        needle: &str,
+    ) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -50,7 +58,7 @@ impl Problems {
     }
 }
 
-fn list(names: &[&str]) -> String {
+pub(super) fn list(names: &[&str]) -> String {
     if names.is_empty() {
         "none".to_owned()
     } else {
@@ -62,7 +70,14 @@ fn list(names: &[&str]) -> String {
     }
 }
 
-fn check_finite(p: &mut Problems, path: &str, v: f64, min: f64, max: f64, what: &str) -> bool {
+pub(super) fn check_finite(
+    p: &mut Problems,
+    path: &str,
+    v: f64,
+    min: f64,
+    max: f64,
+    what: &str,
+) -> bool {
     if !v.is_finite() || v < min || v > max {
         p.add(
             path,
@@ -221,6 +236,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 concurrency,
                 queue_limit,
                 database,
+                hpa,
+                startup,
+                resources,
+                nodes,
+                min_available,
             } => {
                 if *replicas == 0 || *replicas > MAX_SIZE {
                     p.add_at(
@@ -242,6 +262,16 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     concurrency: *concurrency,
                     queue_limit: *queue_limit,
                     database,
+                    ..super::autoscale::resolve_deployment(
+                        &mut p,
+                        &at,
+                        *replicas,
+                        hpa.as_ref(),
+                        *startup,
+                        resources.as_ref(),
+                        nodes.as_ref(),
+                        *min_available,
+                    )
                 });
             }
             Component::Database {
@@ -514,6 +544,11 @@ fn resolve_faults(
                             factor: *factor,
                         },
                     });
+                }
+            }
+            Fault::KillPods { .. } | Fault::ReclaimSpot { .. } => {
+                if let Some(spec) = super::autoscale::resolve_fault(p, s, kinds, duration, i, f) {
+                    out.push(spec);
                 }
             }
         }
