@@ -208,7 +208,9 @@ impl Deployment {
             Some(n) => n,
             None => {
                 let live = s.live_nodes[0] + s.live_nodes[1];
-                let spot = (s.live_nodes[1] as f64) < pool.spot_fraction * (live + 1) as f64;
+                // Spot while the spot share, this node included, stays within the fraction.
+                let spot =
+                    (s.live_nodes[1] + 1) as f64 <= pool.spot_fraction * (live + 1) as f64 + 1e-9;
                 let reclaim_at = match (&mut s.rng, spot) {
                     (Some(rng), true) => {
                         let hours = -unit_open(rng).ln() / pool.reclaims_per_hour;
@@ -593,14 +595,7 @@ impl Deployment {
             desired: self.scale.desired,
             ready: self.count(PodState::Ready),
             starting: self.count(PodState::Starting),
-            nodes: (self.scale.live_nodes[0]
-                + self.scale.live_nodes[1]
-                + self
-                    .scale
-                    .nodes
-                    .iter()
-                    .filter(|n| n.state == NodeState::Terminating)
-                    .count() as u64) as u32,
+            nodes: (self.scale.live_nodes[0] + self.scale.live_nodes[1]) as u32,
         };
         self.scale.series.push(row);
     }
