@@ -275,7 +275,7 @@ fn resolve_nodes(
     n: &Nodes,
 ) -> Option<NodePoolSpec> {
     let before = p.len();
-    check_finite(
+    let cpu_ok = check_finite(
         p,
         &at("nodes.cpu"),
         n.cpu,
@@ -283,7 +283,7 @@ fn resolve_nodes(
         100_000.0,
         "node allocatable CPU (cores)",
     );
-    check_finite(
+    let mem_ok = check_finite(
         p,
         &at("nodes.memory_mib"),
         n.memory_mib,
@@ -307,15 +307,14 @@ fn resolve_nodes(
         3600.0,
         "spot reclaims per node per hour",
     );
-    if p.len() > before {
-        return None;
-    }
     let fit = ((n.cpu / cpu).floor()).min((n.memory_mib / memory).floor());
-    if fit < 1.0 {
+    if cpu_ok && mem_ok && !(fit >= 1.0) {
         p.add(
             at("nodes"),
             format!("a pod (requests {cpu} cores, {memory} MiB) does not fit on a node ({} cores, {} MiB allocatable)", n.cpu, n.memory_mib),
         );
+    }
+    if p.len() > before {
         return None;
     }
     Some(NodePoolSpec {

@@ -80,6 +80,33 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("24_not_ron", &[":1:1:", "Scenario"]),
     ("25_empty", &[":1:1:", "Scenario"]),
+    (
+        "50_hpa_max_below_min",
+        &["components[1].hpa.max", "from hpa.min (5)"],
+    ),
+    (
+        "51_hpa_bad_policy",
+        &[
+            "components[1].hpa.behavior.scale_down.policies[0].value",
+            "components[1].hpa.behavior.scale_down.policies[0].period",
+            "whole seconds",
+        ],
+    ),
+    (
+        "52_pod_does_not_fit_node",
+        &["components[1].nodes.spot_fraction", "does not fit"],
+    ),
+    (
+        "53_capacity_faults",
+        &[
+            "faults[0].deployment",
+            "spot nodes",
+            "faults[1].deployment",
+            "no Deployment is named \"web\"",
+            "faults[1].count",
+            "faults[1].at",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {
