@@ -98,7 +98,7 @@ pub(super) fn resolve_deployment(
 
 fn whole_seconds(p: &mut Problems, path: &str, d: Duration, max_s: u64, what: &str) -> Option<i32> {
     let n = d.nanos().0;
-    if n % 1_000_000_000 != 0 || n / 1_000_000_000 > max_s {
+    if !n.is_multiple_of(1_000_000_000) || n / 1_000_000_000 > max_s {
         p.add(
             path,
             format!("{what} must be whole seconds from 0 to {max_s}s, not {d}"),
@@ -308,7 +308,7 @@ fn resolve_nodes(
         "spot reclaims per node per hour",
     );
     let fit = ((n.cpu / cpu).floor()).min((n.memory_mib / memory).floor());
-    if cpu_ok && mem_ok && !(fit >= 1.0) {
+    if cpu_ok && mem_ok && (fit.is_nan() || fit < 1.0) {
         p.add(
             at("nodes"),
             format!("a pod (requests {cpu} cores, {memory} MiB) does not fit on a node ({} cores, {} MiB allocatable)", n.cpu, n.memory_mib),

@@ -191,6 +191,8 @@ pub enum Strategy {
 /// One part of the architecture.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+// A parsed file holds few components; boxing the Deployment's optional parts would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Component {
     /// Spreads requests over the pods of one or more deployments.
     LoadBalancer {
