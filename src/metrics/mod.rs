@@ -40,6 +40,8 @@ pub enum ErrorCause {
     TooManyConnections,
     /// The query needed the primary while a failover was promoting a replica.
     DbFailover,
+    /// The pod serving the request died (killed, or its spot node reclaimed).
+    PodKilled,
     /// A job failed on its last attempt. Not a client error (the client got
     /// its 202 when the job was enqueued), so not in [`ErrorCause::ALL`]: each
     /// queue's report counts these as `dead_lettered`.
@@ -48,7 +50,7 @@ pub enum ErrorCause {
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 11] = [
+    pub const ALL: [ErrorCause; 12] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
@@ -60,6 +62,7 @@ impl ErrorCause {
         ErrorCause::PoolTimeout,
         ErrorCause::TooManyConnections,
         ErrorCause::DbFailover,
+        ErrorCause::PodKilled,
     ];
 
     /// The cause's name in reports.
@@ -77,6 +80,7 @@ impl ErrorCause {
             ErrorCause::PoolTimeout => "pool_timeout",
             ErrorCause::TooManyConnections => "too_many_connections",
             ErrorCause::DbFailover => "db_failover",
+            ErrorCause::PodKilled => "pod_killed",
         }
     }
 

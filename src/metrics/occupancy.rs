@@ -94,6 +94,12 @@ impl Occupancy {
         self.queued += 1;
     }
 
+    /// A queued request leaves without service (its pod died).
+    pub fn abandon(&mut self, now: Nanos) {
+        self.advance(now);
+        self.queued -= 1;
+    }
+
     /// A request is turned away (queue full).
     #[inline]
     pub fn reject(&mut self) {

@@ -56,6 +56,11 @@ pub(super) struct L1Tier {
     pub(super) purges: VecDeque<(Nanos, u64, u32)>,
     /// Counters of pods' caches, summed at reset time (to subtract).
     pub(super) base: crate::algo::cache::CacheStats,
+    /// The epoch of the pod each cache belongs to: a pod index reused by a
+    /// new pod (autoscaling, replacements) starts with a cold cache.
+    pub(super) epochs: Vec<u16>,
+    /// Counters of caches whose pods are gone.
+    pub(super) retired: crate::algo::cache::CacheStats,
 }
 
 impl L1Tier {
@@ -66,15 +71,27 @@ impl L1Tier {
         }
         Cache::new(c)
     }
-    /// Pod `p`'s cache, created cold the first time the pod uses it.
-    fn pod(&mut self, p: u32) -> &mut Cache<u64, u32> {
+    /// Pod `p`'s cache, created cold the first time the pod (of this epoch) uses it.
+    fn pod(&mut self, p: u32, epoch: u16) -> &mut Cache<u64, u32> {
         while self.pods.len() <= p as usize {
             self.pods.push(Self::new_cache(&self.spec));
+            self.epochs.push(epoch);
+        }
+        if self.epochs[p as usize] != epoch {
+            // Keep the old pod's counters in the totals, then start cold.
+            let old = std::mem::replace(&mut self.pods[p as usize], Self::new_cache(&self.spec));
+            let x = old.stats();
+            self.retired.hits += x.hits;
+            self.retired.stale_hits += x.stale_hits;
+            self.retired.misses += x.misses;
+            self.retired.evictions += x.evictions;
+            self.retired.expirations += x.expirations;
+            self.epochs[p as usize] = epoch;
         }
         &mut self.pods[p as usize]
     }
     pub(super) fn stats(&self) -> crate::algo::cache::CacheStats {
-        let mut s = crate::algo::cache::CacheStats::default();
+        let mut s = self.retired;
         for c in &self.pods {
             let x = c.stats();
             s.hits += x.hits;
@@ -201,6 +218,8 @@ impl DataTier {
                         stale: 0,
                         purges: VecDeque::new(),
                         base: Default::default(),
+                        epochs: Vec::new(),
+                        retired: Default::default(),
                     })
                 })
                 .collect(),
@@ -343,7 +362,7 @@ impl Sim<'_> {
                         let held = req.held[req.depth as usize - 1];
                         let d = held.deployment as usize;
                         if let Some(t) = self.data.l1[d].as_mut() {
-                            t.pod(held.pod).remove(&key);
+                            t.pod(held.pod, held.epoch).remove(&key);
                             if t.spec.propagation == Nanos::ZERO {
                                 for c in &mut t.pods {
                                     c.remove(&key);
@@ -375,7 +394,8 @@ impl Sim<'_> {
                 TierRef::L1 => {
                     let held = req.held[req.depth as usize - 1];
                     if let Some(tier) = self.data.l1[held.deployment as usize].as_mut() {
-                        tier.pod(held.pod).insert_at(now, req.key, version);
+                        tier.pod(held.pod, held.epoch)
+                            .insert_at(now, req.key, version);
                     }
                 }
                 TierRef::Shared(c) => {
@@ -424,7 +444,11 @@ impl Sim<'_> {
                 let held = req.held[req.depth as usize - 1];
                 match self.data.l1[held.deployment as usize].as_mut() {
                     Some(t) => {
-                        let v = t.pod(held.pod).get_at(now, &req.key).value().copied();
+                        let v = t
+                            .pod(held.pod, held.epoch)
+                            .get_at(now, &req.key)
+                            .value()
+                            .copied();
                         if measured && v.is_some_and(|v| v < current) {
                             t.stale += 1;
                         }

@@ -2,39 +2,113 @@
 
 use super::station::Slots;
 use crate::algo::balance::Backends;
+use crate::algo::Nanos;
 use crate::metrics::Occupancy;
 use crate::scenario::DeploymentSpec;
+
+/// Where a pod is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum PodState {
+    /// Scheduled, not yet ready (costs, takes no traffic).
+    Starting,
+    /// Takes traffic.
+    Ready,
+    /// Being removed: takes no new requests, goes when its in-flight work ends.
+    Draining,
+    /// Gone; its index may be reused.
+    Gone,
+}
 
 /// One pod.
 #[derive(Clone, Debug)]
 pub(super) struct Pod {
     /// Its worker slots and queue.
     pub(super) slots: Slots,
+    /// Lifecycle state.
+    pub(super) state: PodState,
+    /// Bumped when the pod dies, so holds from a former life are recognised.
+    pub(super) epoch: u16,
+    /// When it was scheduled.
+    pub(super) scheduled: Nanos,
+    /// When it became (or becomes) ready.
+    pub(super) ready_at: Nanos,
+    /// Node index in the deployment's pool (0 when no pool is modelled).
+    pub(super) node: u32,
+    /// Runs on a spot node.
+    pub(super) spot: bool,
+    /// Busy worker slots x ns since the last HPA sample.
+    pub(super) busy_area: u128,
+    /// Requests in the pod (in service + queued) x ns since the last sample.
+    pub(super) inflight_area: u128,
+    /// Requests finished since the last sample.
+    pub(super) served: u64,
+    /// Last accounting update.
+    pub(super) last: Nanos,
+    /// Start of the current sample window.
+    pub(super) sample_start: Nanos,
+}
+
+impl Pod {
+    /// A pod scheduled at `now`, ready at `ready_at`.
+    pub(super) fn new(spec: &DeploymentSpec, now: Nanos, ready_at: Nanos, epoch: u16) -> Pod {
+        Pod {
+            slots: Slots::new(spec.concurrency, spec.queue_limit),
+            state: if ready_at <= now {
+                PodState::Ready
+            } else {
+                PodState::Starting
+            },
+            epoch,
+            scheduled: now,
+            ready_at,
+            node: 0,
+            spot: false,
+            busy_area: 0,
+            inflight_area: 0,
+            served: 0,
+            last: now,
+            sample_start: now,
+        }
+    }
+
+    /// Brings the per-pod areas up to `now` (call before any slot change).
+    #[inline]
+    pub(super) fn touch(&mut self, now: Nanos) {
+        let dt = u128::from(now.0.saturating_sub(self.last.0));
+        if dt > 0 {
+            self.busy_area += u128::from(self.slots.busy()) * dt;
+            self.inflight_area += u128::from(self.slots.in_flight()) * dt;
+            self.last = now;
+        }
+    }
 }
 
 /// The live state of a deployment.
 pub(super) struct Deployment {
-    /// Its pods.
+    /// Its pods; indices are stable (gone pods stay, and are reused).
     pub(super) pods: Vec<Pod>,
     /// Slot occupancy summed over all pods.
     pub(super) occupancy: Occupancy,
     /// Multiplier on service times while a slowdown fault is active.
     pub(super) slowdown: f64,
+    /// Autoscaling, pod lifecycle and node state.
+    pub(super) scale: super::autoscale::Scaling,
 }
 
 impl Deployment {
     /// The deployment at time zero, all pods ready.
-    pub(super) fn new(spec: &DeploymentSpec) -> Self {
+    pub(super) fn new(spec: &DeploymentSpec, seed: u64) -> Self {
         let pods = (0..spec.replicas)
-            .map(|_| Pod {
-                slots: Slots::new(spec.concurrency, spec.queue_limit),
-            })
+            .map(|_| Pod::new(spec, Nanos::ZERO, Nanos::ZERO, 0))
             .collect();
-        Deployment {
+        let mut d = Deployment {
             pods,
             occupancy: Occupancy::new(u64::from(spec.replicas) * u64::from(spec.concurrency)),
             slowdown: 1.0,
-        }
+            scale: super::autoscale::Scaling::new(spec, seed),
+        };
+        d.place_initial(spec);
+        d
     }
 }
 
@@ -68,8 +142,9 @@ impl Backends for PodView<'_> {
             .map(|&(d, _)| self.deployments[d].pods.len())
             .sum()
     }
-    fn is_healthy(&self, _i: usize) -> bool {
-        true
+    fn is_healthy(&self, i: usize) -> bool {
+        let (d, p, _) = self.locate(i);
+        self.deployments[d].pods[p].state == PodState::Ready
     }
     fn in_flight(&self, i: usize) -> u32 {
         let (d, p, _) = self.locate(i);

@@ -7,6 +7,7 @@
 //!                                      pod slots (FIFO)   delay   db connections (FIFO)
 //! ```
 
+mod autoscale;
 mod data;
 mod database;
 mod dependency;
@@ -18,5 +19,6 @@ mod regions;
 mod sim;
 mod station;
 
+pub use autoscale::{replay_hpa, ReplicaRow, ScalingEvent, ScalingReport};
 pub use sim::simulate;
 pub use station::{Admission, Slots};

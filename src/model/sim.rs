@@ -49,6 +49,14 @@ pub(super) enum Event {
     PoolTimeout(u32),
     /// Invalidations reach the other pods of a deployment.
     L1Purge(u16),
+    /// Deployment `d`'s HPA syncs.
+    HpaSync(u16),
+    /// A pod's startup ends: (deployment, pod).
+    PodReady(u16, u32),
+    /// A spot node gets its termination notice: (deployment, node).
+    NodeNotice(u16, u32),
+    /// A node under notice goes: (deployment, node).
+    NodeGone(u16, u32),
 }
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
@@ -59,6 +67,8 @@ pub(super) struct Held {
     pub(super) since: Nanos,
     /// The region the request was in before entering (it returns there on leaving).
     pub(super) from_region: u8,
+    /// The pod's epoch when entered (a mismatch: the pod died since).
+    pub(super) epoch: u16,
 }
 
 /// One in-flight request.
@@ -204,7 +214,11 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
                 )
             })
             .collect(),
-        deployments: model.deployments.iter().map(Deployment::new).collect(),
+        deployments: model
+            .deployments
+            .iter()
+            .map(|d| Deployment::new(d, seed))
+            .collect(),
         deployment_rngs: model
             .deployments
             .iter()
@@ -269,6 +283,7 @@ impl Sim<'_> {
         self.start_schedules();
         self.queue
             .schedule(self.model.interval.min(end), Event::Tick);
+        self.start_scaling();
         while let Some((now, event)) = self.queue.pop_until(end) {
             match event {
                 Event::Arrival => {
@@ -291,8 +306,8 @@ impl Sim<'_> {
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
-                Event::FaultStart(i) => self.apply_fault(i as usize, true),
-                Event::FaultEnd(i) => self.apply_fault(i as usize, false),
+                Event::FaultStart(i) => self.apply_fault(i as usize, true, now),
+                Event::FaultEnd(i) => self.apply_fault(i as usize, false, now),
                 Event::Timeout(r, id) => self.timeout(now, r, id),
                 Event::CallDone(r) => self.call_done(now, r),
                 Event::JobDone(j) => self.job_done(now, j),
@@ -302,6 +317,10 @@ impl Sim<'_> {
                 Event::CacheDone(r) => self.cache_done(now, r),
                 Event::PoolTimeout(r) => self.pool_timeout(now, r),
                 Event::L1Purge(d) => self.l1_purge(now, d as usize),
+                Event::HpaSync(_)
+                | Event::PodReady(..)
+                | Event::NodeNotice(..)
+                | Event::NodeGone(..) => self.scaling_event(now, event),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {
@@ -329,8 +348,9 @@ impl Sim<'_> {
     }
 
     /// Starts (`on`) or ends a fault of the timeline.
-    fn apply_fault(&mut self, i: usize, on: bool) {
-        match self.model.faults[i].kind {
+    fn apply_fault(&mut self, i: usize, on: bool, now: Nanos) {
+        let model = self.model;
+        match model.faults[i].kind {
             FaultKind::RegionDown { region } => self.geo.set_down(region, on),
             FaultKind::Slowdown { target, factor } => {
                 let f = if on { factor } else { 1.0 };
@@ -362,6 +382,11 @@ impl Sim<'_> {
             FaultKind::FlushCache { target } => {
                 if on {
                     self.flush(target);
+                }
+            }
+            ref kind => {
+                if on {
+                    self.scaling_fault(now, kind);
                 }
             }
         }
@@ -404,6 +429,9 @@ impl Sim<'_> {
             queue.push(q);
         }
         self.measure.series.close(now, util, queue);
+        for d in &mut self.deployments {
+            d.record_replicas(now);
+        }
     }
 
     fn arrive(&mut self, now: Nanos) {
@@ -458,6 +486,10 @@ impl Sim<'_> {
 
     /// Runs request `r`'s program from its program counter until it waits or ends.
     pub(super) fn step(&mut self, now: Nanos, r: u32) {
+        if self.holds_dead_pod(r) {
+            self.fail(now, r, ErrorCause::PodKilled);
+            return;
+        }
         let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
         loop {
             if self.geo.any_down() && self.holds_down_pod(r) {
@@ -499,6 +531,8 @@ impl Sim<'_> {
                     };
                     let (d, p, _) = view.locate(i);
                     let dep = &mut self.deployments[d];
+                    dep.pods[p].touch(now);
+                    let epoch = dep.pods[p].epoch;
                     match dep.pods[p].slots.admit(r, now) {
                         Admission::Started => {
                             dep.occupancy.arrive_and_start(now);
@@ -508,6 +542,7 @@ impl Sim<'_> {
                                 pod: p as u32,
                                 since: now,
                                 from_region,
+                                epoch,
                             };
                             req.depth += 1;
                             req.pc += 1;
@@ -520,6 +555,7 @@ impl Sim<'_> {
                                 pod: p as u32,
                                 since: now,
                                 from_region,
+                                epoch,
                             };
                             return;
                         }
@@ -607,7 +643,13 @@ impl Sim<'_> {
     fn release_pod(&mut self, now: Nanos, held: Held) {
         let dep = &mut self.deployments[held.deployment as usize];
         dep.occupancy.finish(now, now - held.since);
-        if let Some((next, queued_at)) = dep.pods[held.pod as usize].slots.release() {
+        let pod = &mut dep.pods[held.pod as usize];
+        if pod.epoch != held.epoch {
+            return; // the pod died with this request in it
+        }
+        pod.touch(now);
+        pod.served += 1;
+        if let Some((next, queued_at)) = pod.slots.release() {
             dep.occupancy.start_from_queue(now, now - queued_at);
             let req = &mut self.requests[next];
             req.depth += 1;
@@ -616,6 +658,8 @@ impl Sim<'_> {
                 Some(limit) if now - queued_at > limit => self.shed.push_back(next),
                 _ => self.ready.push_back(next),
             }
+        } else if pod.state == super::deployment::PodState::Draining {
+            self.check_drained(now, held.deployment as usize, held.pod as usize);
         }
     }
 
@@ -683,6 +727,14 @@ impl Sim<'_> {
     }
 
     fn report(mut self) -> Report {
+        let end = self.model.duration;
+        let scaling = self
+            .model
+            .deployments
+            .iter()
+            .zip(&mut self.deployments)
+            .map(|(spec, d)| d.scaling_report(spec, end))
+            .collect();
         let now = self.model.duration;
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
@@ -796,6 +848,7 @@ impl Sim<'_> {
                 .collect(),
             queues,
             regions,
+            scaling,
         }
     }
 }

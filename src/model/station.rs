@@ -61,6 +61,18 @@ impl Slots {
         None
     }
 
+    /// Requests in service.
+    #[inline]
+    pub fn busy(&self) -> u32 {
+        self.busy
+    }
+
+    /// Empties the station (its pod died): returns the requests that were waiting.
+    pub fn clear(&mut self) -> VecDeque<(u32, Nanos)> {
+        self.busy = 0;
+        std::mem::take(&mut self.queue)
+    }
+
     /// Requests in service plus waiting.
     #[inline]
     pub fn in_flight(&self) -> u32 {

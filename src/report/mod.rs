@@ -61,6 +61,9 @@ pub struct Report {
     /// Connection pools: per deployment (all pods) and per PgBouncer.
     #[serde(default)]
     pub pools: Vec<PoolReport>,
+    /// Per deployment: replicas over time, scaling events, pod-seconds and
+    /// node-hours split on-demand / spot (for the cost model).
+    pub scaling: Vec<crate::model::ScalingReport>,
 }
 
 /// One external dependency's figures (counters over the measured period;

@@ -181,6 +181,7 @@ pub fn render_table(r: &Report) -> String {
         );
     }
     data_tables(&mut out, r);
+    scaling(&mut out, r);
     out
 }
 
@@ -313,6 +314,78 @@ fn breaker_events(events: &[super::BreakerEventReport]) -> String {
         s.push(format!("(+{} more)", events.len() - SHOWN));
     }
     s.join(" ")
+}
+
+/// Replicas, scaling events and capacity per deployment (shown when anything scaled or runs on nodes).
+fn scaling(out: &mut String, r: &Report) {
+    let shown: Vec<_> = r
+        .scaling
+        .iter()
+        .filter(|s| {
+            s.autoscaled
+                || !s.events.is_empty()
+                || s.node_hours_spot + s.node_hours_on_demand > 0.0
+                || s.pods_killed > 0
+        })
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    out.push_str("\ncapacity\n");
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|s| {
+            let (lo, hi) = s.series.iter().fold((u32::MAX, 0), |(lo, hi), x| {
+                (lo.min(x.ready), hi.max(x.ready))
+            });
+            vec![
+                s.name.clone(),
+                if s.series.is_empty() {
+                    "-".into()
+                } else {
+                    format!("{lo}..{hi}")
+                },
+                s.events.len().to_string(),
+                format!("{:.0}", s.pod_seconds_on_demand),
+                format!("{:.0}", s.pod_seconds_spot),
+                format!("{:.2}", s.node_hours_on_demand),
+                format!("{:.2}", s.node_hours_spot),
+                s.spot_reclaims.to_string(),
+                s.pods_killed.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "deployment",
+            "ready",
+            "scalings",
+            "pod-s od",
+            "pod-s spot",
+            "node-h od",
+            "node-h spot",
+            "reclaims",
+            "killed",
+        ],
+        &rows,
+    );
+    for s in shown {
+        for e in s.events.iter().take(20) {
+            let _ = writeln!(
+                out,
+                "  {:>8.1}s {} {} -> {}: {}",
+                e.t_s, s.name, e.from, e.to, e.reason
+            );
+        }
+        if s.events.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  ... {} more scaling events in the JSON report",
+                s.events.len() - 20
+            );
+        }
+    }
 }
 
 fn latency_row(

@@ -7,6 +7,7 @@
 //!        Syntax error          Override error           Invalid (all problems)
 //! ```
 
+mod autoscale;
 mod error;
 mod graph;
 mod jobs;

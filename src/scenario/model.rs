@@ -306,6 +306,22 @@ pub enum FaultKind {
         /// The tier flushed: a shared cache, or every L1 of a deployment.
         target: FlushTarget,
     },
+    /// Kills ready pods of a deployment.
+    KillPods {
+        /// Deployment index.
+        deployment: usize,
+        /// How many.
+        count: u32,
+    },
+    /// Gives spot nodes of a deployment's pool their termination notice.
+    ReclaimSpot {
+        /// Deployment index.
+        deployment: usize,
+        /// A node count, or `None` to use `fraction`.
+        count: Option<u32>,
+        /// Share of spot nodes (rounded up) when `count` is `None`.
+        fraction: f64,
+    },
 }
 
 /// What a `FlushCache` fault empties.
@@ -375,6 +391,44 @@ pub struct DeploymentSpec {
     pub l1: Option<L1Spec>,
     /// Per-pod connection pool.
     pub pool: Option<PoolSpec>,
+    /// The autoscaler, if any.
+    pub hpa: Option<AutoscaleSpec>,
+    /// Scheduling to ready.
+    pub startup: Nanos,
+    /// CPU request per pod, millicores.
+    pub cpu_milli: i64,
+    /// Memory request per pod, MiB.
+    pub memory_mib: f64,
+    /// Memory in use by an idle pod, MiB.
+    pub base_memory_mib: f64,
+    /// Memory per request in the pod, MiB.
+    pub per_request_mib: f64,
+    /// The node pool, if modelled.
+    pub nodes: Option<NodePoolSpec>,
+    /// PodDisruptionBudget `minAvailable`.
+    pub min_available: Option<u32>,
+}
+
+/// A resolved HPA: the algorithm's spec plus the sync period.
+#[derive(Clone, Debug)]
+pub struct AutoscaleSpec {
+    /// The HorizontalPodAutoscaler spec handed to [`crate::algo::hpa::Autoscaler`].
+    pub spec: crate::algo::hpa::HpaSpec,
+    /// Controller sync period.
+    pub sync_period: Nanos,
+}
+
+/// A resolved node pool.
+#[derive(Clone, Debug)]
+pub struct NodePoolSpec {
+    /// Pods that fit on one node (by CPU and memory requests).
+    pub pods_per_node: u32,
+    /// Share of nodes that are spot.
+    pub spot_fraction: f64,
+    /// Reclaims per spot node per hour.
+    pub reclaims_per_hour: f64,
+    /// Termination notice.
+    pub notice: Nanos,
 }
 
 /// A database, resolved.

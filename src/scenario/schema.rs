@@ -301,6 +301,8 @@ pub enum Strategy {
 /// One part of the architecture.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+// A parsed file holds few components; boxing the Deployment's optional parts would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Component {
     /// Spreads requests over the pods of one or more deployments.
     LoadBalancer {
@@ -347,6 +349,22 @@ pub enum Component {
         /// A connection pool in every pod, in front of the database.
         #[serde(default)]
         pool: Option<Pool>,
+        /// Horizontal pod autoscaler (`replicas` is then the starting count).
+        #[serde(default)]
+        hpa: Option<Hpa>,
+        /// Time from scheduling a pod to it being ready for traffic (default 0).
+        #[serde(default)]
+        startup: Option<Duration>,
+        /// Resource requests and the memory model of one pod.
+        #[serde(default)]
+        resources: Option<PodResources>,
+        /// The nodes pods are packed onto (default: none modelled).
+        #[serde(default)]
+        nodes: Option<Nodes>,
+        /// PodDisruptionBudget `minAvailable`: voluntary evictions (scale-down,
+        /// spot-notice drains) never take the ready pods below this.
+        #[serde(default)]
+        min_available: Option<u32>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -749,6 +767,127 @@ pub enum Step {
     ScatterRead(Dist),
 }
 
+/// A Deployment's HorizontalPodAutoscaler (autoscaling/v2), run every sync period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hpa {
+    /// `minReplicas`.
+    pub min: u32,
+    /// `maxReplicas`.
+    pub max: u32,
+    /// Target average CPU utilization in percent (busy worker time over
+    /// capacity). Default 80 when no other metric is given.
+    #[serde(default)]
+    pub cpu: Option<u32>,
+    /// Target average memory utilization in percent of the memory request.
+    #[serde(default)]
+    pub memory: Option<u32>,
+    /// Target requests per second per pod (a Pods metric).
+    #[serde(default)]
+    pub rps: Option<f64>,
+    /// Kubernetes `behavior`; absent: the controller's legacy rules.
+    #[serde(default)]
+    pub behavior: Option<HpaBehavior>,
+    /// Controller sync period (default 15s).
+    #[serde(default)]
+    pub sync_period: Option<Duration>,
+}
+
+/// `spec.behavior`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpaBehavior {
+    /// Scale-up rules (default: window 0, max(4 pods, 100 %) per 15 s).
+    #[serde(default)]
+    pub scale_up: Option<ScalingRules>,
+    /// Scale-down rules (default: window 5m, 100 % per 15 s).
+    #[serde(default)]
+    pub scale_down: Option<ScalingRules>,
+}
+
+/// `HPAScalingRules` for one direction.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingRules {
+    /// `stabilizationWindowSeconds` (whole seconds, at most 1h).
+    #[serde(default)]
+    pub stabilization_window: Option<Duration>,
+    /// `selectPolicy` (default Max).
+    #[serde(default)]
+    pub select_policy: Option<SelectPolicy>,
+    /// `policies`; empty: the direction's defaults.
+    #[serde(default)]
+    pub policies: Vec<ScalingPolicy>,
+}
+
+/// `selectPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SelectPolicy {
+    /// The policy allowing the largest change.
+    Max,
+    /// The policy allowing the smallest change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+/// One `HPAScalingPolicy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ScalingPolicy {
+    /// At most `value` pods per `period`.
+    Pods {
+        /// Pods.
+        value: u32,
+        /// Period (whole seconds, at most 30m).
+        period: Duration,
+    },
+    /// At most `value` percent of the current pods per `period`.
+    Percent {
+        /// Percent.
+        value: u32,
+        /// Period (whole seconds, at most 30m).
+        period: Duration,
+    },
+}
+
+/// What one pod requests, and how much memory it uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodResources {
+    /// CPU request in cores (default 1).
+    #[serde(default)]
+    pub cpu: Option<f64>,
+    /// Memory request in MiB (default 512).
+    #[serde(default)]
+    pub memory_mib: Option<f64>,
+    /// Memory in use when idle, MiB (default: half the request).
+    #[serde(default)]
+    pub base_memory_mib: Option<f64>,
+    /// Extra memory per request in the pod (in service or queued), MiB (default 1).
+    #[serde(default)]
+    pub per_request_mib: Option<f64>,
+}
+
+/// The node pool a Deployment's pods run on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nodes {
+    /// Allocatable CPU per node, cores.
+    pub cpu: f64,
+    /// Allocatable memory per node, MiB.
+    pub memory_mib: f64,
+    /// Share of nodes that are spot (0 to 1; default 0).
+    #[serde(default)]
+    pub spot_fraction: f64,
+    /// Reclaims per spot node per hour (Poisson; default 0).
+    #[serde(default)]
+    pub reclaims_per_hour: f64,
+    /// Termination notice before a reclaimed node goes (default 2m).
+    #[serde(default)]
+    pub notice: Option<Duration>,
+}
+
 /// Something that goes wrong at a given time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -825,6 +964,30 @@ pub enum Fault {
     FlushCache {
         /// A Cache or Deployment name.
         target: String,
+        /// When.
+        at: Duration,
+    },
+    /// `count` ready pods of a deployment die at once (involuntary); their
+    /// requests fail and the deployment schedules replacements.
+    KillPods {
+        /// A Deployment name.
+        deployment: String,
+        /// Pods killed.
+        count: u32,
+        /// When.
+        at: Duration,
+    },
+    /// Spot nodes get their termination notice at once: `count` nodes, or
+    /// `fraction` of the spot nodes (rounded up) when `count` is absent.
+    ReclaimSpot {
+        /// A Deployment name (its node pool).
+        deployment: String,
+        /// Nodes reclaimed.
+        #[serde(default)]
+        count: Option<u32>,
+        /// Share of spot nodes reclaimed (0 to 1).
+        #[serde(default)]
+        fraction: Option<f64>,
         /// When.
         at: Duration,
     },

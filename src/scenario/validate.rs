@@ -38,6 +38,9 @@ const MAX_BUCKETS: u64 = 1_000_000;
 pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
     pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.into(),
@@ -67,7 +70,7 @@ fn plural(kind: &str) -> String {
     }
 }
 
-fn list(names: &[&str]) -> String {
+pub(super) fn list(names: &[&str]) -> String {
     if names.is_empty() {
         "none".to_owned()
     } else {
@@ -273,6 +276,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 region,
                 l1,
                 pool,
+                hpa,
+                startup,
+                resources,
+                nodes,
+                min_available,
             } => {
                 let shed_after = shed_after.map(|d| d.nanos());
                 if shed_after == Some(Nanos::ZERO) {
@@ -370,6 +378,16 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     region,
                     l1,
                     pool,
+                    ..super::autoscale::resolve_deployment(
+                        &mut p,
+                        &at,
+                        *replicas,
+                        hpa.as_ref(),
+                        *startup,
+                        resources.as_ref(),
+                        nodes.as_ref(),
+                        *min_available,
+                    )
                 });
             }
             Component::Database {
@@ -1320,6 +1338,11 @@ fn resolve_faults(
                         until: None,
                         kind: FaultKind::FlushCache { target: t },
                     });
+                }
+            }
+            Fault::KillPods { .. } | Fault::ReclaimSpot { .. } => {
+                if let Some(spec) = super::autoscale::resolve_fault(p, s, kinds, duration, i, f) {
+                    out.push(spec);
                 }
             }
         }

@@ -85,6 +85,10 @@ const CASES: &[(&str, &[&str])] = &[
         &[":6:19:", "endpoints.a[0]", "set workload.keys"],
     ),
     (
+        "50_hpa_max_below_min",
+        &["components[1].hpa.max", "from hpa.min (5)"],
+    ),
+    (
         "27_cdn_bad_settings",
         &[
             "3 problems",
@@ -189,6 +193,29 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "data_04_shard_key_typo",
         &[":6:69:", "Tenants", "`Tenant` or `Key`"],
+    ),
+    (
+        "51_hpa_bad_policy",
+        &[
+            "components[1].hpa.behavior.scale_down.policies[0].value",
+            "components[1].hpa.behavior.scale_down.policies[0].period",
+            "whole seconds",
+        ],
+    ),
+    (
+        "52_pod_does_not_fit_node",
+        &["components[1].nodes.spot_fraction", "does not fit"],
+    ),
+    (
+        "53_capacity_faults",
+        &[
+            "faults[0].deployment",
+            "spot nodes",
+            "faults[1].deployment",
+            "no Deployment is named \"web\"",
+            "faults[1].count",
+            "faults[1].at",
+        ],
     ),
 ];
 

@@ -7,6 +7,7 @@ mod algo_cache;
 mod algo_hpa;
 mod algo_limiter;
 mod algo_ring;
+mod autoscale;
 mod bad_input;
 mod cli;
 mod data_tier;

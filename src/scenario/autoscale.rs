@@ -1,0 +1,435 @@
+//! Checks and resolution of the autoscaling and capacity parts of a scenario:
+//! a Deployment's `hpa`, `startup`, `resources`, `nodes`, `min_available`, and
+//! the `KillPods` / `ReclaimSpot` faults.
+
+use super::model::{AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec};
+use super::schema::{self, Component, Fault, Hpa, Nodes, PodResources, Scenario};
+use super::units::Duration;
+use super::validate::{check_finite, list, Problems};
+use crate::algo::hpa::{
+    Behavior, HpaSpec, MetricSpec, Policy, PolicyKind, ResourceName, ScalingRules, SelectPolicy,
+};
+use crate::algo::Nanos;
+use std::collections::BTreeMap;
+
+/// Largest `maxReplicas`.
+const MAX_REPLICAS: u32 = 10_000;
+
+/// Resolves the autoscaling fields of a Deployment (the other fields are the caller's).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn resolve_deployment(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    replicas: u32,
+    hpa: Option<&Hpa>,
+    startup: Option<Duration>,
+    resources: Option<&PodResources>,
+    nodes: Option<&Nodes>,
+    min_available: Option<u32>,
+) -> DeploymentSpec {
+    let r = resources;
+    let cpu = r.and_then(|r| r.cpu).unwrap_or(1.0);
+    check_finite(
+        p,
+        &at("resources.cpu"),
+        cpu,
+        0.001,
+        1000.0,
+        "a CPU request (cores)",
+    );
+    let memory = r.and_then(|r| r.memory_mib).unwrap_or(512.0);
+    check_finite(
+        p,
+        &at("resources.memory_mib"),
+        memory,
+        1.0,
+        1e7,
+        "a memory request (MiB)",
+    );
+    let base = r.and_then(|r| r.base_memory_mib).unwrap_or(memory / 2.0);
+    check_finite(
+        p,
+        &at("resources.base_memory_mib"),
+        base,
+        0.0,
+        1e7,
+        "idle memory (MiB)",
+    );
+    let per_request = r.and_then(|r| r.per_request_mib).unwrap_or(1.0);
+    check_finite(
+        p,
+        &at("resources.per_request_mib"),
+        per_request,
+        0.0,
+        1e6,
+        "memory per request (MiB)",
+    );
+    let cpu_milli = (cpu * 1000.0).round().max(1.0) as i64;
+
+    let hpa = hpa.and_then(|h| resolve_hpa(p, at, replicas, h));
+    let nodes = nodes.and_then(|n| resolve_nodes(p, at, cpu, memory, n));
+    if let (Some(m), Some(h)) = (min_available, &hpa) {
+        if m > h.spec.max_replicas as u32 {
+            p.add(
+                at("min_available"),
+                format!(
+                    "min_available ({m}) above hpa.max ({}) could never be met",
+                    h.spec.max_replicas
+                ),
+            );
+        }
+    }
+    DeploymentSpec {
+        name: String::new(),
+        replicas,
+        concurrency: 1,
+        queue_limit: None,
+        database: None,
+        shed_after: None,
+        region: None,
+        l1: None,
+        pool: None,
+        hpa,
+        startup: startup.map_or(Nanos::ZERO, Duration::nanos),
+        cpu_milli,
+        memory_mib: memory,
+        base_memory_mib: base,
+        per_request_mib: per_request,
+        nodes,
+        min_available,
+    }
+}
+
+fn whole_seconds(p: &mut Problems, path: &str, d: Duration, max_s: u64, what: &str) -> Option<i32> {
+    let n = d.nanos().0;
+    if !n.is_multiple_of(1_000_000_000) || n / 1_000_000_000 > max_s {
+        p.add(
+            path,
+            format!("{what} must be whole seconds from 0 to {max_s}s, not {d}"),
+        );
+        None
+    } else {
+        Some((n / 1_000_000_000) as i32)
+    }
+}
+
+fn resolve_rules(p: &mut Problems, path: &str, r: &schema::ScalingRules) -> ScalingRules {
+    let window = r.stabilization_window.and_then(|w| {
+        whole_seconds(
+            p,
+            &format!("{path}.stabilization_window"),
+            w,
+            3600,
+            "a stabilization window",
+        )
+    });
+    let mut policies = Vec::new();
+    for (k, pol) in r.policies.iter().enumerate() {
+        let (kind, value, period) = match pol {
+            schema::ScalingPolicy::Pods { value, period } => (PolicyKind::Pods, value, period),
+            schema::ScalingPolicy::Percent { value, period } => {
+                (PolicyKind::Percent, value, period)
+            }
+        };
+        let ppath = format!("{path}.policies[{k}]");
+        if *value == 0 || *value > 100_000 {
+            p.add(
+                format!("{ppath}.value"),
+                format!("a policy value must be from 1 to 100000, not {value}"),
+            );
+        }
+        let secs = whole_seconds(
+            p,
+            &format!("{ppath}.period"),
+            *period,
+            1800,
+            "a policy period",
+        );
+        if secs == Some(0) {
+            p.add(
+                format!("{ppath}.period"),
+                "a policy period must be at least 1s",
+            );
+        }
+        policies.push(Policy {
+            kind,
+            value: (*value).min(100_000) as i32,
+            period_seconds: secs.unwrap_or(15).max(1),
+        });
+    }
+    ScalingRules {
+        stabilization_window_seconds: window,
+        select_policy: r.select_policy.map(|s| match s {
+            schema::SelectPolicy::Max => SelectPolicy::Max,
+            schema::SelectPolicy::Min => SelectPolicy::Min,
+            schema::SelectPolicy::Disabled => SelectPolicy::Disabled,
+        }),
+        policies,
+        tolerance: None,
+    }
+}
+
+fn resolve_hpa(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    replicas: u32,
+    h: &Hpa,
+) -> Option<AutoscaleSpec> {
+    let before = p.len();
+    if h.min == 0 || h.min > MAX_REPLICAS {
+        p.add(
+            at("hpa.min"),
+            format!("hpa.min must be from 1 to {MAX_REPLICAS}, not {}", h.min),
+        );
+    }
+    if h.max < h.min || h.max > MAX_REPLICAS {
+        p.add(
+            at("hpa.max"),
+            format!(
+                "hpa.max must be from hpa.min ({}) to {MAX_REPLICAS}, not {}",
+                h.min, h.max
+            ),
+        );
+    }
+    if replicas > h.max.max(h.min) {
+        p.add(
+            at("replicas"),
+            format!(
+                "the starting replicas ({replicas}) must not exceed hpa.max ({})",
+                h.max
+            ),
+        );
+    }
+    let mut metrics = Vec::new();
+    let mut percent = |p: &mut Problems, field: &str, v: Option<u32>, resource| {
+        if let Some(v) = v {
+            if v == 0 || v > 1000 {
+                p.add(
+                    at(&format!("hpa.{field}")),
+                    format!("a utilization target must be from 1 to 1000 percent, not {v}"),
+                );
+            }
+            metrics.push(MetricSpec::ResourceUtilization {
+                resource,
+                target_average_utilization: v.clamp(1, 1000) as i32,
+            });
+        }
+    };
+    let cpu = if h.cpu.is_none() && h.memory.is_none() && h.rps.is_none() {
+        Some(80)
+    } else {
+        h.cpu
+    };
+    percent(p, "cpu", cpu, ResourceName::Cpu);
+    percent(p, "memory", h.memory, ResourceName::Memory);
+    if let Some(rps) = h.rps {
+        if check_finite(
+            p,
+            &at("hpa.rps"),
+            rps,
+            0.001,
+            1e9,
+            "a requests-per-second target per pod",
+        ) {
+            metrics.push(MetricSpec::PodsAverageValue {
+                name: "requests_per_second".into(),
+                target_average_value_milli: (rps * 1000.0).round().max(1.0) as i64,
+            });
+        }
+    }
+    let sync_period = h.sync_period.map_or(Nanos::from_secs(15), Duration::nanos);
+    if sync_period < Nanos::from_millis(100) || sync_period > Nanos::from_secs(3600) {
+        p.add(
+            at("hpa.sync_period"),
+            format!(
+                "the sync period must be from 100ms to 1h, not {}",
+                h.sync_period.map_or(String::new(), |d| d.to_string())
+            ),
+        );
+    }
+    let behavior = h.behavior.as_ref().map(|b| Behavior {
+        scale_up: b
+            .scale_up
+            .as_ref()
+            .map(|r| resolve_rules(p, &at("hpa.behavior.scale_up"), r)),
+        scale_down: b
+            .scale_down
+            .as_ref()
+            .map(|r| resolve_rules(p, &at("hpa.behavior.scale_down"), r)),
+    });
+    if p.len() > before {
+        return None;
+    }
+    Some(AutoscaleSpec {
+        spec: HpaSpec {
+            min_replicas: h.min as i32,
+            max_replicas: h.max as i32,
+            metrics,
+            behavior,
+        },
+        sync_period,
+    })
+}
+
+fn resolve_nodes(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    cpu: f64,
+    memory: f64,
+    n: &Nodes,
+) -> Option<NodePoolSpec> {
+    let before = p.len();
+    let cpu_ok = check_finite(
+        p,
+        &at("nodes.cpu"),
+        n.cpu,
+        0.001,
+        100_000.0,
+        "node allocatable CPU (cores)",
+    );
+    let mem_ok = check_finite(
+        p,
+        &at("nodes.memory_mib"),
+        n.memory_mib,
+        1.0,
+        1e9,
+        "node allocatable memory (MiB)",
+    );
+    check_finite(
+        p,
+        &at("nodes.spot_fraction"),
+        n.spot_fraction,
+        0.0,
+        1.0,
+        "the spot share of nodes",
+    );
+    check_finite(
+        p,
+        &at("nodes.reclaims_per_hour"),
+        n.reclaims_per_hour,
+        0.0,
+        3600.0,
+        "spot reclaims per node per hour",
+    );
+    let fit = ((n.cpu / cpu).floor()).min((n.memory_mib / memory).floor());
+    if cpu_ok && mem_ok && (fit.is_nan() || fit < 1.0) {
+        p.add(
+            at("nodes"),
+            format!("a pod (requests {cpu} cores, {memory} MiB) does not fit on a node ({} cores, {} MiB allocatable)", n.cpu, n.memory_mib),
+        );
+    }
+    if p.len() > before {
+        return None;
+    }
+    Some(NodePoolSpec {
+        pods_per_node: fit.min(10_000.0) as u32,
+        spot_fraction: n.spot_fraction,
+        reclaims_per_hour: n.reclaims_per_hour,
+        notice: n.notice.map_or(Nanos::from_secs(120), Duration::nanos),
+    })
+}
+
+/// Resolves a `KillPods` or `ReclaimSpot` fault (fault `i`).
+pub(super) fn resolve_fault(
+    p: &mut Problems,
+    s: &Scenario,
+    kinds: &BTreeMap<&str, (&'static str, usize)>,
+    duration: Nanos,
+    i: usize,
+    f: &Fault,
+) -> Option<FaultSpec> {
+    let path = |field: &str| format!("faults[{i}].{field}");
+    let (deployment, at) = match f {
+        Fault::KillPods { deployment, at, .. } | Fault::ReclaimSpot { deployment, at, .. } => {
+            (deployment, at)
+        }
+        _ => return None,
+    };
+    let before = p.len();
+    if at.nanos() >= duration {
+        p.add(
+            path("at"),
+            format!("the fault starts at {at}, after the run ends"),
+        );
+    }
+    let deployments: Vec<&Component> = s
+        .components
+        .iter()
+        .filter(|c| c.kind() == "Deployment")
+        .collect();
+    let idx = match kinds.get(deployment.as_str()) {
+        Some(("Deployment", idx)) => Some(*idx),
+        _ => {
+            let names: Vec<&str> = deployments.iter().map(|c| c.name()).collect();
+            p.add_at(
+                path("deployment"),
+                format!(
+                    "no Deployment is named \"{deployment}\"; Deployments: {}",
+                    list(&names)
+                ),
+                deployment,
+            );
+            None
+        }
+    };
+    let (label, kind) = match f {
+        Fault::KillPods { count, .. } => {
+            if *count == 0 {
+                p.add(path("count"), "KillPods must kill at least 1 pod");
+            }
+            (
+                format!("KillPods({deployment} x{count})"),
+                FaultKind::KillPods {
+                    deployment: idx.unwrap_or(0),
+                    count: *count,
+                },
+            )
+        }
+        Fault::ReclaimSpot {
+            count, fraction, ..
+        } => {
+            if let Some(d) = idx {
+                let spot = matches!(deployments[d], Component::Deployment { nodes: Some(n), .. } if n.spot_fraction > 0.0);
+                if !spot {
+                    p.add(path("deployment"), format!("ReclaimSpot needs a Deployment with spot nodes (nodes: (.., spot_fraction: > 0)); \"{deployment}\" has none"));
+                }
+            }
+            match (count, fraction) {
+                (Some(0), None) => p.add(path("count"), "ReclaimSpot must reclaim at least 1 node"),
+                (Some(_), None) => {}
+                (None, Some(x)) => {
+                    if !x.is_finite() || *x <= 0.0 || *x > 1.0 {
+                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {x}"));
+                    }
+                }
+                _ => p.add(
+                    path("count"),
+                    "give exactly one of count (nodes) or fraction (share of spot nodes)",
+                ),
+            }
+            let what = match (count, fraction) {
+                (Some(c), _) => format!("{c}"),
+                (None, Some(x)) => format!("{}%", x * 100.0),
+                _ => String::new(),
+            };
+            (
+                format!("ReclaimSpot({deployment} {what})"),
+                FaultKind::ReclaimSpot {
+                    deployment: idx.unwrap_or(0),
+                    count: *count,
+                    fraction: fraction.unwrap_or(1.0),
+                },
+            )
+        }
+        _ => return None,
+    };
+    if p.len() > before {
+        return None;
+    }
+    Some(FaultSpec {
+        label,
+        at: at.nanos(),
+        until: None,
+        kind,
+    })
+}
