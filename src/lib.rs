@@ -13,12 +13,14 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
+pub mod cost;
 pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 
 pub use report::Report;

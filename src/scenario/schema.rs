@@ -32,6 +32,19 @@ pub struct Scenario {
     /// Things that go wrong, on a timeline.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The user ladder `scaletwin stages` walks: (stage name, active users).
+    /// Default: 100, 1K, 10K, 100K, 1M.
+    #[serde(default)]
+    pub stages: Option<Vec<(String, f64)>>,
+    /// The service-level objective each run is judged against.
+    #[serde(default)]
+    pub slo: Option<crate::cost::Slo>,
+    /// Price table: a bundled table's name, with optional overrides.
+    #[serde(default)]
+    pub prices: Option<crate::cost::PriceSpec>,
+    /// Hours the whole environment is switched off (e.g. a staging copy).
+    #[serde(default)]
+    pub schedule: Option<crate::cost::Schedule>,
 }
 
 fn default_seed() -> u64 {
@@ -50,6 +63,10 @@ pub struct Run {
     /// Width of one time-series bucket (default 10 s).
     #[serde(default = "default_interval")]
     pub interval: Duration,
+    /// Independent replications (distinct seeds) behind every confidence
+    /// interval of `stages`, `compare` and `sweep` (default 1).
+    #[serde(default)]
+    pub replications: Option<u32>,
 }
 
 fn default_interval() -> Duration {
@@ -218,6 +235,16 @@ pub enum Component {
         /// (default: the only database).
         #[serde(default)]
         database: Option<String>,
+        /// Instance size one pod runs on, priced from the price table
+        /// (default: the table's `default_instance`).
+        #[serde(default)]
+        instance: Option<String>,
+        /// Share of pod-hours on spot capacity (0..1, default 0).
+        #[serde(default)]
+        spot: Option<f64>,
+        /// Hours this deployment is switched off (cost only).
+        #[serde(default)]
+        schedule: Option<crate::cost::Schedule>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -228,6 +255,10 @@ pub enum Component {
         /// Longest wait queue; beyond it a query fails with "queue full". Default: unbounded.
         #[serde(default)]
         queue_limit: Option<u32>,
+        /// Managed database class, priced from the price table
+        /// (default: the table's `default_database`).
+        #[serde(default)]
+        class: Option<String>,
     },
 }
 

@@ -221,6 +221,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 concurrency,
                 queue_limit,
                 database,
+                ..
             } => {
                 if *replicas == 0 || *replicas > MAX_SIZE {
                     p.add_at(
@@ -248,6 +249,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 name,
                 connections,
                 queue_limit,
+                ..
             } => {
                 if *connections == 0 || *connections > MAX_SIZE {
                     p.add_at(
@@ -429,6 +431,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         })
         .collect();
     let samplers = compiler.samplers;
+    compiler.problems.0.extend(crate::cost::check(s));
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
     }

@@ -50,6 +50,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         name: "analytics".into(),
         connections: 4,
         queue_limit: None,
+        class: None,
     });
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());
