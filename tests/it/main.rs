@@ -12,6 +12,7 @@ mod cli;
 mod determinism;
 mod faults;
 mod queueing;
+mod stages;
 mod stats;
 
 use proptest::test_runner::Config;
