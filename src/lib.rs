@@ -13,8 +13,8 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
-pub mod cost;
 pub mod cli;
+pub mod cost;
 pub mod engine;
 pub mod metrics;
 pub mod model;

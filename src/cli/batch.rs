@@ -49,9 +49,11 @@ impl BatchArgs {
         }
         let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} runs [{bar:40}] {pos}/{len} ({elapsed} elapsed, {eta} left)")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} runs [{bar:40}] {pos}/{len} ({elapsed} elapsed, {eta} left)",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         Some(bar)
     }

@@ -38,19 +38,34 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
             })?;
             match k.trim() {
                 "p99" => {
-                    let d = Duration::parse(v.trim()).map_err(|m| CliError::Usage(format!("--slo p99: {m}")))?;
+                    let d = Duration::parse(v.trim())
+                        .map_err(|m| CliError::Usage(format!("--slo p99: {m}")))?;
                     let limit = d.nanos().as_millis_f64();
                     if now.summary.latency.p99_ms > limit {
-                        broken.push(format!("SLO: p99 {} ms > {limit} ms", now.summary.latency.p99_ms));
+                        broken.push(format!(
+                            "SLO: p99 {} ms > {limit} ms",
+                            now.summary.latency.p99_ms
+                        ));
                     }
                 }
                 "error_rate" => {
-                    let limit: f64 = v.trim().parse().map_err(|_| CliError::Usage(format!("--slo error_rate={v}: expected a number from 0 to 1")))?;
+                    let limit: f64 = v.trim().parse().map_err(|_| {
+                        CliError::Usage(format!(
+                            "--slo error_rate={v}: expected a number from 0 to 1"
+                        ))
+                    })?;
                     if now.summary.error_rate > limit {
-                        broken.push(format!("SLO: error rate {} > {limit}", now.summary.error_rate));
+                        broken.push(format!(
+                            "SLO: error rate {} > {limit}",
+                            now.summary.error_rate
+                        ));
                     }
                 }
-                other => return Err(CliError::Usage(format!("--slo: unknown key `{other}`; use p99 or error_rate"))),
+                other => {
+                    return Err(CliError::Usage(format!(
+                        "--slo: unknown key `{other}`; use p99 or error_rate"
+                    )))
+                }
             }
         }
     }
@@ -59,17 +74,53 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
         let t = args.tolerance;
         // (figure, old, new, higher is worse)
         let figures = [
-            ("p50_ms", old.summary.latency.p50_ms, now.summary.latency.p50_ms, true),
-            ("p99_ms", old.summary.latency.p99_ms, now.summary.latency.p99_ms, true),
-            ("mean_ms", old.summary.latency.mean_ms, now.summary.latency.mean_ms, true),
-            ("error_rate", old.summary.error_rate, now.summary.error_rate, true),
-            ("throughput_rps", old.summary.throughput_rps, now.summary.throughput_rps, false),
+            (
+                "p50_ms",
+                old.summary.latency.p50_ms,
+                now.summary.latency.p50_ms,
+                true,
+            ),
+            (
+                "p99_ms",
+                old.summary.latency.p99_ms,
+                now.summary.latency.p99_ms,
+                true,
+            ),
+            (
+                "mean_ms",
+                old.summary.latency.mean_ms,
+                now.summary.latency.mean_ms,
+                true,
+            ),
+            (
+                "error_rate",
+                old.summary.error_rate,
+                now.summary.error_rate,
+                true,
+            ),
+            (
+                "throughput_rps",
+                old.summary.throughput_rps,
+                now.summary.throughput_rps,
+                false,
+            ),
         ];
         for (name, o, n, up_is_bad) in figures {
-            let worse = if up_is_bad { n > o * (1.0 + t) + 1e-12 } else { n < o * (1.0 - t) - 1e-12 };
+            let worse = if up_is_bad {
+                n > o * (1.0 + t) + 1e-12
+            } else {
+                n < o * (1.0 - t) - 1e-12
+            };
             if worse {
-                let change = if o != 0.0 { format!("{:+.1}%", (n - o) / o * 100.0) } else { "from zero".into() };
-                broken.push(format!("regression: {name} {o} -> {n} ({change}, tolerance {:.1}%)", t * 100.0));
+                let change = if o != 0.0 {
+                    format!("{:+.1}%", (n - o) / o * 100.0)
+                } else {
+                    "from zero".into()
+                };
+                broken.push(format!(
+                    "regression: {name} {o} -> {n} ({change}, tolerance {:.1}%)",
+                    t * 100.0
+                ));
             }
         }
     }

@@ -38,9 +38,15 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     }
     let md = crate::sweep::compare_markdown(&report);
     if let Some(dir) = &args.batch.out {
-        let mut files = vec![("report.json".to_owned(), json), ("report.md".to_owned(), md.clone())];
+        let mut files = vec![
+            ("report.json".to_owned(), json),
+            ("report.md".to_owned(), md.clone()),
+        ];
         files.extend(crate::report::chart::compare_charts(&report));
-        files.push(("report.html".to_owned(), crate::report::chart::html(&md, &files)));
+        files.push((
+            "report.html".to_owned(),
+            crate::report::chart::html(&md, &files),
+        ));
         write_dir(dir, &files)?;
     }
     if !args.batch.quiet {

@@ -12,6 +12,9 @@ pub(crate) struct GraphArgs {
 
 pub(crate) fn graph(args: GraphArgs) -> Result<(), CliError> {
     let (scenario, _) = crate::scenario::load(Some(&args.file), &[])?;
-    print!("{}", crate::scenario::Topology::new(&scenario).to_dot(&scenario.name));
+    print!(
+        "{}",
+        crate::scenario::Topology::new(&scenario).to_dot(&scenario.name)
+    );
     Ok(())
 }

@@ -52,10 +52,16 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         let mut files = vec![
             ("report.json".to_owned(), report.to_json()),
             ("series.csv".to_owned(), series_csv(&report)),
-            ("report.md".to_owned(), format!("# {}\n\n```text\n{table}```\n", report.scenario)),
+            (
+                "report.md".to_owned(),
+                format!("# {}\n\n```text\n{table}```\n", report.scenario),
+            ),
         ];
         files.extend(crate::report::chart::run_charts(&report));
-        files.push(("report.html".to_owned(), crate::report::chart::html(&table, &files)));
+        files.push((
+            "report.html".to_owned(),
+            crate::report::chart::html(&table, &files),
+        ));
         super::batch::write_dir(dir, &files)?;
     }
     if !args.quiet {
@@ -74,7 +80,11 @@ fn series_csv(r: &crate::Report) -> String {
     }
     o.push('\n');
     for row in &r.series {
-        let _ = write!(o, "{},{},{},{},{}", row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p99_ms);
+        let _ = write!(
+            o,
+            "{},{},{},{},{}",
+            row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p99_ms
+        );
         for i in 0..r.stations.len() {
             let _ = write!(
                 o,

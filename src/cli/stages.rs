@@ -19,9 +19,9 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     let bar = args.batch.bar();
     let file = args.file.display().to_string();
-    let report = args.batch.in_pool(|| {
-        crate::sweep::stages(&scenario, &file, args.batch.plan(reps), bar.as_ref())
-    })?;
+    let report = args
+        .batch
+        .in_pool(|| crate::sweep::stages(&scenario, &file, args.batch.plan(reps), bar.as_ref()))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -37,7 +37,10 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
             ("report.md".to_owned(), md.clone()),
         ];
         files.extend(crate::report::chart::stages_charts(&report));
-        files.push(("report.html".to_owned(), crate::report::chart::html(&md, &files)));
+        files.push((
+            "report.html".to_owned(),
+            crate::report::chart::html(&md, &files),
+        ));
         write_dir(dir, &files)?;
     }
     if !args.batch.quiet {

@@ -23,9 +23,16 @@ pub(crate) struct SweepArgs {
 }
 
 fn partition(text: &str) -> Result<(usize, usize), CliError> {
-    let bad = || CliError::Usage(format!("--partition {text}: expected I/N with 1 <= I <= N, e.g. 1/2"));
+    let bad = || {
+        CliError::Usage(format!(
+            "--partition {text}: expected I/N with 1 <= I <= N, e.g. 1/2"
+        ))
+    };
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if i == 0 || i > n {
         return Err(bad());
     }
@@ -41,7 +48,10 @@ fn emit(report: &SweepReport, batch: &BatchArgs) -> Result<(), CliError> {
     if let Some(dir) = &batch.out {
         super::batch::write_dir(
             dir,
-            &[("report.json".to_owned(), json), ("report.md".to_owned(), md.clone())],
+            &[
+                ("report.json".to_owned(), json),
+                ("report.md".to_owned(), md.clone()),
+            ],
         )?;
     }
     if !batch.quiet {
@@ -57,7 +67,14 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let bar = args.batch.bar();
     let file = args.file.display().to_string();
     let report = args.batch.in_pool(|| {
-        crate::sweep::sweep(&scenario, &file, &args.vary, args.batch.plan(reps), part, bar.as_ref())
+        crate::sweep::sweep(
+            &scenario,
+            &file,
+            &args.vary,
+            args.batch.plan(reps),
+            part,
+            bar.as_ref(),
+        )
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -156,7 +156,10 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
     }
     if let Some(stages) = &s.stages {
         if stages.is_empty() {
-            add("stages".into(), "list at least one (name, users) stage".into());
+            add(
+                "stages".into(),
+                "list at least one (name, users) stage".into(),
+            );
         }
         for (i, (name, users)) in stages.iter().enumerate() {
             if !(users.is_finite() && *users > 0.0) {
@@ -168,7 +171,10 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         }
     }
     if s.run.replications == Some(0) {
-        add("run.replications".into(), "replications must be at least 1".into());
+        add(
+            "run.replications".into(),
+            "replications must be at least 1".into(),
+        );
     }
     if let Some(sch) = &s.schedule {
         if let Err(m) = sch.on_fraction() {
@@ -340,7 +346,9 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                 schedule,
                 ..
             } => {
-                let size = instance.clone().unwrap_or_else(|| t.default_instance.clone());
+                let size = instance
+                    .clone()
+                    .unwrap_or_else(|| t.default_instance.clone());
                 let price = t.instances.get(&size).ok_or_else(|| {
                     format!("instance `{size}` is not in price table `{}`", t.name)
                 })?;
@@ -362,7 +370,10 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
             Component::Database { class, .. } => {
                 let class = class.clone().unwrap_or_else(|| t.default_database.clone());
                 let price = *t.databases.get(&class).ok_or_else(|| {
-                    format!("database class `{class}` is not in price table `{}`", t.name)
+                    format!(
+                        "database class `{class}` is not in price table `{}`",
+                        t.name
+                    )
                 })?;
                 (class, price, 0.0, 1.0)
             }

@@ -61,7 +61,8 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
     match name {
         "aws-2025-01" => Some(PriceTable {
             name: name.into(),
-            note: "illustrative AWS us-east-1 list prices as of 2025-01-01 (USD); not a quote".into(),
+            note: "illustrative AWS us-east-1 list prices as of 2025-01-01 (USD); not a quote"
+                .into(),
             instances: map(&[
                 ("t3.medium", ip(0.0416, 0.0125)),
                 ("m6i.large", ip(0.096, 0.0380)),
@@ -94,7 +95,8 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
         }),
         "gcp-2025-01" => Some(PriceTable {
             name: name.into(),
-            note: "illustrative GCP us-central1 list prices as of 2025-01-01 (USD); not a quote".into(),
+            note: "illustrative GCP us-central1 list prices as of 2025-01-01 (USD); not a quote"
+                .into(),
             instances: map(&[
                 ("e2-medium", ip(0.0335, 0.0101)),
                 ("n2-standard-2", ip(0.0971, 0.0235)),

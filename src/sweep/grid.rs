@@ -53,7 +53,11 @@ pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
             expression: v.clone(),
             message: "expected path=v1,v2,..., e.g. components.api.replicas=2,4,8".into(),
         })?;
-        let values: Vec<&str> = values.split(',').map(str::trim).filter(|x| !x.is_empty()).collect();
+        let values: Vec<&str> = values
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
         if values.is_empty() {
             return Err(ScenarioError::Override {
                 expression: v.clone(),
@@ -97,7 +101,12 @@ pub fn sweep(
     for (_, sets) in &chosen {
         let point = apply_overrides(s, sets)?;
         for r in 0..reps {
-            jobs.push(prepare(&point, None, seed_for(s.seed, 0, r as u64), plan.max_requests));
+            jobs.push(prepare(
+                &point,
+                None,
+                seed_for(s.seed, 0, r as u64),
+                plan.max_requests,
+            ));
         }
     }
     if let Some(b) = bar {
@@ -108,7 +117,8 @@ pub fn sweep(
         .into_iter()
         .map(|(index, sets)| {
             let runs: Vec<RunSummary> = results.by_ref().take(reps).map(|(r, _)| r).collect();
-            let est = |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
+            let est =
+                |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
             SweepPoint {
                 index,
                 sets,
@@ -138,7 +148,12 @@ pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, String> {
     let mut whole = it.next().ok_or("give at least one partition")?;
     for p in it {
         if (&p.scenario, &p.vary, p.replications, p.grid_points)
-            != (&whole.scenario, &whole.vary, whole.replications, whole.grid_points)
+            != (
+                &whole.scenario,
+                &whole.vary,
+                whole.replications,
+                whole.grid_points,
+            )
         {
             return Err(format!(
                 "partitions of different sweeps: `{}` {:?} vs `{}` {:?}",

@@ -5,19 +5,22 @@
 //! results are collected in index order, so the output is the same whatever
 //! the thread count and however a sweep is partitioned.
 
-pub mod stats;
 mod grid;
 mod render;
 mod stages;
+pub mod stats;
 
 pub use grid::{grid, merge, sweep, SweepPoint, SweepReport};
 pub use render::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
-pub use stages::{bottleneck, compare, stages, Bottleneck, CompareReport, CompareStage, PairedDiff, StageRow, StagesReport};
+pub use stages::{
+    bottleneck, compare, stages, Bottleneck, CompareReport, CompareStage, PairedDiff, StageRow,
+    StagesReport,
+};
 
+use crate::algo::Nanos;
 use crate::cost::{cost, CostReport, Usage};
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
-use crate::algo::Nanos;
 use crate::Report;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -97,7 +100,13 @@ impl RunSummary {
     pub fn busiest(&self) -> (String, f64) {
         self.utilization
             .iter()
-            .fold((String::new(), -1.0), |b, (n, u)| if *u > b.1 { (n.clone(), *u) } else { b })
+            .fold((String::new(), -1.0), |b, (n, u)| {
+                if *u > b.1 {
+                    (n.clone(), *u)
+                } else {
+                    b
+                }
+            })
     }
 }
 
@@ -112,9 +121,17 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
     let expected = s.workload.users * s.workload.rps_per_user * secs;
     if max_requests > 0 && expected > max_requests as f64 {
         let f = max_requests as f64 / expected;
-        let scale = |d: Duration| Duration(Nanos::from_secs_f64((d.nanos().as_secs_f64() * f).max(1e-3)));
+        let scale = |d: Duration| {
+            Duration(Nanos::from_secs_f64(
+                (d.nanos().as_secs_f64() * f).max(1e-3),
+            ))
+        };
         s.run.duration = scale(s.run.duration);
-        s.run.warmup = if s.run.warmup.nanos() == Nanos::ZERO { s.run.warmup } else { scale(s.run.warmup) };
+        s.run.warmup = if s.run.warmup.nanos() == Nanos::ZERO {
+            s.run.warmup
+        } else {
+            scale(s.run.warmup)
+        };
         s.run.interval = scale(s.run.interval);
     }
     s
@@ -123,7 +140,10 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
 /// Validates and simulates one prepared scenario. When the scenario fixes no
 /// warm-up, MSER-5 picks one on the per-interval p99 series and, if it drops
 /// anything, the run is repeated with that warm-up.
-pub fn run_one(s: &Scenario, file: &str) -> Result<(Report, RunSummary, CostReport), ScenarioError> {
+pub fn run_one(
+    s: &Scenario,
+    file: &str,
+) -> Result<(Report, RunSummary, CostReport), ScenarioError> {
     let model = crate::scenario::check(s, "", file)?;
     let mut report = crate::simulate(&model);
     if s.run.warmup.nanos() == Nanos::ZERO {

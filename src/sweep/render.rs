@@ -37,7 +37,10 @@ pub fn stages_markdown(r: &StagesReport) -> String {
         reps
     );
     let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | errors | throughput/s | busiest (util) | $/month | $/M req | SLO |");
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+    let _ = writeln!(
+        o,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+    );
     for s in &r.stages {
         let _ = writeln!(
             o,
@@ -88,7 +91,11 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             );
         }
     }
-    if r.max_requests > 0 && r.stages.iter().any(|s| s.simulated_s + 1e-9 < r.stages[0].simulated_s) {
+    if r.max_requests > 0
+        && r.stages
+            .iter()
+            .any(|s| s.simulated_s + 1e-9 < r.stages[0].simulated_s)
+    {
         let _ = writeln!(
             o,
             "Runs were capped at {} requests each: larger stages simulate a shorter span (sim s).",
@@ -140,7 +147,10 @@ pub fn compare_markdown(r: &CompareReport) -> String {
     );
     for st in &r.stages {
         let _ = writeln!(o, "## stage {} ({} users)\n", st.name, users(st.users));
-        let _ = writeln!(o, "| architecture | p99 ms | mean ms | errors | $/month | SLO |");
+        let _ = writeln!(
+            o,
+            "| architecture | p99 ms | mean ms | errors | $/month | SLO |"
+        );
         let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
         for (a, row) in r.architectures.iter().zip(&st.rows) {
             let _ = writeln!(
@@ -176,7 +186,9 @@ pub fn compare_markdown(r: &CompareReport) -> String {
             "| {} | {} | {} |",
             st.name,
             users(st.users),
-            st.cheapest_meeting_slo.as_deref().unwrap_or("none meets the SLO")
+            st.cheapest_meeting_slo
+                .as_deref()
+                .unwrap_or("none meets the SLO")
         );
     }
     o
@@ -189,7 +201,10 @@ pub fn sweep_markdown(r: &SweepReport) -> String {
     if let Some((i, n)) = r.partition {
         let _ = writeln!(o, "Partition {i} of {n}.\n");
     }
-    let _ = writeln!(o, "| # | point | p99 ms | mean ms | errors | throughput/s | $/month |");
+    let _ = writeln!(
+        o,
+        "| # | point | p99 ms | mean ms | errors | throughput/s | $/month |"
+    );
     let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|");
     for p in &r.points {
         let _ = writeln!(

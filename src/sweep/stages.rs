@@ -80,12 +80,15 @@ fn ladder(s: &Scenario) -> Vec<(String, f64)> {
 }
 
 fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -> StageRow {
-    let est = |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(|(r, _)| f(r)).collect::<Vec<_>>());
+    let est = |f: fn(&RunSummary) -> f64| {
+        Estimate::of(&runs.iter().map(|(r, _)| f(r)).collect::<Vec<_>>())
+    };
     let stations = runs[0].0.utilization.len();
     let utilization: Vec<(String, f64)> = (0..stations)
         .map(|i| {
             let name = runs[0].0.utilization[i].0.clone();
-            let mean = runs.iter().map(|(r, _)| r.utilization[i].1).sum::<f64>() / runs.len() as f64;
+            let mean =
+                runs.iter().map(|(r, _)| r.utilization[i].1).sum::<f64>() / runs.len() as f64;
             (name, (mean * 1e6).round() / 1e6)
         })
         .collect();
@@ -168,7 +171,14 @@ pub fn stages(
         .iter()
         .enumerate()
         .flat_map(|(k, (_, users))| {
-            (0..reps).map(move |r| prepare(s, Some(*users), seed_for(s.seed, k as u64, r as u64), plan.max_requests))
+            (0..reps).map(move |r| {
+                prepare(
+                    s,
+                    Some(*users),
+                    seed_for(s.seed, k as u64, r as u64),
+                    plan.max_requests,
+                )
+            })
         })
         .collect();
     if let Some(b) = bar {
@@ -258,7 +268,14 @@ pub fn compare(
             .iter()
             .enumerate()
             .flat_map(|(k, (_, users))| {
-                (0..reps).map(move |r| prepare(s, Some(*users), seed_for(first.seed, k as u64, r as u64), plan.max_requests))
+                (0..reps).map(move |r| {
+                    prepare(
+                        s,
+                        Some(*users),
+                        seed_for(first.seed, k as u64, r as u64),
+                        plan.max_requests,
+                    )
+                })
             })
             .collect();
         let mut results = run_all(&jobs, file, bar)?.into_iter();
@@ -279,7 +296,13 @@ pub fn compare(
                 .zip(&scenarios[1..])
                 .map(|(r, (s, _))| {
                     let d = |f: fn(&RunSummary) -> f64| {
-                        Estimate::of(&r.runs.iter().zip(&base.runs).map(|(x, y)| f(x) - f(y)).collect::<Vec<_>>())
+                        Estimate::of(
+                            &r.runs
+                                .iter()
+                                .zip(&base.runs)
+                                .map(|(x, y)| f(x) - f(y))
+                                .collect::<Vec<_>>(),
+                        )
                     };
                     PairedDiff {
                         architecture: s.name.clone(),
