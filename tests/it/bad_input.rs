@@ -80,6 +80,17 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("24_not_ron", &[":1:1:", "Scenario"]),
     ("25_empty", &[":1:1:", "Scenario"]),
+    (
+        "26_cost_and_slo",
+        &[
+            "components[1].instance",
+            "m6i.large",
+            "components[1].spot",
+            "components[1].schedule.off",
+            "HH:MM",
+            "slo.error_rate",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {
