@@ -14,11 +14,13 @@
 
 pub mod algo;
 pub mod cli;
+pub mod cost;
 pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 
 pub use report::Report;

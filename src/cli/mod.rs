@@ -1,8 +1,14 @@
 //! The command line: one module per subcommand, over the library.
 
+mod batch;
 mod bench;
+mod check;
+mod compare;
+mod graph;
 mod output;
 mod run;
+mod stages;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +35,18 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Measure how fast the simulator runs a scenario (wall-clock figures).
     Bench(bench::BenchArgs),
+    /// Run one architecture at every stage of the user ladder (100 .. 1M users).
+    Stages(stages::StagesArgs),
+    /// Run several architectures on the same workload and seeds; paired differences.
+    Compare(compare::CompareArgs),
+    /// Run a parameter grid with replications (optionally one partition of it).
+    Sweep(sweep::SweepArgs),
+    /// Merge sweep partitions into the whole.
+    Merge(sweep::MergeArgs),
+    /// Gate a run report on SLOs and a baseline (exit code 1 when it fails).
+    Check(check::CheckArgs),
+    /// Print the topology as Graphviz DOT.
+    Graph(graph::GraphArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -45,13 +63,20 @@ pub enum CliError {
         /// The operating system's reason.
         message: String,
     },
+    /// Bad command-line input (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// `check` found broken SLOs or regressions (exit code 1).
+    #[error("{0} check(s) failed")]
+    Gate(usize),
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) => 2,
-            CliError::Output { .. } => 1,
+            CliError::Output { .. } | CliError::Gate(_) => 1,
+            CliError::Usage(_) => 2,
         }
     }
 }
@@ -64,6 +89,12 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Stages(args) => stages::stages(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
+        Command::Check(args) => check::check(args),
+        Command::Graph(args) => graph::graph(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

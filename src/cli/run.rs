@@ -23,6 +23,9 @@ pub(crate) struct RunArgs {
     /// Also write the report as JSON to this file (atomically).
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
+    /// Write report.json, series.csv, report.md, SVG charts and report.html here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// No progress bar and no table; errors still go to stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -44,8 +47,53 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     if let Some(path) = &args.json {
         write_atomic(path, &report.to_json())?;
     }
+    if let Some(dir) = &args.out {
+        let table = render_table(&report);
+        let mut files = vec![
+            ("report.json".to_owned(), report.to_json()),
+            ("series.csv".to_owned(), series_csv(&report)),
+            (
+                "report.md".to_owned(),
+                format!("# {}\n\n```text\n{table}```\n", report.scenario),
+            ),
+        ];
+        files.extend(crate::report::chart::run_charts(&report));
+        files.push((
+            "report.html".to_owned(),
+            crate::report::chart::html(&table, &files),
+        ));
+        super::batch::write_dir(dir, &files)?;
+    }
     if !args.quiet {
         print!("{}", render_table(&report));
     }
     Ok(())
+}
+
+/// The per-interval series as CSV: one row per interval, one column per
+/// station's utilization and queue length.
+fn series_csv(r: &crate::Report) -> String {
+    use std::fmt::Write;
+    let mut o = String::from("t_s,offered_rps,throughput_rps,errors_per_s,p99_ms");
+    for st in &r.stations {
+        let _ = write!(o, ",util_{0},queue_{0}", st.name);
+    }
+    o.push('\n');
+    for row in &r.series {
+        let _ = write!(
+            o,
+            "{},{},{},{},{}",
+            row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p99_ms
+        );
+        for i in 0..r.stations.len() {
+            let _ = write!(
+                o,
+                ",{},{}",
+                row.utilization.get(i).copied().unwrap_or(0.0),
+                row.queue_length.get(i).copied().unwrap_or(0.0)
+            );
+        }
+        o.push('\n');
+    }
+    o
 }

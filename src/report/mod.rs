@@ -1,6 +1,7 @@
 //! What a run says: the [`Report`] type (serde, stable field order) and its
 //! renderings.
 
+pub mod chart;
 mod table;
 
 pub use table::render_table;

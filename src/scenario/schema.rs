@@ -35,6 +35,19 @@ pub struct Scenario {
     /// Geography: where users are and how far apart regions are.
     #[serde(default)]
     pub regions: Option<Regions>,
+    /// The user ladder `scaletwin stages` walks: (stage name, active users).
+    /// Default: 100, 1K, 10K, 100K, 1M.
+    #[serde(default)]
+    pub stages: Option<Vec<(String, f64)>>,
+    /// The service-level objective each run is judged against.
+    #[serde(default)]
+    pub slo: Option<crate::cost::Slo>,
+    /// Price table: a bundled table's name, with optional overrides.
+    #[serde(default)]
+    pub prices: Option<crate::cost::PriceSpec>,
+    /// Hours the whole environment is switched off (e.g. a staging copy).
+    #[serde(default)]
+    pub schedule: Option<crate::cost::Schedule>,
 }
 
 /// Named regions, their users and the round-trip times between them.
@@ -66,6 +79,10 @@ pub struct Run {
     /// Width of one time-series bucket (default 10 s).
     #[serde(default = "default_interval")]
     pub interval: Duration,
+    /// Independent replications (distinct seeds) behind every confidence
+    /// interval of `stages`, `compare` and `sweep` (default 1).
+    #[serde(default)]
+    pub replications: Option<u32>,
 }
 
 fn default_interval() -> Duration {
@@ -365,6 +382,16 @@ pub enum Component {
         /// spot-notice drains) never take the ready pods below this.
         #[serde(default)]
         min_available: Option<u32>,
+        /// Instance size one pod runs on, priced from the price table
+        /// (default: the table's `default_instance`).
+        #[serde(default)]
+        instance: Option<String>,
+        /// Share of pod-hours on spot capacity (0..1, default 0).
+        #[serde(default)]
+        spot: Option<f64>,
+        /// Hours this deployment is switched off (cost only).
+        #[serde(default)]
+        schedule: Option<crate::cost::Schedule>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -405,6 +432,10 @@ pub enum Component {
         /// Split the data over shards, each a primary with its own replicas.
         #[serde(default)]
         shards: Option<Shards>,
+        /// Managed database class, priced from the price table
+        /// (default: the table's `default_database`).
+        #[serde(default)]
+        class: Option<String>,
     },
     /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
     /// worker slots, run, and on failure are retried with backoff until their
@@ -991,4 +1022,21 @@ pub enum Fault {
         /// When.
         at: Duration,
     },
+}
+
+impl Fault {
+    /// When the fault starts.
+    pub fn at(&self) -> Duration {
+        match self {
+            Fault::Slowdown { at, .. }
+            | Fault::FailDependency { at, .. }
+            | Fault::PurgeCdn { at, .. }
+            | Fault::RegionDown { at, .. }
+            | Fault::ReplicationLag { at, .. }
+            | Fault::Failover { at, .. }
+            | Fault::FlushCache { at, .. }
+            | Fault::KillPods { at, .. }
+            | Fault::ReclaimSpot { at, .. } => *at,
+        }
+    }
 }

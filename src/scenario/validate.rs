@@ -281,6 +281,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 resources,
                 nodes,
                 min_available,
+                ..
             } => {
                 let shed_after = shed_after.map(|d| d.nanos());
                 if shed_after == Some(Nanos::ZERO) {
@@ -403,6 +404,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 max_connections,
                 pgbouncer,
                 shards,
+                ..
             } => {
                 if *connections == 0 || *connections > MAX_SIZE {
                     p.add_at(
@@ -1032,6 +1034,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     }
     let samplers = compiler.samplers;
     let asides = compiler.asides;
+    compiler.problems.0.extend(crate::cost::check(s));
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
     }

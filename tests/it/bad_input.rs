@@ -85,6 +85,17 @@ const CASES: &[(&str, &[&str])] = &[
         &[":6:19:", "endpoints.a[0]", "set workload.keys"],
     ),
     (
+        "60_cost_and_slo",
+        &[
+            "components[1].instance",
+            "m6i.large",
+            "components[1].spot",
+            "components[1].schedule.off",
+            "HH:MM",
+            "slo.error_rate",
+        ],
+    ),
+    (
         "50_hpa_max_below_min",
         &["components[1].hpa.max", "from hpa.min (5)"],
     ),

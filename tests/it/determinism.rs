@@ -59,6 +59,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         max_connections: None,
         pgbouncer: None,
         shards: None,
+        class: None,
     });
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());

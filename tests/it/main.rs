@@ -17,6 +17,7 @@ mod faults;
 mod jobs;
 mod queueing;
 mod regions;
+mod stages;
 mod stats;
 
 use proptest::test_runner::Config;

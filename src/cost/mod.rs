@@ -1,0 +1,512 @@
+//! Cost: price tables and cost accrual from what a run actually used.
+//!
+//! ```text
+//! Scenario (instance sizes, DB classes, schedules) ─┐
+//!                                                   ├─▶ cost() ─▶ CostReport
+//! Report ──Usage::from_report (pod-seconds, …) ─────┘   per hour · per month (730 h)
+//!                                                       · per million requests
+//! ```
+//!
+//! Cost accrues from [`Usage`]: pod-seconds per deployment split on-demand /
+//! spot, server-seconds per database and balancer, and request counts. Today
+//! pods are fixed, so pod-seconds = replicas x simulated time; a report that
+//! carries measured pod-seconds plugs in through [`Usage`] unchanged.
+
+mod prices;
+
+pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
+
+use crate::scenario::schema::Component;
+use crate::scenario::units::Duration;
+use crate::scenario::{Problem, Scenario};
+use crate::Report;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Hours in the billing month every monthly figure uses.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A service-level objective.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// Largest acceptable 99th percentile of end-to-end latency.
+    pub p99: Duration,
+    /// Largest acceptable error rate (0..1).
+    pub error_rate: f64,
+}
+
+impl Slo {
+    /// The objective used when a scenario states none: p99 <= 1 s, errors <= 1%.
+    pub fn fallback() -> Slo {
+        Slo {
+            p99: Duration(crate::algo::Nanos::from_secs(1)),
+            error_rate: 0.01,
+        }
+    }
+
+    /// Whether a run with these figures meets the objective.
+    pub fn met(&self, p99_ms: f64, error_rate: f64) -> bool {
+        p99_ms <= self.p99.nanos().as_millis_f64() && error_rate <= self.error_rate
+    }
+}
+
+/// Which price table, and overrides of its entries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    /// A bundled table (`aws-2025-01`, `gcp-2025-01`); default `aws-2025-01`.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Instance size -> prices, added to or replacing the table's.
+    #[serde(default)]
+    pub instances: BTreeMap<String, InstancePrice>,
+    /// Database class -> USD per hour.
+    #[serde(default)]
+    pub databases: BTreeMap<String, f64>,
+    /// Load balancer USD per hour.
+    #[serde(default)]
+    pub load_balancer_hour: Option<f64>,
+}
+
+/// Hours a deployment or environment is switched off, every day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Daily off window "HH:MM-HH:MM" (may wrap midnight, e.g. "19:00-07:00").
+    pub off: String,
+    /// Also off all Saturday and Sunday.
+    #[serde(default)]
+    pub weekends: bool,
+}
+
+impl Schedule {
+    /// Fraction of the week the thing runs (0..1).
+    pub fn on_fraction(&self) -> Result<f64, String> {
+        let (a, b) = self
+            .off
+            .split_once('-')
+            .ok_or_else(|| format!("`{}`: expected HH:MM-HH:MM, e.g. 19:00-07:00", self.off))?;
+        let minutes = |t: &str| -> Result<u32, String> {
+            let (h, m) = t
+                .trim()
+                .split_once(':')
+                .ok_or_else(|| format!("`{t}`: expected HH:MM"))?;
+            let (h, m): (u32, u32) = (
+                h.parse().map_err(|_| format!("`{t}`: bad hour"))?,
+                m.parse().map_err(|_| format!("`{t}`: bad minute"))?,
+            );
+            if h > 24 || m > 59 || h * 60 + m > 1440 {
+                return Err(format!("`{t}`: hours are 00..24, minutes 00..59"));
+            }
+            Ok(h * 60 + m)
+        };
+        let (a, b) = (minutes(a)?, minutes(b)?);
+        let off_minutes = if b >= a { b - a } else { 1440 - a + b };
+        let weekday_on = 1.0 - off_minutes as f64 / 1440.0;
+        let days_on = if self.weekends { 5.0 } else { 7.0 };
+        Ok(weekday_on * days_on / 7.0)
+    }
+}
+
+/// The price table a scenario uses: the named bundled table with the
+/// scenario's overrides applied.
+pub fn table_for(s: &Scenario) -> Result<PriceTable, String> {
+    let spec = s.prices.clone().unwrap_or_default();
+    let name = spec.table.as_deref().unwrap_or(DEFAULT_TABLE);
+    let mut t = bundled(name).ok_or_else(|| {
+        format!(
+            "no bundled price table `{name}`; the tables are: {}",
+            TABLES.join(", ")
+        )
+    })?;
+    t.instances.extend(spec.instances);
+    t.databases.extend(spec.databases);
+    if let Some(lb) = spec.load_balancer_hour {
+        t.load_balancer_hour = lb;
+        t.note.push_str("; load balancer price overridden");
+    }
+    Ok(t)
+}
+
+/// Checks the scenario's cost and SLO fields (called by validation).
+pub fn check(s: &Scenario) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut add = |path: String, message: String| {
+        problems.push(Problem {
+            path,
+            message,
+            needle: None,
+        })
+    };
+    let table = match table_for(s) {
+        Ok(t) => Some(t),
+        Err(m) => {
+            add("prices.table".into(), m);
+            None
+        }
+    };
+    if let Some(slo) = &s.slo {
+        if !(0.0..=1.0).contains(&slo.error_rate) {
+            add(
+                "slo.error_rate".into(),
+                format!("an error rate is from 0 to 1, not {}", slo.error_rate),
+            );
+        }
+    }
+    if let Some(stages) = &s.stages {
+        if stages.is_empty() {
+            add(
+                "stages".into(),
+                "list at least one (name, users) stage".into(),
+            );
+        }
+        for (i, (name, users)) in stages.iter().enumerate() {
+            if !(users.is_finite() && *users > 0.0) {
+                add(
+                    format!("stages[{i}]"),
+                    format!("stage `{name}` needs a positive user count, not {users}"),
+                );
+            }
+        }
+    }
+    if s.run.replications == Some(0) {
+        add(
+            "run.replications".into(),
+            "replications must be at least 1".into(),
+        );
+    }
+    if let Some(sch) = &s.schedule {
+        if let Err(m) = sch.on_fraction() {
+            add("schedule.off".into(), m);
+        }
+    }
+    for (i, c) in s.components.iter().enumerate() {
+        match c {
+            Component::Deployment {
+                instance,
+                spot,
+                schedule,
+                nodes,
+                ..
+            } => {
+                if spot.is_some() && nodes.is_some() {
+                    add(
+                        format!("components[{i}].spot"),
+                        "with modelled nodes the spot share is nodes.spot_fraction (pods are billed by the nodes they ran on); remove `spot`".into(),
+                    );
+                }
+                if let (Some(inst), Some(t)) = (instance, &table) {
+                    if !t.instances.contains_key(inst) {
+                        let known: Vec<&str> = t.instances.keys().map(String::as_str).collect();
+                        add(
+                            format!("components[{i}].instance"),
+                            format!(
+                                "`{inst}` is not in price table `{}`; it has: {} (or add it under prices.instances)",
+                                t.name,
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                }
+                if let Some(f) = spot {
+                    if !(0.0..=1.0).contains(f) {
+                        add(
+                            format!("components[{i}].spot"),
+                            format!("the spot share is from 0 to 1, not {f}"),
+                        );
+                    }
+                }
+                if let Some(sch) = schedule {
+                    if let Err(m) = sch.on_fraction() {
+                        add(format!("components[{i}].schedule.off"), m);
+                    }
+                }
+            }
+            Component::Database {
+                class: Some(class), ..
+            } => {
+                if let Some(t) = &table {
+                    if !t.databases.contains_key(class) {
+                        let known: Vec<&str> = t.databases.keys().map(String::as_str).collect();
+                        add(
+                            format!("components[{i}].class"),
+                            format!(
+                                "`{class}` is not in price table `{}`; it has: {} (or add it under prices.databases)",
+                                t.name,
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// What a run used, the input of cost accrual.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Simulated seconds the usage covers.
+    pub seconds: f64,
+    /// Requests per second offered (each one billed where requests are billed).
+    pub requests_per_s: f64,
+    /// Per deployment: (name, on-demand pod-seconds, spot pod-seconds).
+    pub pods: Vec<(String, f64, f64)>,
+    /// Per always-on component (databases, balancers, caches): (name, server-seconds).
+    pub servers: Vec<(String, f64)>,
+    /// Per CDN: (name, requests per second, bytes per second to clients).
+    #[serde(default)]
+    pub cdns: Vec<(String, f64, f64)>,
+    /// Per job queue: (name, messages per second, retries included).
+    #[serde(default)]
+    pub queues: Vec<(String, f64)>,
+}
+
+impl Usage {
+    /// What a run used. Pod-seconds come from the run's scaling report (so
+    /// they follow the autoscaler and count pods from scheduling), split
+    /// on-demand/spot by the nodes they ran on; a deployment without
+    /// modelled nodes is split by its `spot` share. CDN and queue traffic is
+    /// the measured rate after warm-up.
+    pub fn from_report(s: &Scenario, report: &Report) -> Usage {
+        let seconds = report.simulated_s;
+        let measured = (report.simulated_s - report.warmup_s).max(1e-9);
+        let mut pods = Vec::new();
+        let mut servers = Vec::new();
+        let mut cdns = Vec::new();
+        let mut queues = Vec::new();
+        for c in &s.components {
+            match c {
+                Component::Deployment {
+                    name,
+                    replicas,
+                    spot,
+                    nodes,
+                    ..
+                } => {
+                    let scaled = report.scaling.iter().find(|x| &x.name == name);
+                    let (od, sp) = match (scaled, nodes) {
+                        (Some(x), Some(_)) => (x.pod_seconds_on_demand, x.pod_seconds_spot),
+                        (Some(x), None) => {
+                            let total = x.pod_seconds_on_demand + x.pod_seconds_spot;
+                            let sp = total * spot.unwrap_or(0.0);
+                            (total - sp, sp)
+                        }
+                        (None, _) => {
+                            let total = f64::from(*replicas) * seconds;
+                            let sp = total * spot.unwrap_or(0.0);
+                            (total - sp, sp)
+                        }
+                    };
+                    pods.push((name.clone(), od, sp));
+                }
+                Component::Database { name, .. }
+                | Component::LoadBalancer { name, .. }
+                | Component::Cache { name, .. } => servers.push((name.clone(), seconds)),
+                Component::Cdn { name, .. } => {
+                    if let Some(x) = report.cdns.iter().find(|x| &x.name == name) {
+                        let pulls = (x.misses + x.refreshes).max(1) as f64;
+                        let to_clients =
+                            x.edge_bytes as f64 + x.origin_bytes as f64 * x.misses as f64 / pulls;
+                        cdns.push((
+                            name.clone(),
+                            x.lookups as f64 / measured,
+                            to_clients / measured,
+                        ));
+                    }
+                }
+                Component::Queue { name, .. } => {
+                    if let Some(x) = report.queues.iter().find(|x| &x.name == name) {
+                        queues.push((name.clone(), (x.enqueued + x.retries) as f64 / measured));
+                    }
+                }
+                Component::Dependency { .. } => {}
+            }
+        }
+        Usage {
+            seconds,
+            requests_per_s: report.summary.offered_rps,
+            pods,
+            servers,
+            cdns,
+            queues,
+        }
+    }
+}
+
+/// One component's cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComponentCost {
+    /// Component name.
+    pub name: String,
+    /// What it is billed as, e.g. `3 x m6i.large`.
+    pub billed_as: String,
+    /// On-demand USD per hour while running.
+    pub on_demand_per_hour: f64,
+    /// Spot USD per hour while running.
+    pub spot_per_hour: f64,
+    /// USD per month after its schedule.
+    pub per_month: f64,
+    /// USD per month saved by its schedule (0 without one).
+    pub schedule_savings_per_month: f64,
+}
+
+/// What an architecture costs at the load it ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostReport {
+    /// Price table used.
+    pub table: String,
+    /// The table's note (illustrative list prices of a stated date).
+    pub note: String,
+    /// USD per hour while everything runs.
+    pub per_hour: f64,
+    /// USD per month (730 h), schedules applied.
+    pub per_month: f64,
+    /// On-demand part of `per_month`.
+    pub on_demand_per_month: f64,
+    /// Spot part of `per_month`.
+    pub spot_per_month: f64,
+    /// USD per month saved by schedules.
+    pub schedule_savings_per_month: f64,
+    /// USD per million requests served at the offered rate.
+    pub per_million_requests: f64,
+    /// Per component, in scenario order.
+    pub components: Vec<ComponentCost>,
+}
+
+fn r4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// Prices `usage` for scenario `s`.
+pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
+    let t = table_for(s)?;
+    let env_on = match &s.schedule {
+        Some(sch) => sch.on_fraction()?,
+        None => 1.0,
+    };
+    let hours = (usage.seconds / 3600.0).max(1e-12);
+    let mut components = Vec::new();
+    for c in &s.components {
+        let (billed_as, od_h, spot_h, own) = match c {
+            Component::Deployment {
+                name,
+                instance,
+                schedule,
+                ..
+            } => {
+                let size = instance
+                    .clone()
+                    .unwrap_or_else(|| t.default_instance.clone());
+                let price = t.instances.get(&size).ok_or_else(|| {
+                    format!("instance `{size}` is not in price table `{}`", t.name)
+                })?;
+                let (_, od_s, spot_s) = usage
+                    .pods
+                    .iter()
+                    .find(|p| &p.0 == name)
+                    .cloned()
+                    .unwrap_or_default();
+                let pods = (od_s + spot_s) / 3600.0 / hours;
+                let od = od_s / 3600.0 * price.on_demand / hours;
+                let sp = spot_s / 3600.0 * price.spot / hours;
+                let own = match schedule {
+                    Some(sch) => sch.on_fraction()?,
+                    None => 1.0,
+                };
+                (format!("{pods:.2} x {size}"), od, sp, own)
+            }
+            Component::Database { class, .. } => {
+                let class = class.clone().unwrap_or_else(|| t.default_database.clone());
+                let price = *t.databases.get(&class).ok_or_else(|| {
+                    format!(
+                        "database class `{class}` is not in price table `{}`",
+                        t.name
+                    )
+                })?;
+                (class, price, 0.0, 1.0)
+            }
+            Component::LoadBalancer { .. } => {
+                ("load balancer".to_owned(), t.load_balancer_hour, 0.0, 1.0)
+            }
+            Component::Cache { .. } => {
+                let class = t.default_cache_node.clone();
+                let price = *t.cache_nodes.get(&class).ok_or_else(|| {
+                    format!("cache node `{class}` is not in price table `{}`", t.name)
+                })?;
+                (class, price, 0.0, 1.0)
+            }
+            Component::Cdn { name, .. } => {
+                let (_, rps, bps) = usage
+                    .cdns
+                    .iter()
+                    .find(|x| &x.0 == name)
+                    .cloned()
+                    .unwrap_or_default();
+                let per_hour = bps * 3600.0 / 1e9 * t.cdn_egress_per_gb
+                    + rps * 3600.0 / 1e4 * t.cdn_per_10k_requests;
+                ("CDN egress and requests".to_owned(), per_hour, 0.0, 1.0)
+            }
+            Component::Queue { name, .. } => {
+                // A message costs a send, a receive and a delete.
+                let mps = usage
+                    .queues
+                    .iter()
+                    .find(|x| &x.0 == name)
+                    .map_or(0.0, |x| x.1);
+                let per_hour = mps * 3.0 * 3600.0 / 1e6 * t.queue_per_million_requests;
+                (
+                    "queue requests (3 per message)".to_owned(),
+                    per_hour,
+                    0.0,
+                    1.0,
+                )
+            }
+            Component::Dependency { .. } => ("external (not priced)".to_owned(), 0.0, 0.0, 1.0),
+        };
+        let on = own * env_on;
+        let full = (od_h + spot_h) * HOURS_PER_MONTH;
+        components.push(ComponentCost {
+            name: c.name().to_owned(),
+            billed_as,
+            on_demand_per_hour: r4(od_h),
+            spot_per_hour: r4(spot_h),
+            per_month: r4(full * on),
+            schedule_savings_per_month: r4(full * (1.0 - on)),
+        });
+    }
+    let sum = |f: fn(&ComponentCost) -> f64| components.iter().map(f).sum::<f64>();
+    let per_hour = sum(|c| c.on_demand_per_hour + c.spot_per_hour);
+    let on_demand_per_month = components
+        .iter()
+        .map(|c| c.per_month * share(c.on_demand_per_hour, c.spot_per_hour))
+        .sum::<f64>();
+    let per_month = sum(|c| c.per_month);
+    let requests_per_hour = usage.requests_per_s * 3600.0;
+    Ok(CostReport {
+        table: t.name,
+        note: t.note,
+        per_hour: r4(per_hour),
+        per_month: r4(per_month),
+        on_demand_per_month: r4(on_demand_per_month),
+        spot_per_month: r4(per_month - on_demand_per_month),
+        schedule_savings_per_month: r4(sum(|c| c.schedule_savings_per_month)),
+        per_million_requests: if requests_per_hour > 0.0 {
+            r4(per_hour / requests_per_hour * 1e6)
+        } else {
+            0.0
+        },
+        components,
+    })
+}
+
+fn share(a: f64, b: f64) -> f64 {
+    if a + b > 0.0 {
+        a / (a + b)
+    } else {
+        1.0
+    }
+}

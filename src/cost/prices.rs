@@ -1,0 +1,126 @@
+//! Bundled price tables.
+//!
+//! ILLUSTRATIVE list prices (USD, Linux, us-east-1 style on-demand and a
+//! typical spot discount) as published around 2025-01-01. They are not a
+//! quote: prices change and differ by region and contract. Override them per
+//! scenario with `prices: (table: "...", instances: {...}, ...)`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The name of the table used when a scenario names none.
+pub const DEFAULT_TABLE: &str = "aws-2025-01";
+
+/// Hourly price of one instance size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstancePrice {
+    /// On-demand USD per instance-hour.
+    pub on_demand: f64,
+    /// Spot USD per instance-hour.
+    pub spot: f64,
+}
+
+/// A complete price table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceTable {
+    /// Table name.
+    pub name: String,
+    /// What the figures are and when they were taken.
+    pub note: String,
+    /// Instance size -> hourly prices (one pod is billed as one instance of its size).
+    pub instances: BTreeMap<String, InstancePrice>,
+    /// Managed database class -> USD per hour.
+    pub databases: BTreeMap<String, f64>,
+    /// Cache node class -> USD per hour.
+    pub cache_nodes: BTreeMap<String, f64>,
+    /// CDN egress, USD per GB.
+    pub cdn_egress_per_gb: f64,
+    /// CDN requests, USD per 10,000.
+    pub cdn_per_10k_requests: f64,
+    /// Queue requests, USD per million.
+    pub queue_per_million_requests: f64,
+    /// One load balancer, USD per hour (capacity units included at a flat rate).
+    pub load_balancer_hour: f64,
+    /// The instance size of a deployment that names none.
+    pub default_instance: String,
+    /// The class of a database that names none.
+    pub default_database: String,
+    /// The node class a shared cache is billed as.
+    #[serde(default)]
+    pub default_cache_node: String,
+}
+
+fn map<V: Copy>(items: &[(&str, V)]) -> BTreeMap<String, V> {
+    items.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+/// The bundled tables' names.
+pub const TABLES: [&str; 2] = ["aws-2025-01", "gcp-2025-01"];
+
+/// A bundled table by name.
+pub fn bundled(name: &str) -> Option<PriceTable> {
+    let ip = |on_demand, spot| InstancePrice { on_demand, spot };
+    match name {
+        "aws-2025-01" => Some(PriceTable {
+            name: name.into(),
+            note: "illustrative AWS us-east-1 list prices as of 2025-01-01 (USD); not a quote"
+                .into(),
+            instances: map(&[
+                ("t3.medium", ip(0.0416, 0.0125)),
+                ("m6i.large", ip(0.096, 0.0380)),
+                ("m6i.xlarge", ip(0.192, 0.0760)),
+                ("m6i.2xlarge", ip(0.384, 0.1520)),
+                ("m6i.4xlarge", ip(0.768, 0.3040)),
+                ("c6i.large", ip(0.085, 0.0340)),
+                ("c6i.xlarge", ip(0.170, 0.0680)),
+                ("r6i.large", ip(0.126, 0.0500)),
+            ]),
+            databases: map(&[
+                ("db.t3.medium", 0.068),
+                ("db.m6g.large", 0.152),
+                ("db.r6g.large", 0.225),
+                ("db.r6g.xlarge", 0.450),
+                ("db.r6g.2xlarge", 0.899),
+                ("db.r6g.4xlarge", 1.798),
+            ]),
+            cache_nodes: map(&[
+                ("cache.t3.medium", 0.068),
+                ("cache.r6g.large", 0.206),
+                ("cache.r6g.xlarge", 0.411),
+            ]),
+            cdn_egress_per_gb: 0.085,
+            cdn_per_10k_requests: 0.0100,
+            queue_per_million_requests: 0.40,
+            load_balancer_hour: 0.0225 + 0.008 * 10.0,
+            default_instance: "m6i.large".into(),
+            default_database: "db.r6g.large".into(),
+            default_cache_node: "cache.r6g.large".into(),
+        }),
+        "gcp-2025-01" => Some(PriceTable {
+            name: name.into(),
+            note: "illustrative GCP us-central1 list prices as of 2025-01-01 (USD); not a quote"
+                .into(),
+            instances: map(&[
+                ("e2-medium", ip(0.0335, 0.0101)),
+                ("n2-standard-2", ip(0.0971, 0.0235)),
+                ("n2-standard-4", ip(0.1942, 0.0470)),
+                ("n2-standard-8", ip(0.3885, 0.0940)),
+            ]),
+            databases: map(&[
+                ("db-custom-2-7680", 0.1300),
+                ("db-custom-4-15360", 0.2600),
+                ("db-custom-8-30720", 0.5200),
+            ]),
+            cache_nodes: map(&[("memorystore-standard-5gb", 0.1350)]),
+            cdn_egress_per_gb: 0.08,
+            cdn_per_10k_requests: 0.0075,
+            queue_per_million_requests: 0.40,
+            load_balancer_hour: 0.025,
+            default_instance: "n2-standard-2".into(),
+            default_database: "db-custom-2-7680".into(),
+            default_cache_node: "memorystore-standard-5gb".into(),
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,175 @@
+//! Parameter sweeps: a grid of `--vary path=v1,v2` overrides, each point
+//! with replications, runnable as deterministic partitions and merged.
+
+use super::stats::Estimate;
+use super::{prepare, run_all, seed_for, Plan, RunSummary};
+use crate::scenario::{apply_overrides, Scenario, ScenarioError};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+/// One grid point's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Position in the full grid (first `--vary` varies slowest).
+    pub index: usize,
+    /// The overrides of this point.
+    pub sets: Vec<String>,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Estimate,
+    /// Mean latency, ms.
+    pub mean_ms: Estimate,
+    /// Error rate.
+    pub error_rate: Estimate,
+    /// Successful requests per second.
+    pub throughput_rps: Estimate,
+    /// USD per month.
+    pub cost_per_month: Estimate,
+    /// Every replication.
+    pub runs: Vec<RunSummary>,
+}
+
+/// `scaletwin sweep` (or `merge`) output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The `--vary` expressions.
+    pub vary: Vec<String>,
+    /// Replications per point.
+    pub replications: u32,
+    /// Points in the full grid.
+    pub grid_points: usize,
+    /// `(i, n)` when this is partition i of n (1-based); `None` when whole.
+    pub partition: Option<(usize, usize)>,
+    /// The points run, in grid order.
+    pub points: Vec<SweepPoint>,
+}
+
+/// The grid's points: one list of `path=value` per point.
+pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
+    let mut points = vec![Vec::new()];
+    for v in vary {
+        let (path, values) = v.split_once('=').ok_or_else(|| ScenarioError::Override {
+            expression: v.clone(),
+            message: "expected path=v1,v2,..., e.g. components.api.replicas=2,4,8".into(),
+        })?;
+        let values: Vec<&str> = values
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
+        if values.is_empty() {
+            return Err(ScenarioError::Override {
+                expression: v.clone(),
+                message: "list at least one value".into(),
+            });
+        }
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |x| {
+                    let mut q = p.clone();
+                    q.push(format!("{path}={x}"));
+                    q
+                })
+            })
+            .collect();
+    }
+    Ok(points)
+}
+
+/// Runs the sweep (or partition `(i, n)` of it: the points whose index is
+/// i-1 modulo n). Replication r of every point uses the same seed (common
+/// random numbers across the grid).
+pub fn sweep(
+    s: &Scenario,
+    file: &str,
+    vary: &[String],
+    plan: Plan,
+    partition: Option<(usize, usize)>,
+    bar: Option<&ProgressBar>,
+) -> Result<SweepReport, ScenarioError> {
+    let all = grid(vary)?;
+    let reps = plan.replications.max(1) as usize;
+    let chosen: Vec<(usize, Vec<String>)> = all
+        .iter()
+        .cloned()
+        .enumerate()
+        .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
+        .collect();
+    let mut jobs = Vec::new();
+    for (_, sets) in &chosen {
+        let point = apply_overrides(s, sets)?;
+        for r in 0..reps {
+            jobs.push(prepare(
+                &point,
+                None,
+                seed_for(s.seed, 0, r as u64),
+                plan.max_requests,
+            ));
+        }
+    }
+    if let Some(b) = bar {
+        b.set_length(jobs.len() as u64);
+    }
+    let mut results = run_all(&jobs, file, bar)?.into_iter();
+    let points = chosen
+        .into_iter()
+        .map(|(index, sets)| {
+            let runs: Vec<RunSummary> = results.by_ref().take(reps).map(|(r, _)| r).collect();
+            let est =
+                |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
+            SweepPoint {
+                index,
+                sets,
+                p99_ms: est(|r| r.p99_ms),
+                mean_ms: est(|r| r.mean_ms),
+                error_rate: est(|r| r.error_rate),
+                throughput_rps: est(|r| r.throughput_rps),
+                cost_per_month: est(|r| r.cost_per_month),
+                runs,
+            }
+        })
+        .collect();
+    Ok(SweepReport {
+        scenario: s.name.clone(),
+        vary: vary.to_vec(),
+        replications: reps as u32,
+        grid_points: all.len(),
+        partition,
+        points,
+    })
+}
+
+/// Combines partitions of one sweep into the whole; fails when they belong
+/// to different sweeps or the grid is incomplete.
+pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, String> {
+    let mut it = parts.into_iter();
+    let mut whole = it.next().ok_or("give at least one partition")?;
+    for p in it {
+        if (&p.scenario, &p.vary, p.replications, p.grid_points)
+            != (
+                &whole.scenario,
+                &whole.vary,
+                whole.replications,
+                whole.grid_points,
+            )
+        {
+            return Err(format!(
+                "partitions of different sweeps: `{}` {:?} vs `{}` {:?}",
+                whole.scenario, whole.vary, p.scenario, p.vary
+            ));
+        }
+        whole.points.extend(p.points);
+    }
+    whole.points.sort_by_key(|p| p.index);
+    whole.points.dedup_by_key(|p| p.index);
+    let missing: Vec<usize> = (0..whole.grid_points)
+        .filter(|i| whole.points.binary_search_by_key(i, |p| p.index).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("grid points {missing:?} are in no partition given"));
+    }
+    whole.partition = None;
+    Ok(whole)
+}

@@ -1,0 +1,206 @@
+//! Many runs at once: replications, the user-count ladder (`stages`),
+//! architecture comparisons and parameter sweeps, in parallel with rayon.
+//!
+//! Every run's seed derives from (master seed, point, replication) alone, and
+//! results are collected in index order, so the output is the same whatever
+//! the thread count and however a sweep is partitioned.
+
+mod grid;
+mod render;
+mod stages;
+pub mod stats;
+
+pub use grid::{grid, merge, sweep, SweepPoint, SweepReport};
+pub use render::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
+pub use stages::{
+    bottleneck, compare, stages, Bottleneck, CompareReport, CompareStage, PairedDiff, StageRow,
+    StagesReport,
+};
+
+use crate::algo::Nanos;
+use crate::cost::{cost, CostReport, Usage};
+use crate::scenario::units::Duration;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::Report;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use stats::mser5;
+
+/// Default user ladder: (stage name, users), from the seed material's table.
+pub const DEFAULT_STAGES: [(&str, f64); 5] = [
+    ("100", 100.0),
+    ("1K", 1_000.0),
+    ("10K", 10_000.0),
+    ("100K", 100_000.0),
+    ("1M", 1_000_000.0),
+];
+
+/// Default cap on the requests one run simulates (see [`Plan::max_requests`]).
+pub const DEFAULT_MAX_REQUESTS: u64 = 2_000_000;
+
+/// The seed of replication `rep` at grid point `point`: a SplitMix64 mix of
+/// the three, so neighbouring points get unrelated streams.
+pub fn seed_for(master: u64, point: u64, rep: u64) -> u64 {
+    let mut z = master
+        ^ point.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ rep.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// How the runs of a batch are shaped.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Replications per point (each with its own seed).
+    pub replications: u32,
+    /// Most requests one run simulates (0: no cap). When the offered rate x
+    /// duration exceeds it, duration, warm-up and interval shrink by the same
+    /// factor: a million users for 60 s tells the same steady state as for
+    /// 600 s, at a tenth of the cost. The simulated time is reported.
+    pub max_requests: u64,
+}
+
+/// The figures of one run, small enough to keep for every replication.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Seed of the run.
+    pub seed: u64,
+    /// Active users.
+    pub users: f64,
+    /// Simulated seconds (after any request cap).
+    pub simulated_s: f64,
+    /// Warm-up left out: the scenario's, or MSER-5's when it fixes none.
+    pub warmup_s: f64,
+    /// Offered requests per second.
+    pub offered_rps: f64,
+    /// Successful requests per second.
+    pub throughput_rps: f64,
+    /// Errors over finished requests.
+    pub error_rate: f64,
+    /// Mean latency of successful requests.
+    pub mean_ms: f64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
+    /// Utilization of every station, in report order: (name, 0..1).
+    pub utilization: Vec<(String, f64)>,
+    /// USD per hour.
+    pub cost_per_hour: f64,
+    /// USD per month (730 h, schedules applied).
+    pub cost_per_month: f64,
+    /// USD per million requests.
+    pub cost_per_million: f64,
+}
+
+impl RunSummary {
+    /// The busiest station and its utilization.
+    pub fn busiest(&self) -> (String, f64) {
+        self.utilization
+            .iter()
+            .fold((String::new(), -1.0), |b, (n, u)| {
+                if *u > b.1 {
+                    (n.clone(), *u)
+                } else {
+                    b
+                }
+            })
+    }
+}
+
+/// `base` with `users` (if given), `seed`, and the request cap applied.
+pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64) -> Scenario {
+    let mut s = base.clone();
+    if let Some(u) = users {
+        s.workload.users = u;
+    }
+    s.seed = seed;
+    let secs = s.run.duration.nanos().as_secs_f64();
+    let expected = s.workload.users * s.workload.rps_per_user * secs;
+    if max_requests > 0 && expected > max_requests as f64 {
+        let f = max_requests as f64 / expected;
+        let scale = |d: Duration| {
+            Duration(Nanos::from_secs_f64(
+                (d.nanos().as_secs_f64() * f).max(1e-3),
+            ))
+        };
+        s.run.duration = scale(s.run.duration);
+        s.run.warmup = if s.run.warmup.nanos() == Nanos::ZERO {
+            s.run.warmup
+        } else {
+            scale(s.run.warmup)
+        };
+        s.run.interval = scale(s.run.interval);
+    }
+    s
+}
+
+/// Validates and simulates one prepared scenario. When the scenario fixes no
+/// warm-up, MSER-5 picks one on the per-interval p99 series and, if it drops
+/// anything, the run is repeated with that warm-up.
+pub fn run_one(
+    s: &Scenario,
+    file: &str,
+) -> Result<(Report, RunSummary, CostReport), ScenarioError> {
+    let model = crate::scenario::check(s, "", file)?;
+    let mut report = crate::simulate(&model);
+    if s.run.warmup.nanos() == Nanos::ZERO {
+        let p99: Vec<f64> = report.series.iter().map(|r| r.p99_ms).collect();
+        let drop = mser5(&p99);
+        if drop > 0 {
+            let mut again = s.clone();
+            again.run.warmup = Duration(Nanos(s.run.interval.nanos().0 * drop as u64));
+            let model = crate::scenario::check(&again, "", file)?;
+            report = crate::simulate(&model);
+        }
+    }
+    let costs = cost(s, &Usage::from_report(s, &report)).map_err(|m| ScenarioError::Override {
+        expression: "prices".into(),
+        message: m,
+    })?;
+    let summary = RunSummary {
+        seed: s.seed,
+        users: s.workload.users,
+        simulated_s: report.simulated_s,
+        warmup_s: report.warmup_s,
+        offered_rps: report.summary.offered_rps,
+        throughput_rps: report.summary.throughput_rps,
+        error_rate: report.summary.error_rate,
+        mean_ms: report.summary.latency.mean_ms,
+        p50_ms: report.summary.latency.p50_ms,
+        p99_ms: report.summary.latency.p99_ms,
+        utilization: report
+            .stations
+            .iter()
+            .map(|st| (st.name.clone(), st.stats.utilization))
+            .collect(),
+        cost_per_hour: costs.per_hour,
+        cost_per_month: costs.per_month,
+        cost_per_million: costs.per_million_requests,
+    };
+    Ok((report, summary, costs))
+}
+
+/// Runs every job in parallel; results come back in job order.
+pub fn run_all(
+    jobs: &[Scenario],
+    file: &str,
+    bar: Option<&ProgressBar>,
+) -> Result<Vec<(RunSummary, CostReport)>, ScenarioError> {
+    jobs.par_iter()
+        .map(|s| {
+            let r = run_one(s, file).map(|(_, summary, cost)| (summary, cost));
+            if let Some(b) = bar {
+                b.inc(1);
+            }
+            r
+        })
+        .collect()
+}
+
+/// The replications a scenario asks for, unless `cli` overrides.
+pub fn replications(s: &Scenario, cli: Option<u32>) -> u32 {
+    cli.or(s.run.replications).unwrap_or(1).max(1)
+}

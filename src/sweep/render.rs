@@ -1,0 +1,223 @@
+//! Markdown and CSV renderings of stages, comparisons and sweeps (the
+//! Markdown doubles as the terminal table).
+
+use super::stats::Estimate;
+use super::{CompareReport, StagesReport, SweepReport};
+use std::fmt::Write;
+
+fn pct(e: &Estimate) -> String {
+    let s = Estimate {
+        mean: e.mean * 100.0,
+        ci95: e.ci95 * 100.0,
+        n: e.n,
+    };
+    format!("{}%", s.show(2))
+}
+
+fn users(u: f64) -> String {
+    if u >= 1e6 && u % 1e6 == 0.0 {
+        format!("{}M", u / 1e6)
+    } else if u >= 1e3 && u % 1e3 == 0.0 {
+        format!("{}K", u / 1e3)
+    } else {
+        format!("{u}")
+    }
+}
+
+/// The stages table with the bottleneck and the first failing stage.
+pub fn stages_markdown(r: &StagesReport) -> String {
+    let mut o = String::new();
+    let reps = r.stages.first().map_or(1, |s| s.runs.len());
+    let _ = writeln!(o, "# {}: stages\n", r.scenario);
+    let _ = writeln!(
+        o,
+        "SLO: p99 <= {}, error rate <= {}%. {} replication(s) per stage; ± is the 95% confidence half-width.\n",
+        r.slo.p99,
+        r.slo.error_rate * 100.0,
+        reps
+    );
+    let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | errors | throughput/s | busiest (util) | $/month | $/M req | SLO |");
+    let _ = writeln!(
+        o,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+    );
+    for s in &r.stages {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} |",
+            s.name,
+            users(s.users),
+            s.offered_rps,
+            s.simulated_s,
+            s.p50_ms.show(1),
+            s.p99_ms.show(1),
+            pct(&s.error_rate),
+            s.throughput_rps.show(0),
+            s.busiest,
+            s.busiest_utilization.show(2),
+            s.cost.per_month,
+            s.cost.per_million_requests,
+            if s.slo_met { "met" } else { "BROKEN" }
+        );
+    }
+    let _ = writeln!(o);
+    match &r.bottleneck {
+        Some(b) => {
+            let _ = writeln!(
+                o,
+                "Bottleneck: `{}` saturates first, at about {:.0} users.",
+                b.station, b.saturates_at_users
+            );
+        }
+        None => {
+            let _ = writeln!(o, "Bottleneck: none found (no station is busy).");
+        }
+    }
+    match &r.first_failing_stage {
+        Some(s) => {
+            let _ = writeln!(o, "First stage to break the SLO: {s}.");
+        }
+        None => {
+            let _ = writeln!(o, "Every stage meets the SLO.");
+        }
+    }
+    if let Some(s) = r.stages.first() {
+        let _ = writeln!(o, "\nPrices: {} ({}).", s.cost.table, s.cost.note);
+        if s.cost.schedule_savings_per_month > 0.0 {
+            let _ = writeln!(
+                o,
+                "Scheduled shutdowns save ${:.2}/month at stage {}.",
+                s.cost.schedule_savings_per_month, s.name
+            );
+        }
+    }
+    if r.max_requests > 0
+        && r.stages
+            .iter()
+            .any(|s| s.simulated_s + 1e-9 < r.stages[0].simulated_s)
+    {
+        let _ = writeln!(
+            o,
+            "Runs were capped at {} requests each: larger stages simulate a shorter span (sim s).",
+            r.max_requests
+        );
+    }
+    o
+}
+
+/// One line per stage: the CSV the charts are drawn from.
+pub fn stages_csv(r: &StagesReport) -> String {
+    let mut o = String::from("stage,users,offered_rps,simulated_s,p50_ms,p50_ci95,p99_ms,p99_ci95,error_rate,error_rate_ci95,throughput_rps,busiest,busiest_utilization,cost_per_hour,cost_per_month,cost_per_million,slo_met\n");
+    for s in &r.stages {
+        let _ = writeln!(
+            o,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            s.name,
+            s.users,
+            s.offered_rps,
+            s.simulated_s,
+            s.p50_ms.mean,
+            s.p50_ms.ci95,
+            s.p99_ms.mean,
+            s.p99_ms.ci95,
+            s.error_rate.mean,
+            s.error_rate.ci95,
+            s.throughput_rps.mean,
+            s.busiest,
+            s.busiest_utilization.mean,
+            s.cost.per_hour,
+            s.cost.per_month,
+            s.cost.per_million_requests,
+            s.slo_met
+        );
+    }
+    o
+}
+
+/// The comparison: each architecture per stage, paired differences, journey.
+pub fn compare_markdown(r: &CompareReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# compare: {}\n", r.architectures.join(" vs "));
+    let _ = writeln!(
+        o,
+        "Same workload and seeds (common random numbers). SLO: p99 <= {}, errors <= {}%. Differences are against `{}`, ± 95% CI of the paired differences.\n",
+        r.slo.p99,
+        r.slo.error_rate * 100.0,
+        r.architectures[0]
+    );
+    for st in &r.stages {
+        let _ = writeln!(o, "## stage {} ({} users)\n", st.name, users(st.users));
+        let _ = writeln!(
+            o,
+            "| architecture | p99 ms | mean ms | errors | $/month | SLO |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
+        for (a, row) in r.architectures.iter().zip(&st.rows) {
+            let _ = writeln!(
+                o,
+                "| {a} | {} | {} | {} | {:.0} | {} |",
+                row.p99_ms.show(1),
+                row.mean_ms.show(2),
+                pct(&row.error_rate),
+                row.cost.per_month,
+                if row.slo_met { "met" } else { "BROKEN" }
+            );
+        }
+        for d in &st.diffs {
+            let _ = writeln!(
+                o,
+                "\n{} - {}: p99 {} ms, mean {} ms, errors {}, cost {} $/month",
+                d.architecture,
+                r.architectures[0],
+                d.p99_ms.show(2),
+                d.mean_ms.show(3),
+                pct(&d.error_rate),
+                d.cost_per_month.show(0)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## journey: cheapest architecture meeting the SLO\n");
+    let _ = writeln!(o, "| stage | users | choice |");
+    let _ = writeln!(o, "|---|---:|---|");
+    for st in &r.stages {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            st.name,
+            users(st.users),
+            st.cheapest_meeting_slo
+                .as_deref()
+                .unwrap_or("none meets the SLO")
+        );
+    }
+    o
+}
+
+/// The sweep's grid table.
+pub fn sweep_markdown(r: &SweepReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {}: sweep over {}\n", r.scenario, r.vary.join(", "));
+    if let Some((i, n)) = r.partition {
+        let _ = writeln!(o, "Partition {i} of {n}.\n");
+    }
+    let _ = writeln!(
+        o,
+        "| # | point | p99 ms | mean ms | errors | throughput/s | $/month |"
+    );
+    let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|");
+    for p in &r.points {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            p.index,
+            p.sets.join(" "),
+            p.p99_ms.show(1),
+            p.mean_ms.show(2),
+            pct(&p.error_rate),
+            p.throughput_rps.show(0),
+            p.cost_per_month.show(0)
+        );
+    }
+    o
+}

@@ -1,0 +1,339 @@
+//! `stages` (one architecture across the user ladder) and `compare`
+//! (several architectures on the same workload and seeds).
+
+use super::stats::Estimate;
+use super::{prepare, run_all, seed_for, Plan, RunSummary, DEFAULT_STAGES};
+use crate::cost::{CostReport, Slo};
+use crate::scenario::{Scenario, ScenarioError};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+/// One stage's results, over its replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Active users.
+    pub users: f64,
+    /// Simulated seconds per replication.
+    pub simulated_s: f64,
+    /// Offered requests per second.
+    pub offered_rps: f64,
+    /// Median latency, ms.
+    pub p50_ms: Estimate,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Estimate,
+    /// Mean latency, ms.
+    pub mean_ms: Estimate,
+    /// Error rate.
+    pub error_rate: Estimate,
+    /// Successful requests per second.
+    pub throughput_rps: Estimate,
+    /// The busiest station (highest mean utilization).
+    pub busiest: String,
+    /// Its utilization.
+    pub busiest_utilization: Estimate,
+    /// Mean utilization of every station.
+    pub utilization: Vec<(String, f64)>,
+    /// Cost at this stage (first replication; fixed pods cost the same in all).
+    pub cost: CostReport,
+    /// Whether the stage meets the SLO (mean p99 and mean error rate).
+    pub slo_met: bool,
+    /// Every replication.
+    pub runs: Vec<RunSummary>,
+}
+
+/// The station that saturates first as users grow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bottleneck {
+    /// Station name.
+    pub station: String,
+    /// Users at which its utilization reaches 1, extrapolated linearly from
+    /// the largest stage where it was still below 0.9.
+    pub saturates_at_users: f64,
+}
+
+/// `scaletwin stages` output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StagesReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The objective each stage is judged against.
+    pub slo: Slo,
+    /// Requests-per-run cap used (0: none).
+    pub max_requests: u64,
+    /// Per stage, in ladder order.
+    pub stages: Vec<StageRow>,
+    /// What saturates first.
+    pub bottleneck: Option<Bottleneck>,
+    /// The first stage that breaks the SLO.
+    pub first_failing_stage: Option<String>,
+}
+
+fn ladder(s: &Scenario) -> Vec<(String, f64)> {
+    s.stages.clone().unwrap_or_else(|| {
+        DEFAULT_STAGES
+            .iter()
+            .map(|(n, u)| ((*n).to_owned(), *u))
+            .collect()
+    })
+}
+
+fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -> StageRow {
+    let est = |f: fn(&RunSummary) -> f64| {
+        Estimate::of(&runs.iter().map(|(r, _)| f(r)).collect::<Vec<_>>())
+    };
+    let stations = runs[0].0.utilization.len();
+    let utilization: Vec<(String, f64)> = (0..stations)
+        .map(|i| {
+            let name = runs[0].0.utilization[i].0.clone();
+            let mean =
+                runs.iter().map(|(r, _)| r.utilization[i].1).sum::<f64>() / runs.len() as f64;
+            (name, (mean * 1e6).round() / 1e6)
+        })
+        .collect();
+    let busiest = utilization
+        .iter()
+        .enumerate()
+        .fold(None::<usize>, |b, (i, (_, u))| match b {
+            Some(j) if utilization[j].1 >= *u => Some(j),
+            _ => Some(i),
+        });
+    let (busiest, busiest_utilization) = match busiest {
+        Some(i) => {
+            let xs: Vec<f64> = runs.iter().map(|(r, _)| r.utilization[i].1).collect();
+            (utilization[i].0.clone(), Estimate::of(&xs))
+        }
+        None => (String::new(), Estimate::default()),
+    };
+    let p99 = est(|r| r.p99_ms);
+    let error_rate = est(|r| r.error_rate);
+    StageRow {
+        name: name.to_owned(),
+        users,
+        simulated_s: runs[0].0.simulated_s,
+        offered_rps: runs[0].0.offered_rps,
+        p50_ms: est(|r| r.p50_ms),
+        p99_ms: p99,
+        mean_ms: est(|r| r.mean_ms),
+        error_rate,
+        throughput_rps: est(|r| r.throughput_rps),
+        busiest,
+        busiest_utilization,
+        utilization,
+        cost: runs[0].1.clone(),
+        slo_met: slo.met(p99.mean, error_rate.mean),
+        runs: runs.into_iter().map(|(r, _)| r).collect(),
+    }
+}
+
+/// The station whose utilization reaches 1 at the fewest users.
+pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
+    let first = rows.first()?;
+    let mut best: Option<Bottleneck> = None;
+    for (i, (station, _)) in first.utilization.iter().enumerate() {
+        // Below saturation utilization grows in proportion to users.
+        let mut at = None;
+        for r in rows {
+            let u = r.utilization[i].1;
+            if u >= 0.9 {
+                if at.is_none() {
+                    at = Some(r.users / u.max(1e-9));
+                }
+                break;
+            }
+            if u > 1e-6 {
+                at = Some(r.users / u);
+            }
+        }
+        if let Some(at) = at {
+            if best.as_ref().is_none_or(|b| at < b.saturates_at_users) {
+                best = Some(Bottleneck {
+                    station: station.clone(),
+                    saturates_at_users: (at * 100.0).round() / 100.0,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// Runs scenario `s` at every stage of its ladder.
+pub fn stages(
+    s: &Scenario,
+    file: &str,
+    plan: Plan,
+    bar: Option<&ProgressBar>,
+) -> Result<StagesReport, ScenarioError> {
+    let ladder = ladder(s);
+    let reps = plan.replications.max(1) as usize;
+    let jobs: Vec<Scenario> = ladder
+        .iter()
+        .enumerate()
+        .flat_map(|(k, (_, users))| {
+            (0..reps).map(move |r| {
+                prepare(
+                    s,
+                    Some(*users),
+                    seed_for(s.seed, k as u64, r as u64),
+                    plan.max_requests,
+                )
+            })
+        })
+        .collect();
+    if let Some(b) = bar {
+        b.set_length(jobs.len() as u64);
+    }
+    let mut results = run_all(&jobs, file, bar)?.into_iter();
+    let slo = s.slo.clone().unwrap_or_else(Slo::fallback);
+    let rows: Vec<StageRow> = ladder
+        .iter()
+        .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))
+        .collect();
+    Ok(StagesReport {
+        scenario: s.name.clone(),
+        first_failing_stage: rows.iter().find(|r| !r.slo_met).map(|r| r.name.clone()),
+        bottleneck: bottleneck(&rows),
+        slo,
+        max_requests: plan.max_requests,
+        stages: rows,
+    })
+}
+
+/// Paired differences of one architecture against the first, with 95% CIs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairedDiff {
+    /// The architecture (scenario name).
+    pub architecture: String,
+    /// p99 difference, ms (this minus the first).
+    pub p99_ms: Estimate,
+    /// Mean latency difference, ms.
+    pub mean_ms: Estimate,
+    /// Error-rate difference.
+    pub error_rate: Estimate,
+    /// Monthly cost difference, USD.
+    pub cost_per_month: Estimate,
+}
+
+/// One stage of a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareStage {
+    /// Stage name.
+    pub name: String,
+    /// Users.
+    pub users: f64,
+    /// Each architecture's results, in argument order.
+    pub rows: Vec<StageRow>,
+    /// Each later architecture against the first.
+    pub diffs: Vec<PairedDiff>,
+    /// The cheapest architecture meeting the SLO here (the journey view).
+    pub cheapest_meeting_slo: Option<String>,
+}
+
+/// `scaletwin compare` output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// Architectures, in argument order.
+    pub architectures: Vec<String>,
+    /// The objective (the first scenario's).
+    pub slo: Slo,
+    /// Per stage.
+    pub stages: Vec<CompareStage>,
+}
+
+/// Runs every architecture on the first one's workload sizes and seeds
+/// (common random numbers: the arrival stream depends only on the seed and
+/// its stream name), over the first one's ladder if `ladder`, else at its
+/// own user count.
+pub fn compare(
+    scenarios: &[(Scenario, String)],
+    ladder_mode: bool,
+    plan: Plan,
+    bar: Option<&ProgressBar>,
+) -> Result<CompareReport, ScenarioError> {
+    let first = &scenarios[0].0;
+    let ladder = if ladder_mode {
+        ladder(first)
+    } else {
+        vec![("as written".to_owned(), first.workload.users)]
+    };
+    let reps = plan.replications.max(1) as usize;
+    let slo = first.slo.clone().unwrap_or_else(Slo::fallback);
+    if let Some(b) = bar {
+        b.set_length((scenarios.len() * ladder.len() * reps) as u64);
+    }
+    let mut per_arch = Vec::new();
+    for (s, file) in scenarios {
+        let jobs: Vec<Scenario> = ladder
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (_, users))| {
+                (0..reps).map(move |r| {
+                    prepare(
+                        s,
+                        Some(*users),
+                        seed_for(first.seed, k as u64, r as u64),
+                        plan.max_requests,
+                    )
+                })
+            })
+            .collect();
+        let mut results = run_all(&jobs, file, bar)?.into_iter();
+        let rows: Vec<StageRow> = ladder
+            .iter()
+            .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))
+            .collect();
+        per_arch.push(rows);
+    }
+    let stages = ladder
+        .iter()
+        .enumerate()
+        .map(|(k, (name, users))| {
+            let rows: Vec<StageRow> = per_arch.iter().map(|a| a[k].clone()).collect();
+            let base = &rows[0];
+            let diffs = rows[1..]
+                .iter()
+                .zip(&scenarios[1..])
+                .map(|(r, (s, _))| {
+                    let d = |f: fn(&RunSummary) -> f64| {
+                        Estimate::of(
+                            &r.runs
+                                .iter()
+                                .zip(&base.runs)
+                                .map(|(x, y)| f(x) - f(y))
+                                .collect::<Vec<_>>(),
+                        )
+                    };
+                    PairedDiff {
+                        architecture: s.name.clone(),
+                        p99_ms: d(|x| x.p99_ms),
+                        mean_ms: d(|x| x.mean_ms),
+                        error_rate: d(|x| x.error_rate),
+                        cost_per_month: d(|x| x.cost_per_month),
+                    }
+                })
+                .collect();
+            let cheapest = rows
+                .iter()
+                .zip(scenarios)
+                .filter(|(r, _)| r.slo_met)
+                .fold(None::<(&StageRow, &Scenario)>, |b, (r, (s, _))| match b {
+                    Some((br, _)) if br.cost.per_month <= r.cost.per_month => b,
+                    _ => Some((r, s)),
+                })
+                .map(|(_, s)| s.name.clone());
+            CompareStage {
+                name: name.clone(),
+                users: *users,
+                rows,
+                diffs,
+                cheapest_meeting_slo: cheapest,
+            }
+        })
+        .collect();
+    Ok(CompareReport {
+        architectures: scenarios.iter().map(|(s, _)| s.name.clone()).collect(),
+        slo,
+        stages,
+    })
+}

@@ -1,0 +1,385 @@
+//! Stages, cost, comparisons, sweeps, statistics and the regression gate.
+
+use scaletwin::cost::{cost, Usage};
+use scaletwin::scenario::{apply_overrides, read, Scenario};
+use scaletwin::sweep::{self, stats, Plan};
+use std::path::{Path, PathBuf};
+
+fn scenario(path: &str, sets: &[&str]) -> Scenario {
+    let (s, _) = read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path).as_path()).unwrap();
+    let mut s =
+        apply_overrides(&s, &sets.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap();
+    // A shortened run drops the faults that would start after its end.
+    let end = s.run.duration;
+    s.faults.retain(|f| f.at() < end);
+    s
+}
+
+fn every_scenario() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+            .collect();
+    v.sort();
+    v
+}
+
+const SHORT: Plan = Plan {
+    replications: 2,
+    max_requests: 20_000,
+};
+
+fn fixed(spot: f64) -> Scenario {
+    scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &[
+            "run.duration=30s",
+            "components.app.replicas=3",
+            &format!("components.app.spot={spot}"),
+        ],
+    )
+}
+
+#[test]
+fn fixed_deployment_costs_replicas_times_price_times_hours() {
+    let s = fixed(0.0);
+    let model = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&model);
+    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    let app = c.components.iter().find(|c| c.name == "app").unwrap();
+    // m6i.large on demand: 0.096 USD/h in the bundled table.
+    assert!((app.on_demand_per_hour - 3.0 * 0.096).abs() < 1e-12);
+    assert_eq!(app.spot_per_hour, 0.0);
+    assert!((app.per_month - 3.0 * 0.096 * 730.0).abs() < 1e-9);
+    let pg = c.components.iter().find(|c| c.name == "pg").unwrap();
+    assert_eq!(pg.on_demand_per_hour, 0.225);
+    // Half on spot: lower by half the pods times the price difference.
+    let s2 = fixed(0.5);
+    let c2 = cost(&s2, &Usage::from_report(&s2, &report)).unwrap();
+    let saved = c.per_hour - c2.per_hour;
+    assert!(
+        (saved - 1.5 * (0.096 - 0.038)).abs() < 1e-9,
+        "saved {saved}"
+    );
+    assert!((c2.spot_per_month - 1.5 * 0.038 * 730.0).abs() < 1e-6);
+}
+
+#[test]
+fn scheduled_shutdown_shows_its_savings() {
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &[
+            "run.duration=20s",
+            r#"schedule={"off":"19:00-07:00","weekends":false}"#,
+        ],
+    );
+    let model = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&model);
+    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    assert!((c.per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
+    assert!((c.schedule_savings_per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
+}
+
+#[test]
+fn stage1_breaks_its_slo_before_stage3() {
+    let plan = Plan {
+        replications: 1,
+        max_requests: 100_000,
+    };
+    let one = sweep::stages(
+        &scenario("scenarios/stage1-single-server.ron", &["run.duration=20s"]),
+        "s1",
+        plan,
+        None,
+    )
+    .unwrap();
+    let three = sweep::stages(
+        &scenario("scenarios/stage3-horizontal.ron", &["run.duration=20s"]),
+        "s3",
+        plan,
+        None,
+    )
+    .unwrap();
+    let first = |r: &sweep::StagesReport| {
+        r.stages
+            .iter()
+            .position(|s| !s.slo_met)
+            .unwrap_or(usize::MAX)
+    };
+    assert!(
+        first(&one) < first(&three),
+        "{:?} vs {:?}",
+        one.first_failing_stage,
+        three.first_failing_stage
+    );
+}
+
+#[test]
+fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
+    let base = scenario(
+        "scenarios/stage1-single-server.ron",
+        &["run.duration=30s", "run.warmup=5s"],
+    );
+    let plan = Plan {
+        replications: 1,
+        max_requests: 200_000,
+    };
+    let r = sweep::stages(&base, "s1", plan, None).unwrap();
+    let b = r.bottleneck.clone().unwrap();
+    // A fine ladder around the predicted saturation point: below it no
+    // station is full; just above it the named one is.
+    let mut s = base.clone();
+    s.stages = Some(vec![
+        ("below".into(), b.saturates_at_users * 0.8),
+        ("above".into(), b.saturates_at_users * 1.15),
+    ]);
+    let fine = sweep::stages(&s, "s1", plan, None).unwrap();
+    let util =
+        |row: &sweep::StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
+    for (name, u) in &fine.stages[0].utilization {
+        assert!(
+            *u < 0.97,
+            "{name} already full below the predicted point: {u}"
+        );
+    }
+    assert!(
+        util(&fine.stages[1], &b.station) > 0.97,
+        "{:?}",
+        fine.stages[1].utilization
+    );
+}
+
+#[test]
+fn every_scenario_runs_through_stages_and_compare() {
+    let files = every_scenario();
+    assert!(files.len() >= 5);
+    let mut all = Vec::new();
+    for f in &files {
+        let s = scenario(f.to_str().unwrap(), &["run.duration=10s", "run.warmup=2s"]);
+        let r = sweep::stages(&s, "x", SHORT, None).unwrap();
+        assert_eq!(
+            r.stages.len(),
+            s.stages.as_ref().map_or(5, Vec::len),
+            "{}",
+            f.display()
+        );
+        all.push((s, f.display().to_string()));
+    }
+    let c = sweep::compare(&all, true, SHORT, None).unwrap();
+    assert_eq!(c.stages.len(), 5);
+    assert_eq!(c.stages[0].diffs.len(), files.len() - 1);
+}
+
+#[test]
+fn comparing_an_architecture_with_itself_gives_zero_differences() {
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &["run.duration=10s", "run.warmup=2s"],
+    );
+    let c = sweep::compare(
+        &[(s.clone(), "a".into()), (s, "b".into())],
+        false,
+        SHORT,
+        None,
+    )
+    .unwrap();
+    let d = &c.stages[0].diffs[0];
+    assert_eq!(
+        (d.p99_ms.mean, d.p99_ms.ci95, d.cost_per_month.mean),
+        (0.0, 0.0, 0.0)
+    );
+    assert_eq!(
+        c.stages[0].cheapest_meeting_slo.as_deref(),
+        Some("stage2-managed-db-cache")
+    );
+}
+
+#[test]
+fn sweeps_are_identical_on_any_thread_count_and_as_merged_partitions() {
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &["run.duration=10s", "run.warmup=2s"],
+    );
+    let vary = vec![
+        "components.app.replicas=2,3,4".to_string(),
+        "workload.users=5000,20000".to_string(),
+    ];
+    let run = |threads: usize, part: Option<(usize, usize)>| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| sweep::sweep(&s, "x", &vary, SHORT, part, None).unwrap())
+    };
+    let one = run(1, None);
+    let two = run(2, None);
+    assert_eq!(one.points.len(), 6);
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&two).unwrap()
+    );
+    let merged = sweep::merge(vec![run(2, Some((2, 2))), run(1, Some((1, 2)))]).unwrap();
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&merged).unwrap()
+    );
+    assert!(
+        sweep::merge(vec![run(1, Some((1, 2)))]).is_err(),
+        "an incomplete grid is refused"
+    );
+}
+
+#[test]
+fn t_intervals_and_mser5() {
+    assert_eq!(stats::t975(1), 12.706);
+    assert!((stats::t975(1000) - 1.962).abs() < 1e-3);
+    let e = stats::Estimate::of(&[1.0, 2.0, 3.0]);
+    assert_eq!(e.mean, 2.0);
+    assert!((e.ci95 - 4.303 * (1.0f64 / 3.0).sqrt()).abs() < 1e-6);
+    // A transient of 20 high intervals, then noise around 1.
+    let mut xs: Vec<f64> = (0..20).map(|i| 10.0 - i as f64 * 0.4).collect();
+    xs.extend((0..100).map(|i| 1.0 + if i % 2 == 0 { 0.1 } else { -0.1 }));
+    let d = stats::mser5(&xs);
+    assert!((15..=25).contains(&d), "{d}");
+    assert_eq!(stats::mser5(&[1.0; 50]), 0);
+}
+
+#[test]
+fn a_bad_price_or_instance_is_a_problem_naming_the_field() {
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &["components.app.instance=m9.huge"],
+    );
+    let problems = scaletwin::scenario::validate(&s).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "components[1].instance" && p.message.contains("m6i.large")),
+        "{problems:?}"
+    );
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &[r#"prices={"table":"nope"}"#],
+    );
+    let problems = scaletwin::scenario::validate(&s).unwrap_err();
+    assert!(problems
+        .iter()
+        .any(|p| p.path == "prices.table" && p.message.contains("aws-2025-01")));
+}
+
+#[test]
+fn snapshots_of_short_runs_of_every_scenario() {
+    // Whole runs, as the files say (all of them take a few seconds together).
+    for f in every_scenario() {
+        let s = scenario(f.to_str().unwrap(), &[]);
+        let model = scaletwin::scenario::validate(&s).unwrap();
+        let r = scaletwin::simulate(&model);
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        // The whole report: every section and the time series.
+        insta::assert_json_snapshot!(name, r);
+    }
+}
+
+fn scaletwin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run scaletwin")
+}
+
+#[test]
+fn check_exits_1_on_a_broken_slo_or_a_regression() {
+    let dir = std::env::temp_dir().join(format!("scaletwin-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    let run = |out: &Path, sets: &[&str]| {
+        let mut args = vec![
+            "run",
+            "scenarios/stage2-managed-db-cache.ron",
+            "-q",
+            "--duration",
+            "20s",
+            "--json",
+            out.to_str().unwrap(),
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        assert!(scaletwin(&args).status.success());
+    };
+    run(&a, &[]);
+    run(&b, &["components.pg.connections=2"]);
+    let ok = scaletwin(&[
+        "check",
+        a.to_str().unwrap(),
+        "--slo",
+        "p99=500ms,error_rate=0.01",
+        "--baseline",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let bad = scaletwin(&[
+        "check",
+        b.to_str().unwrap(),
+        "--baseline",
+        a.to_str().unwrap(),
+        "--tolerance",
+        "0.1",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("regression: p99_ms"));
+    let slo = scaletwin(&["check", a.to_str().unwrap(), "--slo", "p99=1ms"]);
+    assert_eq!(slo.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&slo.stdout).contains("SLO: p99"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn graph_prints_dot_and_stages_writes_a_report_directory() {
+    let g = scaletwin(&["graph", "scenarios/stage4-services.ron"]);
+    assert!(g.status.success());
+    let dot = String::from_utf8_lossy(&g.stdout);
+    assert!(dot.contains("digraph") && dot.contains("billing-db"));
+    let dir = std::env::temp_dir().join(format!("scaletwin-out-{}", std::process::id()));
+    let out = scaletwin(&[
+        "stages",
+        "scenarios/stage1-single-server.ron",
+        "-q",
+        "--max-requests",
+        "20000",
+        "--set",
+        "run.duration=10s",
+        "--set",
+        "run.warmup=2s",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "report.json",
+        "stages.csv",
+        "report.md",
+        "latency.svg",
+        "cost.svg",
+        "errors.svg",
+        "utilization.svg",
+        "report.html",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("latency, ms"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
