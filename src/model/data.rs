@@ -859,7 +859,7 @@ impl Sim<'_> {
             let (count, last) = self.data.versions.get(&req.key).copied().unwrap_or((0, 0));
             let n = &mut d.nodes[s.node as usize];
             n.catch_up(now);
-            let stale = s.node % d.group != 0 && last > n.applied;
+            let stale = !s.node.is_multiple_of(d.group) && last > n.applied;
             if stale && measured {
                 n.stale_reads += 1;
             }

@@ -338,8 +338,9 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         name,
                     );
                 }
+                let explicit = replica_connections.is_some();
                 let replica_connections = replica_connections.unwrap_or(*connections);
-                if replica_connections == 0 || replica_connections > MAX_SIZE {
+                if explicit && (replica_connections == 0 || replica_connections > MAX_SIZE) {
                     p.add_at(at("replica_connections"), format!("replica_connections must be from 1 to {MAX_SIZE}, not {replica_connections}"), name);
                 }
                 if *replicas == 0 && replication_lag.is_some() {
