@@ -4,7 +4,7 @@
 
 use super::pool::Gate;
 use super::station::Slots;
-use crate::algo::ring::HashRing;
+use crate::algo::ring::{HashRing, RangeMap, Sharding};
 use crate::algo::Nanos;
 use crate::metrics::Occupancy;
 use crate::scenario::DatabaseSpec;
@@ -67,7 +67,7 @@ pub(super) struct Database {
     /// Nodes per shard (1 + replicas).
     pub(super) group: u32,
     /// Shard placement (`None`: one shard).
-    pub(super) ring: Option<HashRing>,
+    pub(super) ring: Option<Sharding>,
     /// Connection occupancy summed over all nodes.
     pub(super) occupancy: Occupancy,
     /// Multiplier on service times while a slowdown fault is active.
@@ -110,9 +110,16 @@ impl Database {
         Database {
             nodes,
             group,
-            ring: spec
-                .shards
-                .map(|s| HashRing::with_shards(s.vnodes, 0..s.count).expect("checked shard count")),
+            ring: spec.shards.map(|s| {
+                let ids: Vec<u32> = (0..s.count).collect();
+                if s.ranges {
+                    Sharding::Ranges(RangeMap::even(&ids).expect("checked shard count"))
+                } else {
+                    Sharding::Ring(
+                        HashRing::with_shards(s.vnodes, ids).expect("checked shard count"),
+                    )
+                }
+            }),
             occupancy: Occupancy::new(total),
             slowdown: 1.0,
             rr: 0,

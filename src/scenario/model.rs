@@ -236,6 +236,8 @@ pub struct ShardSpec {
     pub vnodes: u32,
     /// Shard by tenant (true) or by key.
     pub by_tenant: bool,
+    /// Hash-byte ranges (true) or the consistent-hash ring.
+    pub ranges: bool,
 }
 
 /// A station a fault can hit.

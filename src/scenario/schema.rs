@@ -647,6 +647,20 @@ pub struct Shards {
     pub vnodes: u32,
     /// What a row is placed by.
     pub by: ShardKey,
+    /// How keys map to shards (default Ring).
+    #[serde(default)]
+    pub layout: ShardLayout,
+}
+
+/// How a sharded database maps keys to shards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShardLayout {
+    /// A consistent-hash ring with `vnodes` virtual nodes per shard.
+    #[default]
+    Ring,
+    /// Fixed ranges of the first byte of the key's digest, split evenly
+    /// (at most 256 shards; `vnodes` does not apply).
+    Ranges,
 }
 
 fn default_vnodes() -> u32 {

@@ -495,6 +495,13 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                             name,
                         );
                     }
+                    if x.layout == schema::ShardLayout::Ranges && x.count > 256 {
+                        p.add_at(
+                            at("shards.count"),
+                            format!("a Ranges layout splits the first digest byte: at most 256 shards, not {} (use the Ring layout for more)", x.count),
+                            name,
+                        );
+                    }
                     if x.vnodes == 0 || x.vnodes > 10_000 {
                         p.add_at(
                             at("shards.vnodes"),
@@ -506,6 +513,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         count: x.count,
                         vnodes: x.vnodes,
                         by_tenant: x.by == schema::ShardKey::Tenant,
+                        ranges: x.layout == schema::ShardLayout::Ranges,
                     }
                 });
                 lag_dists.push(replication_lag.as_ref());

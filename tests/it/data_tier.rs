@@ -475,3 +475,37 @@ fn the_data_tier_is_deterministic() {
     );
     assert_eq!(run(&s).to_json(), run(&s).to_json());
 }
+
+#[test]
+fn the_range_layout_places_tenants_by_digest_byte() {
+    // Uniform tenants: both layouts spread the load, but over different
+    // tenant-to-shard maps, so the per-shard split differs; ranges split the
+    // digest byte evenly, so each shard's share is close to 1/4.
+    let ring = run(&sharded("Uniform", 2000.0, 0.0, 8));
+    let ranges =
+        run(&sharded("Uniform", 2000.0, 0.0, 8)
+            .replace("by: Tenant)", "by: Tenant, layout: Ranges)"));
+    let (a, b) = (db(&ring, "pg"), db(&ranges, "pg"));
+    let shares = |d: &scaletwin::report::DatabaseReport| {
+        d.shards.iter().map(|s| s.share).collect::<Vec<f64>>()
+    };
+    assert_ne!(shares(a), shares(b));
+    assert!(
+        shares(b).iter().all(|s| (s - 0.25).abs() < 0.05),
+        "{:?}",
+        shares(b)
+    );
+    // More than 256 shards cannot split one byte.
+    let text = sharded("Uniform", 2000.0, 0.0, 8).replace(
+        "count: 4, vnodes: 100, by: Tenant)",
+        "count: 300, by: Tenant, layout: Ranges)",
+    );
+    let s = scaletwin::scenario::parse(&text, "x.ron").unwrap();
+    let problems = scaletwin::scenario::validate(&s).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path.ends_with("shards.count") && p.message.contains("at most 256")),
+        "{problems:?}"
+    );
+}
