@@ -664,17 +664,19 @@ impl Sim<'_> {
     }
 
     fn complete(&mut self, now: Nanos, r: u32) {
-        let req = self.requests[r];
-        if req.detached {
+        let req = &self.requests[r];
+        let (detached, deadline, endpoint, home, start) =
+            (req.detached, req.deadline, req.endpoint, req.home, req.start);
+        if detached {
             // Nobody is waiting: the answer is wasted work (or a CDN refresh).
-        } else if now > req.deadline {
-            self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
-            self.geo.error(&self.measure, req.deadline, req.home);
+        } else if now > deadline {
+            self.count_error(deadline, endpoint, ErrorCause::ClientTimeout);
+            self.geo.error(&self.measure, deadline, home);
         } else {
-            let latency = now - req.start;
-            self.record_success(now, req.endpoint, latency);
+            let latency = now - start;
+            self.record_success(now, endpoint, latency);
             if self.measure.on {
-                self.geo.success(req.home, latency);
+                self.geo.success(home, latency);
             }
         }
         self.retire(r);
