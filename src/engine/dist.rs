@@ -335,9 +335,19 @@ mod tests {
         assert!((var - 1.0).abs() < 0.006, "variance {var}");
         v.sort_by(f64::total_cmp);
         // Quantiles of N(0,1), into the tail beyond R = 3.44 (about 3e-4 each side).
-        for (q, want) in [(0.001, -3.090232), (0.1, -1.281552), (0.5, 0.0), (0.9, 1.281552), (0.999, 3.090232), (0.9999, 3.719016)] {
+        for (q, want) in [
+            (0.001, -3.090232),
+            (0.1, -1.281552),
+            (0.5, 0.0),
+            (0.9, 1.281552),
+            (0.999, 3.090232),
+            (0.9999, 3.719016),
+        ] {
             let got = v[(q * n as f64) as usize];
-            assert!((got - want).abs() < 0.02 + 0.01 * want.abs(), "q {q}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 0.02 + 0.01 * want.abs(),
+                "q {q}: {got} vs {want}"
+            );
         }
     }
 

@@ -665,8 +665,13 @@ impl Sim<'_> {
 
     fn complete(&mut self, now: Nanos, r: u32) {
         let req = &self.requests[r];
-        let (detached, deadline, endpoint, home, start) =
-            (req.detached, req.deadline, req.endpoint, req.home, req.start);
+        let (detached, deadline, endpoint, home, start) = (
+            req.detached,
+            req.deadline,
+            req.endpoint,
+            req.home,
+            req.start,
+        );
         if detached {
             // Nobody is waiting: the answer is wasted work (or a CDN refresh).
         } else if now > deadline {
