@@ -8,4 +8,4 @@ mod arrivals;
 mod popularity;
 
 pub use arrivals::{Arrivals, RatePattern};
-pub use popularity::PopularitySampler;
+pub use popularity::{Alias, PopularitySampler, Zipf, ALIAS_MAX};
