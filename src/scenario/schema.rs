@@ -708,20 +708,20 @@ impl Serialize for Tier {
 
 impl<'de> Deserialize<'de> for Tier {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Tier;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("L1 or the name of a Cache component in quotes")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Tier, E> {
-                Ok(Tier::L1)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Tier, E> {
-                Ok(Tier::Named(v.to_owned()))
-            }
+        /// Read through serde's buffered (untagged) path: RON hands a bare
+        /// identifier to it as its text, so `L1`, `redis` and `"redis"` all
+        /// arrive as strings and a mistyped identifier is not taken for `L1`.
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "L1 or the name of a Cache component in quotes")]
+        enum Text {
+            Name(String),
         }
-        d.deserialize_any(V)
+        let Text::Name(name) = Text::deserialize(d)?;
+        Ok(if name == "L1" {
+            Tier::L1
+        } else {
+            Tier::Named(name)
+        })
     }
 }
 

@@ -692,6 +692,9 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         name,
                     );
                 }
+                if name == "L1" {
+                    p.add_at(at("name"), "L1 names the pods' own cache tier in `CacheAside`/`Invalidate`; give the Cache another name", name);
+                }
                 if capacity.is_none() && ttl.is_none() {
                     p.add_at(at("capacity"), "a cache needs a capacity, a ttl or both; with neither it would grow without bound", name);
                 }

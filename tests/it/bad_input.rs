@@ -169,12 +169,22 @@ const CASES: &[(&str, &[&str])] = &[
         &["regions.rtt", "between \"eu\" and \"us\" is missing"],
     ),
     (
+        "data_05_cache_named_l1",
+        &[
+            "data_05_cache_named_l1.ron:9:",
+            "components[2].name",
+            "L1 names the pods' own cache tier",
+        ],
+    ),
+    (
         "data_01_unknown_cache_tier",
         &[
             "endpoints.a[1].tiers[0]",
             "L1 tier",
             "endpoints.a[1].tiers[1]",
             "no Cache is named \"memcached\"; caches: \"redis\"",
+            "endpoints.a[1].tiers[2]",
+            "no Cache is named \"Redis\"",
         ],
     ),
     (
