@@ -251,8 +251,9 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
 pub struct Usage {
     /// Simulated seconds the usage covers.
     pub seconds: f64,
-    /// Requests per second offered (each one billed where requests are billed).
-    pub requests_per_s: f64,
+    /// Requests per second served successfully (the divisor of the cost per
+    /// million: failed requests cost money but are not what it buys).
+    pub served_per_s: f64,
     /// Per deployment: (name, on-demand pod-seconds, spot pod-seconds).
     pub pods: Vec<(String, f64, f64)>,
     /// Per always-on component (databases, balancers, caches): (name, server-seconds).
@@ -328,7 +329,7 @@ impl Usage {
         }
         Usage {
             seconds,
-            requests_per_s: report.summary.offered_rps,
+            served_per_s: report.summary.throughput_rps,
             pods,
             servers,
             cdns,
@@ -371,7 +372,7 @@ pub struct CostReport {
     pub spot_per_month: f64,
     /// USD per month saved by schedules.
     pub schedule_savings_per_month: f64,
-    /// USD per million requests served at the offered rate.
+    /// USD per million requests served successfully (0 when none was).
     pub per_million_requests: f64,
     /// Per component, in scenario order.
     pub components: Vec<ComponentCost>,
@@ -485,7 +486,7 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
         .map(|c| c.per_month * share(c.on_demand_per_hour, c.spot_per_hour))
         .sum::<f64>();
     let per_month = sum(|c| c.per_month);
-    let requests_per_hour = usage.requests_per_s * 3600.0;
+    let requests_per_hour = usage.served_per_s * 3600.0;
     Ok(CostReport {
         table: t.name,
         note: t.note,

@@ -699,8 +699,9 @@ pub enum Tier {
 
 impl Serialize for Tier {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // "L1" as text: it reads back as the L1 tier (a Cache may not take that name).
         match self {
-            Tier::L1 => s.serialize_unit_struct("L1"),
+            Tier::L1 => s.serialize_str("L1"),
             Tier::Named(n) => s.serialize_str(n),
         }
     }

@@ -64,6 +64,32 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
         "saved {saved}"
     );
     assert!((c2.spot_per_month - 1.5 * 0.038 * 730.0).abs() < 1e-6);
+    // Per million requests served successfully.
+    let served_per_hour = report.summary.throughput_rps * 3600.0;
+    let want = c.per_hour / served_per_hour * 1e6;
+    assert!((c.per_million_requests - want).abs() < 1e-3 * want);
+}
+
+#[test]
+fn cost_per_million_counts_only_requests_served() {
+    // Three pods at over twice their capacity: the bill is the same, but most
+    // requests fail, so each served one costs more than at the offered rate.
+    let s = scenario(
+        "scenarios/stage2-managed-db-cache.ron",
+        &["run.duration=20s", "workload.users=150000"],
+    );
+    let model = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&model);
+    assert!(
+        report.summary.error_rate > 0.3,
+        "{}",
+        report.summary.error_rate
+    );
+    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    let at_offered = c.per_hour / (report.summary.offered_rps * 3600.0) * 1e6;
+    let served = report.summary.throughput_rps * 3600.0;
+    assert!((c.per_million_requests - c.per_hour / served * 1e6).abs() < 1e-3);
+    assert!(c.per_million_requests > 1.3 * at_offered);
 }
 
 #[test]
