@@ -1,32 +1,20 @@
-//! The future-event list: a binary min-heap keyed by `(time, sequence)`.
+//! The future-event list: a 4-ary min-heap keyed by `(time, sequence)`.
+//!
+//! A 4-ary heap is half as deep as a binary one and its four children share
+//! a cache line or two, so a pop (the hot operation: every event is popped
+//! once) touches fewer lines. Keys are unique, so the order is total.
 
 use crate::algo::Nanos;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
-/// One scheduled event; ordered so that the heap pops the earliest first and
-/// equal times in insertion order.
+/// Children per heap node.
+const ARITY: usize = 4;
+
+/// One scheduled event.
+#[derive(Clone, Copy)]
 struct Entry<E> {
     /// `time << 64 | seq`: one integer comparison orders by time then by insertion.
     key: u128,
     event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
 }
 
 /// Virtual time plus the events scheduled for the future.
@@ -34,7 +22,8 @@ impl<E> Ord for Entry<E> {
 /// Events at the same time come out first in, first out, so a run is a pure
 /// function of what was scheduled.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// `heap[i]`'s children are `heap[ARITY * i + 1 ..= ARITY * i + ARITY]`.
+    heap: Vec<Entry<E>>,
     seq: u64,
     now: Nanos,
     popped: u64,
@@ -44,7 +33,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            heap: Vec::with_capacity(1024),
             seq: 0,
             now: Nanos::ZERO,
             popped: 0,
@@ -63,7 +52,7 @@ impl<E: Copy> EventQueue<E> {
         let at = at.max(self.now);
         let key = (u128::from(at.0) << 64) | u128::from(self.seq);
         self.seq += 1;
-        self.heap.push(Entry { key, event });
+        self.push(Entry { key, event });
     }
 
     /// Schedules `event` after `delay` from now.
@@ -76,15 +65,65 @@ impl<E: Copy> EventQueue<E> {
     /// advances the clock to it.
     #[inline]
     pub fn pop_until(&mut self, until: Nanos) -> Option<(Nanos, E)> {
-        let top = self.heap.peek()?;
+        let top = self.heap.first()?;
         let at = Nanos((top.key >> 64) as u64);
         if at > until {
             return None;
         }
-        let entry = self.heap.pop()?;
+        let entry = self.pop();
         self.now = at;
         self.popped += 1;
         Some((at, entry.event))
+    }
+
+    /// Adds `e`, moving the hole from the new leaf up to where `e` belongs.
+    #[inline]
+    fn push(&mut self, e: Entry<E>) {
+        let mut i = self.heap.len();
+        self.heap.push(e);
+        while i > 0 {
+            let parent = (i - 1) / ARITY;
+            if self.heap[parent].key <= e.key {
+                break;
+            }
+            self.heap[i] = self.heap[parent];
+            i = parent;
+        }
+        self.heap[i] = e;
+    }
+
+    /// Removes the root (the heap is not empty): the last leaf fills the
+    /// hole the root leaves, sinking past the smallest child at each level.
+    #[inline]
+    fn pop(&mut self) -> Entry<E> {
+        let top = self.heap[0];
+        let last = self.heap.pop().expect("pop on a non-empty heap");
+        let n = self.heap.len();
+        if n == 0 {
+            return top;
+        }
+        let mut i = 0;
+        loop {
+            let first = ARITY * i + 1;
+            if first >= n {
+                break;
+            }
+            let mut child = first;
+            let mut key = self.heap[first].key;
+            for c in first + 1..(first + ARITY).min(n) {
+                if self.heap[c].key < key {
+                    child = c;
+                    key = self.heap[c].key;
+                }
+            }
+            if last.key <= key {
+                break;
+            }
+            self.heap[i] = self.heap[child];
+            i = child;
+        }
+        self.heap[i] = last;
+        top
     }
 
     /// Moves the clock to `t` without an event (used at the end of a run).
@@ -147,5 +186,32 @@ mod tests {
         q.pop_until(Nanos::MAX);
         q.schedule(Nanos(3), 2);
         assert_eq!(q.pop_until(Nanos::MAX), Some((Nanos(10), 2)));
+    }
+
+    proptest::proptest! {
+        /// Any interleaving of schedules and pops gives the order of a sorted
+        /// reference: by time, then by insertion.
+        #[test]
+        fn matches_a_sorted_reference(ops in proptest::collection::vec((0u64..50, proptest::bool::ANY), 1..400)) {
+            let mut q = EventQueue::new();
+            let mut reference = std::collections::BTreeMap::new();
+            let mut seq = 0u64;
+            for (delay, pop) in ops {
+                if pop {
+                    let want = reference.pop_first().map(|((t, _), e)| (Nanos(t), e));
+                    proptest::prop_assert_eq!(q.pop_until(Nanos::MAX), want);
+                } else {
+                    let at = q.now().0 + delay;
+                    q.schedule(Nanos(at), seq);
+                    reference.insert((at, seq), seq);
+                    seq += 1;
+                }
+            }
+            while let Some((t, e)) = q.pop_until(Nanos::MAX) {
+                let ((rt, _), re) = reference.pop_first().unwrap();
+                proptest::prop_assert_eq!((t, e), (Nanos(rt), re));
+            }
+            proptest::prop_assert!(reference.is_empty());
+        }
     }
 }
