@@ -285,7 +285,7 @@ rate limits (per tenant)
         table(
             out,
             &[
-                "lb/tier",
+                "limit/tier",
                 "algorithm",
                 "limit",
                 "tenants",
