@@ -2,6 +2,7 @@
 //! over its own region's traffic; users without a PoP pay the round trip to
 //! the nearest one; a PoP's misses pay the round trip to the origin.
 
+use crate::data_tier::{ttl_hit_ratio, zipf};
 use scaletwin::report::{CdnReport, PopReport, RegionReport};
 use scaletwin::Report;
 
@@ -17,23 +18,6 @@ fn pop<'a>(c: &'a CdnReport, region: &str) -> &'a PopReport {
 
 fn region<'a>(r: &'a Report, name: &str) -> &'a RegionReport {
     r.regions.iter().find(|x| x.name == name).unwrap()
-}
-
-fn zipf(n: usize, s: f64) -> Vec<f64> {
-    let w: Vec<f64> = (1..=n).map(|i| (i as f64).powf(-s)).collect();
-    let total: f64 = w.iter().sum();
-    w.iter().map(|x| x / total).collect()
-}
-
-/// A TTL cache where a miss loads the key for `ttl` seconds, Poisson
-/// requests at `rps` (THEORY.md, caches).
-fn ttl_hit_ratio(p: &[f64], rps: f64, ttl: f64) -> f64 {
-    p.iter()
-        .map(|pi| {
-            let x = pi * rps * ttl;
-            pi * x / (1.0 + x)
-        })
-        .sum()
 }
 
 /// 200 req/s over 10,000 keys (Zipf 0.8) at a TTL-only CDN (capacity above
