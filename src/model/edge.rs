@@ -1,16 +1,18 @@
-//! The edge and resilience tier: CDN edge caches, per-tenant rate limits,
-//! client retries on timeout (backoff, jitter, retry budget) and server-side
-//! load shedding.
+//! The edge and resilience tier: CDN points of presence, per-tenant rate
+//! limits (a balancer's and per endpoint), client retries on timeout
+//! (backoff, jitter, retry budget) and server-side load shedding.
 //!
 //! ```text
-//!  client ──▶ Cdn edge ──hit──────────────────────────▶ answered at the edge
-//!     ▲          │ miss / stale (one background refresh)
+//!  client ──▶ EndpointLimit(tenant tier) ──429──▶ error "rate_limited"
+//!     ▲          ▼ (RTT to the nearest PoP if the user's region has none)
+//!     │      Cdn PoP edge ──hit───────────────────────▶ answered at the edge
+//!     │          │ miss / stale (one background refresh), from the PoP's region
 //!     │          ▼
 //!     │      RateLimit(tenant tier) ──429──▶ error "rate_limited"
 //!     │          ▼
 //!     │      pod queue ──waited > shed_after──▶ error "load_shed"
 //!     │          ▼
-//!     │      origin path ... CdnFill (store at the edge)
+//!     │      origin path ... CdnFill (store at that PoP)
 //!     │
 //!     └── timeout: the attempt is abandoned (the server keeps working on it)
 //!         and, if attempts and the retry budget allow, retried after a backoff
@@ -52,19 +54,7 @@ impl PopState {
         self.refreshes = 0;
         self.remote = 0;
     }
-}
 
-/// Where a CDN lookup is served.
-enum PopRoute {
-    /// At this PoP, the request is there now.
-    Here(u8),
-    /// Paying the round trip to the nearest PoP first.
-    Travelling,
-    /// Every region with a PoP is down.
-    Down,
-}
-
-impl PopState {
     /// This PoP's figures (`region` left empty).
     fn report(&self) -> PopReport {
         let s = self.cache.stats();
@@ -82,6 +72,16 @@ impl PopState {
             origin_bytes: self.origin_bytes,
         }
     }
+}
+
+/// Where a CDN lookup is served.
+enum PopRoute {
+    /// At this PoP, the request is there now.
+    Here(u8),
+    /// Paying the round trip to the nearest PoP first.
+    Travelling,
+    /// Every region with a PoP is down.
+    Down,
 }
 
 /// Adds PoP figures `x` into `total` (the hit ratio over both).
