@@ -52,7 +52,8 @@ pub struct Scenario {
     /// form as a LoadBalancer's `rate_limit`). Checked when a client's request
     /// for that endpoint arrives (before any other step, a Cdn included);
     /// requests over the limit fail with "rate_limited" (HTTP 429). Calls from
-    /// other endpoints are not limited. Default: none.
+    /// other endpoints are not limited; without `workload.tenants` all
+    /// clients share one budget. Default: none.
     #[serde(default)]
     pub limits: BTreeMap<String, RateLimit>,
 }
