@@ -111,7 +111,7 @@ impl Geo {
         }
     }
 
-    fn is_down(&self, r: Option<u8>) -> bool {
+    pub(super) fn is_down(&self, r: Option<u8>) -> bool {
         r.is_some_and(|r| self.down[r as usize])
     }
 

@@ -115,6 +115,10 @@ pub(super) struct Request {
     pub(super) travelled: bool,
     /// The database (copy) of its current query.
     pub(super) db: u16,
+    /// The CDN point of presence of its (innermost) edge lookup.
+    pub(super) pop: u8,
+    /// The region it was in before that lookup (it returns there after).
+    pub(super) pop_from: u8,
 }
 
 impl Request {
@@ -144,6 +148,8 @@ impl Request {
             hop_from: 0,
             travelled: false,
             db: 0,
+            pop: 0,
+            pop_from: 0,
         }
     }
 }
@@ -591,15 +597,17 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                Op::RateLimit { lb } => {
-                    if !self.rate_limit(now, r, lb) {
+                Op::RateLimit { .. } | Op::EndpointLimit { .. } => {
+                    if !self.rate_limit(now, r, op) {
                         self.fail(now, r, ErrorCause::RateLimited);
                         return;
                     }
                     self.requests[r].pc += 1;
                 }
                 Op::CdnLookup { cdn, hit_pc } => {
-                    let t = self.cdn_lookup(now, r, cdn, hit_pc);
+                    let Some(t) = self.cdn_lookup(now, r, cdn, hit_pc) else {
+                        return;
+                    };
                     if t > Nanos::ZERO {
                         self.queue.schedule(now + t, Event::Resume(r));
                         return;

@@ -129,12 +129,44 @@ pub struct CdnReport {
     pub origin_bytes: u64,
     /// Purges (PurgeCdn faults) applied.
     pub purges: u64,
+    /// With regions: each point of presence, in region order (the figures
+    /// above are their sums). Empty without regions (one PoP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pops: Vec<PopReport>,
 }
 
-/// One tier of a load balancer's per-tenant rate limit.
+/// One CDN point of presence (edge cache) in a region.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PopReport {
+    /// The region it is in.
+    pub region: String,
+    /// Lookups here.
+    pub lookups: u64,
+    /// Lookups by users from other regions (who paid the round trip here).
+    pub remote_lookups: u64,
+    /// Answered fresh from this edge.
+    pub hits: u64,
+    /// Answered stale from this edge (inside stale-while-revalidate).
+    pub stale_hits: u64,
+    /// Sent on to the origin.
+    pub misses: u64,
+    /// (hits + stale hits) / lookups.
+    pub hit_ratio: f64,
+    /// Background refreshes started by stale hits.
+    pub refreshes: u64,
+    /// Objects pushed out by capacity.
+    pub evictions: u64,
+    /// Bytes answered from this edge (hits and stale hits).
+    pub edge_bytes: u64,
+    /// Bytes the origin sent to this edge (misses and refreshes).
+    pub origin_bytes: u64,
+}
+
+/// One tier of a per-tenant rate limit (a load balancer's or an endpoint's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateLimitReport {
-    /// The load balancer.
+    /// The load balancer (empty for an endpoint's limit).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub balancer: String,
     /// The tier.
     pub tier: String,
@@ -150,6 +182,9 @@ pub struct RateLimitReport {
     pub rejected: u64,
     /// Distinct tenants that got at least one 429.
     pub tenants_limited: u64,
+    /// The endpoint, for a per-endpoint limit (`limits`); empty for a balancer's.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
 }
 
 /// Client retries: how much the retries amplified the load.

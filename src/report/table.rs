@@ -223,6 +223,39 @@ cdn
             ],
             &rows,
         );
+        let pops: Vec<Vec<String>> = r
+            .cdns
+            .iter()
+            .flat_map(|c| {
+                c.pops.iter().map(|p| {
+                    vec![
+                        format!("{}@{}", c.name, p.region),
+                        p.lookups.to_string(),
+                        p.remote_lookups.to_string(),
+                        pct(p.hit_ratio),
+                        p.stale_hits.to_string(),
+                        p.edge_bytes.to_string(),
+                        p.origin_bytes.to_string(),
+                    ]
+                })
+            })
+            .collect();
+        if !pops.is_empty() {
+            out.push_str("\ncdn points of presence\n");
+            table(
+                out,
+                &[
+                    "pop",
+                    "lookups",
+                    "remote",
+                    "hit%",
+                    "stale",
+                    "edge bytes",
+                    "origin bytes",
+                ],
+                &pops,
+            );
+        }
     }
     if !r.rate_limits.is_empty() {
         out.push_str(
@@ -235,7 +268,11 @@ rate limits (per tenant)
             .iter()
             .map(|l| {
                 vec![
-                    format!("{}/{}", l.balancer, l.tier),
+                    if l.endpoint.is_empty() {
+                        format!("{}/{}", l.balancer, l.tier)
+                    } else {
+                        format!("endpoint {}/{}", l.endpoint, l.tier)
+                    },
                     l.algorithm.clone(),
                     l.limit.to_string(),
                     l.tenants.to_string(),
@@ -248,7 +285,7 @@ rate limits (per tenant)
         table(
             out,
             &[
-                "lb/tier",
+                "limit/tier",
                 "algorithm",
                 "limit",
                 "tenants",

@@ -52,6 +52,8 @@ pub struct Model {
     pub caches: Vec<CacheSpec>,
     /// `CacheAside` steps, referenced by index from [`Op`]s.
     pub asides: Vec<AsideSpec>,
+    /// Per-endpoint rate limits, in endpoint name order.
+    pub limits: Vec<EndpointLimitSpec>,
 }
 
 /// An external dependency, resolved.
@@ -82,6 +84,20 @@ pub struct CdnSpec {
     pub latency: u32,
     /// Bytes per response.
     pub response_bytes: u64,
+    /// With regions: the region of each point of presence, in region order.
+    /// Empty without regions (one PoP, no round trips).
+    pub pops: Vec<u8>,
+    /// With regions: per region, its PoP (index into `pops`), if it has one.
+    pub pop_in: Vec<Option<u8>>,
+}
+
+/// A per-endpoint rate limit, resolved.
+#[derive(Clone, Debug)]
+pub struct EndpointLimitSpec {
+    /// The endpoint whose clients' requests it limits.
+    pub endpoint: String,
+    /// Its tiers and limiters.
+    pub limit: RateLimitSpec,
 }
 
 /// Client retries, resolved.
@@ -571,6 +587,11 @@ pub enum Op {
         db: u16,
         /// Sampler index.
         dist: u32,
+    },
+    /// Check per-endpoint rate limit `limit` (an index into `Model::limits`).
+    EndpointLimit {
+        /// Limit index.
+        limit: u16,
     },
 }
 

@@ -179,3 +179,42 @@ pub(super) fn region_of(
         }
     }
 }
+
+/// Resolves a Cdn's `pops` (at `path`): the region of each point of presence
+/// (every region by default) and, per region, its PoP. Both are empty
+/// without regions: the Cdn is one PoP.
+pub(super) fn resolve_pops(
+    p: &mut Problems,
+    path: &str,
+    regions: Option<&RegionsSpec>,
+    given: bool,
+    names: &[String],
+) -> (Vec<u8>, Vec<Option<u8>>) {
+    let mut pops: Vec<u8> = Vec::new();
+    for (j, name) in names.iter().enumerate() {
+        let at = format!("{path}[{j}]");
+        if let Some(r) = region_of(p, at.clone(), regions, given, name) {
+            if pops.contains(&r) {
+                p.add_at(
+                    at,
+                    format!("\"{name}\" is listed twice; a region has at most one PoP of a Cdn"),
+                    name,
+                );
+            }
+            pops.push(r);
+        }
+    }
+    let Some(rs) = regions else {
+        return (Vec::new(), Vec::new());
+    };
+    if names.is_empty() {
+        pops = (0..rs.names.len() as u8).collect();
+    }
+    pops.sort_unstable();
+    pops.dedup();
+    let mut pop_in = vec![None; rs.names.len()];
+    for (i, &r) in pops.iter().enumerate() {
+        pop_in[r as usize] = Some(i as u8);
+    }
+    (pops, pop_in)
+}

@@ -48,6 +48,14 @@ pub struct Scenario {
     /// Hours the whole environment is switched off (e.g. a staging copy).
     #[serde(default)]
     pub schedule: Option<crate::cost::Schedule>,
+    /// Per-endpoint, per-tenant rate limits: endpoint name -> limit (the same
+    /// form as a LoadBalancer's `rate_limit`). Checked when a client's request
+    /// for that endpoint arrives (before any other step, a Cdn included);
+    /// requests over the limit fail with "rate_limited" (HTTP 429). Calls from
+    /// other endpoints are not limited; without `workload.tenants` all
+    /// clients share one budget. Default: none.
+    #[serde(default)]
+    pub limits: BTreeMap<String, RateLimit>,
 }
 
 /// Named regions, their users and the round-trip times between them.
@@ -501,6 +509,12 @@ pub enum Component {
         /// Size of one response in bytes, for the byte counters (default 0).
         #[serde(default)]
         response_bytes: u64,
+        /// With `regions`: the regions that have a point of presence (PoP),
+        /// each with its own edge cache of `capacity`. Default: every region.
+        /// A user in a region without a PoP (or whose PoP's region is down)
+        /// uses the nearest PoP and pays the round trip to it.
+        #[serde(default)]
+        pops: Vec<String>,
     },
     /// An external dependency (a third-party API, another team's service):
     /// pure latency and an error probability, optionally behind a circuit

@@ -551,7 +551,15 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 stale_while_revalidate,
                 latency,
                 response_bytes,
+                pops,
             } => {
+                let (pops, pop_in) = super::regions::resolve_pops(
+                    &mut p,
+                    &at("pops"),
+                    regions.as_ref(),
+                    s.regions.is_some(),
+                    pops,
+                );
                 if *capacity == 0 || *capacity > u64::from(u32::MAX - 1) {
                     p.add_at(
                         at("capacity"),
@@ -577,6 +585,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                             .stale_while_revalidate(stale_while_revalidate.nanos()),
                         latency: 0,
                         response_bytes: *response_bytes,
+                        pops,
+                        pop_in,
                     },
                     latency,
                     at("latency"),
@@ -930,6 +940,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         }
     }
+    let limits = resolve_endpoint_limits(&mut p, s, &endpoint_names);
     let faults = resolve_faults(&mut p, s, &kinds, duration, regions.as_ref());
     let topology = Topology::new(s);
     if let Some(cycle) = topology.call_cycle() {
@@ -1002,6 +1013,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         .keys()
         .map(|name| {
             let mut program = Vec::new();
+            if let Some(limit) = limits.iter().position(|l| l.endpoint == *name) {
+                program.push(Op::EndpointLimit {
+                    limit: limit as u16,
+                });
+            }
             compiler.compile(
                 name,
                 &format!("endpoints.{name}"),
@@ -1087,6 +1103,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         regions,
         caches,
         asides,
+        limits,
     })
 }
 
@@ -1572,6 +1589,34 @@ fn resolve_rate_limit(
         cumulative,
         tenants,
     })
+}
+
+/// Resolves the per-endpoint rate limits (`limits`), in endpoint name order.
+fn resolve_endpoint_limits(
+    p: &mut Problems,
+    s: &Scenario,
+    endpoints: &[&str],
+) -> Vec<EndpointLimitSpec> {
+    let mut out = Vec::new();
+    for (endpoint, r) in &s.limits {
+        let path = format!("limits.{endpoint}");
+        if !s.endpoints.contains_key(endpoint) {
+            p.add_at(
+                path,
+                format!(
+                    "no endpoint is named \"{endpoint}\"; endpoints: {}",
+                    list(endpoints)
+                ),
+                endpoint,
+            );
+        } else if let Some(limit) = resolve_rate_limit(p, &path, r, s) {
+            out.push(EndpointLimitSpec {
+                endpoint: endpoint.clone(),
+                limit,
+            });
+        }
+    }
+    out
 }
 
 fn resolve_retries(p: &mut Problems, r: &schema::Retries, has_timeout: bool) -> Option<RetrySpec> {

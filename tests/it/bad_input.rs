@@ -165,6 +165,35 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "edge_01_cdn_pops_unknown_region",
+        &[
+            "2 problems",
+            "components[0].pops[1]",
+            "no region is named \"asia\"; regions: \"eu\", \"us\"",
+            "components[0].pops[2]",
+            "listed twice",
+        ],
+    ),
+    (
+        "edge_02_cdn_pops_without_regions",
+        &[
+            ":6:",
+            "components[0].pops[0]",
+            "\"us\" is not a region: the scenario has no `regions` section",
+        ],
+    ),
+    (
+        "edge_03_endpoint_limits",
+        &[
+            "3 problems",
+            "limits.serch",
+            "no endpoint is named \"serch\"; endpoints: \"list\", \"search\"",
+            "limits.search.tiers[1].max",
+            "limits.list.tiers",
+            "at least one tier",
+        ],
+    ),
+    (
         "42_regions_missing_rtt",
         &["regions.rtt", "between \"eu\" and \"us\" is missing"],
     ),

@@ -34,7 +34,7 @@ fn errors(r: &Report, cause: &str) -> u64 {
 }
 
 /// Zipf(s) probabilities over n keys, most popular first.
-fn zipf(n: usize, s: f64) -> Vec<f64> {
+pub(crate) fn zipf(n: usize, s: f64) -> Vec<f64> {
     let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
     let total: f64 = w.iter().sum();
     w.iter().map(|x| x / total).collect()
@@ -61,7 +61,7 @@ fn che(p: &[f64], capacity: f64) -> f64 {
 }
 
 /// A TTL cache where a miss loads the key for `ttl` seconds, Poisson requests.
-fn ttl_hit_ratio(p: &[f64], rps: f64, ttl: f64) -> f64 {
+pub(crate) fn ttl_hit_ratio(p: &[f64], rps: f64, ttl: f64) -> f64 {
     p.iter()
         .map(|pi| {
             let x = pi * rps * ttl;

@@ -438,6 +438,7 @@ fn without_the_trigger_the_retrying_system_is_stable() {
 fn edge_scenarios_are_deterministic() {
     for f in [
         "cdn.ron",
+        "cdn-regions.ron",
         "metastable-budget.ron",
         "rate-limits.ron",
         "breaker.ron",
