@@ -292,6 +292,9 @@ impl Chart {
                 .flatten(),
         );
         let (mut x0, mut x1) = axis_range(xs, self.log_x, false);
+        if !self.log_x {
+            x1 += (x1 - x0) * 0.02;
+        }
         if self.log_x {
             // Keep the first and last points (and their error bars) off the
             // y axis and the right edge.
@@ -332,9 +335,19 @@ impl Chart {
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        // The title is drawn by hand so the fault numbers fit between it and
+        // the plot.
+        area.draw(&Text::new(
+            clip(&self.title, 64),
+            (area.dim_in_pixel().0 as i32 / 2, 10),
+            text_style(17).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
         let mut chart = ChartBuilder::on(area)
-            .caption(clip(&self.title, 80), (FONT, 17))
-            .margin_top(8)
+            .margin_top(if self.markers.is_empty() {
+                36
+            } else {
+                36 + 2 * 13
+            })
             .margin_left(8)
             .margin_right(18)
             .margin_bottom(4)
@@ -363,7 +376,9 @@ impl Chart {
             .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
             .max_light_lines(1)
             .draw()?;
-        // Fault spans and markers below the data.
+        // Fault spans and markers below the data; their numbers above the
+        // plot, on a second row when the previous one is too close.
+        let mut last_label: Option<(i32, i32)> = None;
         for (k, m) in self.markers.iter().enumerate() {
             if let Some(u) = m.until.filter(|u| *u > m.at) {
                 chart.draw_series(std::iter::once(Rectangle::new(
@@ -379,12 +394,17 @@ impl Chart {
             ))?;
             let p = chart.backend_coord(&(m.at, y_hi));
             let (ox, oy) = area.get_base_pixel();
+            let row = match last_label {
+                Some((x, row)) if p.0 - x < 30 => 1 - row,
+                _ => 0,
+            };
+            last_label = Some((p.0, row));
             area.draw(&Text::new(
                 format!("F{}", k + 1),
-                (p.0 - ox + 3, p.1 - oy + 3 + (k % 3) as i32 * 13),
+                (p.0 - ox, p.1 - oy - 3 - row * 13),
                 text_style(11)
                     .color(&MARKER_COLOR)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
             ))?;
         }
         let clamp_y = |y: f64| y.clamp(y_lo, y_hi);
@@ -486,7 +506,7 @@ impl BarChart {
         };
         let names: Vec<String> = self.bars.iter().map(|b| clip(&b.name, 14)).collect();
         let mut chart = ChartBuilder::on(&plot)
-            .caption(clip(&self.title, 80), (FONT, 17))
+            .caption(clip(&self.title, 64), (FONT, 17))
             .margin_top(8)
             .margin_left(8)
             .margin_right(18)
@@ -924,4 +944,338 @@ pub fn html(markdown: &str, files: &[(String, String)]) -> String {
     }
     o.push_str("</body></html>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that `svg` is one well-formed `<svg>` element: every tag is
+    /// closed in order, attributes are quoted, text holds no raw `<`/`&`.
+    fn well_formed(svg: &str) {
+        assert!(svg.starts_with("<svg "), "{svg}");
+        assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = svg;
+        while let Some(i) = rest.find('<') {
+            let text = &rest[..i];
+            for (k, _) in text.match_indices('&') {
+                let t = &text[k..];
+                assert!(
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                        .iter()
+                        .any(|e| t.starts_with(e)),
+                    "raw & in {text:?}"
+                );
+            }
+            let j = rest[i..].find('>').expect("unclosed tag") + i;
+            let tag = &rest[i + 1..j];
+            assert_eq!(
+                tag.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in <{tag}>"
+            );
+            assert!(!tag.contains('<'), "< inside <{tag}>");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "</{name}>");
+            } else if !tag.ends_with('/') {
+                let name = tag.split_whitespace().next().unwrap_or("");
+                assert!(!name.is_empty(), "empty tag");
+                stack.push(name.to_owned());
+            }
+            rest = &rest[j + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+        assert!(rest.trim().is_empty(), "text after </svg>: {rest:?}");
+    }
+
+    /// The text contents of every `<text>` element, trimmed.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .map(|t| {
+                let a = t.find('>').unwrap() + 1;
+                let b = t.find("</text>").unwrap();
+                t[a..b].trim().to_owned()
+            })
+            .collect()
+    }
+
+    fn hex(c: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    fn sample() -> Chart {
+        Chart {
+            title: "latency <vs> users & cost".into(),
+            x_label: "active users (log scale)".into(),
+            y_label: "latency, ms (log scale)".into(),
+            log_x: true,
+            log_y: true,
+            lines: vec![
+                Line {
+                    name: "p50".into(),
+                    points: vec![(100.0, 5.0, 0.5), (1000.0, 6.0, 0.7), (1e4, 9.0, 0.0)],
+                },
+                Line {
+                    name: "p99".into(),
+                    points: vec![(100.0, 40.0, 4.0), (1000.0, 45.0, 0.0), (1e4, 300.0, 20.0)],
+                },
+            ],
+            markers: vec![],
+        }
+    }
+
+    #[test]
+    fn line_chart_has_title_axes_units_legend_and_error_bars() {
+        let svg = sample().svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        for want in [
+            "latency &lt;vs&gt; users &amp; cost",
+            "active users (log scale)",
+            "latency, ms (log scale)",
+            "bars: 95% confidence interval",
+        ] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
+        // One legend entry per series.
+        assert_eq!(t.iter().filter(|s| *s == "p50").count(), 1);
+        assert_eq!(t.iter().filter(|s| *s == "p99").count(), 1);
+        // Log axes: decade ticks.
+        for tick in ["100", "1K", "10K", "1", "10"] {
+            assert!(t.iter().any(|s| s == tick), "tick {tick} not in {t:?}");
+        }
+        // Error bars: a stem and two caps per point with a CI, in the series colour.
+        for (k, bars) in [(0, 2), (1, 2)] {
+            let c = hex(color(k));
+            let n = svg
+                .lines()
+                .filter(|l| l.starts_with("<line") && l.contains(&format!("stroke=\"{c}\"")))
+                .count();
+            assert_eq!(n, 3 * bars, "series {k}");
+        }
+        // Each series: its line in the plot and its sample in the legend.
+        for k in 0..2 {
+            let c = hex(color(k));
+            let n = svg
+                .lines()
+                .filter(|l| {
+                    l.starts_with("<polyline")
+                        && l.contains(&format!("stroke=\"{c}\""))
+                        && l.contains("stroke-width=\"2\"")
+                })
+                .count();
+            assert_eq!(n, 2, "series {k}");
+        }
+    }
+
+    #[test]
+    fn faults_are_marked_numbered_and_listed() {
+        let chart = Chart {
+            title: "errors over time".into(),
+            x_label: "simulated time, s".into(),
+            y_label: "error rate, %".into(),
+            lines: vec![Line {
+                name: "error rate".into(),
+                points: (0..30)
+                    .map(|i| (f64::from(i) * 10.0, f64::from(i % 7), 0.0))
+                    .collect(),
+            }],
+            markers: vec![
+                Marker {
+                    at: 60.0,
+                    until: Some(90.0),
+                    label: "Slowdown(api x3)".into(),
+                },
+                Marker {
+                    at: 200.0,
+                    until: None,
+                    label: "Kill(pg)".into(),
+                },
+            ],
+            ..Chart::default()
+        };
+        let svg = chart.svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        assert!(t.iter().any(|s| s == "F1"));
+        assert!(t.iter().any(|s| s == "F2"));
+        assert!(!t.iter().any(|s| s == "F3"));
+        assert!(
+            t.iter().any(|s| s == "F1 (60–90 s): Slowdown(api x3)"),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|s| s == "F2 (from 200 s): Kill(pg)"), "{t:?}");
+        assert!(t.iter().any(|s| s == "simulated time, s"));
+        assert!(t.iter().any(|s| s == "error rate, %"));
+        // The fault list makes the document taller.
+        assert!(svg.starts_with(&format!(
+            "<svg width=\"{W}\" height=\"{}\"",
+            H + 2 * ROW_H + 8
+        )));
+        // Dashed marker lines are drawn in the marker colour.
+        assert!(svg.contains(&format!("stroke=\"{}\"", hex(MARKER_COLOR))));
+        // The shaded span of F1.
+        assert!(svg.contains("fill-opacity=\"0.08\"") || svg.contains("opacity=\"0.08\""));
+    }
+
+    #[test]
+    fn bar_chart_has_one_bar_per_tier_and_a_legend_per_group() {
+        let chart = BarChart {
+            title: "cache hit ratio per tier".into(),
+            x_label: "cache tier".into(),
+            y_label: "hit ratio, % of lookups".into(),
+            y_max: Some(100.0),
+            bars: vec![
+                Bar {
+                    name: "edge".into(),
+                    group: "CDN edge".into(),
+                    value: 60.4,
+                },
+                Bar {
+                    name: "redis".into(),
+                    group: "shared cache".into(),
+                    value: 41.7,
+                },
+                Bar {
+                    name: "api/l1".into(),
+                    group: "in-process L1".into(),
+                    value: 11.3,
+                },
+                Bar {
+                    name: "web/l1".into(),
+                    group: "in-process L1".into(),
+                    value: 0.0,
+                },
+            ],
+        };
+        let svg = chart.svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        for want in [
+            "cache tier",
+            "hit ratio, % of lookups",
+            "edge",
+            "redis",
+            "api/l1",
+            "web/l1",
+            "60.4",
+            "CDN edge",
+            "shared cache",
+            "in-process L1",
+            "100",
+        ] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
+        // Bars plus legend swatches per colour: L1 has two bars.
+        let filled = |k: usize| {
+            svg.lines()
+                .filter(|l| {
+                    l.starts_with("<rect") && l.contains(&format!("fill=\"{}\"", hex(color(k))))
+                })
+                .count()
+        };
+        assert_eq!((filled(0), filled(1), filled(2)), (2, 2, 3));
+    }
+
+    #[test]
+    fn degenerate_input_does_not_panic_and_stays_well_formed() {
+        let base = Chart {
+            title: "t".into(),
+            x_label: "x, s".into(),
+            y_label: "y, ms".into(),
+            ..Chart::default()
+        };
+        let line = |points: Vec<(f64, f64, f64)>| Line {
+            name: "s".into(),
+            points,
+        };
+        let cases: Vec<Vec<Line>> = vec![
+            vec![],
+            vec![line(vec![])],
+            vec![line(vec![(5.0, 3.0, 1.0)])],
+            vec![line(vec![
+                (0.0, 0.0, 0.0),
+                (1.0, 0.0, 0.0),
+                (2.0, 0.0, 0.0),
+            ])],
+            vec![line(vec![
+                (0.0, f64::NAN, f64::NAN),
+                (1.0, f64::INFINITY, -1.0),
+            ])],
+            vec![line(vec![(1.0, -5.0, 2.0), (2.0, -1.0, 0.0)])],
+            vec![line(vec![(3.0, 7.0, 0.0), (3.0, 7.0, 0.0)])],
+        ];
+        for lines in cases {
+            for (log_x, log_y) in [(false, false), (true, false), (false, true), (true, true)] {
+                let c = Chart {
+                    lines: lines.clone(),
+                    log_x,
+                    log_y,
+                    markers: vec![Marker {
+                        at: 0.0,
+                        until: Some(0.0),
+                        label: "at zero".into(),
+                    }],
+                    ..base.clone()
+                };
+                let svg = c.svg();
+                well_formed(&svg);
+                assert!(texts(&svg).iter().any(|s| s == "y, ms"), "{svg}");
+                assert!(!svg.contains("chart error"), "{svg}");
+            }
+        }
+        let empty = BarChart::default().svg();
+        well_formed(&empty);
+        assert!(texts(&empty).iter().any(|s| s == "no data"));
+        let odd = BarChart {
+            bars: vec![Bar {
+                name: "a very long cache tier name indeed".into(),
+                group: "g".into(),
+                value: f64::NAN,
+            }],
+            ..BarChart::default()
+        };
+        well_formed(&odd.svg());
+    }
+
+    #[test]
+    fn output_is_byte_identical_for_the_same_input() {
+        assert_eq!(sample().svg(), sample().svg());
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        let cases = [
+            (0.0, "0"),
+            (1.0, "1"),
+            (2.5, "2.5"),
+            (0.25, "0.25"),
+            (0.001, "0.001"),
+            (12.5, "12.5"),
+            (100.0, "100"),
+            (1000.0, "1K"),
+            (1500.0, "1.5K"),
+            (250_000.0, "250K"),
+            (1e6, "1M"),
+            (-20.0, "-20"),
+        ];
+        for (v, s) in cases {
+            assert_eq!(fmt_tick(v), s, "{v}");
+        }
+    }
+
+    #[test]
+    fn html_embeds_every_svg() {
+        let files = vec![
+            ("report.json".to_owned(), "{}".to_owned()),
+            ("a.svg".to_owned(), sample().svg()),
+            ("b.svg".to_owned(), BarChart::default().svg()),
+        ];
+        let h = html("# t <x>", &files);
+        assert_eq!(h.matches("<svg ").count(), 2);
+        assert!(h.contains("# t &lt;x&gt;"));
+        assert!(h.ends_with("</body></html>\n"));
+    }
 }
