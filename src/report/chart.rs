@@ -127,7 +127,7 @@ const FONT: &str = "sans-serif";
 const W: u32 = 760;
 const H: u32 = 400;
 /// Width of the legend column on the right.
-const LEGEND_W: u32 = 180;
+const LEGEND_W: u32 = 200;
 /// Height of one line of the fault list.
 const ROW_H: u32 = 16;
 /// Lines with more points than this are drawn without point shapes.
@@ -459,9 +459,9 @@ impl Chart {
             area.draw(&PathElement::new(vec![(4, y), (28, y)], c.stroke_width(2)))?;
             shape(area, k, (16, y), c)?;
             area.draw(&Text::new(
-                clip(&line.name, 22),
+                clip(&line.name, 26),
                 (34, y),
-                text_style(12).pos(Pos::new(HPos::Left, VPos::Center)),
+                text_style(11).pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
             y += 18;
         }
@@ -469,7 +469,7 @@ impl Chart {
             area.draw(&Text::new(
                 "bars: 95% confidence interval",
                 (4, y + 6),
-                text_style(10)
+                text_style(11)
                     .color(&MARKER_COLOR)
                     .pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
@@ -576,9 +576,9 @@ impl BarChart {
                 color(k).filled(),
             ))?;
             side.draw(&Text::new(
-                clip(g, 22),
+                clip(g, 26),
                 (34, y),
-                text_style(12).pos(Pos::new(HPos::Left, VPos::Center)),
+                text_style(11).pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
             y += 18;
         }
