@@ -2,8 +2,11 @@
 # Regenerates reports/ from scenarios/: for the bundled default and the four
 # seed stages, one directory with the `stages` report (report.json,
 # stages.csv, report.md, SVG charts, report.html), and the journey view
-# comparing the four seed stages. (Every other scenario is covered by the
-# snapshot tests; run `scaletwin stages FILE --out DIR` for its report.)
+# comparing the four seed stages, and two single-run reports (`scaletwin run
+# --out`): the stage-3 architecture, and spot-capacity with its faults marked
+# on the time series. (Every other scenario is covered by the snapshot tests;
+# run `scaletwin stages FILE --out DIR` for its report.) Screenshots of the
+# HTML pages: bash reports/screenshot.sh (needs Chromium; not run by CI).
 #
 #   bash reports/generate.sh        (from the repository root)
 set -euo pipefail
@@ -16,3 +19,6 @@ for f in scenarios/default.ron scenarios/stage*.ron; do
 done
 "$bin" compare scenarios/stage1-single-server.ron scenarios/stage2-managed-db-cache.ron \
     scenarios/stage3-horizontal.ron scenarios/stage4-services.ron --stages --quiet --out reports/journey
+for name in stage3-horizontal spot-capacity; do
+    "$bin" run "scenarios/$name.ron" --quiet --out "reports/run-$name"
+done

@@ -1,12 +1,40 @@
-//! SVG charts drawn by hand (no fonts, no system libraries): generic line
-//! charts over named series, with error bars and vertical markers, and the
-//! self-contained HTML page that embeds them.
+//! SVG charts drawn with plotters' SVG backend into a `String` (pure Rust:
+//! no font library, no bitmap backend; text goes into the SVG as `<text>`
+//! and the browser lays it out), and the self-contained HTML page that
+//! embeds them.
 //!
-//! Other report sections (replicas, queue depth, cache hit ratio) plug in by
-//! building a [`Chart`] of their own series.
+//! Two chart kinds cover every report:
+//! - [`Chart`]: lines over a numeric x axis (linear or log), each point with
+//!   an optional ± half-width of its 95% confidence interval drawn as an
+//!   error bar, and fault markers (dashed vertical lines numbered F1, F2, ...
+//!   with the fault's span shaded and its label listed under the plot);
+//! - [`BarChart`]: one bar per category (e.g. cache hit ratio per tier),
+//!   coloured by group.
+//!
+//! ```text
+//!  +-------------------- title ----------------+-----------+
+//!  | y axis  |  plot (grid, lines, error bars) | legend    |
+//!  | (unit)  |  F1 ¦        F2 ¦               | — p50     |
+//!  |         +---------------------------------+ — p99     |
+//!  |             x axis (unit)                 |           |
+//!  +-------------------------------------------+-----------+
+//!  | F1 at 120 s: Slowdown(pg x3)                          |
+//!  +-------------------------------------------------------+
+//! ```
+//!
+//! Output is deterministic: the same input gives the same bytes (no maps, no
+//! clocks; plotters writes coordinates as integers).
+//!
+//! Colours are the Okabe-Ito palette (distinguishable with the common forms
+//! of colour blindness), and each series also gets its own point shape, so
+//! lines stay apart in grey scale too.
 
-use crate::sweep::{CompareReport, StagesReport};
+use crate::sweep::{CompareReport, StageRow, StagesReport};
 use crate::Report;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write;
 
 /// One named line: (x, y, ± error) points.
@@ -14,8 +42,20 @@ use std::fmt::Write;
 pub struct Line {
     /// Legend text.
     pub name: String,
-    /// Points in x order.
+    /// Points in x order: (x, y, half-width of the 95% confidence interval,
+    /// 0 when there is none).
     pub points: Vec<(f64, f64, f64)>,
+}
+
+/// A vertical marker on a time axis, e.g. a fault.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marker {
+    /// Where it starts (x units).
+    pub at: f64,
+    /// Where it ends, if it does (the span between is shaded).
+    pub until: Option<f64>,
+    /// What it is, listed under the plot.
+    pub label: String,
 }
 
 /// A line chart.
@@ -33,27 +73,104 @@ pub struct Chart {
     pub log_y: bool,
     /// The lines.
     pub lines: Vec<Line>,
-    /// Vertical markers: (x, label), e.g. faults.
-    pub markers: Vec<(f64, String)>,
+    /// Vertical markers, e.g. faults.
+    pub markers: Vec<Marker>,
 }
 
-const COLORS: [&str; 8] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+/// One bar of a [`BarChart`].
+#[derive(Clone, Debug, Default)]
+pub struct Bar {
+    /// Category label under the bar.
+    pub name: String,
+    /// Group (legend entry and colour), e.g. the kind of cache.
+    pub group: String,
+    /// Height.
+    pub value: f64,
+}
+
+/// A bar chart: one bar per category.
+#[derive(Clone, Debug, Default)]
+pub struct BarChart {
+    /// Title.
+    pub title: String,
+    /// X axis label (what the categories are).
+    pub x_label: String,
+    /// Y axis label with unit.
+    pub y_label: String,
+    /// Fixed y range top (e.g. 100 for percentages); None: from the data.
+    pub y_max: Option<f64>,
+    /// The bars, left to right.
+    pub bars: Vec<Bar>,
+}
+
+/// Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky
+/// blue, black, yellow (last: weakest on white).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0xF0, 0xE4, 0x42),
 ];
 
+/// The colour of series `k`.
+fn color(k: usize) -> RGBColor {
+    PALETTE[k % PALETTE.len()]
+}
+
+const MARKER_COLOR: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const FONT: &str = "sans-serif";
+/// Chart size in pixels (before the fault list).
+const W: u32 = 760;
+const H: u32 = 400;
+/// Width of the legend column on the right.
+const LEGEND_W: u32 = 200;
+/// Height of one line of the fault list.
+const ROW_H: u32 = 16;
+/// Lines with more points than this are drawn without point shapes.
+const MAX_SHAPES: usize = 40;
+
+/// A tick label: at most three significant digits, K/M suffixes, no
+/// trailing zeros.
 fn fmt_tick(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e6 {
-        format!("{}M", v / 1e6)
+    let (x, suffix) = if a >= 1e6 {
+        (v / 1e6, "M")
     } else if a >= 1e3 {
-        format!("{}K", v / 1e3)
-    } else if a >= 10.0 || a == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 0.1 {
-        format!("{v:.2}")
+        (v / 1e3, "K")
     } else {
-        format!("{v:.1e}")
+        (v, "")
+    };
+    let ax = x.abs();
+    if ax == 0.0 {
+        return "0".into();
     }
+    if ax < 1e-3 {
+        return format!("{x:.0e}");
+    }
+    let decimals = if ax >= 100.0 {
+        0
+    } else if ax >= 10.0 {
+        1
+    } else if ax >= 1.0 {
+        2
+    } else {
+        (2 - ax.log10().floor() as i32).clamp(0, 6) as usize
+    };
+    let mut s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    s.push_str(suffix);
+    s
 }
 
 fn esc(s: &str) -> String {
@@ -62,195 +179,480 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-impl Chart {
-    /// The chart as a standalone SVG document.
-    pub fn svg(&self) -> String {
-        let (w, h, l, r, t, b) = (640.0, 360.0, 70.0, 150.0, 36.0, 50.0);
-        let tx = |v: f64| if self.log_x { v.max(1e-12).log10() } else { v };
-        let ty = |v: f64| if self.log_y { v.max(1e-6).log10() } else { v };
-        let pts = self.lines.iter().flat_map(|s| s.points.iter());
-        let (mut x0, mut x1, mut y0, mut y1) = (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        );
-        for &(x, y, e) in pts.filter(|p| p.1.is_finite()) {
-            x0 = x0.min(tx(x));
-            x1 = x1.max(tx(x));
-            y0 = y0.min(ty((y - e).max(if self.log_y { y * 0.5 } else { f64::MIN })));
-            y1 = y1.max(ty(y + e));
-        }
-        for (x, _) in &self.markers {
-            x0 = x0.min(tx(*x));
-            x1 = x1.max(tx(*x));
-        }
-        if !x0.is_finite() {
-            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-        }
-        if !self.log_y {
-            y0 = y0.min(0.0);
-        }
-        if x1 - x0 < 1e-12 {
-            x1 = x0 + 1.0;
-        }
-        if y1 - y0 < 1e-12 {
-            y1 = y0 + 1.0;
-        }
-        let px = |x: f64| l + (tx(x) - x0) / (x1 - x0) * (w - l - r);
-        let py = |y: f64| h - b - (ty(y) - y0) / (y1 - y0) * (h - t - b);
-        let mut o = String::new();
-        let _ = write!(
-            o,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
-        );
-        let _ = write!(
-            o,
-            r#"<rect width="{w}" height="{h}" fill="white"/><text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#,
-            (w - r + l) / 2.0,
-            esc(&self.title)
-        );
-        // Axes, ticks and grid.
-        let _ = write!(
-            o,
-            r##"<path d="M{l} {t}V{}H{}" fill="none" stroke="#333"/>"##,
-            h - b,
-            w - r
-        );
-        for i in 0..=4 {
-            let f = i as f64 / 4.0;
-            let (xv, yv) = (x0 + f * (x1 - x0), y0 + f * (y1 - y0));
-            let xs = if self.log_x { 10f64.powf(xv) } else { xv };
-            let ys = if self.log_y { 10f64.powf(yv) } else { yv };
-            let (gx, gy) = (l + f * (w - l - r), h - b - f * (h - t - b));
-            let _ = write!(
-                o,
-                r##"<line x1="{gx:.1}" y1="{t}" x2="{gx:.1}" y2="{}" stroke="#eee"/><text x="{gx:.1}" y="{}" text-anchor="middle">{}</text>"##,
-                h - b,
-                h - b + 15.0,
-                fmt_tick(xs)
-            );
-            let _ = write!(
-                o,
-                r##"<line x1="{l}" y1="{gy:.1}" x2="{}" y2="{gy:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-                w - r,
-                l - 5.0,
-                gy + 4.0,
-                fmt_tick(ys)
-            );
-        }
-        let _ = write!(
-            o,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            (w - r + l) / 2.0,
-            h - 12.0,
-            esc(&self.x_label)
-        );
-        let _ = write!(
-            o,
-            r#"<text transform="translate(16 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-            (h - b + t) / 2.0,
-            esc(&self.y_label)
-        );
-        for (x, label) in &self.markers {
-            let _ = write!(
-                o,
-                r##"<line x1="{0:.1}" y1="{t}" x2="{0:.1}" y2="{1}" stroke="#999" stroke-dasharray="4 3"/><text x="{2:.1}" y="{3}" font-size="9" fill="#666">{4}</text>"##,
-                px(*x),
-                h - b,
-                px(*x) + 2.0,
-                t + 10.0,
-                esc(label)
-            );
-        }
-        for (k, s) in self.lines.iter().enumerate() {
-            let c = COLORS[k % COLORS.len()];
-            let path: Vec<String> = s
-                .points
-                .iter()
-                .filter(|p| p.1.is_finite())
-                .map(|&(x, y, _)| format!("{:.1},{:.1}", px(x), py(y)))
-                .collect();
-            let _ = write!(
-                o,
-                r#"<polyline points="{}" fill="none" stroke="{c}" stroke-width="2"/>"#,
-                path.join(" ")
-            );
-            for &(x, y, e) in s.points.iter().filter(|p| p.1.is_finite()) {
-                let _ = write!(
-                    o,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{c}"/>"#,
-                    px(x),
-                    py(y)
-                );
-                if e > 0.0 {
-                    let lo = if self.log_y {
-                        (y - e).max(y * 0.5)
-                    } else {
-                        y - e
-                    };
-                    let _ = write!(
-                        o,
-                        r#"<line x1="{0:.1}" y1="{1:.1}" x2="{0:.1}" y2="{2:.1}" stroke="{c}"/>"#,
-                        px(x),
-                        py(lo),
-                        py(y + e)
-                    );
-                }
-            }
-            let ly = t + 10.0 + 16.0 * k as f64;
-            let _ = write!(
-                o,
-                r#"<rect x="{}" y="{}" width="12" height="3" fill="{c}"/><text x="{}" y="{}">{}</text>"#,
-                w - r + 10.0,
-                ly - 4.0,
-                w - r + 26.0,
-                ly,
-                esc(&s.name)
-            );
-        }
-        o.push_str("</svg>\n");
-        o
+/// `s` cut to `n` characters, with an ellipsis when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
     }
 }
 
-/// Charts of a stages run: latency, cost, errors and utilization vs users.
-pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
-    let line = |name: &str, f: &dyn Fn(&crate::sweep::StageRow) -> (f64, f64)| Line {
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+/// Renders `draw` into an SVG document of `size`; a drawing error (none is
+/// expected when drawing into a String) becomes an SVG that says so.
+fn render(size: (u32, u32), draw: impl FnOnce(&Area) -> Res) -> String {
+    let mut out = String::new();
+    let result = {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw(&root).and_then(|()| root.present().map_err(|e| e.to_string().into()))
+    };
+    match result {
+        Ok(()) => {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out
+        }
+        Err(e) => format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\"><text x=\"10\" y=\"20\">chart error: {}</text></svg>\n",
+            size.0,
+            size.1,
+            esc(&e.to_string())
+        ),
+    }
+}
+
+fn text_style(size: u32) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&BLACK)
+}
+
+/// Draws the point shape of series `k` at pixel `p` in `area`.
+fn shape(area: &Area, k: usize, p: (i32, i32), c: RGBColor) -> Res {
+    let s = c.filled();
+    match k % 4 {
+        0 => area.draw(&Circle::new(p, 3, s))?,
+        1 => area.draw(&TriangleMarker::new(p, 4, s))?,
+        2 => area.draw(&Rectangle::new([(p.0 - 3, p.1 - 3), (p.0 + 3, p.1 + 3)], s))?,
+        _ => area.draw(&Cross::new(p, 3, c.stroke_width(2)))?,
+    }
+    Ok(())
+}
+
+/// The range of an axis: [lo, hi] over `values`, including 0 on a linear
+/// axis whose data is all of one sign; log axes widen to whole decades.
+/// Degenerate input (nothing, one value) still gives a non-empty range.
+fn axis_range(values: impl Iterator<Item = f64>, log: bool, pad_top: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if log {
+        if !lo.is_finite() {
+            return (1.0, 10.0);
+        }
+        let lo = 10f64.powf(lo.log10().floor());
+        let mut hi = 10f64.powf(hi.log10().ceil());
+        if hi <= lo {
+            hi = lo * 10.0;
+        }
+        return (lo, hi);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    lo = lo.min(0.0);
+    hi = hi.max(0.0);
+    if hi - lo < 1e-12 {
+        hi = lo + 1.0;
+    }
+    if pad_top {
+        hi += (hi - lo) * 0.05;
+    }
+    (lo, hi)
+}
+
+impl Chart {
+    /// The chart as a standalone SVG document.
+    pub fn svg(&self) -> String {
+        let list = self.markers.len() as u32 * ROW_H + if self.markers.is_empty() { 0 } else { 8 };
+        render((W, H + list), |root| self.draw(root))
+    }
+
+    fn points(&self) -> impl Iterator<Item = &(f64, f64, f64)> {
+        self.lines
+            .iter()
+            .flat_map(|l| l.points.iter())
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+    }
+
+    fn draw(&self, root: &Area) -> Res {
+        root.fill(&WHITE)?;
+        let (top, bottom) = root.split_vertically(H);
+        let (plot, side) = top.split_horizontally(W - LEGEND_W);
+        let xs = self.points().map(|p| p.0).chain(
+            self.markers
+                .iter()
+                .flat_map(|m| [Some(m.at), m.until])
+                .flatten(),
+        );
+        let (mut x0, mut x1) = axis_range(xs, self.log_x, false);
+        if !self.log_x {
+            x1 += (x1 - x0) * 0.02;
+        }
+        if self.log_x {
+            // Keep the first and last points (and their error bars) off the
+            // y axis and the right edge.
+            for x in self.points().map(|p| p.0).filter(|x| *x > 0.0) {
+                x0 = x0.min(x / 1.6);
+                x1 = x1.max(x * 1.6);
+            }
+        }
+        let e = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2.max(0.0) } else { 0.0 };
+        let ys = self.points().flat_map(|p| [p.1 - e(p), p.1, p.1 + e(p)]);
+        let (y0, y1) = axis_range(ys, self.log_y, true);
+        match (self.log_x, self.log_y) {
+            (false, false) => self.plot(&plot, x0..x1, y0..y1)?,
+            (true, false) => self.plot(&plot, (x0..x1).log_scale(), y0..y1)?,
+            (false, true) => self.plot(&plot, x0..x1, (y0..y1).log_scale())?,
+            (true, true) => self.plot(&plot, (x0..x1).log_scale(), (y0..y1).log_scale())?,
+        }
+        self.legend(&side)?;
+        for (k, m) in self.markers.iter().enumerate() {
+            let span = match m.until {
+                Some(u) => format!("{}–{} s", fmt_tick(m.at), fmt_tick(u)),
+                None => format!("from {} s", fmt_tick(m.at)),
+            };
+            bottom.draw(&Text::new(
+                format!("F{} ({span}): {}", k + 1, m.label),
+                (12, 4 + k as i32 * ROW_H as i32),
+                text_style(12).color(&MARKER_COLOR),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// The plot itself over coordinates `xr` x `yr`.
+    fn plot<X, Y>(&self, area: &Area, xr: X, yr: Y) -> Res
+    where
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        // The title is drawn by hand so the fault numbers fit between it and
+        // the plot.
+        area.draw(&Text::new(
+            clip(&self.title, 64),
+            (area.dim_in_pixel().0 as i32 / 2, 10),
+            text_style(17).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(if self.markers.is_empty() {
+                36
+            } else {
+                36 + 2 * 13
+            })
+            .margin_left(8)
+            .margin_right(18)
+            .margin_bottom(4)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(xr, yr)?;
+        let (x_lo, x_hi) = {
+            let r = chart.x_range();
+            (r.start, r.end)
+        };
+        let (y_lo, y_hi) = {
+            let r = chart.y_range();
+            (r.start, r.end)
+        };
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&|v| fmt_tick(*v))
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .x_labels(8)
+            .y_labels(8)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
+            .max_light_lines(1)
+            .draw()?;
+        // Fault spans and markers below the data; their numbers above the
+        // plot, on a second row when the previous one is too close.
+        let mut last_label: Option<(i32, i32)> = None;
+        for (k, m) in self.markers.iter().enumerate() {
+            if let Some(u) = m.until.filter(|u| *u > m.at) {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(m.at.max(x_lo), y_lo), (u.min(x_hi), y_hi)],
+                    MARKER_COLOR.mix(0.08).filled(),
+                )))?;
+            }
+            chart.draw_series(DashedLineSeries::new(
+                [(m.at, y_lo), (m.at, y_hi)],
+                5,
+                4,
+                MARKER_COLOR.stroke_width(1),
+            ))?;
+            let p = chart.backend_coord(&(m.at, y_hi));
+            let (ox, oy) = area.get_base_pixel();
+            let row = match last_label {
+                Some((x, row)) if p.0 - x < 30 => 1 - row,
+                _ => 0,
+            };
+            last_label = Some((p.0, row));
+            area.draw(&Text::new(
+                format!("F{}", k + 1),
+                (p.0 - ox, p.1 - oy - 3 - row * 13),
+                text_style(11)
+                    .color(&MARKER_COLOR)
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
+        }
+        let clamp_y = |y: f64| y.clamp(y_lo, y_hi);
+        for (k, line) in self.lines.iter().enumerate() {
+            let c = color(k);
+            let pts: Vec<(f64, f64, f64)> = line
+                .points
+                .iter()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .map(|&(x, y, e)| (x, y, if e.is_finite() { e.max(0.0) } else { 0.0 }))
+                .collect();
+            chart.draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, clamp_y(p.1))),
+                c.stroke_width(2),
+            ))?;
+            chart.draw_series(pts.iter().filter(|p| p.2 > 0.0).map(|p| {
+                ErrorBar::new_vertical(
+                    p.0,
+                    clamp_y(p.1 - p.2),
+                    clamp_y(p.1),
+                    clamp_y(p.1 + p.2),
+                    c.stroke_width(1),
+                    8,
+                )
+            }))?;
+            if pts.len() <= MAX_SHAPES {
+                let (ox, oy) = area.get_base_pixel();
+                for p in &pts {
+                    let b = chart.backend_coord(&(p.0, clamp_y(p.1)));
+                    shape(area, k, (b.0 - ox, b.1 - oy), c)?;
+                }
+            }
+        }
+        if self.lines.iter().all(|l| l.points.is_empty()) {
+            let (w, h) = area.dim_in_pixel();
+            area.draw(&Text::new(
+                "no data",
+                (w as i32 / 2, h as i32 / 2),
+                text_style(14)
+                    .color(&MARKER_COLOR)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// The legend column: one entry per line, and a note on the error bars.
+    fn legend(&self, area: &Area) -> Res {
+        let mut y = 44;
+        for (k, line) in self.lines.iter().enumerate() {
+            let c = color(k);
+            area.draw(&PathElement::new(vec![(4, y), (28, y)], c.stroke_width(2)))?;
+            shape(area, k, (16, y), c)?;
+            area.draw(&Text::new(
+                clip(&line.name, 26),
+                (34, y),
+                text_style(11).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            y += 18;
+        }
+        if self.lines.iter().flat_map(|l| &l.points).any(|p| p.2 > 0.0) {
+            area.draw(&Text::new(
+                "bars: 95% confidence interval",
+                (4, y + 6),
+                text_style(11)
+                    .color(&MARKER_COLOR)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+impl BarChart {
+    /// The chart as a standalone SVG document.
+    pub fn svg(&self) -> String {
+        render((W, H), |root| self.draw(root))
+    }
+
+    /// Groups in order of first appearance.
+    fn groups(&self) -> Vec<&str> {
+        let mut g: Vec<&str> = Vec::new();
+        for b in &self.bars {
+            if !g.contains(&b.group.as_str()) {
+                g.push(&b.group);
+            }
+        }
+        g
+    }
+
+    fn draw(&self, root: &Area) -> Res {
+        root.fill(&WHITE)?;
+        let groups = self.groups();
+        let (plot, side) = root.split_horizontally(W - LEGEND_W);
+        let n = self.bars.len().max(1);
+        let top = match self.y_max {
+            Some(m) if m > 0.0 => m,
+            _ => axis_range(self.bars.iter().map(|b| b.value), false, true).1,
+        };
+        let names: Vec<String> = self.bars.iter().map(|b| clip(&b.name, 14)).collect();
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(clip(&self.title, 64), (FONT, 17))
+            .margin_top(8)
+            .margin_left(8)
+            .margin_right(18)
+            .margin_bottom(4)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    names.get(*i).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
+            .max_light_lines(1)
+            .draw()?;
+        let (ox, oy) = plot.get_base_pixel();
+        for (i, b) in self.bars.iter().enumerate() {
+            let k = groups.iter().position(|g| *g == b.group).unwrap_or(0);
+            let v = if b.value.is_finite() {
+                b.value.clamp(0.0, top)
+            } else {
+                0.0
+            };
+            let l = chart.backend_coord(&(SegmentValue::Exact(i), 0.0));
+            let end = if i + 1 < n {
+                SegmentValue::Exact(i + 1)
+            } else {
+                SegmentValue::Last
+            };
+            let r = chart.backend_coord(&(end, v));
+            let pad = ((r.0 - l.0) / 6).max(1);
+            plot.draw(&Rectangle::new(
+                [(l.0 - ox + pad, r.1 - oy), (r.0 - ox - pad, l.1 - oy)],
+                color(k).filled(),
+            ))?;
+            plot.draw(&Text::new(
+                fmt_tick(v),
+                ((l.0 + r.0) / 2 - ox, r.1 - oy - 3),
+                text_style(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
+        }
+        if self.bars.is_empty() {
+            let (w, h) = plot.dim_in_pixel();
+            plot.draw(&Text::new(
+                "no data",
+                (w as i32 / 2, h as i32 / 2),
+                text_style(14)
+                    .color(&MARKER_COLOR)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
+        let mut y = 44;
+        for (k, g) in groups.iter().enumerate() {
+            side.draw(&Rectangle::new(
+                [(4, y - 6), (24, y + 6)],
+                color(k).filled(),
+            ))?;
+            side.draw(&Text::new(
+                clip(g, 26),
+                (34, y),
+                text_style(11).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            y += 18;
+        }
+        Ok(())
+    }
+}
+
+/// A line over the stages: (users, f(stage)).
+fn stage_line(name: &str, rows: &[StageRow], f: impl Fn(&StageRow) -> (f64, f64)) -> Line {
+    Line {
         name: name.to_owned(),
-        points: r
-            .stages
+        points: rows
             .iter()
             .map(|s| {
                 let (y, e) = f(s);
                 (s.users, y, e)
             })
             .collect(),
-    };
-    let mut charts = vec![
+    }
+}
+
+/// Charts of a stages run: latency, cost, errors, throughput and
+/// utilization vs users.
+pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
+    let st = &r.stages;
+    let users = "active users (log scale)";
+    let mut cost_lines = vec![
+        stage_line("total", st, |s| (s.cost.per_month, 0.0)),
+        stage_line("on-demand", st, |s| (s.cost.on_demand_per_month, 0.0)),
+    ];
+    if st.iter().any(|s| s.cost.spot_per_month > 0.0) {
+        cost_lines.push(stage_line("spot", st, |s| (s.cost.spot_per_month, 0.0)));
+    }
+    let stations = st.first().map_or(0, |s| s.utilization.len());
+    let charts = [
         (
             "latency.svg",
             Chart {
                 title: format!("{}: latency vs users", r.scenario),
-                x_label: "active users (log)".into(),
-                y_label: "latency, ms (log)".into(),
+                x_label: users.into(),
+                y_label: "latency, ms (log scale)".into(),
                 log_x: true,
                 log_y: true,
                 lines: vec![
-                    line("p50", &|s| (s.p50_ms.mean, s.p50_ms.ci95)),
-                    line("p99", &|s| (s.p99_ms.mean, s.p99_ms.ci95)),
+                    stage_line("p50", st, |s| (s.p50_ms.mean, s.p50_ms.ci95)),
+                    stage_line("p99", st, |s| (s.p99_ms.mean, s.p99_ms.ci95)),
+                    stage_line("mean", st, |s| (s.mean_ms.mean, s.mean_ms.ci95)),
                 ],
-                markers: vec![],
+                ..Chart::default()
             },
         ),
         (
             "cost.svg",
             Chart {
                 title: format!("{}: monthly cost vs users", r.scenario),
-                x_label: "active users (log)".into(),
-                y_label: "USD per month".into(),
+                x_label: users.into(),
+                y_label: "cost, USD per month (log scale)".into(),
                 log_x: true,
-                lines: vec![line("cost", &|s| (s.cost.per_month, 0.0))],
+                log_y: true,
+                lines: cost_lines,
+                ..Chart::default()
+            },
+        ),
+        (
+            "cost_per_million.svg",
+            Chart {
+                title: format!("{}: cost per million requests vs users", r.scenario),
+                x_label: users.into(),
+                y_label: "cost, USD per 1M requests (log scale)".into(),
+                log_x: true,
+                log_y: true,
+                lines: vec![stage_line("per 1M requests", st, |s| {
+                    (s.cost.per_million_requests, 0.0)
+                })],
                 ..Chart::default()
             },
         ),
@@ -258,46 +660,61 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
             "errors.svg",
             Chart {
                 title: format!("{}: error rate vs users", r.scenario),
-                x_label: "active users (log)".into(),
-                y_label: "error rate, %".into(),
+                x_label: users.into(),
+                y_label: "error rate, % of requests".into(),
                 log_x: true,
-                lines: vec![line("errors", &|s| {
+                lines: vec![stage_line("error rate", st, |s| {
                     (s.error_rate.mean * 100.0, s.error_rate.ci95 * 100.0)
                 })],
                 ..Chart::default()
             },
         ),
+        (
+            "throughput.svg",
+            Chart {
+                title: format!("{}: throughput vs users", r.scenario),
+                x_label: users.into(),
+                y_label: "requests per second (log scale)".into(),
+                log_x: true,
+                log_y: true,
+                lines: vec![
+                    stage_line("offered", st, |s| (s.offered_rps, 0.0)),
+                    stage_line("succeeded", st, |s| {
+                        (s.throughput_rps.mean, s.throughput_rps.ci95)
+                    }),
+                ],
+                ..Chart::default()
+            },
+        ),
+        (
+            "utilization.svg",
+            Chart {
+                title: format!("{}: utilization vs users", r.scenario),
+                x_label: users.into(),
+                y_label: "utilization, busy share 0..1".into(),
+                log_x: true,
+                lines: (0..stations)
+                    .map(|i| Line {
+                        name: st[0].utilization[i].0.clone(),
+                        points: st
+                            .iter()
+                            .map(|s| (s.users, s.utilization.get(i).map_or(0.0, |u| u.1), 0.0))
+                            .collect(),
+                    })
+                    .collect(),
+                ..Chart::default()
+            },
+        ),
     ];
-    let stations = r.stages.first().map_or(0, |s| s.utilization.len());
-    charts.push((
-        "utilization.svg",
-        Chart {
-            title: format!("{}: utilization vs users", r.scenario),
-            x_label: "active users (log)".into(),
-            y_label: "utilization, 0..1".into(),
-            log_x: true,
-            lines: (0..stations)
-                .map(|i| Line {
-                    name: r.stages[0].utilization[i].0.clone(),
-                    points: r
-                        .stages
-                        .iter()
-                        .map(|s| (s.users, s.utilization[i].1, 0.0))
-                        .collect(),
-                })
-                .collect(),
-            ..Chart::default()
-        },
-    ));
     charts
         .into_iter()
         .map(|(n, c)| (n.to_owned(), c.svg()))
         .collect()
 }
 
-/// Charts of a comparison: p99 and cost vs users per architecture.
+/// Charts of a comparison: p99, error rate and cost vs users per architecture.
 pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
-    let lines = |f: fn(&crate::sweep::StageRow) -> (f64, f64)| -> Vec<Line> {
+    let lines = |f: fn(&StageRow) -> (f64, f64)| -> Vec<Line> {
         r.architectures
             .iter()
             .enumerate()
@@ -306,77 +723,77 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
                 points: r
                     .stages
                     .iter()
-                    .map(|s| {
-                        let (y, e) = f(&s.rows[a]);
-                        (s.users, y, e)
+                    .filter_map(|s| {
+                        let (y, e) = f(s.rows.get(a)?);
+                        Some((s.users, y, e))
                     })
                     .collect(),
             })
             .collect()
     };
-    vec![
+    let users = "active users (log scale)";
+    [
         (
-            "latency.svg".to_owned(),
+            "latency.svg",
             Chart {
                 title: "p99 latency vs users".into(),
-                x_label: "active users (log)".into(),
-                y_label: "p99 latency, ms (log)".into(),
+                x_label: users.into(),
+                y_label: "p99 latency, ms (log scale)".into(),
                 log_x: true,
                 log_y: true,
                 lines: lines(|s| (s.p99_ms.mean, s.p99_ms.ci95)),
-                markers: vec![],
-            }
-            .svg(),
+                ..Chart::default()
+            },
         ),
         (
-            "cost.svg".to_owned(),
+            "errors.svg",
+            Chart {
+                title: "error rate vs users".into(),
+                x_label: users.into(),
+                y_label: "error rate, % of requests".into(),
+                log_x: true,
+                lines: lines(|s| (s.error_rate.mean * 100.0, s.error_rate.ci95 * 100.0)),
+                ..Chart::default()
+            },
+        ),
+        (
+            "cost.svg",
             Chart {
                 title: "monthly cost vs users".into(),
-                x_label: "active users (log)".into(),
-                y_label: "USD per month".into(),
+                x_label: users.into(),
+                y_label: "cost, USD per month (log scale)".into(),
                 log_x: true,
+                log_y: true,
                 lines: lines(|s| (s.cost.per_month, 0.0)),
                 ..Chart::default()
-            }
-            .svg(),
+            },
         ),
     ]
+    .into_iter()
+    .map(|(n, c)| (n.to_owned(), c.svg()))
+    .collect()
 }
 
-/// Charts of one run over time: errors with faults marked, utilization.
+/// Charts of one run over time (faults marked on each): error rate,
+/// throughput, p99, utilization, queue length, replicas; and the hit ratio of
+/// every cache tier (when the scenario has caches).
 pub fn run_charts(r: &Report) -> Vec<(String, String)> {
-    let markers: Vec<(f64, String)> = r.faults.iter().map(|f| (f.at_s, f.label.clone())).collect();
-    let errors = Chart {
-        title: format!("{}: errors and throughput over time", r.scenario),
-        x_label: "simulated time, s".into(),
-        y_label: "requests per second".into(),
-        lines: vec![
-            Line {
-                name: "errors/s".into(),
-                points: r
-                    .series
-                    .iter()
-                    .map(|s| (s.t_s, s.errors_per_s, 0.0))
-                    .collect(),
-            },
-            Line {
-                name: "ok/s".into(),
-                points: r
-                    .series
-                    .iter()
-                    .map(|s| (s.t_s, s.throughput_rps, 0.0))
-                    .collect(),
-            },
-        ],
-        markers: markers.clone(),
-        ..Chart::default()
+    let markers: Vec<Marker> = r
+        .faults
+        .iter()
+        .map(|f| Marker {
+            at: f.at_s,
+            until: f.until_s,
+            label: f.label.clone(),
+        })
+        .collect();
+    let time = "simulated time, s";
+    let over_time = |name: &str, f: &dyn Fn(&crate::metrics::IntervalRow) -> f64| Line {
+        name: name.to_owned(),
+        points: r.series.iter().map(|s| (s.t_s, f(s), 0.0)).collect(),
     };
-    let util = Chart {
-        title: format!("{}: utilization over time", r.scenario),
-        x_label: "simulated time, s".into(),
-        y_label: "utilization, 0..1".into(),
-        lines: r
-            .stations
+    let per_station = |f: fn(&crate::metrics::IntervalRow) -> &Vec<f64>| -> Vec<Line> {
+        r.stations
             .iter()
             .enumerate()
             .map(|(i, st)| Line {
@@ -384,22 +801,139 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
                 points: r
                     .series
                     .iter()
-                    .map(|s| (s.t_s, s.utilization.get(i).copied().unwrap_or(0.0), 0.0))
+                    .map(|s| (s.t_s, f(s).get(i).copied().unwrap_or(0.0), 0.0))
                     .collect(),
             })
-            .collect(),
-        markers,
+            .collect()
+    };
+    let chart = |title: &str, y_label: &str, lines: Vec<Line>| Chart {
+        title: format!("{}: {title}", r.scenario),
+        x_label: time.into(),
+        y_label: y_label.into(),
+        lines,
+        markers: markers.clone(),
         ..Chart::default()
     };
-    vec![
-        ("errors.svg".to_owned(), errors.svg()),
-        ("utilization.svg".to_owned(), util.svg()),
-    ]
+    let mut out = vec![
+        (
+            "errors.svg",
+            chart(
+                "error rate over time",
+                "error rate, % of finished requests",
+                vec![over_time("error rate", &|s| {
+                    let done = s.throughput_rps + s.errors_per_s;
+                    if done > 0.0 {
+                        s.errors_per_s / done * 100.0
+                    } else {
+                        0.0
+                    }
+                })],
+            )
+            .svg(),
+        ),
+        (
+            "throughput.svg",
+            chart(
+                "throughput over time",
+                "requests per second",
+                vec![
+                    over_time("offered", &|s| s.offered_rps),
+                    over_time("succeeded", &|s| s.throughput_rps),
+                    over_time("failed", &|s| s.errors_per_s),
+                ],
+            )
+            .svg(),
+        ),
+        (
+            "latency.svg",
+            chart(
+                "p99 latency over time",
+                "p99 latency, ms",
+                vec![over_time("p99", &|s| s.p99_ms)],
+            )
+            .svg(),
+        ),
+        (
+            "utilization.svg",
+            chart(
+                "utilization over time",
+                "utilization, busy share 0..1",
+                per_station(|s| &s.utilization),
+            )
+            .svg(),
+        ),
+        (
+            "queue.svg",
+            chart(
+                "queue depth over time",
+                "mean requests waiting",
+                per_station(|s| &s.queue_length),
+            )
+            .svg(),
+        ),
+    ];
+    if !r.scaling.is_empty() {
+        let mut lines = Vec::new();
+        for d in &r.scaling {
+            let row = |f: fn(&crate::model::ReplicaRow) -> u32| -> Vec<(f64, f64, f64)> {
+                d.series
+                    .iter()
+                    .map(|s| (s.t_s, f64::from(f(s)), 0.0))
+                    .collect()
+            };
+            lines.push(Line {
+                name: format!("{} ready", d.name),
+                points: row(|s| s.ready),
+            });
+            if d.autoscaled {
+                lines.push(Line {
+                    name: format!("{} desired", d.name),
+                    points: row(|s| s.desired),
+                });
+            }
+        }
+        out.push((
+            "replicas.svg",
+            chart("replicas over time", "pods", lines).svg(),
+        ));
+    }
+    let mut bars: Vec<Bar> = r
+        .cdns
+        .iter()
+        .map(|c| Bar {
+            name: c.name.clone(),
+            group: "CDN edge".into(),
+            value: c.hit_ratio * 100.0,
+        })
+        .collect();
+    bars.extend(r.caches.iter().map(|c| Bar {
+        name: c.name.clone(),
+        group: if c.kind == "l1" {
+            "in-process L1".into()
+        } else {
+            "shared cache".into()
+        },
+        value: c.hit_ratio * 100.0,
+    }));
+    if !bars.is_empty() {
+        out.push((
+            "caches.svg",
+            BarChart {
+                title: format!("{}: cache hit ratio per tier", r.scenario),
+                x_label: "cache tier".into(),
+                y_label: "hit ratio, % of lookups".into(),
+                y_max: Some(100.0),
+                bars,
+            }
+            .svg(),
+        ));
+    }
+    out.into_iter().map(|(n, s)| (n.to_owned(), s)).collect()
 }
 
 /// A self-contained HTML page: the Markdown text and every SVG in `files`.
 pub fn html(markdown: &str, files: &[(String, String)]) -> String {
-    let mut o = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>scaletwin report</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:1em}</style></head><body>\n");
+    let mut o = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>scaletwin report</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:1em}figure{margin:1em 0}svg{max-width:100%;height:auto}</style></head><body>\n");
     let _ = writeln!(o, "<pre>{}</pre>", esc(markdown));
     for (name, svg) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
         let _ = writeln!(
@@ -410,4 +944,338 @@ pub fn html(markdown: &str, files: &[(String, String)]) -> String {
     }
     o.push_str("</body></html>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that `svg` is one well-formed `<svg>` element: every tag is
+    /// closed in order, attributes are quoted, text holds no raw `<`/`&`.
+    fn well_formed(svg: &str) {
+        assert!(svg.starts_with("<svg "), "{svg}");
+        assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = svg;
+        while let Some(i) = rest.find('<') {
+            let text = &rest[..i];
+            for (k, _) in text.match_indices('&') {
+                let t = &text[k..];
+                assert!(
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                        .iter()
+                        .any(|e| t.starts_with(e)),
+                    "raw & in {text:?}"
+                );
+            }
+            let j = rest[i..].find('>').expect("unclosed tag") + i;
+            let tag = &rest[i + 1..j];
+            assert_eq!(
+                tag.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in <{tag}>"
+            );
+            assert!(!tag.contains('<'), "< inside <{tag}>");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "</{name}>");
+            } else if !tag.ends_with('/') {
+                let name = tag.split_whitespace().next().unwrap_or("");
+                assert!(!name.is_empty(), "empty tag");
+                stack.push(name.to_owned());
+            }
+            rest = &rest[j + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+        assert!(rest.trim().is_empty(), "text after </svg>: {rest:?}");
+    }
+
+    /// The text contents of every `<text>` element, trimmed.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .map(|t| {
+                let a = t.find('>').unwrap() + 1;
+                let b = t.find("</text>").unwrap();
+                t[a..b].trim().to_owned()
+            })
+            .collect()
+    }
+
+    fn hex(c: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    fn sample() -> Chart {
+        Chart {
+            title: "latency <vs> users & cost".into(),
+            x_label: "active users (log scale)".into(),
+            y_label: "latency, ms (log scale)".into(),
+            log_x: true,
+            log_y: true,
+            lines: vec![
+                Line {
+                    name: "p50".into(),
+                    points: vec![(100.0, 5.0, 0.5), (1000.0, 6.0, 0.7), (1e4, 9.0, 0.0)],
+                },
+                Line {
+                    name: "p99".into(),
+                    points: vec![(100.0, 40.0, 4.0), (1000.0, 45.0, 0.0), (1e4, 300.0, 20.0)],
+                },
+            ],
+            markers: vec![],
+        }
+    }
+
+    #[test]
+    fn line_chart_has_title_axes_units_legend_and_error_bars() {
+        let svg = sample().svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        for want in [
+            "latency &lt;vs&gt; users &amp; cost",
+            "active users (log scale)",
+            "latency, ms (log scale)",
+            "bars: 95% confidence interval",
+        ] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
+        // One legend entry per series.
+        assert_eq!(t.iter().filter(|s| *s == "p50").count(), 1);
+        assert_eq!(t.iter().filter(|s| *s == "p99").count(), 1);
+        // Log axes: decade ticks.
+        for tick in ["100", "1K", "10K", "1", "10"] {
+            assert!(t.iter().any(|s| s == tick), "tick {tick} not in {t:?}");
+        }
+        // Error bars: a stem and two caps per point with a CI, in the series colour.
+        for (k, bars) in [(0, 2), (1, 2)] {
+            let c = hex(color(k));
+            let n = svg
+                .lines()
+                .filter(|l| l.starts_with("<line") && l.contains(&format!("stroke=\"{c}\"")))
+                .count();
+            assert_eq!(n, 3 * bars, "series {k}");
+        }
+        // Each series: its line in the plot and its sample in the legend.
+        for k in 0..2 {
+            let c = hex(color(k));
+            let n = svg
+                .lines()
+                .filter(|l| {
+                    l.starts_with("<polyline")
+                        && l.contains(&format!("stroke=\"{c}\""))
+                        && l.contains("stroke-width=\"2\"")
+                })
+                .count();
+            assert_eq!(n, 2, "series {k}");
+        }
+    }
+
+    #[test]
+    fn faults_are_marked_numbered_and_listed() {
+        let chart = Chart {
+            title: "errors over time".into(),
+            x_label: "simulated time, s".into(),
+            y_label: "error rate, %".into(),
+            lines: vec![Line {
+                name: "error rate".into(),
+                points: (0..30)
+                    .map(|i| (f64::from(i) * 10.0, f64::from(i % 7), 0.0))
+                    .collect(),
+            }],
+            markers: vec![
+                Marker {
+                    at: 60.0,
+                    until: Some(90.0),
+                    label: "Slowdown(api x3)".into(),
+                },
+                Marker {
+                    at: 200.0,
+                    until: None,
+                    label: "Kill(pg)".into(),
+                },
+            ],
+            ..Chart::default()
+        };
+        let svg = chart.svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        assert!(t.iter().any(|s| s == "F1"));
+        assert!(t.iter().any(|s| s == "F2"));
+        assert!(!t.iter().any(|s| s == "F3"));
+        assert!(
+            t.iter().any(|s| s == "F1 (60–90 s): Slowdown(api x3)"),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|s| s == "F2 (from 200 s): Kill(pg)"), "{t:?}");
+        assert!(t.iter().any(|s| s == "simulated time, s"));
+        assert!(t.iter().any(|s| s == "error rate, %"));
+        // The fault list makes the document taller.
+        assert!(svg.starts_with(&format!(
+            "<svg width=\"{W}\" height=\"{}\"",
+            H + 2 * ROW_H + 8
+        )));
+        // Dashed marker lines are drawn in the marker colour.
+        assert!(svg.contains(&format!("stroke=\"{}\"", hex(MARKER_COLOR))));
+        // The shaded span of F1.
+        assert!(svg.contains("fill-opacity=\"0.08\"") || svg.contains("opacity=\"0.08\""));
+    }
+
+    #[test]
+    fn bar_chart_has_one_bar_per_tier_and_a_legend_per_group() {
+        let chart = BarChart {
+            title: "cache hit ratio per tier".into(),
+            x_label: "cache tier".into(),
+            y_label: "hit ratio, % of lookups".into(),
+            y_max: Some(100.0),
+            bars: vec![
+                Bar {
+                    name: "edge".into(),
+                    group: "CDN edge".into(),
+                    value: 60.4,
+                },
+                Bar {
+                    name: "redis".into(),
+                    group: "shared cache".into(),
+                    value: 41.7,
+                },
+                Bar {
+                    name: "api/l1".into(),
+                    group: "in-process L1".into(),
+                    value: 11.3,
+                },
+                Bar {
+                    name: "web/l1".into(),
+                    group: "in-process L1".into(),
+                    value: 0.0,
+                },
+            ],
+        };
+        let svg = chart.svg();
+        well_formed(&svg);
+        let t = texts(&svg);
+        for want in [
+            "cache tier",
+            "hit ratio, % of lookups",
+            "edge",
+            "redis",
+            "api/l1",
+            "web/l1",
+            "60.4",
+            "CDN edge",
+            "shared cache",
+            "in-process L1",
+            "100",
+        ] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
+        // Bars plus legend swatches per colour: L1 has two bars.
+        let filled = |k: usize| {
+            svg.lines()
+                .filter(|l| {
+                    l.starts_with("<rect") && l.contains(&format!("fill=\"{}\"", hex(color(k))))
+                })
+                .count()
+        };
+        assert_eq!((filled(0), filled(1), filled(2)), (2, 2, 3));
+    }
+
+    #[test]
+    fn degenerate_input_does_not_panic_and_stays_well_formed() {
+        let base = Chart {
+            title: "t".into(),
+            x_label: "x, s".into(),
+            y_label: "y, ms".into(),
+            ..Chart::default()
+        };
+        let line = |points: Vec<(f64, f64, f64)>| Line {
+            name: "s".into(),
+            points,
+        };
+        let cases: Vec<Vec<Line>> = vec![
+            vec![],
+            vec![line(vec![])],
+            vec![line(vec![(5.0, 3.0, 1.0)])],
+            vec![line(vec![
+                (0.0, 0.0, 0.0),
+                (1.0, 0.0, 0.0),
+                (2.0, 0.0, 0.0),
+            ])],
+            vec![line(vec![
+                (0.0, f64::NAN, f64::NAN),
+                (1.0, f64::INFINITY, -1.0),
+            ])],
+            vec![line(vec![(1.0, -5.0, 2.0), (2.0, -1.0, 0.0)])],
+            vec![line(vec![(3.0, 7.0, 0.0), (3.0, 7.0, 0.0)])],
+        ];
+        for lines in cases {
+            for (log_x, log_y) in [(false, false), (true, false), (false, true), (true, true)] {
+                let c = Chart {
+                    lines: lines.clone(),
+                    log_x,
+                    log_y,
+                    markers: vec![Marker {
+                        at: 0.0,
+                        until: Some(0.0),
+                        label: "at zero".into(),
+                    }],
+                    ..base.clone()
+                };
+                let svg = c.svg();
+                well_formed(&svg);
+                assert!(texts(&svg).iter().any(|s| s == "y, ms"), "{svg}");
+                assert!(!svg.contains("chart error"), "{svg}");
+            }
+        }
+        let empty = BarChart::default().svg();
+        well_formed(&empty);
+        assert!(texts(&empty).iter().any(|s| s == "no data"));
+        let odd = BarChart {
+            bars: vec![Bar {
+                name: "a very long cache tier name indeed".into(),
+                group: "g".into(),
+                value: f64::NAN,
+            }],
+            ..BarChart::default()
+        };
+        well_formed(&odd.svg());
+    }
+
+    #[test]
+    fn output_is_byte_identical_for_the_same_input() {
+        assert_eq!(sample().svg(), sample().svg());
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        let cases = [
+            (0.0, "0"),
+            (1.0, "1"),
+            (2.5, "2.5"),
+            (0.25, "0.25"),
+            (0.001, "0.001"),
+            (12.5, "12.5"),
+            (100.0, "100"),
+            (1000.0, "1K"),
+            (1500.0, "1.5K"),
+            (250_000.0, "250K"),
+            (1e6, "1M"),
+            (-20.0, "-20"),
+        ];
+        for (v, s) in cases {
+            assert_eq!(fmt_tick(v), s, "{v}");
+        }
+    }
+
+    #[test]
+    fn html_embeds_every_svg() {
+        let files = vec![
+            ("report.json".to_owned(), "{}".to_owned()),
+            ("a.svg".to_owned(), sample().svg()),
+            ("b.svg".to_owned(), BarChart::default().svg()),
+        ];
+        let h = html("# t <x>", &files);
+        assert_eq!(h.matches("<svg ").count(), 2);
+        assert!(h.contains("# t &lt;x&gt;"));
+        assert!(h.ends_with("</body></html>\n"));
+    }
 }

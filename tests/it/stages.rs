@@ -399,7 +399,9 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
         "report.md",
         "latency.svg",
         "cost.svg",
+        "cost_per_million.svg",
         "errors.svg",
+        "throughput.svg",
         "utilization.svg",
         "report.html",
     ] {
@@ -407,5 +409,88 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("latency, ms"));
+    assert_eq!(html.matches("<svg ").count(), 6);
+    let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
+    for text in [
+        "active users (log scale)",
+        "latency, ms (log scale)",
+        "p50",
+        "p99",
+    ] {
+        assert!(latency.contains(text), "{text}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `run --out` draws every time-series chart with the faults marked, and the
+/// cache tiers' hit ratios; the same run writes the same bytes.
+#[test]
+fn run_writes_charts_with_faults_marked_and_cache_tiers() {
+    let base = std::env::temp_dir().join(format!("scaletwin-run-out-{}", std::process::id()));
+    let write = |name: &str| {
+        let dir = base.join(name);
+        let out = scaletwin(&[
+            "run",
+            "scenarios/data-cache-tiers.ron",
+            "-q",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    };
+    let (a, b) = (write("a"), write("b"));
+    let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let time_series = [
+        "errors.svg",
+        "throughput.svg",
+        "latency.svg",
+        "utilization.svg",
+        "queue.svg",
+        "replicas.svg",
+    ];
+    for f in time_series {
+        let svg = read(&a, f);
+        assert!(
+            svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"),
+            "{f}"
+        );
+        assert!(svg.contains("simulated time, s"), "{f}: x axis label");
+        // The scenario flushes both cache tiers at 20 s: two numbered markers,
+        // listed with their labels under the plot.
+        assert!(svg.contains("F2 (from 20 s): FlushCache(api)"), "{f}");
+        assert!(svg.contains("F1 (from 20 s): FlushCache(redis)"), "{f}");
+    }
+    assert!(read(&a, "errors.svg").contains("error rate, % of finished requests"));
+    assert!(read(&a, "queue.svg").contains("mean requests waiting"));
+    assert!(read(&a, "replicas.svg").contains("api ready"));
+    let caches = read(&a, "caches.svg");
+    for text in [
+        "hit ratio, % of lookups",
+        "redis",
+        "api/l1",
+        "shared cache",
+        "in-process L1",
+    ] {
+        assert!(caches.contains(text), "{text}");
+    }
+    let html = read(&a, "report.html");
+    assert_eq!(html.matches("<svg ").count(), time_series.len() + 1);
+    for f in [
+        "report.json",
+        "series.csv",
+        "report.md",
+        "report.html",
+        "caches.svg",
+    ]
+    .into_iter()
+    .chain(time_series)
+    {
+        assert_eq!(read(&a, f), read(&b, f), "{f} differs between two runs");
+    }
+    std::fs::remove_dir_all(&base).unwrap();
 }
