@@ -36,6 +36,8 @@ pub(super) struct Pod {
     pub(super) node: u32,
     /// Runs on a spot node.
     pub(super) spot: bool,
+    /// Availability zone index (0 when no zones are modelled).
+    pub(super) zone: u8,
     /// Busy worker slots x ns since the last HPA sample.
     pub(super) busy_area: u128,
     /// Requests in the pod (in service + queued) x ns since the last sample.
@@ -63,6 +65,7 @@ impl Pod {
             ready_at,
             node: 0,
             spot: false,
+            zone: 0,
             busy_area: 0,
             inflight_area: 0,
             served: 0,

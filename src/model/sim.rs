@@ -384,11 +384,7 @@ impl Sim<'_> {
                     self.flush(target);
                 }
             }
-            ref kind => {
-                if on {
-                    self.scaling_fault(now, kind);
-                }
-            }
+            ref kind => self.scaling_fault(now, kind, on),
         }
     }
 
