@@ -122,10 +122,9 @@ fn resolve_zones(p: &mut Problems, at: &dyn Fn(&str) -> String, zones: &[String]
         if z.trim().is_empty() {
             p.add(at(&format!("zones[{k}]")), "a zone name must not be empty");
         } else if zones[..k].contains(z) {
-            p.add_at(
+            p.add(
                 at(&format!("zones[{k}]")),
                 format!("zone \"{z}\" is listed twice"),
-                z,
             );
         }
     }
