@@ -10,7 +10,12 @@
 //!      ──▶ Autoscaler::reconcile_at ──▶ desired ──▶ reconcile pods toward desired
 //!  spot node: Exp(reclaims_per_hour) ──▶ notice: evict its pods (PDB permitting),
 //!      replacements scheduled ──▶ notice ends: node gone, pods still on it die
+//!  zones: a new pod goes to the up zone with the fewest pods (maxSkew 1);
+//!      ZoneDown kills the zone's pods and keeps new ones out until it is back
 //! ```
+//!
+//! The PDB limits only the drain (the eviction API); scale-down ignores it,
+//! as the ReplicaSet controller deletes pods without evicting them.
 //!
 //! Memory model: a pod uses `base_memory_mib` plus `per_request_mib` for each
 //! request in it (in service or queued), averaged over the sample window.
