@@ -22,7 +22,7 @@
 //! The cluster autoscaler is idealised: a node appears when a pod does not
 //! fit (its delay is part of the pod's `startup`) and goes when it is empty.
 
-use super::deployment::{Deployment, Pod, PodState};
+use super::deployment::{Deployment, Pod, PodState, UNPLACED};
 use super::sim::{Event, Sim};
 use crate::algo::hpa::{
     Autoscaler, ControllerConfig, MetricInput, MetricSpec, PodMetric, PodPhase, PodSample,
@@ -217,17 +217,17 @@ impl Deployment {
         s.last = now;
     }
 
-    /// The up zone with the fewest pods (starting or ready; pod `skip` not
-    /// counted), the lowest index on ties: where a topology spread constraint
-    /// with maxSkew 1 puts the next pod. `None` when every zone is down;
-    /// `Some(0)` without zones.
-    fn pick_zone(&self, spec: &DeploymentSpec, skip: usize) -> Option<u8> {
+    /// The up zone with the fewest placed pods (starting or ready), the
+    /// lowest index on ties: where a topology spread constraint with maxSkew
+    /// 1 puts the next pod. `None` when every zone is down; `Some(0)`
+    /// without zones.
+    fn pick_zone(&self, spec: &DeploymentSpec) -> Option<u8> {
         if spec.zones.is_empty() {
             return Some(0);
         }
         let mut counts = vec![0u32; spec.zones.len()];
-        for (q, pod) in self.pods.iter().enumerate() {
-            if q != skip && matches!(pod.state, PodState::Starting | PodState::Ready) {
+        for pod in &self.pods {
+            if pod.zone != UNPLACED && matches!(pod.state, PodState::Starting | PodState::Ready) {
                 counts[pod.zone as usize] += 1;
             }
         }
@@ -241,7 +241,7 @@ impl Deployment {
     /// there (first fit; a new node when none has room).
     fn place(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
         self.account(now);
-        let zone = self.pick_zone(spec, p).unwrap_or(0);
+        let zone = self.pick_zone(spec).unwrap_or(0);
         self.pods[p].zone = zone;
         let Some(pool) = &spec.nodes else {
             self.scale.live_pods[0] += 1;
@@ -315,7 +315,7 @@ impl Deployment {
     /// Schedules a new pod at `now` (none while every zone is down: it stays
     /// pending, costs nothing, and is scheduled when a zone comes back).
     fn schedule_pod(&mut self, spec: &DeploymentSpec, now: Nanos) {
-        if self.pick_zone(spec, usize::MAX).is_none() {
+        if self.pick_zone(spec).is_none() {
             return;
         }
         let ready_at = now.saturating_add(spec.startup);
