@@ -10,14 +10,19 @@
 //!      ──▶ Autoscaler::reconcile_at ──▶ desired ──▶ reconcile pods toward desired
 //!  spot node: Exp(reclaims_per_hour) ──▶ notice: evict its pods (PDB permitting),
 //!      replacements scheduled ──▶ notice ends: node gone, pods still on it die
+//!  zones: a new pod goes to the up zone with the fewest pods (maxSkew 1);
+//!      ZoneDown kills the zone's pods and keeps new ones out until it is back
 //! ```
+//!
+//! The PDB limits only the drain (the eviction API); scale-down ignores it,
+//! as the ReplicaSet controller deletes pods without evicting them.
 //!
 //! Memory model: a pod uses `base_memory_mib` plus `per_request_mib` for each
 //! request in it (in service or queued), averaged over the sample window.
 //! The cluster autoscaler is idealised: a node appears when a pod does not
 //! fit (its delay is part of the pod's `startup`) and goes when it is empty.
 
-use super::deployment::{Deployment, Pod, PodState};
+use super::deployment::{Deployment, Pod, PodState, UNPLACED};
 use super::sim::{Event, Sim};
 use crate::algo::hpa::{
     Autoscaler, ControllerConfig, MetricInput, MetricSpec, PodMetric, PodPhase, PodSample,
@@ -27,6 +32,7 @@ use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
 use crate::scenario::{DeploymentSpec, FaultKind, Model};
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// A node's state.
@@ -47,6 +53,8 @@ struct Node {
     state: NodeState,
     reclaim_at: Nanos,
     gone_at: Nanos,
+    /// Availability zone index (0 when no zones are modelled).
+    zone: u8,
 }
 
 /// Something the simulator must schedule for a deployment.
@@ -80,6 +88,12 @@ pub(super) struct Scaling {
     last: Nanos,
     pods_killed: u64,
     reclaims: u64,
+    /// Per zone, the `ZoneDown` faults holding it down (0: up).
+    zone_down: Vec<u32>,
+    /// Picks the victims of `KillPods` faults.
+    kill_rng: Rng,
+    /// Picks the nodes of `ReclaimSpot` faults.
+    reclaim_rng: Rng,
 }
 
 /// One change of a deployment's replica count.
@@ -108,6 +122,10 @@ pub struct ReplicaRow {
     pub starting: u32,
     /// Nodes alive (including those under notice).
     pub nodes: u32,
+    /// Ready pods per availability zone, in the order of the deployment's
+    /// `zones` (absent without zones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<u32>,
 }
 
 /// A deployment's scaling and capacity figures.
@@ -133,6 +151,10 @@ pub struct ScalingReport {
     pub events: Vec<ScalingEvent>,
     /// Replicas per time-series bucket.
     pub series: Vec<ReplicaRow>,
+    /// The availability zones its pods are spread over (the order of
+    /// `ReplicaRow::zones`; absent without zones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
 }
 
 impl Scaling {
@@ -169,6 +191,9 @@ impl Scaling {
             last: Nanos::ZERO,
             pods_killed: 0,
             reclaims: 0,
+            zone_down: vec![0; spec.zones.len()],
+            kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
+            reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
         }
     }
 }
@@ -192,18 +217,40 @@ impl Deployment {
         s.last = now;
     }
 
-    /// Puts pod `p` on a node (first fit; a new node when none has room).
+    /// The up zone with the fewest placed pods (starting or ready), the
+    /// lowest index on ties: where a topology spread constraint with maxSkew
+    /// 1 puts the next pod. `None` when every zone is down; `Some(0)`
+    /// without zones.
+    fn pick_zone(&self, spec: &DeploymentSpec) -> Option<u8> {
+        if spec.zones.is_empty() {
+            return Some(0);
+        }
+        let mut counts = vec![0u32; spec.zones.len()];
+        for pod in &self.pods {
+            if pod.zone != UNPLACED && matches!(pod.state, PodState::Starting | PodState::Ready) {
+                counts[pod.zone as usize] += 1;
+            }
+        }
+        (0..spec.zones.len())
+            .filter(|&z| self.scale.zone_down[z] == 0)
+            .min_by_key(|&z| counts[z])
+            .map(|z| z as u8)
+    }
+
+    /// Puts pod `p` in a zone (see [`Deployment::pick_zone`]) and on a node
+    /// there (first fit; a new node when none has room).
     fn place(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
         self.account(now);
+        let zone = self.pick_zone(spec).unwrap_or(0);
+        self.pods[p].zone = zone;
         let Some(pool) = &spec.nodes else {
             self.scale.live_pods[0] += 1;
             return;
         };
         let s = &mut self.scale;
-        let fit = s
-            .nodes
-            .iter()
-            .position(|n| n.state == NodeState::Live && n.pods < pool.pods_per_node);
+        let fit = s.nodes.iter().position(|n| {
+            n.state == NodeState::Live && n.zone == zone && n.pods < pool.pods_per_node
+        });
         let n = match fit {
             Some(n) => n,
             None => {
@@ -224,6 +271,7 @@ impl Deployment {
                     state: NodeState::Live,
                     reclaim_at,
                     gone_at: Nanos::MAX,
+                    zone,
                 };
                 let n = match s.free_nodes.pop() {
                     Some(n) => {
@@ -264,8 +312,12 @@ impl Deployment {
         self.pods.iter().filter(|p| p.state == state).count() as u32
     }
 
-    /// Schedules a new pod at `now`.
+    /// Schedules a new pod at `now` (none while every zone is down: it stays
+    /// pending, costs nothing, and is scheduled when a zone comes back).
     fn schedule_pod(&mut self, spec: &DeploymentSpec, now: Nanos) {
+        if self.pick_zone(spec).is_none() {
+            return;
+        }
         let ready_at = now.saturating_add(spec.startup);
         let p = match self.scale.free.pop() {
             Some(p) => {
@@ -337,14 +389,19 @@ impl Deployment {
         self.reconcile(spec, now);
     }
 
+    /// Whether the eviction API lets one more ready pod go: the ready pods
+    /// after the eviction stay at or above the PDB's `minAvailable`.
     fn pdb_allows(&self, spec: &DeploymentSpec) -> bool {
         spec.min_available
             .is_none_or(|m| self.count(PodState::Ready) > m)
     }
 
     /// Moves the pods toward `desired`: evicts pods from nodes under notice
-    /// (PDB permitting), schedules missing pods, removes excess ones
-    /// (starting before ready, newest first; ready ones PDB permitting).
+    /// (the node termination handler drains through the eviction API, so the
+    /// PDB limits it; a blocked pod is retried here whenever a pod becomes
+    /// ready), schedules missing pods, removes excess ones (starting before
+    /// ready, newest first). Scale-down ignores the PDB, as the ReplicaSet
+    /// controller deletes pods directly.
     pub(super) fn reconcile(&mut self, spec: &DeploymentSpec, now: Nanos) {
         if spec.nodes.is_some() {
             for p in 0..self.pods.len() {
@@ -382,9 +439,6 @@ impl Deployment {
             });
             for p in order {
                 if excess == 0 {
-                    break;
-                }
-                if self.pods[p].state == PodState::Ready && !self.pdb_allows(spec) {
                     break;
                 }
                 self.remove_pod(spec, now, p);
@@ -450,19 +504,21 @@ impl Deployment {
         self.reconcile(spec, now);
     }
 
-    /// A fault: `count` ready pods die (lowest indices first).
+    /// A fault: `count` ready pods die, picked at random (the deployment's
+    /// `faults/kill/<name>` stream).
     pub(super) fn kill_ready(&mut self, spec: &DeploymentSpec, now: Nanos, count: u32) {
-        let victims: Vec<usize> = (0..self.pods.len())
+        let mut victims: Vec<usize> = (0..self.pods.len())
             .filter(|&p| self.pods[p].state == PodState::Ready)
-            .take(count as usize)
             .collect();
+        choose(&mut self.scale.kill_rng, &mut victims, count as usize);
         for p in victims {
             self.kill_pod(spec, now, p);
         }
         self.reconcile(spec, now);
     }
 
-    /// A fault: spot nodes get their notice (lowest indices first).
+    /// A fault: spot nodes get their notice, picked at random (the
+    /// deployment's `faults/reclaim/<name>` stream).
     pub(super) fn reclaim(
         &mut self,
         spec: &DeploymentSpec,
@@ -471,15 +527,47 @@ impl Deployment {
         fraction: f64,
     ) {
         let Some(pool) = &spec.nodes else { return };
-        let spot: Vec<usize> = (0..self.scale.nodes.len())
+        let mut spot: Vec<usize> = (0..self.scale.nodes.len())
             .filter(|&n| self.scale.nodes[n].spot && self.scale.nodes[n].state == NodeState::Live)
             .collect();
         let k = count.map_or_else(
             || (spot.len() as f64 * fraction).ceil() as usize,
             |c| c as usize,
         );
-        for &n in spot.iter().take(k) {
+        choose(&mut self.scale.reclaim_rng, &mut spot, k);
+        for n in spot {
             self.notice_node(now, n, pool.notice);
+        }
+        self.reconcile(spec, now);
+    }
+
+    /// Zone `z` goes down (`on`) or comes back. Going down kills every pod
+    /// in it at once (as `KillPods` does) and releases its nodes; while down,
+    /// no pod is placed there. Coming back places nothing by itself (running
+    /// pods are not rebalanced); only pods scheduled afterwards may land there.
+    pub(super) fn zone_fault(&mut self, spec: &DeploymentSpec, now: Nanos, z: usize, on: bool) {
+        if on {
+            self.scale.zone_down[z] += 1;
+            if self.scale.zone_down[z] == 1 {
+                for p in 0..self.pods.len() {
+                    if self.pods[p].state != PodState::Gone && self.pods[p].zone as usize == z {
+                        self.kill_pod(spec, now, p);
+                    }
+                }
+                // Nodes under notice there go with the zone (the others went
+                // with their last pod).
+                self.account(now);
+                let s = &mut self.scale;
+                for n in 0..s.nodes.len() {
+                    if s.nodes[n].zone as usize == z && s.nodes[n].state == NodeState::Terminating {
+                        s.nodes[n].state = NodeState::Free;
+                        s.live_nodes[usize::from(s.nodes[n].spot)] -= 1;
+                        s.free_nodes.push(n as u32);
+                    }
+                }
+            }
+        } else {
+            self.scale.zone_down[z] = self.scale.zone_down[z].saturating_sub(1);
         }
         self.reconcile(spec, now);
     }
@@ -596,8 +684,20 @@ impl Deployment {
             ready: self.count(PodState::Ready),
             starting: self.count(PodState::Starting),
             nodes: (self.scale.live_nodes[0] + self.scale.live_nodes[1]) as u32,
+            zones: self.ready_per_zone(),
         };
         self.scale.series.push(row);
+    }
+
+    /// Ready pods per zone (empty without zones).
+    fn ready_per_zone(&self) -> Vec<u32> {
+        let mut out = vec![0; self.scale.zone_down.len()];
+        if !out.is_empty() {
+            for pod in self.pods.iter().filter(|p| p.state == PodState::Ready) {
+                out[pod.zone as usize] += 1;
+            }
+        }
+        out
     }
 
     /// The deployment's scaling report at the end of the run.
@@ -616,6 +716,7 @@ impl Deployment {
             pods_killed: s.pods_killed,
             events: std::mem::take(&mut s.events),
             series: std::mem::take(&mut s.series),
+            zones: spec.zones.clone(),
         }
     }
 }
@@ -690,9 +791,19 @@ impl Sim<'_> {
         self.flush_scaling(now, d);
     }
 
-    /// Applies a `KillPods` or `ReclaimSpot` fault.
-    pub(super) fn scaling_fault(&mut self, now: Nanos, kind: &FaultKind) {
+    /// Starts (`on`) or ends a `KillPods`, `ReclaimSpot` or `ZoneDown` fault.
+    pub(super) fn scaling_fault(&mut self, now: Nanos, kind: &FaultKind, on: bool) {
         let model = self.model;
+        if let FaultKind::ZoneDown { targets } = kind {
+            for &(d, z) in targets {
+                self.deployments[d].zone_fault(&model.deployments[d], now, z as usize, on);
+                self.flush_scaling(now, d);
+            }
+            return;
+        }
+        if !on {
+            return;
+        }
         let d = match *kind {
             FaultKind::KillPods { deployment, count } => {
                 self.deployments[deployment].kill_ready(&model.deployments[deployment], now, count);
@@ -734,6 +845,17 @@ impl Sim<'_> {
             .iter()
             .any(|h| self.deployments[h.deployment as usize].pods[h.pod as usize].epoch != h.epoch)
     }
+}
+
+/// Moves `k` items picked uniformly at random (a partial Fisher-Yates
+/// shuffle) to the front of `items` and drops the rest.
+fn choose(rng: &mut Rng, items: &mut Vec<usize>, k: usize) {
+    let k = k.min(items.len());
+    for i in 0..k {
+        let j = rng.random_range(i..items.len());
+        items.swap(i, j);
+    }
+    items.truncate(k);
 }
 
 /// Drives deployment `deployment` of `model` through its HPA syncs with a

@@ -19,6 +19,9 @@ pub(super) enum PodState {
     Gone,
 }
 
+/// The zone of a pod not placed yet.
+pub(super) const UNPLACED: u8 = u8::MAX;
+
 /// One pod.
 #[derive(Clone, Debug)]
 pub(super) struct Pod {
@@ -36,6 +39,9 @@ pub(super) struct Pod {
     pub(super) node: u32,
     /// Runs on a spot node.
     pub(super) spot: bool,
+    /// Availability zone index (0 when no zones are modelled;
+    /// [`UNPLACED`] until the pod is placed).
+    pub(super) zone: u8,
     /// Busy worker slots x ns since the last HPA sample.
     pub(super) busy_area: u128,
     /// Requests in the pod (in service + queued) x ns since the last sample.
@@ -63,6 +69,7 @@ impl Pod {
             ready_at,
             node: 0,
             spot: false,
+            zone: UNPLACED,
             busy_area: 0,
             inflight_area: 0,
             served: 0,

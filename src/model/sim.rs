@@ -390,11 +390,7 @@ impl Sim<'_> {
                     self.flush(target);
                 }
             }
-            ref kind => {
-                if on {
-                    self.scaling_fault(now, kind);
-                }
-            }
+            ref kind => self.scaling_fault(now, kind, on),
         }
     }
 

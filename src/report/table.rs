@@ -363,6 +363,7 @@ fn scaling(out: &mut String, r: &Report) {
                 || !s.events.is_empty()
                 || s.node_hours_spot + s.node_hours_on_demand > 0.0
                 || s.pods_killed > 0
+                || !s.zones.is_empty()
         })
         .collect();
     if shown.is_empty() {
@@ -408,6 +409,24 @@ fn scaling(out: &mut String, r: &Report) {
         &rows,
     );
     for s in shown {
+        if !s.zones.is_empty() {
+            // Ready pods per zone: least and most over the run, and at the end.
+            let per_zone: Vec<String> = s
+                .zones
+                .iter()
+                .enumerate()
+                .map(|(z, name)| {
+                    let ready = s.series.iter().filter_map(|x| x.zones.get(z).copied());
+                    let (lo, hi) = ready.fold((u32::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                    let end = s.series.last().and_then(|x| x.zones.get(z)).copied();
+                    match end {
+                        Some(end) => format!("{name} {lo}..{hi} (end {end})"),
+                        None => format!("{name} -"),
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "  {} ready per zone: {}", s.name, per_zone.join(", "));
+        }
         for e in s.events.iter().take(20) {
             let _ = writeln!(
                 out,

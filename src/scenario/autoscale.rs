@@ -1,8 +1,10 @@
 //! Checks and resolution of the autoscaling and capacity parts of a scenario:
-//! a Deployment's `hpa`, `startup`, `resources`, `nodes`, `min_available`, and
-//! the `KillPods` / `ReclaimSpot` faults.
+//! a Deployment's `hpa`, `startup`, `resources`, `nodes`, `min_available`,
+//! `zones`, and the `KillPods` / `ReclaimSpot` / `ZoneDown` faults.
 
-use super::model::{AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec};
+use super::model::{
+    AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec, RegionsSpec,
+};
 use super::schema::{self, Component, Fault, Hpa, Nodes, PodResources, Scenario};
 use super::units::Duration;
 use super::validate::{check_finite, list, Problems};
@@ -26,6 +28,7 @@ pub(super) fn resolve_deployment(
     resources: Option<&PodResources>,
     nodes: Option<&Nodes>,
     min_available: Option<u32>,
+    zones: Option<&[String]>,
 ) -> DeploymentSpec {
     let r = resources;
     let cpu = r.and_then(|r| r.cpu).unwrap_or(1.0);
@@ -79,6 +82,7 @@ pub(super) fn resolve_deployment(
             );
         }
     }
+    let zones = zones.map_or_else(Vec::new, |z| resolve_zones(p, at, z));
     DeploymentSpec {
         name: String::new(),
         replicas,
@@ -97,7 +101,135 @@ pub(super) fn resolve_deployment(
         per_request_mib: per_request,
         nodes,
         min_available,
+        zones,
     }
+}
+
+/// Most availability zones per deployment.
+const MAX_ZONES: usize = 64;
+
+fn resolve_zones(p: &mut Problems, at: &dyn Fn(&str) -> String, zones: &[String]) -> Vec<String> {
+    if zones.is_empty() || zones.len() > MAX_ZONES {
+        p.add(
+            at("zones"),
+            format!(
+                "zones lists from 1 to {MAX_ZONES} zone names (leave it out for none), not {}",
+                zones.len()
+            ),
+        );
+    }
+    for (k, z) in zones.iter().enumerate() {
+        if z.trim().is_empty() {
+            p.add(at(&format!("zones[{k}]")), "a zone name must not be empty");
+        } else if zones[..k].contains(z) {
+            p.add(
+                at(&format!("zones[{k}]")),
+                format!("zone \"{z}\" is listed twice"),
+            );
+        }
+    }
+    zones.iter().take(MAX_ZONES).cloned().collect()
+}
+
+/// Resolves a `ZoneDown` fault (fault `i`): every Deployment spread over the
+/// zone (in the given region, if any) is hit.
+pub(super) fn resolve_zone_fault(
+    p: &mut Problems,
+    s: &Scenario,
+    regions: Option<&RegionsSpec>,
+    duration: Nanos,
+    i: usize,
+    f: &Fault,
+) -> Option<FaultSpec> {
+    let Fault::ZoneDown {
+        zone,
+        region,
+        at,
+        length,
+    } = f
+    else {
+        return None;
+    };
+    let path = |field: &str| format!("faults[{i}].{field}");
+    let before = p.len();
+    if at.nanos() >= duration {
+        p.add(
+            path("at"),
+            format!("the fault starts at {at}, after the run ends"),
+        );
+    }
+    if length.is_some_and(|l| l.nanos() == Nanos::ZERO) {
+        p.add(path("for"), "an outage must last longer than zero");
+    }
+    if let Some(r) = region {
+        super::regions::region_of(p, path("region"), regions, s.regions.is_some(), r);
+    }
+    // (deployment index, zone index, the deployment's region) of every match.
+    let mut targets = Vec::new();
+    let mut known = Vec::new();
+    let mut in_regions: Vec<Option<&str>> = Vec::new();
+    let deployments = s.components.iter().filter(|c| c.kind() == "Deployment");
+    for (d, c) in deployments.enumerate() {
+        let Component::Deployment {
+            zones: Some(zones),
+            region: home,
+            ..
+        } = c
+        else {
+            continue;
+        };
+        for z in zones {
+            if !known.contains(&z.as_str()) {
+                known.push(z.as_str());
+            }
+        }
+        let Some(k) = zones.iter().position(|z| z == zone) else {
+            continue;
+        };
+        if region.is_some() && home != region {
+            continue;
+        }
+        targets.push((d, k.min(MAX_ZONES - 1) as u8));
+        if !in_regions.contains(&home.as_deref()) {
+            in_regions.push(home.as_deref());
+        }
+    }
+    if targets.is_empty() && p.len() == before {
+        let within = region
+            .as_ref()
+            .map_or(String::new(), |r| format!(" in region \"{r}\""));
+        p.add_at(
+            path("zone"),
+            format!(
+                "no Deployment{within} is spread over a zone named \"{zone}\" (Deployment `zones`); zones: {}",
+                list(&known)
+            ),
+            zone,
+        );
+    }
+    if region.is_none() && in_regions.len() > 1 {
+        let names: Vec<&str> = in_regions.iter().map(|r| r.unwrap_or("(none)")).collect();
+        p.add(
+            path("region"),
+            format!(
+                "zone \"{zone}\" exists in several regions ({}); name the region it is in",
+                list(&names)
+            ),
+        );
+    }
+    if p.len() > before {
+        return None;
+    }
+    let label = match region {
+        Some(r) => format!("ZoneDown({r}/{zone})"),
+        None => format!("ZoneDown({zone})"),
+    };
+    Some(FaultSpec {
+        label,
+        at: at.nanos(),
+        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
+        kind: FaultKind::ZoneDown { targets },
+    })
 }
 
 fn whole_seconds(p: &mut Problems, path: &str, d: Duration, max_s: u64, what: &str) -> Option<i32> {

@@ -340,6 +340,12 @@ pub enum FaultKind {
         /// Share of spot nodes (rounded up) when `count` is `None`.
         fraction: f64,
     },
+    /// An availability zone is down: (deployment index, zone index) of every
+    /// deployment spread over it.
+    ZoneDown {
+        /// The zones hit.
+        targets: Vec<(usize, u8)>,
+    },
 }
 
 /// What a `FlushCache` fault empties.
@@ -425,6 +431,8 @@ pub struct DeploymentSpec {
     pub nodes: Option<NodePoolSpec>,
     /// PodDisruptionBudget `minAvailable`.
     pub min_available: Option<u32>,
+    /// Availability zones its pods are spread over (empty: none modelled).
+    pub zones: Vec<String>,
 }
 
 /// A resolved HPA: the algorithm's spec plus the sync period.

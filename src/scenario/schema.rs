@@ -386,8 +386,9 @@ pub enum Component {
         /// The nodes pods are packed onto (default: none modelled).
         #[serde(default)]
         nodes: Option<Nodes>,
-        /// PodDisruptionBudget `minAvailable`: voluntary evictions (scale-down,
-        /// spot-notice drains) never take the ready pods below this.
+        /// PodDisruptionBudget `minAvailable`: voluntary evictions through the
+        /// eviction API (the drain of a spot node under notice) never take the
+        /// ready pods below this. The HPA ignores it, as in Kubernetes.
         #[serde(default)]
         min_available: Option<u32>,
         /// Instance size one pod runs on, priced from the price table
@@ -400,6 +401,11 @@ pub enum Component {
         /// Hours this deployment is switched off (cost only).
         #[serde(default)]
         schedule: Option<crate::cost::Schedule>,
+        /// Availability zones its pods (and nodes) are spread over, as a
+        /// topology spread constraint with maxSkew 1 would: each new pod goes
+        /// to the up zone with the fewest pods. Default: none.
+        #[serde(default)]
+        zones: Option<Vec<String>>,
     },
     /// A database server: a number of connections, each serving one query at a time.
     Database {
@@ -1051,6 +1057,23 @@ pub enum Fault {
         /// When.
         at: Duration,
     },
+    /// An availability zone goes dark: every pod (and node) of the
+    /// deployments spread over it dies at once, and no pod is placed there
+    /// until it comes back after `for` (default: never). Replacements go to
+    /// the surviving zones; running pods are not rebalanced afterwards.
+    ZoneDown {
+        /// The zone's name (as in the Deployments' `zones`).
+        zone: String,
+        /// The region of the zone, needed when zones of that name exist in
+        /// several regions (default: every Deployment with that zone).
+        #[serde(default)]
+        region: Option<String>,
+        /// When it goes down.
+        at: Duration,
+        /// How long it stays down.
+        #[serde(default, rename = "for")]
+        length: Option<Duration>,
+    },
 }
 
 impl Fault {
@@ -1065,7 +1088,8 @@ impl Fault {
             | Fault::Failover { at, .. }
             | Fault::FlushCache { at, .. }
             | Fault::KillPods { at, .. }
-            | Fault::ReclaimSpot { at, .. } => *at,
+            | Fault::ReclaimSpot { at, .. }
+            | Fault::ZoneDown { at, .. } => *at,
         }
     }
 }

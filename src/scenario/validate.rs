@@ -281,6 +281,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 resources,
                 nodes,
                 min_available,
+                zones,
                 ..
             } => {
                 let shed_after = shed_after.map(|d| d.nanos());
@@ -388,6 +389,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         resources.as_ref(),
                         nodes.as_ref(),
                         *min_available,
+                        zones.as_deref(),
                     )
                 });
             }
@@ -1369,6 +1371,13 @@ fn resolve_faults(
                         until: None,
                         kind: FaultKind::FlushCache { target: t },
                     });
+                }
+            }
+            Fault::ZoneDown { .. } => {
+                if let Some(spec) =
+                    super::autoscale::resolve_zone_fault(p, s, regions, duration, i, f)
+                {
+                    out.push(spec);
                 }
             }
             Fault::KillPods { .. } | Fault::ReclaimSpot { .. } => {

@@ -267,6 +267,22 @@ const CASES: &[(&str, &[&str])] = &[
             "faults[1].at",
         ],
     ),
+    (
+        "54_zones",
+        &[
+            "components[1].zones[2]",
+            "listed twice",
+            "components[2].zones",
+            "from 1 to 64",
+            "faults[0].zone",
+            "no Deployment is spread over a zone named \"d\"",
+            "zones: \"a\", \"b\"",
+            "faults[1].at",
+            "faults[1].for",
+            "faults[2].region",
+            "no `regions` section",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -21,6 +21,7 @@ mod queueing;
 mod regions;
 mod stages;
 mod stats;
+mod zones;
 
 use proptest::test_runner::Config;
 
