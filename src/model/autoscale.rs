@@ -314,7 +314,7 @@ impl Deployment {
     fn kill_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
         let pod = &mut self.pods[p];
         pod.touch(now);
-        if pod.slots.in_flight() > 0 || pod.state == PodState::Ready {
+        if pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready {
             self.scale.pods_killed += 1;
         }
         let waiting = pod.slots.clear();
@@ -324,7 +324,7 @@ impl Deployment {
 
     /// Voluntary removal: drain, or go at once if idle.
     fn remove_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
-        if self.pods[p].slots.in_flight() == 0 {
+        if self.pods[p].slots.in_flight() + self.pods[p].jobs == 0 {
             self.pod_gone(spec, now, p);
         } else {
             self.pods[p].state = PodState::Draining;
@@ -485,8 +485,8 @@ impl Deployment {
     }
 
     /// One HPA sync at `now`: samples every pod, runs the algorithm, applies
-    /// the new desired count.
-    pub(super) fn hpa_sync(&mut self, spec: &DeploymentSpec, now: Nanos) {
+    /// the new desired count. `queue_depth`: the `hpa.queue` metric's value now.
+    pub(super) fn hpa_sync(&mut self, spec: &DeploymentSpec, now: Nanos, queue_depth: u64) {
         let Some(hpa_spec) = &spec.hpa else { return };
         let window = hpa_spec.sync_period;
         let mut cpu = Vec::with_capacity(self.pods.len());
@@ -546,7 +546,11 @@ impl Deployment {
             pod.served = 0;
             pod.sample_start = now;
         }
-        self.apply_hpa(spec, now, cpu, memory, rps);
+        let external = MetricInput::External {
+            values_milli: vec![i64::try_from(queue_depth).unwrap_or(i64::MAX / 1000) * 1000],
+            status_replicas: (self.count(PodState::Starting) + self.count(PodState::Ready)) as i32,
+        };
+        self.apply_hpa(spec, now, cpu, memory, rps, external);
     }
 
     fn apply_hpa(
@@ -556,6 +560,7 @@ impl Deployment {
         cpu: Vec<PodSample>,
         memory: Vec<PodSample>,
         rps: Vec<PodSample>,
+        external: MetricInput,
     ) {
         let Some(hpa) = &mut self.scale.hpa else {
             return;
@@ -570,6 +575,7 @@ impl Deployment {
                     ..
                 } => MetricInput::Pods(memory.clone()),
                 MetricSpec::PodsAverageValue { .. } => MetricInput::Pods(rps.clone()),
+                MetricSpec::ExternalAverageValue { .. } => external.clone(),
                 _ => MetricInput::Pods(cpu.clone()),
             })
             .collect();
@@ -652,6 +658,7 @@ impl Sim<'_> {
             self.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
         }
+        self.workers_changed(now, d);
     }
 
     /// Handles a scaling event.
@@ -661,7 +668,12 @@ impl Sim<'_> {
             Event::HpaSync(d) => {
                 let d = d as usize;
                 let spec = &model.deployments[d];
-                self.deployments[d].hpa_sync(spec, now);
+                let depth = spec
+                    .hpa
+                    .as_ref()
+                    .and_then(|h| h.queue)
+                    .map_or(0, |q| self.job_queues[q].depth());
+                self.deployments[d].hpa_sync(spec, now, depth);
                 if let Some(h) = &spec.hpa {
                     let next = now.saturating_add(h.sync_period);
                     if next < model.duration {
@@ -719,7 +731,7 @@ impl Sim<'_> {
     /// A request left a draining pod: it goes once empty.
     pub(super) fn check_drained(&mut self, now: Nanos, d: usize, p: usize) {
         let pod = &self.deployments[d].pods[p];
-        if pod.state == PodState::Draining && pod.slots.in_flight() == 0 {
+        if pod.state == PodState::Draining && pod.slots.in_flight() + pod.jobs == 0 {
             let model = self.model;
             self.deployments[d].drained(&model.deployments[d], now, p);
             self.flush_scaling(now, d);
@@ -781,7 +793,7 @@ pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<
                 usage.max(0) as u128 * dt * u128::from(spec.concurrency) / spec.cpu_milli as u128;
             pod.last = now;
         }
-        dep.hpa_sync(spec, now);
+        dep.hpa_sync(spec, now, 0);
         out.push(dep.scale.desired);
     }
     out

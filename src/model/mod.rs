@@ -20,5 +20,6 @@ mod sim;
 mod station;
 
 pub use autoscale::{replay_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use jobs::QueueRow;
 pub use sim::simulate;
 pub use station::{Admission, Slots};

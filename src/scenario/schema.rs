@@ -836,6 +836,21 @@ pub struct Hpa {
     /// Controller sync period (default 15s).
     #[serde(default)]
     pub sync_period: Option<Duration>,
+    /// Scale on a job queue's depth (an External metric with an AverageValue
+    /// target, as KEDA's queue scalers do): replicas = ceil(depth / per_pod).
+    #[serde(default)]
+    pub queue: Option<HpaQueue>,
+}
+
+/// An HPA metric on a job queue's depth: the jobs waiting plus those running
+/// (visible + in flight, as KEDA's SQS scaler counts), sampled at each sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpaQueue {
+    /// The `Queue` component's name.
+    pub name: String,
+    /// `target.averageValue`: jobs per pod.
+    pub per_pod: f64,
 }
 
 /// `spec.behavior`.
