@@ -758,13 +758,49 @@ impl Sim<'_> {
 /// request in millicores (as with the default 1 core and whole seconds).
 pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<u32> {
     let spec = &model.deployments[deployment];
+    replay(model, deployment, loads_milli.len(), |dep, k, now| {
+        let load = loads_milli[k];
+        let ready: Vec<usize> = (0..dep.pods.len())
+            .filter(|&p| dep.pods[p].state == PodState::Ready)
+            .collect();
+        let n = ready.len().max(1) as i64;
+        for (i, &p) in ready.iter().enumerate() {
+            let usage = load / n + i64::from((i as i64) < load % n);
+            let pod = &mut dep.pods[p];
+            let dt = u128::from(now.0 - pod.sample_start.0);
+            pod.busy_area =
+                usage.max(0) as u128 * dt * u128::from(spec.concurrency) / spec.cpu_milli as u128;
+            pod.last = now;
+        }
+        0
+    })
+}
+
+/// Drives deployment `deployment` of `model` through its HPA syncs with its
+/// `hpa.queue` metric fed directly: at sync `k` the queue's depth (waiting +
+/// running jobs) is `depths[k]` and the pods are idle. Same code as in a run
+/// (sampling, algorithm, pod startup). Returns the desired replica count
+/// after each sync.
+pub fn replay_queue_hpa(model: &Model, deployment: usize, depths: &[u64]) -> Vec<u32> {
+    replay(model, deployment, depths.len(), |_, k, _| depths[k])
+}
+
+/// Runs `syncs` HPA syncs of a lone deployment; `feed` prepares the pods
+/// before sync `k` and returns the queue depth the HPA sees.
+fn replay(
+    model: &Model,
+    deployment: usize,
+    syncs: usize,
+    mut feed: impl FnMut(&mut Deployment, usize, Nanos) -> u64,
+) -> Vec<u32> {
+    let spec = &model.deployments[deployment];
     let Some(h) = &spec.hpa else {
         return Vec::new();
     };
     let mut dep = Deployment::new(spec, model.seed);
     let mut pending: Vec<(Nanos, Pending)> = Vec::new();
-    let mut out = Vec::with_capacity(loads_milli.len());
-    for (k, &load) in loads_milli.iter().enumerate() {
+    let mut out = Vec::with_capacity(syncs);
+    for k in 0..syncs {
         let now = Nanos(h.sync_period.0 * (k as u64 + 1));
         pending.append(&mut dep.scale.pending);
         pending.sort_by_key(|&(t, _)| t);
@@ -781,19 +817,8 @@ pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<
             pending.append(&mut dep.scale.pending);
             pending.sort_by_key(|&(t, _)| t);
         }
-        let ready: Vec<usize> = (0..dep.pods.len())
-            .filter(|&p| dep.pods[p].state == PodState::Ready)
-            .collect();
-        let n = ready.len().max(1) as i64;
-        for (i, &p) in ready.iter().enumerate() {
-            let usage = load / n + i64::from((i as i64) < load % n);
-            let pod = &mut dep.pods[p];
-            let dt = u128::from(now.0 - pod.sample_start.0);
-            pod.busy_area =
-                usage.max(0) as u128 * dt * u128::from(spec.concurrency) / spec.cpu_milli as u128;
-            pod.last = now;
-        }
-        dep.hpa_sync(spec, now, 0);
+        let depth = feed(&mut dep, k, now);
+        dep.hpa_sync(spec, now, depth);
         out.push(dep.scale.desired);
     }
     out

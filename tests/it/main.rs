@@ -15,6 +15,7 @@ mod determinism;
 mod edge;
 mod faults;
 mod jobs;
+mod queue_autoscale;
 mod queueing;
 mod regions;
 mod stages;
