@@ -446,8 +446,10 @@ pub enum Component {
         /// Worker processes (a fixed count), or give `deployment`.
         #[serde(default)]
         workers: Option<u32>,
-        /// The Deployment whose pods are the workers (one worker per pod; its
-        /// slowdowns slow the jobs). Give this or `workers`.
+        /// The Deployment whose pods are the workers (one worker per READY
+        /// pod at each moment, so its HPA moves the worker count; removed pods
+        /// drain their jobs, killed pods lose them as failed attempts; running
+        /// jobs count as busy CPU; its slowdowns slow the jobs). Give this or `workers`.
         #[serde(default)]
         deployment: Option<String>,
         /// Jobs one worker runs at once (default 1).

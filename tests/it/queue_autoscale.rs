@@ -241,3 +241,30 @@ fn fault_in_the_example_loses_and_retries_running_jobs() {
         Fault::KillPods { count: 2, .. }
     ));
 }
+
+#[test]
+fn running_jobs_are_busy_cpu_for_a_cpu_hpa_on_the_workers() {
+    // Same burst, the workers scaled on CPU instead (deployment concurrency =
+    // queue concurrency, so CPU utilization = busy job slots / slots).
+    let mut s = scenario();
+    s.faults.clear();
+    if let Component::Deployment { hpa, .. } = workers(&mut s) {
+        let h = hpa.as_mut().unwrap();
+        h.queue = None;
+        h.cpu = Some(60);
+    }
+    let r = run(&s);
+    let w = scaling(&r, "workers");
+    let peak = w.series.iter().map(|row| row.desired).max().unwrap();
+    assert!(peak >= 6, "{:?}", w.events);
+    assert!(
+        w.events.iter().any(|e| e.reason.contains("cpu")),
+        "{:?}",
+        w.events
+    );
+    // The queue metric sees the backlog, CPU only the busy slots: it reacts
+    // less, so jobs wait longer.
+    let mut by_depth = scenario();
+    by_depth.faults.clear();
+    assert!(queue(&run(&by_depth)).wait.mean_ms < queue(&r).wait.mean_ms);
+}
