@@ -366,7 +366,7 @@ impl Deployment {
     fn kill_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
         let pod = &mut self.pods[p];
         pod.touch(now);
-        if pod.slots.in_flight() > 0 || pod.state == PodState::Ready {
+        if pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready {
             self.scale.pods_killed += 1;
         }
         let waiting = pod.slots.clear();
@@ -376,7 +376,7 @@ impl Deployment {
 
     /// Voluntary removal: drain, or go at once if idle.
     fn remove_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
-        if self.pods[p].slots.in_flight() == 0 {
+        if self.pods[p].slots.in_flight() + self.pods[p].jobs == 0 {
             self.pod_gone(spec, now, p);
         } else {
             self.pods[p].state = PodState::Draining;
@@ -573,8 +573,8 @@ impl Deployment {
     }
 
     /// One HPA sync at `now`: samples every pod, runs the algorithm, applies
-    /// the new desired count.
-    pub(super) fn hpa_sync(&mut self, spec: &DeploymentSpec, now: Nanos) {
+    /// the new desired count. `queue_depth`: the `hpa.queue` metric's value now.
+    pub(super) fn hpa_sync(&mut self, spec: &DeploymentSpec, now: Nanos, queue_depth: u64) {
         let Some(hpa_spec) = &spec.hpa else { return };
         let window = hpa_spec.sync_period;
         let mut cpu = Vec::with_capacity(self.pods.len());
@@ -634,7 +634,11 @@ impl Deployment {
             pod.served = 0;
             pod.sample_start = now;
         }
-        self.apply_hpa(spec, now, cpu, memory, rps);
+        let external = MetricInput::External {
+            values_milli: vec![i64::try_from(queue_depth).unwrap_or(i64::MAX / 1000) * 1000],
+            status_replicas: (self.count(PodState::Starting) + self.count(PodState::Ready)) as i32,
+        };
+        self.apply_hpa(spec, now, cpu, memory, rps, external);
     }
 
     fn apply_hpa(
@@ -644,6 +648,7 @@ impl Deployment {
         cpu: Vec<PodSample>,
         memory: Vec<PodSample>,
         rps: Vec<PodSample>,
+        external: MetricInput,
     ) {
         let Some(hpa) = &mut self.scale.hpa else {
             return;
@@ -658,6 +663,7 @@ impl Deployment {
                     ..
                 } => MetricInput::Pods(memory.clone()),
                 MetricSpec::PodsAverageValue { .. } => MetricInput::Pods(rps.clone()),
+                MetricSpec::ExternalAverageValue { .. } => external.clone(),
                 _ => MetricInput::Pods(cpu.clone()),
             })
             .collect();
@@ -753,6 +759,7 @@ impl Sim<'_> {
             self.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
         }
+        self.workers_changed(now, d);
     }
 
     /// Handles a scaling event.
@@ -762,7 +769,12 @@ impl Sim<'_> {
             Event::HpaSync(d) => {
                 let d = d as usize;
                 let spec = &model.deployments[d];
-                self.deployments[d].hpa_sync(spec, now);
+                let depth = spec
+                    .hpa
+                    .as_ref()
+                    .and_then(|h| h.queue)
+                    .map_or(0, |q| self.job_queues[q].depth());
+                self.deployments[d].hpa_sync(spec, now, depth);
                 if let Some(h) = &spec.hpa {
                     let next = now.saturating_add(h.sync_period);
                     if next < model.duration {
@@ -830,7 +842,7 @@ impl Sim<'_> {
     /// A request left a draining pod: it goes once empty.
     pub(super) fn check_drained(&mut self, now: Nanos, d: usize, p: usize) {
         let pod = &self.deployments[d].pods[p];
-        if pod.state == PodState::Draining && pod.slots.in_flight() == 0 {
+        if pod.state == PodState::Draining && pod.slots.in_flight() + pod.jobs == 0 {
             let model = self.model;
             self.deployments[d].drained(&model.deployments[d], now, p);
             self.flush_scaling(now, d);
@@ -868,13 +880,49 @@ fn choose(rng: &mut Rng, items: &mut Vec<usize>, k: usize) {
 /// request in millicores (as with the default 1 core and whole seconds).
 pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<u32> {
     let spec = &model.deployments[deployment];
+    replay(model, deployment, loads_milli.len(), |dep, k, now| {
+        let load = loads_milli[k];
+        let ready: Vec<usize> = (0..dep.pods.len())
+            .filter(|&p| dep.pods[p].state == PodState::Ready)
+            .collect();
+        let n = ready.len().max(1) as i64;
+        for (i, &p) in ready.iter().enumerate() {
+            let usage = load / n + i64::from((i as i64) < load % n);
+            let pod = &mut dep.pods[p];
+            let dt = u128::from(now.0 - pod.sample_start.0);
+            pod.busy_area =
+                usage.max(0) as u128 * dt * u128::from(spec.concurrency) / spec.cpu_milli as u128;
+            pod.last = now;
+        }
+        0
+    })
+}
+
+/// Drives deployment `deployment` of `model` through its HPA syncs with its
+/// `hpa.queue` metric fed directly: at sync `k` the queue's depth (waiting +
+/// running jobs) is `depths[k]` and the pods are idle. Same code as in a run
+/// (sampling, algorithm, pod startup). Returns the desired replica count
+/// after each sync.
+pub fn replay_queue_hpa(model: &Model, deployment: usize, depths: &[u64]) -> Vec<u32> {
+    replay(model, deployment, depths.len(), |_, k, _| depths[k])
+}
+
+/// Runs `syncs` HPA syncs of a lone deployment; `feed` prepares the pods
+/// before sync `k` and returns the queue depth the HPA sees.
+fn replay(
+    model: &Model,
+    deployment: usize,
+    syncs: usize,
+    mut feed: impl FnMut(&mut Deployment, usize, Nanos) -> u64,
+) -> Vec<u32> {
+    let spec = &model.deployments[deployment];
     let Some(h) = &spec.hpa else {
         return Vec::new();
     };
     let mut dep = Deployment::new(spec, model.seed);
     let mut pending: Vec<(Nanos, Pending)> = Vec::new();
-    let mut out = Vec::with_capacity(loads_milli.len());
-    for (k, &load) in loads_milli.iter().enumerate() {
+    let mut out = Vec::with_capacity(syncs);
+    for k in 0..syncs {
         let now = Nanos(h.sync_period.0 * (k as u64 + 1));
         pending.append(&mut dep.scale.pending);
         pending.sort_by_key(|&(t, _)| t);
@@ -891,19 +939,8 @@ pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<
             pending.append(&mut dep.scale.pending);
             pending.sort_by_key(|&(t, _)| t);
         }
-        let ready: Vec<usize> = (0..dep.pods.len())
-            .filter(|&p| dep.pods[p].state == PodState::Ready)
-            .collect();
-        let n = ready.len().max(1) as i64;
-        for (i, &p) in ready.iter().enumerate() {
-            let usage = load / n + i64::from((i as i64) < load % n);
-            let pod = &mut dep.pods[p];
-            let dt = u128::from(now.0 - pod.sample_start.0);
-            pod.busy_area =
-                usage.max(0) as u128 * dt * u128::from(spec.concurrency) / spec.cpu_milli as u128;
-            pod.last = now;
-        }
-        dep.hpa_sync(spec, now);
+        let depth = feed(&mut dep, k, now);
+        dep.hpa_sync(spec, now, depth);
         out.push(dep.scale.desired);
     }
     out

@@ -52,6 +52,9 @@ pub(super) struct Pod {
     pub(super) last: Nanos,
     /// Start of the current sample window.
     pub(super) sample_start: Nanos,
+    /// Jobs of deployment-backed queues running on this pod (they count as
+    /// busy workers and keep a draining pod alive).
+    pub(super) jobs: u32,
 }
 
 impl Pod {
@@ -75,6 +78,7 @@ impl Pod {
             served: 0,
             last: now,
             sample_start: now,
+            jobs: 0,
         }
     }
 
@@ -83,8 +87,8 @@ impl Pod {
     pub(super) fn touch(&mut self, now: Nanos) {
         let dt = u128::from(now.0.saturating_sub(self.last.0));
         if dt > 0 {
-            self.busy_area += u128::from(self.slots.busy()) * dt;
-            self.inflight_area += u128::from(self.slots.in_flight()) * dt;
+            self.busy_area += u128::from(self.slots.busy() + self.jobs) * dt;
+            self.inflight_area += u128::from(self.slots.in_flight() + self.jobs) * dt;
             self.last = now;
         }
     }

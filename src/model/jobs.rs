@@ -14,6 +14,7 @@
 //! worker slots and the time-weighted queue depth per interval (the series'
 //! `queue_length` column), which an autoscaler can read as a metric.
 
+use super::deployment::PodState;
 use super::sim::{Event, Sim};
 use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
@@ -21,6 +22,7 @@ use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
 use crate::report::QueueReport;
 use crate::scenario::QueueSpec;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// One job, from its first enqueue to success or the dead-letter queue.
@@ -38,6 +40,32 @@ pub(super) struct Job {
     started: Nanos,
     /// The previous backoff delay (for decorrelated jitter).
     prev_delay: Nanos,
+    /// The worker pod running the current attempt (deployment-backed queues).
+    pod: u32,
+    /// That pod's epoch when the attempt started (a mismatch: the pod died).
+    epoch: u16,
+    /// Tells this attempt's `JobDone` from a stale one (of a lost attempt).
+    token: u32,
+    /// When the current attempt ends.
+    done_at: Nanos,
+    /// Index in the queue's `running` list (`NOT_RUNNING` when not running).
+    run_idx: u32,
+}
+
+/// `Job::run_idx` of a job that is waiting or in backoff.
+const NOT_RUNNING: u32 = u32::MAX;
+
+/// A queue's state at the end of a time-series bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueRow {
+    /// End of the bucket, seconds since the start.
+    pub t_s: f64,
+    /// Jobs waiting for a worker (retries in backoff not included).
+    pub waiting: u64,
+    /// Jobs running on workers.
+    pub running: u32,
+    /// Workers taking jobs: the fixed count, or the worker Deployment's ready pods.
+    pub workers: u32,
 }
 
 /// Counters and histograms over the measured period.
@@ -67,6 +95,16 @@ pub(super) struct JobQueue {
     work_rng: Rng,
     retry_rng: Rng,
     stats: JobStats,
+    /// Jobs running now (any order).
+    running: Vec<u32>,
+    /// Attempts started (the next token).
+    runs: u32,
+    /// Running jobs of this queue per pod of the worker Deployment.
+    pod_jobs: Vec<u32>,
+    /// Workers taking jobs now.
+    workers: u32,
+    /// Depth and workers per time-series bucket.
+    series: Vec<QueueRow>,
 }
 
 impl JobQueue {
@@ -92,6 +130,42 @@ impl JobQueue {
                 run: LatencyHistogram::new(3),
                 total: LatencyHistogram::new(3),
             },
+            running: Vec::new(),
+            runs: 0,
+            pod_jobs: Vec::new(),
+            workers: spec.slots / spec.concurrency.max(1),
+            series: Vec::new(),
+        }
+    }
+
+    /// The depth an autoscaler sees: jobs waiting plus jobs running.
+    pub(super) fn depth(&self) -> u64 {
+        self.waiting.len() as u64 + u64::from(self.busy)
+    }
+
+    /// Appends the row for the bucket ending at `now`.
+    pub(super) fn record(&mut self, now: Nanos) {
+        self.series.push(QueueRow {
+            t_s: round6(now.as_secs_f64()),
+            waiting: self.waiting.len() as u64,
+            running: self.busy,
+            workers: self.workers,
+        });
+    }
+
+    /// Adds running job `j` to the `running` list.
+    fn track(&mut self, jobs: &mut crate::engine::Slab<Job>, j: u32) {
+        jobs[j].run_idx = self.running.len() as u32;
+        self.running.push(j);
+    }
+
+    /// Removes job `j` from the `running` list.
+    fn untrack(&mut self, jobs: &mut crate::engine::Slab<Job>, j: u32) {
+        let i = jobs[j].run_idx as usize;
+        jobs[j].run_idx = NOT_RUNNING;
+        self.running.swap_remove(i);
+        if let Some(&moved) = self.running.get(i) {
+            jobs[moved].run_idx = i as u32;
         }
     }
 
@@ -128,6 +202,8 @@ impl JobQueue {
             run: s.run.summary(),
             total: s.total.summary(),
             stats: self.occupancy.summary(now),
+            workers_at_end: self.workers,
+            series: std::mem::take(&mut self.series),
         }
     }
 }
@@ -165,6 +241,11 @@ impl Sim<'_> {
             created: now,
             started: now,
             prev_delay: Nanos::ZERO,
+            pod: 0,
+            epoch: 0,
+            token: 0,
+            done_at: Nanos::ZERO,
+            run_idx: NOT_RUNNING,
         });
         if self.measure.on {
             self.job_queues[q as usize].stats.enqueued += 1;
@@ -195,10 +276,33 @@ impl Sim<'_> {
     }
 
     /// Starts waiting jobs while worker slots are free and the limiter allows.
+    /// A deployment-backed queue's slots are `concurrency` per READY pod; a
+    /// job goes to the ready pod running the fewest of this queue's jobs.
     fn dispatch(&mut self, now: Nanos, q: u16) {
         let on = self.measure.on;
+        let spec = &self.model.queues[q as usize];
         let jq = &mut self.job_queues[q as usize];
-        while jq.busy < jq.slots && !jq.waiting.is_empty() {
+        while !jq.waiting.is_empty() {
+            let pod = match spec.deployment {
+                None if jq.busy < jq.slots => None,
+                None => return,
+                Some(d) => {
+                    let mut best: Option<(usize, u32)> = None;
+                    for (p, pod) in self.deployments[d].pods.iter().enumerate() {
+                        let n = jq.pod_jobs.get(p).copied().unwrap_or(0);
+                        if pod.state == PodState::Ready
+                            && n < spec.concurrency
+                            && best.is_none_or(|(_, m)| n < m)
+                        {
+                            best = Some((p, n));
+                        }
+                    }
+                    match best {
+                        Some((p, _)) => Some(p),
+                        None => return,
+                    }
+                }
+            };
             if let Some(limiter) = &mut jq.limiter {
                 let d = limiter.check_at(now);
                 if !d.allowed {
@@ -216,20 +320,104 @@ impl Sim<'_> {
             jq.busy += 1;
             jq.occupancy.start_from_queue(now, waited);
             let mut t = self.model.samplers[job.work as usize].sample(&mut jq.work_rng);
-            if let Some(d) = self.model.queues[q as usize].deployment {
-                t = super::sim::slowed(t, self.deployments[d].slowdown);
+            if let Some(d) = spec.deployment {
+                let dep = &mut self.deployments[d];
+                t = super::sim::slowed(t, dep.slowdown);
+                let p = pod.expect("a pod was chosen");
+                if jq.pod_jobs.len() <= p {
+                    jq.pod_jobs.resize(p + 1, 0);
+                }
+                jq.pod_jobs[p] += 1;
+                let pod = &mut dep.pods[p];
+                pod.touch(now);
+                pod.jobs += 1;
+                job.pod = p as u32;
+                job.epoch = pod.epoch;
             }
+            jq.runs = jq.runs.wrapping_add(1);
+            job.token = jq.runs;
             job.started = now;
+            job.done_at = now + t;
             if on {
                 jq.stats.started += 1;
                 jq.stats.wait.record(waited);
             }
-            self.queue.schedule(now + t, Event::JobDone(j));
+            self.queue.schedule(now + t, Event::JobDone(j, jq.runs));
+            jq.track(&mut self.jobs, j);
         }
     }
 
-    /// Job `j`'s attempt ends: success, a retry after backoff, or the dead-letter queue.
-    pub(super) fn job_done(&mut self, now: Nanos, j: u32) {
+    /// The worker Deployment `d` changed (pods ready, removed or killed):
+    /// the attempts running on pods that died are lost (failed, then retried
+    /// per the backoff or dead-lettered), the worker count follows the ready
+    /// pods, and new workers take waiting jobs.
+    pub(super) fn workers_changed(&mut self, now: Nanos, d: usize) {
+        for q in 0..self.job_queues.len() {
+            let spec = &self.model.queues[q];
+            if spec.deployment != Some(d) {
+                continue;
+            }
+            let mut k = 0;
+            while k < self.job_queues[q].running.len() {
+                let j = self.job_queues[q].running[k];
+                let job = self.jobs[j];
+                if self.deployments[d].pods[job.pod as usize].epoch == job.epoch {
+                    k += 1;
+                    continue;
+                }
+                // The pod died under the job (its `jobs` count went with it).
+                let jq = &mut self.job_queues[q];
+                jq.pod_jobs[job.pod as usize] -= 1;
+                jq.untrack(&mut self.jobs, j);
+                self.attempt_ended(now, j, true);
+            }
+            let ready = self.deployments[d]
+                .pods
+                .iter()
+                .filter(|p| p.state == PodState::Ready)
+                .count() as u32;
+            let jq = &mut self.job_queues[q];
+            jq.workers = ready;
+            jq.slots = ready.saturating_mul(spec.concurrency);
+            jq.occupancy.set_capacity(now, u64::from(jq.slots));
+            self.dispatch(now, q as u16);
+        }
+    }
+
+    /// Job `j`'s attempt ends (unless the event is stale: the attempt was
+    /// lost with its pod): success, a retry after backoff, or the dead-letter queue.
+    pub(super) fn job_done(&mut self, now: Nanos, j: u32, token: u32) {
+        let job = self.jobs[j];
+        if job.run_idx == NOT_RUNNING || job.token != token || job.done_at != now {
+            return;
+        }
+        let q = job.queue as usize;
+        let jq = &mut self.job_queues[q];
+        jq.untrack(&mut self.jobs, j);
+        let mut drained = None;
+        if let Some(d) = self.model.queues[q].deployment {
+            jq.pod_jobs[job.pod as usize] -= 1;
+            let pod = &mut self.deployments[d].pods[job.pod as usize];
+            pod.touch(now);
+            pod.jobs -= 1;
+            pod.served += 1;
+            drained = Some((d, job.pod as usize));
+        }
+        let failed = {
+            let spec = &self.model.queues[q];
+            spec.failure_probability > 0.0
+                && unit_open(&mut jq.retry_rng) < spec.failure_probability
+        };
+        self.attempt_ended(now, j, failed);
+        if let Some((d, p)) = drained {
+            // A draining worker pod goes once its last job ends.
+            self.check_drained(now, d, p);
+        }
+        self.dispatch(now, q as u16);
+    }
+
+    /// Job `j`'s running attempt ended (it is no longer on a worker).
+    fn attempt_ended(&mut self, now: Nanos, j: u32, failed: bool) {
         let on = self.measure.on;
         let job = self.jobs[j];
         let q = job.queue;
@@ -240,8 +428,6 @@ impl Sim<'_> {
         if on {
             jq.stats.run.record(now - job.started);
         }
-        let failed = spec.failure_probability > 0.0
-            && unit_open(&mut jq.retry_rng) < spec.failure_probability;
         if !failed {
             if on {
                 jq.stats.succeeded += 1;
@@ -271,6 +457,5 @@ impl Sim<'_> {
                 self.jobs.remove(j);
             }
         }
-        self.dispatch(now, q);
     }
 }

@@ -19,6 +19,7 @@ mod regions;
 mod sim;
 mod station;
 
-pub use autoscale::{replay_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use jobs::QueueRow;
 pub use sim::simulate;
 pub use station::{Admission, Slots};

@@ -35,8 +35,8 @@ pub(super) enum Event {
     Timeout(u32, u32),
     /// Request `.0`'s call to an external dependency returned.
     CallDone(u32),
-    /// A job's attempt finished running.
-    JobDone(u32),
+    /// A job's attempt finished running: (job, attempt token).
+    JobDone(u32, u32),
     /// A failed job's backoff delay is over; it rejoins its queue.
     JobRetry(u32),
     /// A queue's rate limiter allows the next job start.
@@ -316,7 +316,7 @@ impl Sim<'_> {
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false, now),
                 Event::Timeout(r, id) => self.timeout(now, r, id),
                 Event::CallDone(r) => self.call_done(now, r),
-                Event::JobDone(j) => self.job_done(now, j),
+                Event::JobDone(j, t) => self.job_done(now, j, t),
                 Event::JobRetry(j) => self.job_retry(now, j),
                 Event::QueueWake(q) => self.queue_wake(now, q),
                 Event::Scheduled(q, i) => self.scheduled(now, q, i),
@@ -433,6 +433,9 @@ impl Sim<'_> {
         self.measure.series.close(now, util, queue);
         for d in &mut self.deployments {
             d.record_replicas(now);
+        }
+        for q in &mut self.job_queues {
+            q.record(now);
         }
     }
 

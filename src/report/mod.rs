@@ -252,6 +252,12 @@ pub struct QueueReport {
     pub total: LatencySummary,
     /// Worker-slot occupancy and time-weighted queue depth.
     pub stats: OccupancySummary,
+    /// Workers taking jobs when the run ended (a worker Deployment's ready pods).
+    #[serde(default)]
+    pub workers_at_end: u32,
+    /// Jobs waiting and running, and workers, at the end of each time-series bucket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<crate::model::QueueRow>,
 }
 
 /// One cache tier over the measured period.

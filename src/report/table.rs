@@ -160,6 +160,20 @@ pub fn render_table(r: &Report) -> String {
                     ms(q.wait.p99_ms),
                     ms(q.run.mean_ms),
                     ms(q.run.p99_ms),
+                    // Highest waiting + running at a bucket end, and the worker range.
+                    q.series
+                        .iter()
+                        .map(|b| b.waiting + u64::from(b.running))
+                        .max()
+                        .unwrap_or(0)
+                        .to_string(),
+                    {
+                        let w = q.series.iter().map(|b| b.workers);
+                        match (w.clone().min(), w.max()) {
+                            (Some(lo), Some(hi)) if lo != hi => format!("{lo}..{hi}"),
+                            _ => q.workers_at_end.to_string(),
+                        }
+                    },
                 ]
             })
             .collect();
@@ -176,6 +190,8 @@ pub fn render_table(r: &Report) -> String {
                 "wait p99",
                 "run ms",
                 "run p99",
+                "peak depth",
+                "workers",
             ],
             &rows,
         );

@@ -347,7 +347,7 @@ fn resolve_hpa(
             });
         }
     };
-    let cpu = if h.cpu.is_none() && h.memory.is_none() && h.rps.is_none() {
+    let cpu = if h.cpu.is_none() && h.memory.is_none() && h.rps.is_none() && h.queue.is_none() {
         Some(80)
     } else {
         h.cpu
@@ -366,6 +366,21 @@ fn resolve_hpa(
             metrics.push(MetricSpec::PodsAverageValue {
                 name: "requests_per_second".into(),
                 target_average_value_milli: (rps * 1000.0).round().max(1.0) as i64,
+            });
+        }
+    }
+    if let Some(q) = &h.queue {
+        if check_finite(
+            p,
+            &at("hpa.queue.per_pod"),
+            q.per_pod,
+            0.001,
+            1e9,
+            "a queue-depth target per pod (jobs)",
+        ) {
+            metrics.push(MetricSpec::ExternalAverageValue {
+                name: format!("queue/{}", q.name),
+                target_average_value_milli: (q.per_pod * 1000.0).round().max(1.0) as i64,
             });
         }
     }
@@ -400,7 +415,56 @@ fn resolve_hpa(
             behavior,
         },
         sync_period,
+        queue: None,
     })
+}
+
+/// Resolves each `hpa.queue` to a queue index: the queue must exist and be
+/// fed (by an `Enqueue` step or a schedule), or its depth would stay 0.
+pub(super) fn resolve_hpa_queues(
+    p: &mut Problems,
+    s: &Scenario,
+    deployments: &mut [DeploymentSpec],
+    queues: &[super::model::QueueSpec],
+) {
+    for (i, c) in s.components.iter().enumerate() {
+        let Component::Deployment {
+            name, hpa: Some(h), ..
+        } = c
+        else {
+            continue;
+        };
+        let Some(hq) = &h.queue else { continue };
+        let path = format!("components[{i}].hpa.queue.name");
+        let Some(q) = queues.iter().position(|q| q.name == hq.name) else {
+            let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+            p.add_at(
+                path,
+                format!(
+                    "no Queue is named \"{}\"; queues: {}",
+                    hq.name,
+                    list(&names)
+                ),
+                &hq.name,
+            );
+            continue;
+        };
+        if !super::jobs::is_fed(s, &hq.name) {
+            p.add_at(
+                path,
+                format!(
+                    "queue \"{}\" gets no jobs (no Enqueue step names it and it has no schedules), so its depth would stay 0",
+                    hq.name
+                ),
+                &hq.name,
+            );
+        }
+        if let Some(d) = deployments.iter_mut().find(|d| d.name == *name) {
+            if let Some(a) = &mut d.hpa {
+                a.queue = Some(q);
+            }
+        }
+    }
 }
 
 fn resolve_nodes(

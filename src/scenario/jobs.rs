@@ -1,7 +1,7 @@
 //! Resolution and checks of job queues (`Queue` components).
 
 use super::model::QueueSpec;
-use super::schema::{Component, JitterKind};
+use super::schema::{Component, JitterKind, Step};
 use super::validate::{check_finite, Problems, MAX_SIZE};
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::limiter::Gcra;
@@ -160,4 +160,21 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
         deployment: None,
         concurrency: *concurrency,
     }
+}
+
+/// Whether queue `name` gets jobs: it has schedules, or an `Enqueue` step
+/// (anywhere, fallbacks and cache loads included) names it.
+pub(super) fn is_fed(s: &super::schema::Scenario, name: &str) -> bool {
+    fn enqueues(steps: &[Step], name: &str) -> bool {
+        steps.iter().any(|st| match st {
+            Step::Enqueue { queue, .. } => queue == name,
+            Step::External { fallback, .. } => enqueues(fallback, name),
+            Step::CacheAside { on_miss, .. } => enqueues(on_miss, name),
+            _ => false,
+        })
+    }
+    let scheduled = s.components.iter().any(|c| {
+        matches!(c, Component::Queue { name: n, schedules, .. } if n == name && !schedules.is_empty())
+    });
+    scheduled || s.endpoints.values().any(|steps| enqueues(steps, name))
 }

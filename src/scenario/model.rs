@@ -442,6 +442,8 @@ pub struct AutoscaleSpec {
     pub spec: crate::algo::hpa::HpaSpec,
     /// Controller sync period.
     pub sync_period: Nanos,
+    /// The queue whose depth is the External metric, if any (index into `Model::queues`).
+    pub queue: Option<usize>,
 }
 
 /// A resolved node pool.

@@ -460,8 +460,10 @@ pub enum Component {
         /// Worker processes (a fixed count), or give `deployment`.
         #[serde(default)]
         workers: Option<u32>,
-        /// The Deployment whose pods are the workers (one worker per pod; its
-        /// slowdowns slow the jobs). Give this or `workers`.
+        /// The Deployment whose pods are the workers (one worker per READY
+        /// pod at each moment, so its HPA moves the worker count; removed pods
+        /// drain their jobs, killed pods lose them as failed attempts; running
+        /// jobs count as busy CPU; its slowdowns slow the jobs). Give this or `workers`.
         #[serde(default)]
         deployment: Option<String>,
         /// Jobs one worker runs at once (default 1).
@@ -857,6 +859,21 @@ pub struct Hpa {
     /// Controller sync period (default 15s).
     #[serde(default)]
     pub sync_period: Option<Duration>,
+    /// Scale on a job queue's depth (an External metric with an AverageValue
+    /// target, as KEDA's queue scalers do): replicas = ceil(depth / per_pod).
+    #[serde(default)]
+    pub queue: Option<HpaQueue>,
+}
+
+/// An HPA metric on a job queue's depth: the jobs waiting plus those running
+/// (visible + in flight, as KEDA's SQS scaler counts), sampled at each sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpaQueue {
+    /// The `Queue` component's name.
+    pub name: String,
+    /// `target.averageValue`: jobs per pod.
+    pub per_pod: f64,
 }
 
 /// `spec.behavior`.

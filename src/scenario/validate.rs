@@ -752,6 +752,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         }
     }
+    super::autoscale::resolve_hpa_queues(&mut p, s, &mut deployments, &queues);
     // Extra database copies go after the databases the scenario names.
     let named_databases = databases.len();
     for (logical, r) in extra_copies {

@@ -100,6 +100,23 @@ const CASES: &[(&str, &[&str])] = &[
         &["components[1].hpa.max", "from hpa.min (5)"],
     ),
     (
+        "54_hpa_queue_unknown",
+        &[
+            ":8:102:",
+            "components[2].hpa.queue.name",
+            "no Queue is named \"export\"",
+            "\"exports\"",
+        ],
+    ),
+    (
+        "55_hpa_queue_bad_target",
+        &[
+            "components[2].hpa.queue.per_pod",
+            "from 0.001",
+            "queue \"idle\" gets no jobs",
+        ],
+    ),
+    (
         "27_cdn_bad_settings",
         &[
             "3 problems",
