@@ -30,10 +30,9 @@
 //! earlier `now` is treated as the latest time seen for that key (GCRA, like
 //! `governor`, accepts it as is).
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash};
+use std::hash::Hash;
 
 use crate::algo::clock::{Clock, Nanos};
 
@@ -908,8 +907,9 @@ impl Algorithm for Limiter {
 // Containers
 // ---------------------------------------------------------------------------
 
-/// A fixed, unseeded hasher: key lookups are reproducible from run to run.
-pub type FixedState = BuildHasherDefault<DefaultHasher>;
+/// A fixed, unseeded hasher: key lookups are reproducible from run to run
+/// (the cache's fast Fx-style hasher).
+pub type FixedState = super::cache::BuildKeyHasher;
 
 /// A rate limiter with one state per key.
 ///

@@ -70,6 +70,8 @@ pub(super) struct Scaling {
     hpa: Option<Autoscaler>,
     /// The Deployment's `spec.replicas`.
     pub(super) desired: u32,
+    /// Pods whose life has ended so far (0: no held epoch can be stale).
+    pub(super) gone: u64,
     free: Vec<u32>,
     nodes: Vec<Node>,
     free_nodes: Vec<u32>,
@@ -176,6 +178,7 @@ impl Scaling {
         Scaling {
             hpa,
             desired: spec.replicas,
+            gone: 0,
             free: Vec::new(),
             nodes: Vec::new(),
             free_nodes: Vec::new(),
@@ -348,6 +351,7 @@ impl Deployment {
         pod.epoch = pod.epoch.wrapping_add(1);
         let (node, spot) = (pod.node as usize, pod.spot);
         let s = &mut self.scale;
+        s.gone += 1;
         s.live_pods[usize::from(spot)] -= 1;
         s.free.push(p as u32);
         if spec.nodes.is_some() {
@@ -853,9 +857,12 @@ impl Sim<'_> {
     #[inline]
     pub(super) fn holds_dead_pod(&self, r: u32) -> bool {
         let req = &self.requests[r];
-        req.held[..req.depth as usize]
-            .iter()
-            .any(|h| self.deployments[h.deployment as usize].pods[h.pod as usize].epoch != h.epoch)
+        req.held[..req.depth as usize].iter().any(|h| {
+            // Until a pod of the deployment has gone, every epoch is current:
+            // skip the pod (a cache miss on the hot path).
+            let d = &self.deployments[h.deployment as usize];
+            d.scale.gone > 0 && d.pods[h.pod as usize].epoch != h.epoch
+        })
     }
 }
 

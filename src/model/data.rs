@@ -24,7 +24,7 @@
 
 use super::pool::{Acquire, Gate};
 use super::sim::{Event, Sim};
-use crate::algo::cache::{Cache, CacheConfig, Lookup, MAX_CAPACITY};
+use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Lookup, MAX_CAPACITY};
 use crate::algo::ring::ShardMap;
 use crate::algo::Nanos;
 use crate::metrics::{ErrorCause, Occupancy};
@@ -180,12 +180,12 @@ pub(super) struct DataTier {
     pub(super) l1: Vec<Option<L1Tier>>,
     pub(super) pools: Vec<Vec<Gate>>,
     pub(super) asides: Vec<AsideStats>,
-    loading: HashMap<(u16, u64), Loading>,
+    loading: HashMap<(u16, u64), Loading, BuildKeyHasher>,
     pub(super) side: Vec<Side>,
     /// Per key: (write count, sequence number of its last write).
-    versions: HashMap<u64, (u32, u64)>,
+    versions: HashMap<u64, (u32, u64), BuildKeyHasher>,
     /// Per user: time of the last write.
-    last_write: HashMap<u64, Nanos>,
+    last_write: HashMap<u64, Nanos, BuildKeyHasher>,
     seq: u64,
 }
 
@@ -225,10 +225,10 @@ impl DataTier {
                 .collect(),
             pools: model.deployments.iter().map(|_| Vec::new()).collect(),
             asides: vec![AsideStats::default(); model.asides.len()],
-            loading: HashMap::new(),
+            loading: HashMap::default(),
             side: Vec::new(),
-            versions: HashMap::new(),
-            last_write: HashMap::new(),
+            versions: HashMap::default(),
+            last_write: HashMap::default(),
             seq: 0,
         }
     }
