@@ -182,10 +182,14 @@ pub(super) struct DataTier {
     pub(super) asides: Vec<AsideStats>,
     loading: HashMap<(u16, u64), Loading, BuildKeyHasher>,
     pub(super) side: Vec<Side>,
-    /// Per key: (write count, sequence number of its last write).
+    /// Per key: (write count, sequence number of its last write). Kept only
+    /// when something reads it (replicas or regional copies for stale reads,
+    /// cache-aside for stale cached values): it grows with the keys written.
     versions: HashMap<u64, (u32, u64), BuildKeyHasher>,
-    /// Per user: time of the last write.
+    track_versions: bool,
+    /// Per user: time of the last write; kept only for read-your-writes.
     last_write: HashMap<u64, Nanos, BuildKeyHasher>,
+    track_users: bool,
     seq: u64,
 }
 
@@ -228,7 +232,13 @@ impl DataTier {
             loading: HashMap::default(),
             side: Vec::new(),
             versions: HashMap::default(),
+            track_versions: !model.asides.is_empty()
+                || model
+                    .databases
+                    .iter()
+                    .any(|d| d.replicas > 0 || !d.copies.is_empty()),
             last_write: HashMap::default(),
+            track_users: model.databases.iter().any(|d| d.read_your_writes.is_some()),
             seq: 0,
         }
     }
@@ -854,10 +864,14 @@ impl Sim<'_> {
         if s.write {
             self.data.seq += 1;
             let seq = self.data.seq;
-            let v = self.data.versions.entry(req.key).or_insert((0, 0));
-            v.0 += 1;
-            v.1 = seq;
-            self.data.last_write.insert(req.user, now);
+            if self.data.track_versions {
+                let v = self.data.versions.entry(req.key).or_insert((0, 0));
+                v.0 += 1;
+                v.1 = seq;
+            }
+            if self.data.track_users {
+                self.data.last_write.insert(req.user, now);
+            }
             if measured {
                 d.writes += 1;
             }
