@@ -14,7 +14,8 @@ pub(crate) struct BatchArgs {
     /// Replications per point (default: the scenario's run.replications, else 1).
     #[arg(long)]
     pub(crate) replications: Option<u32>,
-    /// Most requests one run simulates; bigger runs are shortened (0: no cap).
+    /// Shorten any run above this many requests, for a quick look (default 0:
+    /// never; a shortened big stage may stop its autoscaler mid-climb).
     #[arg(long, default_value_t = DEFAULT_MAX_REQUESTS)]
     pub(crate) max_requests: u64,
     /// Worker threads (default: one per core). Results do not depend on it.

@@ -36,8 +36,10 @@ pub const DEFAULT_STAGES: [(&str, f64); 5] = [
     ("1M", 1_000_000.0),
 ];
 
-/// Default cap on the requests one run simulates (see [`Plan::max_requests`]).
-pub const DEFAULT_MAX_REQUESTS: u64 = 2_000_000;
+/// Default cap on the requests one run simulates (see [`Plan::max_requests`]):
+/// none. A shortened run can stop an autoscaler mid-climb and change the
+/// verdict, so shortening is something a user asks for (`--max-requests`).
+pub const DEFAULT_MAX_REQUESTS: u64 = 0;
 
 /// The seed of replication `rep` at grid point `point`: a SplitMix64 mix of
 /// the three, so neighbouring points get unrelated streams.
