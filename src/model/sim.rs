@@ -123,6 +123,7 @@ pub(super) struct Request {
 
 impl Request {
     /// A request at the start of `endpoint`'s program, sent now with no timeout.
+    #[inline]
     pub(super) fn fresh(endpoint: u16, tenant: u64, key: u64, user: u64) -> Request {
         Request {
             start: Nanos::ZERO,
@@ -480,6 +481,7 @@ impl Sim<'_> {
     }
 
     /// Puts `req` in flight (with a fresh identity) and returns its index.
+    #[inline]
     pub(super) fn new_request(&mut self, mut req: Request) -> u32 {
         req.id = self.requests_total as u32;
         let r = self.requests.insert(req);
