@@ -79,10 +79,19 @@ pub(crate) fn io_err(path: &Path, e: std::io::Error) -> CliError {
     }
 }
 
-/// Writes `files` (name, contents) into `dir`, creating it.
-pub(crate) fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), CliError> {
+/// Writes a report directory, creating it: `files` (name, contents), then
+/// report.md holding `markdown` and report.html rendering that same Markdown
+/// with every SVG of `files` embedded.
+pub(crate) fn write_report_dir(
+    dir: &Path,
+    mut files: Vec<(String, String)>,
+    markdown: &str,
+) -> Result<(), CliError> {
+    let html = crate::report::chart::html(markdown, &files);
+    files.push(("report.md".to_owned(), markdown.to_owned()));
+    files.push(("report.html".to_owned(), html));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    for (name, contents) in files {
+    for (name, contents) in &files {
         write_atomic(&dir.join(name), contents)?;
     }
     Ok(())

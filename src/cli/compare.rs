@@ -1,6 +1,6 @@
 //! `scaletwin compare`: architectures on the same workload and seeds.
 
-use super::batch::{write_dir, BatchArgs};
+use super::batch::{write_report_dir, BatchArgs};
 use super::output::write_atomic;
 use super::CliError;
 use std::path::PathBuf;
@@ -38,16 +38,9 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     }
     let md = crate::sweep::compare_markdown(&report);
     if let Some(dir) = &args.batch.out {
-        let mut files = vec![
-            ("report.json".to_owned(), json),
-            ("report.md".to_owned(), md.clone()),
-        ];
+        let mut files = vec![("report.json".to_owned(), json)];
         files.extend(crate::report::chart::compare_charts(&report));
-        files.push((
-            "report.html".to_owned(),
-            crate::report::chart::html(&md, &files),
-        ));
-        write_dir(dir, &files)?;
+        write_report_dir(dir, files, &md)?;
     }
     if !args.batch.quiet {
         print!("{md}");

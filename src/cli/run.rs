@@ -47,25 +47,18 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     if let Some(path) = &args.json {
         write_atomic(path, &report.to_json())?;
     }
+    let table = render_table(&report);
     if let Some(dir) = &args.out {
-        let table = render_table(&report);
         let mut files = vec![
             ("report.json".to_owned(), report.to_json()),
             ("series.csv".to_owned(), series_csv(&report)),
-            (
-                "report.md".to_owned(),
-                format!("# {}\n\n```text\n{table}```\n", report.scenario),
-            ),
         ];
         files.extend(crate::report::chart::run_charts(&report));
-        files.push((
-            "report.html".to_owned(),
-            crate::report::chart::html(&table, &files),
-        ));
-        super::batch::write_dir(dir, &files)?;
+        let md = format!("# {}\n\n```text\n{table}```\n", report.scenario);
+        super::batch::write_report_dir(dir, files, &md)?;
     }
     if !args.quiet {
-        print!("{}", render_table(&report));
+        print!("{table}");
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `scaletwin stages`: one architecture across the user ladder.
 
-use super::batch::{write_dir, BatchArgs};
+use super::batch::{write_report_dir, BatchArgs};
 use super::output::write_atomic;
 use super::CliError;
 use std::path::PathBuf;
@@ -34,14 +34,9 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
         let mut files = vec![
             ("report.json".to_owned(), json),
             ("stages.csv".to_owned(), crate::sweep::stages_csv(&report)),
-            ("report.md".to_owned(), md.clone()),
         ];
         files.extend(crate::report::chart::stages_charts(&report));
-        files.push((
-            "report.html".to_owned(),
-            crate::report::chart::html(&md, &files),
-        ));
-        write_dir(dir, &files)?;
+        write_report_dir(dir, files, &md)?;
     }
     if !args.batch.quiet {
         print!("{md}");

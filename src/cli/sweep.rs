@@ -46,13 +46,7 @@ fn emit(report: &SweepReport, batch: &BatchArgs) -> Result<(), CliError> {
     }
     let md = crate::sweep::sweep_markdown(report);
     if let Some(dir) = &batch.out {
-        super::batch::write_dir(
-            dir,
-            &[
-                ("report.json".to_owned(), json),
-                ("report.md".to_owned(), md.clone()),
-            ],
-        )?;
+        super::batch::write_report_dir(dir, vec![("report.json".to_owned(), json)], &md)?;
     }
     if !batch.quiet {
         print!("{md}");

@@ -480,6 +480,9 @@ fn run_writes_charts_with_faults_marked_and_cache_tiers() {
     }
     let html = read(&a, "report.html");
     assert_eq!(html.matches("<svg ").count(), time_series.len() + 1);
+    // The page renders report.md: a heading, then the table kept preformatted.
+    assert!(html.contains("<h1>data-cache-tiers</h1>"), "{html}");
+    assert!(html.contains("<pre>scenario data-cache-tiers"), "{html}");
     for f in [
         "report.json",
         "series.csv",
