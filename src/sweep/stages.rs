@@ -158,6 +158,31 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
     best
 }
 
+/// The runs of `s` over `ladder`, `reps` replications each, stage by stage,
+/// seeded from `seed` by stage and replication index.
+fn ladder_jobs(
+    s: &Scenario,
+    ladder: &[(String, f64)],
+    reps: usize,
+    seed: u64,
+    max_requests: u64,
+) -> Vec<Scenario> {
+    ladder
+        .iter()
+        .enumerate()
+        .flat_map(|(k, (_, users))| {
+            (0..reps).map(move |r| {
+                prepare(
+                    s,
+                    Some(*users),
+                    seed_for(seed, k as u64, r as u64),
+                    max_requests,
+                )
+            })
+        })
+        .collect()
+}
+
 /// Runs scenario `s` at every stage of its ladder.
 pub fn stages(
     s: &Scenario,
@@ -167,20 +192,7 @@ pub fn stages(
 ) -> Result<StagesReport, ScenarioError> {
     let ladder = ladder(s);
     let reps = plan.replications.max(1) as usize;
-    let jobs: Vec<Scenario> = ladder
-        .iter()
-        .enumerate()
-        .flat_map(|(k, (_, users))| {
-            (0..reps).map(move |r| {
-                prepare(
-                    s,
-                    Some(*users),
-                    seed_for(s.seed, k as u64, r as u64),
-                    plan.max_requests,
-                )
-            })
-        })
-        .collect();
+    let jobs = ladder_jobs(s, &ladder, reps, s.seed, plan.max_requests);
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
@@ -264,20 +276,8 @@ pub fn compare(
     }
     let mut per_arch = Vec::new();
     for (s, file) in scenarios {
-        let jobs: Vec<Scenario> = ladder
-            .iter()
-            .enumerate()
-            .flat_map(|(k, (_, users))| {
-                (0..reps).map(move |r| {
-                    prepare(
-                        s,
-                        Some(*users),
-                        seed_for(first.seed, k as u64, r as u64),
-                        plan.max_requests,
-                    )
-                })
-            })
-            .collect();
+        // The first scenario's seeds for all: common random numbers.
+        let jobs = ladder_jobs(s, &ladder, reps, first.seed, plan.max_requests);
         let mut results = run_all(&jobs, file, bar)?.into_iter();
         let rows: Vec<StageRow> = ladder
             .iter()
