@@ -168,13 +168,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         kinds.entry(c.name()).or_insert((c.kind(), counts[k]));
         counts[k] += 1;
     }
-    let names_of = |kind: &str| -> Vec<&str> {
-        s.components
-            .iter()
-            .filter(|c| c.kind() == kind)
-            .map(|c| c.name())
-            .collect()
-    };
+    let names_of = |kind: &str| names_of_kind(s, kind);
     let lookup =
         |p: &mut Problems, path: String, name: &str, kind: &'static str| -> Option<usize> {
             match kinds.get(name) {
@@ -1205,12 +1199,7 @@ fn resolve_faults(
                     }),
                     Some(("Dependency", _)) => {}
                     _ => {
-                        let names: Vec<&str> = s
-                            .components
-                            .iter()
-                            .filter(|c| c.kind() == "Dependency")
-                            .map(|c| c.name())
-                            .collect();
+                        let names = names_of_kind(s, "Dependency");
                         p.add_at(
                             at_path("dependency"),
                             format!(
@@ -1237,12 +1226,7 @@ fn resolve_faults(
                         kind: FaultKind::PurgeCdn { cdn: *idx },
                     }),
                     _ => {
-                        let names: Vec<&str> = s
-                            .components
-                            .iter()
-                            .filter(|c| c.kind() == "Cdn")
-                            .map(|c| c.name())
-                            .collect();
+                        let names = names_of_kind(s, "Cdn");
                         p.add_at(
                             at_path("cdn"),
                             format!("no Cdn is named \"{cdn}\"; Cdns: {}", list(&names)),
@@ -1407,12 +1391,7 @@ fn fault_database(
     match kinds.get(name) {
         Some(("Database", idx)) => Some(*idx),
         _ => {
-            let names: Vec<&str> = s
-                .components
-                .iter()
-                .filter(|c| c.kind() == "Database")
-                .map(|c| c.name())
-                .collect();
+            let names = names_of_kind(s, "Database");
             p.add_at(
                 path,
                 format!(
@@ -1424,6 +1403,15 @@ fn fault_database(
             None
         }
     }
+}
+
+/// The names of the components of one kind, in scenario order.
+fn names_of_kind<'a>(s: &'a Scenario, kind: &str) -> Vec<&'a str> {
+    s.components
+        .iter()
+        .filter(|c| c.kind() == kind)
+        .map(|c| c.name())
+        .collect()
 }
 
 fn target_name_of(s: &Scenario, target: StationRef) -> String {
