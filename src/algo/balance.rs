@@ -17,7 +17,8 @@
 //! | [`Strategy::PowerOfTwoChoices`] | fewer in flight of two distinct random healthy | O(1) all healthy, O(n) worst |
 //!
 //! Nothing allocates on a pick except when the backend set grows past its
-//! previous size under [`Strategy::Weighted`] (one weight slot per backend).
+//! previous size under [`Strategy::Weighted`] (one weight slot per backend)
+//! or [`Strategy::LeastConnections`] (one load slot per backend).
 
 use rand::{Rng, RngExt};
 
@@ -37,6 +38,20 @@ pub trait Backends {
     /// Whether there are no backends.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Writes every backend's load into `out` (cleared first), for
+    /// [`Strategy::LeastConnections`]: its requests in flight, or `u64::MAX`
+    /// when it is not healthy. The default asks backend by backend; a view
+    /// that can read all its backends in one pass may override it.
+    fn loads(&self, out: &mut Vec<u64>) {
+        out.clear();
+        out.extend((0..self.len()).map(|i| {
+            if self.is_healthy(i) {
+                u64::from(self.in_flight(i))
+            } else {
+                u64::MAX
+            }
+        }));
     }
 }
 
@@ -163,6 +178,8 @@ pub struct Balancer {
     strategy: Strategy,
     cursor: usize,
     current: Vec<i64>,
+    /// The backends' loads at the last least-connections pick (reused buffer).
+    loads: Vec<u64>,
 }
 
 impl Balancer {
@@ -172,6 +189,7 @@ impl Balancer {
             strategy,
             cursor: 0,
             current: Vec::new(),
+            loads: Vec::new(),
         }
     }
 
@@ -208,22 +226,24 @@ impl Balancer {
         Some(i)
     }
 
+    /// The first backend at or after the cursor (wrapping) with the fewest
+    /// in flight: one pass for the minimum load, one to find where it is.
     fn least_connections<B: Backends + ?Sized>(&mut self, b: &B, n: usize) -> Option<usize> {
-        let start = if self.cursor >= n { 0 } else { self.cursor };
-        let mut best: Option<(u32, usize)> = None;
-        for k in 0..n {
-            let i = wrap(start + k, n);
-            if b.is_healthy(i) {
-                let load = b.in_flight(i);
-                if best.is_none_or(|(l, _)| load < l) {
-                    best = Some((load, i));
-                    if load == 0 {
-                        break;
-                    }
-                }
-            }
+        b.loads(&mut self.loads);
+        let loads = &self.loads[..n.min(self.loads.len())];
+        let least = *loads.iter().min()?;
+        if least == u64::MAX {
+            return None;
         }
-        let (_, i) = best?;
+        let start = if self.cursor >= loads.len() {
+            0
+        } else {
+            self.cursor
+        };
+        let i = match loads[start..].iter().position(|&l| l == least) {
+            Some(k) => start + k,
+            None => loads[..start].iter().position(|&l| l == least)?,
+        };
         self.cursor = i + 1;
         Some(i)
     }

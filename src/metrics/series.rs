@@ -27,6 +27,9 @@ pub struct IntervalRow {
 #[derive(Clone, Debug)]
 pub struct Series {
     interval: Nanos,
+    /// The bucket the last lookup found and its span `[start, end)`: time
+    /// moves forward, so most lookups skip the division.
+    recent: (usize, Nanos, Nanos),
     arrivals: Vec<u64>,
     ok: Vec<u64>,
     errors: Vec<u64>,
@@ -40,6 +43,7 @@ impl Series {
         let n = duration.0.div_ceil(interval.0.max(1)) as usize;
         Series {
             interval,
+            recent: (0, Nanos::ZERO, Nanos::ZERO),
             arrivals: vec![0; n],
             ok: vec![0; n],
             errors: vec![0; n],
@@ -49,8 +53,23 @@ impl Series {
     }
 
     #[inline]
-    fn bucket(&self, t: Nanos) -> usize {
-        ((t.0 / self.interval.0) as usize).min(self.arrivals.len().saturating_sub(1))
+    fn bucket(&mut self, t: Nanos) -> usize {
+        let (b, start, end) = self.recent;
+        if start <= t && t < end {
+            return b;
+        }
+        let width = self.interval.0.max(1);
+        let last = self.arrivals.len().saturating_sub(1);
+        let b = ((t.0 / width) as usize).min(last);
+        let start = Nanos(b as u64 * width);
+        // The last bucket takes every later time.
+        let end = if b == last {
+            Nanos::MAX
+        } else {
+            Nanos(start.0 + width)
+        };
+        self.recent = (b, start, end);
+        b
     }
 
     /// An arrival at `t`.
@@ -103,5 +122,29 @@ impl Series {
             row.errors_per_s = round6(self.errors[b] as f64 / width);
         }
         self.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_match_division_in_any_time_order() {
+        let mut s = Series::new(Nanos::from_secs(10), Nanos::from_secs(3));
+        let times = [
+            0,
+            1,
+            2_999_999_999,
+            3_000_000_000,
+            1,
+            9_000_000_000,
+            12_000_000_000,
+            5,
+        ];
+        for t in times {
+            let want = ((t / 3_000_000_000) as usize).min(3);
+            assert_eq!(s.bucket(Nanos(t)), want, "t = {t}");
+        }
     }
 }

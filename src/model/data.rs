@@ -24,7 +24,7 @@
 
 use super::pool::{Acquire, Gate};
 use super::sim::{Event, Sim};
-use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Lookup, MAX_CAPACITY};
+use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Insert, Lookup, MAX_CAPACITY};
 use crate::algo::ring::ShardMap;
 use crate::algo::Nanos;
 use crate::metrics::{ErrorCause, Occupancy};
@@ -52,7 +52,9 @@ pub(super) struct L1Tier {
     pub(super) spec: L1Spec,
     pub(super) pods: Vec<Cache<u64, u32>>,
     pub(super) stale: u64,
-    /// Invalidations on their way to the other pods: (due, key, origin pod).
+    /// Invalidations on their way to the other pods: (due, key, origin pod),
+    /// due in order (the propagation delay is fixed); one `L1Purge` event
+    /// is pending for the earliest.
     pub(super) purges: VecDeque<(Nanos, u64, u32)>,
     /// Counters of pods' caches, summed at reset time (to subtract).
     pub(super) base: crate::algo::cache::CacheStats,
@@ -61,9 +63,26 @@ pub(super) struct L1Tier {
     pub(super) epochs: Vec<u16>,
     /// Counters of caches whose pods are gone.
     pub(super) retired: crate::algo::cache::CacheStats,
+    /// For each key, the pods (index < 64, one bit each) whose cache may hold
+    /// it: set on every insert, cleared on eviction and invalidation. A
+    /// superset (an entry dropped on expiry keeps its bit), so an
+    /// invalidation visits the pods that may hold the key instead of all.
+    pub(super) holders: HashMap<u64, u64, BuildKeyHasher>,
 }
 
 impl L1Tier {
+    fn new(spec: L1Spec) -> Self {
+        L1Tier {
+            spec,
+            pods: Vec::new(),
+            stale: 0,
+            purges: VecDeque::new(),
+            base: Default::default(),
+            epochs: Vec::new(),
+            retired: Default::default(),
+            holders: HashMap::default(),
+        }
+    }
     fn new_cache(spec: &L1Spec) -> Cache<u64, u32> {
         let mut c = CacheConfig::lru(spec.capacity);
         if let Some(t) = spec.ttl {
@@ -90,6 +109,43 @@ impl L1Tier {
         }
         &mut self.pods[p as usize]
     }
+    /// Stores `key` in pod `p`'s cache and keeps the holder bits right.
+    fn insert(&mut self, p: u32, epoch: u16, now: Nanos, key: u64, version: u32) {
+        let bit = holder_bit(p);
+        if let Insert::Evicted(old, _) = self.pod(p, epoch).insert_at(now, key, version) {
+            if let Some(bits) = self.holders.get_mut(&old) {
+                *bits &= !bit;
+                if *bits == 0 {
+                    self.holders.remove(&old);
+                }
+            }
+        }
+        if bit != 0 {
+            *self.holders.entry(key).or_insert(0) |= bit;
+        }
+    }
+
+    /// Removes `key` from every pod's cache but `keep`'s (`None`: from all).
+    fn remove_everywhere(&mut self, key: u64, keep: Option<u32>) {
+        let kept = keep.map_or(0, holder_bit);
+        let bits = self.holders.remove(&key).unwrap_or(0);
+        let mut visit = bits & !kept;
+        while visit != 0 {
+            let p = visit.trailing_zeros() as usize;
+            visit &= visit - 1;
+            self.pods[p].remove(&key);
+        }
+        if bits & kept != 0 {
+            self.holders.insert(key, kept);
+        }
+        // Pods past the bitmap's 64 have no bits: ask each of them.
+        for (p, c) in self.pods.iter_mut().enumerate().skip(64) {
+            if keep != Some(p as u32) {
+                c.remove(&key);
+            }
+        }
+    }
+
     pub(super) fn stats(&self) -> crate::algo::cache::CacheStats {
         let mut s = self.retired;
         for c in &self.pods {
@@ -215,17 +271,7 @@ impl DataTier {
             l1: model
                 .deployments
                 .iter()
-                .map(|d| {
-                    d.l1.map(|spec| L1Tier {
-                        spec,
-                        pods: Vec::new(),
-                        stale: 0,
-                        purges: VecDeque::new(),
-                        base: Default::default(),
-                        epochs: Vec::new(),
-                        retired: Default::default(),
-                    })
-                })
+                .map(|d| d.l1.map(L1Tier::new))
                 .collect(),
             pools: model.deployments.iter().map(|_| Vec::new()).collect(),
             asides: vec![AsideStats::default(); model.asides.len()],
@@ -374,13 +420,14 @@ impl Sim<'_> {
                         if let Some(t) = self.data.l1[d].as_mut() {
                             t.pod(held.pod, held.epoch).remove(&key);
                             if t.spec.propagation == Nanos::ZERO {
-                                for c in &mut t.pods {
-                                    c.remove(&key);
-                                }
+                                t.remove_everywhere(key, None);
                             } else {
+                                // One L1Purge event is pending while any purge is.
                                 let due = now + t.spec.propagation;
+                                if t.purges.is_empty() {
+                                    self.queue.schedule(due, Event::L1Purge(d as u16));
+                                }
                                 t.purges.push_back((due, key, held.pod));
-                                self.queue.schedule(due, Event::L1Purge(d as u16));
                             }
                         }
                     }
@@ -404,8 +451,7 @@ impl Sim<'_> {
                 TierRef::L1 => {
                     let held = req.held[req.depth as usize - 1];
                     if let Some(tier) = self.data.l1[held.deployment as usize].as_mut() {
-                        tier.pod(held.pod, held.epoch)
-                            .insert_at(now, req.key, version);
+                        tier.insert(held.pod, held.epoch, now, req.key, version);
                     }
                 }
                 TierRef::Shared(c) => {
@@ -521,11 +567,10 @@ impl Sim<'_> {
                 break;
             }
             t.purges.pop_front();
-            for (p, c) in t.pods.iter_mut().enumerate() {
-                if p as u32 != origin {
-                    c.remove(&key);
-                }
-            }
+            t.remove_everywhere(key, Some(origin));
+        }
+        if let Some(&(due, _, _)) = t.purges.front() {
+            self.queue.schedule(due, Event::L1Purge(d as u16));
         }
     }
 
@@ -538,6 +583,7 @@ impl Sim<'_> {
                     for c in &mut t.pods {
                         c.clear();
                     }
+                    t.holders.clear();
                 }
             }
         }
@@ -1139,5 +1185,55 @@ impl Sim<'_> {
             }
         }
         (caches, cache_loads, databases, pools)
+    }
+}
+
+/// Pod `p`'s bit in [`L1Tier::holders`] (0 past the first 64 pods).
+fn holder_bit(p: u32) -> u64 {
+    1u64.checked_shl(p).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holds(t: &L1Tier, p: usize, key: u64) -> bool {
+        t.pods[p].contains_at(Nanos::ZERO, &key)
+    }
+
+    #[test]
+    fn invalidation_reaches_every_holder_past_the_bitmap_too() {
+        let mut t = L1Tier::new(L1Spec {
+            capacity: 2,
+            ttl: None,
+            propagation: Nanos::from_millis(100),
+        });
+        for p in [3, 5, 66, 69] {
+            t.insert(p, 0, Nanos::ZERO, 7, 1);
+        }
+        t.insert(4, 0, Nanos::ZERO, 8, 1);
+        t.remove_everywhere(7, Some(5));
+        assert!(holds(&t, 5, 7), "the origin's copy is not purged");
+        for p in [3, 66, 69] {
+            assert!(!holds(&t, p, 7), "pod {p} still holds the key");
+        }
+        assert!(holds(&t, 4, 8), "another key is untouched");
+        assert_eq!(t.holders.get(&7), Some(&(1 << 5)));
+        t.remove_everywhere(7, None);
+        assert!(!holds(&t, 5, 7));
+        assert!(!t.holders.contains_key(&7));
+    }
+
+    #[test]
+    fn an_eviction_clears_the_holder_bit() {
+        let mut t = L1Tier::new(L1Spec {
+            capacity: 1,
+            ttl: None,
+            propagation: Nanos::ZERO,
+        });
+        t.insert(2, 0, Nanos::ZERO, 1, 1);
+        t.insert(2, 0, Nanos::ZERO, 2, 1); // evicts key 1 from pod 2
+        assert!(!t.holders.contains_key(&1));
+        assert_eq!(t.holders.get(&2), Some(&(1 << 2)));
     }
 }

@@ -164,4 +164,66 @@ impl Backends for PodView<'_> {
     fn weight(&self, i: usize) -> u32 {
         self.locate(i).2
     }
+    /// One pass over the targets' pods (the least-connections hot path).
+    fn loads(&self, out: &mut Vec<u64>) {
+        out.clear();
+        for &(d, _) in self.targets {
+            out.extend(self.deployments[d].pods.iter().map(|p| {
+                if p.state == PodState::Ready {
+                    u64::from(p.slots.in_flight())
+                } else {
+                    u64::MAX
+                }
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::balance::Backends;
+
+    #[test]
+    fn bulk_loads_match_backend_by_backend() {
+        let text = r#"Scenario(
+            name: "two", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+            components: [
+                LoadBalancer(name: "lb", targets: { "api": 1, "web": 1 }),
+                Deployment(name: "api", replicas: 3, concurrency: 1),
+                Deployment(name: "web", replicas: 2, concurrency: 1),
+            ],
+            endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+        )"#;
+        let model =
+            crate::scenario::validate(&crate::scenario::parse(text, "two.ron").unwrap()).unwrap();
+        let mut deps: Vec<Deployment> = model
+            .deployments
+            .iter()
+            .map(|d| Deployment::new(d, 1))
+            .collect();
+        for r in 0..3 {
+            deps[0].pods[1].slots.admit(r, Nanos::ZERO); // one busy, two queued
+        }
+        deps[1].pods[0].state = PodState::Draining;
+        let targets = [(1, 1), (0, 1)];
+        let view = PodView {
+            targets: &targets,
+            deployments: &deps,
+        };
+        let mut bulk = Vec::new();
+        view.loads(&mut bulk);
+        let one_by_one: Vec<u64> = (0..view.len())
+            .map(|i| {
+                if view.is_healthy(i) {
+                    u64::from(view.in_flight(i))
+                } else {
+                    u64::MAX
+                }
+            })
+            .collect();
+        assert_eq!(bulk, one_by_one);
+        assert_eq!(bulk, [u64::MAX, 0, 0, 3, 0]);
+    }
 }

@@ -186,23 +186,62 @@ pub fn run_one(
 }
 
 /// Runs every job in parallel; results come back in job order.
+///
+/// Jobs start largest first (by expected requests, see [`largest_first`]):
+/// in job order the biggest stage of a ladder would start last, after the
+/// small ones on its thread, and the whole batch would wait for it.
 pub fn run_all(
     jobs: &[Scenario],
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<(RunSummary, CostReport)>, ScenarioError> {
-    jobs.par_iter()
-        .map(|s| {
-            let r = run_one(s, file).map(|(_, summary, cost)| (summary, cost));
+    let order = largest_first(jobs);
+    let mut done: Vec<_> = order
+        .par_iter()
+        .map(|&i| {
+            let r = run_one(&jobs[i], file).map(|(_, summary, cost)| (summary, cost));
             if let Some(b) = bar {
                 b.inc(1);
             }
-            r
+            (i, r)
         })
-        .collect()
+        .collect();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Job indices by expected simulated requests (users × rate × duration),
+/// largest first; ties keep job order. Only the start order changes: every
+/// job's result depends on its scenario alone.
+fn largest_first(jobs: &[Scenario]) -> Vec<usize> {
+    let size = |s: &Scenario| {
+        s.workload.users * s.workload.rps_per_user * s.run.duration.nanos().as_secs_f64()
+    };
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| size(&jobs[b]).total_cmp(&size(&jobs[a])).then(a.cmp(&b)));
+    order
 }
 
 /// The replications a scenario asks for, unless `cli` overrides.
 pub fn replications(s: &Scenario, cli: Option<u32>) -> u32 {
     cli.or(s.run.replications).unwrap_or(1).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn biggest_jobs_start_first_and_ties_keep_job_order() {
+        let base =
+            crate::scenario::parse(crate::scenario::DEFAULT_SCENARIO, "default.ron").unwrap();
+        let jobs: Vec<Scenario> = [100.0, 1e6, 1e4, 1e6, 1e3]
+            .iter()
+            .map(|&u| prepare(&base, Some(u), 1, 0))
+            .collect();
+        assert_eq!(largest_first(&jobs), vec![1, 3, 2, 4, 0]);
+        let mut longer = jobs[0].clone();
+        longer.run.duration = Duration(Nanos::from_secs(1_000_000));
+        assert_eq!(largest_first(&[jobs[4].clone(), longer])[0], 1);
+    }
 }

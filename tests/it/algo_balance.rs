@@ -256,3 +256,61 @@ fn strategies_by_name() {
     }
     assert_eq!(Lb::from_name("ring_hash"), None);
 }
+
+/// Backends answering one at a time (the trait's default `loads`), for
+/// checking a strategy against the same set read in bulk.
+struct OneByOne<'a>(&'a [Backend]);
+
+impl Backends for OneByOne<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn is_healthy(&self, i: usize) -> bool {
+        self.0[i].healthy
+    }
+    fn in_flight(&self, i: usize) -> u32 {
+        self.0[i].in_flight
+    }
+}
+
+/// The least-connections rule written out: the first backend at or after
+/// the cursor (wrapping) with the fewest in flight among the healthy.
+fn least_connections_by_definition(set: &[Backend], cursor: usize) -> Option<usize> {
+    let n = set.len();
+    let start = if cursor >= n { 0 } else { cursor };
+    let min = set
+        .iter()
+        .filter(|b| b.healthy)
+        .map(|b| b.in_flight)
+        .min()?;
+    (0..n)
+        .map(|k| (start + k) % n)
+        .find(|&i| set[i].healthy && set[i].in_flight == min)
+}
+
+proptest! {
+    /// Least connections follows its definition pick after pick (the cursor
+    /// moving past each pick) while loads change, for backends read in bulk
+    /// or one by one.
+    #[test]
+    fn least_connections_follows_its_definition(
+        set in prop::collection::vec(backend(), 1..40),
+        changes in prop::collection::vec((0usize..40, 0u32..4), 0..30),
+    ) {
+        let mut set = set;
+        let mut bulk = Balancer::new(Lb::LeastConnections);
+        let mut single = Balancer::new(Lb::LeastConnections);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut cursor = 0;
+        for (i, load) in changes {
+            let want = least_connections_by_definition(&set, cursor);
+            prop_assert_eq!(bulk.pick(&set, &mut rng), want);
+            prop_assert_eq!(single.pick(&OneByOne(&set), &mut rng), want);
+            if let Some(p) = want {
+                cursor = p + 1;
+            }
+            let n = set.len();
+            set[i % n].in_flight = load;
+        }
+    }
+}
