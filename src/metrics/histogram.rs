@@ -43,6 +43,8 @@ pub struct LatencyHistogram {
     sum: u128,
     /// Highest index with a non-zero count (0 when empty).
     top: usize,
+    /// `Some(total)` while HdrHistogram would still hold its initial max of 0 (see `max`).
+    max_unset_at: Option<u64>,
     /// Half the sub-buckets per bucket: the counts per bucket past bucket 0.
     half: usize,
     /// `UNIT + log2(half)`: the highest bit of a value in bucket 0.
@@ -72,6 +74,7 @@ impl LatencyHistogram {
             total: 0,
             sum: 0,
             top: 0,
+            max_unset_at: Some(0),
             half,
             bias: UNIT + sub_shift - 1,
             sub_mask: NonZeroU64::new(sub_mask).expect("at least 2 sub-buckets"),
@@ -174,8 +177,13 @@ impl LatencyHistogram {
     }
 
     /// Highest value equivalent to the largest recorded, 0 when empty.
+    ///
+    /// Also 0, as in HdrHistogram, when a histogram never reset nor recorded into holds
+    /// only values below 512 ns merged from one of another precision: those arrive as
+    /// value 0, which leaves HdrHistogram's initial max of 0 in place. Recording raises
+    /// `total` past `max_unset_at`, which ends that state at no cost.
     fn max(&self) -> u64 {
-        if self.total == 0 {
+        if self.total == 0 || self.max_unset_at == Some(self.total) {
             0
         } else {
             self.highest_at(self.top)
@@ -197,6 +205,7 @@ impl LatencyHistogram {
         self.total = 0;
         self.sum = 0;
         self.top = 0;
+        self.max_unset_at = None;
     }
 
     /// Adds another histogram's values (re-bucketed if its precision differs).
@@ -205,7 +214,9 @@ impl LatencyHistogram {
         if other.total == 0 {
             return;
         }
+        let unset = self.max_unset_at == Some(self.total);
         if self.half == other.half {
+            let unset = other.max_unset_at == Some(other.total) && (unset || self.total == 0);
             let theirs = &other.counts[..=other.top];
             if self.total == 0 {
                 self.counts[..theirs.len()].copy_from_slice(theirs);
@@ -216,6 +227,7 @@ impl LatencyHistogram {
             }
             self.total = self.total.saturating_add(other.total);
             self.top = self.top.max(other.top);
+            self.max_unset_at = unset.then_some(self.total);
         } else {
             // As HdrHistogram does: each bucket's lowest value, at this one's precision.
             for (j, &c) in other.counts[..=other.top].iter().enumerate() {
@@ -223,6 +235,7 @@ impl LatencyHistogram {
                     self.add_at(self.index(other.lowest_at(j)), c);
                 }
             }
+            self.max_unset_at = (unset && other.top == 0).then_some(self.total);
         }
     }
 
@@ -373,6 +386,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn max_of_sub_unit_values_merged_across_precisions() {
+        // HdrHistogram keeps max 0 here; a later record or a reset ends that.
+        let mut small = LatencyHistogram::new(2);
+        small.record(Nanos(300));
+        let mut h = LatencyHistogram::new(3);
+        h.merge(&small);
+        assert_eq!((h.count(), h.max(), h.quantile(1.0)), (1, 0, 511));
+        h.record(Nanos(5));
+        assert_eq!(h.max(), 511);
+        h.reset();
+        h.merge(&small);
+        assert_eq!(h.max(), 511);
+    }
+
     /// Latencies across the whole range, with extra weight on edges.
     fn value() -> impl Strategy<Value = u64> {
         prop_oneof![
@@ -415,7 +443,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(500))]
         #[test]
         fn matches_hdrhistogram(
             d in digits(),
