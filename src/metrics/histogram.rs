@@ -10,7 +10,7 @@
 //!  S     = sub-buckets per bucket = next power of two >= 2 * 10^digits (2048 for 3 digits)
 //!  bucket 0 : values [0, S) units, one unit wide          -> counts[0 .. S)
 //!  bucket b : values [S/2, S) units << b, 2^b units wide   -> counts[(b+1)*S/2 .. (b+2)*S/2)
-//!  b        = (64 - 9 - log2 S) - leading_zeros(v | (S-1) << 9)
+//!  b        = ilog2(v | (S-1) << 9) - (9 + log2 S - 1)   (0 for values below S units)
 //!  index    = b * S/2 + (v >> (b + 9))
 //! ```
 //!
@@ -37,7 +37,7 @@ const UNIT: u32 = u64::BITS - 1 - LOWEST.leading_zeros();
 pub struct LatencyHistogram {
     /// Counts per bucket (layout in the module doc).
     counts: Vec<u64>,
-    /// Values recorded (saturating).
+    /// Values recorded.
     total: u64,
     /// Exact sum of the raw values recorded.
     sum: u128,
