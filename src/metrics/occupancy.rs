@@ -20,9 +20,10 @@ pub struct Occupancy {
     busy_area: u128,
     queue_area: u128,
     capacity_area: u128,
-    interval_busy: u128,
-    interval_capacity: u128,
-    interval_queue: u128,
+    /// The busy, queue and capacity areas when the interval began (wrapping:
+    /// a reset moves them with the areas), so an interval's areas are
+    /// differences and `advance` keeps one set of sums.
+    interval_marks: [u128; 3],
     interval_start: Nanos,
     arrivals: u64,
     rejected: u64,
@@ -46,9 +47,7 @@ impl Occupancy {
             busy_area: 0,
             queue_area: 0,
             capacity_area: 0,
-            interval_busy: 0,
-            interval_capacity: 0,
-            interval_queue: 0,
+            interval_marks: [0; 3],
             interval_start: Nanos::ZERO,
             arrivals: 0,
             rejected: 0,
@@ -70,9 +69,6 @@ impl Occupancy {
             self.busy_area += b;
             self.queue_area += q;
             self.capacity_area += c;
-            self.interval_busy += b;
-            self.interval_queue += q;
-            self.interval_capacity += c;
             self.last = now;
         }
     }
@@ -144,6 +140,8 @@ impl Occupancy {
     /// Forgets everything measured so far (end of warm-up); current state is kept.
     pub fn reset(&mut self, now: Nanos) {
         self.advance(now);
+        // The interval under way keeps its areas across the reset.
+        self.interval_marks = self.interval_areas().map(|a| 0u128.wrapping_sub(a));
         self.since = now;
         self.busy_area = 0;
         self.queue_area = 0;
@@ -157,23 +155,28 @@ impl Occupancy {
         self.waits.reset();
     }
 
+    /// Busy, queue and capacity areas since the interval began.
+    fn interval_areas(&self) -> [u128; 3] {
+        let [b, q, c] = self.interval_marks;
+        [
+            self.busy_area.wrapping_sub(b),
+            self.queue_area.wrapping_sub(q),
+            self.capacity_area.wrapping_sub(c),
+        ]
+    }
+
     /// Utilization and mean queue length since the last call; starts a new interval.
     pub fn take_interval(&mut self, now: Nanos) -> (f64, f64) {
         self.advance(now);
         let dt = now.0.saturating_sub(self.interval_start.0) as f64;
-        let util = if self.interval_capacity > 0 {
-            self.interval_busy as f64 / self.interval_capacity as f64
+        let [busy, queue, capacity] = self.interval_areas();
+        let util = if capacity > 0 {
+            busy as f64 / capacity as f64
         } else {
             0.0
         };
-        let queue = if dt > 0.0 {
-            self.interval_queue as f64 / dt
-        } else {
-            0.0
-        };
-        self.interval_busy = 0;
-        self.interval_capacity = 0;
-        self.interval_queue = 0;
+        let queue = if dt > 0.0 { queue as f64 / dt } else { 0.0 };
+        self.interval_marks = [self.busy_area, self.queue_area, self.capacity_area];
         self.interval_start = now;
         (round6(util), round6(queue))
     }
@@ -245,6 +248,18 @@ pub struct OccupancySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interval_keeps_its_areas_across_a_reset() {
+        let mut o = Occupancy::new(2);
+        o.arrive_and_start(Nanos::ZERO);
+        assert_eq!(o.take_interval(Nanos::from_secs(1)), (0.5, 0.0));
+        o.arrive_and_start(Nanos::from_secs(2)); // 1 busy over [1,2), 2 over [2,4)
+        o.arrive_and_queue(Nanos::from_secs(3)); // 1 queued over [3,4)
+        o.reset(Nanos::from_secs(3));
+        assert_eq!(o.take_interval(Nanos::from_secs(4)), (0.833333, 0.333333));
+        assert_eq!(o.summary(Nanos::from_secs(4)).utilization, 1.0);
+    }
 
     #[test]
     fn areas_are_time_weighted() {
