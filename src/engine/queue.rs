@@ -2,12 +2,42 @@
 //!
 //! Keys are monotone: an event is never scheduled before the last one
 //! popped (`last`). An event whose time first differs from `last` at bit `k`
-//! waits in bucket `k`; all events of a lower bucket are earlier than those
-//! of a higher one. A pop takes the lowest non-empty bucket, makes its
-//! earliest time the new `last` and moves its other events down to the
-//! buckets their time now falls in (each event moves a few times in all).
-//! Buckets are appended to and scanned in order, so ties stay first in,
-//! first out without a sequence number.
+//! waits in bucket `k`; every event of a lower bucket is earlier than every
+//! event of a higher one. A pop takes the lowest non-empty bucket (one
+//! `trailing_zeros` of the occupancy mask), makes its earliest time the new
+//! `last` and moves its other events down to the buckets their time now
+//! falls in; higher buckets are untouched, since `last` changed only below
+//! their bit. An event moves a few times in all (at most 64), a bucket of
+//! one is popped without moving anything.
+//!
+//! Ties stay first in, first out without a sequence number: every bucket is
+//! in scheduling order (a schedule appends the newest event; a
+//! redistribution is a stable partition of the lowest bucket into empty
+//! lower ones), so the events at the new `last` come out in the order they
+//! were scheduled, and later ones are appended to `due` behind them.
+//!
+//! Why not a heap: a 4-ary heap pop walks `log4 n` levels, each a
+//! data-dependent, mispredicted choice among four children that at 10,000
+//! pending events are rarely in L1. The radix heap reads and appends
+//! buckets sequentially. Cachegrind, same runs (hold model: 1,000,000 steps,
+//! including its random numbers; stage3 at 1M users for 3 s):
+//!
+//! ```text
+//!                         4-ary heap      SoA 4-ary heap     radix heap
+//! M/M/8 (20 s) Ir total     275.7M            286.6M            252.8M
+//! hold, 10 pending Ir       240.2M            261.9M            183.2M
+//! hold, 1,000 Ir            499.9M            453.9M            298.1M
+//! hold, 10,000 Ir           635.1M            553.8M            356.5M
+//!   D1 misses               7.11M             5.54M             2.15M
+//! stage3 Ir total          1382.1M           1375.3M           1048.8M
+//!   D1 misses              11.86M            11.12M             9.73M
+//! ```
+//!
+//! (The structure-of-arrays heap kept `u128` keys apart from the events and
+//! chose the least of four children without branches: fewer cache misses,
+//! more instructions.) At 1,000 pending the radix heap misses D1 more than
+//! the 32 KB 4-ary heap (its buckets spread over more lines) yet still runs
+//! 40% fewer instructions.
 
 use crate::algo::Nanos;
 use std::collections::VecDeque;
