@@ -3,12 +3,13 @@
 //! Keys are monotone: an event is never scheduled before the last one
 //! popped (`last`). An event whose time first differs from `last` at bit `k`
 //! waits in bucket `k`; every event of a lower bucket is earlier than every
-//! event of a higher one. A pop takes the lowest non-empty bucket (one
-//! `trailing_zeros` of the occupancy mask), makes its earliest time the new
-//! `last` and moves its other events down to the buckets their time now
-//! falls in; higher buckets are untouched, since `last` changed only below
-//! their bit. An event moves a few times in all (at most 64), a bucket of
-//! one is popped without moving anything.
+//! event of a higher one, and each bucket keeps its earliest time. A pop
+//! takes the lowest non-empty bucket (one `trailing_zeros` of the occupancy
+//! mask), makes its earliest time the new `last` and moves its other events
+//! down to the buckets their time now falls in; higher buckets are
+//! untouched, since `last` changed only below their bit. An event moves a
+//! few times in all (at most 64); a bucket of one is popped without moving
+//! anything.
 //!
 //! Ties stay first in, first out without a sequence number: every bucket is
 //! in scheduling order (a schedule appends the newest event; a
@@ -19,25 +20,31 @@
 //! Why not a heap: a 4-ary heap pop walks `log4 n` levels, each a
 //! data-dependent, mispredicted choice among four children that at 10,000
 //! pending events are rarely in L1. The radix heap reads and appends
-//! buckets sequentially. Cachegrind, same runs (hold model: 1,000,000 steps,
-//! including its random numbers; stage3 at 1M users for 3 s):
+//! buckets sequentially. Cachegrind, same runs (hold model: 1,000,000 steps
+//! including its random numbers, `Mispred` from `--branch-sim=yes`; stage3
+//! at 1M users for 3 s):
 //!
 //! ```text
 //!                         4-ary heap      SoA 4-ary heap     radix heap
-//! M/M/8 (20 s) Ir total     275.7M            286.6M            252.8M
-//! hold, 10 pending Ir       240.2M            261.9M            183.2M
-//! hold, 1,000 Ir            499.9M            453.9M            298.1M
-//! hold, 10,000 Ir           635.1M            553.8M            356.5M
-//!   D1 misses               7.11M             5.54M             2.15M
-//! stage3 Ir total          1382.1M           1375.3M           1048.8M
-//!   D1 misses              11.86M            11.12M             9.73M
+//! M/M/8 (20 s) Ir total     275.7M            286.6M            253.0M
+//!   Mispred (cond)          0.95M             0.45M             0.53M
+//! hold, 10 pending Ir       240.2M            261.9M            175.6M
+//!   Mispred                 1.69M             1.09M             1.73M
+//! hold, 1,000 Ir            499.9M            453.9M            292.6M
+//!   Mispred                 4.30M             1.27M             1.77M
+//! hold, 10,000 Ir           635.1M            553.8M            352.2M
+//!   Mispred                 5.35M             1.14M             1.78M
+//!   D1 misses               7.11M             5.54M             1.61M
+//! stage3 Ir total          1382.1M           1375.3M           1053.3M
+//!   D1 misses              11.86M            11.12M             9.65M
 //! ```
 //!
-//! (The structure-of-arrays heap kept `u128` keys apart from the events and
-//! chose the least of four children without branches: fewer cache misses,
-//! more instructions.) At 1,000 pending the radix heap misses D1 more than
-//! the 32 KB 4-ary heap (its buckets spread over more lines) yet still runs
-//! 40% fewer instructions.
+//! The structure-of-arrays heap kept `u128` keys apart from the events and
+//! chose the least of four children without branches: fewer mispredictions
+//! than either, but more instructions and more misses than the radix heap.
+//! At 1,000 pending the radix heap misses D1 more than the 32 KB 4-ary heap
+//! (0.50M against 0.17M: its buckets spread over more lines) yet runs 40%
+//! fewer instructions.
 
 use crate::algo::Nanos;
 use std::collections::VecDeque;
@@ -59,6 +66,8 @@ pub struct EventQueue<E> {
     /// `buckets[k]` holds, in scheduling order, the events whose time first
     /// differs from `last` at bit `k` (counting from the least significant).
     buckets: [Vec<Entry<E>>; 64],
+    /// The earliest time in `buckets[k]` (`u64::MAX` when it is empty).
+    mins: [u64; 64],
     /// Bit `k` is set when `buckets[k]` is not empty.
     occupied: u64,
     /// The time of the last event popped: no event is earlier.
@@ -74,6 +83,7 @@ impl<E: Copy> EventQueue<E> {
         EventQueue {
             due: VecDeque::with_capacity(64),
             buckets: std::array::from_fn(|_| Vec::new()),
+            mins: [u64::MAX; 64],
             occupied: 0,
             last: 0,
             len: 0,
@@ -99,6 +109,7 @@ impl<E: Copy> EventQueue<E> {
         } else {
             let k = bucket_of(diff);
             self.buckets[k].push(Entry { time, event });
+            self.mins[k] = self.mins[k].min(time);
             self.occupied |= 1 << k;
         }
     }
@@ -136,34 +147,27 @@ impl<E: Copy> EventQueue<E> {
             return None;
         }
         let b = self.occupied.trailing_zeros() as usize;
-        let bucket = &mut self.buckets[b];
-        if bucket.len() == 1 {
-            let e = bucket[0];
-            if e.time > until {
-                return None;
-            }
-            bucket.clear();
-            self.occupied &= !(1 << b);
-            self.last = e.time;
-            return Some(e.event);
-        }
-        self.redistribute(b, until)
-    }
-
-    /// `take_earliest` for a bucket of two or more events.
-    #[inline(never)]
-    fn redistribute(&mut self, b: usize, until: u64) -> Option<E> {
-        let bucket = &mut self.buckets[b];
-        let m = bucket
-            .iter()
-            .map(|e| e.time)
-            .min()
-            .expect("occupied bucket");
+        let m = self.mins[b];
         if m > until {
             return None;
         }
         self.last = m;
-        let mut from = std::mem::take(bucket);
+        self.mins[b] = u64::MAX;
+        let bucket = &mut self.buckets[b];
+        if bucket.len() == 1 {
+            let e = bucket[0];
+            bucket.clear();
+            self.occupied &= !(1 << b);
+            return Some(e.event);
+        }
+        Some(self.redistribute(b, m))
+    }
+
+    /// `take_earliest` for a bucket `b` of two or more events, the earliest
+    /// at `m`.
+    #[inline(never)]
+    fn redistribute(&mut self, b: usize, m: u64) -> E {
+        let mut from = std::mem::take(&mut self.buckets[b]);
         // A local copy: the compiler need not reload it after every push.
         let mut occupied = self.occupied & !(1 << b);
         let mut first = None;
@@ -172,6 +176,7 @@ impl<E: Copy> EventQueue<E> {
             if diff != 0 {
                 let k = bucket_of(diff);
                 self.buckets[k].push(*e);
+                self.mins[k] = self.mins[k].min(e.time);
                 occupied |= 1 << k;
             } else if first.is_none() {
                 first = Some(e.event);
@@ -182,7 +187,7 @@ impl<E: Copy> EventQueue<E> {
         from.clear();
         self.buckets[b] = from;
         self.occupied = occupied;
-        first
+        first.expect("the bucket's earliest event")
     }
 
     /// Moves the clock to `t` without an event (used at the end of a run).
