@@ -38,27 +38,30 @@ fn bench_mm8(c: &mut Criterion) {
 }
 
 fn bench_hold(c: &mut Criterion) {
-    // The hold model: a queue of 1000 pending events; each step pops the
-    // earliest and schedules one at a random later time.
+    // The hold model: a queue of `pending` events; each step pops the
+    // earliest and schedules one at a random later time. 10 pending is the
+    // size of a small station model, 1000 and 10,000 that of big scenarios.
     use rand::Rng as _;
     let mut g = c.benchmark_group("engine");
     const STEPS: u64 = 1_000_000;
     g.sample_size(10);
     g.throughput(Throughput::Elements(STEPS));
-    g.bench_function("event_queue_hold_1000", |b| {
-        b.iter(|| {
-            let mut rng = stream(1, "hold");
-            let mut q = EventQueue::new();
-            for i in 0..1000u32 {
-                q.schedule(Nanos(rng.next_u64() % 1_000_000), i);
-            }
-            for _ in 0..STEPS {
-                let (t, e) = q.pop_until(Nanos::MAX).unwrap();
-                q.schedule(t + Nanos(rng.next_u64() % 1_000_000), e);
-            }
-            black_box(q.now())
-        })
-    });
+    for pending in [10u32, 1000, 10_000] {
+        g.bench_function(format!("event_queue_hold_{pending}"), |b| {
+            b.iter(|| {
+                let mut rng = stream(1, "hold");
+                let mut q = EventQueue::new();
+                for i in 0..pending {
+                    q.schedule(Nanos(rng.next_u64() % 1_000_000), i);
+                }
+                for _ in 0..STEPS {
+                    let (t, e) = q.pop_until(Nanos::MAX).unwrap();
+                    q.schedule(t + Nanos(rng.next_u64() % 1_000_000), e);
+                }
+                black_box(q.now())
+            })
+        });
+    }
     g.finish();
 }
 

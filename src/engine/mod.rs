@@ -2,7 +2,7 @@
 //! streams and distribution sampling. It knows nothing of caches or pods.
 //!
 //! ```text
-//!   schedule(t, ev) ──▶ [ (t, seq, ev) min-heap ] ──pop──▶ handler(now, ev)
+//!   schedule(t, ev) ──▶ [ (time, ev) radix heap ] ──pop──▶ handler(now, ev)
 //!                              ▲                              │
 //!                              └──────── schedule(...) ◀──────┘
 //! ```

@@ -1,19 +1,58 @@
-//! The future-event list: a 4-ary min-heap keyed by `(time, sequence)`.
+//! The future-event list: a stable radix heap keyed by time.
 //!
-//! A 4-ary heap is half as deep as a binary one and its four children share
-//! a cache line or two, so a pop (the hot operation: every event is popped
-//! once) touches fewer lines. Keys are unique, so the order is total.
+//! Keys are monotone: an event is never scheduled before the last one
+//! popped (`last`). An event whose time first differs from `last` at bit `k`
+//! waits in bucket `k`; every event of a lower bucket is earlier than every
+//! event of a higher one, and each bucket keeps its earliest time. A pop
+//! takes the lowest non-empty bucket (one `trailing_zeros` of the occupancy
+//! mask), makes its earliest time the new `last` and moves its other events
+//! down to the buckets their time now falls in; higher buckets are
+//! untouched, since `last` changed only below their bit. An event moves a
+//! few times in all (at most 64); a bucket of one is popped without moving
+//! anything.
+//!
+//! Ties stay first in, first out without a sequence number: every bucket is
+//! in scheduling order (a schedule appends the newest event; a
+//! redistribution is a stable partition of the lowest bucket into empty
+//! lower ones), so the events at the new `last` come out in the order they
+//! were scheduled, and later ones are appended to `due` behind them.
+//!
+//! Why not a heap: a 4-ary heap pop walks `log4 n` levels, each a
+//! data-dependent, mispredicted choice among four children that at 10,000
+//! pending events are rarely in L1. The radix heap reads and appends
+//! buckets sequentially. Cachegrind, same runs (hold model: 1,000,000 steps
+//! including its random numbers, `Mispred` from `--branch-sim=yes`; stage3
+//! at 1M users for 3 s):
+//!
+//! ```text
+//!                         4-ary heap      SoA 4-ary heap     radix heap
+//! M/M/8 (20 s) Ir total     275.7M            286.6M            253.0M
+//!   Mispred (cond)          0.95M             0.45M             0.53M
+//! hold, 10 pending Ir       240.2M            261.9M            175.6M
+//!   Mispred                 1.69M             1.09M             1.73M
+//! hold, 1,000 Ir            499.9M            453.9M            292.6M
+//!   Mispred                 4.30M             1.27M             1.77M
+//! hold, 10,000 Ir           635.1M            553.8M            352.2M
+//!   Mispred                 5.35M             1.14M             1.78M
+//!   D1 misses               7.11M             5.54M             1.61M
+//! stage3 Ir total          1382.1M           1375.3M           1053.3M
+//!   D1 misses              11.86M            11.12M             9.65M
+//! ```
+//!
+//! The structure-of-arrays heap kept `u128` keys apart from the events and
+//! chose the least of four children without branches: fewer mispredictions
+//! than either, but more instructions and more misses than the radix heap.
+//! At 1,000 pending the radix heap misses D1 more than the 32 KB 4-ary heap
+//! (0.50M against 0.17M: its buckets spread over more lines) yet runs 40%
+//! fewer instructions.
 
 use crate::algo::Nanos;
+use std::collections::VecDeque;
 
-/// Children per heap node.
-const ARITY: usize = 4;
-
-/// One scheduled event.
+/// One scheduled event in a bucket.
 #[derive(Clone, Copy)]
 struct Entry<E> {
-    /// `time << 64 | seq`: one integer comparison orders by time then by insertion.
-    key: u128,
+    time: u64,
     event: E,
 }
 
@@ -22,9 +61,18 @@ struct Entry<E> {
 /// Events at the same time come out first in, first out, so a run is a pure
 /// function of what was scheduled.
 pub struct EventQueue<E> {
-    /// `heap[i]`'s children are `heap[ARITY * i + 1 ..= ARITY * i + ARITY]`.
-    heap: Vec<Entry<E>>,
-    seq: u64,
+    /// Events due at `last`, in scheduling order.
+    due: VecDeque<E>,
+    /// `buckets[k]` holds, in scheduling order, the events whose time first
+    /// differs from `last` at bit `k` (counting from the least significant).
+    buckets: [Vec<Entry<E>>; 64],
+    /// The earliest time in `buckets[k]` (`u64::MAX` when it is empty).
+    mins: [u64; 64],
+    /// Bit `k` is set when `buckets[k]` is not empty.
+    occupied: u64,
+    /// The time of the last event popped: no event is earlier.
+    last: u64,
+    len: usize,
     now: Nanos,
     popped: u64,
 }
@@ -33,8 +81,12 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: Vec::with_capacity(1024),
-            seq: 0,
+            due: VecDeque::with_capacity(64),
+            buckets: std::array::from_fn(|_| Vec::new()),
+            mins: [u64::MAX; 64],
+            occupied: 0,
+            last: 0,
+            len: 0,
             now: Nanos::ZERO,
             popped: 0,
         }
@@ -49,10 +101,17 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at absolute time `at` (never earlier than now).
     #[inline]
     pub fn schedule(&mut self, at: Nanos, event: E) {
-        let at = at.max(self.now);
-        let key = (u128::from(at.0) << 64) | u128::from(self.seq);
-        self.seq += 1;
-        self.push(Entry { key, event });
+        let time = at.max(self.now).0;
+        self.len += 1;
+        let diff = time ^ self.last;
+        if diff == 0 {
+            self.due.push_back(event);
+        } else {
+            let k = bucket_of(diff);
+            self.buckets[k].push(Entry { time, event });
+            self.mins[k] = self.mins[k].min(time);
+            self.occupied |= 1 << k;
+        }
     }
 
     /// Schedules `event` after `delay` from now.
@@ -65,65 +124,70 @@ impl<E: Copy> EventQueue<E> {
     /// advances the clock to it.
     #[inline]
     pub fn pop_until(&mut self, until: Nanos) -> Option<(Nanos, E)> {
-        let top = self.heap.first()?;
-        let at = Nanos((top.key >> 64) as u64);
-        if at > until {
+        let event = if self.due.is_empty() {
+            self.take_earliest(until.0)?
+        } else if self.last <= until.0 {
+            self.due.pop_front()?
+        } else {
+            return None;
+        };
+        self.len -= 1;
+        self.popped += 1;
+        self.now = Nanos(self.last);
+        Some((self.now, event))
+    }
+
+    /// With `due` empty: finds the earliest time `m` (in the lowest occupied
+    /// bucket) and, if `m <= until`, makes it `last`, moves that bucket's
+    /// other events into `due` (time `m`) or into lower buckets, and returns
+    /// the first event at `m`.
+    #[inline]
+    fn take_earliest(&mut self, until: u64) -> Option<E> {
+        if self.occupied == 0 {
             return None;
         }
-        let entry = self.pop();
-        self.now = at;
-        self.popped += 1;
-        Some((at, entry.event))
+        let b = self.occupied.trailing_zeros() as usize;
+        let m = self.mins[b];
+        if m > until {
+            return None;
+        }
+        self.last = m;
+        self.mins[b] = u64::MAX;
+        let bucket = &mut self.buckets[b];
+        if bucket.len() == 1 {
+            let e = bucket[0];
+            bucket.clear();
+            self.occupied &= !(1 << b);
+            return Some(e.event);
+        }
+        Some(self.redistribute(b, m))
     }
 
-    /// Adds `e`, moving the hole from the new leaf up to where `e` belongs.
-    #[inline]
-    fn push(&mut self, e: Entry<E>) {
-        let mut i = self.heap.len();
-        self.heap.push(e);
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            if self.heap[parent].key <= e.key {
-                break;
+    /// `take_earliest` for a bucket `b` of two or more events, the earliest
+    /// at `m`.
+    #[inline(never)]
+    fn redistribute(&mut self, b: usize, m: u64) -> E {
+        let mut from = std::mem::take(&mut self.buckets[b]);
+        // A local copy: the compiler need not reload it after every push.
+        let mut occupied = self.occupied & !(1 << b);
+        let mut first = None;
+        for e in &from {
+            let diff = e.time ^ m;
+            if diff != 0 {
+                let k = bucket_of(diff);
+                self.buckets[k].push(*e);
+                self.mins[k] = self.mins[k].min(e.time);
+                occupied |= 1 << k;
+            } else if first.is_none() {
+                first = Some(e.event);
+            } else {
+                self.due.push_back(e.event);
             }
-            self.heap[i] = self.heap[parent];
-            i = parent;
         }
-        self.heap[i] = e;
-    }
-
-    /// Removes the root (the heap is not empty): the last leaf fills the
-    /// hole the root leaves, sinking past the smallest child at each level.
-    #[inline]
-    fn pop(&mut self) -> Entry<E> {
-        let top = self.heap[0];
-        let last = self.heap.pop().expect("pop on a non-empty heap");
-        let n = self.heap.len();
-        if n == 0 {
-            return top;
-        }
-        let mut i = 0;
-        loop {
-            let first = ARITY * i + 1;
-            if first >= n {
-                break;
-            }
-            let mut child = first;
-            let mut key = self.heap[first].key;
-            for c in first + 1..(first + ARITY).min(n) {
-                if self.heap[c].key < key {
-                    child = c;
-                    key = self.heap[c].key;
-                }
-            }
-            if last.key <= key {
-                break;
-            }
-            self.heap[i] = self.heap[child];
-            i = child;
-        }
-        self.heap[i] = last;
-        top
+        from.clear();
+        self.buckets[b] = from;
+        self.occupied = occupied;
+        first.expect("the bucket's earliest event")
     }
 
     /// Moves the clock to `t` without an event (used at the end of a run).
@@ -133,18 +197,25 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events waiting.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 
     /// Number of events processed so far.
     pub fn events_processed(&self) -> u64 {
         self.popped
     }
+}
+
+/// The bucket of a time that differs from `last` by `diff != 0`: the index
+/// of the highest differing bit.
+#[inline]
+fn bucket_of(diff: u64) -> usize {
+    63 - diff.leading_zeros() as usize
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -188,7 +259,125 @@ mod tests {
         assert_eq!(q.pop_until(Nanos::MAX), Some((Nanos(10), 2)));
     }
 
+    /// One step of a random workload.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Schedule at `now + delay` (saturating).
+        After(u64),
+        /// Schedule at an absolute time (clamped to now when earlier).
+        At(u64),
+        /// `pop_until` with this horizon, relative to now (saturating).
+        Pop(u64),
+        /// `advance_to(now + by)`.
+        Advance(u64),
+    }
+
+    /// Delays with many ties (0..4), small and large spreads, and times near
+    /// `Nanos::MAX`.
+    fn delay() -> impl proptest::strategy::Strategy<Value = u64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => 0u64..4,
+            4 => 0u64..1_000,
+            2 => 0u64..1 << 40,
+            1 => Just(u64::MAX),
+            1 => (u64::MAX - 1_000)..=u64::MAX,
+            1 => any::<u64>(),
+        ]
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => delay().prop_map(Op::After),
+            1 => delay().prop_map(Op::At),
+            5 => prop_oneof![3 => Just(u64::MAX), 1 => delay()].prop_map(Op::Pop),
+            1 => (0u64..100).prop_map(Op::Advance),
+        ]
+    }
+
+    /// Runs `ops` on the queue and on a sorted reference keyed by
+    /// (time, insertion number), then drains both; any difference fails.
+    fn check_against_reference(ops: &[Op]) -> Result<(), proptest::test_runner::TestCaseError> {
+        use proptest::{prop_assert, prop_assert_eq};
+        let mut q = EventQueue::new();
+        let mut reference = std::collections::BTreeMap::new();
+        let mut now = 0u64;
+        let mut seq = 0u64;
+        for op in ops {
+            match *op {
+                Op::After(d) | Op::At(d) => {
+                    let at = match op {
+                        Op::After(_) => now.saturating_add(d),
+                        _ => d,
+                    };
+                    q.schedule(Nanos(at), seq);
+                    reference.insert((at.max(now), seq), seq);
+                    seq += 1;
+                }
+                Op::Pop(h) => {
+                    let until = now.saturating_add(h);
+                    let want = match reference.first_key_value() {
+                        Some((&(t, _), _)) if t <= until => {
+                            let ((t, _), e) = reference.pop_first().unwrap();
+                            now = t;
+                            Some((Nanos(t), e))
+                        }
+                        _ => None,
+                    };
+                    prop_assert_eq!(q.pop_until(Nanos(until)), want);
+                }
+                Op::Advance(by) => {
+                    now = now.saturating_add(by);
+                    q.advance_to(Nanos(now));
+                }
+            }
+            prop_assert_eq!(q.now(), Nanos(now));
+            prop_assert_eq!(q.len(), reference.len());
+            prop_assert_eq!(q.is_empty(), reference.is_empty());
+        }
+        while let Some((t, e)) = q.pop_until(Nanos::MAX) {
+            let ((rt, _), re) = reference.pop_first().unwrap();
+            prop_assert_eq!((t, e), (Nanos(rt), re));
+        }
+        prop_assert!(reference.is_empty());
+        prop_assert_eq!(q.events_processed(), seq);
+        Ok(())
+    }
+
+    #[test]
+    fn long_hold_run_matches_a_sorted_reference() {
+        // 200,000 steps of a hold model with 5,000 pending events, a tenth of
+        // them far in the future, and ties from coarse times.
+        use rand::Rng as _;
+        let mut rng = crate::engine::stream(7, "queue-test");
+        let mut ops = Vec::new();
+        for _ in 0..5_000 {
+            ops.push(Op::After(rng.next_u64() % 1_000_000 / 100 * 100));
+        }
+        for i in 0..200_000u64 {
+            ops.push(Op::Pop(u64::MAX));
+            let d = match i % 10 {
+                0 => rng.next_u64() % (1 << 40),
+                1 => 0,
+                _ => rng.next_u64() % 1_000_000 / 100 * 100,
+            };
+            ops.push(Op::After(d));
+        }
+        check_against_reference(&ops).unwrap();
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(512))]
+
+        /// Any interleaving of schedules, pops with horizons and clock
+        /// advances gives the order of a sorted reference: by time, then by
+        /// insertion.
+        #[test]
+        fn random_workloads_match_a_sorted_reference(ops in proptest::collection::vec(op(), 1..3_000)) {
+            check_against_reference(&ops)?;
+        }
+
         /// Any interleaving of schedules and pops gives the order of a sorted
         /// reference: by time, then by insertion.
         #[test]
