@@ -17,7 +17,6 @@
 use super::sim::{Event, Measure, Sim};
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
-use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, LatencyHistogram};
 use crate::report::RegionReport;
 use crate::scenario::Model;
@@ -48,7 +47,6 @@ pub(super) enum DbRoute {
 pub(super) struct Geo {
     down: Vec<bool>,
     down_count: u32,
-    rng: Option<Rng>,
     /// Per balancer, per region: a balancer over that region's targets.
     pub(super) balancers: Vec<Vec<Balancer>>,
     arrivals: Vec<u64>,
@@ -64,10 +62,6 @@ impl Geo {
         Geo {
             down: vec![false; n],
             down_count: 0,
-            rng: model
-                .regions
-                .as_ref()
-                .map(|_| stream(model.seed, "regions/users")),
             balancers: model
                 .balancers
                 .iter()
@@ -77,19 +71,6 @@ impl Geo {
             completed: vec![0; n],
             errors: vec![0; n],
             latency: (0..n).map(|_| LatencyHistogram::new(3)).collect(),
-        }
-    }
-
-    /// Draws a new request's user region (0 without regions).
-    pub(super) fn home(&mut self, model: &Model) -> u8 {
-        match (&model.regions, &mut self.rng) {
-            (Some(rs), Some(rng)) => {
-                let u = unit_open(rng);
-                rs.share_cumulative
-                    .partition_point(|&c| c < u)
-                    .min(rs.names.len() - 1) as u8
-            }
-            _ => 0,
         }
     }
 

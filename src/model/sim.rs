@@ -7,11 +7,11 @@ use super::edge::Edge;
 use super::station::Admission;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
-use crate::engine::{below, stream, unit_open, EventQueue, Rng, Slab};
+use crate::engine::{stream, EventQueue, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
 use crate::report::{EndpointReport, EngineStats, FaultReport, Report, StationReport, Summary};
 use crate::scenario::{FaultKind, Model, Op, StationRef, MAX_NESTING};
-use crate::workload::Arrivals;
+use crate::workload::{Feed, NewRequest};
 use std::collections::VecDeque;
 
 /// A scheduled happening. Small and `Copy`: the queue holds millions.
@@ -171,8 +171,10 @@ pub(super) struct Sim<'m> {
     pub(super) queue: EventQueue<Event>,
     pub(super) requests: Slab<Request>,
     pub(super) ready: VecDeque<u32>,
-    pub(super) arrivals: Arrivals,
-    pub(super) request_rng: Rng,
+    /// Where new requests come from.
+    pub(super) feed: Feed<'m>,
+    /// The request whose `Arrival` event is scheduled.
+    pub(super) arriving: Option<NewRequest>,
     pub(super) network_rng: Rng,
     pub(super) balancers: Vec<(Balancer, Rng)>,
     pub(super) deployments: Vec<Deployment>,
@@ -198,18 +200,18 @@ pub(super) struct Sim<'m> {
 /// Runs `model` to its end and reports. `progress` is told the simulated
 /// time now and then (for a progress bar); it does not affect the run.
 pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
+    Feed::with(model, |feed| simulate_with(model, feed, progress))
+}
+
+fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(Nanos)) -> Report {
     let seed = model.seed;
     let mut sim = Sim {
         model,
         queue: EventQueue::new(),
         requests: Slab::new(),
         ready: VecDeque::new(),
-        arrivals: Arrivals::new(
-            model.workload.rate,
-            model.workload.pattern.clone(),
-            stream(seed, "workload/arrivals"),
-        ),
-        request_rng: stream(seed, "workload/requests"),
+        feed,
+        arriving: None,
         network_rng: stream(seed, "network"),
         balancers: model
             .balancers
@@ -273,11 +275,7 @@ pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
 impl Sim<'_> {
     fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
         let end = self.model.duration;
-        if let Some(t) = self.arrivals.next_arrival() {
-            if t < end {
-                self.queue.schedule(t, Event::Arrival);
-            }
-        }
+        self.schedule_arrival();
         for (i, f) in self.model.faults.iter().enumerate() {
             self.queue.schedule(f.at, Event::FaultStart(i as u16));
             if let Some(until) = f.until {
@@ -295,11 +293,7 @@ impl Sim<'_> {
             match event {
                 Event::Arrival => {
                     self.arrive(now);
-                    if let Some(t) = self.arrivals.next_arrival() {
-                        if t < end {
-                            self.queue.schedule(t, Event::Arrival);
-                        }
-                    }
+                    self.schedule_arrival();
                 }
                 Event::Resume(r) => self.step(now, r),
                 Event::QueryDone(r) => self.query_done(now, r),
@@ -440,26 +434,23 @@ impl Sim<'_> {
         }
     }
 
+    /// Takes the next new request from the feed and schedules its arrival.
+    #[inline]
+    fn schedule_arrival(&mut self) {
+        self.arriving = self.feed.next_request();
+        if let Some(n) = self.arriving {
+            self.queue.schedule(n.at, Event::Arrival);
+        }
+    }
+
     fn arrive(&mut self, now: Nanos) {
-        let w = &self.model.workload;
-        let u = unit_open(&mut self.request_rng);
-        let endpoint = w
-            .mix_cumulative
-            .partition_point(|&c| c < u)
-            .min(w.mix_cumulative.len() - 1);
-        let deadline = w
+        let n = self.arriving.expect("an arrival is scheduled");
+        let deadline = self
+            .model
+            .workload
             .client_timeout
             .map_or(Nanos::MAX, |t| now.saturating_add(t));
-        let tenant = w
-            .tenants
-            .as_ref()
-            .map_or(0, |t| t.sample(&mut self.request_rng));
-        let key = w
-            .keys
-            .as_ref()
-            .map_or(0, |k| k.sample(&mut self.request_rng));
-        let user = below(&mut self.request_rng, w.users);
-        let home = self.geo.home(self.model);
+        let home = n.home;
         let r = self.new_request(Request {
             start: now,
             deadline,
@@ -467,7 +458,7 @@ impl Sim<'_> {
             home,
             at: home,
             hop_from: home,
-            ..Request::fresh(endpoint as u16, tenant, key, user)
+            ..Request::fresh(n.endpoint, n.tenant, n.key, n.user)
         });
         self.measure.series.arrival(now);
         if self.measure.on {

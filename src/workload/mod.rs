@@ -5,7 +5,9 @@
 //! changes the arrival sequence (common random numbers across architectures).
 
 mod arrivals;
+mod feed;
 mod popularity;
 
 pub use arrivals::{Arrivals, RatePattern};
+pub use feed::{Feed, NewRequest, RequestSource, THREADED_FROM};
 pub use popularity::{Alias, PopularitySampler, Zipf, ALIAS_MAX};

@@ -1,0 +1,238 @@
+//! The stream of new requests: when each arrives and what it asks for
+//! (endpoint, tenant, key, user, home region).
+//!
+//! It is drawn from the workload's own random streams and depends on nothing
+//! the simulation does, so a long run draws it ahead on a second thread, in
+//! batches, and gets the same requests in the same order as drawing them one
+//! at a time on the simulation's thread.
+//!
+//! ```text
+//!  RequestSource ──batches of NewRequest──▶ Feed::next() ──▶ the event loop
+//!   (arrivals, mix, Zipf keys, users)  ◀──spent buffers──
+//! ```
+
+use super::Arrivals;
+use crate::algo::Nanos;
+use crate::engine::{below, stream, unit_open, Rng};
+use crate::scenario::Model;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Expected requests from which a run draws its requests on a second thread.
+/// Shorter runs stay on one thread: the thread would cost more than it saves.
+pub const THREADED_FROM: f64 = 10_000_000.0;
+
+/// New requests per batch handed between the threads.
+const BATCH: usize = 4096;
+
+/// A request entering the system.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct NewRequest {
+    /// When it arrives.
+    pub at: Nanos,
+    /// Index of its endpoint in the mix.
+    pub endpoint: u16,
+    /// Its user's region (0 without regions).
+    pub home: u8,
+    /// The tenant sending it (0 when tenants are not modelled).
+    pub tenant: u64,
+    /// The data key it touches (0 when keys are not modelled).
+    pub key: u64,
+    /// The user sending it, uniform over the workload's users.
+    pub user: u64,
+}
+
+/// Draws new requests in arrival order, up to the end of the run.
+pub struct RequestSource<'m> {
+    model: &'m Model,
+    arrivals: Arrivals,
+    rng: Rng,
+    regions: Option<Rng>,
+}
+
+impl<'m> RequestSource<'m> {
+    /// The requests of `model`'s workload, from its seed.
+    pub fn new(model: &'m Model) -> Self {
+        let w = &model.workload;
+        RequestSource {
+            model,
+            arrivals: Arrivals::new(
+                w.rate,
+                w.pattern.clone(),
+                stream(model.seed, "workload/arrivals"),
+            ),
+            rng: stream(model.seed, "workload/requests"),
+            regions: model
+                .regions
+                .as_ref()
+                .map(|_| stream(model.seed, "regions/users")),
+        }
+    }
+
+    /// The next request, or `None` once arrivals reach the end of the run.
+    pub fn next_request(&mut self) -> Option<NewRequest> {
+        let at = self.arrivals.next_arrival()?;
+        if at >= self.model.duration {
+            return None;
+        }
+        let w = &self.model.workload;
+        let u = unit_open(&mut self.rng);
+        let endpoint = w
+            .mix_cumulative
+            .partition_point(|&c| c < u)
+            .min(w.mix_cumulative.len() - 1) as u16;
+        let tenant = w.tenants.as_ref().map_or(0, |t| t.sample(&mut self.rng));
+        let key = w.keys.as_ref().map_or(0, |k| k.sample(&mut self.rng));
+        let user = below(&mut self.rng, w.users);
+        let home = match (&self.model.regions, &mut self.regions) {
+            (Some(rs), Some(rng)) => {
+                let u = unit_open(rng);
+                rs.share_cumulative
+                    .partition_point(|&c| c < u)
+                    .min(rs.names.len() - 1) as u8
+            }
+            _ => 0,
+        };
+        Some(NewRequest {
+            at,
+            endpoint,
+            home,
+            tenant,
+            key,
+            user,
+        })
+    }
+
+    /// Requests expected over the run (at the pattern's peak rate).
+    pub fn expected(model: &Model) -> f64 {
+        model.workload.rate * model.workload.pattern.max_factor() * model.duration.as_secs_f64()
+    }
+
+    /// Draws batches into `batches` until the run's end or until the
+    /// receiving side goes away, reusing the buffers that come back on `spent`.
+    fn produce(mut self, batches: SyncSender<Vec<NewRequest>>, spent: Receiver<Vec<NewRequest>>) {
+        loop {
+            let mut buf = spent
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            buf.clear();
+            buf.extend(std::iter::from_fn(|| self.next_request()).take(BATCH));
+            let last = buf.len() < BATCH;
+            if batches.send(buf).is_err() || last {
+                return;
+            }
+        }
+    }
+}
+
+/// Where the event loop takes its new requests from.
+// One per run, read on the hot path: the inline source stays unboxed.
+#[allow(clippy::large_enum_variant)]
+pub enum Feed<'m> {
+    /// Drawn one at a time on the simulation's thread.
+    Inline(RequestSource<'m>),
+    /// Drawn ahead on another thread.
+    Threaded {
+        /// Full batches, in order.
+        batches: Receiver<Vec<NewRequest>>,
+        /// Used buffers going back to be refilled.
+        spent: SyncSender<Vec<NewRequest>>,
+        /// The batch being read, reversed (the next request is last).
+        batch: Vec<NewRequest>,
+    },
+}
+
+impl<'m> Feed<'m> {
+    /// Runs `body` with the requests of `model`: on a second thread within
+    /// `body`'s scope when the run is long (see [`THREADED_FROM`]).
+    pub fn with<T>(model: &'m Model, body: impl FnOnce(Feed<'m>) -> T) -> T {
+        let source = RequestSource::new(model);
+        if RequestSource::expected(model) < THREADED_FROM {
+            return body(Feed::Inline(source));
+        }
+        std::thread::scope(|scope| {
+            let (batch_tx, batch_rx) = sync_channel(4);
+            let (spent_tx, spent_rx) = sync_channel(8);
+            scope.spawn(move || source.produce(batch_tx, spent_rx));
+            body(Feed::Threaded {
+                batches: batch_rx,
+                spent: spent_tx,
+                batch: Vec::new(),
+            })
+        })
+    }
+
+    /// The next request in arrival order, or `None` at the end of the run.
+    #[inline]
+    pub fn next_request(&mut self) -> Option<NewRequest> {
+        match self {
+            Feed::Inline(source) => source.next_request(),
+            Feed::Threaded {
+                batches,
+                spent,
+                batch,
+            } => {
+                if batch.is_empty() {
+                    let mut next = batches.recv().ok()?;
+                    next.reverse();
+                    let used = std::mem::replace(batch, next);
+                    // The producer allocates a fresh buffer if none came back.
+                    let _ = spent.try_send(used);
+                }
+                batch.pop()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(users: u64, duration: &str) -> Model {
+        let text = format!(
+            r#"Scenario(
+                name: "feed", seed: 3, run: (duration: "{duration}"),
+                regions: (users: {{ "us": 0.7, "eu": 0.3 }}, rtt: {{ "us": {{ "eu": "80ms" }} }}, primary: "us"),
+                workload: (users: {users}, rps_per_user: 1.0, mix: {{ "a": 0.3, "b": 0.7 }},
+                           tenants: (count: 50, popularity: Zipf(1.1)),
+                           keys: (count: 1000, popularity: Zipf(0.9))),
+                components: [
+                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                    Deployment(name: "api", replicas: 1, concurrency: 1),
+                ],
+                endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))], "b": [Lb("lb")] }},
+            )"#
+        );
+        crate::scenario::validate(&crate::scenario::parse(&text, "feed.ron").unwrap()).unwrap()
+    }
+
+    fn drain(mut feed: Feed<'_>) -> Vec<NewRequest> {
+        std::iter::from_fn(|| feed.next_request()).collect()
+    }
+
+    #[test]
+    fn a_threaded_feed_gives_the_same_requests_as_an_inline_one() {
+        // 100 000 users at 1 rps for 120 s: 12 M expected, over the threshold.
+        let m = model(100_000, "120s");
+        assert!(RequestSource::expected(&m) >= THREADED_FROM);
+        let threaded = Feed::with(&m, |feed| {
+            assert!(matches!(feed, Feed::Threaded { .. }));
+            drain(feed)
+        });
+        let inline = drain(Feed::Inline(RequestSource::new(&m)));
+        assert_eq!(threaded.len(), inline.len());
+        assert!(threaded == inline, "the threaded feed diverged");
+        assert!(inline.iter().all(|r| r.at < m.duration));
+        assert!(inline.iter().any(|r| r.home == 1) && inline.iter().any(|r| r.endpoint == 1));
+    }
+
+    #[test]
+    fn a_short_run_stays_on_one_thread_and_the_loop_may_stop_early() {
+        let m = model(10, "10s");
+        Feed::with(&m, |feed| assert!(matches!(feed, Feed::Inline(_))));
+        let big = model(100_000, "120s");
+        // Reading one request and dropping the feed ends the producer.
+        let first = Feed::with(&big, |mut feed| feed.next_request());
+        assert_eq!(first, RequestSource::new(&big).next_request());
+    }
+}
