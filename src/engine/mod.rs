@@ -8,12 +8,14 @@
 //! ```
 
 mod dist;
+mod paged;
 mod queue;
 mod rng;
 mod slab;
 
 pub(crate) use dist::standard_exponential;
 pub use dist::Sampler;
+pub use paged::PagedTable;
 pub use queue::EventQueue;
 pub(crate) use rng::{below, unit_open};
 pub use rng::{stream, stream_seed, Rng};

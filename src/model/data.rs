@@ -27,6 +27,7 @@ use super::sim::{Event, Sim};
 use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Insert, Lookup, MAX_CAPACITY};
 use crate::algo::ring::ShardMap;
 use crate::algo::Nanos;
+use crate::engine::PagedTable;
 use crate::metrics::{ErrorCause, Occupancy};
 use crate::model::station::{Admission, Slots};
 use crate::scenario::{FlushTarget, L1Spec, Model, Op, ReadRouting, TierRef};
@@ -241,10 +242,11 @@ pub(super) struct DataTier {
     /// Per key: (write count, sequence number of its last write). Kept only
     /// when something reads it (replicas or regional copies for stale reads,
     /// cache-aside for stale cached values): it grows with the keys written.
-    versions: HashMap<u64, (u32, u64), BuildKeyHasher>,
+    versions: PagedTable<(u32, u64)>,
     track_versions: bool,
-    /// Per user: time of the last write; kept only for read-your-writes.
-    last_write: HashMap<u64, Nanos, BuildKeyHasher>,
+    /// Per user: time of the last write + 1 ns (0: none); kept only for
+    /// read-your-writes.
+    last_write: PagedTable<u64>,
     track_users: bool,
     seq: u64,
 }
@@ -277,20 +279,20 @@ impl DataTier {
             asides: vec![AsideStats::default(); model.asides.len()],
             loading: HashMap::default(),
             side: Vec::new(),
-            versions: HashMap::default(),
+            versions: PagedTable::new(),
             track_versions: !model.asides.is_empty()
                 || model
                     .databases
                     .iter()
                     .any(|d| d.replicas > 0 || !d.copies.is_empty()),
-            last_write: HashMap::default(),
+            last_write: PagedTable::new(),
             track_users: model.databases.iter().any(|d| d.read_your_writes.is_some()),
             seq: 0,
         }
     }
 
     fn count(&self, key: u64) -> u32 {
-        self.versions.get(&key).map_or(0, |v| v.0)
+        self.versions.get(key).0
     }
 
     /// Zeroes the counters at the end of the warm-up.
@@ -755,10 +757,9 @@ impl Sim<'_> {
         let user = self.requests[r].user;
         let ryw = !write
             && spec.read_your_writes.is_some_and(|w| {
-                self.data
-                    .last_write
-                    .get(&user)
-                    .is_some_and(|&t| now < t.saturating_add(w))
+                // 0: never wrote; else the time of the last write + 1 ns.
+                let t = self.data.last_write.get(user);
+                t > 0 && now < Nanos(t - 1).saturating_add(w)
             });
         if ryw && replicas > 0 && self.measure.on {
             d.ryw_reads += 1;
@@ -911,12 +912,12 @@ impl Sim<'_> {
             self.data.seq += 1;
             let seq = self.data.seq;
             if self.data.track_versions {
-                let v = self.data.versions.entry(req.key).or_insert((0, 0));
+                let v = self.data.versions.get_mut(req.key);
                 v.0 += 1;
                 v.1 = seq;
             }
             if self.data.track_users {
-                self.data.last_write.insert(req.user, now);
+                *self.data.last_write.get_mut(req.user) = now.0 + 1;
             }
             if measured {
                 d.writes += 1;
@@ -946,7 +947,7 @@ impl Sim<'_> {
             if measured {
                 d.reads += 1;
             }
-            let (count, last) = self.data.versions.get(&req.key).copied().unwrap_or((0, 0));
+            let (count, last) = self.data.versions.get(req.key);
             let n = &mut d.nodes[s.node as usize];
             n.catch_up(now);
             let stale = !s.node.is_multiple_of(d.group) && last > n.applied;
