@@ -69,6 +69,7 @@ impl<'m> RequestSource<'m> {
     }
 
     /// The next request, or `None` once arrivals reach the end of the run.
+    #[inline]
     pub fn next_request(&mut self) -> Option<NewRequest> {
         let at = self.arrivals.next_arrival()?;
         if at >= self.model.duration {
