@@ -22,7 +22,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 pub const THREADED_FROM: f64 = 10_000_000.0;
 
 /// New requests per batch handed between the threads.
-const BATCH: usize = 4096;
+const BATCH: usize = 512;
 
 /// A request entering the system.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -151,8 +151,8 @@ impl<'m> Feed<'m> {
             return body(Feed::Inline(source));
         }
         std::thread::scope(|scope| {
-            let (batch_tx, batch_rx) = sync_channel(4);
-            let (spent_tx, spent_rx) = sync_channel(8);
+            let (batch_tx, batch_rx) = sync_channel(2);
+            let (spent_tx, spent_rx) = sync_channel(2);
             scope.spawn(move || source.produce(batch_tx, spent_rx));
             body(Feed::Threaded {
                 batches: batch_rx,
