@@ -69,7 +69,8 @@ impl<'m> RequestSource<'m> {
     }
 
     /// The next request, or `None` once arrivals reach the end of the run.
-    #[inline]
+    // Always inlined: a call per arrival costs 4% of an M/M/8 run.
+    #[inline(always)]
     pub fn next_request(&mut self) -> Option<NewRequest> {
         let at = self.arrivals.next_arrival()?;
         if at >= self.model.duration {
@@ -171,18 +172,29 @@ impl<'m> Feed<'m> {
                 batches,
                 spent,
                 batch,
-            } => {
-                if batch.is_empty() {
-                    let mut next = batches.recv().ok()?;
-                    next.reverse();
-                    let used = std::mem::replace(batch, next);
-                    // The producer allocates a fresh buffer if none came back.
-                    let _ = spent.try_send(used);
-                }
-                batch.pop()
-            }
+            } => match batch.pop() {
+                Some(n) => Some(n),
+                None => refill(batches, spent, batch),
+            },
         }
     }
+}
+
+/// Swaps the spent `batch` for the next one from the producer and takes its
+/// first request (`None`: the run's requests are all out).
+#[cold]
+#[inline(never)]
+fn refill(
+    batches: &Receiver<Vec<NewRequest>>,
+    spent: &SyncSender<Vec<NewRequest>>,
+    batch: &mut Vec<NewRequest>,
+) -> Option<NewRequest> {
+    let mut next = batches.recv().ok()?;
+    next.reverse();
+    let used = std::mem::replace(batch, next);
+    // The producer allocates a fresh buffer if none came back.
+    let _ = spent.try_send(used);
+    batch.pop()
 }
 
 #[cfg(test)]
