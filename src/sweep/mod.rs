@@ -187,7 +187,7 @@ pub fn run_one(
 
 /// Runs every job in parallel; results come back in job order.
 ///
-/// Jobs start largest first (by expected requests, see [`largest_first`]):
+/// Jobs start largest first (by expected requests, see `largest_first`):
 /// in job order the biggest stage of a ladder would start last, after the
 /// small ones on its thread, and the whole batch would wait for it.
 pub fn run_all(
