@@ -2,8 +2,8 @@
 //!
 //! Per-key and per-user state is read on every cache lookup and replica
 //! read. A hash map over a million ids misses the cache twice per lookup
-//! (control bytes, then the slot); here the page directory is small enough
-//! to stay cached and the entry is one load. Memory follows the pages
+//! (control bytes, then the slot); here the page directory (a hash map of
+//! a few hundred pages) stays cached and the entry is one load. Memory follows the pages
 //! touched (4096 ids each), bounded by the id space, not by the run's length.
 
 use crate::algo::cache::BuildKeyHasher;

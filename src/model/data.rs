@@ -126,9 +126,9 @@ impl L1Tier {
         }
     }
 
-    /// Removes `key` from every pod's cache but `keep`'s (`None`: from all).
-    fn remove_everywhere(&mut self, key: u64, keep: Option<u32>) {
-        let kept = keep.map_or(0, holder_bit);
+    /// Removes `key` from every pod's cache but `keep`'s (the pod that already removed it).
+    fn remove_everywhere(&mut self, key: u64, keep: u32) {
+        let kept = holder_bit(keep);
         let bits = self.holders.remove(&key).unwrap_or(0);
         let mut visit = bits & !kept;
         while visit != 0 {
@@ -141,7 +141,7 @@ impl L1Tier {
         }
         // Pods past the bitmap's 64 have no bits: ask each of them.
         for (p, c) in self.pods.iter_mut().enumerate().skip(64) {
-            if keep != Some(p as u32) {
+            if p as u32 != keep {
                 c.remove(&key);
             }
         }
@@ -422,7 +422,7 @@ impl Sim<'_> {
                         if let Some(t) = self.data.l1[d].as_mut() {
                             t.pod(held.pod, held.epoch).remove(&key);
                             if t.spec.propagation == Nanos::ZERO {
-                                t.remove_everywhere(key, None);
+                                t.remove_everywhere(key, held.pod);
                             } else {
                                 // One L1Purge event is pending while any purge is.
                                 let due = now + t.spec.propagation;
@@ -495,38 +495,40 @@ impl Sim<'_> {
         else {
             unreachable!("cache lookup away from a CacheGet")
         };
-        let current = self.data.count(req.key);
-        let measured = self.measure.on;
-        let found = match self.model.asides[aside as usize].tiers[tier as usize] {
+        let tier_ref = self.model.asides[aside as usize].tiers[tier as usize];
+        // An L1 lookup runs in the pod the request holds.
+        let pod_of = || req.held[req.depth as usize - 1];
+        let found = match tier_ref {
             TierRef::L1 => {
-                let held = req.held[req.depth as usize - 1];
-                match self.data.l1[held.deployment as usize].as_mut() {
-                    Some(t) => {
-                        let v = t
-                            .pod(held.pod, held.epoch)
+                let held = pod_of();
+                self.data.l1[held.deployment as usize]
+                    .as_mut()
+                    .and_then(|t| {
+                        t.pod(held.pod, held.epoch)
                             .get_at(now, &req.key)
                             .value()
-                            .copied();
-                        if measured && v.is_some_and(|v| v < current) {
+                            .copied()
+                    })
+            }
+            TierRef::Shared(c) => match self.data.shared[c as usize].cache.get_at(now, &req.key) {
+                Lookup::Hit(v) | Lookup::Stale { value: v, .. } => Some(*v),
+                Lookup::Miss => None,
+            },
+        };
+        // A cached version older than the key's write count is stale (the
+        // count is read only for a measured hit).
+        if let Some(v) = found {
+            if self.measure.on && v < self.data.count(req.key) {
+                match tier_ref {
+                    TierRef::L1 => {
+                        if let Some(t) = self.data.l1[pod_of().deployment as usize].as_mut() {
                             t.stale += 1;
                         }
-                        v
                     }
-                    None => None,
+                    TierRef::Shared(c) => self.data.shared[c as usize].stale += 1,
                 }
             }
-            TierRef::Shared(c) => {
-                let sc = &mut self.data.shared[c as usize];
-                let v = match sc.cache.get_at(now, &req.key) {
-                    Lookup::Hit(v) | Lookup::Stale { value: v, .. } => Some(*v),
-                    Lookup::Miss => None,
-                };
-                if measured && v.is_some_and(|v| v < current) {
-                    sc.stale += 1;
-                }
-                v
-            }
-        };
+        }
         match found {
             Some(version) => {
                 self.fill(now, r, aside, tier as usize, version);
@@ -569,7 +571,7 @@ impl Sim<'_> {
                 break;
             }
             t.purges.pop_front();
-            t.remove_everywhere(key, Some(origin));
+            t.remove_everywhere(key, origin);
         }
         if let Some(&(due, _, _)) = t.purges.front() {
             self.queue.schedule(due, Event::L1Purge(d as u16));
@@ -1213,14 +1215,14 @@ mod tests {
             t.insert(p, 0, Nanos::ZERO, 7, 1);
         }
         t.insert(4, 0, Nanos::ZERO, 8, 1);
-        t.remove_everywhere(7, Some(5));
+        t.remove_everywhere(7, 5);
         assert!(holds(&t, 5, 7), "the origin's copy is not purged");
         for p in [3, 66, 69] {
             assert!(!holds(&t, p, 7), "pod {p} still holds the key");
         }
         assert!(holds(&t, 4, 8), "another key is untouched");
         assert_eq!(t.holders.get(&7), Some(&(1 << 5)));
-        t.remove_everywhere(7, None);
+        t.remove_everywhere(7, 3); // pod 3 no longer holds it
         assert!(!holds(&t, 5, 7));
         assert!(!t.holders.contains_key(&7));
     }
