@@ -2,6 +2,7 @@
 //! src/algo/hpa, spikes, flapping, killed pods, spot reclaims, the PDB,
 //! node packing and the pod-seconds split.
 
+use crate::{api, d, run_scenario as run};
 use proptest::prelude::*;
 use scaletwin::algo::hpa::{
     Autoscaler, Behavior, HpaSpec, MetricInput, MetricSpec, PodSample, ResourceName,
@@ -15,19 +16,6 @@ use scaletwin::Report;
 const SPIKE: &str = include_str!("../../scenarios/autoscale-spike.ron");
 const SPOT: &str = include_str!("../../scenarios/spot-capacity.ron");
 const FLAP: &str = include_str!("../../scenarios/hpa-flapping.ron");
-
-fn d(s: &str) -> Duration {
-    Duration::parse(s).unwrap()
-}
-
-fn run(s: &Scenario) -> Report {
-    scaletwin::simulate(&validate(s).unwrap())
-}
-
-/// The Deployment named "api" of a scenario.
-fn api(s: &mut Scenario) -> &mut Component {
-    s.components.iter_mut().find(|c| c.name() == "api").unwrap()
-}
 
 /// A one-deployment HPA scenario (1 core, 1 worker per pod, startup 0).
 fn hpa_scenario(replicas: u32, min: u32, max: u32, behavior: Option<HpaBehavior>) -> Scenario {

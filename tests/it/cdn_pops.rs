@@ -3,14 +3,9 @@
 //! the nearest one; a PoP's misses pay the round trip to the origin.
 
 use crate::data_tier::{ttl_hit_ratio, zipf};
+use crate::run_text as run;
 use scaletwin::report::{CdnReport, PopReport, RegionReport};
 use scaletwin::Report;
-
-fn run(text: &str) -> Report {
-    let s = scaletwin::scenario::parse(text, "pops.ron").unwrap_or_else(|e| panic!("{e}"));
-    let model = scaletwin::scenario::validate(&s).unwrap_or_else(|e| panic!("{e:?}"));
-    scaletwin::simulate(&model)
-}
 
 fn pop<'a>(c: &'a CdnReport, region: &str) -> &'a PopReport {
     c.pops.iter().find(|p| p.region == region).unwrap()

@@ -2,15 +2,10 @@
 //! reads, read-your-writes, pools, PgBouncer, shards, scatter-gather and the
 //! data faults, each shown by its effect on a run.
 
+use crate::run_text as run;
 use scaletwin::report::{CacheReport, DatabaseReport, PoolReport};
 use scaletwin::scenario::{parse, validate};
 use scaletwin::Report;
-
-fn run(ron: &str) -> Report {
-    let s = parse(ron, "test.ron").unwrap_or_else(|e| panic!("{e}\n{ron}"));
-    let m = validate(&s).unwrap_or_else(|p| panic!("{p:?}\n{ron}"));
-    scaletwin::simulate(&m)
-}
 
 fn problems(ron: &str) -> Vec<scaletwin::scenario::Problem> {
     let s = parse(ron, "test.ron").unwrap_or_else(|e| panic!("{e}\n{ron}"));

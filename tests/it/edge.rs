@@ -1,14 +1,9 @@
 //! The edge and resilience tier: CDN, per-tenant rate limits, dependencies
 //! behind circuit breakers, client retries and the metastable scenario pair.
 
+use crate::run_text as run;
 use scaletwin::scenario::{parse, validate};
 use scaletwin::Report;
-
-fn run(source: &str) -> Report {
-    let s = parse(source, "test.ron").unwrap_or_else(|e| panic!("{e}"));
-    let model = validate(&s).unwrap_or_else(|e| panic!("{e:?}"));
-    scaletwin::simulate(&model)
-}
 
 fn run_file(name: &str) -> Report {
     let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));

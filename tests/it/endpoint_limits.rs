@@ -2,14 +2,9 @@
 //! tiers as a balancer's `rate_limit`, checked when a client's request for
 //! the endpoint arrives.
 
+use crate::run_text as run;
 use scaletwin::report::RateLimitReport;
 use scaletwin::Report;
-
-fn run(text: &str) -> Report {
-    let s = scaletwin::scenario::parse(text, "limits.ron").unwrap_or_else(|e| panic!("{e}"));
-    let model = scaletwin::scenario::validate(&s).unwrap_or_else(|e| panic!("{e:?}"));
-    scaletwin::simulate(&model)
-}
 
 fn errors(r: &Report, endpoint: &str) -> u64 {
     r.endpoints

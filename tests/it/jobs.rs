@@ -2,15 +2,10 @@
 //! letters against the failure probability, schedules, and the client's 202.
 
 use super::stats::{mean_ci, mmc};
+use crate::run_text as run;
 use rayon::prelude::*;
 use scaletwin::report::QueueReport;
 use scaletwin::Report;
-
-fn run(text: &str) -> Report {
-    let s = scaletwin::scenario::parse(text, "jobs.ron").unwrap();
-    let model = scaletwin::scenario::validate(&s).unwrap();
-    scaletwin::simulate(&model)
-}
 
 /// Clients enqueue jobs at `rate` per second (Poisson) on queue `q`, defined by `queue`.
 fn scenario(seed: u64, seconds: u64, warmup: u64, rate: f64, queue: &str, work: &str) -> String {

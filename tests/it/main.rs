@@ -25,6 +25,9 @@ mod stats;
 mod zones;
 
 use proptest::test_runner::Config;
+use scaletwin::scenario::schema::Component;
+use scaletwin::scenario::{parse, units::Duration, validate, Scenario};
+use scaletwin::Report;
 
 /// Property-test settings shared by the modules: few cases so the suite
 /// stays fast on two cores; failures are saved as regression files.
@@ -33,4 +36,27 @@ pub(crate) fn cases(n: u32) -> Config {
         cases: n,
         ..Config::default()
     }
+}
+
+/// Parses, validates and runs a scenario given as text, panicking with the
+/// parse error or the problems (and the text).
+pub(crate) fn run_text(text: &str) -> Report {
+    let s = parse(text, "test.ron").unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let model = validate(&s).unwrap_or_else(|p| panic!("{p:?}\n{text}"));
+    scaletwin::simulate(&model)
+}
+
+/// Validates and runs a scenario.
+pub(crate) fn run_scenario(s: &Scenario) -> Report {
+    scaletwin::simulate(&validate(s).unwrap())
+}
+
+/// A duration written as in a scenario ("30s").
+pub(crate) fn d(s: &str) -> Duration {
+    Duration::parse(s).unwrap()
+}
+
+/// The Deployment named "api" of a scenario.
+pub(crate) fn api(s: &mut Scenario) -> &mut Component {
+    s.components.iter_mut().find(|c| c.name() == "api").unwrap()
 }

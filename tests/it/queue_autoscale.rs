@@ -2,6 +2,7 @@
 //! HPA's External metric against src/algo/hpa, workers following the ready
 //! pods, draining on scale-down, and jobs lost with killed pods retried.
 
+use crate::run_scenario as run;
 use scaletwin::algo::hpa::{Autoscaler, MetricInput};
 use scaletwin::algo::Nanos;
 use scaletwin::model::replay_queue_hpa;
@@ -15,10 +16,6 @@ const QA: &str = include_str!("../../scenarios/queue-autoscale.ron");
 
 fn scenario() -> Scenario {
     parse(QA, "queue-autoscale.ron").unwrap()
-}
-
-fn run(s: &Scenario) -> Report {
-    scaletwin::simulate(&validate(s).unwrap())
 }
 
 fn workers(s: &mut Scenario) -> &mut Component {

@@ -1,14 +1,9 @@
 //! Regions: users spread by share, round trips between regions, nearest-region
 //! routing, reads to the nearest copy and writes to the primary, and outages.
 
+use crate::run_text as run;
 use scaletwin::report::RegionReport;
 use scaletwin::Report;
-
-fn run(text: &str) -> Report {
-    let s = scaletwin::scenario::parse(text, "regions.ron").unwrap();
-    let model = scaletwin::scenario::validate(&s).unwrap();
-    scaletwin::simulate(&model)
-}
 
 /// Three regions (eu is 80 ms from us and 150 ms from ap; us-ap 200 ms), a
 /// deployment per region behind one balancer, constant 5 ms work, no hop.

@@ -1,24 +1,13 @@
 //! Availability zones and `ZoneDown`, the PodDisruptionBudget's place (drains,
 //! not the HPA) and the seeded choice of fault victims.
 
+use crate::{api, d, run_scenario as run};
 use scaletwin::scenario::schema::{Component, Fault};
-use scaletwin::scenario::{parse, units::Duration, validate, Scenario};
+use scaletwin::scenario::{parse, validate};
 use scaletwin::Report;
 
 const ZONES: &str = include_str!("../../scenarios/zone-outage.ron");
 const SPOT: &str = include_str!("../../scenarios/spot-capacity.ron");
-
-fn d(s: &str) -> Duration {
-    Duration::parse(s).unwrap()
-}
-
-fn run(s: &Scenario) -> Report {
-    scaletwin::simulate(&validate(s).unwrap())
-}
-
-fn api(s: &mut Scenario) -> &mut Component {
-    s.components.iter_mut().find(|c| c.name() == "api").unwrap()
-}
 
 fn p99_max(r: &Report, from: f64, to: f64) -> f64 {
     r.series
