@@ -43,8 +43,6 @@ pub struct LatencyHistogram {
     sum: u128,
     /// Highest index with a non-zero count (0 when empty).
     top: usize,
-    /// `Some(total)` while HdrHistogram would still hold its initial max of 0 (see `max`).
-    max_unset_at: Option<u64>,
     /// Half the sub-buckets per bucket: the counts per bucket past bucket 0.
     half: usize,
     /// `UNIT + log2(half)`: the highest bit of a value in bucket 0.
@@ -74,7 +72,6 @@ impl LatencyHistogram {
             total: 0,
             sum: 0,
             top: 0,
-            max_unset_at: Some(0),
             half,
             bias: UNIT + sub_shift - 1,
             sub_mask: NonZeroU64::new(sub_mask).expect("at least 2 sub-buckets"),
@@ -177,13 +174,8 @@ impl LatencyHistogram {
     }
 
     /// Highest value equivalent to the largest recorded, 0 when empty.
-    ///
-    /// Also 0, as in HdrHistogram, when a histogram never reset nor recorded into holds
-    /// only values below 512 ns merged from one of another precision: those arrive as
-    /// value 0, which leaves HdrHistogram's initial max of 0 in place. Recording raises
-    /// `total` past `max_unset_at`, which ends that state at no cost.
     fn max(&self) -> u64 {
-        if self.total == 0 || self.max_unset_at == Some(self.total) {
+        if self.total == 0 {
             0
         } else {
             self.highest_at(self.top)
@@ -205,38 +197,29 @@ impl LatencyHistogram {
         self.total = 0;
         self.sum = 0;
         self.top = 0;
-        self.max_unset_at = None;
     }
 
-    /// Adds another histogram's values (re-bucketed if its precision differs).
+    /// Adds another histogram's values (of the same precision: the
+    /// simulator merges per-endpoint histograms, all of 3 digits).
     pub fn merge(&mut self, other: &LatencyHistogram) {
+        assert_eq!(
+            self.half, other.half,
+            "merging histograms of different precision"
+        );
         self.sum += other.sum;
         if other.total == 0 {
             return;
         }
-        let unset = self.max_unset_at == Some(self.total);
-        if self.half == other.half {
-            let unset = other.max_unset_at == Some(other.total) && (unset || self.total == 0);
-            let theirs = &other.counts[..=other.top];
-            if self.total == 0 {
-                self.counts[..theirs.len()].copy_from_slice(theirs);
-            } else {
-                for (mine, &c) in self.counts.iter_mut().zip(theirs) {
-                    *mine = mine.saturating_add(c);
-                }
-            }
-            self.total = self.total.saturating_add(other.total);
-            self.top = self.top.max(other.top);
-            self.max_unset_at = unset.then_some(self.total);
+        let theirs = &other.counts[..=other.top];
+        if self.total == 0 {
+            self.counts[..theirs.len()].copy_from_slice(theirs);
         } else {
-            // As HdrHistogram does: each bucket's lowest value, at this one's precision.
-            for (j, &c) in other.counts[..=other.top].iter().enumerate() {
-                if c != 0 {
-                    self.add_at(self.index(other.lowest_at(j)), c);
-                }
+            for (mine, &c) in self.counts.iter_mut().zip(theirs) {
+                *mine = mine.saturating_add(c);
             }
-            self.max_unset_at = (unset && other.top == 0).then_some(self.total);
         }
+        self.total = self.total.saturating_add(other.total);
+        self.top = self.top.max(other.top);
     }
 
     /// The usual percentiles, in milliseconds.
@@ -387,18 +370,11 @@ mod tests {
     }
 
     #[test]
-    fn max_of_sub_unit_values_merged_across_precisions() {
-        // HdrHistogram keeps max 0 here; a later record or a reset ends that.
+    #[should_panic(expected = "different precision")]
+    fn merging_across_precisions_is_refused() {
         let mut small = LatencyHistogram::new(2);
         small.record(Nanos(300));
-        let mut h = LatencyHistogram::new(3);
-        h.merge(&small);
-        assert_eq!((h.count(), h.max(), h.quantile(1.0)), (1, 0, 511));
-        h.record(Nanos(5));
-        assert_eq!(h.max(), 511);
-        h.reset();
-        h.merge(&small);
-        assert_eq!(h.max(), 511);
+        LatencyHistogram::new(3).merge(&small);
     }
 
     /// Latencies across the whole range, with extra weight on edges.
@@ -423,7 +399,7 @@ mod tests {
         Record(u64),
         RecordN(u64, u64),
         Reset,
-        Merge(u8, Vec<(u64, u64)>),
+        Merge(Vec<(u64, u64)>),
     }
 
     fn digits() -> impl Strategy<Value = u8> {
@@ -437,8 +413,7 @@ mod tests {
             8 => value().prop_map(Op::Record),
             4 => (value(), n.clone()).prop_map(|(v, n)| Op::RecordN(v, n)),
             1 => Just(Op::Reset),
-            2 => (digits(), proptest::collection::vec((value(), n), 0..20))
-                .prop_map(|(d, vs)| Op::Merge(d, vs)),
+            2 => proptest::collection::vec((value(), n), 0..20).prop_map(Op::Merge),
         ]
     }
 
@@ -467,7 +442,7 @@ mod tests {
                         r.h.reset();
                         r.sum = 0;
                     }
-                    Op::Merge(d, vs) => {
+                    Op::Merge(vs) => {
                         let mut oh = LatencyHistogram::new(d);
                         let mut or = Reference::new(d);
                         for (v, n) in vs {
