@@ -119,8 +119,7 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
         s.workload.users = u;
     }
     s.seed = seed;
-    let secs = s.run.duration.nanos().as_secs_f64();
-    let expected = s.workload.users * s.workload.rps_per_user * secs;
+    let expected = expected_requests(&s);
     if max_requests > 0 && expected > max_requests as f64 {
         let f = max_requests as f64 / expected;
         let scale = |d: Duration| {
@@ -210,15 +209,18 @@ pub fn run_all(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Requests a scenario's run is expected to simulate: users × rate × duration.
+fn expected_requests(s: &Scenario) -> f64 {
+    s.workload.users * s.workload.rps_per_user * s.run.duration.nanos().as_secs_f64()
+}
+
 /// Job indices by expected simulated requests (users × rate × duration),
 /// largest first; ties keep job order. Only the start order changes: every
 /// job's result depends on its scenario alone.
 fn largest_first(jobs: &[Scenario]) -> Vec<usize> {
-    let size = |s: &Scenario| {
-        s.workload.users * s.workload.rps_per_user * s.run.duration.nanos().as_secs_f64()
-    };
+    let size = |i: usize| expected_requests(&jobs[i]);
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by(|&a, &b| size(&jobs[b]).total_cmp(&size(&jobs[a])).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| size(b).total_cmp(&size(a)).then(a.cmp(&b)));
     order
 }
 
