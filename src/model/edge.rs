@@ -465,7 +465,9 @@ impl Sim<'_> {
             b.on_request_at(now);
         }
         let req = &self.requests[r];
-        self.queue.schedule(req.deadline, Event::Timeout(r, req.id));
+        let (deadline, id) = (req.deadline, req.id);
+        let slot = self.put_pair((r, id));
+        self.queue.schedule(deadline, Event::Timeout(slot));
     }
 
     /// The client of attempt `r` (identity `id`) gives up: the attempt is
@@ -521,7 +523,8 @@ impl Sim<'_> {
             state.retries += 1;
         }
         let at = now.saturating_add(delay);
-        let retry = self.new_request(Request {
+        let retry = self.new_request(|id| Request {
+            id,
             start: req.start,
             deadline: at.saturating_add(timeout),
             attempt: req.attempt + 1,
@@ -533,7 +536,8 @@ impl Sim<'_> {
         });
         self.queue.schedule(at, Event::Resume(retry));
         let id = self.requests[retry].id;
+        let slot = self.put_pair((retry, id));
         self.queue
-            .schedule(self.requests[retry].deadline, Event::Timeout(retry, id));
+            .schedule(self.requests[retry].deadline, Event::Timeout(slot));
     }
 }

@@ -342,7 +342,8 @@ impl Sim<'_> {
                 jq.stats.started += 1;
                 jq.stats.wait.record(waited);
             }
-            self.queue.schedule(now + t, Event::JobDone(j, jq.runs));
+            let slot = self.pairs.insert((j, jq.runs));
+            self.queue.schedule(now + t, Event::JobDone(slot));
             jq.track(&mut self.jobs, j);
         }
     }

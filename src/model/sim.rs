@@ -14,7 +14,9 @@ use crate::scenario::{FaultKind, Model, Op, StationRef, MAX_NESTING};
 use crate::workload::{Feed, NewRequest};
 use std::collections::VecDeque;
 
-/// A scheduled happening. Small and `Copy`: the queue holds millions.
+/// A scheduled happening. Small and `Copy`: the queue holds millions. It is
+/// 8 bytes (a queue entry 16); the two events that name a pair of `u32`s
+/// keep the pair in `Sim::pairs` and carry its slot.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum Event {
     /// The next request arrives.
@@ -31,12 +33,13 @@ pub(super) enum Event {
     FaultStart(u16),
     /// Fault `i` of the timeline ends.
     FaultEnd(u16),
-    /// The client of request `.0` (identity `.1`) times out (only when clients retry).
-    Timeout(u32, u32),
+    /// A client times out (only when clients retry): `pairs` slot holding
+    /// (request, identity).
+    Timeout(u32),
     /// Request `.0`'s call to an external dependency returned.
     CallDone(u32),
-    /// A job's attempt finished running: (job, attempt token).
-    JobDone(u32, u32),
+    /// A job's attempt finished running: `pairs` slot holding (job, attempt token).
+    JobDone(u32),
     /// A failed job's backoff delay is over; it rejoins its queue.
     JobRetry(u32),
     /// A queue's rate limiter allows the next job start.
@@ -59,6 +62,8 @@ pub(super) enum Event {
     NodeGone(u16, u32),
 }
 
+const _: () = assert!(std::mem::size_of::<Event>() == 8);
+
 /// A pod held by a request: deployment and pod index, and when it was entered.
 #[derive(Copy, Clone, Debug, Default)]
 pub(super) struct Held {
@@ -69,6 +74,17 @@ pub(super) struct Held {
     pub(super) from_region: u8,
     /// The pod's epoch when entered (a mismatch: the pod died since).
     pub(super) epoch: u16,
+}
+
+impl Held {
+    /// An unused level of a request's `held` stack.
+    const NONE: Held = Held {
+        deployment: 0,
+        pod: 0,
+        since: Nanos::ZERO,
+        from_region: 0,
+        epoch: 0,
+    };
 }
 
 /// One in-flight request.
@@ -133,7 +149,7 @@ impl Request {
             endpoint,
             depth: 0,
             alive: true,
-            held: [Held::default(); MAX_NESTING],
+            held: [Held::NONE; MAX_NESTING],
             tenant,
             key,
             user,
@@ -170,6 +186,8 @@ pub(super) struct Sim<'m> {
     pub(super) model: &'m Model,
     pub(super) queue: EventQueue<Event>,
     pub(super) requests: Slab<Request>,
+    /// The `(u32, u32)` payloads of pending `Timeout` and `JobDone` events.
+    pub(super) pairs: Slab<(u32, u32)>,
     pub(super) ready: VecDeque<u32>,
     /// Where new requests come from.
     pub(super) feed: Feed<'m>,
@@ -209,6 +227,7 @@ fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(
         model,
         queue: EventQueue::new(),
         requests: Slab::new(),
+        pairs: Slab::new(),
         ready: VecDeque::new(),
         feed,
         arriving: None,
@@ -309,9 +328,15 @@ impl Sim<'_> {
                 Event::WarmupEnd => self.start_measuring(now),
                 Event::FaultStart(i) => self.apply_fault(i as usize, true, now),
                 Event::FaultEnd(i) => self.apply_fault(i as usize, false, now),
-                Event::Timeout(r, id) => self.timeout(now, r, id),
+                Event::Timeout(slot) => {
+                    let (r, id) = self.take_pair(slot);
+                    self.timeout(now, r, id);
+                }
                 Event::CallDone(r) => self.call_done(now, r),
-                Event::JobDone(j, t) => self.job_done(now, j, t),
+                Event::JobDone(slot) => {
+                    let (j, token) = self.take_pair(slot);
+                    self.job_done(now, j, token);
+                }
                 Event::JobRetry(j) => self.job_retry(now, j),
                 Event::QueueWake(q) => self.queue_wake(now, q),
                 Event::Scheduled(q, i) => self.scheduled(now, q, i),
@@ -451,13 +476,14 @@ impl Sim<'_> {
             .client_timeout
             .map_or(Nanos::MAX, |t| now.saturating_add(t));
         let home = n.home;
-        let r = self.new_request(Request {
+        let r = self.new_request(|id| Request {
             start: now,
             deadline,
             station_since: now,
             home,
             at: home,
             hop_from: home,
+            id,
             ..Request::fresh(n.endpoint, n.tenant, n.key, n.user)
         });
         self.measure.series.arrival(now);
@@ -471,11 +497,25 @@ impl Sim<'_> {
         self.step(now, r);
     }
 
-    /// Puts `req` in flight (with a fresh identity) and returns its index.
+    /// Keeps `pair` for an event to carry (see `Event`); returns its slot.
     #[inline]
-    pub(super) fn new_request(&mut self, mut req: Request) -> u32 {
-        req.id = self.requests_total as u32;
-        let r = self.requests.insert(req);
+    pub(super) fn put_pair(&mut self, pair: (u32, u32)) -> u32 {
+        self.pairs.insert(pair)
+    }
+
+    /// The pair in `slot`, freeing the slot.
+    #[inline]
+    fn take_pair(&mut self, slot: u32) -> (u32, u32) {
+        self.pairs.remove(slot);
+        self.pairs[slot]
+    }
+
+    /// Puts the request `make` builds for a fresh identity in flight, and
+    /// returns its index.
+    #[inline]
+    pub(super) fn new_request(&mut self, make: impl FnOnce(u32) -> Request) -> u32 {
+        let id = self.requests_total as u32;
+        let r = self.requests.insert_with(|_| make(id));
         self.in_flight += 1;
         self.requests_total += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
@@ -866,6 +906,14 @@ pub(super) fn slowed(t: Nanos, factor: f64) -> Nanos {
     if factor == 1.0 {
         t
     } else {
-        Nanos::from_nanos((t.0 as f64 * factor) as u64)
+        slowed_by(t, factor)
     }
+}
+
+/// `slowed` for a factor other than 1, out of line: without a slowdown
+/// fault the hot path pays one comparison, not a float round trip.
+#[cold]
+#[inline(never)]
+fn slowed_by(t: Nanos, factor: f64) -> Nanos {
+    Nanos::from_nanos((t.0 as f64 * factor) as u64)
 }
