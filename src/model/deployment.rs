@@ -135,6 +135,9 @@ impl PodView<'_> {
     /// Maps a backend index to (deployment, pod).
     #[inline]
     pub(super) fn locate(&self, mut i: usize) -> (usize, usize, u32) {
+        if let [(d, w)] = *self.targets {
+            return (d, i, w); // one deployment behind the balancer
+        }
         for &(d, w) in self.targets {
             let n = self.deployments[d].pods.len();
             if i < n {
@@ -148,6 +151,9 @@ impl PodView<'_> {
 
 impl Backends for PodView<'_> {
     fn len(&self) -> usize {
+        if let [(d, _)] = *self.targets {
+            return self.deployments[d].pods.len();
+        }
         self.targets
             .iter()
             .map(|&(d, _)| self.deployments[d].pods.len())

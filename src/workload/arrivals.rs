@@ -109,6 +109,9 @@ impl Arrivals {
             if self.next == Nanos::MAX {
                 return None;
             }
+            if matches!(self.pattern, RatePattern::Constant) {
+                return Some(self.next); // every candidate is kept
+            }
             let keep = self.pattern.factor(self.next) / self.max_factor;
             if keep >= 1.0 || unit_open(&mut self.rng) < keep {
                 return Some(self.next);
