@@ -3,7 +3,7 @@
 //! Transcendental functions come from `libm` (a port of musl's), not the
 //! platform's math library, so a seed yields the same samples everywhere.
 
-use super::rng::{unit_open, Rng};
+use super::rng::{top53, unit_open, Rng};
 use crate::algo::Nanos;
 
 /// z such that P(N(0,1) <= z) = 0.99, for Lognormal(median, p99).
@@ -198,20 +198,36 @@ fn exp_ziggurat() -> &'static ExpZiggurat {
 pub(crate) fn standard_exponential(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
     let z = exp_ziggurat();
+    let bits = rng.next_u64();
+    let i = (bits & 0xff) as usize;
+    let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
+    let x = u * z.x[i];
+    if x < z.x[i + 1] {
+        return x;
+    }
+    exponential_edge(rng, z, i, x)
+}
+
+/// `standard_exponential` past its fast test: the tail or a layer's edge
+/// (then drawing again). Out of line, so the fast path saves few registers.
+#[cold]
+#[inline(never)]
+fn exponential_edge(rng: &mut Rng, z: &ExpZiggurat, mut i: usize, mut x: f64) -> f64 {
+    use rand::Rng as _;
     loop {
-        let bits = rng.next_u64();
-        let i = (bits & 0xff) as usize;
-        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = u * z.x[i];
-        if x < z.x[i + 1] {
-            return x;
-        }
         if i == 0 {
             // The tail beyond R is R plus a fresh exponential (memorylessness).
             return ZIG_R - libm::log(unit_open(rng));
         }
         let y = z.f[i] + unit_open(rng) * (z.f[i + 1] - z.f[i]);
         if y < libm::exp(-x) {
+            return x;
+        }
+        let bits = rng.next_u64();
+        i = (bits & 0xff) as usize;
+        let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
+        x = u * z.x[i];
+        if x < z.x[i + 1] {
             return x;
         }
     }
@@ -256,12 +272,26 @@ fn normal_ziggurat() -> &'static NormalZiggurat {
 fn standard_normal(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
     let z = normal_ziggurat();
+    let bits = rng.next_u64();
+    let i = (bits & 0x7f) as usize;
+    let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
+    let x = u * z.x[i];
+    if x < z.x[i + 1] {
+        return if bits & 0x80 == 0 { x } else { -x };
+    }
+    normal_edge(rng, z, bits, x)
+}
+
+/// `standard_normal` past its fast test for the draw `bits` (position `x`):
+/// the tail or a layer's edge (then drawing again). Out of line, so the
+/// fast path saves few registers.
+#[cold]
+#[inline(never)]
+fn normal_edge(rng: &mut Rng, z: &NormalZiggurat, mut bits: u64, mut x: f64) -> f64 {
+    use rand::Rng as _;
     loop {
-        let bits = rng.next_u64();
         let i = (bits & 0x7f) as usize;
         let sign = if bits & 0x80 == 0 { 1.0 } else { -1.0 };
-        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = u * z.x[i];
         if x < z.x[i + 1] {
             return sign * x;
         }
@@ -279,6 +309,9 @@ fn standard_normal(rng: &mut Rng) -> f64 {
         if y < libm::exp(-0.5 * x * x) {
             return sign * x;
         }
+        bits = rng.next_u64();
+        let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
+        x = u * z.x[(bits & 0x7f) as usize];
     }
 }
 

@@ -42,7 +42,15 @@ pub fn stream(seed: u64, name: &str) -> Rng {
 #[inline]
 pub(crate) fn unit_open(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    (top53(rng.next_u64()) + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The high 53 bits of `bits` as a float, exactly. Through `i64`: the value
+/// fits, and a signed conversion is one instruction where an unsigned one
+/// is several.
+#[inline(always)]
+pub(crate) fn top53(bits: u64) -> f64 {
+    ((bits >> 11) as i64) as f64
 }
 
 /// A uniform integer in `0..n` (n > 0), by Lemire's multiply-shift (bias below 2^-32 for n < 2^32).
@@ -82,6 +90,13 @@ mod tests {
         // Platform stability: the hash of a name is a fixed number.
         assert_eq!(stream_seed("arrivals"), stream_seed("arrivals"));
         assert_ne!(stream_seed("a"), stream_seed("b"));
+    }
+
+    #[test]
+    fn top53_is_the_unsigned_conversion() {
+        for bits in [0, 1, 2047, 2048, u64::MAX, u64::MAX - 2047, 1 << 63, 0x8000_0000_0000_07ff] {
+            assert_eq!(top53(bits), (bits >> 11) as f64, "{bits:#x}");
+        }
     }
 
     #[test]

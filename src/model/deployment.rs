@@ -150,6 +150,7 @@ impl PodView<'_> {
 }
 
 impl Backends for PodView<'_> {
+    #[inline]
     fn len(&self) -> usize {
         if let [(d, _)] = *self.targets {
             return self.deployments[d].pods.len();
@@ -159,14 +160,17 @@ impl Backends for PodView<'_> {
             .map(|&(d, _)| self.deployments[d].pods.len())
             .sum()
     }
+    #[inline]
     fn is_healthy(&self, i: usize) -> bool {
         let (d, p, _) = self.locate(i);
         self.deployments[d].pods[p].state == PodState::Ready
     }
+    #[inline]
     fn in_flight(&self, i: usize) -> u32 {
         let (d, p, _) = self.locate(i);
         self.deployments[d].pods[p].slots.in_flight()
     }
+    #[inline]
     fn weight(&self, i: usize) -> u32 {
         self.locate(i).2
     }
