@@ -2,9 +2,9 @@
 //! streams and distribution sampling. It knows nothing of caches or pods.
 //!
 //! ```text
-//!   schedule(t, ev) ──▶ [ (time, ev) radix heap ] ──pop──▶ handler(now, ev)
-//!                              ▲                              │
-//!                              └──────── schedule(...) ◀──────┘
+//!   schedule(t, ev) ──▶ [ sorted array | radix heap ] ──pop──▶ handler(now, ev)
+//!                               ▲                           │
+//!                               └────── schedule(...) ◀─────┘
 //! ```
 
 mod dist;

@@ -140,7 +140,7 @@ impl<E: Copy> EventQueue<E> {
                 self.small.insert(i, Entry { time, event });
                 return;
             }
-            self.to_radix();
+            self.move_to_radix();
         }
         self.radix_schedule(time, event);
     }
@@ -163,10 +163,13 @@ impl<E: Copy> EventQueue<E> {
     /// the order they will pop, so equal times keep their order.
     #[cold]
     #[inline(never)]
-    fn to_radix(&mut self) {
+    fn move_to_radix(&mut self) {
         self.small_mode = false;
         // No earlier than any event (`advance_to` may have passed some).
-        self.last = self.small.last().map_or(self.now.0, |e| e.time.min(self.now.0));
+        self.last = self
+            .small
+            .last()
+            .map_or(self.now.0, |e| e.time.min(self.now.0));
         let mut small = std::mem::take(&mut self.small);
         for e in small.iter().rev() {
             self.radix_schedule(e.time, e.event);
@@ -178,7 +181,7 @@ impl<E: Copy> EventQueue<E> {
     /// Moves the radix heap's few events back into the sorted array.
     #[cold]
     #[inline(never)]
-    fn to_small(&mut self) {
+    fn move_to_array(&mut self) {
         let mut small = std::mem::take(&mut self.small);
         while let Some(event) = self.radix_take(u64::MAX) {
             small.push(Entry {
@@ -212,7 +215,7 @@ impl<E: Copy> EventQueue<E> {
             let event = self.radix_take(until.0)?;
             let time = self.last;
             if self.len <= SMALL_BACK + 1 {
-                self.to_small();
+                self.move_to_array();
             }
             (time, event)
         };

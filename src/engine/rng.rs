@@ -94,7 +94,16 @@ mod tests {
 
     #[test]
     fn top53_is_the_unsigned_conversion() {
-        for bits in [0, 1, 2047, 2048, u64::MAX, u64::MAX - 2047, 1 << 63, 0x8000_0000_0000_07ff] {
+        for bits in [
+            0,
+            1,
+            2047,
+            2048,
+            u64::MAX,
+            u64::MAX - 2047,
+            1 << 63,
+            0x8000_0000_0000_07ff,
+        ] {
             assert_eq!(top53(bits), (bits >> 11) as f64, "{bits:#x}");
         }
     }

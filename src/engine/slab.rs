@@ -101,6 +101,10 @@ mod tests {
         let d = s.insert_with(|i| i * 10);
         assert_eq!((d, s[d]), (b, b * 10), "reuses the freed slot it is told");
         let e = s.insert_with(|i| i * 10);
-        assert_eq!((e, s[e], s.high_water()), (2, 20, 3), "appends when none is free");
+        assert_eq!(
+            (e, s[e], s.high_water()),
+            (2, 20, 3),
+            "appends when none is free"
+        );
     }
 }
