@@ -89,37 +89,3 @@ pub(crate) fn snippet(source: &str, line: usize, column: usize) -> String {
         .collect();
     format!("  | {text}\n  | {pad}^")
 }
-
-/// The 1-based (line, column) of the first `"needle"` in `source`.
-pub(crate) fn locate(source: &str, needle: &str) -> Option<(usize, usize)> {
-    let quoted = format!("\"{needle}\"");
-    let offset = source.find(&quoted)?;
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, column))
-}
-
-/// The 1-based (line, column) of the first `field:` naming the last
-/// identifier of a field path (e.g. `rps_per_user:` for `workload.rps_per_user`).
-pub(crate) fn locate_field(source: &str, path: &str) -> Option<(usize, usize)> {
-    let last = path.rsplit('.').next()?;
-    if last.is_empty() || !last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    let mut from = 0;
-    while let Some(i) = source[from..].find(last) {
-        let at = from + i;
-        let before_ok =
-            at == 0 || !source[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-        let after = source[at + last.len()..].trim_start();
-        if before_ok && after.starts_with(':') {
-            let before = &source[..at];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return Some((line, column));
-        }
-        from = at + last.len();
-    }
-    None
-}

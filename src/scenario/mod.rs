@@ -12,6 +12,7 @@ mod error;
 mod graph;
 mod jobs;
 mod model;
+mod place;
 mod regions;
 pub mod schema;
 pub mod units;
@@ -23,7 +24,7 @@ pub use model::*;
 pub use schema::Scenario;
 pub use validate::{validate, Problem};
 
-use error::{locate, locate_field, snippet};
+use error::snippet;
 
 /// The scenario compiled into the binary, run when no file is given.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
@@ -66,11 +67,7 @@ pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Model, Sce
         problems: problems
             .into_iter()
             .map(|problem| LocatedProblem {
-                position: problem
-                    .needle
-                    .as_deref()
-                    .and_then(|n| locate(source, n))
-                    .or_else(|| locate_field(source, &problem.path)),
+                position: place::position(source, &problem.path, problem.needle.as_deref()),
                 problem,
             })
             .collect(),

@@ -58,7 +58,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("16_call_cycle", &["endpoints.a", "a -> b -> c", "loop"]),
     (
         "17_zero_replicas",
-        &[":6:", "components[1].replicas", "from 1 to"],
+        &[":7:33:", "components[1].replicas", "from 1 to"],
     ),
     ("18_duplicate_names", &["components[2].name", "unique"]),
     (
@@ -82,7 +82,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("25_empty", &[":1:1:", "Scenario"]),
     (
         "26_cdn_without_keys",
-        &[":6:19:", "endpoints.a[0]", "set workload.keys"],
+        &[":10:28:", "endpoints.a[0]", "set workload.keys"],
     ),
     (
         "60_cost_and_slo",
@@ -205,8 +205,9 @@ const CASES: &[(&str, &[&str])] = &[
             "3 problems",
             "limits.serch",
             "no endpoint is named \"serch\"; endpoints: \"list\", \"search\"",
-            "limits.search.tiers[1].max",
-            "limits.list.tiers",
+            // Each at its own field, though `tiers` and `max` appear earlier.
+            ":14:39: limits.search.tiers[1].max",
+            ":16:49: limits.list.tiers",
             "at least one tier",
         ],
     ),
@@ -236,7 +237,9 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "data_02_pool_min_above_max",
         &[
-            ":6:45:",
+            ":7:69: components[1].pool.min",
+            ":7:85: components[1].pool.acquire_timeout",
+            ":8:46: components[2].replication_lag",
             "components[1].pool.min",
             "must not exceed pool.max (4)",
             "components[1].pool.acquire_timeout",
