@@ -132,6 +132,8 @@ const LEGEND_W: u32 = 200;
 const ROW_H: u32 = 16;
 /// Lines with more points than this are drawn without point shapes.
 const MAX_SHAPES: usize = 40;
+/// Pixels between the error bars of neighbouring series at one x.
+const BAR_DODGE: i32 = 3;
 
 /// A tick label: at most three significant digits, K/M suffixes, no
 /// trailing zeros.
@@ -312,7 +314,8 @@ impl Chart {
             (false, true) => self.plot(&plot, x0..x1, (y0..y1).log_scale())?,
             (true, true) => self.plot(&plot, (x0..x1).log_scale(), (y0..y1).log_scale())?,
         }
-        self.legend(&side)?;
+        let cut = self.log_y && self.points().any(|p| e(p) > 0.0 && p.1 - e(p) <= 0.0);
+        self.legend(&side, cut)?;
         for (k, m) in self.markers.iter().enumerate() {
             let span = match m.until {
                 Some(u) => format!("{}–{} s", fmt_tick(m.at), fmt_tick(u)),
@@ -420,16 +423,32 @@ impl Chart {
                 pts.iter().map(|p| (p.0, clamp_y(p.1))),
                 c.stroke_width(2),
             ))?;
-            chart.draw_series(pts.iter().filter(|p| p.2 > 0.0).map(|p| {
-                ErrorBar::new_vertical(
-                    p.0,
-                    clamp_y(p.1 - p.2),
-                    clamp_y(p.1),
-                    clamp_y(p.1 + p.2),
-                    c.stroke_width(1),
-                    8,
-                )
-            }))?;
+            // Series side by side at the same x would hide each other's
+            // bars: each series' bars sit a few pixels left or right.
+            let dodge = (2 * k as i32 - (self.lines.len() as i32 - 1)) * BAR_DODGE;
+            let (ox, oy) = area.get_base_pixel();
+            for p in pts.iter().filter(|p| p.2 > 0.0) {
+                let (lo, hi) = (p.1 - p.2, p.1 + p.2);
+                let top = chart.backend_coord(&(p.0, clamp_y(hi)));
+                let bottom = chart.backend_coord(&(p.0, clamp_y(lo)));
+                let x = top.0 - ox + dodge;
+                let style = c.stroke_width(1);
+                area.draw(&PathElement::new(
+                    vec![(x, top.1 - oy), (x, bottom.1 - oy)],
+                    style,
+                ))?;
+                // A cap where the interval ends; an arrow where it runs
+                // past the axis (on a log axis: to 0 or below).
+                for (y, past, away) in [(top.1 - oy, hi > y_hi, 5), (bottom.1 - oy, lo < y_lo, -5)]
+                {
+                    let end = if past {
+                        vec![(x - 3, y + away), (x, y), (x + 3, y + away)]
+                    } else {
+                        vec![(x - 4, y), (x + 4, y)]
+                    };
+                    area.draw(&PathElement::new(end, style))?;
+                }
+            }
             if pts.len() <= MAX_SHAPES {
                 let (ox, oy) = area.get_base_pixel();
                 for p in &pts {
@@ -451,8 +470,9 @@ impl Chart {
         Ok(())
     }
 
-    /// The legend column: one entry per line, and a note on the error bars.
-    fn legend(&self, area: &Area) -> Res {
+    /// The legend column: one entry per line, and a note on the error bars
+    /// (and on their arrows when some interval reaches below a log axis: `cut`).
+    fn legend(&self, area: &Area, cut: bool) -> Res {
         let mut y = 44;
         for (k, line) in self.lines.iter().enumerate() {
             let c = color(k);
@@ -473,6 +493,15 @@ impl Chart {
                     .color(&MARKER_COLOR)
                     .pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
+            if cut {
+                area.draw(&Text::new(
+                    "arrow: it reaches 0 or below",
+                    (4, y + 22),
+                    text_style(11)
+                        .color(&MARKER_COLOR)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+            }
         }
         Ok(())
     }
@@ -1132,15 +1161,17 @@ mod tests {
         for tick in ["100", "1K", "10K", "1", "10"] {
             assert!(t.iter().any(|s| s == tick), "tick {tick} not in {t:?}");
         }
-        // Error bars: a stem and two caps per point with a CI, in the series colour.
+        // Error bars: a stem and two caps per point with a CI, in the series
+        // colour; no interval reaches 0, so no arrows and no arrow note.
         for (k, bars) in [(0, 2), (1, 2)] {
-            let c = hex(color(k));
-            let n = svg
-                .lines()
-                .filter(|l| l.starts_with("<line") && l.contains(&format!("stroke=\"{c}\"")))
-                .count();
+            let n = bar_strokes(&svg, k).len();
             assert_eq!(n, 3 * bars, "series {k}");
+            assert!(
+                bar_strokes(&svg, k).iter().all(|p| p.len() == 2),
+                "series {k}: caps"
+            );
         }
+        assert!(!t.iter().any(|s| s.starts_with("arrow")));
         // Each series: its line in the plot and its sample in the legend.
         for k in 0..2 {
             let c = hex(color(k));
@@ -1154,6 +1185,68 @@ mod tests {
                 .count();
             assert_eq!(n, 2, "series {k}");
         }
+    }
+
+    /// The thin strokes of series `k` (its error bars): each a list of points.
+    fn bar_strokes(svg: &str, k: usize) -> Vec<Vec<(i32, i32)>> {
+        let c = hex(color(k));
+        svg.lines()
+            .filter(|l| {
+                l.starts_with("<polyline")
+                    && l.contains(&format!("stroke=\"{c}\""))
+                    && l.contains("stroke-width=\"1\"")
+            })
+            .map(|l| {
+                let points = l
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                points
+                    .split_whitespace()
+                    .map(|xy| {
+                        let (x, y) = xy.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bars_at_one_x_stand_apart_and_an_interval_below_a_log_axis_ends_in_an_arrow() {
+        let mut c = sample();
+        // p50 at 1K users: 6 ± 7 reaches below 0, under a log axis.
+        c.lines[0].points[1].2 = 7.0;
+        c.lines[1].points[1].2 = 5.0;
+        let svg = c.svg();
+        well_formed(&svg);
+        let stems = |k| -> Vec<i32> {
+            bar_strokes(&svg, k)
+                .iter()
+                .filter(|p| p.len() == 2 && p[0].0 == p[1].0)
+                .map(|p| p[0].0)
+                .collect()
+        };
+        let (a, b) = (stems(0), stems(1));
+        assert_eq!((a.len(), b.len()), (2, 3));
+        // Same x for both series: the stems are 2 x BAR_DODGE apart.
+        assert_eq!(b[0] - a[0], 2 * BAR_DODGE);
+        assert_eq!(b[1] - a[1], 2 * BAR_DODGE);
+        // The cut interval: a cap on top, an arrow (three points, tip
+        // lowest on the page) at the bottom; every other bar has two caps.
+        let arrows: Vec<_> = bar_strokes(&svg, 0)
+            .into_iter()
+            .filter(|p| p.len() == 3)
+            .collect();
+        assert_eq!(arrows.len(), 1);
+        assert!(arrows[0][1].1 > arrows[0][0].1 && arrows[0][1].1 > arrows[0][2].1);
+        assert!(bar_strokes(&svg, 1).iter().all(|p| p.len() == 2));
+        assert!(texts(&svg)
+            .iter()
+            .any(|s| s == "arrow: it reaches 0 or below"));
     }
 
     #[test]
