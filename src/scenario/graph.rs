@@ -1,19 +1,49 @@
 //! The architecture as a graph: components and endpoints as nodes, calls and
 //! routes as edges. Used to find call loops and to draw the topology.
+//!
+//! Node labels carry what an edge cannot: a CDN's points of presence and the
+//! rate limits of a balancer or an endpoint.
 
-use super::schema::{Component, Scenario, Step};
+use super::schema::{Component, RateLimit, Scenario, Step, Tier};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// A node: a component (with its kind) or an endpoint.
+/// A node: a component (with its kind) or an endpoint, each with notes
+/// for its label (PoPs, rate limits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Node {
-    /// A component: kind and name.
-    Component(&'static str, String),
-    /// An endpoint by name.
-    Endpoint(String),
+    /// A component: kind, name and notes.
+    Component(&'static str, String, Vec<String>),
+    /// An endpoint: name and notes.
+    Endpoint(String, Vec<String>),
+}
+
+/// "limit: TokenBucket per 1m, 3 tiers".
+fn limit_note(r: &RateLimit) -> String {
+    let n = r.tiers.len();
+    format!(
+        "limit: {:?} per {}, {n} tier{}",
+        r.algorithm,
+        r.window,
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The notes on a component's label (`regions`: the scenario has regions).
+fn component_notes(c: &Component, regions: bool) -> Vec<String> {
+    match c {
+        Component::Cdn { pops, .. } if !pops.is_empty() => {
+            vec![format!("PoPs: {}", pops.join(", "))]
+        }
+        Component::Cdn { .. } if regions => vec!["PoPs: every region".to_owned()],
+        Component::LoadBalancer {
+            rate_limit: Some(r),
+            ..
+        } => vec![limit_note(r)],
+        _ => Vec::new(),
+    }
 }
 
 /// The scenario's topology graph.
@@ -28,13 +58,39 @@ impl Topology {
         let mut graph = DiGraph::new();
         let mut components = BTreeMap::new();
         for c in &s.components {
-            let n = graph.add_node(Node::Component(c.kind(), c.name().to_owned()));
+            let n = graph.add_node(Node::Component(
+                c.kind(),
+                c.name().to_owned(),
+                component_notes(c, s.regions.is_some()),
+            ));
             components.entry(c.name().to_owned()).or_insert(n);
         }
         let mut endpoints = BTreeMap::new();
         for name in s.endpoints.keys() {
-            endpoints.insert(name.clone(), graph.add_node(Node::Endpoint(name.clone())));
+            let notes = s.limits.get(name).map(limit_note).into_iter().collect();
+            endpoints.insert(
+                name.clone(),
+                graph.add_node(Node::Endpoint(name.clone(), notes)),
+            );
         }
+        // A deployment without a named database uses the only one (as in
+        // validation); one that serves requests is drawn querying it.
+        let databases: Vec<&str> = s
+            .components
+            .iter()
+            .filter(|c| matches!(c, Component::Database { .. }))
+            .map(|c| c.name())
+            .collect();
+        let served: Vec<&str> = s
+            .components
+            .iter()
+            .filter_map(|c| match c {
+                Component::LoadBalancer { targets, .. } => Some(targets.keys()),
+                _ => None,
+            })
+            .flatten()
+            .map(String::as_str)
+            .collect();
         for c in &s.components {
             let from = components[c.name()];
             match c {
@@ -60,23 +116,48 @@ impl Topology {
                         graph.add_edge(from, to, "queries");
                     }
                 }
+                Component::Deployment { name, .. } if served.contains(&name.as_str()) => {
+                    if let [only] = databases[..] {
+                        graph.add_edge(from, components[only], "queries");
+                    }
+                }
                 _ => {}
             }
         }
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
             for step in nested(steps) {
-                let (target, label) = match step {
-                    Step::Lb(lb) => (components.get(lb), "enters"),
-                    Step::Call(ep) => (endpoints.get(ep), "calls"),
-                    Step::Cdn(cdn) => (components.get(cdn), "cached at"),
-                    Step::External { dependency, .. } => (components.get(dependency), "depends on"),
-                    Step::Enqueue { queue, .. } => (components.get(queue), "enqueues"),
-                    _ => (None, ""),
+                let named = |tiers: &[Tier]| -> Vec<String> {
+                    tiers
+                        .iter()
+                        .filter_map(|t| match t {
+                            Tier::Named(n) => Some(n.clone()),
+                            Tier::L1 => None,
+                        })
+                        .collect()
                 };
-                if let Some(&to) = target {
-                    if graph.find_edge(from, to).is_none() {
-                        graph.add_edge(from, to, label);
+                let (targets, label) = match step {
+                    Step::Lb(lb) => (vec![lb.clone()], "enters"),
+                    Step::Cdn(cdn) => (vec![cdn.clone()], "cached at"),
+                    Step::External { dependency, .. } => (vec![dependency.clone()], "depends on"),
+                    Step::Enqueue { queue, .. } => (vec![queue.clone()], "enqueues"),
+                    Step::CacheAside { tiers, .. } => (named(tiers), "reads through"),
+                    Step::Invalidate(tiers) => (named(tiers), "invalidates"),
+                    Step::Call(ep) => {
+                        if let Some(&to) = endpoints.get(ep) {
+                            if graph.find_edge(from, to).is_none() {
+                                graph.add_edge(from, to, "calls");
+                            }
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                for t in targets {
+                    if let Some(&to) = components.get(&t) {
+                        if graph.find_edge(from, to).is_none() {
+                            graph.add_edge(from, to, label);
+                        }
                     }
                 }
             }
@@ -140,7 +221,7 @@ impl Topology {
 
     fn name(&self, n: NodeIndex) -> &str {
         match &self.graph[n] {
-            Node::Component(_, name) | Node::Endpoint(name) => name,
+            Node::Component(_, name, _) | Node::Endpoint(name, _) => name,
         }
     }
 
@@ -150,10 +231,14 @@ impl Topology {
         let _ = writeln!(out, "digraph \"{}\" {{", title.replace('"', "'"));
         let _ = writeln!(out, "  rankdir=LR;");
         for i in self.graph.node_indices() {
-            let (label, shape) = match &self.graph[i] {
-                Node::Component(kind, name) => (format!("{name}\\n({kind})"), "box"),
-                Node::Endpoint(name) => (name.clone(), "ellipse"),
+            let (mut label, shape, notes) = match &self.graph[i] {
+                Node::Component(kind, name, notes) => (format!("{name}\\n({kind})"), "box", notes),
+                Node::Endpoint(name, notes) => (name.clone(), "ellipse", notes),
             };
+            for note in notes {
+                label.push_str("\\n");
+                label.push_str(note);
+            }
             let _ = writeln!(
                 out,
                 "  n{} [label=\"{}\", shape={shape}];",
@@ -188,4 +273,71 @@ fn nested(steps: &[Step]) -> Vec<&Step> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_shows_default_databases_caches_pops_and_limits() {
+        let text = r#"Scenario(
+            name: "g", seed: 1, run: (duration: "1m"),
+            regions: (users: { "us": 0.5, "eu": 0.5 }, rtt: { "us": { "eu": "80ms" } }, primary: "us"),
+            workload: (users: 100, rps_per_user: 1.0, mix: { "read": 1.0, "write": 0.1 },
+                       keys: (count: 100, popularity: Uniform)),
+            components: [
+                Cdn(name: "edge", capacity: 10, ttl: "1m", latency: Const("5ms"), pops: ["eu"]),
+                LoadBalancer(name: "alb", targets: { "api": 1 },
+                             rate_limit: (algorithm: TokenBucket, window: "1s", tiers: [(name: "all", share: 1.0, max: 50)])),
+                Deployment(name: "api", replicas: 2, concurrency: 4, l1: (capacity: 10)),
+                Deployment(name: "workers", replicas: 1, concurrency: 1),
+                Queue(name: "jobs", deployment: "workers", concurrency: 1),
+                Cache(name: "redis", capacity: 10, latency: Const("1ms"), concurrency: 8),
+                Database(name: "pg", connections: 4),
+            ],
+            limits: { "write": (algorithm: Gcra, window: "1m", tiers: [(name: "a", share: 0.5, max: 5), (name: "b", share: 0.5, max: 10)]) },
+            endpoints: {
+                "read": [Cdn("edge"), Lb("alb"), CacheAside(tiers: [L1, "redis"], on_miss: [DbRead(Const("1ms"))])],
+                "write": [Lb("alb"), DbWrite(Const("1ms")), Invalidate([L1, "redis"]),
+                          Enqueue(queue: "jobs", work: Const("1s"))],
+            },
+        )"#;
+        let s = crate::scenario::parse(text, "g.ron").unwrap();
+        crate::scenario::validate(&s).unwrap();
+        let dot = Topology::new(&s).to_dot("g");
+        let id = |label: &str| {
+            dot.lines()
+                .find(|l| l.contains(&format!("[label=\"{label}")))
+                .and_then(|l| l.trim().split(' ').next())
+                .unwrap_or_else(|| panic!("no node {label} in\n{dot}"))
+                .to_owned()
+        };
+        let edge = |a: &str, b: &str, what: &str| {
+            let line = format!("{} -> {} [label=\"{what}\"];", id(a), id(b));
+            assert!(dot.contains(&line), "missing {a} -{what}-> {b} in\n{dot}");
+        };
+        edge("api", "pg", "queries");
+        edge("read", "redis", "reads through");
+        edge("write", "redis", "invalidates");
+        edge("write", "jobs", "enqueues");
+        edge("jobs", "workers", "worked by");
+        edge("read", "edge", "cached at");
+        // The worker deployment serves no requests: no database edge.
+        assert!(
+            !dot.contains(&format!("{} -> {}", id("workers"), id("pg"))),
+            "{dot}"
+        );
+        for note in [
+            "edge\\n(Cdn)\\nPoPs: eu\"",
+            "alb\\n(LoadBalancer)\\nlimit: TokenBucket per 1s, 1 tier\"",
+            "write\\nlimit: Gcra per 1m, 2 tiers\"",
+        ] {
+            assert!(dot.contains(note), "{note} not in\n{dot}");
+        }
+        // Without `pops`, a CDN has a PoP in every region.
+        let s = crate::scenario::parse(&text.replace(", pops: [\"eu\"]", ""), "g.ron").unwrap();
+        let dot = Topology::new(&s).to_dot("g");
+        assert!(dot.contains("edge\\n(Cdn)\\nPoPs: every region\""), "{dot}");
+    }
 }
