@@ -486,17 +486,14 @@ impl Chart {
             y += 18;
         }
         if self.lines.iter().flat_map(|l| &l.points).any(|p| p.2 > 0.0) {
-            area.draw(&Text::new(
+            let notes = [
                 "bars: 95% confidence interval",
-                (4, y + 6),
-                text_style(11)
-                    .color(&MARKER_COLOR)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-            if cut {
+                "arrow: it reaches 0 or below",
+            ];
+            for (i, note) in notes.iter().take(if cut { 2 } else { 1 }).enumerate() {
                 area.draw(&Text::new(
-                    "arrow: it reaches 0 or below",
-                    (4, y + 22),
+                    *note,
+                    (4, y + 6 + 16 * i as i32),
                     text_style(11)
                         .color(&MARKER_COLOR)
                         .pos(Pos::new(HPos::Left, VPos::Center)),
