@@ -28,18 +28,17 @@ impl<T> Slab<T> {
         }
     }
 
-    /// Stores the value `make` builds from the index it gets, and returns
-    /// that index. The slot is chosen first, so the value is written straight
-    /// into it rather than built elsewhere and copied.
+    /// Stores the value `make` builds and returns its index. The slot is
+    /// chosen first, so the value is written straight into it rather than
+    /// built elsewhere and copied.
     #[inline]
-    pub fn insert_with(&mut self, make: impl FnOnce(u32) -> T) -> u32 {
+    pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> u32 {
         if let Some(i) = self.free.pop() {
-            self.slots[i as usize] = make(i);
+            self.slots[i as usize] = make();
             i
         } else {
-            let i = u32::try_from(self.slots.len()).expect("more than 4 billion live entries");
-            self.slots.push(make(i));
-            i
+            self.slots.push(make());
+            u32::try_from(self.slots.len() - 1).expect("more than 4 billion live entries")
         }
     }
 
@@ -98,12 +97,12 @@ mod tests {
         assert_eq!(s.live(), 2);
         assert_eq!(s.high_water(), 2);
         s.remove(b);
-        let d = s.insert_with(|i| i * 10);
-        assert_eq!((d, s[d]), (b, b * 10), "reuses the freed slot it is told");
-        let e = s.insert_with(|i| i * 10);
+        let d = s.insert_with(|| 4);
+        assert_eq!((d, s[d]), (b, 4), "reuses the freed slot");
+        let e = s.insert_with(|| 5);
         assert_eq!(
             (e, s[e], s.high_water()),
-            (2, 20, 3),
+            (2, 5, 3),
             "appends when none is free"
         );
     }

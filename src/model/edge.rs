@@ -466,7 +466,7 @@ impl Sim<'_> {
         }
         let req = &self.requests[r];
         let (deadline, id) = (req.deadline, req.id);
-        let slot = self.put_pair((r, id));
+        let slot = self.pairs.insert((r, id));
         self.queue.schedule(deadline, Event::Timeout(slot));
     }
 
@@ -536,7 +536,7 @@ impl Sim<'_> {
         });
         self.queue.schedule(at, Event::Resume(retry));
         let id = self.requests[retry].id;
-        let slot = self.put_pair((retry, id));
+        let slot = self.pairs.insert((retry, id));
         self.queue
             .schedule(self.requests[retry].deadline, Event::Timeout(slot));
     }

@@ -497,12 +497,6 @@ impl Sim<'_> {
         self.step(now, r);
     }
 
-    /// Keeps `pair` for an event to carry (see `Event`); returns its slot.
-    #[inline]
-    pub(super) fn put_pair(&mut self, pair: (u32, u32)) -> u32 {
-        self.pairs.insert(pair)
-    }
-
     /// The pair in `slot`, freeing the slot.
     #[inline]
     fn take_pair(&mut self, slot: u32) -> (u32, u32) {
@@ -515,7 +509,7 @@ impl Sim<'_> {
     #[inline]
     pub(super) fn new_request(&mut self, make: impl FnOnce(u32) -> Request) -> u32 {
         let id = self.requests_total as u32;
-        let r = self.requests.insert_with(|_| make(id));
+        let r = self.requests.insert_with(|| make(id));
         self.in_flight += 1;
         self.requests_total += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
