@@ -3,8 +3,8 @@
 //!
 //! With at most `SMALL_MAX` (32) events pending, as in a single station
 //! (M/M/c has c + 1), they sit in one array sorted latest first: a pop takes
-//! the last entry, a schedule walks in from the latest to its place (new
-//! events are mostly among the latest) and shifts the earlier ones along.
+//! the last entry; a schedule counts the events due later than it, which
+//! come first, and goes in behind them, shifting the earlier ones along.
 //! Past 32 the events move to the radix heap, and back to the array once 8
 //! or fewer remain, so a queue near one bound does not move to and fro.
 //! Each move keeps pop order, equal times included.
@@ -52,6 +52,9 @@
 //! and 9.8 → 11.5 M events/s (the radix heap moved each pending event about
 //! four times per pop, each move a branch that often mispredicts); hold with
 //! 10 pending 175.6M → 124.4M; stage3 at 1M users +0.1% (the mode test).
+//! Counting the later events instead of stopping at the first earlier one
+//! runs 0.9% more instructions but has no branch to mispredict: median
+//! 10.7 → 11.6 M events/s over 15 alternating runs of M/M/8.
 //!
 //! The structure-of-arrays heap kept `u128` keys apart from the events and
 //! chose the least of four children without branches: fewer mispredictions
