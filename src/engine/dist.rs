@@ -198,14 +198,20 @@ fn exp_ziggurat() -> &'static ExpZiggurat {
 pub(crate) fn standard_exponential(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
     let z = exp_ziggurat();
-    let bits = rng.next_u64();
-    let i = (bits & 0xff) as usize;
-    let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
-    let x = u * z.x[i];
+    let (i, x) = z.candidate(rng.next_u64());
     if x < z.x[i + 1] {
         return x;
     }
     exponential_edge(rng, z, i, x)
+}
+
+impl ExpZiggurat {
+    /// The layer (low 8 bits) and position (high 53 bits) a draw picks.
+    #[inline(always)]
+    fn candidate(&self, bits: u64) -> (usize, f64) {
+        let i = (bits & 0xff) as usize;
+        (i, top53(bits) * (1.0 / (1u64 << 53) as f64) * self.x[i])
+    }
 }
 
 /// `standard_exponential` past its fast test: the tail or a layer's edge
@@ -223,10 +229,7 @@ fn exponential_edge(rng: &mut Rng, z: &ExpZiggurat, mut i: usize, mut x: f64) ->
         if y < libm::exp(-x) {
             return x;
         }
-        let bits = rng.next_u64();
-        i = (bits & 0xff) as usize;
-        let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
-        x = u * z.x[i];
+        (i, x) = z.candidate(rng.next_u64());
         if x < z.x[i + 1] {
             return x;
         }
@@ -273,13 +276,21 @@ fn standard_normal(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
     let z = normal_ziggurat();
     let bits = rng.next_u64();
-    let i = (bits & 0x7f) as usize;
-    let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
-    let x = u * z.x[i];
+    let (i, x) = z.candidate(bits);
     if x < z.x[i + 1] {
         return if bits & 0x80 == 0 { x } else { -x };
     }
     normal_edge(rng, z, bits, x)
+}
+
+impl NormalZiggurat {
+    /// The layer (bits 0-6) and position (high 53 bits) a draw picks; bit 7
+    /// is the sign.
+    #[inline(always)]
+    fn candidate(&self, bits: u64) -> (usize, f64) {
+        let i = (bits & 0x7f) as usize;
+        (i, top53(bits) * (1.0 / (1u64 << 53) as f64) * self.x[i])
+    }
 }
 
 /// `standard_normal` past its fast test for the draw `bits` (position `x`):
@@ -310,8 +321,7 @@ fn normal_edge(rng: &mut Rng, z: &NormalZiggurat, mut bits: u64, mut x: f64) -> 
             return sign * x;
         }
         bits = rng.next_u64();
-        let u = top53(bits) * (1.0 / (1u64 << 53) as f64);
-        x = u * z.x[(bits & 0x7f) as usize];
+        x = z.candidate(bits).1;
     }
 }
 
