@@ -91,7 +91,7 @@ fn find_segment(source: &str, window: Range<usize>, name: &str) -> Option<(usize
                 }
                 i = end;
             }
-            b'/' if comment_end(bytes, i).is_some() => i = comment_end(bytes, i).unwrap_or(i + 1),
+            b'/' => i = comment_end(bytes, i).unwrap_or(i + 1),
             c if is_ident(c) && (i == 0 || !is_ident(bytes[i - 1])) => {
                 let end = i + bytes[i..].iter().take_while(|&&c| is_ident(c)).count();
                 let word = &source[i..end];
@@ -156,7 +156,7 @@ fn value_end(bytes: &[u8], from: usize, limit: usize) -> usize {
                 i = string_end(bytes, i);
                 continue;
             }
-            b'/' if comment_end(bytes, i).is_some() => {
+            b'/' => {
                 i = comment_end(bytes, i).unwrap_or(i + 1);
                 continue;
             }
