@@ -127,37 +127,31 @@ impl Topology {
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
             for step in nested(steps) {
-                let named = |tiers: &[Tier]| -> Vec<String> {
+                let node = |n: &str| components.get(n).copied();
+                let caches = |tiers: &[Tier]| -> Vec<NodeIndex> {
                     tiers
                         .iter()
                         .filter_map(|t| match t {
-                            Tier::Named(n) => Some(n.clone()),
+                            Tier::Named(n) => node(n),
                             Tier::L1 => None,
                         })
                         .collect()
                 };
                 let (targets, label) = match step {
-                    Step::Lb(lb) => (vec![lb.clone()], "enters"),
-                    Step::Cdn(cdn) => (vec![cdn.clone()], "cached at"),
-                    Step::External { dependency, .. } => (vec![dependency.clone()], "depends on"),
-                    Step::Enqueue { queue, .. } => (vec![queue.clone()], "enqueues"),
-                    Step::CacheAside { tiers, .. } => (named(tiers), "reads through"),
-                    Step::Invalidate(tiers) => (named(tiers), "invalidates"),
-                    Step::Call(ep) => {
-                        if let Some(&to) = endpoints.get(ep) {
-                            if graph.find_edge(from, to).is_none() {
-                                graph.add_edge(from, to, "calls");
-                            }
-                        }
-                        continue;
+                    Step::Lb(lb) => (node(lb).into_iter().collect(), "enters"),
+                    Step::Call(ep) => (endpoints.get(ep).copied().into_iter().collect(), "calls"),
+                    Step::Cdn(cdn) => (node(cdn).into_iter().collect(), "cached at"),
+                    Step::External { dependency, .. } => {
+                        (node(dependency).into_iter().collect(), "depends on")
                     }
+                    Step::Enqueue { queue, .. } => (node(queue).into_iter().collect(), "enqueues"),
+                    Step::CacheAside { tiers, .. } => (caches(tiers), "reads through"),
+                    Step::Invalidate(tiers) => (caches(tiers), "invalidates"),
                     _ => continue,
                 };
-                for t in targets {
-                    if let Some(&to) = components.get(&t) {
-                        if graph.find_edge(from, to).is_none() {
-                            graph.add_edge(from, to, label);
-                        }
+                for to in targets {
+                    if graph.find_edge(from, to).is_none() {
+                        graph.add_edge(from, to, label);
                     }
                 }
             }
