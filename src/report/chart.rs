@@ -308,13 +308,12 @@ impl Chart {
         let e = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2.max(0.0) } else { 0.0 };
         let ys = self.points().flat_map(|p| [p.1 - e(p), p.1, p.1 + e(p)]);
         let (y0, y1) = axis_range(ys, self.log_y, true);
-        match (self.log_x, self.log_y) {
+        let cut = match (self.log_x, self.log_y) {
             (false, false) => self.plot(&plot, x0..x1, y0..y1)?,
             (true, false) => self.plot(&plot, (x0..x1).log_scale(), y0..y1)?,
             (false, true) => self.plot(&plot, x0..x1, (y0..y1).log_scale())?,
             (true, true) => self.plot(&plot, (x0..x1).log_scale(), (y0..y1).log_scale())?,
-        }
-        let cut = self.log_y && self.points().any(|p| e(p) > 0.0 && p.1 - e(p) <= 0.0);
+        };
         self.legend(&side, cut)?;
         for (k, m) in self.markers.iter().enumerate() {
             let span = match m.until {
@@ -330,8 +329,9 @@ impl Chart {
         Ok(())
     }
 
-    /// The plot itself over coordinates `xr` x `yr`.
-    fn plot<X, Y>(&self, area: &Area, xr: X, yr: Y) -> Res
+    /// The plot itself over coordinates `xr` x `yr`; whether some error
+    /// bar runs past the axis (and ends in an arrow).
+    fn plot<X, Y>(&self, area: &Area, xr: X, yr: Y) -> Result<bool, Box<dyn std::error::Error>>
     where
         X: AsRangedCoord<Value = f64>,
         Y: AsRangedCoord<Value = f64>,
@@ -411,6 +411,7 @@ impl Chart {
             ))?;
         }
         let clamp_y = |y: f64| y.clamp(y_lo, y_hi);
+        let mut cut = false;
         for (k, line) in self.lines.iter().enumerate() {
             let c = color(k);
             let pts: Vec<(f64, f64, f64)> = line
@@ -441,6 +442,7 @@ impl Chart {
                 // past the axis (on a log axis: to 0 or below).
                 for (y, past, away) in [(top.1 - oy, hi > y_hi, 5), (bottom.1 - oy, lo < y_lo, -5)]
                 {
+                    cut |= past;
                     let end = if past {
                         vec![(x - 3, y + away), (x, y), (x + 3, y + away)]
                     } else {
@@ -467,11 +469,11 @@ impl Chart {
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
         }
-        Ok(())
+        Ok(cut)
     }
 
     /// The legend column: one entry per line, and a note on the error bars
-    /// (and on their arrows when some interval reaches below a log axis: `cut`).
+    /// (and on their arrows when some interval runs past the axis: `cut`).
     fn legend(&self, area: &Area, cut: bool) -> Res {
         let mut y = 44;
         for (k, line) in self.lines.iter().enumerate() {
