@@ -65,7 +65,7 @@ pub(super) enum Event {
 const _: () = assert!(std::mem::size_of::<Event>() == 8);
 
 /// A pod held by a request: deployment and pod index, and when it was entered.
-#[derive(Copy, Clone, Debug, Default)]
+#[derive(Copy, Clone, Debug)]
 pub(super) struct Held {
     pub(super) deployment: u16,
     pub(super) pod: u32,
