@@ -98,7 +98,9 @@ impl Arrivals {
     }
 
     /// The next arrival time after the previous one, or `None` if the rate is zero.
-    #[inline]
+    // Always inlined into the feed: left to the compiler, it became a call
+    // when unrelated code changed (+2% instructions on M/M/8).
+    #[inline(always)]
     pub fn next_arrival(&mut self) -> Option<Nanos> {
         if !self.mean_gap_ns.is_finite() {
             return None;
