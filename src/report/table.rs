@@ -45,6 +45,56 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+/// A byte count in B, KB, MB, GB or TB (powers of 1,000, as egress is billed).
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut x = n as f64;
+    let mut unit = 0;
+    while x >= 1000.0 && unit + 1 < UNITS.len() {
+        x /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.1} {}", UNITS[unit])
+    }
+}
+
+/// One database's counters, naming only what its architecture has: stale
+/// and read-your-writes reads with replicas, connections with a pool or a
+/// limit, the hottest shard with shards.
+fn database_line(d: &super::DatabaseReport) -> String {
+    let mut parts = vec![
+        d.name.clone(),
+        format!("reads {}", d.reads),
+        format!("writes {}", d.writes),
+    ];
+    let replicated = d.nodes.len() > d.shards.len().max(1);
+    if replicated || d.stale_reads > 0 {
+        parts.push(format!("stale replica reads {}", d.stale_reads));
+    }
+    if replicated && d.read_your_writes_reads > 0 {
+        parts.push(format!(
+            "read-your-writes reads {}",
+            d.read_your_writes_reads
+        ));
+    }
+    if d.peak_open_connections > 0 || d.max_connections.is_some() {
+        let max = d
+            .max_connections
+            .map_or_else(|| "no limit".to_owned(), |m| m.to_string());
+        parts.push(format!(
+            "connections open {} (peak {}, max {max}, refused {})",
+            d.open_connections, d.peak_open_connections, d.refused_connections
+        ));
+    }
+    if d.shards.len() > 1 {
+        parts.push(format!("hottest shard {}", pct(d.hottest_shard_share)));
+    }
+    parts.join("  ")
+}
+
 /// The report as human-readable tables.
 pub fn render_table(r: &Report) -> String {
     let mut out = String::new();
@@ -219,8 +269,8 @@ cdn
                     pct(c.hit_ratio),
                     c.stale_hits.to_string(),
                     c.refreshes.to_string(),
-                    c.edge_bytes.to_string(),
-                    c.origin_bytes.to_string(),
+                    bytes(c.edge_bytes),
+                    bytes(c.origin_bytes),
                     c.purges.to_string(),
                 ]
             })
@@ -250,8 +300,8 @@ cdn
                         p.remote_lookups.to_string(),
                         pct(p.hit_ratio),
                         p.stale_hits.to_string(),
-                        p.edge_bytes.to_string(),
-                        p.origin_bytes.to_string(),
+                        bytes(p.edge_bytes),
+                        bytes(p.origin_bytes),
                     ]
                 })
             })
@@ -488,6 +538,7 @@ fn data_tables(out: &mut String, r: &Report) {
         let rows: Vec<Vec<String>> = r
             .caches
             .iter()
+            .filter(|c| c.lookups > 0 || c.evictions > 0 || c.expirations > 0)
             .map(|c| {
                 vec![
                     c.name.clone(),
@@ -527,20 +578,7 @@ fn data_tables(out: &mut String, r: &Report) {
         );
     }
     for d in &r.databases {
-        let _ = writeln!(
-            out,
-            "\ndatabase {}: reads {}  writes {}  stale replica reads {}  read-your-writes reads {}  connections open {} (peak {}, max {}, refused {})  hottest shard {}",
-            d.name,
-            d.reads,
-            d.writes,
-            d.stale_reads,
-            d.read_your_writes_reads,
-            d.open_connections,
-            d.peak_open_connections,
-            d.max_connections.map_or_else(|| "none".to_owned(), |m| m.to_string()),
-            d.refused_connections,
-            pct(d.hottest_shard_share),
-        );
+        let _ = writeln!(out, "\ndatabase {}", database_line(d));
         if d.nodes.len() > 1 {
             let rows: Vec<Vec<String>> = d
                 .nodes

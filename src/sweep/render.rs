@@ -6,12 +6,17 @@ use super::{CompareReport, StagesReport, SweepReport};
 use std::fmt::Write;
 
 fn pct(e: &Estimate) -> String {
+    pct_with(e, 2)
+}
+
+/// A share as a percentage with its confidence half-width, `decimals` places.
+fn pct_with(e: &Estimate, decimals: usize) -> String {
     let s = Estimate {
         mean: e.mean * 100.0,
         ci95: e.ci95 * 100.0,
         n: e.n,
     };
-    format!("{}%", s.show(2))
+    format!("{}%", s.show(decimals))
 }
 
 fn users(u: f64) -> String {
@@ -54,7 +59,7 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             pct(&s.error_rate),
             s.throughput_rps.show(0),
             s.busiest,
-            s.busiest_utilization.show(2),
+            pct_with(&s.busiest_utilization, 0),
             s.cost.per_month,
             s.cost.per_million_requests,
             if s.slo_met { "met" } else { "BROKEN" }

@@ -22,6 +22,7 @@ mod queueing;
 mod regions;
 mod stages;
 mod stats;
+mod tables;
 mod zones;
 
 use proptest::test_runner::Config;
