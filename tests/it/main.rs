@@ -11,6 +11,7 @@ mod autoscale;
 mod bad_input;
 mod cdn_pops;
 mod cli;
+mod cluster_sweep;
 mod data_tier;
 mod determinism;
 mod edge;
