@@ -4,6 +4,7 @@ mod batch;
 mod bench;
 mod check;
 mod compare;
+mod completions;
 mod graph;
 mod output;
 mod run;
@@ -30,23 +31,57 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Simulate one scenario and print its report.
+    #[command(after_help = "Examples:
+  scaletwin run                                   the bundled default scenario
+  scaletwin run scenarios/stage3-horizontal.ron --out reports/s3
+  scaletwin run s.ron --seed 7 --duration 10m --json report.json
+  scaletwin run s.ron --set workload.users=50000 --set components.api.replicas=8")]
     Run(run::RunArgs),
     /// Check a scenario file without running it (exit code 2 on problems).
+    #[command(after_help = "Examples:
+  scaletwin validate scenarios/stage2-managed-db-cache.ron
+  scaletwin validate s.ron && scaletwin run s.ron     gate a run on a clean file")]
     Validate(validate::ValidateArgs),
     /// Measure how fast the simulator runs a scenario (wall-clock figures).
+    #[command(after_help = "Examples:
+  scaletwin bench                                 the default scenario, best of 3
+  scaletwin bench scenarios/mm8.ron --repeat 5")]
     Bench(bench::BenchArgs),
     /// Run one architecture at every stage of the user ladder (100 .. 1M users).
+    #[command(after_help = "Examples:
+  scaletwin stages scenarios/stage1-single-server.ron
+  scaletwin stages scenarios/stage3-horizontal.ron --replications 3 --out reports/s3-stages")]
     Stages(stages::StagesArgs),
     /// Run several architectures on the same workload and seeds; paired differences.
+    #[command(after_help = "Examples:
+  scaletwin compare scenarios/stage2-managed-db-cache.ron scenarios/stage3-horizontal.ron
+  scaletwin compare scenarios/stage*.ron --stages --out reports/journey")]
     Compare(compare::CompareArgs),
     /// Run a parameter grid with replications (optionally one partition of it).
+    #[command(after_help = "Examples:
+  scaletwin sweep s.ron --vary components.app.replicas=2,3,4 --replications 3
+  scaletwin sweep s.ron --vary workload.users=1000,10000 --vary components.pg.connections=20,40
+  scaletwin sweep s.ron --vary components.app.replicas=2,3,4 --partition 2/3 --json part-2.json")]
     Sweep(sweep::SweepArgs),
     /// Merge sweep partitions into the whole.
+    #[command(after_help = "Example:
+  scaletwin merge part-*.json --json sweep.json")]
     Merge(sweep::MergeArgs),
     /// Gate a run report on SLOs and a baseline (exit code 1 when it fails).
+    #[command(after_help = "Examples:
+  scaletwin check report.json --slo p99=250ms,error_rate=0.01
+  scaletwin check new.json --baseline old.json --tolerance 0.1")]
     Check(check::CheckArgs),
     /// Print the topology as Graphviz DOT.
+    #[command(after_help = "Example:
+  scaletwin graph scenarios/stage4-services.ron | dot -Tsvg > stage4.svg")]
     Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  scaletwin completions bash > ~/.local/share/bash-completion/completions/scaletwin
+  scaletwin completions zsh > ~/.zfunc/_scaletwin       (with fpath+=~/.zfunc)
+  scaletwin completions fish > ~/.config/fish/completions/scaletwin.fish")]
+    Completions(completions::CompletionsArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -95,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
+        Command::Completions(args) => completions::completions(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -114,3 +114,51 @@ fn help_teaches() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--set") && text.contains("workload.users=5000"));
 }
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef scaletwin"),
+        ("fish", "complete -c scaletwin"),
+    ] {
+        let out = scaletwin(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker), "{shell}: {text:.200}");
+        // Every subcommand is offered.
+        for sub in [
+            "run", "stages", "compare", "sweep", "merge", "check", "graph",
+        ] {
+            assert!(text.contains(sub), "{shell} lacks {sub}");
+        }
+    }
+    let out = scaletwin(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn every_subcommand_help_shows_examples() {
+    for sub in [
+        "run",
+        "validate",
+        "bench",
+        "stages",
+        "compare",
+        "sweep",
+        "merge",
+        "check",
+        "graph",
+        "completions",
+    ] {
+        let out = scaletwin(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Example"), "{sub} --help has no example");
+        assert!(text.contains(&format!("scaletwin {sub}")), "{sub}");
+    }
+}
