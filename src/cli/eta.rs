@@ -45,11 +45,19 @@ impl Eta {
         self.last = Some((elapsed_s, fraction));
     }
 
-    /// Seconds left at `elapsed_s`, once the rate is known.
+    /// Seconds left at `elapsed_s`, once the rate is known. Past the
+    /// countdown with no progress (a batch waiting for its last run), the
+    /// average since the start, stall included, takes over: the estimate
+    /// grows with the stall instead of sitting at zero.
     pub(crate) fn remaining_s(&self, elapsed_s: f64) -> Option<f64> {
         let (t, f) = self.last?;
         let rate = self.rate.filter(|r| *r > 0.0)?;
-        Some(((1.0 - f) / rate - (elapsed_s - t)).max(0.0))
+        let countdown = (1.0 - f) / rate - (elapsed_s - t);
+        Some(if countdown > 0.0 || f >= 1.0 {
+            countdown.max(0.0)
+        } else {
+            (1.0 - f) * elapsed_s / f
+        })
     }
 
     /// "about 2m 05s left", or "estimating time left" before the first update.
@@ -98,7 +106,11 @@ mod tests {
         }
         assert!((eta.remaining_s(30.0).unwrap() - 70.0).abs() < 1e-9);
         assert!((eta.remaining_s(34.0).unwrap() - 66.0).abs() < 1e-9);
-        assert_eq!(eta.remaining_s(200.0), Some(0.0));
+        // Stalled past the countdown: the average since the start (0.3 in
+        // 200 s) says 0.7 takes another 466.7 s.
+        assert!((eta.remaining_s(200.0).unwrap() - 0.7 * 200.0 / 0.3).abs() < 1e-9);
+        eta.observe(201.0, 1.0);
+        assert_eq!(eta.remaining_s(250.0), Some(0.0), "done is done");
     }
 
     #[test]

@@ -107,8 +107,9 @@ impl RunProgress {
             Mode::Lines(every) => {
                 if elapsed >= self.next_line_s {
                     eprint(&format!(
-                        "scaletwin: simulated {now} of {} ({:.0}%), {} elapsed, {}\n",
-                        self.total,
+                        "scaletwin: simulated {} of {} ({:.0}%), {} elapsed, {}\n",
+                        human(now.as_secs_f64()),
+                        human(self.total.as_secs_f64()),
                         fraction * 100.0,
                         human(elapsed),
                         self.eta.describe(elapsed)
