@@ -3,7 +3,7 @@
 //!
 //! The set is written into a hidden sibling folder (`.DIR.scaletwin-new-PID`),
 //! every file and the folder synced, with a manifest (`.scaletwin-report-set`,
-//! the list of the set's files) written last; then the sibling is swapped
+//! the sorted list of the set's files) written last; then the sibling is swapped
 //! with DIR (one atomic exchange on Linux) and the old set removed. A reader,
 //! or a run killed at any point, sees either the old complete set or the new
 //! one, never a mix, and no file of an earlier set survives a later one.
@@ -118,9 +118,13 @@ fn write_set(into: &Path, files: &[(String, String)]) -> std::io::Result<()> {
         std::fs::remove_dir_all(into)?;
     }
     std::fs::create_dir(into)?;
-    let mut manifest = format!("{MANIFEST_HEADER}\n");
     for (name, contents) in files {
         write_synced(&into.join(name), contents)?;
+    }
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let mut manifest = format!("{MANIFEST_HEADER}\n");
+    for name in names {
         manifest.push_str(name);
         manifest.push('\n');
     }
