@@ -1,12 +1,12 @@
 //! Options shared by the commands that run many simulations
 //! (`stages`, `compare`, `sweep`), and their output.
 
-use super::output::write_atomic;
-use super::CliError;
+use super::output::{is_stdout, write_output};
+use super::progress::{BatchProgress, ProgressArgs};
+use super::report_set::{check_report_dir, write_report_set};
+use super::{console, CliError};
 use crate::sweep::{Plan, DEFAULT_MAX_REQUESTS};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How many runs, how big, on how many threads.
 #[derive(Debug, clap::Args)]
@@ -24,7 +24,8 @@ pub(crate) struct BatchArgs {
     /// Override a scenario field: path=value (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub(crate) sets: Vec<String>,
-    /// Write the result as JSON to this file.
+    /// Write the result as JSON to this file (- for stdout, which then holds
+    /// the JSON only).
     #[arg(long, value_name = "OUT")]
     pub(crate) json: Option<PathBuf>,
     /// Write report.json, CSV, Markdown, SVG charts and report.html here.
@@ -33,6 +34,8 @@ pub(crate) struct BatchArgs {
     /// No progress bar and no table.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) progress: ProgressArgs,
 }
 
 impl BatchArgs {
@@ -43,20 +46,9 @@ impl BatchArgs {
         }
     }
 
-    /// A progress bar over runs, on a terminal only.
-    pub(crate) fn bar(&self) -> Option<ProgressBar> {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} runs [{bar:40}] {pos}/{len} ({elapsed} elapsed, {eta} left)",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        Some(bar)
+    /// Progress over runs (see [`BatchProgress`]).
+    pub(crate) fn progress(&self) -> BatchProgress {
+        BatchProgress::new(&self.progress, self.quiet)
     }
 
     /// Runs `f` on a pool of `--threads` threads (or the global pool).
@@ -72,27 +64,40 @@ impl BatchArgs {
     }
 }
 
-pub(crate) fn io_err(path: &Path, e: std::io::Error) -> CliError {
-    CliError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
+/// A batch command's result: `json` (the whole result as JSON), the report
+/// set's other `files` (name, contents) and its Markdown `md`. Files are
+/// written first and stdout last, so a reader that closes stdout early
+/// costs no file.
+pub(crate) struct Emitted {
+    pub(crate) json: String,
+    pub(crate) files: Vec<(String, String)>,
+    pub(crate) md: String,
 }
 
-/// Writes a report directory, creating it: `files` (name, contents), then
-/// report.md holding `markdown` and report.html rendering that same Markdown
-/// with every SVG of `files` embedded.
-pub(crate) fn write_report_dir(
-    dir: &Path,
-    mut files: Vec<(String, String)>,
-    markdown: &str,
-) -> Result<(), CliError> {
-    let html = crate::report::chart::html(markdown, &files);
-    files.push(("report.md".to_owned(), markdown.to_owned()));
-    files.push(("report.html".to_owned(), html));
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    for (name, contents) in &files {
-        write_atomic(&dir.join(name), contents)?;
+impl BatchArgs {
+    /// Writes `--out`, `--json` and the Markdown table (unless `--quiet`, or
+    /// stdout holds the JSON).
+    pub(crate) fn emit(&self, e: Emitted) -> Result<(), CliError> {
+        if let Some(dir) = &self.out {
+            let mut files = vec![("report.json".to_owned(), e.json.clone())];
+            files.extend(e.files);
+            write_report_set(dir, files, &e.md)?;
+        }
+        if let Some(p) = &self.json {
+            write_output(p, &e.json)?;
+        }
+        if !self.quiet && !self.json.as_deref().is_some_and(is_stdout) {
+            console::print(&e.md)?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Refuses an `--out` folder that cannot take a report set, before the
+    /// runs start.
+    pub(crate) fn check_out(&self) -> Result<(), CliError> {
+        if let Some(dir) = &self.out {
+            check_report_dir(dir)?;
+        }
+        Ok(())
+    }
 }

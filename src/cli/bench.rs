@@ -1,6 +1,6 @@
 //! `scaletwin bench`: wall-clock speed of the simulator on a scenario.
 
-use super::CliError;
+use super::{console, CliError};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -29,13 +29,20 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
     }
     let r = report.expect("at least one repetition");
     let requests = r.engine.requests as f64;
-    println!(
-        "scenario {}: {} simulated seconds, {} events, {} requests",
-        r.scenario, r.simulated_s, r.engine.events, r.engine.requests
-    );
-    println!("best of {}: {:.3} s wall", args.repeat.max(1), best);
-    println!("  {:.2} M simulated requests/s", requests / best / 1e6);
-    println!("  {:.2} M events/s", r.engine.events as f64 / best / 1e6);
-    println!("  {:.0}x faster than real time", r.simulated_s / best);
-    Ok(())
+    console::print(&format!(
+        "scenario {}: {} simulated seconds, {} events, {} requests\n\
+         best of {}: {:.3} s wall\n  \
+         {:.2} M simulated requests/s\n  \
+         {:.2} M events/s\n  \
+         {:.0}x faster than real time\n",
+        r.scenario,
+        r.simulated_s,
+        r.engine.events,
+        r.engine.requests,
+        args.repeat.max(1),
+        best,
+        requests / best / 1e6,
+        r.engine.events as f64 / best / 1e6,
+        r.simulated_s / best
+    ))
 }

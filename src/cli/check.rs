@@ -1,7 +1,7 @@
 //! `scaletwin check`: a regression gate over a `run --json` report.
 
-use super::batch::io_err;
-use super::CliError;
+use super::output::input_error;
+use super::{console, CliError};
 use crate::scenario::units::Duration;
 use crate::Report;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ pub(crate) struct CheckArgs {
 }
 
 fn load(p: &Path) -> Result<Report, CliError> {
-    let text = std::fs::read_to_string(p).map_err(|e| io_err(p, e))?;
+    let text = std::fs::read_to_string(p).map_err(|e| input_error(p, e))?;
     serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{}: not a scaletwin run report: {e}", p.display())))
 }
@@ -125,12 +125,9 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
         }
     }
     if broken.is_empty() {
-        println!("ok: {} passes", args.report.display());
-        Ok(())
+        console::print(&format!("ok: {} passes\n", args.report.display()))
     } else {
-        for b in &broken {
-            println!("{b}");
-        }
+        console::print(&broken.iter().map(|b| format!("{b}\n")).collect::<String>())?;
         Err(CliError::Gate(broken.len()))
     }
 }

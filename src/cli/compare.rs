@@ -1,7 +1,6 @@
 //! `scaletwin compare`: architectures on the same workload and seeds.
 
-use super::batch::{write_report_dir, BatchArgs};
-use super::output::write_atomic;
+use super::batch::{BatchArgs, Emitted};
 use super::CliError;
 use std::path::PathBuf;
 
@@ -25,25 +24,21 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
         scenarios.push((s, f.display().to_string()));
     }
     let reps = crate::sweep::replications(&scenarios[0].0, args.batch.replications);
-    let bar = args.batch.bar();
+    args.batch.check_out()?;
+    let progress = args.batch.progress();
     let report = args.batch.in_pool(|| {
-        crate::sweep::compare(&scenarios, args.stages, args.batch.plan(reps), bar.as_ref())
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let json = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
-    if let Some(p) = &args.batch.json {
-        write_atomic(p, &json)?;
-    }
-    let md = crate::sweep::compare_markdown(&report);
-    if let Some(dir) = &args.batch.out {
-        let mut files = vec![("report.json".to_owned(), json)];
-        files.extend(crate::report::chart::compare_charts(&report));
-        write_report_dir(dir, files, &md)?;
-    }
-    if !args.batch.quiet {
-        print!("{md}");
-    }
-    Ok(())
+        crate::sweep::compare(
+            &scenarios,
+            args.stages,
+            args.batch.plan(reps),
+            progress.counter(),
+        )
+    });
+    progress.finish();
+    let report = report?;
+    args.batch.emit(Emitted {
+        json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
+        files: crate::report::chart::compare_charts(&report),
+        md: crate::sweep::compare_markdown(&report),
+    })
 }

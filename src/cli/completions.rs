@@ -15,12 +15,5 @@ pub(crate) struct CompletionsArgs {
 pub(crate) fn completions(args: CompletionsArgs) -> Result<(), CliError> {
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "scaletwin", &mut out);
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(&out) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Output {
-            path: "standard output".into(),
-            message: e.to_string(),
-        }),
-        _ => Ok(()),
-    }
+    super::console::print(&String::from_utf8_lossy(&out))
 }

@@ -1,6 +1,6 @@
 //! `scaletwin graph`: the topology as Graphviz DOT.
 
-use super::CliError;
+use super::{console, CliError};
 use std::path::PathBuf;
 
 /// Arguments of `scaletwin graph`.
@@ -12,9 +12,5 @@ pub(crate) struct GraphArgs {
 
 pub(crate) fn graph(args: GraphArgs) -> Result<(), CliError> {
     let (scenario, _) = crate::scenario::load(Some(&args.file), &[])?;
-    print!(
-        "{}",
-        crate::scenario::Topology::new(&scenario).to_dot(&scenario.name)
-    );
-    Ok(())
+    console::print(&crate::scenario::Topology::new(&scenario).to_dot(&scenario.name))
 }

@@ -5,11 +5,16 @@ mod bench;
 mod check;
 mod compare;
 mod completions;
+mod console;
+mod eta;
 mod graph;
 mod output;
+mod progress;
+mod report_set;
 mod run;
 mod stages;
 mod sweep;
+mod temp_files;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -90,6 +95,15 @@ pub enum CliError {
     /// The scenario or an override is invalid (exit code 2).
     #[error(transparent)]
     Scenario(#[from] crate::ScenarioError),
+    /// An input file (a report for `check`, a part for `merge`) could not
+    /// be read (exit code 2).
+    #[error("{path}: cannot read: {message}")]
+    Input {
+        /// The file.
+        path: String,
+        /// The operating system's reason.
+        message: String,
+    },
     /// An output file could not be written (exit code 1).
     #[error("{path}: cannot write: {message}")]
     Output {
@@ -104,20 +118,25 @@ pub enum CliError {
     /// `check` found broken SLOs or regressions (exit code 1).
     #[error("{0} check(s) failed")]
     Gate(usize),
+    /// The reader of stdout went away (`scaletwin run | head -1`): a normal
+    /// end, exit code 0 and no message.
+    #[error("stdout was closed")]
+    StdoutClosed,
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Scenario(_) => 2,
+            CliError::Scenario(_) | CliError::Input { .. } | CliError::Usage(_) => 2,
             CliError::Output { .. } | CliError::Gate(_) => 1,
-            CliError::Usage(_) => 2,
+            CliError::StdoutClosed => 0,
         }
     }
 }
 
 /// Parses the arguments, runs the command, and maps errors to exit codes:
-/// 0 success, 1 runtime failure (e.g. cannot write output), 2 bad input.
+/// 0 success (also when the reader closed stdout early), 1 runtime failure
+/// (e.g. cannot write output), 2 bad input.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -133,9 +152,9 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            console::eprint(&format!("error: {e}\n"));
             ExitCode::from(e.exit_code())
         }
     }

@@ -1,33 +1,71 @@
-//! Output helpers: atomic file writes and the progress bar.
+//! Single-file outputs (`--json OUT`): stdout for `-`, written in place for
+//! devices, FIFOs and sockets, atomically for regular files and new paths.
+//!
+//! The atomic write (a temporary beside the target, synced, renamed over it)
+//! means an interrupted run never leaves a half-written report or clobbers a
+//! good one. A rename would replace a non-regular file by a regular one (as
+//! root, `--json /dev/null` would destroy `/dev/null`), so anything that
+//! exists and is not a regular file is opened and written like a shell's
+//! `>` does (a FIFO waits for its reader).
 
-use super::CliError;
-use crate::algo::Nanos;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Write};
-use std::path::Path;
-use std::time::Instant;
+use super::temp_files::{remove_stale, temp_path};
+use super::{console, CliError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-/// Writes `contents` to `path` atomically: a temporary file in the same
-/// directory, flushed, then renamed over the target. An interrupted write
-/// never leaves a half-written file or clobbers a good one.
-pub(crate) fn write_atomic(path: &Path, contents: &str) -> Result<(), CliError> {
-    let err = |e: std::io::Error| CliError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| CliError::Output {
-        path: path.display().to_string(),
-        message: "not a file name".into(),
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+/// The kind of the single-file temporaries (`.report.json.tmp-PID`).
+const TEMP_KIND: &str = "tmp";
+
+/// Whether `path` is `-`, which stands for stdout.
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes `contents` to the single-file output `path` (see the module docs).
+pub(crate) fn write_output(path: &Path, contents: &str) -> Result<(), CliError> {
+    if is_stdout(path) {
+        return console::print(contents);
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => write_atomic(&through_links(path)?, contents),
+        Ok(m) if m.is_dir() => Err(output_error(
+            path,
+            "is a folder; give a file name, or - for stdout",
+        )),
+        Ok(_) => write_in_place(path, contents),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomic(path, contents),
+        Err(e) => Err(output_error(path, e)),
+    }
+}
+
+/// `path` with symbolic links resolved, so that the rename replaces the file
+/// a link points to and not the link.
+fn through_links(path: &Path) -> Result<PathBuf, CliError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| output_error(path, e))
+        }
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Writes into an existing non-regular file (device, FIFO) without
+/// truncating or replacing it.
+fn write_in_place(path: &Path, contents: &str) -> Result<(), CliError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| output_error(path, e))?;
+    f.write_all(contents.as_bytes())
+        .and_then(|()| f.flush())
+        .map_err(|e| output_error(path, e))
+}
+
+/// Writes `contents` to the regular file (or new path) `path` atomically: a
+/// temporary in the same folder, synced, then renamed over the target.
+fn write_atomic(path: &Path, contents: &str) -> Result<(), CliError> {
+    let tmp = temp_path(path, TEMP_KIND).ok_or_else(|| output_error(path, "not a file name"))?;
+    remove_stale(path, TEMP_KIND);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents.as_bytes())?;
@@ -37,54 +75,21 @@ pub(crate) fn write_atomic(path: &Path, contents: &str) -> Result<(), CliError> 
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(err)
+    result.map_err(|e| output_error(path, e))
 }
 
-/// A progress bar over simulated time that appears only when a run lasts
-/// longer than a second, and only on a terminal.
-pub(crate) struct Progress {
-    total: Nanos,
-    started: Instant,
-    bar: Option<ProgressBar>,
-    enabled: bool,
+/// An output that cannot be written.
+pub(crate) fn output_error(path: &Path, message: impl ToString) -> CliError {
+    CliError::Output {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
 }
 
-impl Progress {
-    /// A progress reporter for a run of `total` simulated time.
-    pub(crate) fn new(total: Nanos, quiet: bool) -> Progress {
-        Progress {
-            total,
-            started: Instant::now(),
-            bar: None,
-            enabled: !quiet && std::io::stderr().is_terminal(),
-        }
-    }
-
-    /// Simulated time has reached `now`.
-    pub(crate) fn update(&mut self, now: Nanos) {
-        if !self.enabled {
-            return;
-        }
-        if self.bar.is_none() && self.started.elapsed().as_secs_f64() > 1.0 {
-            let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} simulating [{bar:40}] {percent}% ({elapsed} elapsed, {eta} left)",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            self.bar = Some(bar);
-        }
-        if let Some(bar) = &self.bar {
-            bar.set_position((now.0 as f64 / self.total.0.max(1) as f64 * 1000.0) as u64);
-        }
-    }
-
-    /// Removes the bar.
-    pub(crate) fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
+/// An input that cannot be read.
+pub(crate) fn input_error(path: &Path, message: impl ToString) -> CliError {
+    CliError::Input {
+        path: path.display().to_string(),
+        message: message.to_string(),
     }
 }

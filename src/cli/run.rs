@@ -1,7 +1,9 @@
 //! `scaletwin run`: simulate one scenario.
 
-use super::output::{write_atomic, Progress};
-use super::CliError;
+use super::output::{is_stdout, write_output};
+use super::progress::{ProgressArgs, RunProgress};
+use super::report_set::{check_report_dir, write_report_set};
+use super::{console, CliError};
 use crate::report::render_table;
 use std::path::PathBuf;
 
@@ -20,7 +22,8 @@ pub(crate) struct RunArgs {
     /// workload.users=5000, components.api.replicas=6, run.warmup=1m.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Also write the report as JSON to this file (atomically).
+    /// Also write the report as JSON to this file (atomically; - for
+    /// stdout, which then holds the JSON only).
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
     /// Write report.json, series.csv, report.md, SVG charts and report.html here.
@@ -29,6 +32,8 @@ pub(crate) struct RunArgs {
     /// No progress bar and no table; errors still go to stderr.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    progress: ProgressArgs,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
@@ -41,12 +46,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     }
     sets.extend(args.sets.iter().cloned());
     let (_, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
-    let mut progress = Progress::new(model.duration, args.quiet);
+    if let Some(dir) = &args.out {
+        check_report_dir(dir)?;
+    }
+    let mut progress = RunProgress::new(model.duration, &args.progress, args.quiet);
     let report = crate::model::simulate(&model, &mut |t| progress.update(t));
     progress.finish();
-    if let Some(path) = &args.json {
-        write_atomic(path, &report.to_json())?;
-    }
     let table = render_table(&report);
     if let Some(dir) = &args.out {
         let mut files = vec![
@@ -55,10 +60,15 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         ];
         files.extend(crate::report::chart::run_charts(&report));
         let md = format!("# {}\n\n```text\n{table}```\n", report.scenario);
-        super::batch::write_report_dir(dir, files, &md)?;
+        write_report_set(dir, files, &md)?;
     }
-    if !args.quiet {
-        print!("{table}");
+    // Files first, stdout last: a reader that closes stdout early ends the
+    // command, and must not cost the files.
+    if let Some(path) = &args.json {
+        write_output(path, &report.to_json())?;
+    }
+    if !args.quiet && !args.json.as_deref().is_some_and(is_stdout) {
+        console::print(&table)?;
     }
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `scaletwin stages`: one architecture across the user ladder.
 
-use super::batch::{write_report_dir, BatchArgs};
-use super::output::write_atomic;
+use super::batch::{BatchArgs, Emitted};
 use super::CliError;
 use std::path::PathBuf;
 
@@ -17,29 +16,19 @@ pub(crate) struct StagesArgs {
 pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     let (scenario, _) = crate::scenario::load(Some(&args.file), &args.batch.sets)?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
-    let bar = args.batch.bar();
+    args.batch.check_out()?;
+    let progress = args.batch.progress();
     let file = args.file.display().to_string();
-    let report = args
-        .batch
-        .in_pool(|| crate::sweep::stages(&scenario, &file, args.batch.plan(reps), bar.as_ref()))?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let json = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
-    if let Some(p) = &args.batch.json {
-        write_atomic(p, &json)?;
-    }
-    let md = crate::sweep::stages_markdown(&report);
-    if let Some(dir) = &args.batch.out {
-        let mut files = vec![
-            ("report.json".to_owned(), json),
-            ("stages.csv".to_owned(), crate::sweep::stages_csv(&report)),
-        ];
-        files.extend(crate::report::chart::stages_charts(&report));
-        write_report_dir(dir, files, &md)?;
-    }
-    if !args.batch.quiet {
-        print!("{md}");
-    }
-    Ok(())
+    let report = args.batch.in_pool(|| {
+        crate::sweep::stages(&scenario, &file, args.batch.plan(reps), progress.counter())
+    });
+    progress.finish();
+    let report = report?;
+    let mut files = vec![("stages.csv".to_owned(), crate::sweep::stages_csv(&report))];
+    files.extend(crate::report::chart::stages_charts(&report));
+    args.batch.emit(Emitted {
+        json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
+        files,
+        md: crate::sweep::stages_markdown(&report),
+    })
 }

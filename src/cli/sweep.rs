@@ -1,9 +1,9 @@
 //! `scaletwin sweep` (a parameter grid, optionally one partition of it) and
 //! `scaletwin merge` (partitions back into the whole).
 
-use super::batch::{io_err, BatchArgs};
-use super::output::write_atomic;
-use super::CliError;
+use super::batch::{BatchArgs, Emitted};
+use super::output::{input_error, is_stdout, write_output};
+use super::{console, CliError};
 use crate::sweep::SweepReport;
 use std::path::PathBuf;
 
@@ -39,26 +39,12 @@ fn partition(text: &str) -> Result<(usize, usize), CliError> {
     Ok((i, n))
 }
 
-fn emit(report: &SweepReport, batch: &BatchArgs) -> Result<(), CliError> {
-    let json = serde_json::to_string_pretty(report).expect("serializes") + "\n";
-    if let Some(p) = &batch.json {
-        write_atomic(p, &json)?;
-    }
-    let md = crate::sweep::sweep_markdown(report);
-    if let Some(dir) = &batch.out {
-        super::batch::write_report_dir(dir, vec![("report.json".to_owned(), json)], &md)?;
-    }
-    if !batch.quiet {
-        print!("{md}");
-    }
-    Ok(())
-}
-
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let part = args.partition.as_deref().map(partition).transpose()?;
     let (scenario, _) = crate::scenario::load(Some(&args.file), &args.batch.sets)?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
-    let bar = args.batch.bar();
+    args.batch.check_out()?;
+    let progress = args.batch.progress();
     let file = args.file.display().to_string();
     let report = args.batch.in_pool(|| {
         crate::sweep::sweep(
@@ -67,13 +53,16 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
             &args.vary,
             args.batch.plan(reps),
             part,
-            bar.as_ref(),
+            progress.counter(),
         )
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    emit(&report, &args.batch)
+    });
+    progress.finish();
+    let report = report?;
+    args.batch.emit(Emitted {
+        json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
+        files: Vec::new(),
+        md: crate::sweep::sweep_markdown(&report),
+    })
 }
 
 /// Arguments of `scaletwin merge`.
@@ -82,7 +71,8 @@ pub(crate) struct MergeArgs {
     /// Partition outputs (JSON written by `sweep --json`).
     #[arg(required = true)]
     parts: Vec<PathBuf>,
-    /// Where to write the merged JSON.
+    /// Where to write the merged JSON (- for stdout, which then holds the
+    /// JSON only).
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
     /// No table.
@@ -93,7 +83,7 @@ pub(crate) struct MergeArgs {
 pub(crate) fn merge(args: MergeArgs) -> Result<(), CliError> {
     let mut parts = Vec::new();
     for p in &args.parts {
-        let text = std::fs::read_to_string(p).map_err(|e| io_err(p, e))?;
+        let text = std::fs::read_to_string(p).map_err(|e| input_error(p, e))?;
         let r: SweepReport = serde_json::from_str(&text)
             .map_err(|e| CliError::Usage(format!("{}: not a sweep output: {e}", p.display())))?;
         parts.push(r);
@@ -101,10 +91,10 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), CliError> {
     let whole = crate::sweep::merge(parts).map_err(CliError::Usage)?;
     let json = serde_json::to_string_pretty(&whole).expect("serializes") + "\n";
     if let Some(p) = &args.json {
-        write_atomic(p, &json)?;
+        write_output(p, &json)?;
     }
-    if !args.quiet {
-        print!("{}", crate::sweep::sweep_markdown(&whole));
+    if !args.quiet && !args.json.as_deref().is_some_and(is_stdout) {
+        console::print(&crate::sweep::sweep_markdown(&whole))?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `scaletwin validate`: check a scenario without running it.
 
-use super::CliError;
+use super::{console, CliError};
 use std::path::PathBuf;
 
 /// Arguments of `scaletwin validate`.
@@ -12,14 +12,13 @@ pub(crate) struct ValidateArgs {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let (scenario, model) = crate::scenario::load(Some(&args.file), &[])?;
-    println!(
-        "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}",
+    console::print(&format!(
+        "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}\n",
         args.file.display(),
         model.name,
         scenario.components.len(),
         model.endpoints.len(),
         model.workload.rate,
         model.duration
-    );
-    Ok(())
+    ))
 }

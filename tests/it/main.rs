@@ -18,6 +18,7 @@ mod edge;
 mod endpoint_limits;
 mod faults;
 mod jobs;
+mod output_paths;
 mod queue_autoscale;
 mod queueing;
 mod regions;
