@@ -72,6 +72,8 @@ pub(crate) struct Emitted {
     pub(crate) json: String,
     pub(crate) files: Vec<(String, String)>,
     pub(crate) md: String,
+    /// The provenance section report.md and report.html end with.
+    pub(crate) provenance_md: String,
 }
 
 impl BatchArgs {
@@ -81,7 +83,7 @@ impl BatchArgs {
         if let Some(dir) = &self.out {
             let mut files = vec![("report.json".to_owned(), e.json.clone())];
             files.extend(e.files);
-            write_report_set(dir, files, &e.md)?;
+            write_report_set(dir, files, &(e.md.clone() + &e.provenance_md))?;
         }
         if let Some(p) = &self.json {
             write_output(p, &e.json)?;

@@ -10,6 +10,7 @@ mod eta;
 mod graph;
 mod output;
 mod progress;
+mod provenance;
 mod report_set;
 mod run;
 mod stages;

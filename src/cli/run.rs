@@ -45,12 +45,14 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         sets.push(format!("run.duration={d}"));
     }
     sets.extend(args.sets.iter().cloned());
-    let (_, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
+    let (scenario, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
+    let provenance = super::provenance::of(args.file.as_deref(), &scenario, &sets)?;
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;
     }
     let mut progress = RunProgress::new(model.duration, &args.progress, args.quiet);
-    let report = crate::model::simulate(&model, &mut |t| progress.update(t));
+    let mut report = crate::model::simulate(&model, &mut |t| progress.update(t));
+    report.provenance = Some(provenance);
     progress.finish();
     let table = render_table(&report);
     if let Some(dir) = &args.out {
@@ -59,7 +61,15 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
             ("series.csv".to_owned(), series_csv(&report)),
         ];
         files.extend(crate::report::chart::run_charts(&report));
-        let md = format!("# {}\n\n```text\n{table}```\n", report.scenario);
+        let md = format!(
+            "# {}\n\n```text\n{table}```\n{}",
+            report.scenario,
+            report
+                .provenance
+                .as_ref()
+                .map(|p| p.markdown())
+                .unwrap_or_default()
+        );
         write_report_set(dir, files, &md)?;
     }
     // Files first, stdout last: a reader that closes stdout early ends the

@@ -57,11 +57,15 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
         )
     });
     progress.finish();
-    let report = report?;
+    let mut report = report?;
+    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
+    let provenance_md = provenance.markdown();
+    report.provenance = Some(provenance);
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
         files: Vec::new(),
         md: crate::sweep::sweep_markdown(&report),
+        provenance_md,
     })
 }
 
@@ -88,7 +92,16 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("{}: not a sweep output: {e}", p.display())))?;
         parts.push(r);
     }
-    let whole = crate::sweep::merge(parts).map_err(CliError::Usage)?;
+    let mut whole = crate::sweep::merge(parts).map_err(CliError::Usage)?;
+    // The scenario's provenance is the parts'; the command and inputs are the merge's.
+    if let Some(p) = whole.provenance.as_mut() {
+        p.command = crate::report::result_command(std::env::args());
+        p.inputs = args
+            .parts
+            .iter()
+            .map(|f| super::provenance::input(f))
+            .collect::<Result<_, _>>()?;
+    }
     let json = serde_json::to_string_pretty(&whole).expect("serializes") + "\n";
     if let Some(p) = &args.json {
         write_output(p, &json)?;

@@ -890,6 +890,7 @@ impl Sim<'_> {
             queues,
             regions,
             scaling,
+            provenance: None,
         }
     }
 }

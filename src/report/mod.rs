@@ -2,8 +2,10 @@
 //! renderings.
 
 pub mod chart;
+mod provenance;
 mod table;
 
+pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
 pub use table::render_table;
 
 use crate::metrics::{IntervalRow, LatencySummary, OccupancySummary};
@@ -65,6 +67,10 @@ pub struct Report {
     /// Per deployment: replicas over time, scaling events, pod-seconds and
     /// node-hours split on-demand / spot (for the cost model).
     pub scaling: Vec<crate::model::ScalingReport>,
+    /// Where the report came from (set by the command line; absent from a
+    /// report made through the library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// One external dependency's figures (counters over the measured period;

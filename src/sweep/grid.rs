@@ -43,6 +43,9 @@ pub struct SweepReport {
     pub partition: Option<(usize, usize)>,
     /// The points run, in grid order.
     pub points: Vec<SweepPoint>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::report::Provenance>,
 }
 
 /// The grid's points: one list of `path=value` per point.
@@ -138,6 +141,7 @@ pub fn sweep(
         grid_points: all.len(),
         partition,
         points,
+        provenance: None,
     })
 }
 

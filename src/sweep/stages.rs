@@ -68,6 +68,9 @@ pub struct StagesReport {
     pub bottleneck: Option<Bottleneck>,
     /// The first stage that breaks the SLO.
     pub first_failing_stage: Option<String>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::report::Provenance>,
 }
 
 fn ladder(s: &Scenario) -> Vec<(String, f64)> {
@@ -209,6 +212,7 @@ pub fn stages(
         slo,
         max_requests: plan.max_requests,
         stages: rows,
+        provenance: None,
     })
 }
 
@@ -251,6 +255,9 @@ pub struct CompareReport {
     pub slo: Slo,
     /// Per stage.
     pub stages: Vec<CompareStage>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::report::Provenance>,
 }
 
 /// Runs every architecture on the first one's workload sizes and seeds
@@ -335,5 +342,6 @@ pub fn compare(
         architectures: scenarios.iter().map(|(s, _)| s.name.clone()).collect(),
         slo,
         stages,
+        provenance: None,
     })
 }

@@ -41,7 +41,10 @@ fn json_output_is_written_atomically_and_matches_the_library() {
     let written = std::fs::read_to_string(&path).unwrap();
     let (_, model) =
         scaletwin::scenario::load(None, &["run.duration=60s".into(), "seed=7".into()]).unwrap();
-    assert_eq!(written, scaletwin::simulate(&model).to_json());
+    assert_eq!(
+        crate::without_provenance(&written),
+        scaletwin::simulate(&model).to_json()
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name() != "report.json")
@@ -161,4 +164,63 @@ fn every_subcommand_help_shows_examples() {
         assert!(text.contains("Example"), "{sub} --help has no example");
         assert!(text.contains(&format!("scaletwin {sub}")), "{sub}");
     }
+}
+
+#[test]
+fn every_report_carries_its_provenance() {
+    let dir = std::env::temp_dir().join(format!("scaletwin-prov-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.ron");
+    let bytes = std::fs::read(&file).unwrap();
+    let out = dir.join("run");
+    let res = scaletwin(&[
+        "run",
+        file.to_str().unwrap(),
+        "-q",
+        "--seed",
+        "11",
+        "--set",
+        "run.duration=\"2000s\"",
+        "--set",
+        "run.warmup=\"100s\"",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let p = &json["provenance"];
+    assert_eq!(
+        p["tool"],
+        format!("scaletwin {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(p["scenario_file"], file.to_str().unwrap());
+    assert_eq!(p["scenario_sha256"], scaletwin::report::sha256_hex(&bytes));
+    assert_eq!(p["seed"], 11);
+    assert_eq!(
+        p["sets"],
+        serde_json::json!(["seed=11", "run.duration=\"2000s\"", "run.warmup=\"100s\""])
+    );
+    // Where the output goes and -q cannot change a result: left out.
+    let command: Vec<String> = serde_json::from_value(p["command"].clone()).unwrap();
+    assert_eq!(command[..2], ["scaletwin", "run"]);
+    assert!(
+        !command.iter().any(|a| a == "--out" || a == "-q"),
+        "{command:?}"
+    );
+    assert!(p["prices"].as_str().unwrap().contains("2025-01-01"));
+    for page in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(text.contains("Provenance"), "{page}");
+        assert!(
+            text.contains(&scaletwin::report::sha256_hex(&bytes)),
+            "{page}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

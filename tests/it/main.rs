@@ -49,6 +49,15 @@ pub(crate) fn run_text(text: &str) -> Report {
     scaletwin::simulate(&model)
 }
 
+/// A run report written by the command line, without the provenance the
+/// command line adds: the bytes the library gives for the same run.
+pub(crate) fn without_provenance(json: &str) -> String {
+    let mut r: Report = serde_json::from_str(json).expect("a run report");
+    assert!(r.provenance.is_some(), "the command line stamps provenance");
+    r.provenance = None;
+    r.to_json()
+}
+
 /// Validates and runs a scenario.
 pub(crate) fn run_scenario(s: &Scenario) -> Report {
     scaletwin::simulate(&validate(s).unwrap())
