@@ -29,6 +29,8 @@ pub(crate) struct BatchArgs {
     #[arg(long, value_name = "OUT")]
     pub(crate) json: Option<PathBuf>,
     /// Write report.json, CSV, Markdown, SVG charts and report.html here.
+    /// The set replaces the one an earlier --out wrote there, as a whole; a
+    /// folder holding other files is refused.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
     /// No progress bar and no table.

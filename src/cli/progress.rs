@@ -94,14 +94,17 @@ impl RunProgress {
             Mode::Off => {}
             Mode::Bar => {
                 if self.bar.is_none() && elapsed > BAR_DELAY_S {
-                    self.bar = Some(bar(
-                        1000,
-                        "{spinner} simulating [{bar:40}] {percent}% ({elapsed} elapsed, {msg})",
-                    ));
+                    self.bar = Some(
+                        bar(
+                            1000,
+                            "{spinner} simulating [{bar:40}] {percent}% ({elapsed} elapsed, {msg})",
+                        )
+                        .with_elapsed(self.started.elapsed()),
+                    );
                 }
                 if let Some(bar) = &self.bar {
-                    bar.set_position((fraction * 1000.0) as u64);
                     bar.set_message(self.eta.describe(elapsed));
+                    bar.set_position((fraction * 1000.0) as u64);
                 }
             }
             Mode::Lines(every) => {
@@ -214,7 +217,8 @@ fn tick(counter: &ProgressBar, mode: Mode, period: Duration, stopped: &mpsc::Rec
 
 /// A bar on stderr of `len` steps drawn with `template`.
 fn bar(len: u64, template: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+        .with_message(Eta::default().describe(0.0));
     bar.set_style(
         ProgressStyle::with_template(template)
             .expect("valid template")

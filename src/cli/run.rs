@@ -27,6 +27,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
     /// Write report.json, series.csv, report.md, SVG charts and report.html here.
+    /// The set replaces the one an earlier --out wrote there, as a whole; a
+    /// folder holding other files is refused.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// No progress bar and no table; errors still go to stderr.

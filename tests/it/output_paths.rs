@@ -349,3 +349,24 @@ fn progress_lines_appear_when_stderr_is_not_a_terminal() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_closed_stderr_is_no_crash() {
+    // Progress lines and an error message, both to a stderr nobody reads.
+    for (args, code) in [
+        (
+            &["run", "--duration", "2m", "--progress-every", "1ms"][..],
+            0,
+        ),
+        (&["run", "--set", "workload.users=-5"], 2),
+    ] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        assert_eq!(child.wait().unwrap().code(), Some(code), "{args:?}");
+    }
+}
