@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Records one observed data set from the real testbed: PostgreSQL, Redis,
+# Prometheus and testbed-service on loopback, driven by testbed-load's
+# open-loop ladder. Writes testbed/observed/<label>/ and stops everything it
+# started, on success, failure or Ctrl-C. See testbed/README.md.
+#
+#   testbed/run.sh                      # full ladder, 60 s steps
+#   testbed/run.sh --quick              # 10 s steps, for a check
+#   testbed/run.sh --capacity 250 --label quiet-box
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: testbed/run.sh [options]
+  --label NAME          output folder testbed/observed/NAME (default: UTC date and time)
+  --note TEXT           a note kept in meta.json (e.g. what else ran on the machine)
+  --capacity RPS        skip the capacity probe and take this many requests/s as 100 %
+  --fractions LIST      ladder steps as fractions of capacity (default 0.1,0.2,0.35,0.5,0.6,0.7,0.8,0.9,1.0,1.1)
+  --step-secs N         length of each step (default 60)
+  --quick               10 s steps and a 5 s probe, for a check (not a recording to compare with)
+  --keys N              projects in the table (default 100000)
+  --tenants N           tenants (default 2000)
+  --seed N              seed of the load plan and the service's CPU draws (default 42)
+  --service-cpu N       core the service is pinned to (default 0)
+  --other-cpus LIST     cores for the load generator and the databases (default 1)
+  --pg-port N, --redis-port N, --service-port N, --prometheus-port N
+                        loopback ports (defaults 55432, 56379, 58080, 59090); a port in use is an error
+  --no-install          do not apt-get install missing packages
+Extra PostgreSQL settings may be passed in TESTBED_PG_ARGS (e.g. "-c shared_buffers=256MB").
+EOF
+}
+
+die() {
+    echo "run.sh: $*" >&2
+    exit 2
+}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LABEL=$(date -u +%Y-%m-%dT%H%MZ)
+NOTE=""
+CAPACITY=""
+FRACTIONS="0.1,0.2,0.35,0.5,0.6,0.7,0.8,0.9,1.0,1.1"
+STEP_SECS=60
+PROBE_SECS=20
+PROBE_RATE=40
+KEYS=100000
+TENANTS=2000
+SEED=42
+SERVICE_CPU=0
+OTHER_CPUS=1
+PG_PORT=55432
+REDIS_PORT=56379
+SERVICE_PORT=58080
+PROM_PORT=59090
+INSTALL=1
+QUICK=0
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --label) LABEL=${2:?--label needs a value}; shift 2 ;;
+    --note) NOTE=${2:?--note needs a value}; shift 2 ;;
+    --capacity) CAPACITY=${2:?--capacity needs a value}; shift 2 ;;
+    --fractions) FRACTIONS=${2:?--fractions needs a value}; shift 2 ;;
+    --step-secs) STEP_SECS=${2:?--step-secs needs a value}; shift 2 ;;
+    --quick) QUICK=1; STEP_SECS=10; PROBE_SECS=5; shift ;;
+    --keys) KEYS=${2:?--keys needs a value}; shift 2 ;;
+    --tenants) TENANTS=${2:?--tenants needs a value}; shift 2 ;;
+    --seed) SEED=${2:?--seed needs a value}; shift 2 ;;
+    --service-cpu) SERVICE_CPU=${2:?--service-cpu needs a value}; shift 2 ;;
+    --other-cpus) OTHER_CPUS=${2:?--other-cpus needs a value}; shift 2 ;;
+    --pg-port) PG_PORT=${2:?--pg-port needs a value}; shift 2 ;;
+    --redis-port) REDIS_PORT=${2:?--redis-port needs a value}; shift 2 ;;
+    --service-port) SERVICE_PORT=${2:?--service-port needs a value}; shift 2 ;;
+    --prometheus-port) PROM_PORT=${2:?--prometheus-port needs a value}; shift 2 ;;
+    --no-install) INSTALL=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+    esac
+done
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+for v in STEP_SECS KEYS TENANTS SEED SERVICE_CPU PG_PORT REDIS_PORT SERVICE_PORT PROM_PORT; do
+    is_uint "${!v}" || die "$v=${!v}: expected a whole number"
+done
+[ "$STEP_SECS" -ge 1 ] || die "--step-secs must be at least 1"
+[[ $LABEL =~ ^[A-Za-z0-9._-]+$ ]] || die "--label $LABEL: use letters, digits, '.', '_' and '-' only"
+[[ $FRACTIONS =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "--fractions $FRACTIONS: expected numbers separated by commas"
+[ -z "$CAPACITY" ] || [[ $CAPACITY =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--capacity $CAPACITY: expected a number of requests/s"
+OUT="$HERE/observed/$LABEL"
+[ ! -e "$OUT" ] || die "$OUT already exists: pick another --label"
+
+# ---------------------------------------------------------------- install
+PKG_FOR=(postgresql:postgresql redis-server:redis-server prometheus:prometheus jq:jq curl:curl gzip:gzip)
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
+missing=()
+for pair in "${PKG_FOR[@]}"; do
+    cmd=${pair%%:*}
+    pkg=${pair##*:}
+    if [ "$cmd" = postgresql ]; then have_postgres && continue; else command -v "$cmd" >/dev/null && continue; fi
+    missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$INSTALL" = 1 ] || die "missing: ${missing[*]} (run without --no-install, or apt-get install them)"
+    echo "run.sh: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+command -v taskset >/dev/null || die "taskset (util-linux) is missing"
+command -v setpriv >/dev/null || die "setpriv (util-linux) is missing"
+id postgres >/dev/null 2>&1 || die "there is no postgres user (it comes with the postgresql package)"
+
+# ---------------------------------------------------------------- ports
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for pair in "PostgreSQL:$PG_PORT:--pg-port" "Redis:$REDIS_PORT:--redis-port" \
+    "testbed-service:$SERVICE_PORT:--service-port" "Prometheus:$PROM_PORT:--prometheus-port"; do
+    IFS=: read -r what port flag <<<"$pair"
+    if port_in_use "$port"; then
+        die "port $port on 127.0.0.1 (for $what) is in use: stop what listens there or pass $flag with a free port"
+    fi
+done
+[ "$(printf '%s\n' "$PG_PORT" "$REDIS_PORT" "$SERVICE_PORT" "$PROM_PORT" | sort -u | wc -l)" = 4 ] ||
+    die "the four ports must differ"
+
+# ---------------------------------------------------------------- build
+echo "run.sh: building testbed-service and testbed-load" >&2
+cargo build --release --locked --quiet --manifest-path "$HERE/Cargo.toml"
+BIN="$HERE/target/release"
+
+# ---------------------------------------------------------------- processes
+WORK=$(mktemp -d /tmp/scaletwin-testbed.XXXXXX)
+STARTED=() # "name pid signal", in start order
+RESULT=fail
+
+started() { STARTED+=("$1 $2 $3"); }
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    local i name pid sig n
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        read -r name pid sig <<<"${STARTED[i]}"
+        kill -0 "$pid" 2>/dev/null || continue
+        kill "-$sig" "$pid" 2>/dev/null
+        for ((n = 0; n < 150; n++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "run.sh: $name ($pid) did not stop in 15 s: killing it" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        wait "$pid" 2>/dev/null
+    done
+    if [ "$RESULT" = ok ]; then
+        rm -rf "$WORK"
+    else
+        echo "run.sh: stopped everything it started; logs kept in $WORK" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+trap 'echo "run.sh: terminated" >&2; exit 143' TERM
+
+# wait_until SECONDS PID WHAT COMMAND...: polls COMMAND until it succeeds;
+# fails if PID dies or time runs out.
+wait_until() {
+    local secs=$1 pid=$2 what=$3 n
+    shift 3
+    for ((n = 0; n < secs * 10; n++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || {
+            echo "run.sh: $what exited while starting; its log ($WORK/$what.log) ends with:" >&2
+            tail -n 15 "$WORK/$what.log" >&2
+            exit 1
+        }
+        sleep 0.1
+    done
+    echo "run.sh: $what did not become ready in $secs s; its log ends with:" >&2
+    tail -n 15 "$WORK/$what.log" >&2
+    exit 1
+}
+
+on_others() { taskset -c "$OTHER_CPUS" "$@"; }
+
+echo "run.sh: starting PostgreSQL on 127.0.0.1:$PG_PORT" >&2
+mkdir -p "$WORK/pg" "$WORK/pgsock"
+chown postgres: "$WORK" "$WORK/pg" "$WORK/pgsock"
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+as_postgres "$PG_BIN/initdb" -D "$WORK/pg" -U postgres --auth=trust --no-sync >"$WORK/initdb.log" 2>&1 ||
+    { tail -n 15 "$WORK/initdb.log" >&2; exit 1; }
+# shellcheck disable=SC2086 # TESTBED_PG_ARGS is split on purpose
+on_others setpriv --reuid=postgres --regid=postgres --init-groups -- "$PG_BIN/postgres" -D "$WORK/pg" \
+    -c listen_addresses=127.0.0.1 -p "$PG_PORT" -c unix_socket_directories="$WORK/pgsock" \
+    -c max_connections=60 -c shared_buffers=256MB ${TESTBED_PG_ARGS:-} >"$WORK/postgres.log" 2>&1 &
+started postgres $! INT # SIGINT: PostgreSQL's fast shutdown
+wait_until 30 $! postgres pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT")
+
+echo "run.sh: loading $KEYS projects of $TENANTS tenants" >&2
+"${PSQL[@]}" -U postgres -d postgres -c "CREATE ROLE testbed LOGIN" -c "CREATE DATABASE testbed OWNER testbed"
+"${PSQL[@]}" -U testbed -d testbed -v keys="$KEYS" -v tenants="$TENANTS" -f "$HERE/schema.sql"
+
+echo "run.sh: starting Redis on 127.0.0.1:$REDIS_PORT" >&2
+mkdir -p "$WORK/redis"
+on_others redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$WORK/redis" --save '' \
+    --appendonly no --maxmemory 256mb --maxmemory-policy allkeys-lru >"$WORK/redis.log" 2>&1 &
+started redis $! TERM
+wait_until 30 $! redis bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT"
+
+SERVICE_ARGS=(--listen "127.0.0.1:$SERVICE_PORT"
+    --postgres "host=127.0.0.1 port=$PG_PORT user=testbed dbname=testbed"
+    --redis "redis://127.0.0.1:$REDIS_PORT" --pool-size 20 --slots 16 --queue-limit 200
+    --l1-capacity 10000 --l1-ttl-ms 10000 --redis-ttl-s 300 --seed "$SEED")
+echo "run.sh: starting testbed-service on 127.0.0.1:$SERVICE_PORT, pinned to CPU $SERVICE_CPU" >&2
+taskset -c "$SERVICE_CPU" "$BIN/testbed-service" "${SERVICE_ARGS[@]}" >"$WORK/service.log" 2>&1 &
+SERVICE_PID=$!
+started service $SERVICE_PID TERM
+wait_until 60 $SERVICE_PID service curl -sf "http://127.0.0.1:$SERVICE_PORT/healthz"
+
+echo "run.sh: starting Prometheus on 127.0.0.1:$PROM_PORT (1 s scrapes)" >&2
+cat >"$WORK/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: testbed
+    static_configs:
+      - targets: ["127.0.0.1:$SERVICE_PORT"]
+EOF
+on_others prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=1d >"$WORK/prometheus.log" 2>&1 &
+started prometheus $! TERM
+PROM="http://127.0.0.1:$PROM_PORT"
+wait_until 60 $! prometheus curl -sf "$PROM/-/ready"
+
+# run_load LOG RATES STEP_SECS: the load generator on the other cores, in the
+# background so a signal reaches this script at once.
+run_load() {
+    on_others "$BIN/testbed-load" --url "http://127.0.0.1:$SERVICE_PORT" --out "$1" --rates "$2" \
+        --step-secs "$3" --seed "$SEED" --keys "$KEYS" --tenants "$TENANTS" &
+    started load $! TERM
+    wait $!
+}
+
+service_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SERVICE_PID/stat"; }
+
+mkdir -p "$WORK/out/prometheus"
+if [ -z "$CAPACITY" ]; then
+    echo "run.sh: probing capacity: $PROBE_RATE req/s for $PROBE_SECS s" >&2
+    cpu0=$(service_cpu_s)
+    run_load "$WORK/probe.csv" "$PROBE_RATE" "$PROBE_SECS" >"$WORK/probe.jsonl"
+    cpu1=$(service_cpu_s)
+    ok=$(jq -s '.[0].ok' "$WORK/probe.jsonl")
+    # One core's worth of the service's CPU time per request is its capacity.
+    CAPACITY=$(awk -v ok="$ok" -v c="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')" \
+        'BEGIN { if (ok == 0 || c <= 0) exit 1; printf "%.1f", ok / c }') ||
+        die "the capacity probe got no answer; see $WORK/service.log"
+    CAPACITY_SOURCE="probe: $ok requests used $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }') s of the service's CPU"
+    jq -c --arg cpu0 "$cpu0" --arg cpu1 "$cpu1" '. + {service_cpu_s: (($cpu1 | tonumber) - ($cpu0 | tonumber))}' \
+        "$WORK/probe.jsonl" >"$WORK/out/probe.json"
+    echo "run.sh: capacity ~ $CAPACITY req/s ($CAPACITY_SOURCE)" >&2
+else
+    CAPACITY_SOURCE="given with --capacity"
+fi
+RATES=$(awk -v c="$CAPACITY" -v f="$FRACTIONS" \
+    'BEGIN { n = split(f, a, ","); for (i = 1; i <= n; i++) printf "%s%.1f", (i > 1 ? "," : ""), a[i] * c }')
+
+echo "run.sh: ladder of $STEP_SECS s steps at $RATES req/s" >&2
+START_UNIX=$(date -u +%s)
+START_ISO=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+run_load "$WORK/out/requests.csv" "$RATES" "$STEP_SECS" | tee "$WORK/out/steps.jsonl" >&2
+sleep 3 # one more scrape after the last response
+END_UNIX=$(date -u +%s)
+LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "run.sh: exporting Prometheus series" >&2
+curl -sfG "$PROM/api/v1/label/__name__/values" --data-urlencode 'match[]={job="testbed"}' |
+    jq -r '.data[]' >"$WORK/series.txt"
+while read -r name; do
+    curl -sfG "$PROM/api/v1/query_range" --data-urlencode "query={__name__=\"$name\",job=\"testbed\"}" \
+        --data-urlencode "start=$START_UNIX" --data-urlencode "end=$END_UNIX" --data-urlencode step=1 \
+        >"$WORK/out/prometheus/$name.json"
+done <"$WORK/series.txt"
+[ -s "$WORK/series.txt" ] || die "Prometheus holds no series of the service"
+
+gzip -9 "$WORK/out/requests.csv" "$WORK/out"/prometheus/*.json
+
+jq -n \
+    --arg label "$LABEL" --arg note "$NOTE" --arg start "$START_ISO" --arg end "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --argjson start_unix "$START_UNIX" --argjson end_unix "$END_UNIX" \
+    --arg host "$(hostname)" --arg kernel "$(uname -srm)" --argjson cpus "$(nproc)" \
+    --arg cpu_model "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+    --arg mem "$(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo)" \
+    --arg loadavg_start "$LOADAVG_START" --arg loadavg_end "$LOADAVG_END" \
+    --arg postgres "$("$PG_BIN/postgres" --version)" --arg redis "$(redis-server --version)" \
+    --arg prometheus "$(prometheus --version 2>&1 | head -n 1)" --arg rustc "$(rustc --version)" \
+    --arg commit "$(git -C "$HERE" rev-parse HEAD 2>/dev/null || echo unknown)" \
+    --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
+    --arg fractions "$FRACTIONS" --arg rates "$RATES" --argjson step_secs "$STEP_SECS" --argjson quick "$QUICK" \
+    --argjson keys "$KEYS" --argjson tenants "$TENANTS" --argjson seed "$SEED" \
+    --arg service_cpu "$SERVICE_CPU" --arg other_cpus "$OTHER_CPUS" \
+    --arg service_args "${SERVICE_ARGS[*]}" --arg pg_args "${TESTBED_PG_ARGS:-}" \
+    '{
+      label: $label, note: $note, recorded: {start: $start, end: $end, start_unix: $start_unix, end_unix: $end_unix},
+      machine: {host: $host, kernel: $kernel, cpus: $cpus, cpu_model: $cpu_model, memory: $mem,
+                loadavg_start: $loadavg_start, loadavg_end: $loadavg_end},
+      software: {postgres: $postgres, redis: $redis, prometheus: $prometheus, rustc: $rustc, commit: $commit},
+      pinning: {service_cpu: $service_cpu, other_cpus: $other_cpus},
+      capacity: {rps: $capacity, source: $capacity_source},
+      ladder: {fractions: ($fractions | split(",") | map(tonumber)), rates: ($rates | split(",") | map(tonumber)),
+               step_secs: $step_secs, quick: ($quick == 1)},
+      workload: {mix: {list_projects: 0.70, get_project: 0.20, update_project: 0.10},
+                 keys: $keys, key_zipf: 0.9, tenants: $tenants, tenant_zipf: 1.1, seed: $seed,
+                 client_timeout_ms: 5000, open_loop: true, arrivals: "Poisson"},
+      service: {pool_size: 20, slots: 16, queue_limit: 200, l1_capacity: 10000, l1_ttl_ms: 10000, redis_ttl_s: 300,
+                compute_ms: {list_projects: 4, get_project: 2, update_project: 6}, compute_law: "Exp",
+                worker_threads: 1, args: $service_args},
+      postgres: {max_connections: 60, shared_buffers: "256MB", extra_args: $pg_args},
+      files: {"requests.csv.gz": "one line per planned request: intended_ns (from the start of the ladder), step, endpoint, tenant, key, status (HTTP code, timeout, error, skipped), latency_ns (intended send time to end of response)",
+              "steps.jsonl": "testbed-load summary per step (start_unix_ms aligns with Prometheus; cores_busy and loadavg_1m show what else the machine did)",
+              "prometheus/*.json.gz": "query_range answers, 1 s step, one file per metric name",
+              "probe.json": "the capacity probe (absent with --capacity)"}
+    }' >"$WORK/out/meta.json"
+
+mkdir -p "$HERE/observed"
+mv "$WORK/out" "$OUT"
+RESULT=ok
+echo "run.sh: recorded $OUT ($(du -sh "$OUT" | cut -f1))" >&2
