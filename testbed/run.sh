@@ -23,6 +23,7 @@ usage: testbed/run.sh [options]
   --seed N              seed of the load plan and the service's CPU draws (default 42)
   --service-cpu N       core the service is pinned to (default 0)
   --other-cpus LIST     cores for the load generator and the databases (default 1)
+  --nice N              scheduling niceness of everything started (default -19: ahead of other work)
   --pg-port N, --redis-port N, --service-port N, --prometheus-port N
                         loopback ports (defaults 55432, 56379, 58080, 59090); a port in use is an error
   --no-install          do not apt-get install missing packages
@@ -48,6 +49,7 @@ TENANTS=2000
 SEED=42
 SERVICE_CPU=0
 OTHER_CPUS=1
+NICE=-19
 PG_PORT=55432
 REDIS_PORT=56379
 SERVICE_PORT=58080
@@ -68,6 +70,7 @@ while [ $# -gt 0 ]; do
     --seed) SEED=${2:?--seed needs a value}; shift 2 ;;
     --service-cpu) SERVICE_CPU=${2:?--service-cpu needs a value}; shift 2 ;;
     --other-cpus) OTHER_CPUS=${2:?--other-cpus needs a value}; shift 2 ;;
+    --nice) NICE=${2:?--nice needs a value}; shift 2 ;;
     --pg-port) PG_PORT=${2:?--pg-port needs a value}; shift 2 ;;
     --redis-port) REDIS_PORT=${2:?--redis-port needs a value}; shift 2 ;;
     --service-port) SERVICE_PORT=${2:?--service-port needs a value}; shift 2 ;;
@@ -82,6 +85,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for v in STEP_SECS KEYS TENANTS SEED SERVICE_CPU PG_PORT REDIS_PORT SERVICE_PORT PROM_PORT; do
     is_uint "${!v}" || die "$v=${!v}: expected a whole number"
 done
+[[ $NICE =~ ^-?[0-9]+$ ]] && [ "$NICE" -ge -20 ] && [ "$NICE" -le 19 ] || die "--nice $NICE: expected -20 to 19"
 [ "$STEP_SECS" -ge 1 ] || die "--step-secs must be at least 1"
 [[ $LABEL =~ ^[A-Za-z0-9._-]+$ ]] || die "--label $LABEL: use letters, digits, '.', '_' and '-' only"
 [[ $FRACTIONS =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "--fractions $FRACTIONS: expected numbers separated by commas"
@@ -132,7 +136,19 @@ WORK=$(mktemp -d /tmp/scaletwin-testbed.XXXXXX)
 STARTED=() # "name pid signal", in start order
 RESULT=fail
 
-started() { STARTED+=("$1 $2 $3"); }
+# started NAME PID SIGNAL COMMAND: remembers a background process (stopped
+# with SIGNAL at exit) once its pid is checked to run COMMAND itself.
+started() {
+    STARTED+=("$1 $2 $3")
+    local comm="" n
+    for ((n = 0; n < 40; n++)); do # the exec chain (taskset, nice, setpriv) takes a moment
+        comm=$(cat "/proc/$2/comm" 2>/dev/null) || return 0 # gone already: its waiter reports it
+        [ "$comm" = "${4:0:15}" ] && return 0
+        sleep 0.05
+    done
+    echo "run.sh: internal error: pid $2 runs $comm, not $4" >&2
+    exit 1
+}
 
 cleanup() {
     local rc=$?
@@ -183,7 +199,10 @@ wait_until() {
     exit 1
 }
 
-on_others() { taskset -c "$OTHER_CPUS" "$@"; }
+# Prefixes that exec (no shell function or subshell in between), so that $!
+# of a backgrounded command is the server's own pid.
+ON_SERVICE_CPU=(taskset -c "$SERVICE_CPU" nice -n "$NICE")
+ON_OTHERS=(taskset -c "$OTHER_CPUS" nice -n "$NICE")
 
 echo "run.sh: starting PostgreSQL on 127.0.0.1:$PG_PORT" >&2
 mkdir -p "$WORK/pg" "$WORK/pgsock"
@@ -192,10 +211,10 @@ as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@";
 as_postgres "$PG_BIN/initdb" -D "$WORK/pg" -U postgres --auth=trust --no-sync >"$WORK/initdb.log" 2>&1 ||
     { tail -n 15 "$WORK/initdb.log" >&2; exit 1; }
 # shellcheck disable=SC2086 # TESTBED_PG_ARGS is split on purpose
-on_others setpriv --reuid=postgres --regid=postgres --init-groups -- "$PG_BIN/postgres" -D "$WORK/pg" \
+"${ON_OTHERS[@]}" setpriv --reuid=postgres --regid=postgres --init-groups -- "$PG_BIN/postgres" -D "$WORK/pg" \
     -c listen_addresses=127.0.0.1 -p "$PG_PORT" -c unix_socket_directories="$WORK/pgsock" \
     -c max_connections=60 -c shared_buffers=256MB ${TESTBED_PG_ARGS:-} >"$WORK/postgres.log" 2>&1 &
-started postgres $! INT # SIGINT: PostgreSQL's fast shutdown
+started postgres $! INT postgres # SIGINT: PostgreSQL's fast shutdown
 wait_until 30 $! postgres pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT")
 
@@ -205,9 +224,9 @@ echo "run.sh: loading $KEYS projects of $TENANTS tenants" >&2
 
 echo "run.sh: starting Redis on 127.0.0.1:$REDIS_PORT" >&2
 mkdir -p "$WORK/redis"
-on_others redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$WORK/redis" --save '' \
+"${ON_OTHERS[@]}" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$WORK/redis" --save '' \
     --appendonly no --maxmemory 256mb --maxmemory-policy allkeys-lru >"$WORK/redis.log" 2>&1 &
-started redis $! TERM
+started redis $! TERM redis-server
 wait_until 30 $! redis bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT"
 
 SERVICE_ARGS=(--listen "127.0.0.1:$SERVICE_PORT"
@@ -215,9 +234,9 @@ SERVICE_ARGS=(--listen "127.0.0.1:$SERVICE_PORT"
     --redis "redis://127.0.0.1:$REDIS_PORT" --pool-size 20 --slots 16 --queue-limit 200
     --l1-capacity 10000 --l1-ttl-ms 10000 --redis-ttl-s 300 --seed "$SEED")
 echo "run.sh: starting testbed-service on 127.0.0.1:$SERVICE_PORT, pinned to CPU $SERVICE_CPU" >&2
-taskset -c "$SERVICE_CPU" "$BIN/testbed-service" "${SERVICE_ARGS[@]}" >"$WORK/service.log" 2>&1 &
+"${ON_SERVICE_CPU[@]}" "$BIN/testbed-service" "${SERVICE_ARGS[@]}" >"$WORK/service.log" 2>&1 &
 SERVICE_PID=$!
-started service $SERVICE_PID TERM
+started service $SERVICE_PID TERM testbed-service
 wait_until 60 $SERVICE_PID service curl -sf "http://127.0.0.1:$SERVICE_PORT/healthz"
 
 echo "run.sh: starting Prometheus on 127.0.0.1:$PROM_PORT (1 s scrapes)" >&2
@@ -230,18 +249,18 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$SERVICE_PORT"]
 EOF
-on_others prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
+"${ON_OTHERS[@]}" prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=1d >"$WORK/prometheus.log" 2>&1 &
-started prometheus $! TERM
+started prometheus $! TERM prometheus
 PROM="http://127.0.0.1:$PROM_PORT"
 wait_until 60 $! prometheus curl -sf "$PROM/-/ready"
 
-# run_load LOG RATES STEP_SECS: the load generator on the other cores, in the
-# background so a signal reaches this script at once.
+# run_load LOG SUMMARY RATES STEP_SECS: the load generator on the other
+# cores, in the background so that a signal reaches this script at once.
 run_load() {
-    on_others "$BIN/testbed-load" --url "http://127.0.0.1:$SERVICE_PORT" --out "$1" --rates "$2" \
-        --step-secs "$3" --seed "$SEED" --keys "$KEYS" --tenants "$TENANTS" &
-    started load $! TERM
+    "${ON_OTHERS[@]}" "$BIN/testbed-load" --url "http://127.0.0.1:$SERVICE_PORT" --out "$1" --rates "$3" \
+        --step-secs "$4" --seed "$SEED" --keys "$KEYS" --tenants "$TENANTS" >"$2" &
+    started load $! TERM testbed-load
     wait $!
 }
 
@@ -249,19 +268,33 @@ service_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/
 
 mkdir -p "$WORK/out/prometheus"
 if [ -z "$CAPACITY" ]; then
+    # 1. CPU cost: a light step (it also warms the caches); one core's worth
+    #    of the service's CPU time per request bounds its throughput.
     echo "run.sh: probing capacity: $PROBE_RATE req/s for $PROBE_SECS s" >&2
     cpu0=$(service_cpu_s)
-    run_load "$WORK/probe.csv" "$PROBE_RATE" "$PROBE_SECS" >"$WORK/probe.jsonl"
+    run_load "$WORK/probe-light.csv" "$WORK/probe-light.jsonl" "$PROBE_RATE" "$PROBE_SECS"
     cpu1=$(service_cpu_s)
-    ok=$(jq -s '.[0].ok' "$WORK/probe.jsonl")
-    # One core's worth of the service's CPU time per request is its capacity.
-    CAPACITY=$(awk -v ok="$ok" -v c="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')" \
-        'BEGIN { if (ok == 0 || c <= 0) exit 1; printf "%.1f", ok / c }') ||
+    ok=$(jq -s '.[0].ok' "$WORK/probe-light.jsonl")
+    CPU_PER_REQ_MS=$(awk -v ok="$ok" -v a="$cpu0" -v b="$cpu1" 'BEGIN { if (ok == 0) exit 1; printf "%.3f", (b - a) * 1000 / ok }') ||
         die "the capacity probe got no answer; see $WORK/service.log"
-    CAPACITY_SOURCE="probe: $ok requests used $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }') s of the service's CPU"
-    jq -c --arg cpu0 "$cpu0" --arg cpu1 "$cpu1" '. + {service_cpu_s: (($cpu1 | tonumber) - ($cpu0 | tonumber))}' \
-        "$WORK/probe.jsonl" >"$WORK/out/probe.json"
-    echo "run.sh: capacity ~ $CAPACITY req/s ($CAPACITY_SOURCE)" >&2
+    CPU_BOUND=$(awk -v c="$CPU_PER_REQ_MS" 'BEGIN { printf "%.1f", 1000 / c }')
+    # 2. Throughput: a step offered 1.5 times that bound; responses completed
+    #    per second while saturated (after its first 2 s, until its end) are
+    #    what the service can do on this machine now.
+    SAT_RATE=$(awk -v c="$CPU_BOUND" 'BEGIN { printf "%.1f", 1.5 * c }')
+    echo "run.sh: ${CPU_PER_REQ_MS} ms of CPU per request (at most $CPU_BOUND req/s); saturating at $SAT_RATE req/s for $PROBE_SECS s" >&2
+    run_load "$WORK/probe-sat.csv" "$WORK/probe-sat.jsonl" "$SAT_RATE" "$PROBE_SECS"
+    start_ns=$(jq -s '.[0].start_ns' "$WORK/probe-sat.jsonl")
+    CAPACITY=$(awk -F, -v s="$start_ns" -v t="$PROBE_SECS" '
+        NR > 1 && $6 ~ /^2/ { done = $1 + $7 - s; if (done >= 2e9 && done <= t * 1e9) n++ }
+        END { if (n == 0) exit 1; printf "%.1f", n / (t - 2) }' "$WORK/probe-sat.csv") ||
+        die "the saturation probe completed nothing; see $WORK/service.log"
+    CAPACITY_SOURCE="probe: ${CPU_PER_REQ_MS} ms of service CPU per request at $PROBE_RATE req/s (bound $CPU_BOUND req/s); $CAPACITY req/s completed while offered $SAT_RATE req/s"
+    jq -s -c --argjson cpu_ms "$CPU_PER_REQ_MS" --argjson capacity "$CAPACITY" \
+        '{light: .[0], saturated: .[1], cpu_ms_per_request: $cpu_ms, capacity_rps: $capacity}' \
+        "$WORK/probe-light.jsonl" "$WORK/probe-sat.jsonl" >"$WORK/out/probe.json"
+    echo "run.sh: capacity ~ $CAPACITY req/s" >&2
+    sleep 2
 else
     CAPACITY_SOURCE="given with --capacity"
 fi
@@ -272,8 +305,15 @@ echo "run.sh: ladder of $STEP_SECS s steps at $RATES req/s" >&2
 START_UNIX=$(date -u +%s)
 START_ISO=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-run_load "$WORK/out/requests.csv" "$RATES" "$STEP_SECS" | tee "$WORK/out/steps.jsonl" >&2
+run_load "$WORK/out/requests.csv" "$WORK/out/steps.jsonl" "$RATES" "$STEP_SECS"
+jq -r '"step \(.step): offered \(.rate)/s, ok \(.ok_per_s)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, 503 \(.rejected), timeouts \(.timeouts), cores busy \(.cores_busy)"' \
+    "$WORK/out/steps.jsonl" >&2
 sleep 3 # one more scrape after the last response
+for entry in "${STARTED[@]}"; do
+    read -r name pid _ <<<"$entry"
+    [ "$name" = load ] || kill -0 "$pid" 2>/dev/null ||
+        { echo "run.sh: $name exited during the ladder (see $WORK/$name.log): nothing recorded" >&2; exit 1; }
+done
 END_UNIX=$(date -u +%s)
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -290,7 +330,7 @@ done <"$WORK/series.txt"
 gzip -9 "$WORK/out/requests.csv" "$WORK/out"/prometheus/*.json
 
 jq -n \
-    --arg label "$LABEL" --arg note "$NOTE" --arg start "$START_ISO" --arg end "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --arg lbl "$LABEL" --arg note "$NOTE" --arg start_iso "$START_ISO" --arg end_iso "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     --argjson start_unix "$START_UNIX" --argjson end_unix "$END_UNIX" \
     --arg host "$(hostname)" --arg kernel "$(uname -srm)" --argjson cpus "$(nproc)" \
     --arg cpu_model "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
@@ -302,25 +342,25 @@ jq -n \
     --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
     --arg fractions "$FRACTIONS" --arg rates "$RATES" --argjson step_secs "$STEP_SECS" --argjson quick "$QUICK" \
     --argjson keys "$KEYS" --argjson tenants "$TENANTS" --argjson seed "$SEED" \
-    --arg service_cpu "$SERVICE_CPU" --arg other_cpus "$OTHER_CPUS" \
+    --arg service_cpu "$SERVICE_CPU" --arg other_cpus "$OTHER_CPUS" --argjson nice "$NICE" \
     --arg service_args "${SERVICE_ARGS[*]}" --arg pg_args "${TESTBED_PG_ARGS:-}" \
     '{
-      label: $label, note: $note, recorded: {start: $start, end: $end, start_unix: $start_unix, end_unix: $end_unix},
-      machine: {host: $host, kernel: $kernel, cpus: $cpus, cpu_model: $cpu_model, memory: $mem,
-                loadavg_start: $loadavg_start, loadavg_end: $loadavg_end},
-      software: {postgres: $postgres, redis: $redis, prometheus: $prometheus, rustc: $rustc, commit: $commit},
-      pinning: {service_cpu: $service_cpu, other_cpus: $other_cpus},
-      capacity: {rps: $capacity, source: $capacity_source},
-      ladder: {fractions: ($fractions | split(",") | map(tonumber)), rates: ($rates | split(",") | map(tonumber)),
-               step_secs: $step_secs, quick: ($quick == 1)},
-      workload: {mix: {list_projects: 0.70, get_project: 0.20, update_project: 0.10},
-                 keys: $keys, key_zipf: 0.9, tenants: $tenants, tenant_zipf: 1.1, seed: $seed,
-                 client_timeout_ms: 5000, open_loop: true, arrivals: "Poisson"},
-      service: {pool_size: 20, slots: 16, queue_limit: 200, l1_capacity: 10000, l1_ttl_ms: 10000, redis_ttl_s: 300,
-                compute_ms: {list_projects: 4, get_project: 2, update_project: 6}, compute_law: "Exp",
-                worker_threads: 1, args: $service_args},
-      postgres: {max_connections: 60, shared_buffers: "256MB", extra_args: $pg_args},
-      files: {"requests.csv.gz": "one line per planned request: intended_ns (from the start of the ladder), step, endpoint, tenant, key, status (HTTP code, timeout, error, skipped), latency_ns (intended send time to end of response)",
+      "label": $lbl, "note": $note, "recorded": {"start": $start_iso, "end": $end_iso, "start_unix": $start_unix, "end_unix": $end_unix},
+      "machine": {"host": $host, "kernel": $kernel, "cpus": $cpus, "cpu_model": $cpu_model, "memory": $mem,
+                "loadavg_start": $loadavg_start, "loadavg_end": $loadavg_end},
+      "software": {"postgres": $postgres, "redis": $redis, "prometheus": $prometheus, "rustc": $rustc, "commit": $commit},
+      "pinning": {"service_cpu": $service_cpu, "other_cpus": $other_cpus, "nice": $nice},
+      "capacity": {"rps": $capacity, "source": $capacity_source},
+      "ladder": {"fractions": ($fractions | split(",") | map(tonumber)), "rates": ($rates | split(",") | map(tonumber)),
+               "step_secs": $step_secs, "quick": ($quick == 1)},
+      "workload": {"mix": {"list_projects": 0.70, "get_project": 0.20, "update_project": 0.10},
+                 "keys": $keys, "key_zipf": 0.9, "tenants": $tenants, "tenant_zipf": 1.1, "seed": $seed,
+                 "client_timeout_ms": 5000, "open_loop": true, "arrivals": "Poisson"},
+      "service": {"pool_size": 20, "slots": 16, "queue_limit": 200, "l1_capacity": 10000, "l1_ttl_ms": 10000, "redis_ttl_s": 300,
+                "compute_ms": {"list_projects": 4, "get_project": 2, "update_project": 6}, "compute_law": "Exp",
+                "worker_threads": 1, "args": $service_args},
+      "postgres": {"max_connections": 60, "shared_buffers": "256MB", "extra_args": $pg_args},
+      "files": {"requests.csv.gz": "one line per planned request: intended_ns (from the start of the ladder), step, endpoint, tenant, key, status (HTTP code, timeout, error, skipped), latency_ns (intended send time to end of response)",
               "steps.jsonl": "testbed-load summary per step (start_unix_ms aligns with Prometheus; cores_busy and loadavg_1m show what else the machine did)",
               "prometheus/*.json.gz": "query_range answers, 1 s step, one file per metric name",
               "probe.json": "the capacity probe (absent with --capacity)"}

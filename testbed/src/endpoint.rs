@@ -68,7 +68,9 @@ impl FromStr for Endpoint {
         Endpoint::ALL
             .into_iter()
             .find(|e| e.name() == s)
-            .ok_or_else(|| format!("unknown endpoint {s:?}; valid: list_projects, get_project, update_project"))
+            .ok_or_else(|| {
+                format!("unknown endpoint {s:?}; valid: list_projects, get_project, update_project")
+            })
     }
 }
 

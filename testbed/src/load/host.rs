@@ -23,7 +23,11 @@ impl CpuTimes {
             .lines()
             .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
             .map(|l| {
-                let v: Vec<u64> = l.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+                let v: Vec<u64> = l
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
                 // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
                 let total: u64 = v.iter().take(8).sum();
                 let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
@@ -64,8 +68,12 @@ mod tests {
 
     #[test]
     fn busy_share_per_core_leaves_out_idle_and_iowait() {
-        let a = CpuTimes::parse("cpu  9 0 0 9 0 0 0 0\ncpu0 10 0 10 100 0 0 0 0 0 0\ncpu1 0 0 0 100 0 0 0 0\nintr 5\n");
-        let b = CpuTimes::parse("cpu  9 0 0 9 0 0 0 0\ncpu0 60 0 10 130 20 0 0 0 0 0\ncpu1 0 0 0 200 0 0 0 0\n");
+        let a = CpuTimes::parse(
+            "cpu  9 0 0 9 0 0 0 0\ncpu0 10 0 10 100 0 0 0 0 0 0\ncpu1 0 0 0 100 0 0 0 0\nintr 5\n",
+        );
+        let b = CpuTimes::parse(
+            "cpu  9 0 0 9 0 0 0 0\ncpu0 60 0 10 130 20 0 0 0 0 0\ncpu1 0 0 0 200 0 0 0 0\n",
+        );
         assert_eq!(a.busy_since(&b), vec![0.5, 0.0]);
     }
 }

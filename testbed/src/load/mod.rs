@@ -97,12 +97,18 @@ impl LoadArgs {
             return bad(format!("--rates: {r} is not a positive rate"));
         }
         if !(self.step_secs.is_finite() && self.step_secs > 0.0 && self.step_secs <= 3_600.0) {
-            return bad(format!("--step-secs {}: expected 0 < seconds <= 3600", self.step_secs));
+            return bad(format!(
+                "--step-secs {}: expected 0 < seconds <= 3600",
+                self.step_secs
+            ));
         }
         if self.keys == 0 || self.tenants == 0 {
             return bad("--keys and --tenants must be at least 1".into());
         }
-        for (flag, s) in [("--key-zipf", self.key_zipf), ("--tenant-zipf", self.tenant_zipf)] {
+        for (flag, s) in [
+            ("--key-zipf", self.key_zipf),
+            ("--tenant-zipf", self.tenant_zipf),
+        ] {
             if !(s.is_finite() && s >= 0.0) {
                 return bad(format!("{flag} {s}: expected a finite exponent >= 0"));
             }
@@ -112,7 +118,13 @@ impl LoadArgs {
         if mix.0.iter().sum::<f64>() <= 0.0 {
             return bad("--mix: the shares add up to zero".into());
         }
-        Ok(Population::new(mix, self.keys, self.key_zipf, self.tenants, self.tenant_zipf))
+        Ok(Population::new(
+            mix,
+            self.keys,
+            self.key_zipf,
+            self.tenants,
+            self.tenant_zipf,
+        ))
     }
 }
 
@@ -153,7 +165,14 @@ pub async fn run(args: LoadArgs, population: Population) -> anyhow::Result<()> {
         let summary = StepSummary {
             cores_busy,
             loadavg_1m: host::loadavg_1m(),
-            ..StepSummary::of(step, rate, args.step_secs, (start_ns, start_unix_ms), &records, &mut lags)
+            ..StepSummary::of(
+                step,
+                rate,
+                args.step_secs,
+                (start_ns, start_unix_ms),
+                &records,
+                &mut lags,
+            )
         };
         println!("{}", serde_json::to_string(&summary)?);
     }
@@ -204,7 +223,12 @@ impl Sender {
                     continue;
                 }
                 inflight.fetch_add(1, Ordering::Relaxed);
-                let (tx, inflight, client, base) = (tx.clone(), inflight.clone(), self.client.clone(), self.base.clone());
+                let (tx, inflight, client, base) = (
+                    tx.clone(),
+                    inflight.clone(),
+                    self.client.clone(),
+                    self.base.clone(),
+                );
                 runtime.spawn(async move {
                     let status = send(&client, &base, &p).await;
                     let latency = target.elapsed().as_nanos() as u64;
@@ -230,7 +254,13 @@ async fn send(client: &reqwest::Client, base: &str, p: &Planned) -> Status {
         Endpoint::GetProject => client.get(format!("{base}/projects/{}", p.key)),
         Endpoint::UpdateProject => client.put(format!("{base}/projects/{}", p.key)),
     };
-    let failed = |e: reqwest::Error| if e.is_timeout() { Status::Timeout } else { Status::Error };
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            Status::Timeout
+        } else {
+            Status::Error
+        }
+    };
     match request.send().await {
         Ok(response) => {
             let code = response.status().as_u16();

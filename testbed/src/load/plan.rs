@@ -47,15 +47,25 @@ impl Population {
 
     /// The plan of step `step`: Poisson arrivals at `rate` per second for
     /// `duration`, at most `max_requests` of them.
-    pub fn plan(&self, seed: u64, step: u32, rate: f64, duration: Nanos, max_requests: usize) -> Vec<Planned> {
+    pub fn plan(
+        &self,
+        seed: u64,
+        step: u32,
+        rate: f64,
+        duration: Nanos,
+        max_requests: usize,
+    ) -> Vec<Planned> {
         let name = |purpose: &str| format!("testbed/load/step{step}/{purpose}");
-        let mut arrivals = Arrivals::new(rate, RatePattern::Constant, stream(seed, &name("arrivals")));
+        let mut arrivals =
+            Arrivals::new(rate, RatePattern::Constant, stream(seed, &name("arrivals")));
         let mut mix_rng = stream(seed, &name("mix"));
         let mut key_rng = stream(seed, &name("keys"));
         let mut tenant_rng = stream(seed, &name("tenants"));
         let mut plan = Vec::new();
         while plan.len() < max_requests {
-            let Some(at) = arrivals.next_arrival() else { break };
+            let Some(at) = arrivals.next_arrival() else {
+                break;
+            };
             if at >= duration {
                 break;
             }
@@ -106,7 +116,9 @@ mod tests {
         let h: f64 = (1..=100_000).map(|k| (k as f64).powf(-0.9)).sum();
         let top = plan.iter().filter(|p| p.key == 1).count() as f64 / plan.len() as f64;
         assert!((top - 1.0 / h).abs() < 0.004, "{top} vs {}", 1.0 / h);
-        assert!(plan.iter().all(|p| (1..=100_000).contains(&p.key) && p.tenant < 2_000));
+        assert!(plan
+            .iter()
+            .all(|p| (1..=100_000).contains(&p.key) && p.tenant < 2_000));
     }
 
     #[test]

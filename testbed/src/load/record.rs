@@ -151,7 +151,9 @@ impl StepSummary {
             planned: records.len(),
             ok: ok_lat.len(),
             rejected: count(&|s| s == Status::Http(503)),
-            failed: count(&|s| matches!(s, Status::Http(c) if !(200..300).contains(&c) && c != 503)),
+            failed: count(
+                &|s| matches!(s, Status::Http(c) if !(200..300).contains(&c) && c != 503),
+            ),
             timeouts: count(&|s| s == Status::Timeout),
             errors: count(&|s| s == Status::Error),
             skipped: count(&|s| s == Status::Skipped),
@@ -210,7 +212,10 @@ mod tests {
         records.push(rec(Status::Error, 1));
         records.push(rec(Status::Skipped, 0));
         let s = StepSummary::of(0, 10.0, 10.0, (0, 0), &records, &mut [1_000_000, 2_000_000]);
-        assert_eq!((s.planned, s.ok, s.rejected, s.failed, s.timeouts, s.errors, s.skipped), (103, 98, 1, 1, 1, 1, 1));
+        assert_eq!(
+            (s.planned, s.ok, s.rejected, s.failed, s.timeouts, s.errors, s.skipped),
+            (103, 98, 1, 1, 1, 1, 1)
+        );
         assert_eq!(s.p50_ms, 49.0);
         assert_eq!(s.max_ms, 98.0);
         assert!((s.ok_per_s - 9.8).abs() < 1e-12);
@@ -221,6 +226,9 @@ mod tests {
     fn csv_lines_carry_every_field() {
         let mut out = Vec::new();
         write_csv(&mut out, &[rec(Status::Timeout, 5_000)]).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "0,0,get_project,3,9,timeout,5000000000\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0,0,get_project,3,9,timeout,5000000000\n"
+        );
     }
 }

@@ -57,7 +57,11 @@ impl Admission {
             return Err(QueueFull);
         }
         let _waiting = Waiting(&self.waiting);
-        let permit = self.slots.acquire().await.expect("the semaphore is never closed");
+        let permit = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         Ok(Slot { _permit: permit })
     }
 

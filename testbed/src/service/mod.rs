@@ -26,7 +26,10 @@ pub struct ServiceArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// PostgreSQL connection string.
-    #[arg(long, default_value = "host=127.0.0.1 port=5432 user=testbed dbname=testbed")]
+    #[arg(
+        long,
+        default_value = "host=127.0.0.1 port=5432 user=testbed dbname=testbed"
+    )]
     pub postgres: String,
     /// Connections in the PostgreSQL pool (the scenario's `Database.connections`).
     #[arg(long, default_value_t = 20)]

@@ -43,9 +43,7 @@ impl App {
         rng: Rng,
         prometheus: PrometheusHandle,
     ) -> App {
-        let sampler = |e: Endpoint| {
-            Sampler::exp(Nanos::from_secs_f64(compute_ms.get(e) / 1e3))
-        };
+        let sampler = |e: Endpoint| Sampler::exp(Nanos::from_secs_f64(compute_ms.get(e) / 1e3));
         App {
             store,
             admission: Admission::new(slots, queue_limit),

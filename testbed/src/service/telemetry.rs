@@ -54,7 +54,8 @@ pub fn request(endpoint: Endpoint, status: u16, duration: Duration) {
 
 /// Time a request waited for its worker slot.
 pub fn slot_wait(endpoint: Endpoint, wait: Duration) {
-    histogram!("testbed_slot_wait_seconds", "endpoint" => endpoint.name()).record(wait.as_secs_f64());
+    histogram!("testbed_slot_wait_seconds", "endpoint" => endpoint.name())
+        .record(wait.as_secs_f64());
 }
 
 /// CPU time a request's work used.
@@ -64,12 +65,14 @@ pub fn compute(endpoint: Endpoint, used: Duration) {
 
 /// Time a request waited for a pooled connection.
 pub fn pool_wait(endpoint: Endpoint, wait: Duration) {
-    histogram!("testbed_pool_wait_seconds", "endpoint" => endpoint.name()).record(wait.as_secs_f64());
+    histogram!("testbed_pool_wait_seconds", "endpoint" => endpoint.name())
+        .record(wait.as_secs_f64());
 }
 
 /// Round trip of one statement.
 pub fn db_query(endpoint: Endpoint, took: Duration) {
-    histogram!("testbed_db_query_seconds", "endpoint" => endpoint.name()).record(took.as_secs_f64());
+    histogram!("testbed_db_query_seconds", "endpoint" => endpoint.name())
+        .record(took.as_secs_f64());
 }
 
 /// Which tier answered a `get_project`.
