@@ -278,21 +278,21 @@ if [ -z "$CAPACITY" ]; then
     CPU_PER_REQ_MS=$(awk -v ok="$ok" -v a="$cpu0" -v b="$cpu1" 'BEGIN { if (ok == 0) exit 1; printf "%.3f", (b - a) * 1000 / ok }') ||
         die "the capacity probe got no answer; see $WORK/service.log"
     CPU_BOUND=$(awk -v c="$CPU_PER_REQ_MS" 'BEGIN { printf "%.1f", 1000 / c }')
-    # 2. Throughput: a step offered 1.5 times that bound; responses completed
-    #    per second while saturated (after its first 2 s, until its end) are
-    #    what the service can do on this machine now.
-    SAT_RATE=$(awk -v c="$CPU_BOUND" 'BEGIN { printf "%.1f", 1.5 * c }')
-    echo "run.sh: ${CPU_PER_REQ_MS} ms of CPU per request (at most $CPU_BOUND req/s); saturating at $SAT_RATE req/s for $PROBE_SECS s" >&2
-    run_load "$WORK/probe-sat.csv" "$WORK/probe-sat.jsonl" "$SAT_RATE" "$PROBE_SECS"
-    start_ns=$(jq -s '.[0].start_ns' "$WORK/probe-sat.jsonl")
-    CAPACITY=$(awk -F, -v s="$start_ns" -v t="$PROBE_SECS" '
-        NR > 1 && $6 ~ /^2/ { done = $1 + $7 - s; if (done >= 2e9 && done <= t * 1e9) n++ }
-        END { if (n == 0) exit 1; printf "%.1f", n / (t - 2) }' "$WORK/probe-sat.csv") ||
-        die "the saturation probe completed nothing; see $WORK/service.log"
-    CAPACITY_SOURCE="probe: ${CPU_PER_REQ_MS} ms of service CPU per request at $PROBE_RATE req/s (bound $CPU_BOUND req/s); $CAPACITY req/s completed while offered $SAT_RATE req/s"
+    # 2. Throughput: a closed loop of as many clients as the service has
+    #    slots keeps it busy without a queue or a refusal: its completions
+    #    per second are what the service can do on this machine now.
+    echo "run.sh: ${CPU_PER_REQ_MS} ms of CPU per request (at most $CPU_BOUND req/s); closed loop of 16 clients for $PROBE_SECS s" >&2
+    "${ON_OTHERS[@]}" "$BIN/testbed-load" --url "http://127.0.0.1:$SERVICE_PORT" --out "$WORK/probe-closed.csv" \
+        --closed-clients 16 --step-secs "$PROBE_SECS" --seed "$SEED" --keys "$KEYS" --tenants "$TENANTS" \
+        >"$WORK/probe-closed.jsonl" &
+    started load $! TERM testbed-load
+    wait $!
+    CAPACITY=$(jq -s '.[0].ok_per_s * 10 | round / 10' "$WORK/probe-closed.jsonl")
+    awk -v c="$CAPACITY" 'BEGIN { exit !(c > 0) }' || die "the closed-loop probe completed nothing; see $WORK/service.log"
+    CAPACITY_SOURCE="probe: ${CPU_PER_REQ_MS} ms of service CPU per request at $PROBE_RATE req/s (bound $CPU_BOUND req/s); $CAPACITY req/s completed by 16 closed-loop clients"
     jq -s -c --argjson cpu_ms "$CPU_PER_REQ_MS" --argjson capacity "$CAPACITY" \
-        '{light: .[0], saturated: .[1], cpu_ms_per_request: $cpu_ms, capacity_rps: $capacity}' \
-        "$WORK/probe-light.jsonl" "$WORK/probe-sat.jsonl" >"$WORK/out/probe.json"
+        '{light: .[0], closed_loop: .[1], cpu_ms_per_request: $cpu_ms, capacity_rps: $capacity}' \
+        "$WORK/probe-light.jsonl" "$WORK/probe-closed.jsonl" >"$WORK/out/probe.json"
     echo "run.sh: capacity ~ $CAPACITY req/s" >&2
     sleep 2
 else

@@ -5,20 +5,20 @@
 //! [`record::Record`]; the run is bounded in count (per step) and in time
 //! (the steps, plus one client timeout each for the last responses).
 
+pub mod client;
+pub mod closed;
 pub mod host;
+pub mod open;
 pub mod plan;
 pub mod record;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use scaletwin::algo::clock::Nanos;
-use tokio::sync::mpsc;
 
 use crate::endpoint::{Endpoint, PerEndpoint};
 use plan::{Planned, Population};
@@ -32,8 +32,17 @@ pub struct LoadArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// Offered rates of the ladder's steps, requests per second, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "closed_clients"
+    )]
     pub rates: Vec<f64>,
+    /// Instead of the ladder, one closed-loop step of `--step-secs`: this many
+    /// clients each send their next request as soon as their last one ends
+    /// (for measuring capacity; latency then runs from the actual send).
+    #[arg(long, conflicts_with = "rates")]
+    pub closed_clients: Option<usize>,
     /// Length of each step, seconds.
     #[arg(long, default_value_t = 60.0)]
     pub step_secs: f64,
@@ -93,6 +102,9 @@ impl LoadArgs {
                 self.url
             ));
         }
+        if self.closed_clients == Some(0) {
+            return bad("--closed-clients must be at least 1".into());
+        }
         if let Some(r) = self.rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
             return bad(format!("--rates: {r} is not a positive rate"));
         }
@@ -128,37 +140,53 @@ impl LoadArgs {
     }
 }
 
-/// Runs the ladder, writing the log to `args.out` and one JSON summary line per step to stdout.
+/// Runs the ladder (or the closed-loop step), writing the log to
+/// `args.out` and one JSON summary line per step to stdout.
 pub async fn run(args: LoadArgs, population: Population) -> anyhow::Result<()> {
-    let timeout = Duration::from_millis(args.timeout_ms);
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(usize::MAX)
-        .build()?;
+    let client = client::Client::new(&args.url, Duration::from_millis(args.timeout_ms))?;
     let mut out = BufWriter::new(File::create(&args.out)?);
     writeln!(out, "{}", record::CSV_HEADER)?;
-    let base = Arc::<str>::from(args.url.trim_end_matches('/'));
     let run_start = Instant::now();
     let step_len = Nanos::from_secs_f64(args.step_secs);
-    for (i, &rate) in args.rates.iter().enumerate() {
+    let steps: Vec<f64> = match args.closed_clients {
+        Some(_) => vec![0.0],
+        None => args.rates.clone(),
+    };
+    for (i, &rate) in steps.iter().enumerate() {
         let step = i as u32;
-        let plan = population.plan(args.seed, step, rate, step_len, args.max_requests_per_step);
         let step_start = Instant::now() + Duration::from_millis(20);
         let start_ns = (step_start - run_start).as_nanos() as u64;
         let start_unix_ms = (SystemTime::now() + Duration::from_millis(20))
             .duration_since(UNIX_EPOCH)?
             .as_millis() as u64;
-        let sender = Sender {
-            client: client.clone(),
-            base: base.clone(),
+        let clock = StepClock {
             run_start,
             step_start,
             step,
-            max_inflight: args.max_inflight,
         };
         let cpu_before = host::CpuTimes::read();
-        let (mut records, mut lags) = sender.send_all(plan).await;
+        let (mut records, mut lags) = match args.closed_clients {
+            Some(clients) => {
+                // Enough requests for the step at any throughput up to the bound.
+                let sequence_rate = args.max_requests_per_step as f64 / args.step_secs;
+                let plan = population.plan(
+                    args.seed,
+                    step,
+                    sequence_rate,
+                    step_len,
+                    args.max_requests_per_step,
+                );
+                (
+                    closed::send(&client, clock, plan, clients, step_len.into()).await,
+                    Vec::new(),
+                )
+            }
+            None => {
+                let plan =
+                    population.plan(args.seed, step, rate, step_len, args.max_requests_per_step);
+                open::send(&client, clock, plan, args.max_inflight).await
+            }
+        };
         let cores_busy = cpu_before.busy_since(&host::CpuTimes::read());
         records.sort_by_key(|r| (r.intended_ns, r.key));
         record::write_csv(&mut out, &records)?;
@@ -180,95 +208,34 @@ pub async fn run(args: LoadArgs, population: Population) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends one step's plan.
-struct Sender {
-    client: reqwest::Client,
-    base: Arc<str>,
-    run_start: Instant,
-    step_start: Instant,
-    step: u32,
-    max_inflight: usize,
+/// Where a step sits in time, to stamp its records.
+#[derive(Clone, Copy, Debug)]
+pub struct StepClock {
+    /// Start of the whole run (`intended_ns` counts from here).
+    pub run_start: Instant,
+    /// When the step's first request may go.
+    pub step_start: Instant,
+    /// The step's index.
+    pub step: u32,
 }
 
-impl Sender {
-    /// Paces the plan from a thread of its own (so a busy runtime cannot
-    /// delay a send) and gathers every request's record; also returns how
-    /// late each send was, in nanoseconds.
-    async fn send_all(self, plan: Vec<Planned>) -> (Vec<Record>, Vec<u64>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Record>();
-        let runtime = tokio::runtime::Handle::current();
-        let inflight = Arc::new(AtomicUsize::new(0));
-        let expected = plan.len();
-        let (run_start, step) = (self.run_start, self.step);
-        let pacer = std::thread::spawn(move || {
-            let mut lags = Vec::with_capacity(plan.len());
-            for p in plan {
-                let target = self.step_start + Duration::from(p.at);
-                let now = Instant::now();
-                if target > now {
-                    std::thread::sleep(target - now);
-                }
-                lags.push(Instant::now().saturating_duration_since(target).as_nanos() as u64);
-                let record = move |status, latency_ns| Record {
-                    intended_ns: (target - run_start).as_nanos() as u64,
-                    step,
-                    endpoint: p.endpoint,
-                    tenant: p.tenant,
-                    key: p.key,
-                    status,
-                    latency_ns,
-                };
-                if inflight.load(Ordering::Relaxed) >= self.max_inflight {
-                    let _ = tx.send(record(Status::Skipped, 0));
-                    continue;
-                }
-                inflight.fetch_add(1, Ordering::Relaxed);
-                let (tx, inflight, client, base) = (
-                    tx.clone(),
-                    inflight.clone(),
-                    self.client.clone(),
-                    self.base.clone(),
-                );
-                runtime.spawn(async move {
-                    let status = send(&client, &base, &p).await;
-                    let latency = target.elapsed().as_nanos() as u64;
-                    inflight.fetch_sub(1, Ordering::Relaxed);
-                    let _ = tx.send(record(status, latency));
-                });
-            }
-            lags
-        });
-        let mut records = Vec::with_capacity(expected);
-        while let Some(r) = rx.recv().await {
-            records.push(r);
+impl StepClock {
+    /// The record of `p`, meant to go at `intended`, that ended as `status` after `latency_ns`.
+    pub fn record(
+        &self,
+        p: &Planned,
+        intended: Instant,
+        status: Status,
+        latency_ns: u64,
+    ) -> Record {
+        Record {
+            intended_ns: (intended - self.run_start).as_nanos() as u64,
+            step: self.step,
+            endpoint: p.endpoint,
+            tenant: p.tenant,
+            key: p.key,
+            status,
+            latency_ns,
         }
-        let lags = pacer.join().expect("the pacing thread does not panic");
-        (records, lags)
-    }
-}
-
-/// Sends one request and reads its whole response.
-async fn send(client: &reqwest::Client, base: &str, p: &Planned) -> Status {
-    let request = match p.endpoint {
-        Endpoint::ListProjects => client.get(format!("{base}/tenants/{}/projects", p.tenant)),
-        Endpoint::GetProject => client.get(format!("{base}/projects/{}", p.key)),
-        Endpoint::UpdateProject => client.put(format!("{base}/projects/{}", p.key)),
-    };
-    let failed = |e: reqwest::Error| {
-        if e.is_timeout() {
-            Status::Timeout
-        } else {
-            Status::Error
-        }
-    };
-    match request.send().await {
-        Ok(response) => {
-            let code = response.status().as_u16();
-            match response.bytes().await {
-                Ok(_) => Status::Http(code),
-                Err(e) => failed(e),
-            }
-        }
-        Err(e) => failed(e),
     }
 }

@@ -82,7 +82,7 @@ pub fn write_csv(out: &mut impl Write, records: &[Record]) -> io::Result<()> {
 pub struct StepSummary {
     /// Ladder step.
     pub step: u32,
-    /// Offered rate, requests per second.
+    /// Offered rate, requests per second (0 for a closed-loop step).
     pub rate: f64,
     /// Step length, seconds.
     pub duration_s: f64,
