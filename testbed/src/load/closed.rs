@@ -49,3 +49,38 @@ pub async fn send(
     }
     records
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Endpoint;
+    use crate::load::record::Status;
+    use crate::load::test_server::slow_server;
+    use scaletwin::algo::clock::Nanos;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_client_waits_for_its_response_before_the_next_send() {
+        // 2 clients, 100 ms per response, 1 s: about 2 x 10 requests.
+        let base = slow_server(Duration::from_millis(100)).await;
+        let client = Client::new(&base, Duration::from_secs(5)).unwrap();
+        let plan: Vec<Planned> = (0..1_000)
+            .map(|i| Planned {
+                at: Nanos::ZERO,
+                endpoint: Endpoint::UpdateProject,
+                tenant: 0,
+                key: i + 1,
+            })
+            .collect();
+        let now = Instant::now();
+        let clock = StepClock {
+            run_start: now,
+            step_start: now,
+            step: 0,
+        };
+        let records = send(&client, clock, plan, 2, Duration::from_secs(1)).await;
+        assert!((18..=22).contains(&records.len()), "{}", records.len());
+        assert!(records
+            .iter()
+            .all(|r| r.status == Status::Http(200) && r.latency_ns >= 100_000_000));
+    }
+}

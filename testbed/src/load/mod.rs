@@ -11,6 +11,8 @@ pub mod host;
 pub mod open;
 pub mod plan;
 pub mod record;
+#[cfg(test)]
+mod test_server;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

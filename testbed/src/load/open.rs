@@ -58,3 +58,74 @@ pub async fn send(
     let lags = pacer.join().expect("the pacing thread does not panic");
     (records, lags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Endpoint;
+    use crate::load::test_server::slow_server;
+    use scaletwin::algo::clock::Nanos;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_service_does_not_delay_the_sends_and_latency_counts_from_the_intended_time() {
+        // Every response takes 300 ms; 20 requests are due 10 ms apart.
+        let base = slow_server(Duration::from_millis(300)).await;
+        let client = Client::new(&base, Duration::from_secs(5)).unwrap();
+        let plan: Vec<Planned> = (0..20)
+            .map(|i| Planned {
+                at: Nanos::from_millis(10 * i),
+                endpoint: Endpoint::GetProject,
+                tenant: 0,
+                key: i + 1,
+            })
+            .collect();
+        let now = Instant::now();
+        let clock = StepClock {
+            run_start: now,
+            step_start: now,
+            step: 0,
+        };
+        let started = Instant::now();
+        let (mut records, lags) = send(&client, clock, plan, 100).await;
+        // A closed loop of one would need 20 x 300 ms; open, the last send is at 190 ms.
+        assert!(
+            started.elapsed() < Duration::from_millis(1_500),
+            "{:?}",
+            started.elapsed()
+        );
+        records.sort_by_key(|r| r.key);
+        assert_eq!(records.len(), 20);
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r.status, Status::Http(200));
+            assert_eq!(r.intended_ns, 10_000_000 * i as u64);
+            assert!(r.latency_ns >= 300_000_000, "{}", r.latency_ns);
+        }
+        assert!(lags.iter().all(|&l| l < 50_000_000), "{lags:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sends_past_the_inflight_bound_are_recorded_as_skipped() {
+        let base = slow_server(Duration::from_millis(300)).await;
+        let client = Client::new(&base, Duration::from_secs(5)).unwrap();
+        let plan: Vec<Planned> = (0..5)
+            .map(|i| Planned {
+                at: Nanos::from_millis(i),
+                endpoint: Endpoint::ListProjects,
+                tenant: i,
+                key: 1,
+            })
+            .collect();
+        let now = Instant::now();
+        let clock = StepClock {
+            run_start: now,
+            step_start: now,
+            step: 0,
+        };
+        let (records, _) = send(&client, clock, plan, 2).await;
+        let skipped = records
+            .iter()
+            .filter(|r| r.status == Status::Skipped)
+            .count();
+        assert_eq!((records.len(), skipped), (5, 3));
+    }
+}
