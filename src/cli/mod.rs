@@ -7,6 +7,7 @@ mod compare;
 mod graph;
 mod output;
 mod run;
+mod scenario;
 mod stages;
 mod sweep;
 mod validate;
@@ -81,6 +82,20 @@ impl CliError {
     }
 }
 
+/// `text` with every control character but the line break and tab escaped
+/// (`\u{1b}`), so nothing a file or flag holds can drive the terminal.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Parses the arguments, runs the command, and maps errors to exit codes:
 /// 0 success, 1 runtime failure (e.g. cannot write output), 2 bad input.
 pub fn main() -> ExitCode {
@@ -99,7 +114,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", terminal_safe(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

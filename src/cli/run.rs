@@ -3,6 +3,7 @@
 use super::output::{write_atomic, Progress};
 use super::CliError;
 use crate::report::render_table;
+use crate::scenario::Setting;
 use std::path::PathBuf;
 
 /// Arguments of `scaletwin run`.
@@ -34,13 +35,16 @@ pub(crate) struct RunArgs {
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let mut sets = Vec::new();
     if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
+        sets.push(Setting::flag("--seed", &seed.to_string(), "seed"));
     }
     if let Some(d) = &args.duration {
-        sets.push(format!("run.duration={d}"));
+        // A JSON string: the value is a duration's text, never a bare number.
+        let mut s = Setting::flag("--duration", d, "run.duration");
+        s.expression = format!("run.duration={}", serde_json::Value::from(d.as_str()));
+        sets.push(s);
     }
-    sets.extend(args.sets.iter().cloned());
-    let (_, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
+    sets.extend(super::scenario::sets(&args.sets));
+    let (_, model) = super::scenario::load(args.file.as_deref(), &sets)?;
     let mut progress = Progress::new(model.duration, args.quiet);
     let report = crate::model::simulate(&model, &mut |t| progress.update(t));
     progress.finish();

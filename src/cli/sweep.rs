@@ -56,7 +56,8 @@ fn emit(report: &SweepReport, batch: &BatchArgs) -> Result<(), CliError> {
 
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let part = args.partition.as_deref().map(partition).transpose()?;
-    let (scenario, _) = crate::scenario::load(Some(&args.file), &args.batch.sets)?;
+    let (scenario, _) =
+        super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     let bar = args.batch.bar();
     let file = args.file.display().to_string();

@@ -11,7 +11,8 @@ pub(crate) struct ValidateArgs {
 }
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
-    let (scenario, model) = crate::scenario::load(Some(&args.file), &[])?;
+    let loaded = crate::scenario::load_with(Some(&args.file), &[])?;
+    let (scenario, model) = (&loaded.scenario, &loaded.model);
     println!(
         "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}",
         args.file.display(),
@@ -21,5 +22,8 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
         model.workload.rate,
         model.duration
     );
+    for w in &loaded.warnings {
+        println!("{}", super::terminal_safe(&w.render(&loaded.file)));
+    }
     Ok(())
 }

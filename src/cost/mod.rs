@@ -59,10 +59,10 @@ pub struct PriceSpec {
     #[serde(default)]
     pub table: Option<String>,
     /// Instance size -> prices, added to or replacing the table's.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::scenario::unique::map")]
     pub instances: BTreeMap<String, InstancePrice>,
     /// Database class -> USD per hour.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::scenario::unique::map")]
     pub databases: BTreeMap<String, f64>,
     /// Load balancer USD per hour.
     #[serde(default)]

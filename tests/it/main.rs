@@ -16,6 +16,8 @@ mod determinism;
 mod edge;
 mod endpoint_limits;
 mod faults;
+mod flags;
+mod fuzz_scenarios;
 mod jobs;
 mod queue_autoscale;
 mod queueing;
