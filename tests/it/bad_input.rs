@@ -306,7 +306,7 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "80_duplicate_mix_key",
         &[
-            ":5:76:",
+            ":5:74:",
             "duplicate key \"a\"",
             "each key may appear once",
             "first given at line 5, column 54",

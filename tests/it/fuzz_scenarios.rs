@@ -95,7 +95,10 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
                 let copy = t[i].clone();
                 t.insert(i, copy);
             }
-            2 => t.swap(i, choice % t.len()),
+            2 => {
+                let j = choice % t.len();
+                t.swap(i, j);
+            }
             3 => {
                 // The next number token from i on gets an extreme value.
                 if let Some(n) =
