@@ -44,7 +44,8 @@ pub fn warnings(s: &Scenario, source: &str) -> Vec<Warning> {
             path: "workload.mix".to_owned(),
             message: format!(
                 "the weights add up to {}, not 1; each is divided by the total, giving {{ {} }}",
-                number(total),
+                // Six decimals: 0.7 + 1.2 + 0.1 is "2", not 1.9999999999999998.
+                number((total * 1e6).round() / 1e6),
                 shares.join(", ")
             ),
             position: super::place::position(source, "workload.mix", None),

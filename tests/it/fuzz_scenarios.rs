@@ -131,7 +131,7 @@ fn cases() -> u32 {
     // PROPTEST_CASES, when set, is read by the default config.
     match std::env::var("PROPTEST_CASES") {
         Ok(_) => ProptestConfig::default().cases,
-        Err(_) => 64,
+        Err(_) => 256,
     }
 }
 
