@@ -21,6 +21,7 @@ use crate::scenario::units::Duration;
 use crate::scenario::{Problem, Scenario};
 use crate::Report;
 use serde::{Deserialize, Serialize};
+use crate::scenario::number;
 use std::collections::BTreeMap;
 
 /// Hours in the billing month every monthly figure uses.
@@ -150,7 +151,10 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         if !(0.0..=1.0).contains(&slo.error_rate) {
             add(
                 "slo.error_rate".into(),
-                format!("an error rate is from 0 to 1, not {}", slo.error_rate),
+                format!(
+                    "an error rate is from 0 to 1, not {}",
+                    number(slo.error_rate)
+                ),
             );
         }
     }
@@ -162,10 +166,14 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             );
         }
         for (i, (name, users)) in stages.iter().enumerate() {
-            if !(users.is_finite() && *users > 0.0) {
+            // The bound of `workload.users`, which each stage's count replaces.
+            if !(users.is_finite() && *users > 0.0 && *users <= 1e12) {
                 add(
                     format!("stages[{i}]"),
-                    format!("stage `{name}` needs a positive user count, not {users}"),
+                    format!(
+                        "stage `{name}` needs a user count above 0 and at most 1000000000000, not {}",
+                        number(*users)
+                    ),
                 );
             }
         }
@@ -213,7 +221,7 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                     if !(0.0..=1.0).contains(f) {
                         add(
                             format!("components[{i}].spot"),
-                            format!("the spot share is from 0 to 1, not {f}"),
+                            format!("the spot share is from 0 to 1, not {}", number(*f)),
                         );
                     }
                 }

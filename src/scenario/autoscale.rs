@@ -597,7 +597,7 @@ pub(super) fn resolve_fault(
                 (Some(_), None) => {}
                 (None, Some(x)) => {
                     if !x.is_finite() || *x <= 0.0 || *x > 1.0 {
-                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {x}"));
+                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {}", super::number(*x)));
                     }
                 }
                 _ => p.add(

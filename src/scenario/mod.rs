@@ -27,6 +27,7 @@ pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
 pub use schema::Scenario;
+pub(crate) use validate::number;
 pub use validate::{validate, Problem};
 pub use warnings::{warnings, Warning};
 

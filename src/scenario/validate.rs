@@ -106,7 +106,7 @@ pub(super) fn check_finite(
 
 /// `x` as a person reads it: plain digits for everyday magnitudes, the
 /// exponent form (`1e300`) for huge or tiny ones rather than 300 digits.
-pub(super) fn number(x: f64) -> String {
+pub(crate) fn number(x: f64) -> String {
     let magnitude = x.abs();
     if x.is_finite() && (magnitude >= 1e15 || (magnitude < 1e-6 && x != 0.0)) {
         format!("{x:e}")
