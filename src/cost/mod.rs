@@ -16,12 +16,12 @@ mod prices;
 
 pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 
+use crate::scenario::number;
 use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
 use crate::scenario::{Problem, Scenario};
 use crate::Report;
 use serde::{Deserialize, Serialize};
-use crate::scenario::number;
 use std::collections::BTreeMap;
 
 /// Hours in the billing month every monthly figure uses.

@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn a_key_given_twice_is_an_error_at_either_level() {
         let ok: M = ron::from_str(r#"(m: {"a": 1, "b": 2}, n: {"x": {"y": 1}})"#).unwrap();
-        assert_eq!(ok.m.len(), 2);
+        assert_eq!((ok.m.len(), ok.n["x"]["y"]), (2, 1));
         let e = ron::from_str::<M>(r#"(m: {"a": 1, "a": 2})"#).unwrap_err();
         assert!(e.to_string().contains("duplicate key \"a\""), "{e}");
         let e = ron::from_str::<M>(r#"(m: {}, n: {"x": {"y": 1, "y": 2}})"#).unwrap_err();
