@@ -50,7 +50,7 @@ pub(super) fn explain(source: &str, e: &SpannedError) -> Explained {
     if let Some((start, message)) = unclosed_string(source, at, &e.code) {
         return found(start, message);
     }
-    if let Some((start, number)) = fractional_number(source, at) {
+    if let Some((start, number)) = fractional_number(source, at, &e.code) {
         return found(
             start,
             format!("expected an integer (a whole number), found {number}"),
@@ -204,8 +204,24 @@ fn unclosed_string(source: &str, at: usize, code: &Error) -> Option<(usize, Stri
 }
 
 /// A number with a fraction or exponent at `at`, where the parser wanted an
-/// integer: its start and its text.
-fn fractional_number(source: &str, at: usize) -> Option<(usize, &str)> {
+/// integer: its start and its text. The parser either rejects it at its
+/// start, or reads its digits as an integer and stops at the `.` or `e`.
+fn fractional_number<'a>(source: &'a str, at: usize, code: &Error) -> Option<(usize, &'a str)> {
+    let at_start = matches!(
+        code,
+        Error::InvalidIntegerDigit { .. } | Error::ExpectedInteger
+    );
+    let after_digits = matches!(
+        code,
+        Error::ExpectedComma
+            | Error::ExpectedStructLikeEnd
+            | Error::ExpectedMapEnd
+            | Error::ExpectedArrayEnd
+            | Error::TrailingCharacters
+    );
+    if !at_start && !after_digits {
+        return None;
+    }
     let bytes = source.as_bytes();
     let mut start = at.min(bytes.len());
     while start > 0 && (bytes[start - 1].is_ascii_digit() || bytes[start - 1] == b'_') {
@@ -228,7 +244,12 @@ fn fractional_number(source: &str, at: usize) -> Option<(usize, &str)> {
     let text = &source[start..end];
     let fractional = text.contains(['.', 'e', 'E']);
     let numeric = text.replace('_', "").parse::<f64>().is_ok();
-    (end > at && fractional && numeric && text.starts_with(|c: char| c.is_ascii_digit()))
+    let placed = if after_digits {
+        start < at
+    } else {
+        start <= at
+    };
+    (placed && end > at && fractional && numeric && text.starts_with(|c: char| c.is_ascii_digit()))
         .then_some((start, text))
 }
 
@@ -252,6 +273,9 @@ mod tests {
         let (_, c, m) = explained("Scenario(name: \"x\", seed: 1e3, run: ())");
         assert_eq!(c, 27);
         assert!(m.contains("found 1e3"), "{m}");
+        // A fraction where a struct belongs is not taken for an integer.
+        let (_, _, m) = explained("Scenario(name: \"x\", seed: 1, run: 1.5)");
+        assert!(!m.contains("integer"), "{m}");
     }
 
     #[test]
