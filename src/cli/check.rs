@@ -76,9 +76,11 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
                     }
                 }
                 other => {
+                    let hint = crate::scenario::did_you_mean(other, ["p99", "error_rate"])
+                        .map_or_else(String::new, |k| format!(" did you mean `{k}`?"));
                     return Err(CliError::Usage(format!(
-                        "--slo: unknown key `{other}`; use p99 or error_rate"
-                    )))
+                        "--slo: unknown key `{other}`;{hint} use p99 or error_rate"
+                    )));
                 }
             }
         }

@@ -16,9 +16,9 @@ mod prices;
 
 pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 
-use crate::scenario::number;
 use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
+use crate::scenario::{number, MAX_RATE};
 use crate::scenario::{Problem, Scenario};
 use crate::Report;
 use serde::{Deserialize, Serialize};
@@ -173,6 +173,17 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                     format!(
                         "stage `{name}` needs a user count above 0 and at most 1000000000000, not {}",
                         number(*users)
+                    ),
+                );
+            } else if users * s.workload.rps_per_user > MAX_RATE {
+                // Checked here, with the file, rather than when the stage runs.
+                add(
+                    format!("stages[{i}]"),
+                    format!(
+                        "stage `{name}`: {} users × rps_per_user {} = {} requests/s is more than one machine can simulate (at most {MAX_RATE})",
+                        number(*users),
+                        number(s.workload.rps_per_user),
+                        number(users * s.workload.rps_per_user)
                     ),
                 );
             }

@@ -27,7 +27,8 @@ pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
 pub use schema::Scenario;
-pub(crate) use validate::number;
+pub(crate) use suggest::did_you_mean;
+pub(crate) use validate::{number, MAX_RATE};
 pub use validate::{validate, Problem};
 pub use warnings::{warnings, Warning};
 

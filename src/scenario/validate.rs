@@ -29,7 +29,7 @@ pub struct Problem {
 }
 
 /// Largest arrival rate accepted (requests per second).
-const MAX_RATE: f64 = 1e8;
+pub(crate) const MAX_RATE: f64 = 1e8;
 /// Largest count of pods, slots or connections accepted for one component.
 pub(super) const MAX_SIZE: u32 = 1_000_000;
 /// Most time-series buckets in one run.
@@ -829,7 +829,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 "the workload offers no traffic: users × rps_per_user is 0",
             );
         } else if rate > MAX_RATE {
-            p.add("workload", format!("users × rps_per_user = {rate} requests/s is more than one machine can simulate (at most {MAX_RATE})"));
+            p.add("workload", format!("users × rps_per_user = {} requests/s is more than one machine can simulate (at most {MAX_RATE})", number(rate)));
         }
     }
     let pattern = resolve_pattern(&mut p, &w.pattern);

@@ -369,6 +369,15 @@ const CASES: &[(&str, &[&str])] = &[
             "workload.mix.b: a mix weight must be a finite number of at least 0, not -1e300",
         ],
     ),
+    (
+        "91_stage_over_the_rate_cap",
+        &[
+            "2 problems",
+            "stages[1]: stage `huge`: 100000000000 users × rps_per_user 1",
+            "at most 100000000",
+            "stages[2]: stage `absurd` needs a user count above 0 and at most 1000000000000, not 1e300",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

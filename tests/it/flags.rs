@@ -65,6 +65,10 @@ fn check_rejects_an_error_rate_slo_outside_0_to_1_and_a_bad_tolerance() {
         &["--slo error_rate=7", "from 0 to 1"],
     );
     rejected(
+        &["check", r, "--slo", "eror_rate=0.1"],
+        &["unknown key `eror_rate`; did you mean `error_rate`?"],
+    );
+    rejected(
         &["check", r, "--slo", "error_rate=NaN"],
         &["--slo error_rate=NaN", "from 0 to 1"],
     );
