@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub(crate) struct BatchArgs {
     /// Replications per point (default: the scenario's run.replications, else 1).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub(crate) replications: Option<u32>,
     /// Shorten any run above this many requests, for a quick look (default 0:
     /// never; a shortened big stage may stop its autoscaler mid-climb).
@@ -76,6 +76,17 @@ pub(crate) struct Emitted {
     pub(crate) md: String,
     /// The provenance section report.md and report.html end with.
     pub(crate) provenance_md: String,
+}
+
+/// A count of at least 1 (as `run.replications` must be).
+fn at_least_one(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number from 1 to {}, each replication one run with its own seed",
+            u32::MAX
+        )),
+    }
 }
 
 impl BatchArgs {

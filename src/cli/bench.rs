@@ -18,7 +18,8 @@ pub(crate) struct BenchArgs {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
-    let (_, model) = crate::scenario::load(args.file.as_deref(), &args.sets)?;
+    let (_, model) =
+        super::scenario::load(args.file.as_deref(), &super::scenario::sets(&args.sets))?;
     let mut best = f64::INFINITY;
     let mut report = None;
     for _ in 0..args.repeat.max(1) {

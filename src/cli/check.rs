@@ -18,8 +18,16 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     baseline: Option<PathBuf>,
     /// Relative worsening allowed against the baseline (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = tolerance)]
     tolerance: f64,
+}
+
+/// A finite share of at least 0.
+fn tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err("expected a finite number of at least 0, e.g. 0.05 for 5%".to_owned()),
+    }
 }
 
 fn load(p: &Path) -> Result<Report, CliError> {
@@ -49,11 +57,17 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
                     }
                 }
                 "error_rate" => {
-                    let limit: f64 = v.trim().parse().map_err(|_| {
-                        CliError::Usage(format!(
-                            "--slo error_rate={v}: expected a number from 0 to 1"
-                        ))
-                    })?;
+                    let limit: f64 = v
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|x: &f64| (0.0..=1.0).contains(x))
+                        .ok_or_else(|| {
+                            CliError::Usage(format!(
+                                "--slo error_rate={}: expected a number from 0 to 1, e.g. 0.01 for 1%",
+                                v.trim()
+                            ))
+                        })?;
                     if now.summary.error_rate > limit {
                         broken.push(format!(
                             "SLO: error rate {} > {limit}",
@@ -62,9 +76,11 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), CliError> {
                     }
                 }
                 other => {
+                    let hint = crate::scenario::did_you_mean(other, ["p99", "error_rate"])
+                        .map_or_else(String::new, |k| format!(" did you mean `{k}`?"));
                     return Err(CliError::Usage(format!(
-                        "--slo: unknown key `{other}`; use p99 or error_rate"
-                    )))
+                        "--slo: unknown key `{other}`;{hint} use p99 or error_rate"
+                    )));
                 }
             }
         }

@@ -20,7 +20,7 @@ pub(crate) struct CompareArgs {
 pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     let mut scenarios = Vec::new();
     for f in &args.files {
-        let (s, _) = crate::scenario::load(Some(f), &args.batch.sets)?;
+        let (s, _) = super::scenario::load(Some(f), &super::scenario::sets(&args.batch.sets))?;
         scenarios.push((s, f.display().to_string()));
     }
     let reps = crate::sweep::replications(&scenarios[0].0, args.batch.replications);

@@ -11,6 +11,6 @@ pub(crate) struct GraphArgs {
 }
 
 pub(crate) fn graph(args: GraphArgs) -> Result<(), CliError> {
-    let (scenario, _) = crate::scenario::load(Some(&args.file), &[])?;
+    let (scenario, _) = super::scenario::load(Some(&args.file), &[])?;
     console::print(&crate::scenario::Topology::new(&scenario).to_dot(&scenario.name))
 }

@@ -13,6 +13,7 @@ mod progress;
 mod provenance;
 mod report_set;
 mod run;
+mod scenario;
 mod stages;
 mod sweep;
 mod temp_files;
@@ -135,6 +136,20 @@ impl CliError {
     }
 }
 
+/// `text` with every control character but the line break and tab escaped
+/// (`\u{1b}`), so nothing a file or flag holds can drive the terminal.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Parses the arguments, runs the command, and maps errors to exit codes:
 /// 0 success (also when the reader closed stdout early), 1 runtime failure
 /// (e.g. cannot write output), 2 bad input.
@@ -155,7 +170,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
-            console::eprint(&format!("error: {e}\n"));
+            console::eprint(&format!("error: {}\n", terminal_safe(&e.to_string())));
             ExitCode::from(e.exit_code())
         }
     }

@@ -5,6 +5,7 @@ use super::progress::{ProgressArgs, RunProgress};
 use super::report_set::{check_report_dir, write_report_set};
 use super::{console, CliError};
 use crate::report::render_table;
+use crate::scenario::Setting;
 use std::path::PathBuf;
 
 /// Arguments of `scaletwin run`.
@@ -41,14 +42,18 @@ pub(crate) struct RunArgs {
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let mut sets = Vec::new();
     if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
+        sets.push(Setting::flag("--seed", &seed.to_string(), "seed"));
     }
     if let Some(d) = &args.duration {
-        sets.push(format!("run.duration={d}"));
+        // A JSON string: the value is a duration's text, never a bare number.
+        let mut s = Setting::flag("--duration", d, "run.duration");
+        s.expression = format!("run.duration={}", serde_json::Value::from(d.as_str()));
+        sets.push(s);
     }
-    sets.extend(args.sets.iter().cloned());
-    let (scenario, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
-    let provenance = super::provenance::of(args.file.as_deref(), &scenario, &sets)?;
+    sets.extend(super::scenario::sets(&args.sets));
+    let (scenario, model) = super::scenario::load(args.file.as_deref(), &sets)?;
+    let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
+    let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;
     }

@@ -14,7 +14,8 @@ pub(crate) struct StagesArgs {
 }
 
 pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
-    let (scenario, _) = crate::scenario::load(Some(&args.file), &args.batch.sets)?;
+    let (scenario, _) =
+        super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     args.batch.check_out()?;
     let progress = args.batch.progress();

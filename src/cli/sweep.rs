@@ -41,7 +41,8 @@ fn partition(text: &str) -> Result<(usize, usize), CliError> {
 
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let part = args.partition.as_deref().map(partition).transpose()?;
-    let (scenario, _) = crate::scenario::load(Some(&args.file), &args.batch.sets)?;
+    let (scenario, _) =
+        super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     args.batch.check_out()?;
     let progress = args.batch.progress();

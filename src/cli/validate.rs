@@ -11,8 +11,9 @@ pub(crate) struct ValidateArgs {
 }
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
-    let (scenario, model) = crate::scenario::load(Some(&args.file), &[])?;
-    console::print(&format!(
+    let loaded = crate::scenario::load_with(Some(&args.file), &[])?;
+    let (scenario, model) = (&loaded.scenario, &loaded.model);
+    let mut text = format!(
         "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}\n",
         args.file.display(),
         model.name,
@@ -20,5 +21,10 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
         model.endpoints.len(),
         model.workload.rate,
         model.duration
-    ))
+    );
+    for w in &loaded.warnings {
+        text.push_str(&super::terminal_safe(&w.render(&loaded.file)));
+        text.push('\n');
+    }
+    console::print(&text)
 }

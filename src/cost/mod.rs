@@ -18,6 +18,7 @@ pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 
 use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
+use crate::scenario::{number, MAX_RATE};
 use crate::scenario::{Problem, Scenario};
 use crate::Report;
 use serde::{Deserialize, Serialize};
@@ -59,10 +60,10 @@ pub struct PriceSpec {
     #[serde(default)]
     pub table: Option<String>,
     /// Instance size -> prices, added to or replacing the table's.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::scenario::unique::map")]
     pub instances: BTreeMap<String, InstancePrice>,
     /// Database class -> USD per hour.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::scenario::unique::map")]
     pub databases: BTreeMap<String, f64>,
     /// Load balancer USD per hour.
     #[serde(default)]
@@ -150,7 +151,10 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         if !(0.0..=1.0).contains(&slo.error_rate) {
             add(
                 "slo.error_rate".into(),
-                format!("an error rate is from 0 to 1, not {}", slo.error_rate),
+                format!(
+                    "an error rate is from 0 to 1, not {}",
+                    number(slo.error_rate)
+                ),
             );
         }
     }
@@ -162,10 +166,25 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             );
         }
         for (i, (name, users)) in stages.iter().enumerate() {
-            if !(users.is_finite() && *users > 0.0) {
+            // The bound of `workload.users`, which each stage's count replaces.
+            if !(users.is_finite() && *users > 0.0 && *users <= 1e12) {
                 add(
                     format!("stages[{i}]"),
-                    format!("stage `{name}` needs a positive user count, not {users}"),
+                    format!(
+                        "stage `{name}` needs a user count above 0 and at most 1000000000000, not {}",
+                        number(*users)
+                    ),
+                );
+            } else if users * s.workload.rps_per_user > MAX_RATE {
+                // Checked here, with the file, rather than when the stage runs.
+                add(
+                    format!("stages[{i}]"),
+                    format!(
+                        "stage `{name}`: {} users × rps_per_user {} = {} requests/s is more than one machine can simulate (at most {MAX_RATE})",
+                        number(*users),
+                        number(s.workload.rps_per_user),
+                        number(users * s.workload.rps_per_user)
+                    ),
                 );
             }
         }
@@ -213,7 +232,7 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                     if !(0.0..=1.0).contains(f) {
                         add(
                             format!("components[{i}].spot"),
-                            format!("the spot share is from 0 to 1, not {f}"),
+                            format!("the spot share is from 0 to 1, not {}", number(*f)),
                         );
                     }
                 }

@@ -441,8 +441,9 @@ pub(super) fn resolve_hpa_queues(
             p.add_at(
                 path,
                 format!(
-                    "no Queue is named \"{}\"; queues: {}",
+                    "no Queue is named \"{}\";{} queues: {}",
                     hq.name,
+                    super::suggest::hint(&hq.name, names.iter().copied()),
                     list(&names)
                 ),
                 &hq.name,
@@ -560,7 +561,8 @@ pub(super) fn resolve_fault(
             p.add_at(
                 path("deployment"),
                 format!(
-                    "no Deployment is named \"{deployment}\"; Deployments: {}",
+                    "no Deployment is named \"{deployment}\";{} Deployments: {}",
+                    super::suggest::hint(deployment, names.iter().copied()),
                     list(&names)
                 ),
                 deployment,
@@ -595,7 +597,7 @@ pub(super) fn resolve_fault(
                 (Some(_), None) => {}
                 (None, Some(x)) => {
                     if !x.is_finite() || *x <= 0.0 || *x > 1.0 {
-                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {x}"));
+                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {}", super::number(*x)));
                     }
                 }
                 _ => p.add(

@@ -38,10 +38,13 @@ pub enum ScenarioError {
         /// Every problem found, each with its field path and location.
         problems: Vec<LocatedProblem>,
     },
-    /// A `--set path=value` override that does not apply.
-    #[error("--set {expression}: {message}")]
+    /// An override (`--set path=value`, or a flag such as `--duration`)
+    /// that does not apply.
+    #[error("{flag} {expression}: {message}")]
     Override {
-        /// The override as given.
+        /// The flag the user typed (`--set`, `--duration`, `--vary`...).
+        flag: String,
+        /// The flag's value as given.
         expression: String,
         /// Why it does not apply.
         message: String,

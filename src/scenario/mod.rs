@@ -12,17 +12,25 @@ mod error;
 mod graph;
 mod jobs;
 mod model;
+mod names;
 mod place;
 mod regions;
 pub mod schema;
+mod suggest;
+mod syntax;
+pub(crate) mod unique;
 pub mod units;
 mod validate;
+mod warnings;
 
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
 pub use schema::Scenario;
+pub(crate) use suggest::did_you_mean;
+pub(crate) use validate::{number, MAX_RATE};
 pub use validate::{validate, Problem};
+pub use warnings::{warnings, Warning};
 
 use error::snippet;
 
@@ -36,16 +44,23 @@ fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
 }
 
+/// The text without a UTF-8 byte-order mark at its start (editors on
+/// Windows write one; it is not part of the scenario).
+fn without_bom(source: &str) -> &str {
+    source.strip_prefix('\u{feff}').unwrap_or(source)
+}
+
 /// Parses RON text into a [`Scenario`]; `file` names the source in errors.
 pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let source = without_bom(source);
     ron_options().from_str::<Scenario>(source).map_err(|e| {
-        let (line, column) = (e.span.start.line, e.span.start.col);
+        let x = syntax::explain(source, &e);
         ScenarioError::Syntax {
             file: file.to_owned(),
-            line,
-            column,
-            message: e.code.to_string(),
-            snippet: snippet(source, line, column),
+            line: x.line,
+            column: x.column,
+            message: x.message,
+            snippet: snippet(source, x.line, x.column),
         }
     })
 }
@@ -57,6 +72,7 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
         file: file.clone(),
         message: e.to_string(),
     })?;
+    let source = without_bom(&source).to_owned();
     Ok((parse(&source, &file)?, source))
 }
 
@@ -74,36 +90,77 @@ pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Model, Sce
     })
 }
 
+/// A change to one scenario field and the command-line flag that asked
+/// for it, so an error names what the user typed (`--duration 90`, not a
+/// `--set` they never wrote).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// The flag: `--set`, `--duration`, `--vary`...
+    pub flag: String,
+    /// The flag's value as the user gave it.
+    pub given: String,
+    /// The override it stands for: `path=value`.
+    pub expression: String,
+}
+
+impl Setting {
+    /// A `--set path=value`.
+    pub fn set(expression: &str) -> Setting {
+        Setting {
+            flag: "--set".to_owned(),
+            given: expression.to_owned(),
+            expression: expression.to_owned(),
+        }
+    }
+
+    /// A flag that sets the field at `path` to its value (`--seed 7`).
+    pub fn flag(flag: &str, given: &str, path: &str) -> Setting {
+        Setting {
+            flag: flag.to_owned(),
+            given: given.to_owned(),
+            expression: format!("{path}={given}"),
+        }
+    }
+}
+
 /// Applies `path=value` overrides (e.g. `workload.users=5000`,
 /// `components.api.replicas=4`, `run.duration=10m`) to a scenario.
 ///
 /// A path walks fields by name; in a list, a segment is an index or the
 /// `name` of an element. The value is JSON if it parses as JSON, else a string.
 pub fn apply_overrides(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    let settings: Vec<Setting> = sets.iter().map(|e| Setting::set(e)).collect();
+    apply_settings(scenario, &settings)
+}
+
+/// [`apply_overrides`] for settings from any flag; errors name the flag.
+pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario, ScenarioError> {
     if sets.is_empty() {
         return Ok(scenario.clone());
     }
-    let err = |expression: &str, message: String| ScenarioError::Override {
-        expression: expression.to_owned(),
+    let err = |setting: &Setting, message: String| ScenarioError::Override {
+        flag: setting.flag.clone(),
+        expression: setting.given.clone(),
         message,
     };
-    let mut tree = serde_json::to_value(scenario).map_err(|e| err("", e.to_string()))?;
-    for expression in sets {
-        let (path, value) = expression.split_once('=').ok_or_else(|| {
+    let whole = Setting::set("");
+    let mut tree = serde_json::to_value(scenario).map_err(|e| err(&whole, e.to_string()))?;
+    for setting in sets {
+        let (path, value) = setting.expression.split_once('=').ok_or_else(|| {
             err(
-                expression,
+                setting,
                 "expected path=value, e.g. workload.users=5000".into(),
             )
         })?;
         let value = serde_json::from_str(value.trim())
             .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_owned()));
-        let slot = walk(&mut tree, path.trim()).map_err(|m| err(expression, m))?;
+        let slot = walk(&mut tree, path.trim()).map_err(|m| err(setting, m))?;
         *slot = value;
         // Re-check after each override so the error names the one that broke it.
         serde_json::from_value::<Scenario>(tree.clone())
-            .map_err(|e| err(expression, e.to_string()))?;
+            .map_err(|e| err(setting, e.to_string()))?;
     }
-    serde_json::from_value(tree).map_err(|e| err("", e.to_string()))
+    serde_json::from_value(tree).map_err(|e| err(&whole, e.to_string()))
 }
 
 /// Finds the value at a dotted path in a JSON tree.
@@ -127,7 +184,9 @@ fn walk<'a>(
                 let fields: Vec<String> = map.keys().cloned().collect();
                 map.get_mut(segment).ok_or_else(|| {
                     format!(
-                        "{here} has no field `{segment}`; it has: {}",
+                        "{here} has no field `{segment}`;{} it has: {}",
+                        suggest::did_you_mean(segment, fields.iter().map(String::as_str))
+                            .map_or_else(String::new, |f| format!(" did you mean `{f}`?")),
                         fields.join(", ")
                     )
                 })?
@@ -143,7 +202,13 @@ fn walk<'a>(
                         .iter()
                         .position(|v| element_name(v) == Some(segment))
                         .ok_or_else(|| {
-                            format!("{here} has no element `{segment}`; use an index below {} or a name: {}", items.len(), names.join(", "))
+                            format!(
+                                "{here} has no element `{segment}`;{} use an index below {} or a name: {}",
+                                suggest::did_you_mean(segment, names.iter().map(String::as_str))
+                                    .map_or_else(String::new, |f| format!(" did you mean `{f}`?")),
+                                items.len(),
+                                names.join(", ")
+                            )
                         })?,
                 };
                 &mut items[index]
@@ -183,11 +248,34 @@ fn element_name(v: &serde_json::Value) -> Option<&str> {
 }
 
 /// Loads a scenario from a file (or the bundled default when `path` is
-/// `None`), applies overrides, and validates it.
+/// `None`), applies `--set` overrides, and validates it.
 pub fn load(
     path: Option<&std::path::Path>,
     sets: &[String],
 ) -> Result<(Scenario, Model), ScenarioError> {
+    let settings: Vec<Setting> = sets.iter().map(|e| Setting::set(e)).collect();
+    let loaded = load_with(path, &settings)?;
+    Ok((loaded.scenario, loaded.model))
+}
+
+/// A scenario as a command uses it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// What the file says, overrides applied.
+    pub scenario: Scenario,
+    /// The checked model.
+    pub model: Model,
+    /// What it says but probably did not mean (see [`warnings`]).
+    pub warnings: Vec<Warning>,
+    /// The file's name, as given (or the bundled default's).
+    pub file: String,
+}
+
+/// [`load`] with settings from any flag, and the scenario's warnings.
+pub fn load_with(
+    path: Option<&std::path::Path>,
+    sets: &[Setting],
+) -> Result<Loaded, ScenarioError> {
     let (scenario, source, file) = match path {
         Some(p) => {
             let (s, src) = read(p)?;
@@ -199,7 +287,12 @@ pub fn load(
             DEFAULT_SCENARIO_FILE.to_owned(),
         ),
     };
-    let scenario = apply_overrides(&scenario, sets)?;
+    let scenario = apply_settings(&scenario, sets)?;
     let model = check(&scenario, &source, &file)?;
-    Ok((scenario, model))
+    Ok(Loaded {
+        warnings: warnings(&scenario, &source),
+        scenario,
+        model,
+        file,
+    })
 }

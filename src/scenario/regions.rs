@@ -2,6 +2,7 @@
 
 use super::model::RegionsSpec;
 use super::schema::Regions;
+use super::suggest::hint;
 use super::validate::{check_finite, Problems};
 use crate::algo::Nanos;
 
@@ -82,7 +83,8 @@ pub(super) fn resolve_regions(p: &mut Problems, r: &Regions) -> Option<RegionsSp
                     p.add(
                         path,
                         format!(
-                            "no region is named \"{bad}\"; regions (the keys of `users`): {known}"
+                            "no region is named \"{bad}\";{} regions (the keys of `users`): {known}",
+                            hint(bad, names.iter().map(|x| x.as_str()))
                         ),
                     );
                     ok = false;
@@ -108,7 +110,11 @@ pub(super) fn resolve_regions(p: &mut Problems, r: &Regions) -> Option<RegionsSp
     if primary.is_none() {
         p.add(
             "regions.primary",
-            format!("no region is named \"{}\"; regions: {known}", r.primary),
+            format!(
+                "no region is named \"{}\";{} regions: {known}",
+                r.primary,
+                hint(&r.primary, names.iter().map(|x| x.as_str()))
+            ),
         );
     }
     if !ok {
@@ -172,7 +178,10 @@ pub(super) fn region_of(
                 .join(", ");
             p.add_at(
                 path,
-                format!("no region is named \"{name}\"; regions: {known}"),
+                format!(
+                    "no region is named \"{name}\";{} regions: {known}",
+                    hint(name, r.names.iter().map(String::as_str))
+                ),
                 name,
             );
             None

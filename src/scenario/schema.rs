@@ -5,6 +5,7 @@
 //! strings here; [`super::validate`] resolves them into the checked
 //! [`crate::model::Model`].
 
+use super::unique;
 use super::units::Duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub struct Scenario {
     /// The architecture's parts.
     pub components: Vec<Component>,
     /// What each request type does, step by step.
+    #[serde(deserialize_with = "unique::map")]
     pub endpoints: BTreeMap<String, Vec<Step>>,
     /// Things that go wrong, on a timeline.
     #[serde(default)]
@@ -54,7 +56,7 @@ pub struct Scenario {
     /// requests over the limit fail with "rate_limited" (HTTP 429). Calls from
     /// other endpoints are not limited; without `workload.tenants` all
     /// clients share one budget. Default: none.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique::map")]
     pub limits: BTreeMap<String, RateLimit>,
 }
 
@@ -63,9 +65,11 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 pub struct Regions {
     /// Region name -> share of the users there (relative weights; 0 allowed).
+    #[serde(deserialize_with = "unique::map")]
     pub users: BTreeMap<String, f64>,
     /// Round-trip time between two regions, each pair once:
     /// `{ "us-east": { "eu-west": "80ms" } }`. Symmetric.
+    #[serde(deserialize_with = "unique::nested")]
     pub rtt: BTreeMap<String, BTreeMap<String, Duration>>,
     /// Where writes go.
     pub primary: String,
@@ -115,6 +119,7 @@ pub struct Workload {
     #[serde(default)]
     pub keys: Option<Population>,
     /// Endpoint name -> relative weight.
+    #[serde(deserialize_with = "unique::map")]
     pub mix: BTreeMap<String, f64>,
     /// A client gives up after this long; the request counts as a timeout error.
     #[serde(default)]
@@ -337,6 +342,7 @@ pub enum Component {
         #[serde(default)]
         strategy: Strategy,
         /// Deployment name -> weight (weights matter to `Weighted`).
+        #[serde(deserialize_with = "unique::map")]
         targets: BTreeMap<String, u32>,
         /// Per-tenant rate limit applied before a pod is chosen; rejected
         /// requests fail with "rate_limited" (HTTP 429). Default: none.

@@ -6,6 +6,7 @@ use super::model::*;
 use super::schema::{
     self, Component, Dist, Fault, Pattern, Popularity, Population, Scenario, Step,
 };
+use super::suggest::hint;
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::{Breaker, BreakerConfig};
@@ -28,7 +29,7 @@ pub struct Problem {
 }
 
 /// Largest arrival rate accepted (requests per second).
-const MAX_RATE: f64 = 1e8;
+pub(crate) const MAX_RATE: f64 = 1e8;
 /// Largest count of pods, slots or connections accepted for one component.
 pub(super) const MAX_SIZE: u32 = 1_000_000;
 /// Most time-series buckets in one run.
@@ -91,19 +92,33 @@ pub(super) fn check_finite(
     what: &str,
 ) -> bool {
     if !v.is_finite() || v < min || v > max {
-        p.add(
-            path,
-            format!("{what} must be a number from {min} to {max}, not {v}"),
-        );
+        let range = if max == f64::MAX {
+            format!("a finite number of at least {}", number(min))
+        } else {
+            format!("a number from {} to {}", number(min), number(max))
+        };
+        p.add(path, format!("{what} must be {range}, not {}", number(v)));
         false
     } else {
         true
     }
 }
 
+/// `x` as a person reads it: plain digits for everyday magnitudes, the
+/// exponent form (`1e300`) for huge or tiny ones rather than 300 digits.
+pub(crate) fn number(x: f64) -> String {
+    let magnitude = x.abs();
+    if x.is_finite() && (magnitude >= 1e15 || (magnitude < 1e-6 && x != 0.0)) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Checks `s` and resolves it into a [`Model`], or returns every problem found.
 pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     let mut p = Problems::default();
+    super::names::check_printable(s, &mut p);
     if s.name.trim().is_empty() {
         p.add("name", "the scenario needs a non-empty name");
     }
@@ -189,7 +204,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "no {kind} is named \"{name}\"; {}: {}",
+                            "no {kind} is named \"{name}\";{} {}: {}",
+                            hint(name, names_of(kind)),
                             plural(kind),
                             list(&names_of(kind))
                         ),
@@ -813,7 +829,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 "the workload offers no traffic: users × rps_per_user is 0",
             );
         } else if rate > MAX_RATE {
-            p.add("workload", format!("users × rps_per_user = {rate} requests/s is more than one machine can simulate (at most {MAX_RATE})"));
+            p.add("workload", format!("users × rps_per_user = {} requests/s is more than one machine can simulate (at most {MAX_RATE})", number(rate)));
         }
     }
     let pattern = resolve_pattern(&mut p, &w.pattern);
@@ -854,7 +870,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 None => p.add_at(
                     path,
                     format!(
-                        "no endpoint is named \"{name}\"; endpoints: {}",
+                        "no endpoint is named \"{name}\";{} endpoints: {}",
+                        hint(name, endpoint_names.iter().copied()),
                         list(&endpoint_names)
                     ),
                     name,
@@ -927,7 +944,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     p.add_at(
                         path,
                         format!(
-                            "no endpoint is named \"{target}\"; endpoints: {}",
+                            "no endpoint is named \"{target}\";{} endpoints: {}",
+                            hint(target, endpoint_names.iter().copied()),
                             list(&endpoint_names)
                         ),
                         target,
@@ -1203,7 +1221,8 @@ fn resolve_faults(
                         p.add_at(
                             at_path("dependency"),
                             format!(
-                                "no Dependency is named \"{dependency}\"; Dependencies: {}",
+                                "no Dependency is named \"{dependency}\";{} Dependencies: {}",
+                                hint(dependency, names.iter().copied()),
                                 list(&names)
                             ),
                             dependency,
@@ -1229,7 +1248,11 @@ fn resolve_faults(
                         let names = names_of_kind(s, "Cdn");
                         p.add_at(
                             at_path("cdn"),
-                            format!("no Cdn is named \"{cdn}\"; Cdns: {}", list(&names)),
+                            format!(
+                                "no Cdn is named \"{cdn}\";{} Cdns: {}",
+                                hint(cdn, names.iter().copied()),
+                                list(&names)
+                            ),
                             cdn,
                         );
                     }
@@ -1395,7 +1418,8 @@ fn fault_database(
             p.add_at(
                 path,
                 format!(
-                    "no Database is named \"{name}\"; databases: {}",
+                    "no Database is named \"{name}\";{} databases: {}",
+                    hint(name, names.iter().copied()),
                     list(&names)
                 ),
                 name,
@@ -1537,6 +1561,16 @@ fn resolve_rate_limit(
         schema::LimitAlgorithm::TokenBucket => "token_bucket",
         schema::LimitAlgorithm::Gcra => "gcra",
     };
+    if window == Nanos::ZERO {
+        p.add(
+            format!("{path}.window"),
+            format!(
+                "a rate limit's window must be longer than zero, not {}",
+                r.window
+            ),
+        );
+        return None;
+    }
     if r.tiers.is_empty() {
         p.add(
             format!("{path}.tiers"),
@@ -1602,7 +1636,8 @@ fn resolve_endpoint_limits(
             p.add_at(
                 path,
                 format!(
-                    "no endpoint is named \"{endpoint}\"; endpoints: {}",
+                    "no endpoint is named \"{endpoint}\";{} endpoints: {}",
+                    hint(endpoint, endpoints.iter().copied()),
                     list(endpoints)
                 ),
                 endpoint,
@@ -1795,7 +1830,8 @@ impl<'a> Compiler<'a> {
                         self.problems.add(
                             &tpath,
                             format!(
-                                "no Cache is named \"{n}\"; caches: {} (or L1)",
+                                "no Cache is named \"{n}\";{} caches: {} (or L1)",
+                                hint(n, names.iter().copied()),
                                 list(&names)
                             ),
                         );

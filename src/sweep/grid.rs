@@ -3,7 +3,7 @@
 
 use super::stats::Estimate;
 use super::{prepare, run_all, seed_for, Plan, RunSummary};
-use crate::scenario::{apply_overrides, Scenario, ScenarioError};
+use crate::scenario::{apply_settings, Scenario, ScenarioError, Setting};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,7 @@ pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
     let mut points = vec![Vec::new()];
     for v in vary {
         let (path, values) = v.split_once('=').ok_or_else(|| ScenarioError::Override {
+            flag: "--vary".into(),
             expression: v.clone(),
             message: "expected path=v1,v2,..., e.g. components.api.replicas=2,4,8".into(),
         })?;
@@ -63,6 +64,7 @@ pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
             .collect();
         if values.is_empty() {
             return Err(ScenarioError::Override {
+                flag: "--vary".into(),
                 expression: v.clone(),
                 message: "list at least one value".into(),
             });
@@ -82,8 +84,10 @@ pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
 }
 
 /// Runs the sweep (or partition `(i, n)` of it: the points whose index is
-/// i-1 modulo n). Replication r of every point uses the same seed (common
-/// random numbers across the grid).
+/// i-1 modulo n). Replication r of a point runs with the seed derived from
+/// the point's own `seed` and r: unless `seed` is varied, every point has the
+/// same seeds (common random numbers across the grid); `--vary seed=1,2,...`
+/// gives each point its own.
 pub fn sweep(
     s: &Scenario,
     file: &str,
@@ -102,12 +106,22 @@ pub fn sweep(
         .collect();
     let mut jobs = Vec::new();
     for (_, sets) in &chosen {
-        let point = apply_overrides(s, sets)?;
+        // Point set k comes from `--vary` expression k (see `grid`).
+        let settings: Vec<Setting> = sets
+            .iter()
+            .zip(vary)
+            .map(|(expression, given)| Setting {
+                flag: "--vary".into(),
+                given: given.clone(),
+                expression: expression.clone(),
+            })
+            .collect();
+        let point = apply_settings(s, &settings)?;
         for r in 0..reps {
             jobs.push(prepare(
                 &point,
                 None,
-                seed_for(s.seed, 0, r as u64),
+                seed_for(point.seed, 0, r as u64),
                 plan.max_requests,
             ));
         }

@@ -7,6 +7,7 @@
 
 mod grid;
 mod render;
+mod shorten;
 mod stages;
 pub mod stats;
 
@@ -58,9 +59,10 @@ pub struct Plan {
     /// Replications per point (each with its own seed).
     pub replications: u32,
     /// Most requests one run simulates (0: no cap). When the offered rate x
-    /// duration exceeds it, duration, warm-up and interval shrink by the same
-    /// factor: a million users for 60 s tells the same steady state as for
-    /// 600 s, at a tenth of the cost. The simulated time is reported.
+    /// duration exceeds it, the timeline (duration, warm-up, interval, fault
+    /// times, the arrival pattern's times) shrinks by the same factor: a
+    /// million users for 60 s tells the same steady state as for 600 s, at a
+    /// tenth of the cost. The simulated time is reported.
     pub max_requests: u64,
 }
 
@@ -121,19 +123,7 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
     s.seed = seed;
     let expected = expected_requests(&s);
     if max_requests > 0 && expected > max_requests as f64 {
-        let f = max_requests as f64 / expected;
-        let scale = |d: Duration| {
-            Duration(Nanos::from_secs_f64(
-                (d.nanos().as_secs_f64() * f).max(1e-3),
-            ))
-        };
-        s.run.duration = scale(s.run.duration);
-        s.run.warmup = if s.run.warmup.nanos() == Nanos::ZERO {
-            s.run.warmup
-        } else {
-            scale(s.run.warmup)
-        };
-        s.run.interval = scale(s.run.interval);
+        shorten::shorten(&mut s, max_requests as f64 / expected);
     }
     s
 }
@@ -158,6 +148,7 @@ pub fn run_one(
         }
     }
     let costs = cost(s, &Usage::from_report(s, &report)).map_err(|m| ScenarioError::Override {
+        flag: "scenario".into(),
         expression: "prices".into(),
         message: m,
     })?;

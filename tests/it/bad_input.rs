@@ -152,7 +152,7 @@ const CASES: &[(&str, &[&str])] = &[
             "5 problems",
             "components[2].error_rate",
             "components[2].breaker.failure_threshold",
-            "no Dependency is named \"serch\"; Dependencies: \"search\"",
+            "no Dependency is named \"serch\"; did you mean \"search\"? Dependencies: \"search\"",
             "endpoints.a[1].fallback[0]",
             "faults[0].dependency",
         ],
@@ -204,7 +204,7 @@ const CASES: &[(&str, &[&str])] = &[
         &[
             "3 problems",
             "limits.serch",
-            "no endpoint is named \"serch\"; endpoints: \"list\", \"search\"",
+            "no endpoint is named \"serch\"; did you mean \"search\"? endpoints: \"list\", \"search\"",
             // Each at its own field, though `tiers` and `max` appear earlier.
             ":14:39: limits.search.tiers[1].max",
             ":16:49: limits.list.tiers",
@@ -303,6 +303,81 @@ const CASES: &[(&str, &[&str])] = &[
             "no `regions` section",
         ],
     ),
+    (
+        "80_duplicate_mix_key",
+        &[
+            ":5:74:",
+            "duplicate key \"a\"",
+            "each key may appear once",
+            "first given at line 5, column 54",
+        ],
+    ),
+    (
+        "81_duplicate_endpoint",
+        &[":12:9:", "duplicate key \"a\"", "first given at line 11, column 9"],
+    ),
+    (
+        "82_duplicate_target",
+        &[":7:55:", "duplicate key \"api\"", "column 45"],
+    ),
+    (
+        "83_integer_given_a_fraction",
+        &[":8:43:", "expected an integer (a whole number), found 4.5"],
+    ),
+    (
+        "84_integer_given_an_exponent",
+        &[":8:59:", "expected an integer (a whole number), found 1e3"],
+    ),
+    (
+        "85_unclosed_string",
+        &[":3:11:", "unclosed string", "ends at line 4, column 21"],
+    ),
+    (
+        "86_control_character_in_name",
+        &[
+            "2 problems",
+            ":7:34: components[0].targets: \"api\\u{1b}[2J\"",
+            ":8:20: components[1].name",
+            "control character (U+001B)",
+        ],
+    ),
+    (
+        "87_rate_limit_zero_window",
+        &[
+            ":8:49: components[0].rate_limit.window",
+            "window must be longer than zero",
+        ],
+    ),
+    (
+        "88_did_you_mean",
+        &[
+            ":8:62:",
+            "`concurency` in `Deployment`; did you mean `concurrency`? expected one of",
+        ],
+    ),
+    (
+        "89_did_you_mean_reference",
+        &[
+            ":10:27: endpoints.a[0]: no LoadBalancer is named \"lbb\"; did you mean \"lb\"? LoadBalancers: \"lb\"",
+            "endpoints.b[0]: no endpoint is named \"aa\"; did you mean \"a\"?",
+        ],
+    ),
+    (
+        "90_huge_numbers",
+        &[
+            ":5:16: workload.users: users must be a number from 0 to 1000000000000, not 1e300",
+            "workload.mix.b: a mix weight must be a finite number of at least 0, not -1e300",
+        ],
+    ),
+    (
+        "91_stage_over_the_rate_cap",
+        &[
+            "2 problems",
+            "stages[1]: stage `huge`: 100000000000 users × rps_per_user 1",
+            "at most 100000000",
+            "stages[2]: stage `absurd` needs a user count above 0 and at most 1000000000000, not 1e300",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {
@@ -341,6 +416,18 @@ fn every_malformed_scenario_is_rejected_with_its_place() {
         let (code, stderr) = validate(&path);
         assert_eq!(code, 2, "{name}: exit code, stderr:\n{stderr}");
         assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
+        // Nothing from the file drives the terminal, and no bound prints
+        // as f64::MAX's 309 digits.
+        assert!(
+            !stderr
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{name}: raw control character in:\n{stderr:?}"
+        );
+        assert!(
+            !stderr.contains("17976931348623157"),
+            "{name}: a bound printed in full:\n{stderr}"
+        );
         assert!(
             stderr.contains(&format!("{name}.ron")),
             "{name}: message names the file:\n{stderr}"

@@ -17,6 +17,8 @@ mod determinism;
 mod edge;
 mod endpoint_limits;
 mod faults;
+mod flags;
+mod fuzz_scenarios;
 mod jobs;
 mod output_paths;
 mod queue_autoscale;

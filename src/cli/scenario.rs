@@ -1,0 +1,26 @@
+//! Loading the scenario a command names: its warnings go to stderr.
+
+use super::CliError;
+use crate::scenario::{Model, Scenario, Setting};
+use std::path::Path;
+
+/// `--set` expressions as settings.
+pub(crate) fn sets(expressions: &[String]) -> Vec<Setting> {
+    expressions.iter().map(|e| Setting::set(e)).collect()
+}
+
+/// Loads, overrides and checks a scenario (the bundled default when `path`
+/// is `None`), printing its warnings to stderr.
+pub(crate) fn load(
+    path: Option<&Path>,
+    settings: &[Setting],
+) -> Result<(Scenario, Model), CliError> {
+    let loaded = crate::scenario::load_with(path, settings)?;
+    for w in &loaded.warnings {
+        super::console::eprint(&format!(
+            "{}\n",
+            super::terminal_safe(&w.render(&loaded.file))
+        ));
+    }
+    Ok((loaded.scenario, loaded.model))
+}

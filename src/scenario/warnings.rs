@@ -1,0 +1,79 @@
+//! What a scenario may say but probably did not mean: accepted, and
+//! reported as a warning (on stderr, and in `scaletwin validate`'s output).
+
+use super::validate::number;
+use super::Scenario;
+
+/// A warning about an accepted scenario, with its place when found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The field path, e.g. `workload.mix`.
+    pub path: String,
+    /// What was taken to be meant, and how to say it exactly.
+    pub message: String,
+    /// 1-based (line, column) in the file, if found.
+    pub position: Option<(usize, usize)>,
+}
+
+impl Warning {
+    /// `warning: file:line:column: path: message`.
+    pub fn render(&self, file: &str) -> String {
+        match self.position {
+            Some((line, column)) => format!(
+                "warning: {file}:{line}:{column}: {}: {}",
+                self.path, self.message
+            ),
+            None => format!("warning: {file}: {}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// The warnings for a scenario that validated, located in `source`.
+pub fn warnings(s: &Scenario, source: &str) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let total: f64 = s.workload.mix.values().sum();
+    // The mix is read as relative weights: each is divided by the total.
+    if total.is_finite() && total > 0.0 && (total - 1.0).abs() > 1e-9 {
+        let shares: Vec<String> = s
+            .workload
+            .mix
+            .iter()
+            .map(|(name, w)| format!("{name:?}: {:.4}", w / total))
+            .collect();
+        out.push(Warning {
+            path: "workload.mix".to_owned(),
+            message: format!(
+                "the weights add up to {}, not 1; each is divided by the total, giving {{ {} }}",
+                // Six decimals: 0.7 + 1.2 + 0.1 is "2", not 1.9999999999999998.
+                number((total * 1e6).round() / 1e6),
+                shares.join(", ")
+            ),
+            position: super::place::position(source, "workload.mix", None),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mix_not_adding_up_to_one_is_a_warning_with_the_shares_used() {
+        let src = crate::scenario::DEFAULT_SCENARIO;
+        let mut s = crate::scenario::parse(src, "default.ron").unwrap();
+        assert_eq!(warnings(&s, src), vec![]);
+        for w in s.workload.mix.values_mut() {
+            *w *= 2.0;
+        }
+        let w = warnings(&s, src);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].message.starts_with("the weights add up to 2, not 1"),
+            "{}",
+            w[0].message
+        );
+        assert!(w[0].position.is_some());
+        assert!(w[0].render("d.ron").starts_with("warning: d.ron:"));
+    }
+}
