@@ -8,6 +8,7 @@ use crate::algo::backoff::Backoff;
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::BreakerConfig;
 use crate::algo::cache::CacheConfig;
+use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
@@ -254,6 +255,8 @@ pub struct ShardSpec {
     pub by_tenant: bool,
     /// Hash-byte ranges (true) or the consistent-hash ring.
     pub ranges: bool,
+    /// How a tenant or key id becomes the digest the layout routes by.
+    pub hash: KeyHash,
 }
 
 /// A station a fault can hit.

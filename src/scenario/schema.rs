@@ -672,6 +672,20 @@ pub struct Shards {
     /// How keys map to shards (default Ring).
     #[serde(default)]
     pub layout: ShardLayout,
+    /// The hash of the tenant or key id that the layout routes by (default XxHash64).
+    #[serde(default)]
+    pub hash: ShardHash,
+}
+
+/// The hash a sharded database routes key ids by (src/algo/keyhash).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShardHash {
+    /// xxHash64 of the id's 8 little-endian bytes.
+    #[default]
+    XxHash64,
+    /// MD5 of the id written in decimal (tenant 42 -> `md5("42")`); with
+    /// `layout: Ranges` the shard is picked by `md5(key)[0]`.
+    Md5,
 }
 
 /// How a sharded database maps keys to shards.

@@ -10,6 +10,7 @@ use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::{Breaker, BreakerConfig};
 use crate::algo::cache::CacheConfig;
+use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::{Limiter, LimiterParams};
 use crate::algo::Nanos;
 use crate::engine::Sampler;
@@ -510,6 +511,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         vnodes: x.vnodes,
                         by_tenant: x.by == schema::ShardKey::Tenant,
                         ranges: x.layout == schema::ShardLayout::Ranges,
+                        hash: match x.hash {
+                            schema::ShardHash::XxHash64 => KeyHash::XxHash64,
+                            schema::ShardHash::Md5 => KeyHash::Md5,
+                        },
                     }
                 });
                 lag_dists.push(replication_lag.as_ref());
