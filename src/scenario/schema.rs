@@ -195,6 +195,10 @@ pub struct RateLimit {
 pub enum LimitAlgorithm {
     /// Sliding-window log (exact; a timestamp per admitted request).
     SlidingLog,
+    /// Sliding-window log as Redis sorted-set code writes it (`ZADD` before
+    /// `ZCARD`): rejected requests enter the window too, so a client that
+    /// keeps retrying over the limit stays blocked.
+    SortedSetLog,
     /// Sliding-window counter (two fixed windows, weighted).
     SlidingCounter,
     /// Token bucket.

@@ -1538,6 +1538,7 @@ fn resolve_rate_limit(
     let window = r.window.nanos();
     let name = match r.algorithm {
         schema::LimitAlgorithm::SlidingLog => "sliding_log",
+        schema::LimitAlgorithm::SortedSetLog => "sorted_set_log",
         schema::LimitAlgorithm::SlidingCounter => "sliding_counter",
         schema::LimitAlgorithm::TokenBucket => "token_bucket",
         schema::LimitAlgorithm::Gcra => "gcra",
