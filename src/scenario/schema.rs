@@ -559,9 +559,22 @@ pub struct BreakerSettings {
     pub failure_threshold: u32,
     /// How long it stays open before letting probes through.
     pub reset_timeout: Duration,
-    /// Probe calls allowed while half-open (default 1); all must succeed to close.
+    /// Probe calls allowed while half-open (default 1).
     #[serde(default)]
     pub half_open_max_calls: Option<u32>,
+    /// What closes a half-open breaker (default AllProbes); any failed probe reopens it.
+    #[serde(default)]
+    pub close_on: CloseRule,
+}
+
+/// What closes a half-open circuit breaker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CloseRule {
+    /// Every one of the `half_open_max_calls` probes must succeed.
+    #[default]
+    AllProbes,
+    /// The first successful probe closes it (the seed material's breaker).
+    FirstSuccess,
 }
 
 /// Retries of a failed dependency call.

@@ -623,7 +623,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         rate: None,
                         reset_timeout: b.reset_timeout.nanos(),
                         half_open_max_calls: b.half_open_max_calls.unwrap_or(1),
-                        success_threshold: None,
+                        success_threshold: match b.close_on {
+                            schema::CloseRule::AllProbes => None,
+                            schema::CloseRule::FirstSuccess => Some(1),
+                        },
                         event_capacity: 10_000,
                     };
                     if b.failure_threshold == 0 {
