@@ -630,14 +630,22 @@ fn two() -> f64 {
     2.0
 }
 
-/// A repeating job.
+/// A repeating job: give `every` or `at`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSchedule {
     /// Period: one job at `every`, `2 × every`, ...
-    pub every: Duration,
+    #[serde(default)]
+    pub every: Option<Duration>,
+    /// Times of day, "HH:MM" or "HH:MM:SS" (cron `M H * * *`): one job at
+    /// each, every day; the run starts at 00:00.
+    #[serde(default)]
+    pub at: Vec<String>,
     /// How long one run of the job works.
     pub work: Dist,
+    /// Its jobs' priority: higher first, FIFO within a priority (default 0).
+    #[serde(default)]
+    pub priority: u32,
 }
 
 /// A per-pod in-process cache.
@@ -846,6 +854,9 @@ pub enum Step {
         queue: String,
         /// How long the job works once a worker takes it.
         work: Dist,
+        /// Its priority on the queue: higher first, FIFO within a priority (default 0).
+        #[serde(default)]
+        priority: u32,
     },
     /// Read through cache tiers in order; a hit fills the tiers above it; a
     /// miss everywhere runs `on_miss` and then fills every tier.

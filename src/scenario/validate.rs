@@ -10,6 +10,7 @@ use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::{Breaker, BreakerConfig};
 use crate::algo::cache::CacheConfig;
+use crate::algo::jobqueue::DailyTimes;
 use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::{Limiter, LimiterParams};
 use crate::algo::Nanos;
@@ -1058,8 +1059,20 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 .expect("resolved above");
             for (j, sch) in schedules.iter().enumerate() {
                 let path = format!("components[{i}].schedules[{j}].work");
-                if let Some(dist) = compiler.sampler(&path, &sch.work) {
-                    scheduled.push((q, sch.every.nanos(), dist));
+                let when = match (&sch.every, sch.at.is_empty()) {
+                    (Some(every), true) => Some(ScheduleTimes::Every(every.nanos())),
+                    (None, false) => DailyTimes::parse(&sch.at).ok().map(ScheduleTimes::Daily),
+                    _ => None, // reported by resolve_queue
+                };
+                if let (Some(dist), Some(when)) = (compiler.sampler(&path, &sch.work), when) {
+                    scheduled.push((
+                        q,
+                        JobScheduleSpec {
+                            when,
+                            work: dist,
+                            priority: sch.priority,
+                        },
+                    ));
                 }
             }
         }
@@ -1070,8 +1083,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
     }
-    for (q, every, dist) in scheduled {
-        queues[q].schedules.push((every, dist));
+    for (q, schedule) in scheduled {
+        queues[q].schedules.push(schedule);
     }
     for (db, lag) in databases.iter_mut().zip(lag_samplers) {
         db.lag = lag;
@@ -1875,7 +1888,11 @@ impl<'a> Compiler<'a> {
                         program.push(Op::Delay { dist });
                     }
                 }
-                Step::Enqueue { queue, work } => {
+                Step::Enqueue {
+                    queue,
+                    work,
+                    priority,
+                } => {
                     let queue = self
                         .queues
                         .iter()
@@ -1886,6 +1903,7 @@ impl<'a> Compiler<'a> {
                         program.push(Op::Enqueue {
                             queue: queue as u16,
                             dist,
+                            priority: *priority,
                         });
                     }
                 }
