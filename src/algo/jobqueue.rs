@@ -133,7 +133,9 @@ impl DailyTimes {
 
 /// `"HH:MM"` or `"HH:MM:SS"` as an offset from midnight.
 fn time_of_day(t: &str) -> Result<Nanos, String> {
-    let bad = || format!("`{t}` is not a time of day: expected HH:MM or HH:MM:SS from 00:00 to 23:59:59, e.g. \"03:00\"");
+    let bad = || {
+        format!("`{t}` is not a time of day: expected HH:MM or HH:MM:SS from 00:00 to 23:59:59, e.g. \"03:00\"")
+    };
     let parts: Vec<&str> = t.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
         return Err(bad());
@@ -157,7 +159,15 @@ mod tests {
     fn times_of_day_parse_and_reject() {
         let t = DailyTimes::parse(&["23:59:59", "00:00", "00:00"]).unwrap();
         assert_eq!(t.offsets(), &[Nanos::ZERO, Nanos::from_secs(86_399)]);
-        for bad in ["24:00", "3:00", "03:60", "03:00:60", "03", "ab:cd", "03:00:00:00"] {
+        for bad in [
+            "24:00",
+            "3:00",
+            "03:60",
+            "03:00:60",
+            "03",
+            "ab:cd",
+            "03:00:00:00",
+        ] {
             assert!(DailyTimes::parse(&[bad]).is_err(), "{bad}");
         }
         assert!(DailyTimes::parse::<&str>(&[]).is_err());

@@ -50,10 +50,26 @@ fn even_md5_ranges_route_ids_by_the_first_digest_byte() {
 fn uneven_md5_ranges_route_ids_as_the_ranges_say() {
     // A router with a hot range split off: 0x00..=0x7f, 0x80..=0xbf, 0xc0..=0xcf, 0xd0..=0xff.
     let ranges = [
-        ByteRange { start: 0x00, end: 0x7f, shard: 0 },
-        ByteRange { start: 0x80, end: 0xbf, shard: 1 },
-        ByteRange { start: 0xc0, end: 0xcf, shard: 2 },
-        ByteRange { start: 0xd0, end: 0xff, shard: 3 },
+        ByteRange {
+            start: 0x00,
+            end: 0x7f,
+            shard: 0,
+        },
+        ByteRange {
+            start: 0x80,
+            end: 0xbf,
+            shard: 1,
+        },
+        ByteRange {
+            start: 0xc0,
+            end: 0xcf,
+            shard: 2,
+        },
+        ByteRange {
+            start: 0xd0,
+            end: 0xff,
+            shard: 3,
+        },
     ];
     let map = RangeMap::from_ranges(&ranges).unwrap();
     let routed: Vec<u32> = (0..32u64)
@@ -84,6 +100,8 @@ fn the_xxhash_option_routes_differently() {
     assert_ne!(route(KeyHash::Md5), route(KeyHash::XxHash64));
     assert_eq!(
         route(KeyHash::XxHash64),
-        (0..32u64).map(|id| map.shard_for(id).unwrap()).collect::<Vec<_>>()
+        (0..32u64)
+            .map(|id| map.shard_for(id).unwrap())
+            .collect::<Vec<_>>()
     );
 }

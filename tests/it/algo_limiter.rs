@@ -310,7 +310,10 @@ fn the_sorted_set_log_reports_when_its_window_clears() {
     assert_eq!(
         Limiter::from_name(
             "sorted_set_log",
-            LimiterParams::Window { window: at(10), max: 2 }
+            LimiterParams::Window {
+                window: at(10),
+                max: 2
+            }
         )
         .unwrap(),
         Limiter::SlidingLog(l)
