@@ -11,8 +11,10 @@
 //!   decision, so runs are reproducible.
 //! * [`DirectLimiter<A>`] is a single, unkeyed limiter.
 //!
-//! [`Limiter`] is an enum over the four algorithms so a simulator can pick one
-//! by name from a scenario ([`Limiter::from_name`]).
+//! [`Limiter`] is an enum over the four algorithms (the log in two variants:
+//! admitted-only, or counting rejected requests as Redis sorted-set code
+//! does) so a simulator can pick one by name from a scenario
+//! ([`Limiter::from_name`]).
 //!
 //! Every check returns a [`Decision`]: allowed or denied, how many more
 //! requests would be allowed right now, when the limiter is fully reset and
@@ -130,16 +132,24 @@ fn to_nanos(x: u128) -> Nanos {
 // Sliding-window log
 // ---------------------------------------------------------------------------
 
-/// Sliding-window log: the Redis sorted-set pattern.
+/// Sliding-window log: the Redis sorted-set pattern, in two variants.
 ///
-/// Per key it keeps the timestamps of admitted requests. A check at `now`
-/// drops those at or before `now - window` (`ZREMRANGEBYSCORE key -inf
-/// now-window`), counts the rest (`ZCARD`) and, if fewer than `max`, admits
-/// the request and records `now` (`ZADD`). Only admitted requests are logged,
-/// so a client hammering a full window does not extend its own ban.
+/// Per key it keeps a log of request timestamps. A check at `now` drops those
+/// at or before `now - window` (`ZREMRANGEBYSCORE key -inf now-window`), then:
 ///
-/// Guarantee: any half-open interval `(t - window, t]` contains at most `max`
-/// admitted requests. Memory per key is at most `max` timestamps.
+/// * [`SlidingLog::new`] (admitted-only): counts the rest (`ZCARD`) and, if
+///   fewer than `max`, admits the request and records `now` (`ZADD`). Only
+///   admitted requests are logged, so a client hammering a full window does
+///   not extend its own ban. Any half-open interval `(t - window, t]` contains
+///   at most `max` admitted requests; memory per key is at most `max`
+///   timestamps.
+/// * [`SlidingLog::counting_rejected`] (the sorted-set code as usually
+///   written: `ZADD` then `ZCARD` in one pipeline): records `now` first, then
+///   admits the request if the log now holds at most `max` entries. Rejected
+///   requests fill the window too, so a client that keeps retrying faster
+///   than `max` per `window` stays blocked until it pauses for a whole
+///   window. Every request is its own member (the usual `"{now}-{uuid}"`).
+///   Memory per key is the requests of the last window.
 ///
 /// ```
 /// use scaletwin::algo::clock::{Clock, Nanos, SystemClock, VirtualClock};
@@ -165,6 +175,8 @@ fn to_nanos(x: u128) -> Nanos {
 pub struct SlidingLog {
     window: Nanos,
     max: u32,
+    /// Rejected requests are logged too (`ZADD` before `ZCARD`).
+    count_rejected: bool,
 }
 
 impl SlidingLog {
@@ -176,7 +188,38 @@ impl SlidingLog {
         if max == 0 {
             return Err(ParamError::ZeroLimit);
         }
-        Ok(SlidingLog { window, max })
+        Ok(SlidingLog {
+            window,
+            max,
+            count_rejected: false,
+        })
+    }
+
+    /// At most `max` requests per `window`, counting rejected requests in the
+    /// window as well (see the type's docs).
+    ///
+    /// ```
+    /// use scaletwin::algo::clock::Nanos;
+    /// use scaletwin::algo::limiter::{Algorithm, SlidingLog};
+    ///
+    /// let l = SlidingLog::counting_rejected(Nanos::from_secs(1), 1).unwrap();
+    /// let mut s = l.new_state(Nanos::ZERO);
+    /// assert!(l.check_at(&mut s, Nanos::ZERO).allowed);
+    /// assert!(!l.check_at(&mut s, Nanos::from_millis(900)).allowed);
+    /// // The rejected request at 0.9 s is still in the window at 1.5 s.
+    /// assert!(!l.check_at(&mut s, Nanos::from_millis(1500)).allowed);
+    /// assert!(l.check_at(&mut s, Nanos::from_millis(3000)).allowed);
+    /// ```
+    pub fn counting_rejected(window: Nanos, max: u32) -> Result<SlidingLog, ParamError> {
+        Ok(SlidingLog {
+            count_rejected: true,
+            ..SlidingLog::new(window, max)?
+        })
+    }
+
+    /// Whether rejected requests are logged (see [`SlidingLog::counting_rejected`]).
+    pub fn counts_rejected(&self) -> bool {
+        self.count_rejected
     }
     /// The window length.
     pub fn window(&self) -> Nanos {
@@ -205,8 +248,10 @@ impl SlidingLog {
         let retry_at = if remaining > 0 {
             now
         } else {
-            // The oldest entry leaves the window at ts + window.
-            log.front()
+            // A request is admitted once `count - max + 1` entries have left
+            // the window (one, for the admitted-only log, which never holds
+            // more than `max`): entry `count - max` leaves at ts + window.
+            log.get(log.len() - self.max as usize)
                 .map_or(now, |&ts| ts.saturating_add(self.window))
         };
         let reset_at = log
@@ -239,7 +284,7 @@ impl Algorithm for SlidingLog {
         let now = state.log.back().map_or(now, |&last| now.max(last));
         self.trim(&mut state.log, now);
         let allowed = state.log.len() < self.max as usize;
-        if allowed {
+        if allowed || self.count_rejected {
             state.log.push_back(now);
         }
         self.decide(&state.log, now, allowed)
@@ -805,7 +850,13 @@ pub enum LimiterState {
 
 impl Limiter {
     /// The names [`Limiter::from_name`] accepts.
-    pub const NAMES: [&'static str; 4] = ["sliding_log", "sliding_counter", "token_bucket", "gcra"];
+    pub const NAMES: [&'static str; 5] = [
+        "sliding_log",
+        "sliding_counter",
+        "token_bucket",
+        "gcra",
+        "sorted_set_log",
+    ];
 
     /// The algorithm called `name` (one of [`Limiter::NAMES`]) with `params`.
     pub fn from_name(name: &str, params: LimiterParams) -> Result<Limiter, ParamError> {
@@ -826,6 +877,10 @@ impl Limiter {
                 let w = window.ok_or(ParamError::WrongParams("sliding_log"))?;
                 Ok(Limiter::SlidingLog(SlidingLog::new(w, max)?))
             }
+            "sorted_set_log" => {
+                let w = window.ok_or(ParamError::WrongParams("sorted_set_log"))?;
+                Ok(Limiter::SlidingLog(SlidingLog::counting_rejected(w, max)?))
+            }
             "sliding_counter" => {
                 let w = window.ok_or(ParamError::WrongParams("sliding_counter"))?;
                 Ok(Limiter::SlidingCounter(SlidingCounter::new(w, max)?))
@@ -843,6 +898,7 @@ impl Limiter {
     /// The name [`Limiter::from_name`] knows this algorithm by.
     pub fn name(&self) -> &'static str {
         match self {
+            Limiter::SlidingLog(l) if l.counts_rejected() => "sorted_set_log",
             Limiter::SlidingLog(_) => "sliding_log",
             Limiter::SlidingCounter(_) => "sliding_counter",
             Limiter::TokenBucket(_) => "token_bucket",

@@ -11,6 +11,8 @@ pub mod breaker;
 pub mod cache;
 pub mod clock;
 pub mod hpa;
+pub mod jobqueue;
+pub mod keyhash;
 pub mod limiter;
 pub mod ring;
 

@@ -610,7 +610,7 @@ impl Sim<'_> {
             (Some(ring), Some(spec)) => {
                 let req = &self.requests[r];
                 let k = if spec.by_tenant { req.tenant } else { req.key };
-                ring.shard_for(k).unwrap_or(0)
+                ring.shard_for_digest(spec.hash.digest(k)).unwrap_or(0)
             }
             _ => 0,
         }

@@ -1,12 +1,13 @@
-//! Job queues: jobs put on a queue by `Enqueue` steps or schedules wait in
-//! FIFO order for a worker slot, start no faster than the queue's rate limit
-//! (GCRA from src/algo/limiter), run, and on failure come back after a
-//! backoff delay (src/algo/backoff) until their attempts run out, when they
-//! are dead-lettered.
+//! Job queues: jobs put on a queue by `Enqueue` steps or schedules (every
+//! period, or at times of day) wait for a worker slot, the highest priority
+//! first and FIFO within a priority (src/algo/jobqueue), start no faster
+//! than the queue's rate limit (GCRA from src/algo/limiter), run, and on
+//! failure come back after a backoff delay (src/algo/backoff) until their
+//! attempts run out, when they are dead-lettered.
 //!
 //! ```text
-//!  Enqueue / schedule ──▶ [ FIFO ] ──rate limit──▶ worker slot ──done──▶ success
-//!                            ▲                                  │ failed
+//!  Enqueue / schedule ──▶ [ by priority, FIFO ] ──rate limit──▶ worker slot ──done──▶ success
+//!                            ▲                                              │ failed
 //!                            └──── backoff delay ◀── attempts left? ── no ──▶ dead letter
 //! ```
 //!
@@ -16,20 +17,22 @@
 
 use super::deployment::PodState;
 use super::sim::{Event, Sim};
+use crate::algo::jobqueue::PriorityFifo;
 use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
 use crate::report::QueueReport;
-use crate::scenario::QueueSpec;
+use crate::scenario::{QueueSpec, ScheduleTimes};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// One job, from its first enqueue to success or the dead-letter queue.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Job {
     queue: u16,
     work: u32,
+    /// Its place on the queue: higher first.
+    priority: u32,
     /// Attempts started or about to start (1 for the first).
     attempt: u32,
     /// When the current attempt joined the queue.
@@ -84,7 +87,7 @@ struct JobStats {
 
 /// The live state of one queue.
 pub(super) struct JobQueue {
-    waiting: VecDeque<u32>,
+    waiting: PriorityFifo<u32>,
     busy: u32,
     slots: u32,
     limiter: Option<DirectLimiter<Gcra>>,
@@ -111,7 +114,7 @@ impl JobQueue {
     /// An empty queue with idle workers.
     pub(super) fn new(spec: &QueueSpec, seed: u64) -> Self {
         JobQueue {
-            waiting: VecDeque::new(),
+            waiting: PriorityFifo::new(),
             busy: 0,
             slots: spec.slots,
             limiter: spec.rate_limit.map(DirectLimiter::new),
@@ -209,13 +212,18 @@ impl JobQueue {
 }
 
 impl Sim<'_> {
-    /// Schedules each queue's first repeating jobs.
+    /// Schedules each queue's first repeating jobs: `every` after the start,
+    /// or at the first of the daily times (the run starts at 00:00).
     pub(super) fn start_schedules(&mut self) {
         for (q, spec) in self.model.queues.iter().enumerate() {
-            for (i, &(every, _)) in spec.schedules.iter().enumerate() {
-                if every < self.model.duration {
+            for (i, s) in spec.schedules.iter().enumerate() {
+                let first = match &s.when {
+                    ScheduleTimes::Every(every) => *every,
+                    ScheduleTimes::Daily(times) => times.next_at_or_after(Nanos::ZERO),
+                };
+                if first < self.model.duration {
                     self.queue
-                        .schedule(every, Event::Scheduled(q as u16, i as u16));
+                        .schedule(first, Event::Scheduled(q as u16, i as u16));
                 }
             }
         }
@@ -223,19 +231,24 @@ impl Sim<'_> {
 
     /// A scheduled job is due: enqueue it and schedule the next one.
     pub(super) fn scheduled(&mut self, now: Nanos, q: u16, i: u16) {
-        let (every, work) = self.model.queues[q as usize].schedules[i as usize];
-        self.enqueue(now, q, work);
-        let next = now.saturating_add(every);
+        let s = &self.model.queues[q as usize].schedules[i as usize];
+        let (work, priority) = (s.work, s.priority);
+        let next = match &s.when {
+            ScheduleTimes::Every(every) => now.saturating_add(*every),
+            ScheduleTimes::Daily(times) => times.next_at_or_after(now + Nanos(1)),
+        };
+        self.enqueue(now, q, work, priority);
         if next < self.model.duration {
             self.queue.schedule(next, Event::Scheduled(q, i));
         }
     }
 
-    /// A new job working a draw of sampler `work` joins queue `q`.
-    pub(super) fn enqueue(&mut self, now: Nanos, q: u16, work: u32) {
+    /// A new job working a draw of sampler `work` joins queue `q` with `priority`.
+    pub(super) fn enqueue(&mut self, now: Nanos, q: u16, work: u32, priority: u32) {
         let j = self.jobs.insert(Job {
             queue: q,
             work,
+            priority,
             attempt: 1,
             enqueued: now,
             created: now,
@@ -259,7 +272,7 @@ impl Sim<'_> {
         job.enqueued = now;
         let q = job.queue;
         let jq = &mut self.job_queues[q as usize];
-        jq.waiting.push_back(j);
+        jq.waiting.push(job.priority, j);
         jq.occupancy.arrive_and_queue(now);
         self.dispatch(now, q);
     }
@@ -314,7 +327,7 @@ impl Sim<'_> {
                     return;
                 }
             }
-            let j = jq.waiting.pop_front().expect("not empty");
+            let j = jq.waiting.pop().expect("not empty");
             let job = &mut self.jobs[j];
             let waited = now - job.enqueued;
             jq.busy += 1;

@@ -645,9 +645,13 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                Op::Enqueue { queue, dist } => {
+                Op::Enqueue {
+                    queue,
+                    dist,
+                    priority,
+                } => {
                     req.pc += 1;
-                    self.enqueue(now, queue, dist);
+                    self.enqueue(now, queue, dist, priority);
                 }
                 Op::Query { db, write, dist } => {
                     let db = match self.database_route(now, r, db, write) {

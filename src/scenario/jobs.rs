@@ -4,6 +4,7 @@ use super::model::QueueSpec;
 use super::schema::{Component, JitterKind, Step};
 use super::validate::{check_finite, Problems, MAX_SIZE};
 use crate::algo::backoff::{Backoff, Jitter};
+use crate::algo::jobqueue::DailyTimes;
 use crate::algo::limiter::Gcra;
 use crate::algo::Nanos;
 
@@ -140,14 +141,21 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
         };
     }
     for (j, s) in schedules.iter().enumerate() {
-        if s.every.nanos() < Nanos::from_millis(1) {
-            p.add(
+        match (&s.every, s.at.is_empty()) {
+            (Some(every), true) if every.nanos() < Nanos::from_millis(1) => p.add(
                 at(&format!("schedules[{j}].every")),
-                format!(
-                    "a schedule's period must be at least 1ms (e.g. \"5m\"), not {}",
-                    s.every
-                ),
-            );
+                format!("a schedule's period must be at least 1ms (e.g. \"5m\"), not {every}"),
+            ),
+            (Some(_), true) => {}
+            (None, false) => {
+                if let Err(e) = DailyTimes::parse(&s.at) {
+                    p.add(at(&format!("schedules[{j}].at")), e);
+                }
+            }
+            _ => p.add(
+                at(&format!("schedules[{j}]")),
+                "give either `every` (a period, e.g. \"5m\") or `at` (times of day, e.g. [\"03:00\"]), not both or neither",
+            ),
         }
     }
     QueueSpec {

@@ -8,6 +8,8 @@ use crate::algo::backoff::Backoff;
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::BreakerConfig;
 use crate::algo::cache::CacheConfig;
+use crate::algo::jobqueue::DailyTimes;
+use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
@@ -169,12 +171,32 @@ pub struct QueueSpec {
     pub backoff: crate::algo::backoff::Backoff,
     /// Chance that one attempt fails.
     pub failure_probability: f64,
-    /// Repeating jobs: (period, work sampler index).
-    pub schedules: Vec<(Nanos, u32)>,
+    /// Repeating jobs.
+    pub schedules: Vec<JobScheduleSpec>,
     /// The worker Deployment, if the workers are its pods.
     pub deployment: Option<usize>,
     /// Jobs per worker.
     pub concurrency: u32,
+}
+
+/// A repeating job, resolved.
+#[derive(Clone, Debug)]
+pub struct JobScheduleSpec {
+    /// When its jobs are enqueued.
+    pub when: ScheduleTimes,
+    /// Sampler index of one job's work.
+    pub work: u32,
+    /// Its jobs' priority (higher first).
+    pub priority: u32,
+}
+
+/// When a schedule enqueues its jobs.
+#[derive(Clone, Debug)]
+pub enum ScheduleTimes {
+    /// At `every`, `2 × every`, ...
+    Every(Nanos),
+    /// At these times of every day (time 0 is 00:00).
+    Daily(DailyTimes),
 }
 
 /// A shared cache server, resolved.
@@ -254,6 +276,8 @@ pub struct ShardSpec {
     pub by_tenant: bool,
     /// Hash-byte ranges (true) or the consistent-hash ring.
     pub ranges: bool,
+    /// How a tenant or key id becomes the digest the layout routes by.
+    pub hash: KeyHash,
 }
 
 /// A station a fault can hit.
@@ -562,6 +586,8 @@ pub enum Op {
         queue: u16,
         /// Sampler index of the job's work.
         dist: u32,
+        /// The job's priority (higher first).
+        priority: u32,
     },
     /// Look the request's key up in tier `tier` of `CacheAside` `aside`; on a
     /// hit fill the tiers above and jump `skip` ops ahead (past the fill).

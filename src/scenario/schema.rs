@@ -200,6 +200,10 @@ pub struct RateLimit {
 pub enum LimitAlgorithm {
     /// Sliding-window log (exact; a timestamp per admitted request).
     SlidingLog,
+    /// Sliding-window log as Redis sorted-set code writes it (`ZADD` before
+    /// `ZCARD`): rejected requests enter the window too, so a client that
+    /// keeps retrying over the limit stays blocked.
+    SortedSetLog,
     /// Sliding-window counter (two fixed windows, weighted).
     SlidingCounter,
     /// Token bucket.
@@ -561,9 +565,22 @@ pub struct BreakerSettings {
     pub failure_threshold: u32,
     /// How long it stays open before letting probes through.
     pub reset_timeout: Duration,
-    /// Probe calls allowed while half-open (default 1); all must succeed to close.
+    /// Probe calls allowed while half-open (default 1).
     #[serde(default)]
     pub half_open_max_calls: Option<u32>,
+    /// What closes a half-open breaker (default AllProbes); any failed probe reopens it.
+    #[serde(default)]
+    pub close_on: CloseRule,
+}
+
+/// What closes a half-open circuit breaker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CloseRule {
+    /// Every one of the `half_open_max_calls` probes must succeed.
+    #[default]
+    AllProbes,
+    /// The first successful probe closes it (the seed material's breaker).
+    FirstSuccess,
 }
 
 /// Retries of a failed dependency call.
@@ -619,14 +636,22 @@ fn two() -> f64 {
     2.0
 }
 
-/// A repeating job.
+/// A repeating job: give `every` or `at`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSchedule {
     /// Period: one job at `every`, `2 × every`, ...
-    pub every: Duration,
+    #[serde(default)]
+    pub every: Option<Duration>,
+    /// Times of day, "HH:MM" or "HH:MM:SS" (cron `M H * * *`): one job at
+    /// each, every day; the run starts at 00:00.
+    #[serde(default)]
+    pub at: Vec<String>,
     /// How long one run of the job works.
     pub work: Dist,
+    /// Its jobs' priority: higher first, FIFO within a priority (default 0).
+    #[serde(default)]
+    pub priority: u32,
 }
 
 /// A per-pod in-process cache.
@@ -678,6 +703,20 @@ pub struct Shards {
     /// How keys map to shards (default Ring).
     #[serde(default)]
     pub layout: ShardLayout,
+    /// The hash of the tenant or key id that the layout routes by (default XxHash64).
+    #[serde(default)]
+    pub hash: ShardHash,
+}
+
+/// The hash a sharded database routes key ids by (src/algo/keyhash).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShardHash {
+    /// xxHash64 of the id's 8 little-endian bytes.
+    #[default]
+    XxHash64,
+    /// MD5 of the id written in decimal (tenant 42 -> `md5("42")`); with
+    /// `layout: Ranges` the shard is picked by `md5(key)[0]`.
+    Md5,
 }
 
 /// How a sharded database maps keys to shards.
@@ -821,6 +860,9 @@ pub enum Step {
         queue: String,
         /// How long the job works once a worker takes it.
         work: Dist,
+        /// Its priority on the queue: higher first, FIFO within a priority (default 0).
+        #[serde(default)]
+        priority: u32,
     },
     /// Read through cache tiers in order; a hit fills the tiers above it; a
     /// miss everywhere runs `on_miss` and then fills every tier.

@@ -11,6 +11,8 @@ use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::balance::Strategy;
 use crate::algo::breaker::{Breaker, BreakerConfig};
 use crate::algo::cache::CacheConfig;
+use crate::algo::jobqueue::DailyTimes;
+use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::{Limiter, LimiterParams};
 use crate::algo::Nanos;
 use crate::engine::Sampler;
@@ -526,6 +528,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         vnodes: x.vnodes,
                         by_tenant: x.by == schema::ShardKey::Tenant,
                         ranges: x.layout == schema::ShardLayout::Ranges,
+                        hash: match x.hash {
+                            schema::ShardHash::XxHash64 => KeyHash::XxHash64,
+                            schema::ShardHash::Md5 => KeyHash::Md5,
+                        },
                     }
                 });
                 lag_dists.push(replication_lag.as_ref());
@@ -634,7 +640,10 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         rate: None,
                         reset_timeout: b.reset_timeout.nanos(),
                         half_open_max_calls: b.half_open_max_calls.unwrap_or(1),
-                        success_threshold: None,
+                        success_threshold: match b.close_on {
+                            schema::CloseRule::AllProbes => None,
+                            schema::CloseRule::FirstSuccess => Some(1),
+                        },
                         event_capacity: 10_000,
                     };
                     if b.failure_threshold == 0 {
@@ -1068,8 +1077,20 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 .expect("resolved above");
             for (j, sch) in schedules.iter().enumerate() {
                 let path = format!("components[{i}].schedules[{j}].work");
-                if let Some(dist) = compiler.sampler(&path, &sch.work) {
-                    scheduled.push((q, sch.every.nanos(), dist));
+                let when = match (&sch.every, sch.at.is_empty()) {
+                    (Some(every), true) => Some(ScheduleTimes::Every(every.nanos())),
+                    (None, false) => DailyTimes::parse(&sch.at).ok().map(ScheduleTimes::Daily),
+                    _ => None, // reported by resolve_queue
+                };
+                if let (Some(dist), Some(when)) = (compiler.sampler(&path, &sch.work), when) {
+                    scheduled.push((
+                        q,
+                        JobScheduleSpec {
+                            when,
+                            work: dist,
+                            priority: sch.priority,
+                        },
+                    ));
                 }
             }
         }
@@ -1080,8 +1101,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
     if !compiler.problems.0.is_empty() {
         return Err(compiler.problems.0);
     }
-    for (q, every, dist) in scheduled {
-        queues[q].schedules.push((every, dist));
+    for (q, schedule) in scheduled {
+        queues[q].schedules.push(schedule);
     }
     for (db, lag) in databases.iter_mut().zip(lag_samplers) {
         db.lag = lag;
@@ -1557,6 +1578,7 @@ fn resolve_rate_limit(
     let window = r.window.nanos();
     let name = match r.algorithm {
         schema::LimitAlgorithm::SlidingLog => "sliding_log",
+        schema::LimitAlgorithm::SortedSetLog => "sorted_set_log",
         schema::LimitAlgorithm::SlidingCounter => "sliding_counter",
         schema::LimitAlgorithm::TokenBucket => "token_bucket",
         schema::LimitAlgorithm::Gcra => "gcra",
@@ -1902,7 +1924,11 @@ impl<'a> Compiler<'a> {
                         program.push(Op::Delay { dist });
                     }
                 }
-                Step::Enqueue { queue, work } => {
+                Step::Enqueue {
+                    queue,
+                    work,
+                    priority,
+                } => {
                     let queue = self
                         .queues
                         .iter()
@@ -1913,6 +1939,7 @@ impl<'a> Compiler<'a> {
                         program.push(Op::Enqueue {
                             queue: queue as u16,
                             dist,
+                            priority: *priority,
                         });
                     }
                 }

@@ -386,3 +386,31 @@ fn event_log_is_bounded() {
     assert_eq!(b.counters().events_dropped, 19 - 4);
     assert!(b.events().all(|e| e.at.0 >= 71));
 }
+
+#[test]
+fn the_two_half_open_closing_rules() {
+    // Three probes; the first succeeds, the second fails.
+    let run = |success_threshold: Option<u32>| {
+        let mut b = breaker(BreakerConfig {
+            failure_threshold: 1,
+            reset_timeout: Nanos::from_secs(5),
+            half_open_max_calls: 3,
+            success_threshold,
+            ..BreakerConfig::default()
+        });
+        let t = Nanos::from_secs;
+        b.on_failure_at(t(0));
+        for _ in 0..3 {
+            assert!(b.try_acquire_at(t(5)).is_permitted());
+        }
+        b.on_success_at(t(6));
+        let after_first = b.state();
+        b.on_failure_at(t(7));
+        (after_first, b.state())
+    };
+    // First success: closed by the first probe; the failing second probe is
+    // then an ordinary failure while closed, which trips the threshold of 1.
+    assert_eq!(run(Some(1)), (State::Closed, State::Open));
+    // All probes: still half-open after one success; the failure reopens it.
+    assert_eq!(run(None), (State::HalfOpen, State::Open));
+}

@@ -260,6 +260,83 @@ fn sliding_log_follows_the_redis_pattern() {
     assert!(lim.is_empty());
 }
 
+/// A client that sends a request every `gap` from 0 until `end`, whatever
+/// the answers (a retry loop with a fixed delay); returns how many were admitted.
+fn retrying_client(l: SlidingLog, gap: Nanos, end: Nanos) -> u32 {
+    let mut lim = DirectLimiter::new(l);
+    let mut admitted = 0;
+    let mut now = Nanos::ZERO;
+    while now < end {
+        admitted += u32::from(lim.check_at(now).allowed);
+        now = now + gap;
+    }
+    admitted
+}
+
+#[test]
+fn a_client_retrying_over_the_limit_stays_blocked_when_rejections_count() {
+    // 5 per second; the client tries every 100 ms for 10 s (100 requests).
+    let (w, ms) = (Nanos::from_secs(1), Nanos::from_millis);
+    let plain = SlidingLog::new(w, 5).unwrap();
+    let zset = SlidingLog::counting_rejected(w, 5).unwrap();
+    // Admitted-only: 0.0-0.4 s admitted, 0.5-0.9 s rejected; at 1.0 s the
+    // entry from 0.0 s leaves the window and so on: 5 a second, 50 in all.
+    assert_eq!(retrying_client(plain, ms(100), ms(10_000)), 50);
+    // Sorted set: after 0.0-0.4 s the window always holds the last 10
+    // requests (> 5), rejected ones included: 5 in all.
+    assert_eq!(retrying_client(zset, ms(100), ms(10_000)), 5);
+    // A client under the limit (every 250 ms: 4 a second) is never blocked by either.
+    assert_eq!(retrying_client(plain, ms(250), ms(10_000)), 40);
+    assert_eq!(retrying_client(zset, ms(250), ms(10_000)), 40);
+}
+
+#[test]
+fn the_sorted_set_log_reports_when_its_window_clears() {
+    let l = SlidingLog::counting_rejected(Nanos::from_secs(10), 2).unwrap();
+    let mut s = l.new_state(Nanos::ZERO);
+    let at = Nanos::from_secs;
+    assert!(l.check_at(&mut s, at(0)).allowed);
+    assert!(l.check_at(&mut s, at(1)).allowed);
+    let d = l.check_at(&mut s, at(2));
+    assert!(!d.allowed);
+    // Entries at 0, 1, 2: two must leave before the count is back under 2,
+    // which happens when the one at 1 s leaves, at 11 s.
+    assert_eq!((d.remaining, d.retry_at, d.reset_at), (0, at(11), at(12)));
+    let d = l.check_at(&mut s, at(5));
+    assert!(!d.allowed);
+    assert_eq!(d.retry_at, at(12));
+    // A client that waits for retry_at is admitted.
+    assert!(l.check_at(&mut s, at(12)).allowed);
+    assert_eq!(
+        Limiter::from_name(
+            "sorted_set_log",
+            LimiterParams::Window {
+                window: at(10),
+                max: 2
+            }
+        )
+        .unwrap(),
+        Limiter::SlidingLog(l)
+    );
+}
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    /// Sorted-set log: no window ever holds more than max admissions, and it
+    /// admits only requests the admitted-only log admits too (it admits when
+    /// every request in the window, itself included, is at most max, and the
+    /// admitted ones are among them).
+    #[test]
+    fn sorted_set_log_admits_no_more_than_the_plain_log(w in 1u64..5_000, max in 1u32..10, g in gaps(5_000, 200)) {
+        let ts = times(&g);
+        let zset = admitted(SlidingLog::counting_rejected(Nanos(w), max).unwrap(), &ts);
+        let plain = admitted(SlidingLog::new(Nanos(w), max).unwrap(), &ts);
+        prop_assert!(max_in_window(&zset, w) <= max as usize);
+        prop_assert!(zset.iter().all(|t| plain.contains(t)), "{zset:?} vs {plain:?}");
+    }
+}
+
 #[test]
 fn sliding_counter_weights_the_previous_window() {
     let mut lim = DirectLimiter::new(SlidingCounter::new(Nanos::from_secs(10), 10).unwrap());

@@ -261,6 +261,36 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "100_shard_hash_typo",
+        &[":6:96:", "Sha1", "`XxHash64` or `Md5`"],
+    ),
+    (
+        "101_breaker_close_on_typo",
+        &[":9:101:", "FirstProbe", "`AllProbes` or `FirstSuccess`"],
+    ),
+    (
+        "102_limit_algorithm_typo",
+        &[":7:37:", "SortedSet", "`SortedSetLog`", "`SlidingLog`"],
+    ),
+    (
+        "103_schedule_times",
+        &[
+            ":7:14:",
+            "components[0].schedules[0].at",
+            "`25:00` is not a time of day",
+            "HH:MM",
+            ":8:13:",
+            "components[0].schedules[1]",
+            "either `every`",
+            ":9:13:",
+            "components[0].schedules[2]",
+        ],
+    ),
+    (
+        "104_enqueue_priority_negative",
+        &[":8:74:", "out of bounds"],
+    ),
+    (
         "data_04_shard_key_typo",
         &[":6:69:", "Tenants", "`Tenant` or `Key`"],
     ),

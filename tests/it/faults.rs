@@ -66,3 +66,44 @@ fn a_fault_on_an_unknown_target_is_an_input_error() {
         problems[0].message
     );
 }
+
+#[test]
+fn the_close_rule_decides_how_often_a_half_open_breaker_closes() {
+    // Calls take exactly 30 ms and fail with probability 0.3, so three
+    // consecutive failures (failure_threshold 3) trip the breaker every few
+    // seconds at 50 calls/s. Each half-open spell admits 3 probes, which
+    // finish in the order they started: with FirstSuccess it closes when the
+    // first one succeeds (0.7); with AllProbes only when all three do
+    // (0.7^3 = 0.343), otherwise it reopens.
+    let scenario = |rule: &str| {
+        format!(
+            r#"Scenario(
+    name: "close-rule", seed: 8,
+    run: (duration: "20m"),
+    workload: (users: 50, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
+    components: [
+        LoadBalancer(name: "alb", targets: {{ "api": 1 }}),
+        Deployment(name: "api", replicas: 2, concurrency: 64),
+        Dependency(name: "dep", latency: Const("30ms"), error_rate: 0.3,
+            breaker: (failure_threshold: 3, reset_timeout: "1s", half_open_max_calls: 3, close_on: {rule})),
+    ],
+    endpoints: {{ "a": [Lb("alb"), Compute(Const("1ms")), External(dependency: "dep")] }},
+)"#
+        )
+    };
+    let closed_share = |rule: &str| {
+        let r = crate::run_text(&scenario(rule));
+        let ev = &r.dependencies[0].breaker_events;
+        let ends: Vec<&str> = ev
+            .iter()
+            .filter(|e| e.from == "half_open")
+            .map(|e| e.to.as_str())
+            .collect();
+        assert!(ends.len() > 200, "{rule}: {} half-open spells", ends.len());
+        ends.iter().filter(|&&t| t == "closed").count() as f64 / ends.len() as f64
+    };
+    let first = closed_share("FirstSuccess");
+    let all = closed_share("AllProbes");
+    assert!((first - 0.7).abs() < 0.06, "FirstSuccess closed {first}");
+    assert!((all - 0.343).abs() < 0.06, "AllProbes closed {all}");
+}

@@ -281,3 +281,57 @@ fn a_worker_deployment_supplies_one_worker_per_pod_and_its_slowdowns() {
     assert!(problems.iter().any(|p| p.path == "components[0].deployment"
         && p.message.contains("no Deployment is named \"api\"")));
 }
+
+/// One worker, no clients to speak of, and jobs only from `schedules`.
+fn scheduled_only(duration: &str, schedules: &str) -> String {
+    format!(
+        r#"Scenario(
+            name: "sched", seed: 1,
+            run: (duration: "{duration}", interval: "1h"),
+            workload: (users: 1, rps_per_user: 0.0001, mix: {{ "noop": 1.0 }}),
+            components: [ Queue(name: "q", workers: 1, schedules: [{schedules}]) ],
+            endpoints: {{ "noop": [Delay(Const("1ms"))] }},
+        )"#
+    )
+}
+
+#[test]
+fn higher_priority_jobs_start_first_and_fifo_holds_within_a_priority() {
+    // One worker: a 10 s job at 0 s, then a low-priority job at 1 s and a
+    // high-priority one at 9 s, each working 1 s. FIFO (equal priorities):
+    // the low one starts at 10 s, the high one at 11 s: waits 0, 9 and 2 s.
+    // With priorities the high one starts at 10 s and the low one at 11 s:
+    // waits 0, 1 and 10 s. Same mean (11/3 s, the conservation law), but the
+    // median drops from 2 s to 1 s and the longest wait grows from 9 s to 10 s.
+    let schedules = |high: u32| {
+        format!(
+            r#"(at: ["00:00:00"], work: Const("10s")),
+               (at: ["00:00:01"], work: Const("1s"), priority: 0),
+               (at: ["00:00:09"], work: Const("1s"), priority: {high})"#
+        )
+    };
+    let fifo = run(&scheduled_only("30s", &schedules(0)));
+    let prio = run(&scheduled_only("30s", &schedules(5)));
+    let (f, p) = (&q(&fifo).wait, &q(&prio).wait);
+    assert_eq!((f.count, p.count), (3, 3));
+    // The histogram keeps 3 significant digits: 10 ms at most on these.
+    let near = |x: f64, ms: f64| (x - ms).abs() < 10.0;
+    assert!(near(f.mean_ms, 11_000.0 / 3.0) && near(p.mean_ms, 11_000.0 / 3.0));
+    assert!(near(f.p50_ms, 2_000.0) && near(f.max_ms, 9_000.0), "{f:?}");
+    assert!(near(p.p50_ms, 1_000.0) && near(p.max_ms, 10_000.0), "{p:?}");
+}
+
+#[test]
+fn daily_schedules_fire_at_their_times_of_day() {
+    // "03:00" and "15:30" every day from a 00:00 start: in 26 h at 3 h and
+    // 15.5 h (2 jobs); in 28 h also at 27 h (3 jobs). `every: "12h"` in 28 h: 12 h and 24 h.
+    let daily = r#"(at: ["03:00", "15:30"], work: Const("1s"))"#;
+    assert_eq!(q(&run(&scheduled_only("26h", daily))).enqueued, 2);
+    assert_eq!(q(&run(&scheduled_only("28h", daily))).enqueued, 3);
+    let every = r#"(every: "12h", work: Const("1s"))"#;
+    assert_eq!(q(&run(&scheduled_only("28h", every))).enqueued, 2);
+    // The worker's busy time is exactly the jobs' work: 3 s out of 28 h.
+    let r = run(&scheduled_only("28h", daily));
+    assert!((q(&r).run.mean_ms - 1000.0).abs() < 1.0);
+    assert!((q(&r).stats.utilization - 3.0 / (28.0 * 3600.0)).abs() < 1e-6);
+}

@@ -5,6 +5,7 @@ mod algo_balance;
 mod algo_breaker;
 mod algo_cache;
 mod algo_hpa;
+mod algo_keyhash;
 mod algo_limiter;
 mod algo_ring;
 mod autoscale;
