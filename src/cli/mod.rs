@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod compare;
 mod graph;
+mod import;
 mod output;
 mod run;
 mod stages;
@@ -47,6 +48,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Print the topology as Graphviz DOT.
     Graph(graph::GraphArgs),
+    /// Write a scenario from what you have: Kubernetes manifests, OTLP traces.
+    Import(import::ImportArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -63,6 +66,9 @@ pub enum CliError {
         /// The operating system's reason.
         message: String,
     },
+    /// An input to `import` is unreadable or malformed (exit code 2).
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// Bad command-line input (exit code 2).
     #[error("{0}")]
     Usage(String),
@@ -76,7 +82,7 @@ impl CliError {
         match self {
             CliError::Scenario(_) => 2,
             CliError::Output { .. } | CliError::Gate(_) => 1,
-            CliError::Usage(_) => 2,
+            CliError::Usage(_) | CliError::Import(_) => 2,
         }
     }
 }
@@ -95,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
+        Command::Import(args) => import::import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
