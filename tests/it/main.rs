@@ -16,6 +16,7 @@ mod determinism;
 mod edge;
 mod endpoint_limits;
 mod faults;
+mod import_k8s;
 mod jobs;
 mod queue_autoscale;
 mod queueing;

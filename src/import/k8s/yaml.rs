@@ -50,7 +50,8 @@ impl Document {
 
     fn error_from(&self, e: &serde_norway::Error) -> ImportError {
         let text = e.to_string();
-        let message = text.split(" at line ").next().unwrap_or(&text);
+        let message = self.relocate(&text);
+        let message = message.as_str();
         let (field, message) = match message.split_once(": ") {
             Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
             _ => (String::new(), message.to_owned()),
@@ -63,6 +64,30 @@ impl Document {
             field,
             message,
         }
+    }
+
+    /// serde's message without its own position (the error carries it) and
+    /// with the document's line numbers in any further position (libyaml's
+    /// "while parsing a block mapping at line 2 column 1") made the file's.
+    fn relocate(&self, text: &str) -> String {
+        let mut pieces = text.split(" at line ");
+        let mut out = pieces.next().unwrap_or_default().to_owned();
+        for (i, piece) in pieces.enumerate() {
+            let digits = piece
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(piece.len());
+            let rest = &piece[digits..];
+            if i == 0 {
+                if let Some((_, context)) = rest.split_once(',') {
+                    out.push(',');
+                    out.push_str(context);
+                }
+            } else {
+                let line: usize = piece[..digits].parse().unwrap_or(0);
+                out.push_str(&format!(" at line {}{rest}", line + self.offset));
+            }
+        }
+        out
     }
 
     /// A problem with a field, at the field's line.
