@@ -17,6 +17,7 @@ mod edge;
 mod endpoint_limits;
 mod faults;
 mod import_k8s;
+mod import_otlp;
 mod jobs;
 mod queue_autoscale;
 mod queueing;
