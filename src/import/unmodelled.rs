@@ -47,7 +47,10 @@ impl Used {
 }
 
 fn is_plain(value: &Value) -> bool {
-    !matches!(value, Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_))
+    !matches!(
+        value,
+        Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_)
+    )
 }
 
 fn children<'v>(value: &'v Value, path: &str) -> Vec<(String, &'v Value)> {

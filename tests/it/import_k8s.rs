@@ -79,11 +79,25 @@ fn unmodelled_fields_are_warnings_naming_them() {
         assert!(has(path), "no warning {path:?} in {:#?}", imported.warnings);
     }
     // Each names its line in the file.
-    let secret = imported.warnings.iter().find(|w| w.contains("secretKeyRef")).unwrap();
+    let secret = imported
+        .warnings
+        .iter()
+        .find(|w| w.contains("secretKeyRef"))
+        .unwrap();
     assert!(secret.contains("seed.yaml:28:"), "{secret}");
     // What is modelled is not a warning.
-    for modelled in ["requests", "readinessProbe.periodSeconds", "behavior", "minAvailable", "spec.replicas"] {
-        assert!(!has(modelled), "{modelled} is modelled: {:#?}", imported.warnings);
+    for modelled in [
+        "requests",
+        "readinessProbe.periodSeconds",
+        "behavior",
+        "minAvailable",
+        "spec.replicas",
+    ] {
+        assert!(
+            !has(modelled),
+            "{modelled} is modelled: {:#?}",
+            imported.warnings
+        );
     }
     // The warnings are in the file too, and every block names its source.
     assert!(imported.ron.contains("//   ") && imported.ron.contains("secretKeyRef"));
@@ -109,25 +123,51 @@ fn the_cli_writes_a_scenario_that_validates() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("warning: ") && stderr.contains("secretKeyRef: not modelled"), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("secretKeyRef: not modelled"),
+        "{stderr}"
+    );
     let validate = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
         .arg("validate")
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    assert!(
+        validate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn malformed_manifests_exit_2_with_file_line_and_field() {
     for (file, wanted) in [
-        ("bad-syntax.yaml", &["bad-syntax.yaml:9:1:", "did not find expected", "at line 8"][..]),
-        ("bad-type.yaml", &["bad-type.yaml:15:13:", "spec.replicas", "expected i32"]),
-        ("bad-kind.yaml", &["bad-kind.yaml:3:", "kind", "Deploymnet", "HorizontalPodAutoscaler"]),
+        (
+            "bad-syntax.yaml",
+            &["bad-syntax.yaml:9:1:", "did not find expected", "at line 8"][..],
+        ),
+        (
+            "bad-type.yaml",
+            &["bad-type.yaml:15:13:", "spec.replicas", "expected i32"],
+        ),
+        (
+            "bad-kind.yaml",
+            &[
+                "bad-kind.yaml:3:",
+                "kind",
+                "Deploymnet",
+                "HorizontalPodAutoscaler",
+            ],
+        ),
         (
             "bad-quantity.yaml",
-            &["bad-quantity.yaml:20:", "resources.requests.cpu", "half a core", "Mi"],
+            &[
+                "bad-quantity.yaml:20:",
+                "resources.requests.cpu",
+                "half a core",
+                "Mi",
+            ],
         ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
@@ -152,7 +192,10 @@ fn wrong_api_version_and_unsupported_kinds() {
 
     // A ConfigMap is a known kind with nothing to simulate: one warning.
     let (_, seed) = fixture("seed.yaml");
-    let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n---\n{seed}");
+    let text =
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n---\n{seed}");
     let imported = k8s::import(&[("all.yaml".into(), text)]).unwrap();
-    assert!(imported.warnings[0].starts_with("all.yaml:2: ConfigMap/default/settings: not modelled"));
+    assert!(
+        imported.warnings[0].starts_with("all.yaml:2: ConfigMap/default/settings: not modelled")
+    );
 }

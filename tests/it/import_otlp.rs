@@ -25,8 +25,15 @@ fn assert_recovers(what: &str, d: &Dist, median_ms: f64, sigma: f64, n: f64) {
     let (mu_hat, sigma_hat) = log_params(d);
     let mu = (median_ms * 1e6).ln();
     let (se_mu, se_sigma) = (sigma / n.sqrt(), sigma / (2.0 * n).sqrt());
-    assert!((mu_hat - mu).abs() < 4.0 * se_mu, "{what}: median {} ms, true {median_ms} ms", mu_hat.exp() / 1e6);
-    assert!((sigma_hat - sigma).abs() < 4.0 * se_sigma, "{what}: sigma {sigma_hat}, true {sigma}");
+    assert!(
+        (mu_hat - mu).abs() < 4.0 * se_mu,
+        "{what}: median {} ms, true {median_ms} ms",
+        mu_hat.exp() / 1e6
+    );
+    assert!(
+        (sigma_hat - sigma).abs() < 4.0 * se_sigma,
+        "{what}: sigma {sigma_hat}, true {sigma}"
+    );
 }
 
 #[test]
@@ -39,11 +46,17 @@ fn traces_from_known_distributions_are_fitted_back() {
     // The mix: 500 requests, 70 % GET (binomial standard error 2 %).
     let get = s.workload.mix["GET /projects"];
     let post = s.workload.mix["POST /projects"];
-    assert!((get - 0.7).abs() < 4.0 * (0.21f64 / 500.0).sqrt(), "GET share {get}");
+    assert!(
+        (get - 0.7).abs() < 4.0 * (0.21f64 / 500.0).sqrt(),
+        "GET share {get}"
+    );
     assert!((get + post - 1.0).abs() < 1e-3 && s.workload.mix.len() == 2);
     // Poisson arrivals at 5/s: 499 gaps, the rate within 4 standard errors.
     let rate = s.workload.users * s.workload.rps_per_user;
-    assert!((rate - 5.0).abs() < 4.0 * 5.0 / 499f64.sqrt(), "rate {rate}");
+    assert!(
+        (rate - 5.0).abs() < 4.0 * 5.0 / 499f64.sqrt(),
+        "rate {rate}"
+    );
 
     let steps = |name: &str| s.endpoints[name].clone();
     let (n_get, n_post) = (get * 500.0, post * 500.0);
@@ -56,7 +69,8 @@ fn traces_from_known_distributions_are_fitted_back() {
         other => panic!("GET /projects: {other:?}"),
     }
     match steps("POST /projects").as_slice() {
-        [Step::Lb(_), Step::Compute(compute), Step::DbWrite(write), Step::Invalidate(tiers), Step::Call(callee)] => {
+        [Step::Lb(_), Step::Compute(compute), Step::DbWrite(write), Step::Invalidate(tiers), Step::Call(callee)] =>
+        {
             assert_recovers("POST self time", compute, 6.0, 0.4, n_post);
             assert_recovers("INSERT (from db.statement)", write, 8.0, 0.3, n_post);
             assert_eq!(format!("{tiers:?}"), r#"[Named("redis")]"#);
@@ -77,7 +91,11 @@ fn traces_from_known_distributions_are_fitted_back() {
     };
     assert_recovers("redis DEL", latency, 0.4, 0.2, n_post);
     // The skeleton runs.
-    let report = crate::run_text(&imported.ron.replace("duration: \"10m\", warmup: \"1m\"", "duration: \"2m\""));
+    let report = crate::run_text(
+        &imported
+            .ron
+            .replace("duration: \"10m\", warmup: \"1m\"", "duration: \"2m\""),
+    );
     assert!(report.summary.completed > 0);
 }
 
@@ -95,8 +113,14 @@ fn a_whole_document_reads_like_one_request_per_line() {
 #[test]
 fn malformed_otlp_exits_2_with_file_line_and_field() {
     for (file, wanted) in [
-        ("bad-id.jsonl", &["bad-id.jsonl:2:", "spans[0].traceId", "invalid character"][..]),
-        ("bad-json.jsonl", &["bad-json.jsonl:2:150:", "EOF while parsing"]),
+        (
+            "bad-id.jsonl",
+            &["bad-id.jsonl:2:", "spans[0].traceId", "invalid character"][..],
+        ),
+        (
+            "bad-json.jsonl",
+            &["bad-json.jsonl:2:150:", "EOF while parsing"],
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
             .args(["import", "otlp", &format!("{DIR}/{file}")])

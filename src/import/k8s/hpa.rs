@@ -42,7 +42,10 @@ pub(super) fn read(
         let Some(r) = m.resource.as_ref().filter(|_| m.type_ == "Resource") else {
             continue;
         };
-        let Some(target) = r.target.average_utilization.filter(|_| r.target.type_ == "Utilization")
+        let Some(target) = r
+            .target
+            .average_utilization
+            .filter(|_| r.target.type_ == "Utilization")
         else {
             continue;
         };
@@ -58,7 +61,12 @@ pub(super) fn read(
             ));
         }
         *slot = Some(target);
-        for field in ["type", "resource.name", "resource.target.type", "resource.target.averageUtilization"] {
+        for field in [
+            "type",
+            "resource.name",
+            "resource.target.type",
+            "resource.target.averageUtilization",
+        ] {
             used.mark(format!("spec.metrics[{i}].{field}"));
         }
     }
@@ -101,7 +109,8 @@ fn rules(
     let mut parts = Vec::new();
     if let Some(w) = r.stabilization_window_seconds {
         let field = format!("{at}.stabilizationWindowSeconds");
-        let seconds = u64::try_from(w).map_err(|_| doc.error(&field, format!("{w}: not a number of seconds")))?;
+        let seconds = u64::try_from(w)
+            .map_err(|_| doc.error(&field, format!("{w}: not a number of seconds")))?;
         parts.push(format!("stabilization_window: \"{}s\"", seconds));
         used.mark(field);
     }
@@ -117,7 +126,10 @@ fn rules(
     for (i, p) in r.policies.as_deref().unwrap_or_default().iter().enumerate() {
         let field = format!("{at}.policies[{i}]");
         if !matches!(p.type_.as_str(), "Pods" | "Percent") {
-            return Err(doc.error(&format!("{field}.type"), format!("`{}` is not Pods or Percent", p.type_)));
+            return Err(doc.error(
+                &format!("{field}.type"),
+                format!("`{}` is not Pods or Percent", p.type_),
+            ));
         }
         if p.value < 1 || p.period_seconds < 1 {
             return Err(doc.error(
@@ -125,7 +137,10 @@ fn rules(
                 "value and periodSeconds must be positive",
             ));
         }
-        policies.push(format!("{}(value: {}, period: \"{}s\")", p.type_, p.value, p.period_seconds));
+        policies.push(format!(
+            "{}(value: {}, period: \"{}s\")",
+            p.type_, p.value, p.period_seconds
+        ));
         used.mark(field);
     }
     if r.policies.is_some() {

@@ -44,11 +44,32 @@ const IMPORTED: [(&str, &str); 4] = [
 /// Kubernetes kinds that are recognised but have nothing to simulate: each
 /// object of these is one warning.
 const SKIPPED: [&str; 26] = [
-    "ConfigMap", "Secret", "ServiceAccount", "Namespace", "Ingress", "IngressClass",
-    "NetworkPolicy", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "StatefulSet",
-    "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob", "PersistentVolumeClaim",
-    "PersistentVolume", "StorageClass", "LimitRange", "ResourceQuota", "PriorityClass",
-    "Endpoints", "EndpointSlice", "CustomResourceDefinition",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Namespace",
+    "Ingress",
+    "IngressClass",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Pod",
+    "Job",
+    "CronJob",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "StorageClass",
+    "LimitRange",
+    "ResourceQuota",
+    "PriorityClass",
+    "Endpoints",
+    "EndpointSlice",
+    "CustomResourceDefinition",
 ];
 
 /// One object read from a file.
@@ -121,10 +142,16 @@ pub fn import(files: &[(String, String)]) -> Result<Imported, ImportError> {
     let scenario = crate::scenario::parse(&ron, "imported.ron")
         .map_err(|e| ImportError::file("imported.ron", e.to_string()))?;
     if let Err(problems) = crate::scenario::validate(&scenario) {
-        let text: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+        let text: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
         return Err(ImportError::file(
             &files[0].0,
-            format!("the manifests give an invalid scenario:\n{}", text.join("\n")),
+            format!(
+                "the manifests give an invalid scenario:\n{}",
+                text.join("\n")
+            ),
         ));
     }
     Ok(Imported {
@@ -150,7 +177,10 @@ impl Manifests {
             .cloned()
             .map_or(Ok(ObjectMeta::default()), serde_norway::from_value)
             .map_err(|e| doc.error("metadata", e.to_string()))?;
-        let namespace = meta.namespace.clone().unwrap_or_else(|| "default".to_owned());
+        let namespace = meta
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
         let name = meta.name.clone().unwrap_or_default();
         let Some(&(kind, wanted)) = IMPORTED.iter().find(|(k, _)| *k == kind) else {
             if SKIPPED.contains(&kind.as_str()) {
@@ -164,7 +194,10 @@ impl Manifests {
             }
             return Err(doc.error(
                 "kind",
-                format!("unknown kind `{kind}`: scaletwin imports {}", imported_kinds()),
+                format!(
+                    "unknown kind `{kind}`: scaletwin imports {}",
+                    imported_kinds()
+                ),
             ));
         };
         if api != wanted {
@@ -183,7 +216,15 @@ impl Manifests {
                 if name.is_empty() {
                     return Err(doc.error("metadata.name", "missing"));
                 }
-                self.$list.push(Object { doc, value, used, kind, namespace, name, item });
+                self.$list.push(Object {
+                    doc,
+                    value,
+                    used,
+                    kind,
+                    namespace,
+                    name,
+                    item,
+                });
             }};
         }
         match kind {
@@ -220,7 +261,11 @@ impl Manifests {
         out.push_str("    components: [\n");
         for b in &balancers {
             let _ = writeln!(out, "        // {}", b.source);
-            let targets: Vec<String> = b.targets.iter().map(|t| format!("{}: 1", quoted(t))).collect();
+            let targets: Vec<String> = b
+                .targets
+                .iter()
+                .map(|t| format!("{}: 1", quoted(t)))
+                .collect();
             let _ = writeln!(
                 out,
                 "        LoadBalancer(name: {}, strategy: Random, targets: {{ {} }}),",
@@ -262,14 +307,26 @@ impl Manifests {
         let spec = d.item.spec.clone();
         let replicas = spec.replicas.unwrap_or(1);
         if replicas < 1 {
-            return Err(d.doc.error("spec.replicas", format!("{replicas}: scaletwin needs at least one pod")));
+            return Err(d.doc.error(
+                "spec.replicas",
+                format!("{replicas}: scaletwin needs at least one pod"),
+            ));
         }
         d.used.mark("spec.replicas");
         d.used.mark("spec.selector");
         d.used.mark("spec.template.metadata");
         let containers = spec.template.spec.map(|s| s.containers).unwrap_or_default();
-        let pod = pod::read(&d.doc, &mut d.used, "spec.template.spec.containers", &containers)?;
-        let _ = writeln!(out, "        Deployment(\n            name: {},", quoted(&d.name));
+        let pod = pod::read(
+            &d.doc,
+            &mut d.used,
+            "spec.template.spec.containers",
+            &containers,
+        )?;
+        let _ = writeln!(
+            out,
+            "        Deployment(\n            name: {},",
+            quoted(&d.name)
+        );
         let _ = writeln!(out, "            replicas: {replicas},");
         let _ = writeln!(
             out,
@@ -291,7 +348,10 @@ impl Manifests {
             let _ = writeln!(out, "            resources: ({}),", resources.join(", "));
         }
         let labels = pod_labels(&self.deployments[i].item);
-        let (name, namespace) = (self.deployments[i].name.clone(), self.deployments[i].namespace.clone());
+        let (name, namespace) = (
+            self.deployments[i].name.clone(),
+            self.deployments[i].namespace.clone(),
+        );
         if let Some((source, hpa)) = self.hpa_for(&name, &namespace)? {
             let _ = writeln!(out, "            // {source}");
             for note in &hpa.notes {
@@ -308,7 +368,11 @@ impl Manifests {
     }
 
     /// The first HPA whose `scaleTargetRef` is this Deployment.
-    fn hpa_for(&mut self, name: &str, namespace: &str) -> Result<Option<(String, hpa::Hpa)>, ImportError> {
+    fn hpa_for(
+        &mut self,
+        name: &str,
+        namespace: &str,
+    ) -> Result<Option<(String, hpa::Hpa)>, ImportError> {
         let mut found = None;
         for h in &mut self.hpas {
             let spec = h.item.spec.clone();
@@ -349,8 +413,10 @@ impl Manifests {
             let Some(IntOrString::Int(min)) = spec.min_available else {
                 continue;
             };
-            let min = u32::try_from(min)
-                .map_err(|_| p.doc.error("spec.minAvailable", format!("{min}: not a pod count")))?;
+            let min = u32::try_from(min).map_err(|_| {
+                p.doc
+                    .error("spec.minAvailable", format!("{min}: not a pod count"))
+            })?;
             p.used.mark("spec.selector");
             p.used.mark("spec.minAvailable");
             return Ok(Some((p.source(), min)));
@@ -364,7 +430,12 @@ impl Manifests {
         let mut out = Vec::new();
         let mut reached = vec![false; self.deployments.len()];
         for s in &mut self.services {
-            let selector = s.item.spec.as_ref().and_then(|sp| sp.selector.clone()).unwrap_or_default();
+            let selector = s
+                .item
+                .spec
+                .as_ref()
+                .and_then(|sp| sp.selector.clone())
+                .unwrap_or_default();
             let mut targets = Vec::new();
             for (i, d) in self.deployments.iter().enumerate() {
                 let labels = pod_labels(&d.item);
@@ -382,7 +453,11 @@ impl Manifests {
             s.used.mark("spec.selector");
             let taken = self.deployments.iter().any(|d| d.name == s.name);
             out.push(Balancer {
-                name: if taken { format!("{}-svc", s.name) } else { s.name.clone() },
+                name: if taken {
+                    format!("{}-svc", s.name)
+                } else {
+                    s.name.clone()
+                },
                 endpoint: s.name.clone(),
                 targets,
                 source: format!(
@@ -396,7 +471,10 @@ impl Manifests {
                 name: format!("{}-lb", d.name),
                 endpoint: d.name.clone(),
                 targets: vec![d.name.clone()],
-                source: format!("EDIT: no Service selects {}: a balancer so requests reach it", d.source()),
+                source: format!(
+                    "EDIT: no Service selects {}: a balancer so requests reach it",
+                    d.source()
+                ),
             });
         }
         out
@@ -452,7 +530,11 @@ fn header(
     deployments: &[Object<Deployment>],
     balancers: &[Balancer],
 ) {
-    let _ = writeln!(out, "// Imported by `scaletwin import k8s {}`.", files.join(" "));
+    let _ = writeln!(
+        out,
+        "// Imported by `scaletwin import k8s {}`.",
+        files.join(" ")
+    );
     out.push_str(
         "// The components come from the manifests (each names its source object).\n\
          // Kubernetes does not say what traffic arrives, what a request does or how\n\
@@ -461,9 +543,16 @@ fn header(
     );
     let name = deployments.first().map_or("imported", |d| d.name.as_str());
     let _ = writeln!(out, "Scenario(\n    name: {},", quoted(name));
-    out.push_str("    // EDIT: how long to simulate.\n    run: (duration: \"10m\", warmup: \"1m\"),\n");
-    out.push_str("    // EDIT: the offered load (100 req/s here), spread evenly over the endpoints.\n");
-    let mix: Vec<String> = balancers.iter().map(|b| format!("{}: 1.0", quoted(&b.endpoint))).collect();
+    out.push_str(
+        "    // EDIT: how long to simulate.\n    run: (duration: \"10m\", warmup: \"1m\"),\n",
+    );
+    out.push_str(
+        "    // EDIT: the offered load (100 req/s here), spread evenly over the endpoints.\n",
+    );
+    let mix: Vec<String> = balancers
+        .iter()
+        .map(|b| format!("{}: 1.0", quoted(&b.endpoint)))
+        .collect();
     let _ = writeln!(
         out,
         "    workload: (users: 100, rps_per_user: 1.0, mix: {{ {} }}),",

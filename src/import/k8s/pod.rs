@@ -74,7 +74,11 @@ fn request(
     };
     let path = format!(
         "{at}.resources.{}.{resource}",
-        if which == "request" { "requests" } else { "limits" }
+        if which == "request" {
+            "requests"
+        } else {
+            "limits"
+        }
     );
     let value = parse(&quantity.0).map_err(|m| doc.error(&path, m))?;
     used.mark(path);

@@ -19,7 +19,11 @@ impl Lognormal {
     /// The maximum-likelihood fit of positive samples (others are skipped);
     /// `None` without any.
     pub fn fit(samples: &[f64]) -> Option<Lognormal> {
-        let logs: Vec<f64> = samples.iter().filter(|x| **x > 0.0).map(|x| x.ln()).collect();
+        let logs: Vec<f64> = samples
+            .iter()
+            .filter(|x| **x > 0.0)
+            .map(|x| x.ln())
+            .collect();
         if logs.is_empty() {
             return None;
         }

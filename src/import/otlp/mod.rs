@@ -25,7 +25,10 @@ use super::{ImportError, Imported};
 pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
     let spans = read::spans(file, text)?;
     if spans.is_empty() {
-        return Err(ImportError::file(file, "no spans: nothing to build endpoints from"));
+        return Err(ImportError::file(
+            file,
+            "no spans: nothing to build endpoints from",
+        ));
     }
     let system = shape::System::from_spans(&spans);
     if system.endpoints.iter().all(|e| e.roots == 0) {
@@ -35,10 +38,14 @@ pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
         ));
     }
     let ron = write::scenario(file, &system);
-    let scenario = crate::scenario::parse(&ron, "imported.ron")
-        .map_err(|e| ImportError::file(file, format!("the traces give an unreadable scenario: {e}")))?;
+    let scenario = crate::scenario::parse(&ron, "imported.ron").map_err(|e| {
+        ImportError::file(file, format!("the traces give an unreadable scenario: {e}"))
+    })?;
     if let Err(problems) = crate::scenario::validate(&scenario) {
-        let text: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+        let text: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
         return Err(ImportError::file(
             file,
             format!("the traces give an invalid scenario:\n{}", text.join("\n")),

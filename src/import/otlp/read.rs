@@ -30,7 +30,10 @@ impl Span {
 
     /// An attribute, by the first of several names that is present.
     pub(super) fn attr(&self, names: &[&str]) -> Option<&str> {
-        names.iter().find_map(|n| self.attributes.get(*n)).map(String::as_str)
+        names
+            .iter()
+            .find_map(|n| self.attributes.get(*n))
+            .map(String::as_str)
     }
 }
 
@@ -65,19 +68,30 @@ fn parse(file: &str, text: &str, offset: usize) -> Result<ExportTraceServiceRequ
 
 fn error(file: &str, offset: usize, path: &str, e: &serde_json::Error) -> ImportError {
     let message = e.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
     ImportError {
         file: file.to_owned(),
         line: Some(e.line() + offset),
         column: Some(e.column()),
-        field: if path == "." { String::new() } else { path.to_owned() },
+        field: if path == "." {
+            String::new()
+        } else {
+            path.to_owned()
+        },
         message,
     }
 }
 
 fn flatten(request: ExportTraceServiceRequest, out: &mut Vec<Span>) {
     for rs in request.resource_spans {
-        let resource = rs.resource.map(|r| attributes(&r.attributes)).unwrap_or_default();
+        let resource = rs
+            .resource
+            .map(|r| attributes(&r.attributes))
+            .unwrap_or_default();
         let service = resource
             .get("service.name")
             .cloned()

@@ -57,10 +57,12 @@ pub(super) struct Endpoint {
 impl Endpoint {
     /// The most common shape (the first in key order among equals).
     pub(super) fn modal(&self) -> Option<&Shape> {
-        self.shapes.values().fold(None, |best: Option<&Shape>, s| match best {
-            Some(b) if b.count >= s.count => Some(b),
-            _ => Some(s),
-        })
+        self.shapes
+            .values()
+            .fold(None, |best: Option<&Shape>, s| match best {
+                Some(b) if b.count >= s.count => Some(b),
+                _ => Some(s),
+            })
     }
 
     /// Requests seen (as roots or called).
@@ -100,7 +102,10 @@ struct Builder<'s> {
 impl System {
     /// Groups spans into traces and endpoints.
     pub(super) fn from_spans(spans: &[Span]) -> System {
-        let ids: BTreeSet<Key> = spans.iter().map(|s| (s.trace.clone(), s.id.clone())).collect();
+        let ids: BTreeSet<Key> = spans
+            .iter()
+            .map(|s| (s.trace.clone(), s.id.clone()))
+            .collect();
         let mut children: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
         let mut orphans = 0;
         for (i, s) in spans.iter().enumerate() {
@@ -130,7 +135,10 @@ impl System {
             if s.parent.is_empty() {
                 let e = b.server(i);
                 b.system.endpoints[e].roots += 1;
-                b.system.window = (b.system.window.0.min(s.start), b.system.window.1.max(s.start));
+                b.system.window = (
+                    b.system.window.0.min(s.start),
+                    b.system.window.1.max(s.start),
+                );
             }
         }
         let mut system = b.system;
@@ -140,7 +148,9 @@ impl System {
             ));
         }
         for (what, n) in b.skipped {
-            system.warnings.push(format!("{n} span(s) {what}: not modelled"));
+            system
+                .warnings
+                .push(format!("{n} span(s) {what}: not modelled"));
         }
         system
     }
@@ -172,15 +182,24 @@ impl<'s> Builder<'s> {
         };
         let mut ops = Vec::new();
         self.collect(i, &mut ops);
-        let covered = union(ops.iter().map(|(_, _, span)| (span.start.max(s.start), span.end.min(s.end))));
+        let covered = union(
+            ops.iter()
+                .map(|(_, _, span)| (span.start.max(s.start), span.end.min(s.end))),
+        );
         let self_time = s.duration().saturating_sub(covered);
-        let keys: Vec<String> = ops.iter().map(|(op, key, _)| format!("{op:?} {key}")).collect();
+        let keys: Vec<String> = ops
+            .iter()
+            .map(|(op, key, _)| format!("{op:?} {key}"))
+            .collect();
         let endpoint = &mut self.system.endpoints[e];
         endpoint.self_times.push(self_time as f64);
         let shape = endpoint.shapes.entry(keys).or_default();
         shape.count += 1;
         if shape.steps.is_empty() {
-            shape.steps = ops.iter().map(|(op, _, _)| (op.clone(), Vec::new())).collect();
+            shape.steps = ops
+                .iter()
+                .map(|(op, _, _)| (op.clone(), Vec::new()))
+                .collect();
         }
         for (step, (_, _, span)) in shape.steps.iter_mut().zip(&ops) {
             step.1.push(span.duration() as f64);
@@ -237,11 +256,24 @@ impl<'s> Builder<'s> {
             .to_ascii_uppercase();
         if CACHES.contains(&system) {
             let cache = system.to_owned();
-            self.system.caches.entry(cache.clone()).or_default().push(span.duration() as f64);
+            self.system
+                .caches
+                .entry(cache.clone())
+                .or_default()
+                .push(span.duration() as f64);
             let read = matches!(
                 operation.as_str(),
-                "GET" | "MGET" | "HGET" | "HGETALL" | "HMGET" | "EXISTS" | "GETEX" | "SMEMBERS"
-                    | "LRANGE" | "ZRANGE" | "GETS"
+                "GET"
+                    | "MGET"
+                    | "HGET"
+                    | "HGETALL"
+                    | "HMGET"
+                    | "EXISTS"
+                    | "GETEX"
+                    | "SMEMBERS"
+                    | "LRANGE"
+                    | "ZRANGE"
+                    | "GETS"
             );
             let fill = operation.starts_with("SET") || operation == "MSET" || operation == "HSET";
             return Some(if read {
@@ -275,7 +307,11 @@ impl<'s> Builder<'s> {
             .entry(span.service.clone())
             .or_default()
             .insert(db.clone());
-        Some(if read { Op::DbRead(db) } else { Op::DbWrite(db) })
+        Some(if read {
+            Op::DbRead(db)
+        } else {
+            Op::DbWrite(db)
+        })
     }
 }
 

@@ -14,23 +14,52 @@ pub(super) fn scenario(file: &str, system: &System) -> String {
     let roots: usize = system.endpoints.iter().map(|e| e.roots).sum();
     let seconds = (system.window.1.saturating_sub(system.window.0)) as f64 / 1e9;
     // n arrivals between the first and the last: n - 1 gaps (the rate's MLE).
-    let rate = if seconds > 0.0 && roots > 1 { (roots - 1) as f64 / seconds } else { 1.0 };
-    let services: BTreeSet<&str> = system.endpoints.iter().map(|e| e.service.as_str()).collect();
+    let rate = if seconds > 0.0 && roots > 1 {
+        (roots - 1) as f64 / seconds
+    } else {
+        1.0
+    };
+    let services: BTreeSet<&str> = system
+        .endpoints
+        .iter()
+        .map(|e| e.service.as_str())
+        .collect();
     let mut out = String::new();
-    let _ = writeln!(out, "// Imported by `scaletwin import otlp {file}`: {} spans, {roots} requests", system.spans);
-    let _ = writeln!(out, "// from clients over {seconds:.1} s ({rate:.3} req/s).");
+    let _ = writeln!(
+        out,
+        "// Imported by `scaletwin import otlp {file}`: {} spans, {roots} requests",
+        system.spans
+    );
+    let _ = writeln!(
+        out,
+        "// from clients over {seconds:.1} s ({rate:.3} req/s)."
+    );
     out.push_str(
         "// Endpoints come from root spans, their steps from child spans, every\n\
          // distribution is a Lognormal fitted by maximum likelihood to the observed\n\
          // durations (n = sample size). Sizes (replicas, concurrency, connections,\n\
          // cache capacity) are not in traces: the lines marked EDIT are a skeleton.\n",
     );
-    let _ = writeln!(out, "Scenario(\n    name: {},", quoted(&format!("otlp-{}", stem(file))));
-    out.push_str("    // EDIT: how long to simulate.\n    run: (duration: \"10m\", warmup: \"1m\"),\n");
-    let _ = writeln!(out, "    // The observed arrival rate and mix (share of root spans per endpoint).");
-    let _ = writeln!(out, "    workload: (\n        users: {rate:.3},\n        rps_per_user: 1.0,");
+    let _ = writeln!(
+        out,
+        "Scenario(\n    name: {},",
+        quoted(&format!("otlp-{}", stem(file)))
+    );
+    out.push_str(
+        "    // EDIT: how long to simulate.\n    run: (duration: \"10m\", warmup: \"1m\"),\n",
+    );
+    let _ = writeln!(
+        out,
+        "    // The observed arrival rate and mix (share of root spans per endpoint)."
+    );
+    let _ = writeln!(
+        out,
+        "    workload: (\n        users: {rate:.3},\n        rps_per_user: 1.0,"
+    );
     if !system.caches.is_empty() {
-        out.push_str("        // EDIT: the keys requests touch (caches need them); not in traces.\n");
+        out.push_str(
+            "        // EDIT: the keys requests touch (caches need them); not in traces.\n",
+        );
         out.push_str("        keys: (count: 100_000, popularity: Zipf(1.0)),\n");
     }
     out.push_str("        mix: {\n");
@@ -55,7 +84,10 @@ pub(super) fn scenario(file: &str, system: &System) -> String {
             quoted(service)
         );
         let database = match system.uses.get(*service) {
-            Some(dbs) if system.databases.len() > 1 => dbs.iter().next().map(|d| format!(", database: {}", quoted(d))),
+            Some(dbs) if system.databases.len() > 1 => dbs
+                .iter()
+                .next()
+                .map(|d| format!(", database: {}", quoted(d))),
             _ => None,
         };
         let _ = writeln!(
@@ -66,11 +98,22 @@ pub(super) fn scenario(file: &str, system: &System) -> String {
         );
     }
     for db in &system.databases {
-        let _ = writeln!(out, "        // database {db:?} (db.namespace / db.name, else db.system)");
-        let _ = writeln!(out, "        Database(name: {}, connections: 20), // EDIT: connections", quoted(db));
+        let _ = writeln!(
+            out,
+            "        // database {db:?} (db.namespace / db.name, else db.system)"
+        );
+        let _ = writeln!(
+            out,
+            "        Database(name: {}, connections: 20), // EDIT: connections",
+            quoted(db)
+        );
     }
     for (cache, durations) in &system.caches {
-        let _ = writeln!(out, "        // cache {cache:?} (db.system): latency of its {} operations", durations.len());
+        let _ = writeln!(
+            out,
+            "        // cache {cache:?} (db.system): latency of its {} operations",
+            durations.len()
+        );
         let _ = writeln!(
             out,
             "        Cache(name: {}, ttl: \"5m\", latency: {}, concurrency: 64), // EDIT: ttl, capacity, concurrency",
@@ -117,10 +160,15 @@ fn endpoint(out: &mut String, e: &Endpoint, name: &str, names: &[String]) {
                     on_miss.push(format!("DbRead({})", dist(d)));
                     i += 1;
                 }
-                if matches!(shape.steps.get(i + 1), Some((Op::CacheWrite(c, true), _)) if c == cache) {
+                if matches!(shape.steps.get(i + 1), Some((Op::CacheWrite(c, true), _)) if c == cache)
+                {
                     i += 1;
                 }
-                format!("CacheAside(tiers: [{}], on_miss: [{}])", quoted(cache), on_miss.join(", "))
+                format!(
+                    "CacheAside(tiers: [{}], on_miss: [{}])",
+                    quoted(cache),
+                    on_miss.join(", ")
+                )
             }
             Op::CacheWrite(cache, _) => format!("Invalidate([{}])", quoted(cache)),
             Op::Call(callee) => format!("Call({})", quoted(&names[*callee])),
@@ -129,7 +177,12 @@ fn endpoint(out: &mut String, e: &Endpoint, name: &str, names: &[String]) {
         steps.push(step);
         i += 1;
     }
-    let _ = writeln!(out, "        {}: [\n            {},\n        ],", quoted(name), steps.join(",\n            "));
+    let _ = writeln!(
+        out,
+        "        {}: [\n            {},\n        ],",
+        quoted(name),
+        steps.join(",\n            ")
+    );
 }
 
 /// A fitted distribution as RON: Lognormal(median, p99), or Const when the
@@ -143,7 +196,10 @@ fn dist(durations: &[f64]) -> String {
     if f.n < 2 || median == p99 {
         return format!("Const({median:?})");
     }
-    format!("Lognormal(median: {median:?}, p99: {p99:?}) /* n = {} */", f.n)
+    format!(
+        "Lognormal(median: {median:?}, p99: {p99:?}) /* n = {} */",
+        f.n
+    )
 }
 
 /// Endpoint names, qualified by their service where two services share one.
