@@ -16,6 +16,7 @@ pub mod algo;
 pub mod cli;
 pub mod cost;
 pub mod engine;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod report;

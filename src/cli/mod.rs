@@ -8,6 +8,7 @@ mod completions;
 mod console;
 mod eta;
 mod graph;
+mod import;
 mod output;
 mod progress;
 mod provenance;
@@ -89,6 +90,8 @@ enum Command {
   scaletwin completions zsh > ~/.zfunc/_scaletwin       (with fpath+=~/.zfunc)
   scaletwin completions fish > ~/.config/fish/completions/scaletwin.fish")]
     Completions(completions::CompletionsArgs),
+    /// Write a scenario from what you have: Kubernetes manifests, OTLP traces.
+    Import(import::ImportArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -114,6 +117,9 @@ pub enum CliError {
         /// The operating system's reason.
         message: String,
     },
+    /// An input to `import` is unreadable or malformed (exit code 2).
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// Bad command-line input (exit code 2).
     #[error("{0}")]
     Usage(String),
@@ -129,7 +135,10 @@ pub enum CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Scenario(_) | CliError::Input { .. } | CliError::Usage(_) => 2,
+            CliError::Scenario(_)
+            | CliError::Input { .. }
+            | CliError::Usage(_)
+            | CliError::Import(_) => 2,
             CliError::Output { .. } | CliError::Gate(_) => 1,
             CliError::StdoutClosed => 0,
         }
@@ -166,6 +175,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),
+        Command::Import(args) => import::import(args),
     };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,

@@ -20,6 +20,8 @@ mod endpoint_limits;
 mod faults;
 mod flags;
 mod fuzz_scenarios;
+mod import_k8s;
+mod import_otlp;
 mod jobs;
 mod output_paths;
 mod queue_autoscale;

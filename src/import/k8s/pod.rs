@@ -1,0 +1,160 @@
+//! A Deployment's pod template: what one pod requests, and how long a new
+//! pod takes to become ready according to its probes.
+
+use super::super::quantity::{cpu_millicores, memory_bytes};
+use super::super::unmodelled::Used;
+use super::super::ImportError;
+use super::yaml::Document;
+use crate::algo::Nanos;
+use k8s_openapi::api::core::v1::{Container, Probe};
+
+/// What a pod requests (summed over its containers) and when it is ready.
+#[derive(Debug, Default)]
+pub(super) struct Pod {
+    /// CPU request, millicores (None: no container requests CPU).
+    pub(super) cpu_milli: Option<u64>,
+    /// Memory request, bytes.
+    pub(super) memory_bytes: Option<u64>,
+    /// From scheduling to ready.
+    pub(super) startup: Nanos,
+    /// One comment line per source of the numbers above.
+    pub(super) notes: Vec<String>,
+}
+
+/// Reads the containers at `base` (`spec.template.spec.containers`).
+pub(super) fn read(
+    doc: &Document,
+    used: &mut Used,
+    base: &str,
+    containers: &[Container],
+) -> Result<Pod, ImportError> {
+    let mut pod = Pod::default();
+    for (i, c) in containers.iter().enumerate() {
+        let at = format!("{base}[{i}]");
+        used.mark(format!("{at}.name"));
+        let cpu = request(doc, used, &at, c, "cpu", cpu_millicores)?;
+        let memory = request(doc, used, &at, c, "memory", memory_bytes)?;
+        if let Some((milli, note)) = cpu {
+            pod.cpu_milli = Some(pod.cpu_milli.unwrap_or(0) + milli);
+            pod.notes.push(format!("container {:?}: {note}", c.name));
+        }
+        if let Some((bytes, note)) = memory {
+            pod.memory_bytes = Some(pod.memory_bytes.unwrap_or(0) + bytes);
+            pod.notes.push(format!("container {:?}: {note}", c.name));
+        }
+        let (ready, note) = ready_after(used, &at, c);
+        pod.notes.push(format!("container {:?}: {note}", c.name));
+        pod.startup = pod.startup.max(ready);
+    }
+    Ok(pod)
+}
+
+/// A container's request of `resource`, or its limit when it has no request
+/// (Kubernetes then sets the request to the limit).
+fn request(
+    doc: &Document,
+    used: &mut Used,
+    at: &str,
+    c: &Container,
+    resource: &str,
+    parse: fn(&str) -> Result<u64, String>,
+) -> Result<Option<(u64, String)>, ImportError> {
+    let resources = c.resources.as_ref();
+    let find = |which: &str| {
+        let map = match which {
+            "requests" => resources.and_then(|r| r.requests.as_ref()),
+            _ => resources.and_then(|r| r.limits.as_ref()),
+        };
+        map.and_then(|m| m.get(resource))
+    };
+    let (which, quantity) = match (find("requests"), find("limits")) {
+        (Some(q), _) => ("request", q),
+        (None, Some(q)) => ("limit, taken as the request", q),
+        (None, None) => return Ok(None),
+    };
+    let path = format!(
+        "{at}.resources.{}.{resource}",
+        if which == "request" {
+            "requests"
+        } else {
+            "limits"
+        }
+    );
+    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m))?;
+    used.mark(path);
+    Ok(Some((value, format!("{resource} {which} {}", quantity.0))))
+}
+
+/// When the container is first ready, counted from its start: the first
+/// readiness probe run at or after `initialDelaySeconds` (probes run every
+/// `periodSeconds` from the start, and not before a startup probe has
+/// passed), plus `successThreshold - 1` more periods. The application is
+/// assumed to answer its first probe; how long it really needs is not in a
+/// manifest.
+fn ready_after(used: &mut Used, at: &str, c: &Container) -> (Nanos, String) {
+    let started = match &c.startup_probe {
+        Some(p) => first_pass(used, &format!("{at}.startupProbe"), p, 0),
+        None => 0,
+    };
+    let ready = match &c.readiness_probe {
+        Some(p) => first_pass(used, &format!("{at}.readinessProbe"), p, started),
+        None => started,
+    };
+    let why = match (&c.startup_probe, &c.readiness_probe) {
+        (None, None) => "no startup or readiness probe: ready as soon as it starts".to_owned(),
+        (s, r) => {
+            let describe = |name: &str, p: &Probe| {
+                format!(
+                    "{name} initialDelaySeconds {}, periodSeconds {}, successThreshold {}",
+                    p.initial_delay_seconds.unwrap_or(0),
+                    p.period_seconds.unwrap_or(10),
+                    p.success_threshold.unwrap_or(1)
+                )
+            };
+            let parts: Vec<String> = [("startupProbe", s), ("readinessProbe", r)]
+                .into_iter()
+                .filter_map(|(n, p)| p.as_ref().map(|p| describe(n, p)))
+                .collect();
+            format!("{}: ready after {ready}s", parts.join("; "))
+        }
+    };
+    (Nanos::from_secs(ready), why)
+}
+
+/// The second (from the container's start) a probe first passes, if it
+/// passes every time it runs and may not run before `not_before`.
+fn first_pass(used: &mut Used, at: &str, p: &Probe, not_before: u64) -> u64 {
+    for field in ["initialDelaySeconds", "periodSeconds", "successThreshold"] {
+        used.mark(format!("{at}.{field}"));
+    }
+    let period = p.period_seconds.unwrap_or(10).max(1) as u64;
+    let delay = p.initial_delay_seconds.unwrap_or(0).max(0) as u64;
+    let earliest = delay.max(not_before);
+    let first = earliest.div_ceil(period) * period;
+    first + (p.success_threshold.unwrap_or(1).max(1) as u64 - 1) * period
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(delay: i32, period: i32, success: Option<i32>) -> Probe {
+        Probe {
+            initial_delay_seconds: Some(delay),
+            period_seconds: Some(period),
+            success_threshold: success,
+            ..Probe::default()
+        }
+    }
+
+    #[test]
+    fn probes_pass_on_their_schedule() {
+        let mut used = Used::default();
+        assert_eq!(first_pass(&mut used, "p", &probe(5, 5, None), 0), 5);
+        assert_eq!(first_pass(&mut used, "p", &probe(7, 5, None), 0), 10);
+        assert_eq!(first_pass(&mut used, "p", &probe(0, 10, None), 0), 0);
+        assert_eq!(first_pass(&mut used, "p", &probe(5, 5, Some(3)), 0), 15);
+        // Readiness waits for the startup probe: it passed at 20 s.
+        assert_eq!(first_pass(&mut used, "p", &probe(5, 3, None), 20), 21);
+    }
+}
