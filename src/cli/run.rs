@@ -40,14 +40,16 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         sets.push(format!("run.duration={d}"));
     }
     sets.extend(args.sets.iter().cloned());
-    let (_, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
+    let (scenario, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
     let mut progress = Progress::new(model.duration, args.quiet);
     let report = crate::model::simulate(&model, &mut |t| progress.update(t));
     progress.finish();
     if let Some(path) = &args.json {
         write_atomic(path, &report.to_json())?;
     }
-    let table = render_table(&report);
+    let bill = crate::cost::cost(&scenario, &crate::cost::Usage::from_report(&scenario, &report))
+        .map_err(CliError::Usage)?;
+    let table = format!("{}{}", render_table(&report), crate::cost::cost_section(&bill));
     if let Some(dir) = &args.out {
         let mut files = vec![
             ("report.json".to_owned(), report.to_json()),

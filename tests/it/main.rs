@@ -11,6 +11,7 @@ mod autoscale;
 mod bad_input;
 mod cdn_pops;
 mod cli;
+mod cost_bill;
 mod cluster_sweep;
 mod data_tier;
 mod determinism;
