@@ -47,9 +47,16 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     if let Some(path) = &args.json {
         write_atomic(path, &report.to_json())?;
     }
-    let bill = crate::cost::cost(&scenario, &crate::cost::Usage::from_report(&scenario, &report))
-        .map_err(CliError::Usage)?;
-    let table = format!("{}{}", render_table(&report), crate::cost::cost_section(&bill));
+    let bill = crate::cost::cost(
+        &scenario,
+        &crate::cost::Usage::from_report(&scenario, &report),
+    )
+    .map_err(CliError::Usage)?;
+    let table = format!(
+        "{}{}",
+        render_table(&report),
+        crate::cost::cost_section(&bill)
+    );
     if let Some(dir) = &args.out {
         let mut files = vec![
             ("report.json".to_owned(), report.to_json()),

@@ -276,7 +276,12 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
 }
 
 /// Why `name` is not a key of `entries` in table `t`, if it is not.
-fn unknown<V>(t: &PriceTable, add_under: &str, entries: &BTreeMap<String, V>, name: &str) -> Option<String> {
+fn unknown<V>(
+    t: &PriceTable,
+    add_under: &str,
+    entries: &BTreeMap<String, V>,
+    name: &str,
+) -> Option<String> {
     if entries.contains_key(name) {
         return None;
     }
@@ -475,7 +480,12 @@ fn r4(x: f64) -> f64 {
 /// One component's bill lines: (item, billed as, on-demand $/h, spot $/h).
 type Lines = Vec<(String, String, f64, f64)>;
 
-fn node_price(t: &PriceTable, map: &BTreeMap<String, f64>, what: &str, class: &str) -> Result<f64, String> {
+fn node_price(
+    t: &PriceTable,
+    map: &BTreeMap<String, f64>,
+    what: &str,
+    class: &str,
+) -> Result<f64, String> {
     map.get(class)
         .copied()
         .ok_or_else(|| format!("{what} `{class}` is not in price table `{}`", t.name))
@@ -512,7 +522,11 @@ fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, String> {
             Some(r) => format!("{what} ({r})"),
             None => what.to_owned(),
         };
-        let primaries = if shards > 1 { "shard primaries" } else { "primary" };
+        let primaries = if shards > 1 {
+            "shard primaries"
+        } else {
+            "primary"
+        };
         lines.push((
             at(primaries),
             format!("{shards} x {class}"),
@@ -642,7 +656,9 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                 }
             },
             Component::Dependency { name, .. } => {
-                not_billed.push(format!("{name}: an external dependency (its bill is not ours to model)"));
+                not_billed.push(format!(
+                    "{name}: an external dependency (its bill is not ours to model)"
+                ));
                 Vec::new()
             }
         };
@@ -679,7 +695,11 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
             items,
         });
     }
-    if s.regions.is_some() || s.components.iter().any(|c| matches!(c, Component::Deployment { zones: Some(_), .. })) {
+    if s.regions.is_some()
+        || s.components
+            .iter()
+            .any(|c| matches!(c, Component::Deployment { zones: Some(_), .. }))
+    {
         not_billed.push(
             "cross-region and cross-zone data transfer: the model carries no payload sizes for service calls, queries or replication".to_owned(),
         );

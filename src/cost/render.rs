@@ -68,7 +68,10 @@ pub fn by_component_markdown(headers: &[String], bills: &[&CostReport]) -> Strin
             .collect();
         let _ = writeln!(o, "| {n} | {} |", cells.join(" | "));
     }
-    let totals: Vec<String> = bills.iter().map(|b| format!("**{:.0}**", b.per_month)).collect();
+    let totals: Vec<String> = bills
+        .iter()
+        .map(|b| format!("**{:.0}**", b.per_month))
+        .collect();
     let _ = writeln!(o, "| **total** | {} |", totals.join(" | "));
     o
 }

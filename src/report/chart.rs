@@ -530,7 +530,13 @@ impl StackedBarChart {
     fn total(&self, i: usize) -> f64 {
         self.series
             .iter()
-            .map(|(_, v)| v.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0).max(0.0))
+            .map(|(_, v)| {
+                v.get(i)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0)
+            })
             .sum()
     }
 
@@ -577,7 +583,12 @@ impl StackedBarChart {
             };
             let mut base = 0.0;
             for (k, (_, values)) in self.series.iter().enumerate() {
-                let v = values.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0).max(0.0);
+                let v = values
+                    .get(i)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0);
                 if v <= 0.0 {
                     continue;
                 }
@@ -617,7 +628,11 @@ impl StackedBarChart {
 
 /// Monthly cost by component per category (a stage, or a stage and an
 /// architecture), components in order of first appearance.
-fn cost_by_component(title: String, x_label: &str, bars: &[(String, &crate::cost::CostReport)]) -> StackedBarChart {
+fn cost_by_component(
+    title: String,
+    x_label: &str,
+    bars: &[(String, &crate::cost::CostReport)],
+) -> StackedBarChart {
     let mut names: Vec<String> = Vec::new();
     for (_, c) in bars {
         for x in &c.by_component {

@@ -17,7 +17,7 @@ fn scenario(db_extra: &str) -> scaletwin::scenario::Scenario {
         LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
         Deployment(name: "api", replicas: 3, concurrency: 8, region: "us", instance: "c6i.large"),
         Database(name: "pg", connections: 20, regions: ["us", "eu"], class: "db.r6g.xlarge"{db_extra}),
-        Cache(name: "redis", latency: Exp("1ms"), concurrency: 8, node: "cache.t3.medium"),
+        Cache(name: "redis", capacity: 1000, latency: Exp("1ms"), concurrency: 8, node: "cache.t3.medium"),
         Queue(name: "managed", workers: 1),
         Queue(name: "bull", workers: 1, redis_node: "cache.r6g.xlarge"),
         Dependency(name: "stripe", latency: Exp("50ms")),
@@ -93,11 +93,7 @@ fn every_regional_copy_and_shard_primary_is_a_node() {
     // db.r6g.xlarge: $0.45/h, one primary per regional copy.
     close(line(&c, "pg", "primary (us)"), 0.45);
     close(line(&c, "pg", "primary (eu)"), 0.45);
-    let c = cost(
-        &scenario(", shards: (count: 4, by: Tenant)"),
-        &usage(),
-    )
-    .unwrap();
+    let c = cost(&scenario(", shards: (count: 4, by: Tenant)"), &usage()).unwrap();
     close(line(&c, "pg", "shard primaries (us)"), 4.0 * 0.45);
     close(line(&c, "pg", "shard primaries (eu)"), 4.0 * 0.45);
     let pg = c.by_component.iter().find(|x| x.name == "pg").unwrap();
@@ -182,7 +178,12 @@ fn transfer_the_model_cannot_size_is_named_not_invented() {
 
 #[test]
 fn unknown_classes_are_refused_with_the_field_path() {
-    let mut s = scenario(r#", replica_class: "db.nope""#);
+    let mut s = scenario("");
+    if let Some(scaletwin::scenario::schema::Component::Database { replica_class, .. }) =
+        s.components.iter_mut().find(|c| c.name() == "pg")
+    {
+        *replica_class = Some("db.nope".into());
+    }
     let p = validate(&s).unwrap_err();
     assert!(
         p.iter()
