@@ -400,6 +400,7 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
         "latency.svg",
         "cost.svg",
         "cost_per_million.svg",
+        "cost_by_component.svg",
         "errors.svg",
         "throughput.svg",
         "utilization.svg",
@@ -409,7 +410,9 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("latency, ms"));
-    assert_eq!(html.matches("<svg ").count(), 6);
+    assert_eq!(html.matches("<svg ").count(), 7);
+    let by_component = std::fs::read_to_string(dir.join("cost_by_component.svg")).unwrap();
+    assert!(by_component.contains("monthly cost by component vs users"));
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     for text in [
         "active users (log scale)",
