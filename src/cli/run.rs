@@ -61,7 +61,16 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let mut report = crate::model::simulate(&model, &mut |t| progress.update(t));
     report.provenance = Some(provenance);
     progress.finish();
-    let table = render_table(&report);
+    let bill = crate::cost::cost(
+        &scenario,
+        &crate::cost::Usage::from_report(&scenario, &report),
+    )
+    .map_err(CliError::Usage)?;
+    let table = format!(
+        "{}{}",
+        render_table(&report),
+        crate::cost::cost_section(&bill)
+    );
     if let Some(dir) = &args.out {
         let mut files = vec![
             ("report.json".to_owned(), report.to_json()),

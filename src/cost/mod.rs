@@ -13,8 +13,10 @@
 //! carries measured pod-seconds plugs in through [`Usage`] unchanged.
 
 mod prices;
+mod render;
 
 pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
+pub use render::{by_component_markdown, cost_section};
 
 use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
@@ -65,6 +67,9 @@ pub struct PriceSpec {
     /// Database class -> USD per hour.
     #[serde(default, deserialize_with = "crate::scenario::unique::map")]
     pub databases: BTreeMap<String, f64>,
+    /// Cache node class -> USD per hour (shared caches, Redis-backed queues).
+    #[serde(default)]
+    pub cache_nodes: BTreeMap<String, f64>,
     /// Load balancer USD per hour.
     #[serde(default)]
     pub load_balancer_hour: Option<f64>,
@@ -123,6 +128,7 @@ pub fn table_for(s: &Scenario) -> Result<PriceTable, String> {
     })?;
     t.instances.extend(spec.instances);
     t.databases.extend(spec.databases);
+    t.cache_nodes.extend(spec.cache_nodes);
     if let Some(lb) = spec.load_balancer_hour {
         t.load_balancer_hour = lb;
         t.note.push_str("; load balancer price overridden");
@@ -243,19 +249,42 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                 }
             }
             Component::Database {
-                class: Some(class), ..
+                class,
+                replica_class,
+                pgbouncer,
+                ..
             } => {
                 if let Some(t) = &table {
-                    if !t.databases.contains_key(class) {
-                        let known: Vec<&str> = t.databases.keys().map(String::as_str).collect();
-                        add(
-                            format!("components[{i}].class"),
-                            format!(
-                                "`{class}` is not in price table `{}`; it has: {} (or add it under prices.databases)",
-                                t.name,
-                                known.join(", ")
-                            ),
-                        );
+                    for (field, class) in [("class", class), ("replica_class", replica_class)] {
+                        if let Some(class) = class {
+                            if let Some(m) = unknown(t, "prices.databases", &t.databases, class) {
+                                add(format!("components[{i}].{field}"), m);
+                            }
+                        }
+                    }
+                    if let Some(size) = pgbouncer.as_ref().and_then(|b| b.instance.as_ref()) {
+                        if let Some(m) = unknown(t, "prices.instances", &t.instances, size) {
+                            add(format!("components[{i}].pgbouncer.instance"), m);
+                        }
+                    }
+                }
+            }
+            Component::Cache {
+                node: Some(node), ..
+            } => {
+                if let Some(t) = &table {
+                    if let Some(m) = unknown(t, "prices.cache_nodes", &t.cache_nodes, node) {
+                        add(format!("components[{i}].node"), m);
+                    }
+                }
+            }
+            Component::Queue {
+                redis_node: Some(node),
+                ..
+            } => {
+                if let Some(t) = &table {
+                    if let Some(m) = unknown(t, "prices.cache_nodes", &t.cache_nodes, node) {
+                        add(format!("components[{i}].redis_node"), m);
                     }
                 }
             }
@@ -263,6 +292,24 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Why `name` is not a key of `entries` in table `t`, if it is not.
+fn unknown<V>(
+    t: &PriceTable,
+    add_under: &str,
+    entries: &BTreeMap<String, V>,
+    name: &str,
+) -> Option<String> {
+    if entries.contains_key(name) {
+        return None;
+    }
+    let known: Vec<&str> = entries.keys().map(String::as_str).collect();
+    Some(format!(
+        "`{name}` is not in price table `{}`; it has: {} (or add it under {add_under})",
+        t.name,
+        known.join(", ")
+    ))
 }
 
 /// What a run used, the input of cost accrual.
@@ -275,14 +322,25 @@ pub struct Usage {
     pub served_per_s: f64,
     /// Per deployment: (name, on-demand pod-seconds, spot pod-seconds).
     pub pods: Vec<(String, f64, f64)>,
-    /// Per always-on component (databases, balancers, caches): (name, server-seconds).
-    pub servers: Vec<(String, f64)>,
-    /// Per CDN: (name, requests per second, bytes per second to clients).
+    /// Per CDN and point of presence: its traffic.
     #[serde(default)]
-    pub cdns: Vec<(String, f64, f64)>,
+    pub cdns: Vec<CdnUsage>,
     /// Per job queue: (name, messages per second, retries included).
     #[serde(default)]
     pub queues: Vec<(String, f64)>,
+}
+
+/// The traffic of one CDN at one point of presence.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CdnUsage {
+    /// CDN name.
+    pub name: String,
+    /// The PoP's region (`None`: a CDN without regions, one PoP).
+    pub region: Option<String>,
+    /// Requests per second the edge answered.
+    pub requests_per_s: f64,
+    /// Bytes per second sent to clients.
+    pub bytes_per_s: f64,
 }
 
 impl Usage {
@@ -290,12 +348,12 @@ impl Usage {
     /// they follow the autoscaler and count pods from scheduling), split
     /// on-demand/spot by the nodes they ran on; a deployment without
     /// modelled nodes is split by its `spot` share. CDN and queue traffic is
-    /// the measured rate after warm-up.
+    /// the measured rate after warm-up; a CDN's bytes to clients are its edge
+    /// bytes plus the origin bytes of misses (refreshes go to the origin only).
     pub fn from_report(s: &Scenario, report: &Report) -> Usage {
         let seconds = report.simulated_s;
         let measured = (report.simulated_s - report.warmup_s).max(1e-9);
         let mut pods = Vec::new();
-        let mut servers = Vec::new();
         let mut cdns = Vec::new();
         let mut queues = Vec::new();
         for c in &s.components {
@@ -323,19 +381,38 @@ impl Usage {
                     };
                     pods.push((name.clone(), od, sp));
                 }
-                Component::Database { name, .. }
-                | Component::LoadBalancer { name, .. }
-                | Component::Cache { name, .. } => servers.push((name.clone(), seconds)),
                 Component::Cdn { name, .. } => {
                     if let Some(x) = report.cdns.iter().find(|x| &x.name == name) {
-                        let pulls = (x.misses + x.refreshes).max(1) as f64;
-                        let to_clients =
-                            x.edge_bytes as f64 + x.origin_bytes as f64 * x.misses as f64 / pulls;
-                        cdns.push((
-                            name.clone(),
-                            x.lookups as f64 / measured,
-                            to_clients / measured,
-                        ));
+                        let to_clients = |edge: u64, origin: u64, misses: u64, refreshes: u64| {
+                            let pulls = (misses + refreshes).max(1) as f64;
+                            edge as f64 + origin as f64 * misses as f64 / pulls
+                        };
+                        if x.pops.is_empty() {
+                            cdns.push(CdnUsage {
+                                name: name.clone(),
+                                region: None,
+                                requests_per_s: x.lookups as f64 / measured,
+                                bytes_per_s: to_clients(
+                                    x.edge_bytes,
+                                    x.origin_bytes,
+                                    x.misses,
+                                    x.refreshes,
+                                ) / measured,
+                            });
+                        }
+                        for p in &x.pops {
+                            cdns.push(CdnUsage {
+                                name: name.clone(),
+                                region: Some(p.region.clone()),
+                                requests_per_s: p.lookups as f64 / measured,
+                                bytes_per_s: to_clients(
+                                    p.edge_bytes,
+                                    p.origin_bytes,
+                                    p.misses,
+                                    p.refreshes,
+                                ) / measured,
+                            });
+                        }
                     }
                 }
                 Component::Queue { name, .. } => {
@@ -343,18 +420,30 @@ impl Usage {
                         queues.push((name.clone(), (x.enqueued + x.retries) as f64 / measured));
                     }
                 }
-                Component::Dependency { .. } => {}
+                _ => {}
             }
         }
         Usage {
             seconds,
             served_per_s: report.summary.throughput_rps,
             pods,
-            servers,
             cdns,
             queues,
         }
     }
+}
+
+/// One line of a component's bill: one kind of node or traffic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillItem {
+    /// What is billed, e.g. `primary (us)`, `read replicas`, `egress (eu)`.
+    pub item: String,
+    /// How it is billed, e.g. `4 x db.r6g.2xlarge` or `12.5 GB/h x $0.085/GB`.
+    pub billed_as: String,
+    /// USD per hour while running.
+    pub per_hour: f64,
+    /// USD per month after schedules.
+    pub per_month: f64,
 }
 
 /// One component's cost.
@@ -362,7 +451,9 @@ impl Usage {
 pub struct ComponentCost {
     /// Component name.
     pub name: String,
-    /// What it is billed as, e.g. `3 x m6i.large`.
+    /// Component kind, e.g. `Deployment`, `Database`, `Cdn`.
+    pub kind: String,
+    /// What it is billed as, e.g. `3 x m6i.large` (its items joined).
     pub billed_as: String,
     /// On-demand USD per hour while running.
     pub on_demand_per_hour: f64,
@@ -372,6 +463,8 @@ pub struct ComponentCost {
     pub per_month: f64,
     /// USD per month saved by its schedule (0 without one).
     pub schedule_savings_per_month: f64,
+    /// Its bill, line by line (every node and every kind of traffic).
+    pub items: Vec<BillItem>,
 }
 
 /// What an architecture costs at the load it ran.
@@ -394,11 +487,93 @@ pub struct CostReport {
     /// USD per million requests served successfully (0 when none was).
     pub per_million_requests: f64,
     /// Per component, in scenario order.
-    pub components: Vec<ComponentCost>,
+    pub by_component: Vec<ComponentCost>,
+    /// What the architecture runs that the model cannot price, and why.
+    pub not_billed: Vec<String>,
 }
 
 fn r4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
+}
+
+/// One component's bill lines: (item, billed as, on-demand $/h, spot $/h).
+type Lines = Vec<(String, String, f64, f64)>;
+
+fn node_price(
+    t: &PriceTable,
+    map: &BTreeMap<String, f64>,
+    what: &str,
+    class: &str,
+) -> Result<f64, String> {
+    map.get(class)
+        .copied()
+        .ok_or_else(|| format!("{what} `{class}` is not in price table `{}`", t.name))
+}
+
+/// The nodes a database runs: per regional copy (or one), each shard's
+/// primary and its read replicas, and one PgBouncer host per copy.
+fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, String> {
+    let Component::Database {
+        regions,
+        replicas,
+        pgbouncer,
+        shards,
+        class,
+        replica_class,
+        ..
+    } = c
+    else {
+        return Ok(Vec::new());
+    };
+    let class = class.clone().unwrap_or_else(|| t.default_database.clone());
+    let replica_class = replica_class.clone().unwrap_or_else(|| class.clone());
+    let primary = node_price(t, &t.databases, "database class", &class)?;
+    let replica = node_price(t, &t.databases, "database class", &replica_class)?;
+    let shards = shards.as_ref().map_or(1, |s| s.count);
+    let copies: Vec<Option<&String>> = if regions.is_empty() {
+        vec![None]
+    } else {
+        regions.iter().map(Some).collect()
+    };
+    let mut lines = Vec::new();
+    for region in copies {
+        let at = |what: &str| match region {
+            Some(r) => format!("{what} ({r})"),
+            None => what.to_owned(),
+        };
+        let primaries = if shards > 1 {
+            "shard primaries"
+        } else {
+            "primary"
+        };
+        lines.push((
+            at(primaries),
+            format!("{shards} x {class}"),
+            f64::from(shards) * primary,
+            0.0,
+        ));
+        if *replicas > 0 {
+            let n = shards * replicas;
+            lines.push((
+                at("read replicas"),
+                format!("{n} x {replica_class}"),
+                f64::from(n) * replica,
+                0.0,
+            ));
+        }
+        if let Some(b) = pgbouncer {
+            let size = b
+                .instance
+                .clone()
+                .unwrap_or_else(|| t.default_bouncer_instance.clone());
+            let price = t
+                .instances
+                .get(&size)
+                .ok_or_else(|| format!("instance `{size}` is not in price table `{}`", t.name))?;
+            lines.push((at("pgbouncer"), format!("1 x {size}"), price.on_demand, 0.0));
+        }
+    }
+    Ok(lines)
 }
 
 /// Prices `usage` for scenario `s`.
@@ -409,9 +584,11 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
         None => 1.0,
     };
     let hours = (usage.seconds / 3600.0).max(1e-12);
-    let mut components = Vec::new();
+    let mut by_component = Vec::new();
+    let mut not_billed = Vec::new();
     for c in &s.components {
-        let (billed_as, od_h, spot_h, own) = match c {
+        let mut own = 1.0;
+        let lines: Lines = match c {
             Component::Deployment {
                 name,
                 instance,
@@ -433,74 +610,122 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                 let pods = (od_s + spot_s) / 3600.0 / hours;
                 let od = od_s / 3600.0 * price.on_demand / hours;
                 let sp = spot_s / 3600.0 * price.spot / hours;
-                let own = match schedule {
-                    Some(sch) => sch.on_fraction()?,
-                    None => 1.0,
-                };
-                (format!("{pods:.2} x {size}"), od, sp, own)
+                if let Some(sch) = schedule {
+                    own = sch.on_fraction()?;
+                }
+                vec![("pods".to_owned(), format!("{pods:.2} x {size}"), od, sp)]
             }
-            Component::Database { class, .. } => {
-                let class = class.clone().unwrap_or_else(|| t.default_database.clone());
-                let price = *t.databases.get(&class).ok_or_else(|| {
-                    format!(
-                        "database class `{class}` is not in price table `{}`",
-                        t.name
-                    )
-                })?;
-                (class, price, 0.0, 1.0)
-            }
-            Component::LoadBalancer { .. } => {
-                ("load balancer".to_owned(), t.load_balancer_hour, 0.0, 1.0)
-            }
-            Component::Cache { .. } => {
-                let class = t.default_cache_node.clone();
-                let price = *t.cache_nodes.get(&class).ok_or_else(|| {
-                    format!("cache node `{class}` is not in price table `{}`", t.name)
-                })?;
-                (class, price, 0.0, 1.0)
+            Component::Database { .. } => database_lines(&t, c)?,
+            Component::LoadBalancer { .. } => vec![(
+                "load balancer".to_owned(),
+                "1 load balancer".to_owned(),
+                t.load_balancer_hour,
+                0.0,
+            )],
+            Component::Cache { node, .. } => {
+                let class = node.clone().unwrap_or_else(|| t.default_cache_node.clone());
+                let price = node_price(&t, &t.cache_nodes, "cache node", &class)?;
+                vec![("cache node".to_owned(), format!("1 x {class}"), price, 0.0)]
             }
             Component::Cdn { name, .. } => {
-                let (_, rps, bps) = usage
-                    .cdns
-                    .iter()
-                    .find(|x| &x.0 == name)
-                    .cloned()
-                    .unwrap_or_default();
-                let per_hour = bps * 3600.0 / 1e9 * t.cdn_egress_per_gb
-                    + rps * 3600.0 / 1e4 * t.cdn_per_10k_requests;
-                ("CDN egress and requests".to_owned(), per_hour, 0.0, 1.0)
+                let mut lines = Vec::new();
+                for u in usage.cdns.iter().filter(|u| &u.name == name) {
+                    let at = |what: &str| match &u.region {
+                        Some(r) => format!("{what} ({r})"),
+                        None => what.to_owned(),
+                    };
+                    let gb_h = u.bytes_per_s * 3600.0 / 1e9;
+                    lines.push((
+                        at("egress"),
+                        format!("{gb_h:.3} GB/h x ${}/GB", t.cdn_egress_per_gb),
+                        gb_h * t.cdn_egress_per_gb,
+                        0.0,
+                    ));
+                    let req_h = u.requests_per_s * 3600.0;
+                    lines.push((
+                        at("requests"),
+                        format!("{req_h:.0} req/h x ${}/10k", t.cdn_per_10k_requests),
+                        req_h / 1e4 * t.cdn_per_10k_requests,
+                        0.0,
+                    ));
+                }
+                lines
             }
-            Component::Queue { name, .. } => {
-                // A message costs a send, a receive and a delete.
-                let mps = usage
-                    .queues
-                    .iter()
-                    .find(|x| &x.0 == name)
-                    .map_or(0.0, |x| x.1);
-                let per_hour = mps * 3.0 * 3600.0 / 1e6 * t.queue_per_million_requests;
-                (
-                    "queue requests (3 per message)".to_owned(),
-                    per_hour,
-                    0.0,
-                    1.0,
-                )
+            Component::Queue {
+                name, redis_node, ..
+            } => match redis_node {
+                Some(class) => {
+                    let price = node_price(&t, &t.cache_nodes, "cache node", class)?;
+                    vec![("redis node".to_owned(), format!("1 x {class}"), price, 0.0)]
+                }
+                None => {
+                    // A message costs a send, a receive and a delete.
+                    let mps = usage
+                        .queues
+                        .iter()
+                        .find(|x| &x.0 == name)
+                        .map_or(0.0, |x| x.1);
+                    let req_h = mps * 3.0 * 3600.0;
+                    vec![(
+                        "queue requests (3 per message)".to_owned(),
+                        format!("{req_h:.0} req/h x ${}/M", t.queue_per_million_requests),
+                        req_h / 1e6 * t.queue_per_million_requests,
+                        0.0,
+                    )]
+                }
+            },
+            Component::Dependency { name, .. } => {
+                not_billed.push(format!(
+                    "{name}: an external dependency (its bill is not ours to model)"
+                ));
+                Vec::new()
             }
-            Component::Dependency { .. } => ("external (not priced)".to_owned(), 0.0, 0.0, 1.0),
         };
         let on = own * env_on;
+        let items: Vec<BillItem> = lines
+            .iter()
+            .map(|(item, billed_as, od, sp)| BillItem {
+                item: item.clone(),
+                billed_as: billed_as.clone(),
+                per_hour: r4(od + sp),
+                per_month: r4((od + sp) * HOURS_PER_MONTH * on),
+            })
+            .collect();
+        let od_h: f64 = lines.iter().map(|l| l.2).sum();
+        let spot_h: f64 = lines.iter().map(|l| l.3).sum();
         let full = (od_h + spot_h) * HOURS_PER_MONTH;
-        components.push(ComponentCost {
+        let billed_as = if items.is_empty() {
+            "not priced".to_owned()
+        } else {
+            items
+                .iter()
+                .map(|i| i.billed_as.as_str())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
+        by_component.push(ComponentCost {
             name: c.name().to_owned(),
+            kind: c.kind().to_owned(),
             billed_as,
             on_demand_per_hour: r4(od_h),
             spot_per_hour: r4(spot_h),
             per_month: r4(full * on),
             schedule_savings_per_month: r4(full * (1.0 - on)),
+            items,
         });
     }
-    let sum = |f: fn(&ComponentCost) -> f64| components.iter().map(f).sum::<f64>();
+    if s.regions.is_some()
+        || s.components
+            .iter()
+            .any(|c| matches!(c, Component::Deployment { zones: Some(_), .. }))
+    {
+        not_billed.push(
+            "cross-region and cross-zone data transfer: the model carries no payload sizes for service calls, queries or replication".to_owned(),
+        );
+    }
+    let sum = |f: fn(&ComponentCost) -> f64| by_component.iter().map(f).sum::<f64>();
     let per_hour = sum(|c| c.on_demand_per_hour + c.spot_per_hour);
-    let on_demand_per_month = components
+    let on_demand_per_month = by_component
         .iter()
         .map(|c| c.per_month * share(c.on_demand_per_hour, c.spot_per_hour))
         .sum::<f64>();
@@ -519,7 +744,8 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
         } else {
             0.0
         },
-        components,
+        by_component,
+        not_billed,
     })
 }
 

@@ -49,6 +49,9 @@ pub struct PriceTable {
     /// The node class a shared cache is billed as.
     #[serde(default)]
     pub default_cache_node: String,
+    /// The instance size a PgBouncer host is billed as.
+    #[serde(default)]
+    pub default_bouncer_instance: String,
 }
 
 fn map<V: Copy>(items: &[(&str, V)]) -> BTreeMap<String, V> {
@@ -96,6 +99,7 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
             default_instance: "m6i.large".into(),
             default_database: "db.r6g.large".into(),
             default_cache_node: "cache.r6g.large".into(),
+            default_bouncer_instance: "c6i.large".into(),
         }),
         "gcp-2025-01" => Some(PriceTable {
             name: name.into(),
@@ -120,6 +124,7 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
             default_instance: "n2-standard-2".into(),
             default_database: "db-custom-2-7680".into(),
             default_cache_node: "memorystore-standard-5gb".into(),
+            default_bouncer_instance: "n2-standard-2".into(),
         }),
         _ => None,
     }

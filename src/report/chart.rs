@@ -103,6 +103,21 @@ pub struct BarChart {
     pub bars: Vec<Bar>,
 }
 
+/// A stacked bar chart: one bar per category, one segment per series.
+#[derive(Clone, Debug, Default)]
+pub struct StackedBarChart {
+    /// Title.
+    pub title: String,
+    /// X axis label (what the categories are).
+    pub x_label: String,
+    /// Y axis label with unit.
+    pub y_label: String,
+    /// Category labels, left to right.
+    pub categories: Vec<String>,
+    /// (legend entry, one value per category), stacked bottom to top.
+    pub series: Vec<(String, Vec<f64>)>,
+}
+
 /// Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky
 /// blue, black, yellow (last: weakest on white).
 const PALETTE: [RGBColor; 8] = [
@@ -506,6 +521,160 @@ impl Chart {
     }
 }
 
+impl StackedBarChart {
+    /// The chart as a standalone SVG document.
+    pub fn svg(&self) -> String {
+        render((W, H), |root| self.draw(root))
+    }
+
+    fn total(&self, i: usize) -> f64 {
+        self.series
+            .iter()
+            .map(|(_, v)| {
+                v.get(i)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0)
+            })
+            .sum()
+    }
+
+    fn draw(&self, root: &Area) -> Res {
+        root.fill(&WHITE)?;
+        let (plot, side) = root.split_horizontally(W - LEGEND_W);
+        let n = self.categories.len().max(1);
+        let top = axis_range((0..n).map(|i| self.total(i)), false, true).1;
+        let names: Vec<String> = self.categories.iter().map(|c| clip(c, 14)).collect();
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(clip(&self.title, 64), (FONT, 17))
+            .margin_top(8)
+            .margin_left(8)
+            .margin_right(18)
+            .margin_bottom(4)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    names.get(*i).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
+            .max_light_lines(1)
+            .draw()?;
+        let (ox, oy) = plot.get_base_pixel();
+        for i in 0..self.categories.len() {
+            let end = if i + 1 < n {
+                SegmentValue::Exact(i + 1)
+            } else {
+                SegmentValue::Last
+            };
+            let mut base = 0.0;
+            for (k, (_, values)) in self.series.iter().enumerate() {
+                let v = values
+                    .get(i)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0);
+                if v <= 0.0 {
+                    continue;
+                }
+                let l = chart.backend_coord(&(SegmentValue::Exact(i), base));
+                let r = chart.backend_coord(&(end.clone(), (base + v).min(top)));
+                let pad = ((r.0 - l.0) / 6).max(1);
+                plot.draw(&Rectangle::new(
+                    [(l.0 - ox + pad, r.1 - oy), (r.0 - ox - pad, l.1 - oy)],
+                    color(k).filled(),
+                ))?;
+                base += v;
+            }
+            let l = chart.backend_coord(&(SegmentValue::Exact(i), base));
+            let r = chart.backend_coord(&(end, base));
+            plot.draw(&Text::new(
+                fmt_tick(base),
+                ((l.0 + r.0) / 2 - ox, r.1 - oy - 3),
+                text_style(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
+        }
+        let mut y = 44;
+        for (k, (name, _)) in self.series.iter().enumerate() {
+            side.draw(&Rectangle::new(
+                [(4, y - 6), (24, y + 6)],
+                color(k).filled(),
+            ))?;
+            side.draw(&Text::new(
+                clip(name, 26),
+                (34, y),
+                text_style(11).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            y += 18;
+        }
+        Ok(())
+    }
+}
+
+/// Monthly cost by component per category (a stage, or a stage and an
+/// architecture), components in order of first appearance.
+fn cost_by_component(
+    title: String,
+    x_label: &str,
+    bars: &[(String, &crate::cost::CostReport)],
+) -> StackedBarChart {
+    let mut names: Vec<String> = Vec::new();
+    for (_, c) in bars {
+        for x in &c.by_component {
+            if !names.contains(&x.name) {
+                names.push(x.name.clone());
+            }
+        }
+    }
+    StackedBarChart {
+        title,
+        x_label: x_label.to_owned(),
+        y_label: "cost, USD per month".into(),
+        categories: bars.iter().map(|b| b.0.clone()).collect(),
+        series: names
+            .into_iter()
+            .map(|n| {
+                let v = bars
+                    .iter()
+                    .map(|(_, c)| {
+                        c.by_component
+                            .iter()
+                            .find(|x| x.name == n)
+                            .map_or(0.0, |x| x.per_month)
+                    })
+                    .collect();
+                (n, v)
+            })
+            .collect(),
+    }
+}
+
+/// Users as a short label: 1K, 10K, 1M.
+fn users_label(u: f64) -> String {
+    if u >= 1e6 && u % 1e6 == 0.0 {
+        format!("{}M", u / 1e6)
+    } else if u >= 1e3 && u % 1e3 == 0.0 {
+        format!("{}K", u / 1e3)
+    } else {
+        format!("{u}")
+    }
+}
+
 impl BarChart {
     /// The chart as a standalone SVG document.
     pub fn svg(&self) -> String {
@@ -633,11 +802,12 @@ fn stage_line(name: &str, rows: &[StageRow], f: impl Fn(&StageRow) -> (f64, f64)
 pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
     let st = &r.stages;
     let users = "active users (log scale)";
-    let mut cost_lines = vec![
-        stage_line("total", st, |s| (s.cost.per_month, 0.0)),
-        stage_line("on-demand", st, |s| (s.cost.on_demand_per_month, 0.0)),
-    ];
+    let mut cost_lines = vec![stage_line("total", st, |s| (s.cost.per_month, 0.0))];
+    // Without spot, on-demand pods and the rest would draw over the total.
     if st.iter().any(|s| s.cost.spot_per_month > 0.0) {
+        cost_lines.push(stage_line("on-demand", st, |s| {
+            (s.cost.on_demand_per_month, 0.0)
+        }));
         cost_lines.push(stage_line("spot", st, |s| (s.cost.spot_per_month, 0.0)));
     }
     let stations = st.first().map_or(0, |s| s.utilization.len());
@@ -734,10 +904,22 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
             },
         ),
     ];
-    charts
+    let by_component: Vec<(String, &crate::cost::CostReport)> =
+        st.iter().map(|s| (users_label(s.users), &s.cost)).collect();
+    let mut out: Vec<(String, String)> = charts
         .into_iter()
         .map(|(n, c)| (n.to_owned(), c.svg()))
-        .collect()
+        .collect();
+    out.push((
+        "cost_by_component.svg".to_owned(),
+        cost_by_component(
+            format!("{}: monthly cost by component vs users", r.scenario),
+            "active users",
+            &by_component,
+        )
+        .svg(),
+    ));
+    out
 }
 
 /// Charts of a comparison: p99, error rate and cost vs users per architecture.
@@ -760,7 +942,7 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
             .collect()
     };
     let users = "active users (log scale)";
-    [
+    let mut out: Vec<(String, String)> = [
         (
             "latency.svg",
             Chart {
@@ -799,7 +981,27 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
     ]
     .into_iter()
     .map(|(n, c)| (n.to_owned(), c.svg()))
-    .collect()
+    .collect();
+    let bars: Vec<(String, &crate::cost::CostReport)> = r
+        .stages
+        .iter()
+        .flat_map(|s| {
+            r.architectures
+                .iter()
+                .zip(&s.rows)
+                .map(move |(a, row)| (format!("{} {a}", users_label(s.users)), &row.cost))
+        })
+        .collect();
+    out.push((
+        "cost_by_component.svg".to_owned(),
+        cost_by_component(
+            "monthly cost by component vs users".into(),
+            "active users, architecture",
+            &bars,
+        )
+        .svg(),
+    ));
+    out
 }
 
 /// Charts of one run over time (faults marked on each): error rate,

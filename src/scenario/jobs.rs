@@ -21,6 +21,7 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
         backoff,
         failure_probability,
         schedules,
+        ..
     } = c
     else {
         unreachable!("resolve_queue is called on Queue components")

@@ -457,9 +457,13 @@ pub enum Component {
         #[serde(default)]
         shards: Option<Shards>,
         /// Managed database class, priced from the price table
-        /// (default: the table's `default_database`).
+        /// (default: the table's `default_database`). Every primary (each
+        /// shard's, in each region) is billed as one node of this class.
         #[serde(default)]
         class: Option<String>,
+        /// Class each read replica is billed as (default: `class`).
+        #[serde(default)]
+        replica_class: Option<String>,
     },
     /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
     /// worker slots, run, and on failure are retried with backoff until their
@@ -494,6 +498,11 @@ pub enum Component {
         /// Jobs enqueued on a timer (cron-like), besides those from `Enqueue` steps.
         #[serde(default)]
         schedules: Vec<JobSchedule>,
+        /// A BullMQ-style queue kept on a Redis node of this cache class
+        /// (billed per node-hour). Default: a managed queue billed per request
+        /// (a send, a receive and a delete per message).
+        #[serde(default)]
+        redis_node: Option<String>,
     },
     /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
     Cache {
@@ -509,6 +518,10 @@ pub enum Component {
         latency: Dist,
         /// Operations served at once; more wait in line.
         concurrency: u32,
+        /// Node class it is billed as, from the price table's cache nodes
+        /// (default: the table's `default_cache_node`).
+        #[serde(default)]
+        node: Option<String>,
     },
     /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
     Cdn {
@@ -687,6 +700,10 @@ pub struct Pool {
 pub struct Bouncer {
     /// Server connections it opens to the database (per shard); clients wait for one.
     pub pool_size: u32,
+    /// Instance size its host is billed as, one per regional copy
+    /// (default: the price table's `default_bouncer_instance`).
+    #[serde(default)]
+    pub instance: Option<String>,
 }
 
 /// How a database is split into shards.

@@ -712,6 +712,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 ttl,
                 latency,
                 concurrency,
+                ..
             } => {
                 if capacity.is_some_and(|c| c == 0 || c > 1_000_000_000) {
                     p.add_at(at("capacity"), format!("capacity must be from 1 to 1000000000 entries (leave it out for unlimited), not {}", capacity.unwrap_or(0)), name);

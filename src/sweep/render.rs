@@ -86,8 +86,20 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             let _ = writeln!(o, "Every stage meets the SLO.");
         }
     }
+    if !r.stages.is_empty() {
+        let headers: Vec<String> = r.stages.iter().map(|s| s.name.clone()).collect();
+        let bills: Vec<&crate::cost::CostReport> = r.stages.iter().map(|s| &s.cost).collect();
+        let _ = writeln!(
+            o,
+            "\n## cost by component\n\n{}",
+            crate::cost::by_component_markdown(&headers, &bills)
+        );
+    }
     if let Some(s) = r.stages.first() {
-        let _ = writeln!(o, "\nPrices: {} ({}).", s.cost.table, s.cost.note);
+        let _ = writeln!(o, "Prices: {} ({}).", s.cost.table, s.cost.note);
+        for n in &s.cost.not_billed {
+            let _ = writeln!(o, "Not billed: {n}.");
+        }
         if s.cost.schedule_savings_per_month > 0.0 {
             let _ = writeln!(
                 o,
@@ -168,6 +180,12 @@ pub fn compare_markdown(r: &CompareReport) -> String {
                 if row.slo_met { "met" } else { "BROKEN" }
             );
         }
+        let bills: Vec<&crate::cost::CostReport> = st.rows.iter().map(|x| &x.cost).collect();
+        let _ = writeln!(
+            o,
+            "\n{}",
+            crate::cost::by_component_markdown(&r.architectures, &bills)
+        );
         for d in &st.diffs {
             let _ = writeln!(
                 o,

@@ -60,6 +60,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         pgbouncer: None,
         shards: None,
         class: None,
+        replica_class: None,
     });
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());

@@ -13,6 +13,7 @@ mod bad_input;
 mod cdn_pops;
 mod cli;
 mod cluster_sweep;
+mod cost_bill;
 mod data_tier;
 mod determinism;
 mod edge;

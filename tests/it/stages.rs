@@ -48,12 +48,12 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     let model = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&model);
     let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
-    let app = c.components.iter().find(|c| c.name == "app").unwrap();
+    let app = c.by_component.iter().find(|c| c.name == "app").unwrap();
     // m6i.large on demand: 0.096 USD/h in the bundled table.
     assert!((app.on_demand_per_hour - 3.0 * 0.096).abs() < 1e-12);
     assert_eq!(app.spot_per_hour, 0.0);
     assert!((app.per_month - 3.0 * 0.096 * 730.0).abs() < 1e-9);
-    let pg = c.components.iter().find(|c| c.name == "pg").unwrap();
+    let pg = c.by_component.iter().find(|c| c.name == "pg").unwrap();
     assert_eq!(pg.on_demand_per_hour, 0.225);
     // Half on spot: lower by half the pods times the price difference.
     let s2 = fixed(0.5);
@@ -400,6 +400,7 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
         "latency.svg",
         "cost.svg",
         "cost_per_million.svg",
+        "cost_by_component.svg",
         "errors.svg",
         "throughput.svg",
         "utilization.svg",
@@ -409,7 +410,9 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("latency, ms"));
-    assert_eq!(html.matches("<svg ").count(), 6);
+    assert_eq!(html.matches("<svg ").count(), 7);
+    let by_component = std::fs::read_to_string(dir.join("cost_by_component.svg")).unwrap();
+    assert!(by_component.contains("monthly cost by component vs users"));
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     for text in [
         "active users (log scale)",
