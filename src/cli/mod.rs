@@ -2,6 +2,7 @@
 
 mod batch;
 mod bench;
+mod calibrate;
 mod check;
 mod compare;
 mod graph;
@@ -47,6 +48,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Print the topology as Graphviz DOT.
     Graph(graph::GraphArgs),
+    /// Fit a scenario's `Fit` steps to observed latencies (exit code 2 on bad data).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

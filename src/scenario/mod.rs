@@ -13,6 +13,7 @@ mod graph;
 mod jobs;
 mod model;
 mod place;
+mod recordings;
 mod regions;
 pub mod schema;
 pub mod units;
@@ -21,6 +22,7 @@ mod validate;
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
+pub use recordings::resolve_paths;
 pub use schema::Scenario;
 pub use validate::{validate, Problem};
 
@@ -57,7 +59,12 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
         file: file.clone(),
         message: e.to_string(),
     })?;
-    Ok((parse(&source, &file)?, source))
+    let mut scenario = parse(&source, &file)?;
+    resolve_paths(
+        &mut scenario,
+        path.parent().unwrap_or(std::path::Path::new("")),
+    );
+    Ok((scenario, source))
 }
 
 /// Validates `scenario`, locating each problem in `source` where possible.

@@ -11,7 +11,7 @@ use crate::algo::cache::CacheConfig;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
-use crate::workload::{PopularitySampler, RatePattern};
+use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -376,6 +376,8 @@ pub struct WorkloadSpec {
     pub client_timeout: Option<Nanos>,
     /// Client retries on timeout, if any.
     pub retries: Option<RetrySpec>,
+    /// A recorded request log replayed instead of Poisson arrivals.
+    pub replay: Option<ReplayLog>,
 }
 
 /// A load balancer, resolved.

@@ -19,6 +19,7 @@ mod faults;
 mod jobs;
 mod queue_autoscale;
 mod queueing;
+mod recordings;
 mod regions;
 mod stages;
 mod stats;
