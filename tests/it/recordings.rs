@@ -2,7 +2,7 @@
 //! request log (`arrivals: Replay`).
 
 use scaletwin::scenario::{parse, resolve_paths, validate, Model};
-use scaletwin::workload::{Feed, NewRequest, RequestSource};
+use scaletwin::workload::{Feed, NewRequest};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
