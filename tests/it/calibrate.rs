@@ -278,7 +278,7 @@ fn calibrate_on_the_command_line_writes_the_scenario_and_the_fit_report() {
         String::from_utf8_lossy(&out.stderr)
     );
     let md = String::from_utf8_lossy(&out.stdout);
-    assert!(md.contains("| list | Compute | 20000 |"), "{md}");
+    assert!(md.contains("| list | Compute | 18000 |"), "{md}");
     let svg = std::fs::read_to_string(report.join("qq-list.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("QQ: list Compute"));
     assert!(
