@@ -96,9 +96,9 @@ pub fn read(path: &Path, window: Window, mapping: &Mapping) -> Result<Observed, 
             .get(&mapping.endpoint_label)
             .cloned()
             .unwrap_or_default();
-        if !out.contains_key(&e) {
-            let h = mapping.histogram(&series, Some(&e), from, to);
-            out.insert(e, h);
+        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(e) {
+            let h = mapping.histogram(&series, Some(slot.key()), from, to);
+            slot.insert(h);
         }
     }
     if out.is_empty() {

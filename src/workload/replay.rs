@@ -60,7 +60,7 @@ impl Seconds {
             });
         }
         let x: f64 = text.parse().ok()?;
-        if !x.is_finite() || x < 0.0 || x > 1e15 {
+        if !(0.0..=1e15).contains(&x) {
             return None;
         }
         let whole = x.floor();
