@@ -13,6 +13,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
+pub mod calibrate;
 pub mod cli;
 pub mod cost;
 pub mod engine;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
+pub mod telemetry;
 pub mod workload;
 
 pub use report::Report;

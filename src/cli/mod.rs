@@ -2,6 +2,7 @@
 
 mod batch;
 mod bench;
+mod calibrate;
 mod check;
 mod compare;
 mod completions;
@@ -92,6 +93,8 @@ enum Command {
     Completions(completions::CompletionsArgs),
     /// Write a scenario from what you have: Kubernetes manifests, OTLP traces.
     Import(import::ImportArgs),
+    /// Fit a scenario's `Fit` steps to observed latencies (exit code 2 on bad data).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -176,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),
         Command::Import(args) => import::import(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,

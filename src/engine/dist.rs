@@ -123,6 +123,29 @@ impl Sampler {
         }
     }
 
+    /// The distribution's variance, in nanoseconds squared.
+    pub fn variance(&self) -> f64 {
+        match self {
+            Sampler::Const(_) => 0.0,
+            Sampler::Exp { mean } => mean * mean,
+            Sampler::Lognormal { mu, sigma } => {
+                let s2 = sigma * sigma;
+                (libm::exp(s2) - 1.0) * libm::exp(2.0 * mu + s2)
+            }
+            Sampler::Uniform { lo, hi } => (hi - lo) * (hi - lo) / 12.0,
+            Sampler::Empirical { values, cumulative } => {
+                let mean = self.mean();
+                let mut prev = 0.0;
+                let mut v = 0.0;
+                for (x, c) in values.iter().zip(cumulative) {
+                    v += (x.0 as f64 - mean).powi(2) * (c - prev);
+                    prev = *c;
+                }
+                v
+            }
+        }
+    }
+
     /// True when every draw is zero (so the step can be skipped without an event).
     pub fn is_zero(&self) -> bool {
         match self {

@@ -14,6 +14,7 @@ mod jobs;
 mod model;
 mod names;
 mod place;
+mod recordings;
 mod regions;
 pub mod schema;
 mod suggest;
@@ -26,6 +27,7 @@ mod warnings;
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
+pub use recordings::resolve_paths;
 pub use schema::Scenario;
 pub(crate) use suggest::did_you_mean;
 pub(crate) use validate::{number, MAX_RATE};
@@ -73,7 +75,12 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
         message: e.to_string(),
     })?;
     let source = without_bom(&source).to_owned();
-    Ok((parse(&source, &file)?, source))
+    let mut scenario = parse(&source, &file)?;
+    resolve_paths(
+        &mut scenario,
+        path.parent().unwrap_or(std::path::Path::new("")),
+    );
+    Ok((scenario, source))
 }
 
 /// Validates `scenario`, locating each problem in `source` where possible.

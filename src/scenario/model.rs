@@ -13,7 +13,7 @@ use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
-use crate::workload::{PopularitySampler, RatePattern};
+use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -400,6 +400,8 @@ pub struct WorkloadSpec {
     pub client_timeout: Option<Nanos>,
     /// Client retries on timeout, if any.
     pub retries: Option<RetrySpec>,
+    /// A recorded request log replayed instead of Poisson arrivals.
+    pub replay: Option<ReplayLog>,
 }
 
 /// A load balancer, resolved.

@@ -107,11 +107,15 @@ fn default_interval() -> Duration {
 pub struct Workload {
     /// Active users at the pattern's factor 1.
     pub users: f64,
-    /// Requests per second each user sends.
+    /// Requests per second each user sends (leave out with `arrivals: Replay`).
+    #[serde(default)]
     pub rps_per_user: f64,
     /// How the rate changes over time.
     #[serde(default)]
     pub pattern: Pattern,
+    /// Where arrivals come from: a Poisson process (default) or a replayed log.
+    #[serde(default)]
+    pub arrivals: ArrivalProcess,
     /// Tenants (organisations) and how unevenly they send traffic.
     #[serde(default)]
     pub tenants: Option<Population>,
@@ -252,6 +256,40 @@ pub enum Pattern {
     },
     /// Piecewise constant: each step sets the factor from its time on (1 before the first).
     Steps(Vec<RateStep>),
+    /// A recorded rate: a CSV of `time` (seconds) and `rps`, and/or one
+    /// column per endpoint; the factor at each time is the recorded rate,
+    /// so with `users × rps_per_user = 1` the run offers the recording.
+    Trace {
+        /// The CSV file, relative to the scenario file's directory.
+        file: String,
+    },
+}
+
+/// Where arrivals come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ArrivalProcess {
+    /// A Poisson process at `users × rps_per_user × pattern`.
+    #[default]
+    Poisson,
+    /// A recorded request log, re-issued request by request.
+    Replay {
+        /// CSV or JSON Lines (`.jsonl`): timestamp, endpoint, and optionally
+        /// tenant, user, key (other columns are ignored); relative to the
+        /// scenario file's directory.
+        file: String,
+        /// Time compression: 2 replays twice as fast (default 1).
+        #[serde(default = "unit_factor")]
+        speed: f64,
+        /// Load multiplier keeping the shape (default 1): whole copies
+        /// shifted in time plus thinning for the fraction.
+        #[serde(default = "unit_factor")]
+        scale: f64,
+    },
+}
+
+fn unit_factor() -> f64 {
+    1.0
 }
 
 /// One change of a [`Pattern::Steps`] pattern.
@@ -314,6 +352,9 @@ pub enum Dist {
     Uniform(Duration, Duration),
     /// Discrete: each value with its relative weight.
     Empirical(Vec<(Duration, f64)>),
+    /// Unknown until measured: `scaletwin calibrate` replaces it with a
+    /// distribution fitted to observations (a scenario with `Fit` cannot run).
+    Fit,
 }
 
 /// Load-balancing strategy.

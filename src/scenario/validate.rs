@@ -832,7 +832,23 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         "rps_per_user",
     );
     let rate = w.users * w.rps_per_user;
-    if users_ok && rps_ok {
+    let endpoint_order: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
+    let replay = super::recordings::replay(&mut p, &w.arrivals, &endpoint_order);
+    let replaying = !matches!(w.arrivals, schema::ArrivalProcess::Poisson);
+    if replaying {
+        if w.rps_per_user != 0.0 {
+            p.add(
+                "workload.rps_per_user",
+                "a replayed log sets its own rate: leave rps_per_user out",
+            );
+        }
+        if w.pattern != Pattern::Constant {
+            p.add(
+                "workload.pattern",
+                "a replayed log keeps its recorded timing: leave the pattern out (use the replay's speed and scale)",
+            );
+        }
+    } else if users_ok && rps_ok {
         if rate <= 0.0 {
             p.add(
                 "workload",
@@ -842,7 +858,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             p.add("workload", format!("users × rps_per_user = {} requests/s is more than one machine can simulate (at most {MAX_RATE})", number(rate)));
         }
     }
-    let pattern = resolve_pattern(&mut p, &w.pattern);
+    let pattern = resolve_pattern(&mut p, &w.pattern, &endpoint_order);
     let tenants = w
         .tenants
         .as_ref()
@@ -1127,6 +1143,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             mix_cumulative,
             client_timeout,
             retries,
+            replay,
         },
         balancers,
         deployments,
@@ -1473,7 +1490,7 @@ fn target_name_of(s: &Scenario, target: StationRef) -> String {
         .map_or_else(String::new, |c| c.name().to_owned())
 }
 
-fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
+fn resolve_pattern(p: &mut Problems, pattern: &Pattern, endpoints: &[&str]) -> Option<RatePattern> {
     let path = "workload.pattern";
     Some(match pattern {
         Pattern::Constant => RatePattern::Constant,
@@ -1540,6 +1557,7 @@ fn resolve_pattern(p: &mut Problems, pattern: &Pattern) -> Option<RatePattern> {
             }
             RatePattern::Steps(out)
         }
+        Pattern::Trace { file } => return super::recordings::trace(p, file, endpoints),
     })
 }
 
@@ -1801,6 +1819,13 @@ impl<'a> Compiler<'a> {
                 }
                 let pairs: Vec<(Nanos, f64)> = pairs.iter().map(|x| (x.0.nanos(), x.1)).collect();
                 Sampler::empirical(&pairs)
+            }
+            Dist::Fit => {
+                self.problems.add(
+                    path,
+                    "Fit marks a distribution to be measured: run `scaletwin calibrate FILE --observed DATA` to replace it",
+                );
+                return None;
             }
         };
         if let Some(i) = self.samplers.iter().position(|x| *x == s) {

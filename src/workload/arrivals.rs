@@ -1,5 +1,6 @@
 //! The arrival process: Poisson with a time-varying rate, by thinning.
 
+use super::RateTrace;
 use crate::algo::Nanos;
 use crate::engine::{standard_exponential, unit_open, Rng};
 
@@ -26,6 +27,8 @@ pub enum RatePattern {
     },
     /// Piecewise constant factors, sorted by time; 1 before the first.
     Steps(Vec<(Nanos, f64)>),
+    /// A recorded rate: the factor is the trace's requests per second.
+    Trace(std::sync::Arc<RateTrace>),
 }
 
 impl RatePattern {
@@ -53,6 +56,15 @@ impl RatePattern {
                     steps[i - 1].1
                 }
             }
+            RatePattern::Trace(trace) => trace.rate(t),
+        }
+    }
+
+    /// The time from which the factor stays zero for good, if there is one.
+    pub fn silent_from(&self) -> Option<Nanos> {
+        match self {
+            RatePattern::Trace(trace) => trace.silent_from(),
+            _ => None,
         }
     }
 
@@ -62,6 +74,7 @@ impl RatePattern {
             RatePattern::Constant | RatePattern::Diurnal { .. } => 1.0,
             RatePattern::Spike { factor, .. } => factor.max(1.0),
             RatePattern::Steps(steps) => steps.iter().map(|s| s.1).fold(1.0, f64::max),
+            RatePattern::Trace(trace) => trace.max(),
         }
     }
 }
@@ -117,6 +130,9 @@ impl Arrivals {
             let keep = self.pattern.factor(self.next) / self.max_factor;
             if keep >= 1.0 || unit_open(&mut self.rng) < keep {
                 return Some(self.next);
+            }
+            if keep == 0.0 && self.pattern.silent_from().is_some_and(|s| self.next >= s) {
+                return None; // the rate stays zero from here on
             }
         }
     }

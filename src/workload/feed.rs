@@ -11,7 +11,7 @@
 //!   (arrivals, mix, Zipf keys, users)  ◀──spent buffers──
 //! ```
 
-use super::Arrivals;
+use super::{Arrivals, RatePattern, Recorded, Replayer};
 use crate::algo::Nanos;
 use crate::engine::{below, stream, unit_open, Rng};
 use crate::scenario::Model;
@@ -47,6 +47,10 @@ pub struct RequestSource<'m> {
     arrivals: Arrivals,
     rng: Rng,
     regions: Option<Rng>,
+    /// Replaying a request log instead of drawing arrivals.
+    replay: Option<Box<Replayer>>,
+    /// The rate trace splits its rate per endpoint: the mix follows it.
+    trace_mix: bool,
 }
 
 impl<'m> RequestSource<'m> {
@@ -65,6 +69,11 @@ impl<'m> RequestSource<'m> {
                 .regions
                 .as_ref()
                 .map(|_| stream(model.seed, "regions/users")),
+            replay: w
+                .replay
+                .as_ref()
+                .map(|log| Box::new(Replayer::new(log, model.seed))),
+            trace_mix: matches!(&w.pattern, RatePattern::Trace(t) if t.mix_at(Nanos::ZERO).is_some()),
         }
     }
 
@@ -72,28 +81,24 @@ impl<'m> RequestSource<'m> {
     // Always inlined: a call per arrival costs 4% of an M/M/8 run.
     #[inline(always)]
     pub fn next_request(&mut self) -> Option<NewRequest> {
+        if self.replay.is_some() {
+            return self.next_replayed();
+        }
         let at = self.arrivals.next_arrival()?;
         if at >= self.model.duration {
             return None;
         }
         let w = &self.model.workload;
         let u = unit_open(&mut self.rng);
-        let endpoint = w
-            .mix_cumulative
-            .partition_point(|&c| c < u)
-            .min(w.mix_cumulative.len() - 1) as u16;
+        let mix = match &w.pattern {
+            RatePattern::Trace(t) if self.trace_mix => t.mix_at(at).unwrap_or(&w.mix_cumulative),
+            _ => &w.mix_cumulative,
+        };
+        let endpoint = mix.partition_point(|&c| c < u).min(mix.len() - 1) as u16;
         let tenant = w.tenants.as_ref().map_or(0, |t| t.sample(&mut self.rng));
         let key = w.keys.as_ref().map_or(0, |k| k.sample(&mut self.rng));
         let user = below(&mut self.rng, w.users);
-        let home = match (&self.model.regions, &mut self.regions) {
-            (Some(rs), Some(rng)) => {
-                let u = unit_open(rng);
-                rs.share_cumulative
-                    .partition_point(|&c| c < u)
-                    .min(rs.names.len() - 1) as u8
-            }
-            _ => 0,
-        };
+        let home = self.home();
         Some(NewRequest {
             at,
             endpoint,
@@ -104,8 +109,60 @@ impl<'m> RequestSource<'m> {
         })
     }
 
+    /// The next request of a replayed log: the recorded time and endpoint,
+    /// the recorded tenant, user and key where the log has them (folded
+    /// into the workload's populations), drawn as usual where it does not.
+    #[inline(never)]
+    fn next_replayed(&mut self) -> Option<NewRequest> {
+        let r: Recorded = self.replay.as_mut()?.next_request()?;
+        if r.at >= self.model.duration {
+            return None;
+        }
+        let w = &self.model.workload;
+        let tenant = match (&w.tenants, r.tenant) {
+            (None, _) => 0,
+            (Some(t), Some(id)) => id % t.len(),
+            (Some(t), None) => t.sample(&mut self.rng),
+        };
+        let key = match (&w.keys, r.key) {
+            (None, _) => 0,
+            (Some(k), Some(id)) => id % k.len(),
+            (Some(k), None) => k.sample(&mut self.rng),
+        };
+        let user = match r.user {
+            Some(id) => id % w.users,
+            None => below(&mut self.rng, w.users),
+        };
+        let home = self.home();
+        Some(NewRequest {
+            at: r.at,
+            endpoint: r.endpoint,
+            home,
+            tenant,
+            key,
+            user,
+        })
+    }
+
+    /// The home region of the next request.
+    #[inline(always)]
+    fn home(&mut self) -> u8 {
+        match (&self.model.regions, &mut self.regions) {
+            (Some(rs), Some(rng)) => {
+                let u = unit_open(rng);
+                rs.share_cumulative
+                    .partition_point(|&c| c < u)
+                    .min(rs.names.len() - 1) as u8
+            }
+            _ => 0,
+        }
+    }
+
     /// Requests expected over the run (at the pattern's peak rate).
     pub fn expected(model: &Model) -> f64 {
+        if let Some(log) = &model.workload.replay {
+            return log.rows as f64 * log.scale;
+        }
         model.workload.rate * model.workload.pattern.max_factor() * model.duration.as_secs_f64()
     }
 

@@ -7,7 +7,12 @@
 mod arrivals;
 mod feed;
 mod popularity;
+mod replay;
+pub mod rows;
+mod trace;
 
 pub use arrivals::{Arrivals, RatePattern};
 pub use feed::{Feed, NewRequest, RequestSource, THREADED_FROM};
 pub use popularity::{Alias, PopularitySampler, Zipf, ALIAS_MAX};
+pub use replay::{Recorded, ReplayLog, Replayer, Seconds, LOG_COLUMNS, TIMESTAMP_COLUMNS};
+pub use trace::{RateTrace, TIME_COLUMNS};
