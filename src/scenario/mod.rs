@@ -8,6 +8,7 @@
 //! ```
 
 mod autoscale;
+mod calls;
 mod error;
 mod graph;
 mod jobs;
@@ -18,6 +19,7 @@ pub mod schema;
 pub mod units;
 mod validate;
 
+pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS, MAX_TOTAL_STEPS};
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;

@@ -35,7 +35,7 @@ pub(super) const MAX_SIZE: u32 = 1_000_000;
 const MAX_BUCKETS: u64 = 1_000_000;
 
 #[derive(Default)]
-pub(super) struct Problems(Vec<Problem>);
+pub(super) struct Problems(pub(super) Vec<Problem>);
 
 impl Problems {
     pub(super) fn len(&self) -> usize {
@@ -950,6 +950,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             ),
             &cycle[0],
         );
+    } else {
+        super::calls::check(s, &mut p);
     }
 
     if !p.0.is_empty() {
