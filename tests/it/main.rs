@@ -9,6 +9,7 @@ mod algo_limiter;
 mod algo_ring;
 mod autoscale;
 mod bad_input;
+mod blow_up;
 mod cdn_pops;
 mod cli;
 mod data_tier;
