@@ -29,6 +29,9 @@ pub(crate) struct RunArgs {
     /// No progress bar and no table; errors still go to stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Run even if the estimated memory is over the budget (4 GiB).
+    #[arg(long)]
+    allow_large: bool,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
@@ -41,6 +44,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     }
     sets.extend(args.sets.iter().cloned());
     let (_, model) = crate::scenario::load(args.file.as_deref(), &sets)?;
+    let file = args.file.as_ref().map_or_else(
+        || crate::scenario::DEFAULT_SCENARIO_FILE.to_owned(),
+        |f| f.display().to_string(),
+    );
+    super::admit(&model, &file, args.allow_large, args.quiet)?;
     let mut progress = Progress::new(model.duration, args.quiet);
     let report = crate::model::simulate(&model, &mut |t| progress.update(t));
     progress.finish();

@@ -817,6 +817,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         }
     }
     let pattern = resolve_pattern(&mut p, &w.pattern);
+    if let Some(peak) = pattern.as_ref().map(|x| rate * x.max_factor()) {
+        if users_ok && rps_ok && rate > 0.0 && rate <= MAX_RATE && peak > MAX_RATE {
+            p.add("workload.pattern", format!("at its peak this pattern offers {peak:.3e} requests/s ({rate} × a factor of {:.3e}), more than one machine can simulate (at most {MAX_RATE:.0e})", peak / rate));
+        }
+    }
     let tenants = w
         .tenants
         .as_ref()

@@ -2,6 +2,8 @@
 //! stack overflow at 18,000), a doubling fan-out of calls (2^40 inlined
 //! steps), and thousands of problems to place in a large file (quadratic).
 //! Each must end, exit 2 and say what is wrong; no timing is asserted.
+//! Also runs whose memory would run away: refused by the estimate, or held
+//! at the in-flight bound.
 
 use std::process::Command;
 
@@ -120,4 +122,113 @@ fn twenty_thousand_problems_in_a_large_file_are_each_placed() {
         "{}",
         &stderr[..400]
     );
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .arg("run")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "panicked:\n{stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn bundled(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn a_trillion_keys_with_replicas_for_a_day_is_refused_with_its_estimate() {
+    let file = bundled("data-replicas.ron");
+    let sets = [
+        "--set",
+        "workload.keys.count=1000000000000",
+        "--set",
+        "run.duration=24h",
+    ];
+    let mut args = vec![file.as_str(), "--quiet"];
+    args.extend(sets);
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, 2, "{stderr}");
+    for f in [
+        "data-replicas.ron: too large to run",
+        "requests",
+        "GiB of memory",
+        "over the 4 GiB budget",
+        "--allow-large",
+    ] {
+        assert!(stderr.contains(f), "expected `{f}` in:\n{stderr}");
+    }
+    // The same with the default key count fits.
+    let (code, _, stderr) = run(&[
+        file.as_str(),
+        "--quiet",
+        "--set",
+        "run.duration=24h",
+        "--set",
+        "workload.users=1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_hundred_million_users_on_an_unbounded_queue_stop_at_the_in_flight_bound() {
+    // 5e7 requests/s on one pod with no queue_limit: the queue would grow
+    // by 5e7 a second; in-flight requests stop at the bound instead.
+    let json = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bound.json");
+    let (code, _, stderr) = run(&[
+        &bundled("mm1.ron"),
+        "--quiet",
+        "--set",
+        "workload.users=1e8",
+        "--set",
+        "run.duration=60ms",
+        "--set",
+        "run.warmup=0s",
+        "--set",
+        "run.interval=10ms",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let engine = &report["engine"];
+    assert_eq!(engine["peak_in_flight"], scaletwin::model::MAX_IN_FLIGHT);
+    let refused = engine["refused_in_flight"].as_u64().unwrap();
+    let requests = engine["requests"].as_u64().unwrap();
+    // About 6e6 arrivals; the first 2e6 are taken, the rest turned away.
+    assert!(refused > 1_000_000, "{engine}");
+    assert!(
+        requests < scaletwin::model::MAX_IN_FLIGHT + 1_000,
+        "{engine}"
+    );
+}
+
+#[test]
+fn every_bundled_scenario_fits_the_memory_estimate() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let (_, model) = scaletwin::scenario::load(Some(&path), &[]).unwrap();
+            let estimate = scaletwin::model::Footprint::of(&model);
+            assert!(
+                estimate.fits(),
+                "{}: {}",
+                path.display(),
+                estimate.summary()
+            );
+            assert!(estimate.requests > 0.0);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20);
 }
