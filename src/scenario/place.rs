@@ -36,12 +36,15 @@ pub(crate) struct Locator<'a> {
     /// Per scanned window: each name it mentions, at its first mention.
     names: HashMap<(usize, usize), HashMap<&'a str, Named>>,
     /// Per (window, name): where the name is and the range of its value.
-    segments: HashMap<(usize, usize, String), Option<(usize, Range<usize>)>>,
+    segments: HashMap<(usize, usize, String), Option<Segment>>,
     /// Per list window: its elements (`None`: empty), up to the first without a comma after it.
     elements: HashMap<(usize, usize), Vec<Option<Range<usize>>>>,
     /// Per (window, quoted needle): its first offset in the window.
     needles: HashMap<(usize, usize, String), Option<usize>>,
 }
+
+/// Where a path segment is named and the range of its value.
+type Segment = (usize, Range<usize>);
 
 /// How a name is mentioned in a window.
 #[derive(Clone, Copy)]
