@@ -162,6 +162,29 @@ pub(crate) fn terminal_safe(text: &str) -> String {
     out
 }
 
+/// Refuses a run whose estimated memory is over the budget (unless
+/// `allow_large`), and shows the estimate of a long run on stderr.
+fn admit(
+    model: &crate::scenario::Model,
+    file: &str,
+    allow_large: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let estimate = crate::model::Footprint::of(model);
+    if !estimate.fits() && !allow_large {
+        return Err(crate::ScenarioError::TooLarge {
+            file: file.to_owned(),
+            estimate: estimate.summary(),
+            budget_gib: crate::model::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
+        }
+        .into());
+    }
+    if !quiet && estimate.wall_seconds > crate::model::SHOW_ABOVE_SECONDS {
+        console::eprint(&format!("estimate: {}\n", estimate.summary()));
+    }
+    Ok(())
+}
+
 /// Parses the arguments, runs the command, and maps errors to exit codes:
 /// 0 success (also when the reader closed stdout early), 1 runtime failure
 /// (e.g. cannot write output), 2 bad input.

@@ -37,6 +37,9 @@ pub(crate) struct RunArgs {
     quiet: bool,
     #[command(flatten)]
     progress: ProgressArgs,
+    /// Run even if the estimated memory is over the budget (4 GiB).
+    #[arg(long)]
+    allow_large: bool,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
@@ -54,6 +57,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let (scenario, model) = super::scenario::load(args.file.as_deref(), &sets)?;
     let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
     let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
+    let file = args.file.as_ref().map_or_else(
+        || crate::scenario::DEFAULT_SCENARIO_FILE.to_owned(),
+        |f| f.display().to_string(),
+    );
+    super::admit(&model, &file, args.allow_large, args.quiet)?;
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;
     }

@@ -279,13 +279,13 @@ impl DataTier {
             asides: vec![AsideStats::default(); model.asides.len()],
             loading: HashMap::default(),
             side: Vec::new(),
-            versions: PagedTable::new(),
+            versions: PagedTable::new(model.workload.keys.as_ref().map_or(1, |k| k.len())),
             track_versions: !model.asides.is_empty()
                 || model
                     .databases
                     .iter()
                     .any(|d| d.replicas > 0 || !d.copies.is_empty()),
-            last_write: PagedTable::new(),
+            last_write: PagedTable::new(model.workload.users),
             track_users: model.databases.iter().any(|d| d.read_your_writes.is_some()),
             seq: 0,
         }
@@ -330,18 +330,11 @@ impl Sim<'_> {
         for (d, spec) in self.model.deployments.iter().enumerate() {
             let Some(pool) = spec.pool else { continue };
             for _ in 0..spec.replicas {
-                let mut open = 0;
-                for _ in 0..pool.min {
-                    let ok = match spec.database {
-                        Some(db) if self.model.databases[db].bouncer.is_none() => {
-                            self.databases[db].try_open(self.model.databases[db].max_connections)
-                        }
-                        _ => true,
-                    };
-                    if ok {
-                        open += 1;
-                    }
-                }
+                let open = match spec.database {
+                    Some(db) if self.model.databases[db].bouncer.is_none() => self.databases[db]
+                        .open_many(pool.min, self.model.databases[db].max_connections),
+                    _ => pool.min,
+                };
                 self.data.pools[d].push(Gate::new(pool.max, open));
             }
         }

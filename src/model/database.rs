@@ -157,6 +157,17 @@ impl Database {
         self.writes = 0;
     }
 
+    /// Opens up to `n` server connections at once (as `n` calls of
+    /// [`Database::try_open`]); returns how many opened.
+    pub(super) fn open_many(&mut self, n: u32, max: Option<u32>) -> u32 {
+        let room = max.map_or(n, |m| m.saturating_sub(self.open));
+        let opened = n.min(room);
+        self.open += opened;
+        self.open_peak = self.open_peak.max(self.open);
+        self.refused += u64::from(n - opened);
+        opened
+    }
+
     /// Opens one server connection if max_connections allows it.
     pub(super) fn try_open(&mut self, max: Option<u32>) -> bool {
         if max.is_some_and(|m| self.open >= m) {

@@ -131,7 +131,7 @@ fn tier_reports(
     out: &mut Vec<RateLimitReport>,
 ) {
     for (i, ((name, l), t)) in spec.tiers.iter().zip(tiers).enumerate() {
-        let tenants = (0..spec.tenants).filter(|&k| spec.tier_of(k) == i).count() as u64;
+        let tenants = spec.tenants_in(i);
         out.push(RateLimitReport {
             balancer: balancer.to_owned(),
             tier: name.clone(),

@@ -13,6 +13,7 @@ mod database;
 mod dependency;
 mod deployment;
 mod edge;
+mod footprint;
 mod jobs;
 mod pool;
 mod regions;
@@ -20,6 +21,7 @@ mod sim;
 mod station;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
 pub use jobs::QueueRow;
 pub use sim::simulate;
 pub use station::{Admission, Slots};

@@ -4,6 +4,7 @@ use super::database::Database;
 use super::dependency::DependencyState;
 use super::deployment::{Deployment, PodView};
 use super::edge::Edge;
+use super::footprint::MAX_IN_FLIGHT;
 use super::station::Admission;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
@@ -202,6 +203,8 @@ pub(super) struct Sim<'m> {
     pub(super) measure: Measure,
     pub(super) in_flight: u64,
     pub(super) peak_in_flight: u64,
+    /// Arrivals turned away at [`MAX_IN_FLIGHT`].
+    pub(super) refused_in_flight: u64,
     pub(super) requests_total: u64,
     /// Requests dropped by load shedding, to fail once the current event is done.
     pub(super) shed: VecDeque<u32>,
@@ -273,6 +276,7 @@ fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(
         },
         in_flight: 0,
         peak_in_flight: 0,
+        refused_in_flight: 0,
         requests_total: 0,
         shed: VecDeque::new(),
         edge: Edge::new(model),
@@ -476,6 +480,17 @@ impl Sim<'_> {
             .client_timeout
             .map_or(Nanos::MAX, |t| now.saturating_add(t));
         let home = n.home;
+        if self.in_flight >= MAX_IN_FLIGHT {
+            // Unbounded queues stop growing here rather than exhaust memory.
+            self.measure.series.arrival(now);
+            if self.measure.on {
+                self.measure.arrivals += 1;
+                self.geo.arrival(home);
+            }
+            self.refused_in_flight += 1;
+            self.count_error(now, n.endpoint, ErrorCause::QueueFull);
+            return;
+        }
         let r = self.new_request(|id| Request {
             start: now,
             deadline,
@@ -880,6 +895,7 @@ impl Sim<'_> {
                 events: self.queue.events_processed(),
                 requests: self.requests_total,
                 peak_in_flight: self.peak_in_flight,
+                refused_in_flight: self.refused_in_flight,
             },
             cdns,
             rate_limits,

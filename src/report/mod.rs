@@ -439,6 +439,14 @@ pub struct EngineStats {
     pub requests: u64,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
+    /// Arrivals turned away because [`crate::model::MAX_IN_FLIGHT`] requests
+    /// were already in flight (counted as `queue_full` errors); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused_in_flight: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Report {

@@ -38,6 +38,16 @@ pub enum ScenarioError {
         /// Every problem found, each with its field path and location.
         problems: Vec<LocatedProblem>,
     },
+    /// The run would need more memory than the budget allows.
+    #[error("{file}: too large to run: {estimate}; over the {budget_gib} GiB budget. Make the run shorter or smaller (users, keys, caches, queue_limit), or pass --allow-large to run it anyway")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The estimate, in words (requests, in flight, memory, time).
+        estimate: String,
+        /// The memory budget in GiB.
+        budget_gib: f64,
+    },
     /// An override (`--set path=value`, or a flag such as `--duration`)
     /// that does not apply.
     #[error("{flag} {expression}: {message}")]

@@ -124,6 +124,7 @@ impl Topology {
                 _ => {}
             }
         }
+        let mut linked = std::collections::HashSet::new();
         for (name, steps) in &s.endpoints {
             let from = endpoints[name];
             for step in nested(steps) {
@@ -150,7 +151,7 @@ impl Topology {
                     _ => continue,
                 };
                 for to in targets {
-                    if graph.find_edge(from, to).is_none() {
+                    if linked.insert((from, to)) {
                         graph.add_edge(from, to, label);
                     }
                 }
@@ -161,52 +162,54 @@ impl Topology {
 
     /// A loop of endpoints calling each other, in call order, if there is one.
     pub fn call_cycle(&self) -> Option<Vec<String>> {
-        // Depth-first search over `calls` edges, in name order (deterministic).
+        // Depth-first search over `calls` edges, in name order (deterministic),
+        // with an explicit stack: a chain of calls may be any length.
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
             New,
             OnPath,
             Done,
         }
-        let mut mark = vec![Mark::New; self.graph.node_count()];
-        let mut path: Vec<NodeIndex> = Vec::new();
-        fn visit(
-            t: &Topology,
-            n: NodeIndex,
-            mark: &mut Vec<Mark>,
-            path: &mut Vec<NodeIndex>,
-        ) -> Option<Vec<NodeIndex>> {
-            mark[n.index()] = Mark::OnPath;
-            path.push(n);
-            let mut next: Vec<NodeIndex> = t
+        let calls = |n: NodeIndex| -> Vec<NodeIndex> {
+            let mut next: Vec<NodeIndex> = self
                 .graph
                 .edges(n)
                 .filter(|e| *e.weight() == "calls")
                 .map(|e| e.target())
                 .collect();
             next.sort_by_key(|x| x.index());
-            for m in next {
+            next
+        };
+        let mut mark = vec![Mark::New; self.graph.node_count()];
+        for &root in self.endpoints.values() {
+            if mark[root.index()] != Mark::New {
+                continue;
+            }
+            // The path from `root`: each node with its callees and the next to visit.
+            let mut path: Vec<(NodeIndex, Vec<NodeIndex>, usize)> = vec![(root, calls(root), 0)];
+            mark[root.index()] = Mark::OnPath;
+            while let Some((n, next, i)) = path.last_mut() {
+                let Some(&m) = next.get(*i) else {
+                    mark[n.index()] = Mark::Done;
+                    path.pop();
+                    continue;
+                };
+                *i += 1;
                 match mark[m.index()] {
                     Mark::OnPath => {
-                        let start = path.iter().position(|&x| x == m).unwrap_or(0);
-                        return Some(path[start..].to_vec());
+                        let start = path.iter().position(|x| x.0 == m).unwrap_or(0);
+                        return Some(
+                            path[start..]
+                                .iter()
+                                .map(|x| self.name(x.0).to_owned())
+                                .collect(),
+                        );
                     }
                     Mark::New => {
-                        if let Some(c) = visit(t, m, mark, path) {
-                            return Some(c);
-                        }
+                        mark[m.index()] = Mark::OnPath;
+                        path.push((m, calls(m), 0));
                     }
                     Mark::Done => {}
-                }
-            }
-            path.pop();
-            mark[n.index()] = Mark::Done;
-            None
-        }
-        for &n in self.endpoints.values() {
-            if mark[n.index()] == Mark::New {
-                if let Some(cycle) = visit(self, n, &mut mark, &mut path) {
-                    return Some(cycle.iter().map(|&i| self.name(i).to_owned()).collect());
                 }
             }
         }

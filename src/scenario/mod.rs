@@ -8,6 +8,7 @@
 //! ```
 
 mod autoscale;
+mod calls;
 mod error;
 mod graph;
 mod jobs;
@@ -24,6 +25,7 @@ pub mod units;
 mod validate;
 mod warnings;
 
+pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS, MAX_TOTAL_STEPS};
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use model::*;
@@ -85,15 +87,18 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
 
 /// Validates `scenario`, locating each problem in `source` where possible.
 pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Model, ScenarioError> {
-    validate(scenario).map_err(|problems| ScenarioError::Invalid {
-        file: file.to_owned(),
-        problems: problems
-            .into_iter()
-            .map(|problem| LocatedProblem {
-                position: place::position(source, &problem.path, problem.needle.as_deref()),
-                problem,
-            })
-            .collect(),
+    validate(scenario).map_err(|problems| {
+        let mut locator = place::Locator::new(source);
+        ScenarioError::Invalid {
+            file: file.to_owned(),
+            problems: problems
+                .into_iter()
+                .map(|problem| LocatedProblem {
+                    position: locator.position(&problem.path, problem.needle.as_deref()),
+                    problem,
+                })
+                .collect(),
+        }
     })
 }
 

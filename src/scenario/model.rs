@@ -131,6 +131,26 @@ impl RateLimitSpec {
             .partition_point(|&c| c <= x)
             .min(self.cumulative.len() - 1)
     }
+
+    /// How many tenants are in tier `tier`: ranks are in tier order, so the
+    /// tier's first and last ranks are found by binary search, not a walk
+    /// over every tenant.
+    pub fn tenants_in(&self, tier: usize) -> u64 {
+        // The first rank whose tier is at least `t`.
+        let first = |t: usize| {
+            let (mut lo, mut hi) = (0u64, self.tenants);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.tier_of(mid) < t {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        first(tier + 1) - first(tier)
+    }
 }
 
 /// Regions, resolved.
@@ -635,3 +655,35 @@ pub enum Op {
 
 /// Deepest nesting of `Lb` steps one request may hold at once.
 pub const MAX_NESTING: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::limiter::Gcra;
+
+    #[test]
+    fn tenants_per_tier_match_a_walk_over_every_tenant() {
+        let limiter = Limiter::Gcra(Gcra::per_period(10, Nanos::from_secs(1)).unwrap());
+        for tenants in [1u64, 2, 3, 7, 10, 999, 1000, 12_345] {
+            for cumulative in [vec![1.0], vec![0.1, 1.0], vec![0.05, 0.5, 0.5, 1.0]] {
+                let spec = RateLimitSpec {
+                    tiers: vec![("t".to_owned(), limiter); cumulative.len()],
+                    cumulative,
+                    tenants,
+                };
+                for tier in 0..spec.tiers.len() {
+                    let walked = (0..tenants).filter(|&k| spec.tier_of(k) == tier).count();
+                    assert_eq!(spec.tenants_in(tier), walked as u64, "{tenants} {tier}");
+                }
+            }
+        }
+        // A trillion tenants: counted without visiting them.
+        let spec = RateLimitSpec {
+            tiers: vec![("free".to_owned(), limiter), ("paid".to_owned(), limiter)],
+            cumulative: vec![0.9, 1.0],
+            tenants: 1_000_000_000_000,
+        };
+        assert_eq!(spec.tenants_in(0) + spec.tenants_in(1), spec.tenants);
+        assert_eq!(spec.tenants_in(1), 100_000_000_000);
+    }
+}

@@ -38,7 +38,7 @@ pub(super) const MAX_SIZE: u32 = 1_000_000;
 const MAX_BUCKETS: u64 = 1_000_000;
 
 #[derive(Default)]
-pub(super) struct Problems(Vec<Problem>);
+pub(super) struct Problems(pub(super) Vec<Problem>);
 
 impl Problems {
     pub(super) fn len(&self) -> usize {
@@ -859,6 +859,11 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         }
     }
     let pattern = resolve_pattern(&mut p, &w.pattern, &endpoint_order);
+    if let Some(peak) = pattern.as_ref().map(|x| rate * x.max_factor()) {
+        if users_ok && rps_ok && rate > 0.0 && rate <= MAX_RATE && peak > MAX_RATE {
+            p.add("workload.pattern", format!("at its peak this pattern offers {peak:.3e} requests/s ({rate} × a factor of {:.3e}), more than one machine can simulate (at most {MAX_RATE:.0e})", peak / rate));
+        }
+    }
     let tenants = w
         .tenants
         .as_ref()
@@ -994,6 +999,8 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
             ),
             &cycle[0],
         );
+    } else {
+        super::calls::check(s, &mut p);
     }
 
     if !p.0.is_empty() {

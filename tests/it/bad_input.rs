@@ -408,6 +408,32 @@ const CASES: &[(&str, &[&str])] = &[
             "stages[2]: stage `absurd` needs a user count above 0 and at most 1000000000000, not 1e300",
         ],
     ),
+    (
+        "70_pattern_peak_over_rate_cap",
+        &[
+            ":7:9: workload.pattern",
+            "at its peak",
+            "5.000e13 requests/s",
+            "at most 1e8",
+        ],
+    ),
+    (
+        "71_call_chain_too_deep",
+        &[
+            ":11:9: endpoints.e0",
+            "e0 -> e1 -> e2 -> ... -> e69",
+            "call depth 69 is over 64",
+        ],
+    ),
+    (
+        "72_call_fan_out_too_big",
+        &[
+            ":11:9: endpoints.e0",
+            "e0 -> e1 -> e2 -> ... -> e20",
+            "expands to 2097152 steps",
+            "over 100000",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

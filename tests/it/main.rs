@@ -10,6 +10,7 @@ mod algo_limiter;
 mod algo_ring;
 mod autoscale;
 mod bad_input;
+mod blow_up;
 mod calibrate;
 mod cdn_pops;
 mod cli;
