@@ -150,8 +150,23 @@ fn a_trillion_keys_with_replicas_for_a_day_is_refused_with_its_estimate() {
         "--set",
         "workload.keys.count=1000000000000",
         "--set",
-        "run.duration=24h",
+        "run.duration=30d",
+        "--set",
+        "run.interval=1h",
     ];
+    // Checked through the library first, so a wrong estimate fails here
+    // instead of starting a month-long run.
+    let (_, model) = scaletwin::scenario::load(
+        Some(std::path::Path::new(&file)),
+        &[
+            "workload.keys.count=1000000000000".into(),
+            "run.duration=30d".into(),
+            "run.interval=1h".into(),
+        ],
+    )
+    .unwrap();
+    let estimate = scaletwin::model::Footprint::of(&model);
+    assert!(!estimate.fits(), "{}", estimate.summary());
     let mut args = vec![file.as_str(), "--quiet"];
     args.extend(sets);
     let (code, _, stderr) = run(&args);
