@@ -268,7 +268,7 @@ fn retrying_client(l: SlidingLog, gap: Nanos, end: Nanos) -> u32 {
     let mut now = Nanos::ZERO;
     while now < end {
         admitted += u32::from(lim.check_at(now).allowed);
-        now = now + gap;
+        now += gap;
     }
     admitted
 }
