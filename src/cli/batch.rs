@@ -18,6 +18,9 @@ pub(crate) struct BatchArgs {
     /// never; a shortened big stage may stop its autoscaler mid-climb).
     #[arg(long, default_value_t = DEFAULT_MAX_REQUESTS)]
     pub(crate) max_requests: u64,
+    /// Run even if a run's estimated memory is over the budget (4 GiB).
+    #[arg(long)]
+    pub(crate) allow_large: bool,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long)]
     pub(crate) threads: Option<usize>,
@@ -45,6 +48,7 @@ impl BatchArgs {
         Plan {
             replications,
             max_requests: self.max_requests,
+            allow_large: self.allow_large,
         }
     }
 

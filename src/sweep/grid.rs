@@ -129,7 +129,7 @@ pub fn sweep(
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
-    let mut results = run_all(&jobs, file, bar)?.into_iter();
+    let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
     let points = chosen
         .into_iter()
         .map(|(index, sets)| {

@@ -64,6 +64,10 @@ pub struct Plan {
     /// million users for 60 s tells the same steady state as for 600 s, at a
     /// tenth of the cost. The simulated time is reported.
     pub max_requests: u64,
+    /// Run even configurations whose estimated memory is over the budget
+    /// ([`crate::model::MEMORY_BUDGET`]); without it they are refused
+    /// before any run starts.
+    pub allow_large: bool,
 }
 
 /// The figures of one run, small enough to keep for every replication.
@@ -183,8 +187,12 @@ pub fn run_one(
 pub fn run_all(
     jobs: &[Scenario],
     file: &str,
+    allow_large: bool,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<(RunSummary, CostReport)>, ScenarioError> {
+    if !allow_large {
+        admit_all(jobs, file)?;
+    }
     let order = largest_first(jobs);
     let mut done: Vec<_> = order
         .par_iter()
@@ -198,6 +206,27 @@ pub fn run_all(
         .collect();
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Refuses the batch, before any run starts, when one of its runs is
+/// estimated to need more memory than the budget.
+fn admit_all(jobs: &[Scenario], file: &str) -> Result<(), ScenarioError> {
+    for job in jobs {
+        let model = crate::scenario::check(job, "", file)?;
+        let estimate = crate::model::Footprint::of(&model);
+        if !estimate.fits() {
+            return Err(ScenarioError::TooLarge {
+                file: file.to_owned(),
+                estimate: format!(
+                    "the run at {} users: {}",
+                    job.workload.users,
+                    estimate.summary()
+                ),
+                budget_gib: crate::model::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Requests a scenario's run is expected to simulate: users × rate × duration.

@@ -199,7 +199,7 @@ pub fn stages(
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
-    let mut results = run_all(&jobs, file, bar)?.into_iter();
+    let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
     let slo = s.slo.clone().unwrap_or_else(Slo::fallback);
     let rows: Vec<StageRow> = ladder
         .iter()
@@ -285,7 +285,7 @@ pub fn compare(
     for (s, file) in scenarios {
         // The first scenario's seeds for all: common random numbers.
         let jobs = ladder_jobs(s, &ladder, reps, first.seed, plan.max_requests);
-        let mut results = run_all(&jobs, file, bar)?.into_iter();
+        let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
         let rows: Vec<StageRow> = ladder
             .iter()
             .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))

@@ -245,3 +245,43 @@ fn every_bundled_scenario_fits_the_memory_estimate() {
     }
     assert!(checked >= 20);
 }
+
+#[test]
+fn batch_commands_refuse_a_run_over_the_budget_before_any_starts() {
+    let file = bundled("data-replicas.ron");
+    let too_large = [
+        "--set",
+        "workload.keys.count=1000000000000",
+        "--set",
+        "run.duration=30d",
+        "--set",
+        "run.interval=1h",
+    ];
+    for (command, extra) in [
+        ("stages", vec!["--replications", "1"]),
+        ("sweep", vec!["--vary", "components.pg.connections=10,20"]),
+        ("compare", vec![file.as_str()]),
+    ] {
+        let mut args = vec![command, file.as_str()];
+        args.extend(extra);
+        args.push("--quiet");
+        args.extend(too_large);
+        let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        for f in [
+            "too large to run",
+            "users:",
+            "over the 4 GiB budget",
+            "--allow-large",
+        ] {
+            assert!(
+                stderr.contains(f),
+                "{command}: expected `{f}` in:\n{stderr}"
+            );
+        }
+    }
+}

@@ -172,6 +172,7 @@ fn a_seed_sweep_gives_each_point_its_own_seeds_and_other_sweeps_keep_common_ones
     let plan = Plan {
         replications: 2,
         max_requests: 2_000,
+        allow_large: false,
     };
     let seeds = sweep(&s, "mm1.ron", &["seed=1,2".into()], plan, None, None).unwrap();
     let (a, b) = (&seeds.points[0], &seeds.points[1]);

@@ -29,6 +29,7 @@ fn every_scenario() -> Vec<PathBuf> {
 const SHORT: Plan = Plan {
     replications: 2,
     max_requests: 20_000,
+    allow_large: false,
 };
 
 fn fixed(spot: f64) -> Scenario {
@@ -113,6 +114,7 @@ fn stage1_breaks_its_slo_before_stage3() {
     let plan = Plan {
         replications: 1,
         max_requests: 100_000,
+        allow_large: false,
     };
     let one = sweep::stages(
         &scenario("scenarios/stage1-single-server.ron", &["run.duration=20s"]),
@@ -151,6 +153,7 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
     let plan = Plan {
         replications: 1,
         max_requests: 200_000,
+        allow_large: false,
     };
     let r = sweep::stages(&base, "s1", plan, None).unwrap();
     let b = r.bottleneck.clone().unwrap();
