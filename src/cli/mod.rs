@@ -190,6 +190,7 @@ fn admit(
 /// (e.g. cannot write output), 2 bad input.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    temp_files::remove_on_interrupt();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),

@@ -8,7 +8,7 @@
 //! exists and is not a regular file is opened and written like a shell's
 //! `>` does (a FIFO waits for its reader).
 
-use super::temp_files::{remove_stale, temp_path};
+use super::temp_files::{remove_stale, temp_path, uninterrupted, Live};
 use super::{console, CliError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,12 +66,13 @@ fn write_in_place(path: &Path, contents: &str) -> Result<(), CliError> {
 fn write_atomic(path: &Path, contents: &str) -> Result<(), CliError> {
     let tmp = temp_path(path, TEMP_KIND).ok_or_else(|| output_error(path, "not a file name"))?;
     remove_stale(path, TEMP_KIND);
-    let result = (|| {
+    let _live = Live::new(&tmp);
+    let result = uninterrupted(|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
-    })();
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

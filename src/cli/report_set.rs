@@ -15,7 +15,7 @@
 //! are never deleted.
 
 use super::output::{is_stdout, output_error};
-use super::temp_files::{parent, remove_stale, temp_path};
+use super::temp_files::{parent, remove_stale, temp_path, uninterrupted, Live};
 use super::CliError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -103,7 +103,8 @@ pub(crate) fn write_report_set(
     std::fs::create_dir_all(parent(&dir)).map_err(err)?;
     remove_stale(&dir, NEW_KIND);
     remove_stale(&dir, OLD_KIND);
-    let written = write_set(&new, &files).and_then(|()| swap_in(&new, &dir));
+    let _live = Live::new(&new);
+    let written = uninterrupted(|| write_set(&new, &files).and_then(|()| swap_in(&new, &dir)));
     if new.exists() {
         let _ = std::fs::remove_dir_all(&new);
     }

@@ -370,3 +370,67 @@ fn a_closed_stderr_is_no_crash() {
         assert_eq!(child.wait().unwrap().code(), Some(code), "{args:?}");
     }
 }
+
+/// Sends SIGINT, as Ctrl-C does, to a child.
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_removes_the_temporaries_and_keeps_the_old_set() {
+    let base = temp_dir("sigint");
+    let dir = base.join("out");
+    assert_ok(&run_out("scenarios/data-cache-tiers.ron", "1", &dir));
+    let old = contents(&dir);
+    // During the simulation: nothing is written, the old set stays.
+    let mut child = Command::new(BIN)
+        .args(["run", "scenarios/default.ron", "-q", "--duration", "30m"])
+        .args(["--out", dir.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    interrupt(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(contents(&dir), old);
+    assert_eq!(others(&base, &["out"]), Vec::<String>::new());
+    // While the set is written: the temporary set goes with the process,
+    // and the folder holds the old set or the new one.
+    for attempt in 0..3 {
+        let mut child = Command::new(BIN)
+            .args(["run", "scenarios/default.ron", "-q", "--duration", "60s"])
+            .args(["--seed", "2", "--out", dir.to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        let mut seen = 0;
+        while child.try_wait().unwrap().is_none() {
+            if others(&base, &["out"])
+                .iter()
+                .any(|n| n.contains("scaletwin-new"))
+            {
+                seen += 1;
+                if seen > attempt {
+                    interrupt(&child);
+                    break;
+                }
+            }
+        }
+        let code = child.wait().unwrap().code();
+        assert!(code == Some(130) || code == Some(0), "{code:?}");
+        // No later run cleaned up: the interrupted one did.
+        assert_eq!(
+            others(&base, &["out"]),
+            Vec::<String>::new(),
+            "attempt {attempt}"
+        );
+        let now = contents(&dir);
+        assert!(now == old || now.contains_key(".scaletwin-report-set"));
+        // Put the old set back for the next attempt.
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_ok(&run_out("scenarios/data-cache-tiers.ron", "1", &dir));
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
