@@ -209,6 +209,51 @@ fn clip(s: &str, n: usize) -> String {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Res = Result<(), Box<dyn std::error::Error>>;
+/// A bar chart's coordinates: category segments by values.
+type CategoryCoord = Cartesian2d<
+    plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
+    plotters::coord::types::RangedCoordf64,
+>;
+
+/// The axes of a bar chart: one labelled segment per category (`names`),
+/// values from 0 to `top`; `text` is the title, the x label and the y label.
+fn category_axes<'a, 'b>(
+    plot: &'a Area<'b>,
+    [title, x_label, y_label]: [&str; 3],
+    names: &[String],
+    top: f64,
+) -> Result<ChartContext<'a, SVGBackend<'b>, CategoryCoord>, Box<dyn std::error::Error>> {
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(plot)
+        .caption(clip(title, 64), (FONT, 17))
+        .margin_top(8)
+        .margin_left(8)
+        .margin_right(18)
+        .margin_bottom(4)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|v| fmt_tick(*v))
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+        .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
+        .max_light_lines(1)
+        .draw()?;
+    Ok(chart)
+}
 
 /// Renders `draw` into an SVG document of `size`; a drawing error (none is
 /// expected when drawing into a String) becomes an SVG that says so.
@@ -546,34 +591,12 @@ impl StackedBarChart {
         let n = self.categories.len().max(1);
         let top = axis_range((0..n).map(|i| self.total(i)), false, true).1;
         let names: Vec<String> = self.categories.iter().map(|c| clip(c, 14)).collect();
-        let mut chart = ChartBuilder::on(&plot)
-            .caption(clip(&self.title, 64), (FONT, 17))
-            .margin_top(8)
-            .margin_left(8)
-            .margin_right(18)
-            .margin_bottom(4)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    names.get(*i).cloned().unwrap_or_default()
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .y_label_formatter(&|v| fmt_tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
-            .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
-            .max_light_lines(1)
-            .draw()?;
+        let chart = category_axes(
+            &plot,
+            [&self.title, &self.x_label, &self.y_label],
+            &names,
+            top,
+        )?;
         let (ox, oy) = plot.get_base_pixel();
         for i in 0..self.categories.len() {
             let end = if i + 1 < n {
@@ -702,34 +725,12 @@ impl BarChart {
             _ => axis_range(self.bars.iter().map(|b| b.value), false, true).1,
         };
         let names: Vec<String> = self.bars.iter().map(|b| clip(&b.name, 14)).collect();
-        let mut chart = ChartBuilder::on(&plot)
-            .caption(clip(&self.title, 64), (FONT, 17))
-            .margin_top(8)
-            .margin_left(8)
-            .margin_right(18)
-            .margin_bottom(4)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    names.get(*i).cloned().unwrap_or_default()
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .y_label_formatter(&|v| fmt_tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
-            .light_line_style(RGBColor(0xf3, 0xf3, 0xf3))
-            .max_light_lines(1)
-            .draw()?;
+        let chart = category_axes(
+            &plot,
+            [&self.title, &self.x_label, &self.y_label],
+            &names,
+            top,
+        )?;
         let (ox, oy) = plot.get_base_pixel();
         for (i, b) in self.bars.iter().enumerate() {
             let k = groups.iter().position(|g| *g == b.group).unwrap_or(0);
