@@ -13,14 +13,18 @@ pub(crate) struct ValidateArgs {
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let loaded = crate::scenario::load_with(Some(&args.file), &[])?;
     let (scenario, model) = (&loaded.scenario, &loaded.model);
+    let estimate = crate::model::Footprint::of(model);
+    let mean = estimate.requests / model.duration.as_secs_f64().max(1e-9);
     let mut text = format!(
-        "{}: ok: \"{}\", {} components, {} endpoints, {:.1} req/s offered for {}\n",
+        "{}: ok: \"{}\", {} components, {} endpoints, for {}\n  offered load: {:.1} req/s base, {:.1} req/s mean and {:.1} req/s peak over the pattern\n",
         args.file.display(),
         model.name,
         scenario.components.len(),
         model.endpoints.len(),
+        model.duration,
         model.workload.rate,
-        model.duration
+        mean,
+        estimate.peak_rate,
     );
     for w in &loaded.warnings {
         text.push_str(&super::terminal_safe(&w.render(&loaded.file)));

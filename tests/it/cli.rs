@@ -224,3 +224,19 @@ fn every_report_carries_its_provenance() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn validate_shows_the_offered_load_of_the_pattern() {
+    // 600 req/s base, ×5 from 1m for 3m of a 6m run:
+    // mean = (3 × 600 + 3 × 3000) / 6 = 1800 req/s, peak 3000 req/s.
+    let out = scaletwin(&[
+        "validate",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/autoscale-spike.ron"),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("offered load: 600.0 req/s base, 1800.0 req/s mean and 3000.0 req/s peak"),
+        "{text}"
+    );
+}
