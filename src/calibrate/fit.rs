@@ -7,6 +7,21 @@ use crate::telemetry::Histogram;
 /// z such that Φ(z) = 0.99.
 pub const Z99: f64 = 2.326_347_874_040_841;
 
+/// The lognormal's maximum-likelihood parameters from the positive samples
+/// (the others are skipped): the mean and the (1/n) standard deviation of
+/// their logarithms, and how many there were (both NaN without any).
+pub fn log_moments(samples: &[f64]) -> (f64, f64, usize) {
+    let logs: Vec<f64> = samples
+        .iter()
+        .filter(|x| **x > 0.0)
+        .map(|x| x.ln())
+        .collect();
+    let n = logs.len() as f64;
+    let mu = logs.iter().sum::<f64>() / n;
+    let var = logs.iter().map(|l| (l - mu) * (l - mu)).sum::<f64>() / n;
+    (mu, var.sqrt(), logs.len())
+}
+
 /// A lognormal distribution, ln X ~ N(mu, sigma²), fitted to `n` observations.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct LognormalFit {
@@ -22,21 +37,11 @@ impl LognormalFit {
     /// Maximum likelihood from positive observations (seconds): the mean
     /// and the (1/n) standard deviation of their logarithms.
     pub fn mle(samples: &[f64]) -> Option<LognormalFit> {
-        let logs: Vec<f64> = samples
-            .iter()
-            .filter(|x| **x > 0.0)
-            .map(|x| x.ln())
-            .collect();
-        if logs.len() < 2 {
-            return None;
-        }
-        let n = logs.len() as f64;
-        let mu = logs.iter().sum::<f64>() / n;
-        let var = logs.iter().map(|l| (l - mu) * (l - mu)).sum::<f64>() / n;
-        Some(LognormalFit {
+        let (mu, sigma, n) = log_moments(samples);
+        (n >= 2).then(|| LognormalFit {
             mu,
-            sigma: var.sqrt().max(1e-9),
-            n: logs.len() as u64,
+            sigma: sigma.max(1e-9),
+            n: n as u64,
         })
     }
 

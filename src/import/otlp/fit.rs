@@ -19,22 +19,8 @@ impl Lognormal {
     /// The maximum-likelihood fit of positive samples (others are skipped);
     /// `None` without any.
     pub fn fit(samples: &[f64]) -> Option<Lognormal> {
-        let logs: Vec<f64> = samples
-            .iter()
-            .filter(|x| **x > 0.0)
-            .map(|x| x.ln())
-            .collect();
-        if logs.is_empty() {
-            return None;
-        }
-        let n = logs.len() as f64;
-        let mu = logs.iter().sum::<f64>() / n;
-        let var = logs.iter().map(|l| (l - mu) * (l - mu)).sum::<f64>() / n;
-        Some(Lognormal {
-            mu,
-            sigma: var.sqrt(),
-            n: logs.len(),
-        })
+        let (mu, sigma, n) = crate::calibrate::fit::log_moments(samples);
+        (n > 0).then_some(Lognormal { mu, sigma, n })
     }
 
     /// The median, nanoseconds.
