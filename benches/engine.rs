@@ -9,7 +9,7 @@ use scaletwin::algo::Nanos;
 use scaletwin::engine::{stream, EventQueue};
 use std::hint::black_box;
 
-fn mm8_model() -> scaletwin::Model {
+fn mm8_model() -> scaletwin::Plan {
     // λ = 7200/s, μ = 1000/s per slot, 8 slots: ρ = 0.9; 100 simulated seconds.
     let text = r#"Scenario(
         name: "mm8", seed: 1,
@@ -26,13 +26,13 @@ fn mm8_model() -> scaletwin::Model {
 }
 
 fn bench_mm8(c: &mut Criterion) {
-    let model = mm8_model();
-    let events = scaletwin::simulate(&model).engine.events;
+    let plan = mm8_model();
+    let events = scaletwin::simulate(&plan).engine.events;
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     g.bench_function("mm8_rho0.9_events", |b| {
-        b.iter(|| black_box(scaletwin::simulate(&model)))
+        b.iter(|| black_box(scaletwin::simulate(&plan)))
     });
     g.finish();
 }

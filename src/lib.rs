@@ -2,12 +2,12 @@
 //! SaaS backend.
 //!
 //! ```text
-//! scenario.ron ─parse─▶ Scenario ─validate─▶ Model ─simulate─▶ Report ─▶ table · JSON
+//! scenario.ron ─parse─▶ Scenario ─validate─▶ Plan ─simulate─▶ Report ─▶ table · JSON
 //! ```
 //!
 //! ```
-//! let (_, model) = scaletwin::scenario::load(None, &["run.duration=\"60s\"".into()]).unwrap();
-//! let report = scaletwin::simulate(&model);
+//! let (_, plan) = scaletwin::scenario::load(None, &["run.duration=\"60s\"".into()]).unwrap();
+//! let report = scaletwin::simulate(&plan);
 //! assert!(report.summary.completed > 0);
 //! ```
 #![warn(missing_docs, unreachable_pub)]
@@ -19,17 +19,17 @@ pub mod cost;
 pub mod engine;
 pub mod import;
 pub mod metrics;
-pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod sweep;
 pub mod telemetry;
 pub mod workload;
 
 pub use report::Report;
-pub use scenario::{Model, Scenario, ScenarioError};
+pub use scenario::{Plan, Scenario, ScenarioError};
 
-/// Simulates a validated model and returns its report.
-pub fn simulate(model: &Model) -> Report {
-    model::simulate(model, &mut |_| {})
+/// Simulates a validated plan and returns its report.
+pub fn simulate(plan: &Plan) -> Report {
+    sim::simulate(plan, &mut |_| {})
 }

@@ -25,7 +25,7 @@ pub mod observed;
 mod rewrite;
 
 use crate::report::chart::{Chart, Line};
-use crate::scenario::{Model, Op, Scenario};
+use crate::scenario::{Op, Plan, Scenario};
 use fit::{ks_distance, LognormalFit};
 use observed::Observed;
 use std::fmt::Write;
@@ -73,10 +73,10 @@ pub fn calibrate(
     if marks.is_empty() {
         return Err("the scenario marks nothing to fit: write Fit for an unknown distribution, e.g. Compute(Fit)".into());
     }
-    let model = known_model(scenario)?;
+    let plan = known_model(scenario)?;
     let mut fits = Vec::new();
     for (endpoint, step) in &marks {
-        let known = known_parts(&model, endpoint)?;
+        let known = known_parts(&plan, endpoint)?;
         let f = fit_endpoint(endpoint, step, known, observed)?;
         fits.push(f);
     }
@@ -114,7 +114,7 @@ fn collect_fits(v: &serde_json::Value, parent: &str, out: &mut Vec<String>) {
 }
 
 /// The scenario compiled with every `Fit` as zero, to read the known parts.
-fn known_model(s: &Scenario) -> Result<Model, String> {
+fn known_model(s: &Scenario) -> Result<Plan, String> {
     let mut tree = serde_json::to_value(s).map_err(|e| e.to_string())?;
     zero_fits(&mut tree);
     let zeroed: Scenario = serde_json::from_value(tree).map_err(|e| e.to_string())?;
@@ -140,8 +140,8 @@ fn zero_fits(v: &mut serde_json::Value) {
 
 /// Mean and variance (seconds) of an endpoint's known time: every step and
 /// hop in its program (the Fit step counts zero).
-fn known_parts(model: &Model, endpoint: &str) -> Result<(f64, f64), String> {
-    let e = model
+fn known_parts(plan: &Plan, endpoint: &str) -> Result<(f64, f64), String> {
+    let e = plan
         .endpoints
         .iter()
         .find(|e| e.name == endpoint)
@@ -157,7 +157,7 @@ fn known_parts(model: &Model, endpoint: &str) -> Result<(f64, f64), String> {
                 ))
             }
         };
-        let s = &model.samplers[dist as usize];
+        let s = &plan.samplers[dist as usize];
         mean += s.mean() / 1e9;
         var += s.variance() / 1e18;
     }

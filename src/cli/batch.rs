@@ -5,7 +5,7 @@ use super::output::{is_stdout, write_output};
 use super::progress::{BatchProgress, ProgressArgs};
 use super::report_set::{check_report_dir, write_report_set};
 use super::{console, CliError};
-use crate::sweep::{Plan, DEFAULT_MAX_REQUESTS};
+use crate::sweep::{Batch, DEFAULT_MAX_REQUESTS};
 use std::path::PathBuf;
 
 /// How many runs, how big, on how many threads.
@@ -44,8 +44,8 @@ pub(crate) struct BatchArgs {
 }
 
 impl BatchArgs {
-    pub(crate) fn plan(&self, replications: u32) -> Plan {
-        Plan {
+    pub(crate) fn options(&self, replications: u32) -> Batch {
+        Batch {
             replications,
             max_requests: self.max_requests,
             allow_large: self.allow_large,

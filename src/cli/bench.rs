@@ -18,13 +18,13 @@ pub(crate) struct BenchArgs {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
-    let (_, model) =
+    let (_, plan) =
         super::scenario::load(args.file.as_deref(), &super::scenario::sets(&args.sets))?;
     let mut best = f64::INFINITY;
     let mut report = None;
     for _ in 0..args.repeat.max(1) {
         let start = Instant::now();
-        let r = crate::simulate(&model);
+        let r = crate::simulate(&plan);
         best = best.min(start.elapsed().as_secs_f64());
         report = Some(r);
     }

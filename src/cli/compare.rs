@@ -30,7 +30,7 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
         crate::sweep::compare(
             &scenarios,
             args.stages,
-            args.batch.plan(reps),
+            args.batch.options(reps),
             progress.counter(),
         )
     });

@@ -165,21 +165,21 @@ pub(crate) fn terminal_safe(text: &str) -> String {
 /// Refuses a run whose estimated memory is over the budget (unless
 /// `allow_large`), and shows the estimate of a long run on stderr.
 fn admit(
-    model: &crate::scenario::Model,
+    plan: &crate::scenario::Plan,
     file: &str,
     allow_large: bool,
     quiet: bool,
 ) -> Result<(), CliError> {
-    let estimate = crate::model::Footprint::of(model);
+    let estimate = crate::sim::Footprint::of(plan);
     if !estimate.fits() && !allow_large {
         return Err(crate::ScenarioError::TooLarge {
             file: file.to_owned(),
             estimate: estimate.summary(),
-            budget_gib: crate::model::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
+            budget_gib: crate::sim::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
         }
         .into());
     }
-    if !quiet && estimate.wall_seconds > crate::model::SHOW_ABOVE_SECONDS {
+    if !quiet && estimate.wall_seconds > crate::sim::SHOW_ABOVE_SECONDS {
         console::eprint(&format!("estimate: {}\n", estimate.summary()));
     }
     Ok(())

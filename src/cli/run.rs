@@ -54,19 +54,19 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         sets.push(s);
     }
     sets.extend(super::scenario::sets(&args.sets));
-    let (scenario, model) = super::scenario::load(args.file.as_deref(), &sets)?;
+    let (scenario, plan) = super::scenario::load(args.file.as_deref(), &sets)?;
     let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
     let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
     let file = args.file.as_ref().map_or_else(
         || crate::scenario::DEFAULT_SCENARIO_FILE.to_owned(),
         |f| f.display().to_string(),
     );
-    super::admit(&model, &file, args.allow_large, args.quiet)?;
+    super::admit(&plan, &file, args.allow_large, args.quiet)?;
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;
     }
-    let mut progress = RunProgress::new(model.duration, &args.progress, args.quiet);
-    let mut report = crate::model::simulate(&model, &mut |t| progress.update(t));
+    let mut progress = RunProgress::new(plan.duration, &args.progress, args.quiet);
+    let mut report = crate::sim::simulate(&plan, &mut |t| progress.update(t));
     report.provenance = Some(provenance);
     progress.finish();
     let bill = crate::cost::cost(

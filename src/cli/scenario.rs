@@ -1,7 +1,7 @@
 //! Loading the scenario a command names: its warnings go to stderr.
 
 use super::CliError;
-use crate::scenario::{Model, Scenario, Setting};
+use crate::scenario::{Plan, Scenario, Setting};
 use std::path::Path;
 
 /// `--set` expressions as settings.
@@ -14,7 +14,7 @@ pub(crate) fn sets(expressions: &[String]) -> Vec<Setting> {
 pub(crate) fn load(
     path: Option<&Path>,
     settings: &[Setting],
-) -> Result<(Scenario, Model), CliError> {
+) -> Result<(Scenario, Plan), CliError> {
     let loaded = crate::scenario::load_with(path, settings)?;
     for w in &loaded.warnings {
         super::console::eprint(&format!(
@@ -22,5 +22,5 @@ pub(crate) fn load(
             super::terminal_safe(&w.render(&loaded.file))
         ));
     }
-    Ok((loaded.scenario, loaded.model))
+    Ok((loaded.scenario, loaded.plan))
 }

@@ -21,7 +21,12 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     let progress = args.batch.progress();
     let file = args.file.display().to_string();
     let report = args.batch.in_pool(|| {
-        crate::sweep::stages(&scenario, &file, args.batch.plan(reps), progress.counter())
+        crate::sweep::stages(
+            &scenario,
+            &file,
+            args.batch.options(reps),
+            progress.counter(),
+        )
     });
     progress.finish();
     let mut report = report?;

@@ -52,7 +52,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
             &scenario,
             &file,
             &args.vary,
-            args.batch.plan(reps),
+            args.batch.options(reps),
             part,
             progress.counter(),
         )

@@ -12,17 +12,17 @@ pub(crate) struct ValidateArgs {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let loaded = crate::scenario::load_with(Some(&args.file), &[])?;
-    let (scenario, model) = (&loaded.scenario, &loaded.model);
-    let estimate = crate::model::Footprint::of(model);
-    let mean = estimate.requests / model.duration.as_secs_f64().max(1e-9);
+    let (scenario, plan) = (&loaded.scenario, &loaded.plan);
+    let estimate = crate::sim::Footprint::of(plan);
+    let mean = estimate.requests / plan.duration.as_secs_f64().max(1e-9);
     let mut text = format!(
         "{}: ok: \"{}\", {} components, {} endpoints, for {}\n  offered load: {:.1} req/s base, {:.1} req/s mean and {:.1} req/s peak over the pattern\n",
         args.file.display(),
-        model.name,
+        plan.name,
         scenario.components.len(),
-        model.endpoints.len(),
-        model.duration,
-        model.workload.rate,
+        plan.endpoints.len(),
+        plan.duration,
+        plan.workload.rate,
         mean,
         estimate.peak_rate,
     );

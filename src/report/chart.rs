@@ -1106,7 +1106,7 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
     if !r.scaling.is_empty() {
         let mut lines = Vec::new();
         for d in &r.scaling {
-            let row = |f: fn(&crate::model::ReplicaRow) -> u32| -> Vec<(f64, f64, f64)> {
+            let row = |f: fn(&crate::sim::ReplicaRow) -> u32| -> Vec<(f64, f64, f64)> {
                 d.series
                     .iter()
                     .map(|s| (s.t_s, f64::from(f(s)), 0.0))

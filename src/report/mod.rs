@@ -66,7 +66,7 @@ pub struct Report {
     pub pools: Vec<PoolReport>,
     /// Per deployment: replicas over time, scaling events, pod-seconds and
     /// node-hours split on-demand / spot (for the cost model).
-    pub scaling: Vec<crate::model::ScalingReport>,
+    pub scaling: Vec<crate::sim::ScalingReport>,
     /// Where the report came from (set by the command line; absent from a
     /// report made through the library).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,7 +263,7 @@ pub struct QueueReport {
     pub workers_at_end: u32,
     /// Jobs waiting and running, and workers, at the end of each time-series bucket.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub series: Vec<crate::model::QueueRow>,
+    pub series: Vec<crate::sim::QueueRow>,
 }
 
 /// One cache tier over the measured period.
@@ -439,7 +439,7 @@ pub struct EngineStats {
     pub requests: u64,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
-    /// Arrivals turned away because [`crate::model::MAX_IN_FLIGHT`] requests
+    /// Arrivals turned away because [`crate::sim::MAX_IN_FLIGHT`] requests
     /// were already in flight (counted as `queue_full` errors); absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub refused_in_flight: u64,

@@ -2,9 +2,7 @@
 //! a Deployment's `hpa`, `startup`, `resources`, `nodes`, `min_available`,
 //! `zones`, and the `KillPods` / `ReclaimSpot` / `ZoneDown` faults.
 
-use super::model::{
-    AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec, RegionsSpec,
-};
+use super::plan::{AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec, RegionsSpec};
 use super::schema::{self, Component, Fault, Hpa, Nodes, PodResources, Scenario};
 use super::units::Duration;
 use super::validate::{check_finite, list, Problems};
@@ -425,7 +423,7 @@ pub(super) fn resolve_hpa_queues(
     p: &mut Problems,
     s: &Scenario,
     deployments: &mut [DeploymentSpec],
-    queues: &[super::model::QueueSpec],
+    queues: &[super::plan::QueueSpec],
 ) {
     for (i, c) in s.components.iter().enumerate() {
         let Component::Deployment {

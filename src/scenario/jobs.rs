@@ -1,6 +1,6 @@
 //! Resolution and checks of job queues (`Queue` components).
 
-use super::model::QueueSpec;
+use super::plan::QueueSpec;
 use super::schema::{Component, JitterKind, Step};
 use super::validate::{check_finite, Problems, MAX_SIZE};
 use crate::algo::backoff::{Backoff, Jitter};

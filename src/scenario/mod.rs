@@ -1,8 +1,8 @@
 //! The scenario language: RON text -> [`Scenario`] (what the user wrote) ->
-//! [`Model`] (checked and indexed, what the simulator runs).
+//! [`Plan`] (checked and indexed, what the simulator runs).
 //!
 //! ```text
-//!  file.ron ──ron──▶ Scenario ──--set overrides──▶ Scenario ──validate──▶ Model
+//!  file.ron ──ron──▶ Scenario ──--set overrides──▶ Scenario ──validate──▶ Plan
 //!              │                     │                          │
 //!        Syntax error          Override error           Invalid (all problems)
 //! ```
@@ -12,9 +12,9 @@ mod calls;
 mod error;
 mod graph;
 mod jobs;
-mod model;
 mod names;
 mod place;
+mod plan;
 mod recordings;
 mod regions;
 pub mod schema;
@@ -28,7 +28,7 @@ mod warnings;
 pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS, MAX_TOTAL_STEPS};
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
-pub use model::*;
+pub use plan::*;
 pub use recordings::resolve_paths;
 pub use schema::Scenario;
 pub(crate) use suggest::did_you_mean;
@@ -86,7 +86,7 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
 }
 
 /// Validates `scenario`, locating each problem in `source` where possible.
-pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Model, ScenarioError> {
+pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Plan, ScenarioError> {
     validate(scenario).map_err(|problems| {
         let mut locator = place::Locator::new(source);
         ScenarioError::Invalid {
@@ -264,10 +264,10 @@ fn element_name(v: &serde_json::Value) -> Option<&str> {
 pub fn load(
     path: Option<&std::path::Path>,
     sets: &[String],
-) -> Result<(Scenario, Model), ScenarioError> {
+) -> Result<(Scenario, Plan), ScenarioError> {
     let settings: Vec<Setting> = sets.iter().map(|e| Setting::set(e)).collect();
     let loaded = load_with(path, &settings)?;
-    Ok((loaded.scenario, loaded.model))
+    Ok((loaded.scenario, loaded.plan))
 }
 
 /// A scenario as a command uses it.
@@ -275,8 +275,8 @@ pub fn load(
 pub struct Loaded {
     /// What the file says, overrides applied.
     pub scenario: Scenario,
-    /// The checked model.
-    pub model: Model,
+    /// The checked plan.
+    pub plan: Plan,
     /// What it says but probably did not mean (see [`warnings`]).
     pub warnings: Vec<Warning>,
     /// The file's name, as given (or the bundled default's).
@@ -300,11 +300,11 @@ pub fn load_with(
         ),
     };
     let scenario = apply_settings(&scenario, sets)?;
-    let model = check(&scenario, &source, &file)?;
+    let plan = check(&scenario, &source, &file)?;
     Ok(Loaded {
         warnings: warnings(&scenario, &source),
         scenario,
-        model,
+        plan,
         file,
     })
 }

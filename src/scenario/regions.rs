@@ -1,6 +1,6 @@
 //! Resolution and checks of the scenario's regions.
 
-use super::model::RegionsSpec;
+use super::plan::RegionsSpec;
 use super::schema::Regions;
 use super::suggest::hint;
 use super::validate::{check_finite, Problems};

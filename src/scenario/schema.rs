@@ -3,7 +3,7 @@
 //! These types mirror the file one to one (`deny_unknown_fields` everywhere,
 //! so a typo is an error, not a silently ignored field). Names are still
 //! strings here; [`super::validate`] resolves them into the checked
-//! [`crate::model::Model`].
+//! [`crate::sim::Plan`].
 
 use super::unique;
 use super::units::Duration;

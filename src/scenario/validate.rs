@@ -1,8 +1,8 @@
-//! Semantic checks that resolve a [`Scenario`] into a [`Model`], collecting
+//! Semantic checks that resolve a [`Scenario`] into a [`Plan`], collecting
 //! every problem at once, each with its field path.
 
 use super::graph::Topology;
-use super::model::*;
+use super::plan::*;
 use super::schema::{
     self, Component, Dist, Fault, Pattern, Popularity, Population, Scenario, Step,
 };
@@ -117,8 +117,8 @@ pub(crate) fn number(x: f64) -> String {
     }
 }
 
-/// Checks `s` and resolves it into a [`Model`], or returns every problem found.
-pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
+/// Checks `s` and resolves it into a [`Plan`], or returns every problem found.
+pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
     let mut p = Problems::default();
     super::names::check_printable(s, &mut p);
     if s.name.trim().is_empty() {
@@ -1135,7 +1135,7 @@ pub fn validate(s: &Scenario) -> Result<Model, Vec<Problem>> {
         c.latency = lat.unwrap_or(0);
     }
 
-    Ok(Model {
+    Ok(Plan {
         name: s.name.clone(),
         seed: s.seed,
         duration,

@@ -2,7 +2,7 @@
 //! with replications, runnable as deterministic partitions and merged.
 
 use super::stats::Estimate;
-use super::{prepare, run_all, seed_for, Plan, RunSummary};
+use super::{prepare, run_all, seed_for, Batch, RunSummary};
 use crate::scenario::{apply_settings, Scenario, ScenarioError, Setting};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -92,12 +92,12 @@ pub fn sweep(
     s: &Scenario,
     file: &str,
     vary: &[String],
-    plan: Plan,
+    batch: Batch,
     partition: Option<(usize, usize)>,
     bar: Option<&ProgressBar>,
 ) -> Result<SweepReport, ScenarioError> {
     let all = grid(vary)?;
-    let reps = plan.replications.max(1) as usize;
+    let reps = batch.replications.max(1) as usize;
     let chosen: Vec<(usize, Vec<String>)> = all
         .iter()
         .cloned()
@@ -122,14 +122,14 @@ pub fn sweep(
                 &point,
                 None,
                 seed_for(point.seed, 0, r as u64),
-                plan.max_requests,
+                batch.max_requests,
             ));
         }
     }
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
-    let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
+    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
     let points = chosen
         .into_iter()
         .map(|(index, sets)| {

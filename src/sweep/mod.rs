@@ -37,7 +37,7 @@ pub const DEFAULT_STAGES: [(&str, f64); 5] = [
     ("1M", 1_000_000.0),
 ];
 
-/// Default cap on the requests one run simulates (see [`Plan::max_requests`]):
+/// Default cap on the requests one run simulates (see [`Batch::max_requests`]):
 /// none. A shortened run can stop an autoscaler mid-climb and change the
 /// verdict, so shortening is something a user asks for (`--max-requests`).
 pub const DEFAULT_MAX_REQUESTS: u64 = 0;
@@ -55,7 +55,7 @@ pub fn seed_for(master: u64, point: u64, rep: u64) -> u64 {
 
 /// How the runs of a batch are shaped.
 #[derive(Clone, Copy, Debug)]
-pub struct Plan {
+pub struct Batch {
     /// Replications per point (each with its own seed).
     pub replications: u32,
     /// Most requests one run simulates (0: no cap). When the offered rate x
@@ -65,7 +65,7 @@ pub struct Plan {
     /// tenth of the cost. The simulated time is reported.
     pub max_requests: u64,
     /// Run even configurations whose estimated memory is over the budget
-    /// ([`crate::model::MEMORY_BUDGET`]); without it they are refused
+    /// ([`crate::sim::MEMORY_BUDGET`]); without it they are refused
     /// before any run starts.
     pub allow_large: bool,
 }
@@ -139,16 +139,16 @@ pub fn run_one(
     s: &Scenario,
     file: &str,
 ) -> Result<(Report, RunSummary, CostReport), ScenarioError> {
-    let model = crate::scenario::check(s, "", file)?;
-    let mut report = crate::simulate(&model);
+    let plan = crate::scenario::check(s, "", file)?;
+    let mut report = crate::simulate(&plan);
     if s.run.warmup.nanos() == Nanos::ZERO {
         let p99: Vec<f64> = report.series.iter().map(|r| r.p99_ms).collect();
         let drop = mser5(&p99);
         if drop > 0 {
             let mut again = s.clone();
             again.run.warmup = Duration(Nanos(s.run.interval.nanos().0 * drop as u64));
-            let model = crate::scenario::check(&again, "", file)?;
-            report = crate::simulate(&model);
+            let plan = crate::scenario::check(&again, "", file)?;
+            report = crate::simulate(&plan);
         }
     }
     let costs = cost(s, &Usage::from_report(s, &report)).map_err(|m| ScenarioError::Override {
@@ -212,8 +212,8 @@ pub fn run_all(
 /// estimated to need more memory than the budget.
 fn admit_all(jobs: &[Scenario], file: &str) -> Result<(), ScenarioError> {
     for job in jobs {
-        let model = crate::scenario::check(job, "", file)?;
-        let estimate = crate::model::Footprint::of(&model);
+        let plan = crate::scenario::check(job, "", file)?;
+        let estimate = crate::sim::Footprint::of(&plan);
         if !estimate.fits() {
             return Err(ScenarioError::TooLarge {
                 file: file.to_owned(),
@@ -222,7 +222,7 @@ fn admit_all(jobs: &[Scenario], file: &str) -> Result<(), ScenarioError> {
                     job.workload.users,
                     estimate.summary()
                 ),
-                budget_gib: crate::model::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
+                budget_gib: crate::sim::MEMORY_BUDGET / (1024.0 * 1024.0 * 1024.0),
             });
         }
     }

@@ -2,7 +2,7 @@
 //! (several architectures on the same workload and seeds).
 
 use super::stats::Estimate;
-use super::{prepare, run_all, seed_for, Plan, RunSummary, DEFAULT_STAGES};
+use super::{prepare, run_all, seed_for, Batch, RunSummary, DEFAULT_STAGES};
 use crate::cost::{CostReport, Slo};
 use crate::scenario::{Scenario, ScenarioError};
 use indicatif::ProgressBar;
@@ -190,16 +190,16 @@ fn ladder_jobs(
 pub fn stages(
     s: &Scenario,
     file: &str,
-    plan: Plan,
+    batch: Batch,
     bar: Option<&ProgressBar>,
 ) -> Result<StagesReport, ScenarioError> {
     let ladder = ladder(s);
-    let reps = plan.replications.max(1) as usize;
-    let jobs = ladder_jobs(s, &ladder, reps, s.seed, plan.max_requests);
+    let reps = batch.replications.max(1) as usize;
+    let jobs = ladder_jobs(s, &ladder, reps, s.seed, batch.max_requests);
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
-    let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
+    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
     let slo = s.slo.clone().unwrap_or_else(Slo::fallback);
     let rows: Vec<StageRow> = ladder
         .iter()
@@ -210,7 +210,7 @@ pub fn stages(
         first_failing_stage: rows.iter().find(|r| !r.slo_met).map(|r| r.name.clone()),
         bottleneck: bottleneck(&rows),
         slo,
-        max_requests: plan.max_requests,
+        max_requests: batch.max_requests,
         stages: rows,
         provenance: None,
     })
@@ -267,7 +267,7 @@ pub struct CompareReport {
 pub fn compare(
     scenarios: &[(Scenario, String)],
     ladder_mode: bool,
-    plan: Plan,
+    batch: Batch,
     bar: Option<&ProgressBar>,
 ) -> Result<CompareReport, ScenarioError> {
     let first = &scenarios[0].0;
@@ -276,7 +276,7 @@ pub fn compare(
     } else {
         vec![("as written".to_owned(), first.workload.users)]
     };
-    let reps = plan.replications.max(1) as usize;
+    let reps = batch.replications.max(1) as usize;
     let slo = first.slo.clone().unwrap_or_else(Slo::fallback);
     if let Some(b) = bar {
         b.set_length((scenarios.len() * ladder.len() * reps) as u64);
@@ -284,8 +284,8 @@ pub fn compare(
     let mut per_arch = Vec::new();
     for (s, file) in scenarios {
         // The first scenario's seeds for all: common random numbers.
-        let jobs = ladder_jobs(s, &ladder, reps, first.seed, plan.max_requests);
-        let mut results = run_all(&jobs, file, plan.allow_large, bar)?.into_iter();
+        let jobs = ladder_jobs(s, &ladder, reps, first.seed, batch.max_requests);
+        let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
         let rows: Vec<StageRow> = ladder
             .iter()
             .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))

@@ -14,7 +14,7 @@
 use super::{Arrivals, RatePattern, Recorded, Replayer};
 use crate::algo::Nanos;
 use crate::engine::{below, stream, unit_open, Rng};
-use crate::scenario::Model;
+use crate::scenario::Plan;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Expected requests from which a run draws its requests on a second thread.
@@ -43,7 +43,7 @@ pub struct NewRequest {
 
 /// Draws new requests in arrival order, up to the end of the run.
 pub struct RequestSource<'m> {
-    model: &'m Model,
+    plan: &'m Plan,
     arrivals: Arrivals,
     rng: Rng,
     regions: Option<Rng>,
@@ -54,25 +54,25 @@ pub struct RequestSource<'m> {
 }
 
 impl<'m> RequestSource<'m> {
-    /// The requests of `model`'s workload, from its seed.
-    pub fn new(model: &'m Model) -> Self {
-        let w = &model.workload;
+    /// The requests of `plan`'s workload, from its seed.
+    pub fn new(plan: &'m Plan) -> Self {
+        let w = &plan.workload;
         RequestSource {
-            model,
+            plan,
             arrivals: Arrivals::new(
                 w.rate,
                 w.pattern.clone(),
-                stream(model.seed, "workload/arrivals"),
+                stream(plan.seed, "workload/arrivals"),
             ),
-            rng: stream(model.seed, "workload/requests"),
-            regions: model
+            rng: stream(plan.seed, "workload/requests"),
+            regions: plan
                 .regions
                 .as_ref()
-                .map(|_| stream(model.seed, "regions/users")),
+                .map(|_| stream(plan.seed, "regions/users")),
             replay: w
                 .replay
                 .as_ref()
-                .map(|log| Box::new(Replayer::new(log, model.seed))),
+                .map(|log| Box::new(Replayer::new(log, plan.seed))),
             trace_mix: matches!(&w.pattern, RatePattern::Trace(t) if t.mix_at(Nanos::ZERO).is_some()),
         }
     }
@@ -85,10 +85,10 @@ impl<'m> RequestSource<'m> {
             return self.next_replayed();
         }
         let at = self.arrivals.next_arrival()?;
-        if at >= self.model.duration {
+        if at >= self.plan.duration {
             return None;
         }
-        let w = &self.model.workload;
+        let w = &self.plan.workload;
         let u = unit_open(&mut self.rng);
         let mix = match &w.pattern {
             RatePattern::Trace(t) if self.trace_mix => t.mix_at(at).unwrap_or(&w.mix_cumulative),
@@ -115,10 +115,10 @@ impl<'m> RequestSource<'m> {
     #[inline(never)]
     fn next_replayed(&mut self) -> Option<NewRequest> {
         let r: Recorded = self.replay.as_mut()?.next_request()?;
-        if r.at >= self.model.duration {
+        if r.at >= self.plan.duration {
             return None;
         }
-        let w = &self.model.workload;
+        let w = &self.plan.workload;
         let tenant = match (&w.tenants, r.tenant) {
             (None, _) => 0,
             (Some(t), Some(id)) => id % t.len(),
@@ -147,7 +147,7 @@ impl<'m> RequestSource<'m> {
     /// The home region of the next request.
     #[inline(always)]
     fn home(&mut self) -> u8 {
-        match (&self.model.regions, &mut self.regions) {
+        match (&self.plan.regions, &mut self.regions) {
             (Some(rs), Some(rng)) => {
                 let u = unit_open(rng);
                 rs.share_cumulative
@@ -159,11 +159,11 @@ impl<'m> RequestSource<'m> {
     }
 
     /// Requests expected over the run (at the pattern's peak rate).
-    pub fn expected(model: &Model) -> f64 {
-        if let Some(log) = &model.workload.replay {
+    pub fn expected(plan: &Plan) -> f64 {
+        if let Some(log) = &plan.workload.replay {
             return log.rows as f64 * log.scale;
         }
-        model.workload.rate * model.workload.pattern.max_factor() * model.duration.as_secs_f64()
+        plan.workload.rate * plan.workload.pattern.max_factor() * plan.duration.as_secs_f64()
     }
 
     /// Draws batches into `batches` until the run's end or until the
@@ -201,11 +201,11 @@ pub enum Feed<'m> {
 }
 
 impl<'m> Feed<'m> {
-    /// Runs `body` with the requests of `model`: on a second thread within
+    /// Runs `body` with the requests of `plan`: on a second thread within
     /// `body`'s scope when the run is long (see [`THREADED_FROM`]).
-    pub fn with<T>(model: &'m Model, body: impl FnOnce(Feed<'m>) -> T) -> T {
-        let source = RequestSource::new(model);
-        if RequestSource::expected(model) < THREADED_FROM {
+    pub fn with<T>(plan: &'m Plan, body: impl FnOnce(Feed<'m>) -> T) -> T {
+        let source = RequestSource::new(plan);
+        if RequestSource::expected(plan) < THREADED_FROM {
             return body(Feed::Inline(source));
         }
         std::thread::scope(|scope| {
@@ -258,7 +258,7 @@ fn refill(
 mod tests {
     use super::*;
 
-    fn model(users: u64, duration: &str) -> Model {
+    fn plan(users: u64, duration: &str) -> Plan {
         let text = format!(
             r#"Scenario(
                 name: "feed", seed: 3, run: (duration: "{duration}"),
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn a_threaded_feed_gives_the_same_requests_as_an_inline_one() {
         // 100 000 users at 1 rps for 120 s: 12 M expected, over the threshold.
-        let m = model(100_000, "120s");
+        let m = plan(100_000, "120s");
         assert!(RequestSource::expected(&m) >= THREADED_FROM);
         let threaded = Feed::with(&m, |feed| {
             assert!(matches!(feed, Feed::Threaded { .. }));
@@ -298,9 +298,9 @@ mod tests {
 
     #[test]
     fn a_short_run_stays_on_one_thread_and_the_loop_may_stop_early() {
-        let m = model(10, "10s");
+        let m = plan(10, "10s");
         Feed::with(&m, |feed| assert!(matches!(feed, Feed::Inline(_))));
-        let big = model(100_000, "120s");
+        let big = plan(100_000, "120s");
         // Reading one request and dropping the feed ends the producer.
         let first = Feed::with(&big, |mut feed| feed.next_request());
         assert_eq!(first, RequestSource::new(&big).next_request());

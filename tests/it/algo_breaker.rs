@@ -17,7 +17,7 @@ enum Op {
 
 /// A deliberately naive model of the state diagram: it keeps every closed-state outcome.
 #[derive(Debug)]
-enum Model {
+enum Plan {
     Closed {
         consecutive: u32,
         outcomes: Vec<(u64, bool)>,
@@ -33,19 +33,19 @@ enum Model {
 
 struct Reference {
     cfg: BreakerConfig,
-    state: Model,
+    state: Plan,
     events: Vec<Event>,
 }
 
 impl Reference {
     fn kind(&self) -> State {
         match self.state {
-            Model::Closed { .. } => State::Closed,
-            Model::Open { .. } => State::Open,
-            Model::HalfOpen { .. } => State::HalfOpen,
+            Plan::Closed { .. } => State::Closed,
+            Plan::Open { .. } => State::Open,
+            Plan::HalfOpen { .. } => State::HalfOpen,
         }
     }
-    fn go(&mut self, at: u64, to: Model) {
+    fn go(&mut self, at: u64, to: Plan) {
         let from = self.kind();
         self.state = to;
         self.events.push(Event {
@@ -55,12 +55,12 @@ impl Reference {
         });
     }
     fn tick(&mut self, now: u64) {
-        if let Model::Open { since } = self.state {
+        if let Plan::Open { since } = self.state {
             let until = since + self.cfg.reset_timeout.0;
             if now >= until {
                 self.go(
                     until,
-                    Model::HalfOpen {
+                    Plan::HalfOpen {
                         admitted: 0,
                         successes: 0,
                     },
@@ -88,36 +88,36 @@ impl Reference {
         let probes = self.cfg.half_open_max_calls;
         let needed = self.cfg.success_threshold.unwrap_or(probes);
         match (op, &mut self.state) {
-            (Op::Acquire, Model::Closed { .. }) => return Some(Acquire::Permit { probe: false }),
-            (Op::Acquire, Model::Open { since }) => {
+            (Op::Acquire, Plan::Closed { .. }) => return Some(Acquire::Permit { probe: false }),
+            (Op::Acquire, Plan::Open { since }) => {
                 return Some(Acquire::Rejected {
                     retry_at: Some(Nanos(*since + self.cfg.reset_timeout.0)),
                 })
             }
-            (Op::Acquire, Model::HalfOpen { admitted, .. }) => {
+            (Op::Acquire, Plan::HalfOpen { admitted, .. }) => {
                 if *admitted < probes {
                     *admitted += 1;
                     return Some(Acquire::Permit { probe: true });
                 }
                 return Some(Acquire::Rejected { retry_at: None });
             }
-            (_, Model::Open { .. }) => {}
-            (Op::Success, Model::HalfOpen { successes, .. }) => {
+            (_, Plan::Open { .. }) => {}
+            (Op::Success, Plan::HalfOpen { successes, .. }) => {
                 *successes += 1;
                 if *successes >= needed {
                     self.go(
                         now,
-                        Model::Closed {
+                        Plan::Closed {
                             consecutive: 0,
                             outcomes: Vec::new(),
                         },
                     );
                 }
             }
-            (Op::Failure, Model::HalfOpen { .. }) => self.go(now, Model::Open { since: now }),
+            (Op::Failure, Plan::HalfOpen { .. }) => self.go(now, Plan::Open { since: now }),
             (
                 op,
-                Model::Closed {
+                Plan::Closed {
                     consecutive,
                     outcomes,
                 },
@@ -130,7 +130,7 @@ impl Reference {
                     && *consecutive >= self.cfg.failure_threshold;
                 let outcomes = outcomes.clone();
                 if count_trip || self.rate_trips(now, &outcomes) {
-                    self.go(now, Model::Open { since: now });
+                    self.go(now, Plan::Open { since: now });
                 }
             }
         }
@@ -187,7 +187,7 @@ proptest! {
     #[test]
     fn follows_the_state_diagram(cfg in configs(), ops in ops()) {
         let mut b = Breaker::new(cfg).unwrap();
-        let mut r = Reference { cfg, state: Model::Closed { consecutive: 0, outcomes: Vec::new() }, events: Vec::new() };
+        let mut r = Reference { cfg, state: Plan::Closed { consecutive: 0, outcomes: Vec::new() }, events: Vec::new() };
         let mut now = 0;
         let mut probes_this_period = 0;
         for (gap, op) in ops {

@@ -14,7 +14,7 @@ use scaletwin::algo::clock::{Clock, Nanos, VirtualClock};
 // linear scans. Written from the specification, not from the implementation.
 
 #[derive(Clone, Debug)]
-struct ModelEntry {
+struct PlanEntry {
     key: u8,
     value: u32,
     /// None: never expires.
@@ -24,11 +24,11 @@ struct ModelEntry {
 }
 
 #[derive(Debug)]
-struct Model {
+struct Plan {
     capacity: usize,
     default_ttl: Option<u64>,
     swr: u64,
-    entries: Vec<ModelEntry>,
+    entries: Vec<PlanEntry>,
     stats: CacheStats,
 }
 
@@ -39,7 +39,7 @@ enum Answer {
     Miss,
 }
 
-impl Model {
+impl Plan {
     fn get(&mut self, now: u64, key: u8) -> Answer {
         let Some(pos) = self.entries.iter().position(|e| e.key == key) else {
             self.stats.misses += 1;
@@ -81,7 +81,7 @@ impl Model {
             return Insert::Rejected(key, value);
         }
         let ttl = ttl.or(self.default_ttl);
-        let fresh = ModelEntry {
+        let fresh = PlanEntry {
             key,
             value,
             expires_at: ttl.map(|t| now + t),
@@ -168,30 +168,30 @@ proptest! {
         let mut config = CacheConfig::lru(capacity).stale_while_revalidate(Nanos(swr));
         config.default_ttl = default_ttl.map(Nanos);
         let mut cache: Cache<u8, u32> = Cache::new(config);
-        let mut model = Model { capacity, default_ttl, swr, entries: Vec::new(), stats: CacheStats::default() };
+        let mut plan = Plan { capacity, default_ttl, swr, entries: Vec::new(), stats: CacheStats::default() };
         let mut now = 0u64;
         for op in ops {
             match op {
-                Op::Get(k) => prop_assert_eq!(answer(cache.get_at(Nanos(now), &k)), model.get(now, k)),
-                Op::Insert(k, v) => prop_assert_eq!(cache.insert_at(Nanos(now), k, v), model.insert(now, k, v, None)),
+                Op::Get(k) => prop_assert_eq!(answer(cache.get_at(Nanos(now), &k)), plan.get(now, k)),
+                Op::Insert(k, v) => prop_assert_eq!(cache.insert_at(Nanos(now), k, v), plan.insert(now, k, v, None)),
                 Op::InsertTtl(k, v, t) => prop_assert_eq!(
                     cache.insert_with_ttl_at(Nanos(now), k, v, Nanos(t)),
-                    model.insert(now, k, v, Some(t))
+                    plan.insert(now, k, v, Some(t))
                 ),
-                Op::Remove(k) => prop_assert_eq!(cache.remove(&k), model.remove(k)),
-                Op::RefreshFailed(k) => prop_assert_eq!(cache.refresh_failed(&k), model.refresh_failed(k)),
-                Op::Clear => { cache.clear(); model.entries.clear(); }
+                Op::Remove(k) => prop_assert_eq!(cache.remove(&k), plan.remove(k)),
+                Op::RefreshFailed(k) => prop_assert_eq!(cache.refresh_failed(&k), plan.refresh_failed(k)),
+                Op::Clear => { cache.clear(); plan.entries.clear(); }
                 Op::Advance(d) => now += d,
             }
-            prop_assert_eq!(cache.stats(), model.stats);
-            prop_assert_eq!(cache.len(), model.entries.len());
+            prop_assert_eq!(cache.stats(), plan.stats);
+            prop_assert_eq!(cache.len(), plan.entries.len());
             prop_assert!(cache.len() <= capacity);
             for k in 0u8..10 {
-                prop_assert_eq!(cache.contains_at(Nanos(now), &k), model.servable(now, k));
+                prop_assert_eq!(cache.contains_at(Nanos(now), &k), plan.servable(now, k));
             }
         }
         let order: Vec<(u8, u32)> = cache.iter().map(|(k, v)| (*k, *v)).collect();
-        let model_order: Vec<(u8, u32)> = model.entries.iter().map(|e| (e.key, e.value)).collect();
+        let model_order: Vec<(u8, u32)> = plan.entries.iter().map(|e| (e.key, e.value)).collect();
         prop_assert_eq!(order, model_order);
     }
 

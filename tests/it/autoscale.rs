@@ -8,9 +8,9 @@ use scaletwin::algo::hpa::{
     Autoscaler, Behavior, HpaSpec, MetricInput, MetricSpec, PodSample, ResourceName,
 };
 use scaletwin::algo::Nanos;
-use scaletwin::model::replay_hpa;
 use scaletwin::scenario::schema::{Component, Fault, HpaBehavior, Pattern, ScalingRules};
 use scaletwin::scenario::{parse, units::Duration, validate, Scenario};
+use scaletwin::sim::replay_hpa;
 use scaletwin::Report;
 
 const SPIKE: &str = include_str!("../../scenarios/autoscale-spike.ron");
@@ -124,9 +124,9 @@ proptest! {
             }),
         });
         let s = hpa_scenario(start, 1, 12, behavior);
-        let model = validate(&s).unwrap();
-        let algo_behavior = model.deployments[0].hpa.as_ref().unwrap().spec.behavior.clone();
-        let got = replay_hpa(&model, 0, &loads);
+        let plan = validate(&s).unwrap();
+        let algo_behavior = plan.deployments[0].hpa.as_ref().unwrap().spec.behavior.clone();
+        let got = replay_hpa(&plan, 0, &loads);
         prop_assert_eq!(got, algo_series(cpu50(1, 12, algo_behavior), start as i32, &loads));
     }
 }

@@ -156,7 +156,7 @@ fn a_trillion_keys_with_replicas_for_a_day_is_refused_with_its_estimate() {
     ];
     // Checked through the library first, so a wrong estimate fails here
     // instead of starting a month-long run.
-    let (_, model) = scaletwin::scenario::load(
+    let (_, plan) = scaletwin::scenario::load(
         Some(std::path::Path::new(&file)),
         &[
             "workload.keys.count=1000000000000".into(),
@@ -165,7 +165,7 @@ fn a_trillion_keys_with_replicas_for_a_day_is_refused_with_its_estimate() {
         ],
     )
     .unwrap();
-    let estimate = scaletwin::model::Footprint::of(&model);
+    let estimate = scaletwin::sim::Footprint::of(&plan);
     assert!(!estimate.fits(), "{}", estimate.summary());
     let mut args = vec![file.as_str(), "--quiet"];
     args.extend(sets);
@@ -213,15 +213,12 @@ fn a_hundred_million_users_on_an_unbounded_queue_stop_at_the_in_flight_bound() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let engine = &report["engine"];
-    assert_eq!(engine["peak_in_flight"], scaletwin::model::MAX_IN_FLIGHT);
+    assert_eq!(engine["peak_in_flight"], scaletwin::sim::MAX_IN_FLIGHT);
     let refused = engine["refused_in_flight"].as_u64().unwrap();
     let requests = engine["requests"].as_u64().unwrap();
     // About 6e6 arrivals; the first 2e6 are taken, the rest turned away.
     assert!(refused > 1_000_000, "{engine}");
-    assert!(
-        requests < scaletwin::model::MAX_IN_FLIGHT + 1_000,
-        "{engine}"
-    );
+    assert!(requests < scaletwin::sim::MAX_IN_FLIGHT + 1_000, "{engine}");
 }
 
 #[test]
@@ -231,8 +228,8 @@ fn every_bundled_scenario_fits_the_memory_estimate() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ron") {
-            let (_, model) = scaletwin::scenario::load(Some(&path), &[]).unwrap();
-            let estimate = scaletwin::model::Footprint::of(&model);
+            let (_, plan) = scaletwin::scenario::load(Some(&path), &[]).unwrap();
+            let estimate = scaletwin::sim::Footprint::of(&plan);
             assert!(
                 estimate.fits(),
                 "{}: {}",

@@ -39,11 +39,11 @@ fn json_output_is_written_atomically_and_matches_the_library() {
     assert!(out.status.success());
     assert!(out.stdout.is_empty(), "--quiet prints nothing");
     let written = std::fs::read_to_string(&path).unwrap();
-    let (_, model) =
+    let (_, plan) =
         scaletwin::scenario::load(None, &["run.duration=60s".into(), "seed=7".into()]).unwrap();
     assert_eq!(
         crate::without_provenance(&written),
-        scaletwin::simulate(&model).to_json()
+        scaletwin::simulate(&plan).to_json()
     );
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

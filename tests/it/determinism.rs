@@ -4,8 +4,8 @@ use scaletwin::scenario::load;
 
 fn report_json(sets: &[&str]) -> String {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let (_, model) = load(None, &sets).expect("the default scenario is valid");
-    scaletwin::simulate(&model).to_json()
+    let (_, plan) = load(None, &sets).expect("the default scenario is valid");
+    scaletwin::simulate(&plan).to_json()
 }
 
 #[test]

@@ -167,14 +167,14 @@ fn max_requests_shortens_fault_times_with_the_run() {
 
 #[test]
 fn a_seed_sweep_gives_each_point_its_own_seeds_and_other_sweeps_keep_common_ones() {
-    use scaletwin::sweep::{seed_for, sweep, Plan};
+    use scaletwin::sweep::{seed_for, sweep, Batch};
     let (s, _) = scaletwin::scenario::read(std::path::Path::new(MM1)).unwrap();
-    let plan = Plan {
+    let batch = Batch {
         replications: 2,
         max_requests: 2_000,
         allow_large: false,
     };
-    let seeds = sweep(&s, "mm1.ron", &["seed=1,2".into()], plan, None, None).unwrap();
+    let seeds = sweep(&s, "mm1.ron", &["seed=1,2".into()], batch, None, None).unwrap();
     let (a, b) = (&seeds.points[0], &seeds.points[1]);
     for r in 0..2 {
         assert_eq!(a.runs[r].seed, seed_for(1, 0, r as u64));
@@ -186,7 +186,7 @@ fn a_seed_sweep_gives_each_point_its_own_seeds_and_other_sweeps_keep_common_ones
     }
     // Not varying the seed: every point runs the base seed's streams.
     let users = ["workload.users=0.5,0.6".to_owned()];
-    let crn = sweep(&s, "mm1.ron", &users, plan, None, None).unwrap();
+    let crn = sweep(&s, "mm1.ron", &users, batch, None, None).unwrap();
     for p in &crn.points {
         for (r, run) in p.runs.iter().enumerate() {
             assert_eq!(run.seed, seed_for(s.seed, 0, r as u64));

@@ -164,8 +164,8 @@ proptest! {
         if short.run.duration.nanos().0 > two_hours {
             return Ok(());
         }
-        if let Ok(model) = check(&short, "", "fuzz.ron") {
-            scaletwin::simulate(&model);
+        if let Ok(plan) = check(&short, "", "fuzz.ron") {
+            scaletwin::simulate(&plan);
         }
     }
 }

@@ -54,8 +54,8 @@ pub(crate) fn cases(n: u32) -> Config {
 /// parse error or the problems (and the text).
 pub(crate) fn run_text(text: &str) -> Report {
     let s = parse(text, "test.ron").unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let model = validate(&s).unwrap_or_else(|p| panic!("{p:?}\n{text}"));
-    scaletwin::simulate(&model)
+    let plan = validate(&s).unwrap_or_else(|p| panic!("{p:?}\n{text}"));
+    scaletwin::simulate(&plan)
 }
 
 /// A run report written by the command line, without the provenance the

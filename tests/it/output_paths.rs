@@ -28,8 +28,8 @@ fn temp_dir(test: &str) -> PathBuf {
 /// The JSON report of the default scenario for 60 s at `seed`, from the library.
 fn default_json(seed: u64) -> String {
     let sets = ["run.duration=60s".to_owned(), format!("seed={seed}")];
-    let (_, model) = scaletwin::scenario::load(None, &sets).unwrap();
-    scaletwin::simulate(&model).to_json()
+    let (_, plan) = scaletwin::scenario::load(None, &sets).unwrap();
+    scaletwin::simulate(&plan).to_json()
 }
 
 /// Every file of a folder (hidden ones included): name -> bytes.

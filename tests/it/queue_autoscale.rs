@@ -5,11 +5,11 @@
 use crate::run_scenario as run;
 use scaletwin::algo::hpa::{Autoscaler, MetricInput};
 use scaletwin::algo::Nanos;
-use scaletwin::model::replay_queue_hpa;
-use scaletwin::model::ScalingReport;
 use scaletwin::report::QueueReport;
 use scaletwin::scenario::schema::{Component, Fault};
 use scaletwin::scenario::{parse, validate, Scenario};
+use scaletwin::sim::replay_queue_hpa;
+use scaletwin::sim::ScalingReport;
 use scaletwin::Report;
 
 const QA: &str = include_str!("../../scenarios/queue-autoscale.ron");
@@ -35,13 +35,13 @@ fn scaling<'a>(r: &'a Report, name: &str) -> &'a ScalingReport {
 
 /// The HPA of "workers" replayed on depths, through the simulator's code.
 fn replay(s: &Scenario, depths: &[u64]) -> Vec<u32> {
-    let model = validate(s).unwrap();
-    let d = model
+    let plan = validate(s).unwrap();
+    let d = plan
         .deployments
         .iter()
         .position(|d| d.name == "workers")
         .unwrap();
-    replay_queue_hpa(&model, d, depths)
+    replay_queue_hpa(&plan, d, depths)
 }
 
 #[test]
@@ -51,8 +51,8 @@ fn queue_metric_matches_the_algorithm_and_hand_computed_kubernetes_steps() {
     let sim = replay(&s, &depths);
     // The algorithm alone, fed the same depths as an External metric whose
     // status.replicas is the current count (all pods exist at once).
-    let model = validate(&s).unwrap();
-    let spec = model
+    let plan = validate(&s).unwrap();
+    let spec = plan
         .deployments
         .iter()
         .find(|d| d.name == "workers")

@@ -36,8 +36,8 @@ fn replicate(lambda: f64, mu: f64, c: u32, customers_per_rep: f64, reps: u64) ->
         .map(|r| {
             let text = mmc_scenario(lambda, mu, c, 1000 + r, seconds, warmup);
             let s = scaletwin::scenario::parse(&text, "mmc.ron").unwrap();
-            let model = scaletwin::scenario::validate(&s).unwrap();
-            scaletwin::simulate(&model)
+            let plan = scaletwin::scenario::validate(&s).unwrap();
+            scaletwin::simulate(&plan)
         })
         .collect()
 }

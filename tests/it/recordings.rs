@@ -1,7 +1,7 @@
 //! Traffic from recordings: a rate trace (`pattern: Trace`) and a replayed
 //! request log (`arrivals: Replay`).
 
-use scaletwin::scenario::{parse, resolve_paths, validate, Model};
+use scaletwin::scenario::{parse, resolve_paths, validate, Plan};
 use scaletwin::workload::{Feed, NewRequest};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ fn dir(name: &str) -> PathBuf {
 }
 
 /// A two-endpoint scenario over `workload` (which names files relative to `dir`).
-fn model_in(dir: &Path, workload: &str, duration: &str) -> Result<Model, String> {
+fn model_in(dir: &Path, workload: &str, duration: &str) -> Result<Plan, String> {
     let text = format!(
         r#"Scenario(
             name: "recorded", seed: 11, run: (duration: "{duration}", interval: "1s"),
@@ -32,8 +32,8 @@ fn model_in(dir: &Path, workload: &str, duration: &str) -> Result<Model, String>
     validate(&s).map_err(|p| format!("{p:?}"))
 }
 
-fn drain(model: &Model) -> Vec<NewRequest> {
-    Feed::with(model, |mut feed| {
+fn drain(plan: &Plan) -> Vec<NewRequest> {
+    Feed::with(plan, |mut feed| {
         std::iter::from_fn(|| feed.next_request()).collect()
     })
 }

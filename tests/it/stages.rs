@@ -2,7 +2,7 @@
 
 use scaletwin::cost::{cost, Usage};
 use scaletwin::scenario::{apply_overrides, read, Scenario};
-use scaletwin::sweep::{self, stats, Plan};
+use scaletwin::sweep::{self, stats, Batch};
 use std::path::{Path, PathBuf};
 
 fn scenario(path: &str, sets: &[&str]) -> Scenario {
@@ -26,7 +26,7 @@ fn every_scenario() -> Vec<PathBuf> {
     v
 }
 
-const SHORT: Plan = Plan {
+const SHORT: Batch = Batch {
     replications: 2,
     max_requests: 20_000,
     allow_large: false,
@@ -46,8 +46,8 @@ fn fixed(spot: f64) -> Scenario {
 #[test]
 fn fixed_deployment_costs_replicas_times_price_times_hours() {
     let s = fixed(0.0);
-    let model = scaletwin::scenario::validate(&s).unwrap();
-    let report = scaletwin::simulate(&model);
+    let plan = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&plan);
     let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
     let app = c.by_component.iter().find(|c| c.name == "app").unwrap();
     // m6i.large on demand: 0.096 USD/h in the bundled table.
@@ -79,8 +79,8 @@ fn cost_per_million_counts_only_requests_served() {
         "scenarios/stage2-managed-db-cache.ron",
         &["run.duration=20s", "workload.users=150000"],
     );
-    let model = scaletwin::scenario::validate(&s).unwrap();
-    let report = scaletwin::simulate(&model);
+    let plan = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&plan);
     assert!(
         report.summary.error_rate > 0.3,
         "{}",
@@ -102,8 +102,8 @@ fn scheduled_shutdown_shows_its_savings() {
             r#"schedule={"off":"19:00-07:00","weekends":false}"#,
         ],
     );
-    let model = scaletwin::scenario::validate(&s).unwrap();
-    let report = scaletwin::simulate(&model);
+    let plan = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&plan);
     let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
     assert!((c.per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
     assert!((c.schedule_savings_per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
@@ -111,7 +111,7 @@ fn scheduled_shutdown_shows_its_savings() {
 
 #[test]
 fn stage1_breaks_its_slo_before_stage3() {
-    let plan = Plan {
+    let batch = Batch {
         replications: 1,
         max_requests: 100_000,
         allow_large: false,
@@ -119,14 +119,14 @@ fn stage1_breaks_its_slo_before_stage3() {
     let one = sweep::stages(
         &scenario("scenarios/stage1-single-server.ron", &["run.duration=20s"]),
         "s1",
-        plan,
+        batch,
         None,
     )
     .unwrap();
     let three = sweep::stages(
         &scenario("scenarios/stage3-horizontal.ron", &["run.duration=20s"]),
         "s3",
-        plan,
+        batch,
         None,
     )
     .unwrap();
@@ -150,12 +150,12 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
         "scenarios/stage1-single-server.ron",
         &["run.duration=30s", "run.warmup=5s"],
     );
-    let plan = Plan {
+    let batch = Batch {
         replications: 1,
         max_requests: 200_000,
         allow_large: false,
     };
-    let r = sweep::stages(&base, "s1", plan, None).unwrap();
+    let r = sweep::stages(&base, "s1", batch, None).unwrap();
     let b = r.bottleneck.clone().unwrap();
     // A fine ladder around the predicted saturation point: below it no
     // station is full; just above it the named one is.
@@ -164,7 +164,7 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
         ("below".into(), b.saturates_at_users * 0.8),
         ("above".into(), b.saturates_at_users * 1.15),
     ]);
-    let fine = sweep::stages(&s, "s1", plan, None).unwrap();
+    let fine = sweep::stages(&s, "s1", batch, None).unwrap();
     let util =
         |row: &sweep::StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
     for (name, u) in &fine.stages[0].utilization {
@@ -303,8 +303,8 @@ fn snapshots_of_short_runs_of_every_scenario() {
     // Whole runs, as the files say (all of them take a few seconds together).
     for f in every_scenario() {
         let s = scenario(f.to_str().unwrap(), &[]);
-        let model = scaletwin::scenario::validate(&s).unwrap();
-        let r = scaletwin::simulate(&model);
+        let plan = scaletwin::scenario::validate(&s).unwrap();
+        let r = scaletwin::simulate(&plan);
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
         // The whole report: every section and the time series.
         insta::assert_json_snapshot!(name, r);

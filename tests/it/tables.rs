@@ -5,8 +5,8 @@ use scaletwin::report::render_table;
 fn table_of(file: &str, sets: &[&str]) -> String {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let (_, model) = scaletwin::scenario::load(Some(&path), &sets).unwrap();
-    render_table(&scaletwin::simulate(&model))
+    let (_, plan) = scaletwin::scenario::load(Some(&path), &sets).unwrap();
+    render_table(&scaletwin::simulate(&plan))
 }
 
 fn database_line(table: &str) -> &str {

@@ -11,7 +11,7 @@ use crate::algo::Nanos;
 use crate::engine::{stream, EventQueue, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
 use crate::report::{EndpointReport, EngineStats, FaultReport, Report, StationReport, Summary};
-use crate::scenario::{FaultKind, Model, Op, StationRef, MAX_NESTING};
+use crate::scenario::{FaultKind, Op, Plan, StationRef, MAX_NESTING};
 use crate::workload::{Feed, NewRequest};
 use std::collections::VecDeque;
 
@@ -184,7 +184,7 @@ pub(super) struct Measure {
 }
 
 pub(super) struct Sim<'m> {
-    pub(super) model: &'m Model,
+    pub(super) plan: &'m Plan,
     pub(super) queue: EventQueue<Event>,
     pub(super) requests: Slab<Request>,
     /// The `(u32, u32)` payloads of pending `Timeout` and `JobDone` events.
@@ -218,16 +218,16 @@ pub(super) struct Sim<'m> {
     pub(super) data: super::data::DataTier,
 }
 
-/// Runs `model` to its end and reports. `progress` is told the simulated
+/// Runs `plan` to its end and reports. `progress` is told the simulated
 /// time now and then (for a progress bar); it does not affect the run.
-pub fn simulate(model: &Model, progress: &mut dyn FnMut(Nanos)) -> Report {
-    Feed::with(model, |feed| simulate_with(model, feed, progress))
+pub fn simulate(plan: &Plan, progress: &mut dyn FnMut(Nanos)) -> Report {
+    Feed::with(plan, |feed| simulate_with(plan, feed, progress))
 }
 
-fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(Nanos)) -> Report {
-    let seed = model.seed;
+fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Nanos)) -> Report {
+    let seed = plan.seed;
     let mut sim = Sim {
-        model,
+        plan,
         queue: EventQueue::new(),
         requests: Slab::new(),
         pairs: Slab::new(),
@@ -235,7 +235,7 @@ fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(
         feed,
         arriving: None,
         network_rng: stream(seed, "network"),
-        balancers: model
+        balancers: plan
             .balancers
             .iter()
             .map(|b| {
@@ -245,50 +245,50 @@ fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(
                 )
             })
             .collect(),
-        deployments: model
+        deployments: plan
             .deployments
             .iter()
             .map(|d| Deployment::new(d, seed))
             .collect(),
-        deployment_rngs: model
+        deployment_rngs: plan
             .deployments
             .iter()
             .map(|d| stream(seed, &format!("deployment/{}", d.name)))
             .collect(),
-        databases: model.databases.iter().map(Database::new).collect(),
-        database_rngs: model
+        databases: plan.databases.iter().map(Database::new).collect(),
+        database_rngs: plan
             .databases
             .iter()
             .map(|d| stream(seed, &format!("database/{}", d.name)))
             .collect(),
         measure: Measure {
-            on: model.warmup == Nanos::ZERO,
+            on: plan.warmup == Nanos::ZERO,
             since: Nanos::ZERO,
             arrivals: 0,
             completed: 0,
             errors: [0; CAUSES],
-            endpoints: model
+            endpoints: plan
                 .endpoints
                 .iter()
                 .map(|_| (LatencyHistogram::new(3), 0))
                 .collect(),
-            series: Series::new(model.duration, model.interval),
+            series: Series::new(plan.duration, plan.interval),
         },
         in_flight: 0,
         peak_in_flight: 0,
         refused_in_flight: 0,
         requests_total: 0,
         shed: VecDeque::new(),
-        edge: Edge::new(model),
-        dependencies: DependencyState::all(model),
+        edge: Edge::new(plan),
+        dependencies: DependencyState::all(plan),
         jobs: Slab::new(),
-        job_queues: model
+        job_queues: plan
             .queues
             .iter()
             .map(|q| super::jobs::JobQueue::new(q, seed))
             .collect(),
-        geo: super::regions::Geo::new(model),
-        data: super::data::DataTier::new(model),
+        geo: super::regions::Geo::new(plan),
+        data: super::data::DataTier::new(plan),
     };
     sim.open_min_connections();
     sim.run(progress);
@@ -297,20 +297,20 @@ fn simulate_with<'m>(model: &'m Model, feed: Feed<'m>, progress: &mut dyn FnMut(
 
 impl Sim<'_> {
     fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
-        let end = self.model.duration;
+        let end = self.plan.duration;
         self.schedule_arrival();
-        for (i, f) in self.model.faults.iter().enumerate() {
+        for (i, f) in self.plan.faults.iter().enumerate() {
             self.queue.schedule(f.at, Event::FaultStart(i as u16));
             if let Some(until) = f.until {
                 self.queue.schedule(until, Event::FaultEnd(i as u16));
             }
         }
-        if self.model.warmup > Nanos::ZERO {
-            self.queue.schedule(self.model.warmup, Event::WarmupEnd);
+        if self.plan.warmup > Nanos::ZERO {
+            self.queue.schedule(self.plan.warmup, Event::WarmupEnd);
         }
         self.start_schedules();
         self.queue
-            .schedule(self.model.interval.min(end), Event::Tick);
+            .schedule(self.plan.interval.min(end), Event::Tick);
         self.start_scaling();
         while let Some((now, event)) = self.queue.pop_until(end) {
             match event {
@@ -323,10 +323,8 @@ impl Sim<'_> {
                 Event::Tick => {
                     self.tick(now);
                     if now < end {
-                        self.queue.schedule(
-                            now.saturating_add(self.model.interval).min(end),
-                            Event::Tick,
-                        );
+                        self.queue
+                            .schedule(now.saturating_add(self.plan.interval).min(end), Event::Tick);
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
@@ -379,8 +377,8 @@ impl Sim<'_> {
 
     /// Starts (`on`) or ends a fault of the timeline.
     fn apply_fault(&mut self, i: usize, on: bool, now: Nanos) {
-        let model = self.model;
-        match model.faults[i].kind {
+        let plan = self.plan;
+        match plan.faults[i].kind {
             FaultKind::RegionDown { region } => self.geo.set_down(region, on),
             FaultKind::Slowdown { target, factor } => {
                 let f = if on { factor } else { 1.0 };
@@ -397,7 +395,7 @@ impl Sim<'_> {
                 self.dependencies[dependency].error_rate = if on {
                     error_rate
                 } else {
-                    self.model.dependencies[dependency].error_rate
+                    self.plan.dependencies[dependency].error_rate
                 };
             }
             FaultKind::PurgeCdn { cdn } => {
@@ -475,7 +473,7 @@ impl Sim<'_> {
     fn arrive(&mut self, now: Nanos) {
         let n = self.arriving.expect("an arrival is scheduled");
         let deadline = self
-            .model
+            .plan
             .workload
             .client_timeout
             .map_or(Nanos::MAX, |t| now.saturating_add(t));
@@ -537,7 +535,7 @@ impl Sim<'_> {
             self.fail(now, r, ErrorCause::PodKilled);
             return;
         }
-        let program = &self.model.endpoints[self.requests[r].endpoint as usize].program;
+        let program = &self.plan.endpoints[self.requests[r].endpoint as usize].program;
         loop {
             if self.geo.any_down() && self.holds_down_pod(r) {
                 self.fail(now, r, ErrorCause::RegionDown);
@@ -550,7 +548,7 @@ impl Sim<'_> {
             };
             match op {
                 Op::Enter { lb } => {
-                    let spec = &self.model.balancers[lb as usize];
+                    let spec = &self.plan.balancers[lb as usize];
                     let (targets, region) = match self.route(now, r, lb) {
                         super::regions::Route::Anywhere => (&spec.targets[..], None),
                         super::regions::Route::Here(g) => (&spec.regional[g as usize][..], Some(g)),
@@ -623,7 +621,7 @@ impl Sim<'_> {
                 Op::Compute { dist } => {
                     req.pc += 1;
                     let d = req.held[req.depth as usize - 1].deployment as usize;
-                    let t = self.model.samplers[dist as usize].sample(&mut self.deployment_rngs[d]);
+                    let t = self.plan.samplers[dist as usize].sample(&mut self.deployment_rngs[d]);
                     let t = slowed(t, self.deployments[d].slowdown);
                     if t > Nanos::ZERO {
                         self.queue.schedule(now + t, Event::Resume(r));
@@ -632,7 +630,7 @@ impl Sim<'_> {
                 }
                 Op::Delay { dist } => {
                     req.pc += 1;
-                    let t = self.model.samplers[dist as usize].sample(&mut self.network_rng);
+                    let t = self.plan.samplers[dist as usize].sample(&mut self.network_rng);
                     if t > Nanos::ZERO {
                         self.queue.schedule(now + t, Event::Resume(r));
                         return;
@@ -707,7 +705,7 @@ impl Sim<'_> {
             let req = &mut self.requests[next];
             req.depth += 1;
             req.pc += 1;
-            match self.model.deployments[held.deployment as usize].shed_after {
+            match self.plan.deployments[held.deployment as usize].shed_after {
                 Some(limit) if now - queued_at > limit => self.shed.push_back(next),
                 _ => self.ready.push_back(next),
             }
@@ -787,15 +785,15 @@ impl Sim<'_> {
     }
 
     fn report(mut self) -> Report {
-        let end = self.model.duration;
+        let end = self.plan.duration;
         let scaling = self
-            .model
+            .plan
             .deployments
             .iter()
             .zip(&mut self.deployments)
             .map(|(spec, d)| d.scaling_report(spec, end))
             .collect();
-        let now = self.model.duration;
+        let now = self.plan.duration;
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
         let errors: u64 = m.errors.iter().sum();
@@ -824,7 +822,7 @@ impl Sim<'_> {
             latency: latency.summary(),
         };
         let endpoints = self
-            .model
+            .plan
             .endpoints
             .iter()
             .zip(&m.endpoints)
@@ -837,22 +835,22 @@ impl Sim<'_> {
             })
             .collect();
         let mut stations = Vec::new();
-        for (spec, d) in self.model.deployments.iter().zip(&mut self.deployments) {
+        for (spec, d) in self.plan.deployments.iter().zip(&mut self.deployments) {
             stations.push(StationReport {
                 name: spec.name.clone(),
                 kind: "deployment".into(),
                 stats: d.occupancy.summary(now),
             });
         }
-        for (spec, d) in self.model.databases.iter().zip(&mut self.databases) {
+        for (spec, d) in self.plan.databases.iter().zip(&mut self.databases) {
             stations.push(StationReport {
                 name: spec.name.clone(),
                 kind: "database".into(),
                 stats: d.occupancy.summary(now),
             });
         }
-        let (cdns, rate_limits, retries) = self.edge.reports(self.model);
-        for (spec, q) in self.model.queues.iter().zip(&mut self.job_queues) {
+        let (cdns, rate_limits, retries) = self.edge.reports(self.plan);
+        for (spec, q) in self.plan.queues.iter().zip(&mut self.job_queues) {
             stations.push(StationReport {
                 name: spec.name.clone(),
                 kind: "queue".into(),
@@ -860,28 +858,28 @@ impl Sim<'_> {
             });
         }
         let queues = self
-            .model
+            .plan
             .queues
             .iter()
             .zip(&mut self.job_queues)
             .map(|(spec, q)| q.report(spec, now))
             .collect();
-        let regions = self.geo.report(self.model);
+        let regions = self.geo.report(self.plan);
         let (caches, cache_loads, databases, pools) = self.data_report(now);
         Report {
             caches,
             cache_loads,
             databases,
             pools,
-            scenario: self.model.name.clone(),
-            seed: self.model.seed,
+            scenario: self.plan.name.clone(),
+            seed: self.plan.seed,
             simulated_s: round6(now.as_secs_f64()),
-            warmup_s: round6(self.model.warmup.as_secs_f64()),
+            warmup_s: round6(self.plan.warmup.as_secs_f64()),
             summary,
             endpoints,
             stations,
             faults: self
-                .model
+                .plan
                 .faults
                 .iter()
                 .map(|f| FaultReport {
@@ -901,7 +899,7 @@ impl Sim<'_> {
             rate_limits,
             retries,
             dependencies: self
-                .model
+                .plan
                 .dependencies
                 .iter()
                 .zip(&self.dependencies)

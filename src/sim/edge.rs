@@ -18,7 +18,7 @@
 //!         and, if attempts and the retry budget allow, retried after a backoff
 //! ```
 
-use super::sim::{Event, Request, Sim};
+use super::interpreter::{Event, Request, Sim};
 use crate::algo::backoff::RetryBudget;
 use crate::algo::cache::{Cache, Lookup};
 use crate::algo::limiter::{Algorithm, KeyedLimiter, Limiter};
@@ -26,7 +26,7 @@ use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
 use crate::metrics::{round6, ErrorCause};
 use crate::report::{CdnReport, PopReport, RateLimitReport, RetryReport};
-use crate::scenario::{Model, Op, RateLimitSpec};
+use crate::scenario::{Op, Plan, RateLimitSpec};
 use std::collections::BTreeSet;
 
 /// One CDN: its points of presence and the edge latency's stream.
@@ -168,10 +168,10 @@ pub(super) struct Edge {
 }
 
 impl Edge {
-    pub(super) fn new(model: &Model) -> Edge {
-        let seed = model.seed;
+    pub(super) fn new(plan: &Plan) -> Edge {
+        let seed = plan.seed;
         Edge {
-            cdns: model
+            cdns: plan
                 .cdns
                 .iter()
                 .map(|c| CdnState {
@@ -188,13 +188,13 @@ impl Edge {
                     purges: 0,
                 })
                 .collect(),
-            limits: model
+            limits: plan
                 .balancers
                 .iter()
                 .map(|b| b.rate_limit.as_ref().map_or_else(Vec::new, tier_states))
                 .collect(),
-            endpoint_limits: model.limits.iter().map(|l| tier_states(&l.limit)).collect(),
-            retry: model.workload.retries.as_ref().map(|r| RetryState {
+            endpoint_limits: plan.limits.iter().map(|l| tier_states(&l.limit)).collect(),
+            retry: plan.workload.retries.as_ref().map(|r| RetryState {
                 budget: r
                     .budget
                     .map(|(ratio, min, max)| RetryBudget::new(ratio, min, max)),
@@ -251,9 +251,9 @@ impl Edge {
 
     pub(super) fn reports(
         &self,
-        model: &Model,
+        plan: &Plan,
     ) -> (Vec<CdnReport>, Vec<RateLimitReport>, Option<RetryReport>) {
-        let cdns = model
+        let cdns = plan
             .cdns
             .iter()
             .zip(&self.cdns)
@@ -263,7 +263,7 @@ impl Edge {
                 for (i, pop) in c.pops.iter().enumerate() {
                     let x = pop.report();
                     add(&mut total, &x);
-                    if let (Some(rs), Some(&g)) = (&model.regions, spec.pops.get(i)) {
+                    if let (Some(rs), Some(&g)) = (&plan.regions, spec.pops.get(i)) {
                         pops.push(PopReport {
                             region: rs.names[g as usize].clone(),
                             ..x
@@ -287,12 +287,12 @@ impl Edge {
             })
             .collect();
         let mut limits = Vec::new();
-        for (spec, tiers) in model.balancers.iter().zip(&self.limits) {
+        for (spec, tiers) in plan.balancers.iter().zip(&self.limits) {
             if let Some(r) = &spec.rate_limit {
                 tier_reports(r, tiers, (&spec.name, ""), &mut limits);
             }
         }
-        for (spec, tiers) in model.limits.iter().zip(&self.endpoint_limits) {
+        for (spec, tiers) in plan.limits.iter().zip(&self.endpoint_limits) {
             tier_reports(&spec.limit, tiers, ("", &spec.endpoint), &mut limits);
         }
         let retries = self.retry.as_ref().map(|r| RetryReport {
@@ -317,14 +317,14 @@ impl Sim<'_> {
     pub(super) fn rate_limit(&mut self, now: Nanos, r: u32, op: Op) -> bool {
         let (spec, tiers) = match op {
             Op::RateLimit { lb } => (
-                self.model.balancers[lb as usize]
+                self.plan.balancers[lb as usize]
                     .rate_limit
                     .as_ref()
                     .expect("RateLimit ops are compiled only for balancers with a rate limit"),
                 &mut self.edge.limits[lb as usize],
             ),
             Op::EndpointLimit { limit } => (
-                &self.model.limits[limit as usize].limit,
+                &self.plan.limits[limit as usize].limit,
                 &mut self.edge.endpoint_limits[limit as usize],
             ),
             _ => unreachable!("not a rate-limit op: {op:?}"),
@@ -346,9 +346,9 @@ impl Sim<'_> {
     /// The PoP of CDN `cdn` that serves request `r`: the nearest up region
     /// with a PoP, from where the request is; reaching it costs its round trip.
     fn pop_route(&mut self, now: Nanos, r: u32, cdn: u16) -> PopRoute {
-        let spec = &self.model.cdns[cdn as usize];
+        let spec = &self.plan.cdns[cdn as usize];
         let req = &mut self.requests[r];
-        let (Some(rs), false) = (&self.model.regions, spec.pops.is_empty()) else {
+        let (Some(rs), false) = (&self.plan.regions, spec.pops.is_empty()) else {
             req.pop_from = req.at;
             return PopRoute::Here(0);
         };
@@ -389,9 +389,9 @@ impl Sim<'_> {
                 return None;
             }
         };
-        let spec = &self.model.cdns[cdn as usize];
+        let spec = &self.plan.cdns[cdn as usize];
         let c = &mut self.edge.cdns[cdn as usize];
-        let t = self.model.samplers[spec.latency as usize].sample(&mut c.rng);
+        let t = self.plan.samplers[spec.latency as usize].sample(&mut c.rng);
         let pop = &mut c.pops[p as usize];
         let req = &mut self.requests[r];
         req.pop = p;
@@ -440,7 +440,7 @@ impl Sim<'_> {
         let pop = &mut self.edge.cdns[cdn as usize].pops[req.pop as usize];
         pop.cache.insert_at(now, key, ());
         if self.measure.on {
-            pop.origin_bytes += self.model.cdns[cdn as usize].response_bytes;
+            pop.origin_bytes += self.plan.cdns[cdn as usize].response_bytes;
         }
     }
 
@@ -479,13 +479,13 @@ impl Sim<'_> {
             return;
         }
         let spec = self
-            .model
+            .plan
             .workload
             .retries
             .as_ref()
             .expect("timeouts are armed only with retries");
         let timeout = self
-            .model
+            .plan
             .workload
             .client_timeout
             .expect("retries need a client timeout");

@@ -23,7 +23,7 @@
 //! fit (its delay is part of the pod's `startup`) and goes when it is empty.
 
 use super::deployment::{Deployment, Pod, PodState, UNPLACED};
-use super::sim::{Event, Sim};
+use super::interpreter::{Event, Sim};
 use crate::algo::hpa::{
     Autoscaler, ControllerConfig, MetricInput, MetricSpec, PodMetric, PodPhase, PodSample,
     ReadyCondition, ResourceName,
@@ -31,7 +31,7 @@ use crate::algo::hpa::{
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
-use crate::scenario::{DeploymentSpec, FaultKind, Model};
+use crate::scenario::{DeploymentSpec, FaultKind, Plan};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -734,7 +734,7 @@ impl Deployment {
 impl Sim<'_> {
     /// Schedules the first HPA syncs and any initial node notices.
     pub(super) fn start_scaling(&mut self) {
-        for (d, spec) in self.model.deployments.iter().enumerate() {
+        for (d, spec) in self.plan.deployments.iter().enumerate() {
             if let Some(h) = &spec.hpa {
                 self.queue.schedule(h.sync_period, Event::HpaSync(d as u16));
             }
@@ -746,7 +746,7 @@ impl Sim<'_> {
 
     /// Hands a deployment's pending happenings to the queue and fails its orphans.
     pub(super) fn flush_scaling(&mut self, now: Nanos, d: usize) {
-        let end = self.model.duration;
+        let end = self.plan.duration;
         let mut pending = std::mem::take(&mut self.deployments[d].scale.pending);
         for (t, what) in pending.drain(..) {
             if t < end {
@@ -768,11 +768,11 @@ impl Sim<'_> {
 
     /// Handles a scaling event.
     pub(super) fn scaling_event(&mut self, now: Nanos, event: Event) {
-        let model = self.model;
+        let plan = self.plan;
         let d = match event {
             Event::HpaSync(d) => {
                 let d = d as usize;
-                let spec = &model.deployments[d];
+                let spec = &plan.deployments[d];
                 let depth = spec
                     .hpa
                     .as_ref()
@@ -781,7 +781,7 @@ impl Sim<'_> {
                 self.deployments[d].hpa_sync(spec, now, depth);
                 if let Some(h) = &spec.hpa {
                     let next = now.saturating_add(h.sync_period);
-                    if next < model.duration {
+                    if next < plan.duration {
                         self.queue.schedule(next, Event::HpaSync(d as u16));
                     }
                 }
@@ -789,17 +789,17 @@ impl Sim<'_> {
             }
             Event::PodReady(d, p) => {
                 let d = d as usize;
-                self.deployments[d].pod_ready(&model.deployments[d], now, p as usize);
+                self.deployments[d].pod_ready(&plan.deployments[d], now, p as usize);
                 d
             }
             Event::NodeNotice(d, n) => {
                 let d = d as usize;
-                self.deployments[d].node_notice(&model.deployments[d], now, n as usize);
+                self.deployments[d].node_notice(&plan.deployments[d], now, n as usize);
                 d
             }
             Event::NodeGone(d, n) => {
                 let d = d as usize;
-                self.deployments[d].node_gone(&model.deployments[d], now, n as usize);
+                self.deployments[d].node_gone(&plan.deployments[d], now, n as usize);
                 d
             }
             _ => return,
@@ -809,10 +809,10 @@ impl Sim<'_> {
 
     /// Starts (`on`) or ends a `KillPods`, `ReclaimSpot` or `ZoneDown` fault.
     pub(super) fn scaling_fault(&mut self, now: Nanos, kind: &FaultKind, on: bool) {
-        let model = self.model;
+        let plan = self.plan;
         if let FaultKind::ZoneDown { targets } = kind {
             for &(d, z) in targets {
-                self.deployments[d].zone_fault(&model.deployments[d], now, z as usize, on);
+                self.deployments[d].zone_fault(&plan.deployments[d], now, z as usize, on);
                 self.flush_scaling(now, d);
             }
             return;
@@ -822,7 +822,7 @@ impl Sim<'_> {
         }
         let d = match *kind {
             FaultKind::KillPods { deployment, count } => {
-                self.deployments[deployment].kill_ready(&model.deployments[deployment], now, count);
+                self.deployments[deployment].kill_ready(&plan.deployments[deployment], now, count);
                 deployment
             }
             FaultKind::ReclaimSpot {
@@ -831,7 +831,7 @@ impl Sim<'_> {
                 fraction,
             } => {
                 self.deployments[deployment].reclaim(
-                    &model.deployments[deployment],
+                    &plan.deployments[deployment],
                     now,
                     count,
                     fraction,
@@ -847,8 +847,8 @@ impl Sim<'_> {
     pub(super) fn check_drained(&mut self, now: Nanos, d: usize, p: usize) {
         let pod = &self.deployments[d].pods[p];
         if pod.state == PodState::Draining && pod.slots.in_flight() + pod.jobs == 0 {
-            let model = self.model;
-            self.deployments[d].drained(&model.deployments[d], now, p);
+            let plan = self.plan;
+            self.deployments[d].drained(&plan.deployments[d], now, p);
             self.flush_scaling(now, d);
         }
     }
@@ -877,7 +877,7 @@ fn choose(rng: &mut Rng, items: &mut Vec<usize>, k: usize) {
     items.truncate(k);
 }
 
-/// Drives deployment `deployment` of `model` through its HPA syncs with a
+/// Drives deployment `deployment` of `plan` through its HPA syncs with a
 /// given CPU load instead of traffic: before sync `k` (at `(k + 1)` sync
 /// periods) the ready pods together use `loads_milli[k]` millicores, spread
 /// evenly (the first pods take the remainder), over the whole period. The
@@ -885,9 +885,9 @@ fn choose(rng: &mut Rng, items: &mut Vec<usize>, k: usize) {
 /// pods (startup delays included). Returns the desired replica count after
 /// each sync. Exact when `sync period x concurrency` is a multiple of the CPU
 /// request in millicores (as with the default 1 core and whole seconds).
-pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<u32> {
-    let spec = &model.deployments[deployment];
-    replay(model, deployment, loads_milli.len(), |dep, k, now| {
+pub fn replay_hpa(plan: &Plan, deployment: usize, loads_milli: &[i64]) -> Vec<u32> {
+    let spec = &plan.deployments[deployment];
+    replay(plan, deployment, loads_milli.len(), |dep, k, now| {
         let load = loads_milli[k];
         let ready: Vec<usize> = (0..dep.pods.len())
             .filter(|&p| dep.pods[p].state == PodState::Ready)
@@ -905,28 +905,28 @@ pub fn replay_hpa(model: &Model, deployment: usize, loads_milli: &[i64]) -> Vec<
     })
 }
 
-/// Drives deployment `deployment` of `model` through its HPA syncs with its
+/// Drives deployment `deployment` of `plan` through its HPA syncs with its
 /// `hpa.queue` metric fed directly: at sync `k` the queue's depth (waiting +
 /// running jobs) is `depths[k]` and the pods are idle. Same code as in a run
 /// (sampling, algorithm, pod startup). Returns the desired replica count
 /// after each sync.
-pub fn replay_queue_hpa(model: &Model, deployment: usize, depths: &[u64]) -> Vec<u32> {
-    replay(model, deployment, depths.len(), |_, k, _| depths[k])
+pub fn replay_queue_hpa(plan: &Plan, deployment: usize, depths: &[u64]) -> Vec<u32> {
+    replay(plan, deployment, depths.len(), |_, k, _| depths[k])
 }
 
 /// Runs `syncs` HPA syncs of a lone deployment; `feed` prepares the pods
 /// before sync `k` and returns the queue depth the HPA sees.
 fn replay(
-    model: &Model,
+    plan: &Plan,
     deployment: usize,
     syncs: usize,
     mut feed: impl FnMut(&mut Deployment, usize, Nanos) -> u64,
 ) -> Vec<u32> {
-    let spec = &model.deployments[deployment];
+    let spec = &plan.deployments[deployment];
     let Some(h) = &spec.hpa else {
         return Vec::new();
     };
-    let mut dep = Deployment::new(spec, model.seed);
+    let mut dep = Deployment::new(spec, plan.seed);
     let mut pending: Vec<(Nanos, Pending)> = Vec::new();
     let mut out = Vec::with_capacity(syncs);
     for k in 0..syncs {

@@ -10,9 +10,9 @@
 //! whose estimate is over [`MEMORY_BUDGET`] is refused unless the caller
 //! allows it (`--allow-large`).
 
-use super::sim::Request;
+use super::interpreter::Request;
 use crate::algo::Nanos;
-use crate::scenario::Model;
+use crate::scenario::Plan;
 use crate::workload::RatePattern;
 
 /// Most requests in flight at once; arrivals beyond it are refused as `queue_full`.
@@ -84,10 +84,10 @@ fn mean_factor(pattern: &RatePattern, duration: Nanos) -> f64 {
 }
 
 /// The share of requests whose endpoint program writes to a database.
-fn write_share(model: &Model) -> f64 {
+fn write_share(plan: &Plan) -> f64 {
     let mut before = 0.0;
     let mut share = 0.0;
-    for (e, &c) in model.endpoints.iter().zip(&model.workload.mix_cumulative) {
+    for (e, &c) in plan.endpoints.iter().zip(&plan.workload.mix_cumulative) {
         if e.program
             .iter()
             .any(|op| matches!(op, crate::scenario::Op::Query { write: true, .. }))
@@ -100,11 +100,11 @@ fn write_share(model: &Model) -> f64 {
 }
 
 impl Footprint {
-    /// Estimates one run of `model`.
-    pub fn of(model: &Model) -> Footprint {
-        let w = &model.workload;
-        let seconds = model.duration.as_secs_f64();
-        let requests = w.rate * mean_factor(&w.pattern, model.duration) * seconds;
+    /// Estimates one run of `plan`.
+    pub fn of(plan: &Plan) -> Footprint {
+        let w = &plan.workload;
+        let seconds = plan.duration.as_secs_f64();
+        let requests = w.rate * mean_factor(&w.pattern, plan.duration) * seconds;
         let peak_rate = w.rate * w.pattern.max_factor();
         // In flight: the client timeout bounds a request's life when there is
         // one (its work may go on detached, but the queues it waits in drain at
@@ -119,19 +119,19 @@ impl Footprint {
         let keys = w.keys.as_ref().map_or(0, |k| k.len());
         let mut state = 0.0;
         // Per-key versions and per-user last writes.
-        let versioned = !model.asides.is_empty()
-            || model
+        let versioned = !plan.asides.is_empty()
+            || plan
                 .databases
                 .iter()
                 .any(|d| d.replicas > 0 || !d.copies.is_empty());
         // Versions and last writes change on writes only: the share of
         // requests whose endpoint writes.
-        let writes = requests * write_share(model);
+        let writes = requests * write_share(plan);
         let written = |n: u64| (n as f64).min(writes);
         if versioned {
             state += written(keys) * MAP_ENTRY;
         }
-        if model.databases.iter().any(|d| d.read_your_writes.is_some()) {
+        if plan.databases.iter().any(|d| d.read_your_writes.is_some()) {
             state += written(w.users) * MAP_ENTRY;
         }
         // Caches hold at most their capacity, the keys, or one entry per request.
@@ -140,14 +140,14 @@ impl Footprint {
                 .map_or(f64::INFINITY, |c| c as f64)
                 .min(ids(keys.max(1)))
         };
-        for c in &model.caches {
+        for c in &plan.caches {
             state += entries(c.capacity) * CACHE_ENTRY;
         }
-        for c in &model.cdns {
+        for c in &plan.cdns {
             state += entries(Some(c.cache.capacity)) * CACHE_ENTRY * c.pops.len().max(1) as f64;
         }
         // Pods: their most replicas; each L1 holds at most its capacity.
-        for d in &model.deployments {
+        for d in &plan.deployments {
             let pods = d.hpa.as_ref().map_or(d.replicas, |h| {
                 h.spec.max_replicas.max(d.replicas as i32) as u32
             }) as f64;
@@ -156,7 +156,7 @@ impl Footprint {
                 state += pods * entries(Some(l1.capacity)) * CACHE_ENTRY;
             }
         }
-        for d in &model.databases {
+        for d in &plan.databases {
             let shards = d.shards.map_or(1.0, |s| s.count as f64);
             state += shards * (1.0 + d.replicas as f64) * STATION;
             state += d
@@ -165,16 +165,16 @@ impl Footprint {
         }
         // Limiter state per tenant seen, per limiting tier.
         let tenants = w.tenants.as_ref().map_or(1, |t| t.len());
-        let limiters = model
+        let limiters = plan
             .balancers
             .iter()
             .filter(|b| b.rate_limit.is_some())
             .count()
-            + model.limits.len();
+            + plan.limits.len();
         state += limiters as f64 * ids(tenants) * MAP_ENTRY * 2.0;
         // Time series: a row per bucket per series.
-        let buckets = (model.duration.0 / model.interval.0.max(1)) as f64 + 1.0;
-        let series = 8.0 + 4.0 * (model.deployments.len() + model.databases.len()) as f64;
+        let buckets = (plan.duration.0 / plan.interval.0.max(1)) as f64 + 1.0;
+        let series = 8.0 + 4.0 * (plan.deployments.len() + plan.databases.len()) as f64;
         state += buckets * series * BUCKET;
 
         let memory_bytes = in_flight * per_request + state;

@@ -17,7 +17,7 @@ use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
-pub struct Model {
+pub struct Plan {
     /// The scenario's name.
     pub name: String,
     /// Master seed.
@@ -488,7 +488,7 @@ pub struct AutoscaleSpec {
     pub spec: crate::algo::hpa::HpaSpec,
     /// Controller sync period.
     pub sync_period: Nanos,
-    /// The queue whose depth is the External metric, if any (index into `Model::queues`).
+    /// The queue whose depth is the External metric, if any (index into `Plan::queues`).
     pub queue: Option<usize>,
 }
 
@@ -646,7 +646,7 @@ pub enum Op {
         /// Sampler index.
         dist: u32,
     },
-    /// Check per-endpoint rate limit `limit` (an index into `Model::limits`).
+    /// Check per-endpoint rate limit `limit` (an index into `Plan::limits`).
     EndpointLimit {
         /// Limit index.
         limit: u16,

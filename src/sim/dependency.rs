@@ -12,13 +12,13 @@
 //!                        ▼                             ▼ then fallback or error
 //! ```
 
-use super::sim::{slowed, Event, Sim};
+use super::interpreter::{slowed, Event, Sim};
 use crate::algo::breaker::{Breaker, State};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
 use crate::report::{BreakerEventReport, DependencyReport};
-use crate::scenario::{Model, Op};
+use crate::scenario::{Op, Plan};
 
 /// The live state of one dependency.
 pub(super) struct DependencyState {
@@ -38,15 +38,14 @@ pub(super) struct DependencyState {
 }
 
 impl DependencyState {
-    pub(super) fn all(model: &Model) -> Vec<DependencyState> {
-        model
-            .dependencies
+    pub(super) fn all(plan: &Plan) -> Vec<DependencyState> {
+        plan.dependencies
             .iter()
             .map(|d| DependencyState {
                 breaker: d
                     .breaker
                     .map(|c| Breaker::new(c).expect("validated breaker settings")),
-                rng: stream(model.seed, &format!("dependency/{}", d.name)),
+                rng: stream(plan.seed, &format!("dependency/{}", d.name)),
                 slowdown: 1.0,
                 error_rate: d.error_rate,
                 calls: 0,
@@ -105,7 +104,7 @@ impl Sim<'_> {
     /// op). Returns true if the request continues at once (the breaker
     /// rejected the call and a fallback runs), false if it waits or failed.
     pub(super) fn external(&mut self, now: Nanos, r: u32, dep: u16, end: u32) -> bool {
-        let spec = &self.model.dependencies[dep as usize];
+        let spec = &self.plan.dependencies[dep as usize];
         let measuring = self.measure.on;
         let d = &mut self.dependencies[dep as usize];
         let permitted = d
@@ -118,7 +117,7 @@ impl Sim<'_> {
             }
             return self.dependency_failed(now, r, dep, end, ErrorCause::BreakerOpen);
         }
-        let t = self.model.samplers[spec.latency as usize].sample(&mut d.rng);
+        let t = self.plan.samplers[spec.latency as usize].sample(&mut d.rng);
         let t = slowed(t, d.slowdown);
         let mut failed = unit_open(&mut d.rng) < d.error_rate;
         let t = match spec.timeout {
@@ -144,11 +143,11 @@ impl Sim<'_> {
     pub(super) fn call_done(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
         let Op::External { dep, end } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
+            self.plan.endpoints[req.endpoint as usize].program[req.pc as usize]
         else {
             unreachable!("CallDone for a request not at an External op");
         };
-        let spec = &self.model.dependencies[dep as usize];
+        let spec = &self.plan.dependencies[dep as usize];
         let measuring = self.measure.on;
         let d = &mut self.dependencies[dep as usize];
         if !req.call_failed {

@@ -16,7 +16,7 @@
 //! `queue_length` column), which an autoscaler can read as a metric.
 
 use super::deployment::PodState;
-use super::sim::{Event, Sim};
+use super::interpreter::{Event, Sim};
 use crate::algo::jobqueue::PriorityFifo;
 use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
@@ -215,13 +215,13 @@ impl Sim<'_> {
     /// Schedules each queue's first repeating jobs: `every` after the start,
     /// or at the first of the daily times (the run starts at 00:00).
     pub(super) fn start_schedules(&mut self) {
-        for (q, spec) in self.model.queues.iter().enumerate() {
+        for (q, spec) in self.plan.queues.iter().enumerate() {
             for (i, s) in spec.schedules.iter().enumerate() {
                 let first = match &s.when {
                     ScheduleTimes::Every(every) => *every,
                     ScheduleTimes::Daily(times) => times.next_at_or_after(Nanos::ZERO),
                 };
-                if first < self.model.duration {
+                if first < self.plan.duration {
                     self.queue
                         .schedule(first, Event::Scheduled(q as u16, i as u16));
                 }
@@ -231,14 +231,14 @@ impl Sim<'_> {
 
     /// A scheduled job is due: enqueue it and schedule the next one.
     pub(super) fn scheduled(&mut self, now: Nanos, q: u16, i: u16) {
-        let s = &self.model.queues[q as usize].schedules[i as usize];
+        let s = &self.plan.queues[q as usize].schedules[i as usize];
         let (work, priority) = (s.work, s.priority);
         let next = match &s.when {
             ScheduleTimes::Every(every) => now.saturating_add(*every),
             ScheduleTimes::Daily(times) => times.next_at_or_after(now + Nanos(1)),
         };
         self.enqueue(now, q, work, priority);
-        if next < self.model.duration {
+        if next < self.plan.duration {
             self.queue.schedule(next, Event::Scheduled(q, i));
         }
     }
@@ -293,7 +293,7 @@ impl Sim<'_> {
     /// job goes to the ready pod running the fewest of this queue's jobs.
     fn dispatch(&mut self, now: Nanos, q: u16) {
         let on = self.measure.on;
-        let spec = &self.model.queues[q as usize];
+        let spec = &self.plan.queues[q as usize];
         let jq = &mut self.job_queues[q as usize];
         while !jq.waiting.is_empty() {
             let pod = match spec.deployment {
@@ -332,10 +332,10 @@ impl Sim<'_> {
             let waited = now - job.enqueued;
             jq.busy += 1;
             jq.occupancy.start_from_queue(now, waited);
-            let mut t = self.model.samplers[job.work as usize].sample(&mut jq.work_rng);
+            let mut t = self.plan.samplers[job.work as usize].sample(&mut jq.work_rng);
             if let Some(d) = spec.deployment {
                 let dep = &mut self.deployments[d];
-                t = super::sim::slowed(t, dep.slowdown);
+                t = super::interpreter::slowed(t, dep.slowdown);
                 let p = pod.expect("a pod was chosen");
                 if jq.pod_jobs.len() <= p {
                     jq.pod_jobs.resize(p + 1, 0);
@@ -367,7 +367,7 @@ impl Sim<'_> {
     /// pods, and new workers take waiting jobs.
     pub(super) fn workers_changed(&mut self, now: Nanos, d: usize) {
         for q in 0..self.job_queues.len() {
-            let spec = &self.model.queues[q];
+            let spec = &self.plan.queues[q];
             if spec.deployment != Some(d) {
                 continue;
             }
@@ -409,7 +409,7 @@ impl Sim<'_> {
         let jq = &mut self.job_queues[q];
         jq.untrack(&mut self.jobs, j);
         let mut drained = None;
-        if let Some(d) = self.model.queues[q].deployment {
+        if let Some(d) = self.plan.queues[q].deployment {
             jq.pod_jobs[job.pod as usize] -= 1;
             let pod = &mut self.deployments[d].pods[job.pod as usize];
             pod.touch(now);
@@ -418,7 +418,7 @@ impl Sim<'_> {
             drained = Some((d, job.pod as usize));
         }
         let failed = {
-            let spec = &self.model.queues[q];
+            let spec = &self.plan.queues[q];
             spec.failure_probability > 0.0
                 && unit_open(&mut jq.retry_rng) < spec.failure_probability
         };
@@ -435,7 +435,7 @@ impl Sim<'_> {
         let on = self.measure.on;
         let job = self.jobs[j];
         let q = job.queue;
-        let spec = &self.model.queues[q as usize];
+        let spec = &self.plan.queues[q as usize];
         let jq = &mut self.job_queues[q as usize];
         jq.busy -= 1;
         jq.occupancy.finish(now, now - job.enqueued);

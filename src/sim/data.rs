@@ -22,15 +22,15 @@
 //! "db failover" while the promotion lasts; every committed write survives
 //! and the promoted node serves as the primary afterwards.
 
+use super::interpreter::{Event, Sim};
 use super::pool::{Acquire, Gate};
-use super::sim::{Event, Sim};
 use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Insert, Lookup, MAX_CAPACITY};
 use crate::algo::ring::ShardMap;
 use crate::algo::Nanos;
 use crate::engine::PagedTable;
 use crate::metrics::{ErrorCause, Occupancy};
-use crate::model::station::{Admission, Slots};
-use crate::scenario::{FlushTarget, L1Spec, Model, Op, ReadRouting, TierRef};
+use crate::scenario::{FlushTarget, L1Spec, Op, Plan, ReadRouting, TierRef};
+use crate::sim::station::{Admission, Slots};
 use std::collections::{HashMap, VecDeque};
 
 /// Marks a queued id as one shard's part of a scatter-gather read.
@@ -252,9 +252,9 @@ pub(super) struct DataTier {
 }
 
 impl DataTier {
-    pub(super) fn new(model: &Model) -> DataTier {
+    pub(super) fn new(plan: &Plan) -> DataTier {
         DataTier {
-            shared: model
+            shared: plan
                 .caches
                 .iter()
                 .map(|c| {
@@ -270,23 +270,23 @@ impl DataTier {
                     }
                 })
                 .collect(),
-            l1: model
+            l1: plan
                 .deployments
                 .iter()
                 .map(|d| d.l1.map(L1Tier::new))
                 .collect(),
-            pools: model.deployments.iter().map(|_| Vec::new()).collect(),
-            asides: vec![AsideStats::default(); model.asides.len()],
+            pools: plan.deployments.iter().map(|_| Vec::new()).collect(),
+            asides: vec![AsideStats::default(); plan.asides.len()],
             loading: HashMap::default(),
             side: Vec::new(),
-            versions: PagedTable::new(model.workload.keys.as_ref().map_or(1, |k| k.len())),
-            track_versions: !model.asides.is_empty()
-                || model
+            versions: PagedTable::new(plan.workload.keys.as_ref().map_or(1, |k| k.len())),
+            track_versions: !plan.asides.is_empty()
+                || plan
                     .databases
                     .iter()
                     .any(|d| d.replicas > 0 || !d.copies.is_empty()),
-            last_write: PagedTable::new(model.workload.users),
-            track_users: model.databases.iter().any(|d| d.read_your_writes.is_some()),
+            last_write: PagedTable::new(plan.workload.users),
+            track_users: plan.databases.iter().any(|d| d.read_your_writes.is_some()),
             seq: 0,
         }
     }
@@ -327,12 +327,12 @@ impl Sim<'_> {
 
     /// Opens the per-pod pools' `min` connections at start.
     pub(super) fn open_min_connections(&mut self) {
-        for (d, spec) in self.model.deployments.iter().enumerate() {
+        for (d, spec) in self.plan.deployments.iter().enumerate() {
             let Some(pool) = spec.pool else { continue };
             for _ in 0..spec.replicas {
                 let open = match spec.database {
-                    Some(db) if self.model.databases[db].bouncer.is_none() => self.databases[db]
-                        .open_many(pool.min, self.model.databases[db].max_connections),
+                    Some(db) if self.plan.databases[db].bouncer.is_none() => self.databases[db]
+                        .open_many(pool.min, self.plan.databases[db].max_connections),
                     _ => pool.min,
                 };
                 self.data.pools[d].push(Gate::new(pool.max, open));
@@ -344,7 +344,7 @@ impl Sim<'_> {
     pub(super) fn data_op(&mut self, now: Nanos, r: u32, op: Op) -> bool {
         match op {
             Op::CacheGet { aside, tier, .. } => {
-                match self.model.asides[aside as usize].tiers[tier as usize] {
+                match self.plan.asides[aside as usize].tiers[tier as usize] {
                     TierRef::L1 => {
                         self.cache_lookup(now, r);
                         true
@@ -355,8 +355,8 @@ impl Sim<'_> {
                         match cache.slots.admit(r, now) {
                             Admission::Started => {
                                 cache.occupancy.arrive_and_start(now);
-                                let t = self.model.samplers
-                                    [self.model.caches[c as usize].latency as usize]
+                                let t = self.plan.samplers
+                                    [self.plan.caches[c as usize].latency as usize]
                                     .sample(&mut self.network_rng);
                                 self.queue.schedule(now + t, Event::CacheDone(r));
                             }
@@ -368,7 +368,7 @@ impl Sim<'_> {
             }
             Op::CacheLoad { aside, .. } => {
                 let key = self.requests[r].key;
-                let coalesce = self.model.asides[aside as usize].coalesce;
+                let coalesce = self.plan.asides[aside as usize].coalesce;
                 let measured = self.measure.on;
                 let entry = self.data.loading.entry((aside, key)).or_default();
                 if coalesce && entry.count > 0 {
@@ -396,7 +396,7 @@ impl Sim<'_> {
                 let key = self.requests[r].key;
                 let version = self.side(r).version;
                 self.side(r).loading = u16::MAX;
-                let tiers = self.model.asides[aside as usize].tiers.len();
+                let tiers = self.plan.asides[aside as usize].tiers.len();
                 self.fill(now, r, aside, tiers, version);
                 self.end_load(aside, key, true);
                 self.requests[r].pc += 1;
@@ -442,7 +442,7 @@ impl Sim<'_> {
     fn fill(&mut self, now: Nanos, r: u32, aside: u16, upto: usize, version: u32) {
         let req = self.requests[r];
         for t in 0..upto {
-            match self.model.asides[aside as usize].tiers[t] {
+            match self.plan.asides[aside as usize].tiers[t] {
                 TierRef::L1 => {
                     let held = req.held[req.depth as usize - 1];
                     if let Some(tier) = self.data.l1[held.deployment as usize].as_mut() {
@@ -469,7 +469,7 @@ impl Sim<'_> {
             for w in entry.waiters {
                 if ok {
                     let req = &mut self.requests[w];
-                    let program = &self.model.endpoints[req.endpoint as usize].program;
+                    let program = &self.plan.endpoints[req.endpoint as usize].program;
                     if let Op::CacheLoad { skip, .. } = program[req.pc as usize] {
                         req.pc += u32::from(skip);
                     }
@@ -484,11 +484,11 @@ impl Sim<'_> {
     fn cache_lookup(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
         let Op::CacheGet { aside, tier, skip } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
+            self.plan.endpoints[req.endpoint as usize].program[req.pc as usize]
         else {
             unreachable!("cache lookup away from a CacheGet")
         };
-        let tier_ref = self.model.asides[aside as usize].tiers[tier as usize];
+        let tier_ref = self.plan.asides[aside as usize].tiers[tier as usize];
         // An L1 lookup runs in the pod the request holds.
         let pod_of = || req.held[req.depth as usize - 1];
         let found = match tier_ref {
@@ -535,18 +535,18 @@ impl Sim<'_> {
     pub(super) fn cache_done(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
         let Op::CacheGet { aside, tier, .. } =
-            self.model.endpoints[req.endpoint as usize].program[req.pc as usize]
+            self.plan.endpoints[req.endpoint as usize].program[req.pc as usize]
         else {
             unreachable!("CacheDone away from a CacheGet")
         };
-        let TierRef::Shared(c) = self.model.asides[aside as usize].tiers[tier as usize] else {
+        let TierRef::Shared(c) = self.plan.asides[aside as usize].tiers[tier as usize] else {
             unreachable!("CacheDone for an L1 tier")
         };
         let sc = &mut self.data.shared[c as usize];
         sc.occupancy.finish(now, now - req.station_since);
         if let Some((next, queued_at)) = sc.slots.release() {
             sc.occupancy.start_from_queue(now, now - queued_at);
-            let t = self.model.samplers[self.model.caches[c as usize].latency as usize]
+            let t = self.plan.samplers[self.plan.caches[c as usize].latency as usize]
                 .sample(&mut self.network_rng);
             self.queue.schedule(now + t, Event::CacheDone(next));
         }
@@ -599,7 +599,7 @@ impl Sim<'_> {
 
     fn shard_of(&self, db: usize, r: u32) -> u32 {
         let d = &self.databases[db];
-        match (&d.ring, self.model.databases[db].shards) {
+        match (&d.ring, self.plan.databases[db].shards) {
             (Some(ring), Some(spec)) => {
                 let req = &self.requests[r];
                 let k = if spec.by_tenant { req.tenant } else { req.key };
@@ -616,7 +616,7 @@ impl Sim<'_> {
         let (mut pool_dep, mut pool_pod) = (NONE, NONE);
         if req.depth > 0 {
             let held = req.held[req.depth as usize - 1];
-            if self.model.deployments[held.deployment as usize]
+            if self.plan.deployments[held.deployment as usize]
                 .pool
                 .is_some()
             {
@@ -639,7 +639,7 @@ impl Sim<'_> {
     }
 
     fn pool_gate(&mut self, d: u32, p: u32) -> &mut Gate {
-        let spec = self.model.deployments[d as usize]
+        let spec = self.plan.deployments[d as usize]
             .pool
             .expect("a pool stage needs a pool");
         let pools = &mut self.data.pools[d as usize];
@@ -655,8 +655,8 @@ impl Sim<'_> {
             return self.stage_bouncer(now, r);
         }
         let db = s.db as usize;
-        let direct = self.model.databases[db].bouncer.is_none();
-        let max = self.model.databases[db].max_connections;
+        let direct = self.plan.databases[db].bouncer.is_none();
+        let max = self.plan.databases[db].max_connections;
         match self.pool_gate(s.pool_dep, s.pool_pod).try_acquire() {
             Acquire::Idle => {}
             Acquire::Open => {
@@ -670,7 +670,7 @@ impl Sim<'_> {
                 self.pool_gate(s.pool_dep, s.pool_pod)
                     .queue
                     .push_back((r, now));
-                let timeout = self.model.deployments[s.pool_dep as usize]
+                let timeout = self.plan.deployments[s.pool_dep as usize]
                     .pool
                     .expect("pool")
                     .acquire_timeout;
@@ -693,7 +693,7 @@ impl Sim<'_> {
         if !s.waiting_pool || !self.requests[r].alive {
             return;
         }
-        let timeout = self.model.deployments[s.pool_dep as usize]
+        let timeout = self.plan.deployments[s.pool_dep as usize]
             .pool
             .expect("pool")
             .acquire_timeout;
@@ -717,7 +717,7 @@ impl Sim<'_> {
         if self.databases[db].bouncers.is_empty() {
             return self.stage_node(now, r);
         }
-        let max = self.model.databases[db].max_connections;
+        let max = self.plan.databases[db].max_connections;
         let d = &mut self.databases[db];
         match d.bouncers[s.shard as usize].try_acquire() {
             Acquire::Idle => {}
@@ -745,7 +745,7 @@ impl Sim<'_> {
         shard: u32,
         write: bool,
     ) -> Option<u32> {
-        let spec = &self.model.databases[db];
+        let spec = &self.plan.databases[db];
         let d = &mut self.databases[db];
         let base = shard * d.group;
         let replicas = d.group - 1;
@@ -805,8 +805,8 @@ impl Sim<'_> {
     }
 
     fn start_service(&mut self, now: Nanos, db: usize, id: u32, dist: u32) {
-        let t = self.model.samplers[dist as usize].sample(&mut self.database_rngs[db]);
-        let t = super::sim::slowed(t, self.databases[db].slowdown);
+        let t = self.plan.samplers[dist as usize].sample(&mut self.database_rngs[db]);
+        let t = super::interpreter::slowed(t, self.databases[db].slowdown);
         self.queue.schedule(now + t, Event::QueryDone(id));
     }
 
@@ -891,7 +891,7 @@ impl Sim<'_> {
         self.release_connections(now, r);
         self.requests[r].pc += 1;
         // A query whose database copy's region went down meanwhile fails.
-        if self.geo.any_down() && self.geo.db_down(self.model, db) {
+        if self.geo.any_down() && self.geo.db_down(self.plan, db) {
             self.fail(now, r, ErrorCause::RegionDown);
             return;
         }
@@ -918,9 +918,9 @@ impl Sim<'_> {
                 d.writes += 1;
             }
             let base = s.shard * d.group;
-            if let Some(lag) = self.model.databases[db].lag {
+            if let Some(lag) = self.plan.databases[db].lag {
                 for i in 1..d.group {
-                    let drawn = self.model.samplers[lag as usize]
+                    let drawn = self.plan.samplers[lag as usize]
                         .sample(&mut self.database_rngs[db])
                         + d.extra_lag;
                     let n = &mut d.nodes[(base + i) as usize];
@@ -955,7 +955,7 @@ impl Sim<'_> {
 
     /// A read on every shard; the request goes on when the slowest part is done.
     fn scatter(&mut self, now: Nanos, r: u32, db: u16, dist: u32) {
-        let shards = self.model.databases[db as usize]
+        let shards = self.plan.databases[db as usize]
             .shards
             .map_or(1, |s| s.count);
         let s = self.side(r);
@@ -1057,7 +1057,7 @@ impl Sim<'_> {
     pub(super) fn data_report(&mut self, now: Nanos) -> DataReport {
         use crate::report::*;
         let mut caches = Vec::new();
-        for (spec, c) in self.model.caches.iter().zip(&mut self.data.shared) {
+        for (spec, c) in self.plan.caches.iter().zip(&mut self.data.shared) {
             let st = c.cache.stats();
             let utilization = c.occupancy.summary(now).utilization;
             caches.push(CacheReport {
@@ -1073,7 +1073,7 @@ impl Sim<'_> {
                 utilization,
             });
         }
-        for (spec, t) in self.model.deployments.iter().zip(&self.data.l1) {
+        for (spec, t) in self.plan.deployments.iter().zip(&self.data.l1) {
             let Some(t) = t else { continue };
             let st = t.stats();
             caches.push(CacheReport {
@@ -1095,12 +1095,12 @@ impl Sim<'_> {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let tiers: Vec<String> = self.model.asides[i]
+                let tiers: Vec<String> = self.plan.asides[i]
                     .tiers
                     .iter()
                     .map(|t| match t {
                         TierRef::L1 => "L1".to_owned(),
-                        TierRef::Shared(c) => self.model.caches[*c as usize].name.clone(),
+                        TierRef::Shared(c) => self.plan.caches[*c as usize].name.clone(),
                     })
                     .collect();
                 CacheLoadReport {
@@ -1113,7 +1113,7 @@ impl Sim<'_> {
             .collect();
         let mut databases = Vec::new();
         let mut pools = Vec::new();
-        for (spec, d) in self.model.databases.iter().zip(&mut self.databases) {
+        for (spec, d) in self.plan.databases.iter().zip(&mut self.databases) {
             let sharded = spec.shards.is_some();
             let mut nodes = Vec::new();
             let mut shards = Vec::new();
@@ -1175,7 +1175,7 @@ impl Sim<'_> {
                 pools.push(pool_report(format!("{}/pgbouncer", spec.name), &d.bouncers));
             }
         }
-        for (spec, gates) in self.model.deployments.iter().zip(&self.data.pools) {
+        for (spec, gates) in self.plan.deployments.iter().zip(&self.data.pools) {
             if spec.pool.is_some() {
                 pools.push(pool_report(format!("{}/pool", spec.name), gates));
             }

@@ -14,14 +14,14 @@ mod dependency;
 mod deployment;
 mod edge;
 mod footprint;
+mod interpreter;
 mod jobs;
 mod pool;
 mod regions;
-mod sim;
 mod station;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
+pub use interpreter::simulate;
 pub use jobs::QueueRow;
-pub use sim::simulate;
 pub use station::{Admission, Slots};

@@ -206,9 +206,9 @@ mod tests {
             ],
             endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
         )"#;
-        let model =
+        let plan =
             crate::scenario::validate(&crate::scenario::parse(text, "two.ron").unwrap()).unwrap();
-        let mut deps: Vec<Deployment> = model
+        let mut deps: Vec<Deployment> = plan
             .deployments
             .iter()
             .map(|d| Deployment::new(d, 1))

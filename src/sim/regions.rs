@@ -14,12 +14,12 @@
 //! in a down region fail, and requests holding one of its pods fail at their
 //! next step ("region_down").
 
-use super::sim::{Event, Measure, Sim};
+use super::interpreter::{Event, Measure, Sim};
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
 use crate::metrics::{round6, LatencyHistogram};
 use crate::report::RegionReport;
-use crate::scenario::Model;
+use crate::scenario::Plan;
 
 /// Where a load balancer sends a request.
 pub(super) enum Route {
@@ -57,12 +57,12 @@ pub(super) struct Geo {
 
 impl Geo {
     /// All regions up; nothing measured yet.
-    pub(super) fn new(model: &Model) -> Self {
-        let n = model.regions.as_ref().map_or(0, |r| r.names.len());
+    pub(super) fn new(plan: &Plan) -> Self {
+        let n = plan.regions.as_ref().map_or(0, |r| r.names.len());
         Geo {
             down: vec![false; n],
             down_count: 0,
-            balancers: model
+            balancers: plan
                 .balancers
                 .iter()
                 .map(|b| (0..n).map(|_| Balancer::new(b.strategy)).collect())
@@ -97,8 +97,8 @@ impl Geo {
     }
 
     /// Whether database copy `db` is in a down region.
-    pub(super) fn db_down(&self, model: &Model, db: usize) -> bool {
-        self.is_down(model.databases[db].region)
+    pub(super) fn db_down(&self, plan: &Plan, db: usize) -> bool {
+        self.is_down(plan.databases[db].region)
     }
 
     pub(super) fn arrival(&mut self, home: u8) {
@@ -132,8 +132,8 @@ impl Geo {
     }
 
     /// The per-region section of the report (empty without regions).
-    pub(super) fn report(&self, model: &Model) -> Vec<RegionReport> {
-        let Some(rs) = &model.regions else {
+    pub(super) fn report(&self, plan: &Plan) -> Vec<RegionReport> {
+        let Some(rs) = &plan.regions else {
             return Vec::new();
         };
         (0..rs.names.len())
@@ -161,10 +161,10 @@ impl Sim<'_> {
     /// Where balancer `lb` sends request `r`: the nearest up region (from
     /// where the request is) with targets; crossing to it costs its round trip.
     pub(super) fn route(&mut self, now: Nanos, r: u32, lb: u16) -> Route {
-        let Some(rs) = &self.model.regions else {
+        let Some(rs) = &self.plan.regions else {
             return Route::Anywhere;
         };
-        let spec = &self.model.balancers[lb as usize];
+        let spec = &self.plan.balancers[lb as usize];
         let req = &mut self.requests[r];
         let at = req.at;
         let pick = rs.nearest[at as usize]
@@ -189,13 +189,13 @@ impl Sim<'_> {
     /// The database copy a query of logical database `db` uses: writes the
     /// primary region's copy (or the first), reads the nearest up copy.
     pub(super) fn database_route(&mut self, now: Nanos, r: u32, db: u16, write: bool) -> DbRoute {
-        let spec = &self.model.databases[db as usize];
-        let (Some(rs), false) = (&self.model.regions, spec.copies.is_empty()) else {
+        let spec = &self.plan.databases[db as usize];
+        let (Some(rs), false) = (&self.plan.regions, spec.copies.is_empty()) else {
             return DbRoute::Copy(db);
         };
         let req = &mut self.requests[r];
         let at = req.at;
-        let region = |c: usize| self.model.databases[c].region.expect("copies are placed");
+        let region = |c: usize| self.plan.databases[c].region.expect("copies are placed");
         let copy = if write {
             let c = spec
                 .copies
@@ -234,7 +234,7 @@ impl Sim<'_> {
         let req = &self.requests[r];
         req.held[..req.depth as usize].iter().any(|h| {
             self.geo
-                .is_down(self.model.deployments[h.deployment as usize].region)
+                .is_down(self.plan.deployments[h.deployment as usize].region)
         })
     }
 }
