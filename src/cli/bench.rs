@@ -15,11 +15,16 @@ pub(crate) struct BenchArgs {
     /// Repetitions; the best is reported.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
+    /// Run even if the estimated memory is over the budget (4 GiB)
+    #[arg(long)]
+    allow_large: bool,
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
     let (_, plan) =
         super::scenario::load(args.file.as_deref(), &super::scenario::sets(&args.sets))?;
+    let file = super::scenario::display_name(args.file.as_deref());
+    super::admit(&plan, &file, args.allow_large, false)?;
     let mut best = f64::INFINITY;
     let mut report = None;
     for _ in 0..args.repeat.max(1) {

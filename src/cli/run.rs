@@ -57,10 +57,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let (scenario, plan) = super::scenario::load(args.file.as_deref(), &sets)?;
     let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
     let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
-    let file = args.file.as_ref().map_or_else(
-        || crate::scenario::DEFAULT_SCENARIO_FILE.to_owned(),
-        |f| f.display().to_string(),
-    );
+    let file = super::scenario::display_name(args.file.as_deref());
     super::admit(&plan, &file, args.allow_large, args.quiet)?;
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;

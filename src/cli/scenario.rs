@@ -24,3 +24,11 @@ pub(crate) fn load(
     }
     Ok((loaded.scenario, loaded.plan))
 }
+
+/// The name a scenario file is shown under (the bundled default's when none).
+pub(crate) fn display_name(path: Option<&Path>) -> String {
+    path.map_or_else(
+        || crate::scenario::DEFAULT_SCENARIO_FILE.to_owned(),
+        |f| f.display().to_string(),
+    )
+}

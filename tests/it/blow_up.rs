@@ -167,18 +167,31 @@ fn a_trillion_keys_with_replicas_for_a_day_is_refused_with_its_estimate() {
     .unwrap();
     let estimate = scaletwin::sim::Footprint::of(&plan);
     assert!(!estimate.fits(), "{}", estimate.summary());
-    let mut args = vec![file.as_str(), "--quiet"];
-    args.extend(sets);
-    let (code, _, stderr) = run(&args);
-    assert_eq!(code, 2, "{stderr}");
-    for f in [
-        "data-replicas.ron: too large to run",
-        "requests",
-        "GiB of memory",
-        "over the 4 GiB budget",
-        "--allow-large",
-    ] {
-        assert!(stderr.contains(f), "expected `{f}` in:\n{stderr}");
+    // `run` and `bench` refuse it alike, before simulating anything.
+    for command in ["run", "bench"] {
+        let mut args = vec![command, file.as_str()];
+        if command == "run" {
+            args.push("--quiet");
+        }
+        args.extend(sets);
+        let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        for f in [
+            "data-replicas.ron: too large to run",
+            "requests",
+            "GiB of memory",
+            "over the 4 GiB budget",
+            "--allow-large",
+        ] {
+            assert!(
+                stderr.contains(f),
+                "{command}: expected `{f}` in:\n{stderr}"
+            );
+        }
     }
     // The same trillion keys over the scenario's own 40 s fits and runs.
     let (code, _, stderr) = run(&[
