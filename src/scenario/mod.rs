@@ -13,6 +13,7 @@ mod error;
 mod graph;
 mod jobs;
 mod names;
+mod overrides;
 mod place;
 mod plan;
 mod recordings;
@@ -139,7 +140,9 @@ impl Setting {
 /// `components.api.replicas=4`, `run.duration=10m`) to a scenario.
 ///
 /// A path walks fields by name; in a list, a segment is an index or the
-/// `name` of an element. The value is JSON if it parses as JSON, else a string.
+/// `name` of an element. The value is any RON value the file could hold there
+/// (`200_000`, `(min: 2, max: 8)`, `[..]`, `None` to remove an optional
+/// block); a bare word that is not RON (`1m`, `us-east`) is a string.
 pub fn apply_overrides(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioError> {
     let settings: Vec<Setting> = sets.iter().map(|e| Setting::set(e)).collect();
     apply_settings(scenario, &settings)
@@ -156,7 +159,7 @@ pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario,
         message,
     };
     let whole = Setting::set("");
-    let mut tree = serde_json::to_value(scenario).map_err(|e| err(&whole, e.to_string()))?;
+    let mut tree = overrides::to_ron(scenario).map_err(|m| err(&whole, m))?;
     for setting in sets {
         let (path, value) = setting.expression.split_once('=').ok_or_else(|| {
             err(
@@ -164,99 +167,10 @@ pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario,
                 "expected path=value, e.g. workload.users=5000".into(),
             )
         })?;
-        let value = serde_json::from_str(value.trim())
-            .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_owned()));
-        let slot = walk(&mut tree, path.trim()).map_err(|m| err(setting, m))?;
-        *slot = value;
-        // Re-check after each override so the error names the one that broke it.
-        serde_json::from_value::<Scenario>(tree.clone())
-            .map_err(|e| err(setting, e.to_string()))?;
+        // Each override is checked as it is applied, so an error names the one that broke it.
+        tree = overrides::set(&tree, path.trim(), value.trim()).map_err(|m| err(setting, m))?;
     }
-    serde_json::from_value(tree).map_err(|e| err(&whole, e.to_string()))
-}
-
-/// Finds the value at a dotted path in a JSON tree.
-fn walk<'a>(
-    tree: &'a mut serde_json::Value,
-    path: &str,
-) -> Result<&'a mut serde_json::Value, String> {
-    use serde_json::Value;
-    let mut node = tree;
-    let mut walked = String::new();
-    for segment in path.split('.') {
-        // Enum wrappers ({"Deployment": {...}}) are transparent.
-        node = unwrap_variant(node);
-        let here = if walked.is_empty() {
-            "the scenario".to_owned()
-        } else {
-            walked.clone()
-        };
-        node = match node {
-            Value::Object(map) => {
-                let fields: Vec<String> = map.keys().cloned().collect();
-                map.get_mut(segment).ok_or_else(|| {
-                    format!(
-                        "{here} has no field `{segment}`;{} it has: {}",
-                        suggest::did_you_mean(segment, fields.iter().map(String::as_str))
-                            .map_or_else(String::new, |f| format!(" did you mean `{f}`?")),
-                        fields.join(", ")
-                    )
-                })?
-            }
-            Value::Array(items) => {
-                let names: Vec<String> = items
-                    .iter()
-                    .filter_map(|v| element_name(v).map(str::to_owned))
-                    .collect();
-                let index = match segment.parse::<usize>() {
-                    Ok(i) if i < items.len() => i,
-                    _ => items
-                        .iter()
-                        .position(|v| element_name(v) == Some(segment))
-                        .ok_or_else(|| {
-                            format!(
-                                "{here} has no element `{segment}`;{} use an index below {} or a name: {}",
-                                suggest::did_you_mean(segment, names.iter().map(String::as_str))
-                                    .map_or_else(String::new, |f| format!(" did you mean `{f}`?")),
-                                items.len(),
-                                names.join(", ")
-                            )
-                        })?,
-                };
-                &mut items[index]
-            }
-            _ => {
-                return Err(format!(
-                    "{here} is a single value; it has no field `{segment}`"
-                ))
-            }
-        };
-        if !walked.is_empty() {
-            walked.push('.');
-        }
-        walked.push_str(segment);
-    }
-    Ok(node)
-}
-
-fn unwrap_variant(v: &mut serde_json::Value) -> &mut serde_json::Value {
-    let is_variant = matches!(v, serde_json::Value::Object(m) if m.len() == 1
-        && m.keys().all(|k| k.starts_with(|c: char| c.is_ascii_uppercase()))
-        && m.values().all(serde_json::Value::is_object));
-    if is_variant {
-        if let serde_json::Value::Object(m) = v {
-            return m.values_mut().next().expect("one entry");
-        }
-    }
-    v
-}
-
-fn element_name(v: &serde_json::Value) -> Option<&str> {
-    let inner = match v {
-        serde_json::Value::Object(m) if m.len() == 1 => m.values().next()?,
-        other => other,
-    };
-    inner.get("name")?.as_str()
+    overrides::from_ron(&tree).map_err(|m| err(&whole, m))
 }
 
 /// Loads a scenario from a file (or the bundled default when `path` is
