@@ -9,10 +9,10 @@
 
 pub mod k8s;
 pub mod otlp;
-mod quantity;
+
 mod unmodelled;
 
-pub use quantity::{cpu_millicores, memory_bytes};
+pub use crate::scenario::quantity::{cpu_millicores, memory_bytes};
 
 use std::fmt;
 

@@ -16,6 +16,7 @@ mod names;
 mod overrides;
 mod place;
 mod plan;
+pub mod quantity;
 mod recordings;
 mod regions;
 pub mod schema;

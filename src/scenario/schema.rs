@@ -6,7 +6,7 @@
 //! [`crate::sim::Plan`].
 
 use super::unique;
-use super::units::Duration;
+use super::units::{self, Duration};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -950,11 +950,12 @@ pub struct Hpa {
     /// `maxReplicas`.
     pub max: u32,
     /// Target average CPU utilization in percent (busy worker time over
-    /// capacity). Default 80 when no other metric is given.
-    #[serde(default)]
+    /// capacity), a whole number as `averageUtilization` (70, not 0.7).
+    /// Default 80 when no other metric is given.
+    #[serde(default, deserialize_with = "units::percent")]
     pub cpu: Option<u32>,
     /// Target average memory utilization in percent of the memory request.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "units::percent")]
     pub memory: Option<u32>,
     /// Target requests per second per pod (a Pods metric).
     #[serde(default)]
@@ -1044,17 +1045,19 @@ pub enum ScalingPolicy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PodResources {
-    /// CPU request in cores (default 1).
-    #[serde(default)]
+    /// CPU request in cores (default 1): `0.5`, or a Kubernetes quantity `"500m"`.
+    #[serde(default, deserialize_with = "units::cores")]
     pub cpu: Option<f64>,
-    /// Memory request in MiB (default 512).
-    #[serde(default)]
+    /// Memory request in MiB (default 512): `512`, or a Kubernetes quantity
+    /// `"512Mi"`, `"1Gi"`. Also written `memory`.
+    #[serde(default, alias = "memory", deserialize_with = "units::mib")]
     pub memory_mib: Option<f64>,
-    /// Memory in use when idle, MiB (default: half the request).
-    #[serde(default)]
+    /// Memory in use when idle, MiB or a quantity (default: half the request).
+    #[serde(default, deserialize_with = "units::mib")]
     pub base_memory_mib: Option<f64>,
-    /// Extra memory per request in the pod (in service or queued), MiB (default 1).
-    #[serde(default)]
+    /// Extra memory per request in the pod (in service or queued), MiB or a
+    /// quantity (default 1).
+    #[serde(default, deserialize_with = "units::mib")]
     pub per_request_mib: Option<f64>,
 }
 
@@ -1062,9 +1065,11 @@ pub struct PodResources {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nodes {
-    /// Allocatable CPU per node, cores.
+    /// Allocatable CPU per node, cores (`2.0`) or a quantity (`"1930m"`).
+    #[serde(deserialize_with = "units::cores_given")]
     pub cpu: f64,
-    /// Allocatable memory per node, MiB.
+    /// Allocatable memory per node, MiB or a quantity (`"7Gi"`). Also written `memory`.
+    #[serde(alias = "memory", deserialize_with = "units::mib_given")]
     pub memory_mib: f64,
     /// Share of nodes that are spot (0 to 1; default 0).
     #[serde(default)]

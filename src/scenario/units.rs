@@ -1,4 +1,7 @@
-//! Human units in scenario files: durations ("250ms", "5m") and sizes ("512Mi").
+//! Human units in scenario files: durations ("250ms", "5m"), sizes
+//! ("512Mi"), and Kubernetes quantities where Kubernetes users type them:
+//! CPU (`0.5` or `"250m"`), memory (`512` MiB or `"512Mi"`), and integer
+//! percentages (`cpu: 70`, as `averageUtilization`).
 
 use crate::algo::Nanos;
 use serde::de::{self, Visitor};
@@ -148,9 +151,154 @@ impl Serialize for Size {
     }
 }
 
+/// Reads an optional number or Kubernetes quantity string, in the unit of
+/// the field, through `quantity` (text to the field's unit).
+struct QuantityVisitor {
+    expecting: &'static str,
+    quantity: fn(&str) -> Result<f64, String>,
+}
+
+impl<'de> Visitor<'de> for QuantityVisitor {
+    type Value = Option<f64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        (self.quantity)(v).map(Some).map_err(de::Error::custom)
+    }
+}
+
+const CORES_HELP: &str = "CPU as cores (0.5) or a Kubernetes quantity (\"250m\", \"2\")";
+const MIB_HELP: &str = "memory in MiB (512) or a Kubernetes quantity (\"512Mi\", \"1Gi\", \"1G\")";
+
+fn cores_of(text: &str) -> Result<f64, String> {
+    super::quantity::cpu_millicores(text).map(|m| m as f64 / 1000.0)
+}
+
+fn mib_of(text: &str) -> Result<f64, String> {
+    super::quantity::memory_bytes(text).map(|b| b as f64 / (1024.0 * 1024.0))
+}
+
+/// An optional CPU amount in cores: a number, or a quantity such as `"250m"`.
+pub(crate) fn cores<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_option(QuantityVisitor {
+        expecting: CORES_HELP,
+        quantity: cores_of,
+    })
+}
+
+/// A CPU amount in cores that must be given.
+pub(crate) fn cores_given<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    cores(d)?.ok_or_else(|| de::Error::custom(format!("expected {CORES_HELP}")))
+}
+
+/// An optional memory amount in MiB: a number, or a quantity such as `"512Mi"`.
+pub(crate) fn mib<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_option(QuantityVisitor {
+        expecting: MIB_HELP,
+        quantity: mib_of,
+    })
+}
+
+/// A memory amount in MiB that must be given.
+pub(crate) fn mib_given<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    mib(d)?.ok_or_else(|| de::Error::custom(format!("expected {MIB_HELP}")))
+}
+
+/// An optional integer percentage, as Kubernetes writes utilization targets
+/// (`70`); a fraction such as `0.7` is refused with the percentage meant.
+pub(crate) fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    struct Percent;
+    impl<'de> Visitor<'de> for Percent {
+        type Value = Option<u32>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole percentage, as Kubernetes' averageUtilization (70)")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            u32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("{v} is not a percentage")))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom(format!("{v} is not a percentage (at least 0)")))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v > 0.0 && v <= 1.0 {
+                return Err(E::custom(format!(
+                    "a percentage is a whole number as in Kubernetes' averageUtilization: write {} for {v}, not {v}",
+                    libm::round(v * 100.0)
+                )));
+            }
+            Err(E::custom(format!(
+                "a percentage is a whole number as in Kubernetes' averageUtilization (70), found {v}"
+            )))
+        }
+    }
+    d.deserialize_option(Percent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Pod {
+        #[serde(default, deserialize_with = "cores")]
+        cpu: Option<f64>,
+        #[serde(default, deserialize_with = "mib")]
+        memory: Option<f64>,
+        #[serde(default, deserialize_with = "percent")]
+        target: Option<u32>,
+    }
+
+    fn pod(text: &str) -> Result<Pod, String> {
+        ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .from_str::<Pod>(text)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn quantities_as_kubernetes_writes_them_or_plain_numbers() {
+        let p = pod(r#"(cpu: "250m", memory: "512Mi", target: 70)"#).unwrap();
+        assert_eq!(
+            (p.cpu, p.memory, p.target),
+            (Some(0.25), Some(512.0), Some(70))
+        );
+        let p = pod(r#"(cpu: "2", memory: "1G")"#).unwrap();
+        assert_eq!(p.cpu, Some(2.0));
+        assert!((p.memory.unwrap() - 1e9 / 1048576.0).abs() < 1e-9);
+        let p = pod("(cpu: 0.5, memory: 256)").unwrap();
+        assert_eq!((p.cpu, p.memory, p.target), (Some(0.5), Some(256.0), None));
+        assert!(pod(r#"(cpu: "lots")"#)
+            .unwrap_err()
+            .contains("not a Kubernetes quantity"));
+        let e = pod("(target: 0.7)").unwrap_err();
+        assert!(e.contains("write 70 for 0.7"), "{e}");
+    }
 
     #[test]
     fn parses_durations() {

@@ -1,11 +1,11 @@
 //! A Deployment's pod template: what one pod requests, and how long a new
 //! pod takes to become ready according to its probes.
 
-use super::super::quantity::{cpu_millicores, memory_bytes};
 use super::super::unmodelled::Used;
 use super::super::ImportError;
 use super::yaml::Document;
 use crate::algo::Nanos;
+use crate::scenario::quantity::{cpu_millicores, memory_bytes};
 use k8s_openapi::api::core::v1::{Container, Probe};
 
 /// What a pod requests (summed over its containers) and when it is ready.
