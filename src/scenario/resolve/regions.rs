@@ -1,9 +1,10 @@
 //! Resolution and checks of the scenario's regions.
 
-use super::plan::RegionsSpec;
-use super::schema::Regions;
-use super::suggest::hint;
-use super::validate::{check_finite, Problems};
+use crate::scenario::plan::RegionsSpec;
+use crate::scenario::schema::Regions;
+use crate::scenario::suggest::hint;
+use super::checks::check_finite;
+use super::context::Problems;
 use crate::algo::Nanos;
 
 /// Most regions in one scenario (region indices are `u8`).
