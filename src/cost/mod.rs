@@ -715,9 +715,12 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
         });
     }
     if s.regions.is_some()
-        || s.components
-            .iter()
-            .any(|c| matches!(c, Component::Deployment(schema::Deployment { zones: Some(_), .. })))
+        || s.components.iter().any(|c| {
+            matches!(
+                c,
+                Component::Deployment(schema::Deployment { zones: Some(_), .. })
+            )
+        })
     {
         not_billed.push(
             "cross-region and cross-zone data transfer: the model carries no payload sizes for service calls, queries or replication".to_owned(),

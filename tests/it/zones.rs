@@ -2,9 +2,7 @@
 //! not the HPA) and the seeded choice of fault victims.
 
 use crate::{api, d, run_scenario as run};
-use scaletwin::scenario::schema::{
-    Component, Deployment, Fault, KillPods, ReclaimSpot, ZoneDown,
-};
+use scaletwin::scenario::schema::{Component, Deployment, Fault, KillPods, ReclaimSpot, ZoneDown};
 use scaletwin::scenario::{parse, validate};
 use scaletwin::Report;
 

@@ -73,7 +73,10 @@ pub(super) fn resolve_deployment(
     );
     let cpu_milli = (cpu * 1000.0).round().max(1.0) as i64;
 
-    let hpa = d.hpa.as_ref().and_then(|h| resolve_hpa(p, at, d.replicas, h));
+    let hpa = d
+        .hpa
+        .as_ref()
+        .and_then(|h| resolve_hpa(p, at, d.replicas, h));
     let nodes = d
         .nodes
         .as_ref()

@@ -9,10 +9,9 @@ use crate::scenario::schema::{self, ComponentKind};
 /// lists are filled by [`regional`] once the deployments are known).
 pub(crate) fn resolve(cx: &mut Context, i: usize, b: &schema::LoadBalancer) -> BalancerSpec {
     let at = |f: &str| format!("components[{i}].{f}");
-    let rate_limit = b
-        .rate_limit
-        .as_ref()
-        .and_then(|r| super::limits::resolve_rate_limit(&mut cx.problems, &at("rate_limit"), r, cx.scenario));
+    let rate_limit = b.rate_limit.as_ref().and_then(|r| {
+        super::limits::resolve_rate_limit(&mut cx.problems, &at("rate_limit"), r, cx.scenario)
+    });
     if b.targets.is_empty() {
         cx.problems.add_at(
             at("targets"),
@@ -48,7 +47,11 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, b: &schema::LoadBalancer) -> B
 
 /// With regions, each balancer serves a region from the targets placed
 /// there (or nowhere).
-pub(crate) fn regional(cx: &Context, balancers: &mut [BalancerSpec], deployments: &[DeploymentSpec]) {
+pub(crate) fn regional(
+    cx: &Context,
+    balancers: &mut [BalancerSpec],
+    deployments: &[DeploymentSpec],
+) {
     let Some(rs) = &cx.regions else { return };
     for b in balancers {
         b.regional = (0..rs.names.len() as u8)

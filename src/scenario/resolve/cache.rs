@@ -29,10 +29,23 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, c: &schema::Cache) -> CacheSpe
         p.add_at(at("name"), "L1 names the pods' own cache tier in `CacheAside`/`Invalidate`; give the Cache another name", name);
     }
     if c.capacity.is_none() && c.ttl.is_none() {
-        p.add_at(at("capacity"), "a cache needs a capacity, a ttl or both; with neither it would grow without bound", name);
+        p.add_at(
+            at("capacity"),
+            "a cache needs a capacity, a ttl or both; with neither it would grow without bound",
+            name,
+        );
     }
-    check_count(p, at("concurrency"), Some(name), "concurrency", c.concurrency, sizes());
-    let latency = cx.samplers.add(Stage::CacheLatency, &at("latency"), &c.latency);
+    check_count(
+        p,
+        at("concurrency"),
+        Some(name),
+        "concurrency",
+        c.concurrency,
+        sizes(),
+    );
+    let latency = cx
+        .samplers
+        .add(Stage::CacheLatency, &at("latency"), &c.latency);
     CacheSpec {
         name: c.name.clone(),
         capacity: c.capacity.map(|c| c as usize),

@@ -8,8 +8,8 @@
 //! saturating arithmetic; only the endpoints at the top of an oversized chain
 //! are reported, each with the chain that makes it so.
 
-use crate::scenario::schema::{Scenario, Step};
 use super::context::Problems;
+use crate::scenario::schema::{Scenario, Step};
 use std::collections::HashMap;
 
 /// Deepest nesting of step lists in one request's program: each `Call`,

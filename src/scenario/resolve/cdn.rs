@@ -35,7 +35,9 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, c: &schema::Cdn) -> CdnSpec {
         c.ttl.nanos(),
         "a CDN's ttl (s-maxage) must be longer than zero",
     );
-    let latency = cx.samplers.add(Stage::CdnLatency, &at("latency"), &c.latency);
+    let latency = cx
+        .samplers
+        .add(Stage::CdnLatency, &at("latency"), &c.latency);
     CdnSpec {
         name: c.name.clone(),
         cache: CacheConfig::lru(c.capacity as usize)

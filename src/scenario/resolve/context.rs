@@ -176,7 +176,12 @@ impl<'s> Context<'s> {
 
     /// Resolves a reference to a component of `kind` at `path`, reporting a
     /// missing name (with a did-you-mean) or one of another kind.
-    pub(crate) fn lookup(&mut self, path: String, name: &str, kind: ComponentKind) -> Option<usize> {
+    pub(crate) fn lookup(
+        &mut self,
+        path: String,
+        name: &str,
+        kind: ComponentKind,
+    ) -> Option<usize> {
         let names = self.names_of(kind);
         match self.component(name) {
             Some((k, idx)) if k == kind => Some(idx),

@@ -16,11 +16,23 @@ pub(crate) struct Resolved {
 }
 
 /// Checks database component `i`, the `logical`-th database, and resolves it.
-pub(crate) fn resolve(cx: &mut Context, i: usize, logical: usize, db: &schema::Database) -> Resolved {
+pub(crate) fn resolve(
+    cx: &mut Context,
+    i: usize,
+    logical: usize,
+    db: &schema::Database,
+) -> Resolved {
     let at = |f: &str| format!("components[{i}].{f}");
     let name = db.name.as_str();
     let p = &mut cx.problems;
-    check_count(p, at("connections"), Some(name), "connections", db.connections, sizes());
+    check_count(
+        p,
+        at("connections"),
+        Some(name),
+        "connections",
+        db.connections,
+        sizes(),
+    );
     let mut in_regions: Vec<u8> = Vec::new();
     for (j, r) in db.regions.iter().enumerate() {
         let path = at(&format!("regions[{j}]"));
@@ -34,10 +46,24 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, logical: usize, db: &schema::D
         }
     }
     let p = &mut cx.problems;
-    check_count(p, at("replicas"), Some(name), "replicas", db.replicas, 0..=64);
+    check_count(
+        p,
+        at("replicas"),
+        Some(name),
+        "replicas",
+        db.replicas,
+        0..=64,
+    );
     // Checked only when given: by default replicas copy `connections`, already checked.
     if let Some(c) = db.replica_connections {
-        check_count(p, at("replica_connections"), Some(name), "replica_connections", c, sizes());
+        check_count(
+            p,
+            at("replica_connections"),
+            Some(name),
+            "replica_connections",
+            c,
+            sizes(),
+        );
     }
     if db.replicas == 0 && db.replication_lag.is_some() {
         p.add_at(
@@ -47,7 +73,13 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, logical: usize, db: &schema::D
         );
     }
     if let Some(t) = db.read_your_writes {
-        check_nonzero(p, at("read_your_writes"), Some(name), t.nanos(), "a read-your-writes window must be longer than zero (leave it out for none)");
+        check_nonzero(
+            p,
+            at("read_your_writes"),
+            Some(name),
+            t.nanos(),
+            "a read-your-writes window must be longer than zero (leave it out for none)",
+        );
     }
     if db.max_connections == Some(0) {
         p.add_at(
@@ -99,7 +131,14 @@ fn check_bouncer(p: &mut Problems, i: usize, db: &schema::Database) {
     let Some(b) = &db.pgbouncer else { return };
     let at = format!("components[{i}].pgbouncer.pool_size");
     let shard_count = db.shards.as_ref().map_or(1, |x| x.count);
-    if !check_count(p, at.clone(), Some(&db.name), "pool_size", b.pool_size, sizes()) {
+    if !check_count(
+        p,
+        at.clone(),
+        Some(&db.name),
+        "pool_size",
+        b.pool_size,
+        sizes(),
+    ) {
         return;
     }
     if let Some(m) = db.max_connections {
@@ -113,7 +152,14 @@ fn check_bouncer(p: &mut Problems, i: usize, db: &schema::Database) {
 /// The shard layout.
 fn shard_layout(p: &mut Problems, i: usize, name: &str, x: &schema::Shards) -> ShardSpec {
     let at = |f: &str| format!("components[{i}].{f}");
-    check_count(p, at("shards.count"), Some(name), "shards.count", x.count, 1..=1024);
+    check_count(
+        p,
+        at("shards.count"),
+        Some(name),
+        "shards.count",
+        x.count,
+        1..=1024,
+    );
     if x.layout == schema::ShardLayout::Ranges && x.count > 256 {
         p.add_at(
             at("shards.count"),
@@ -121,7 +167,14 @@ fn shard_layout(p: &mut Problems, i: usize, name: &str, x: &schema::Shards) -> S
             name,
         );
     }
-    check_count(p, at("shards.vnodes"), Some(name), "shards.vnodes", x.vnodes, 1..=10_000);
+    check_count(
+        p,
+        at("shards.vnodes"),
+        Some(name),
+        "shards.vnodes",
+        x.vnodes,
+        1..=10_000,
+    );
     ShardSpec {
         count: x.count,
         vnodes: x.vnodes,
@@ -143,7 +196,10 @@ pub(crate) fn add_copies(cx: &Context, databases: &mut Vec<DatabaseSpec>, extra:
         for &r in regions {
             let copy = databases.len();
             let base = cx.names_of(ComponentKind::Database)[logical];
-            let region_name = cx.regions.as_ref().map_or("", |rs| rs.names[r as usize].as_str());
+            let region_name = cx
+                .regions
+                .as_ref()
+                .map_or("", |rs| rs.names[r as usize].as_str());
             let mut spec = databases[logical].clone();
             spec.name = format!("{base}@{region_name}");
             spec.region = Some(r);

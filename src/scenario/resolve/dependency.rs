@@ -15,7 +15,14 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Dependency) -> Dep
     let at = |f: &str| format!("components[{i}].{f}");
     let name = d.name.as_str();
     let p = &mut cx.problems;
-    check_finite(p, &at("error_rate"), d.error_rate, 0.0, 1.0, "an error rate");
+    check_finite(
+        p,
+        &at("error_rate"),
+        d.error_rate,
+        0.0,
+        1.0,
+        "an error rate",
+    );
     let timeout = d.timeout.map(|t| t.nanos());
     if timeout == Some(Nanos::ZERO) {
         p.add_at(
@@ -24,7 +31,10 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Dependency) -> Dep
             name,
         );
     }
-    let breaker = d.breaker.as_ref().and_then(|b| circuit_breaker(p, i, name, b));
+    let breaker = d
+        .breaker
+        .as_ref()
+        .and_then(|b| circuit_breaker(p, i, name, b));
     let retries = d.retries.as_ref().and_then(|r| {
         if !check_count(
             p,
@@ -77,7 +87,11 @@ fn circuit_breaker(
         event_capacity: 10_000,
     };
     if b.failure_threshold == 0 {
-        p.add_at(at("breaker.failure_threshold"), "failure_threshold (consecutive failures that open the breaker) must be at least 1", name);
+        p.add_at(
+            at("breaker.failure_threshold"),
+            "failure_threshold (consecutive failures that open the breaker) must be at least 1",
+            name,
+        );
         return None;
     }
     match Breaker::new(config) {

@@ -14,10 +14,21 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
     let name = d.name.as_str();
     let shed_after = d.shed_after.map(|x| x.nanos());
     if shed_after == Some(Nanos::ZERO) {
-        cx.problems.add_at(at("shed_after"), "shed_after must be longer than zero (leave it out to turn load shedding off)", name);
+        cx.problems.add_at(
+            at("shed_after"),
+            "shed_after must be longer than zero (leave it out to turn load shedding off)",
+            name,
+        );
     }
     let p = &mut cx.problems;
-    check_count(p, at("replicas"), Some(name), "replicas", d.replicas, sizes());
+    check_count(
+        p,
+        at("replicas"),
+        Some(name),
+        "replicas",
+        d.replicas,
+        sizes(),
+    );
     check_count(
         p,
         at("concurrency"),
@@ -31,8 +42,13 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         .as_ref()
         .and_then(|db| cx.lookup(at("database"), db, ComponentKind::Database));
     let region = d.region.as_ref().and_then(|r| cx.region(at("region"), r));
-    let l1 = d.l1.as_ref().map(|l| resolve_l1(&mut cx.problems, i, name, l));
-    let pool = d.pool.as_ref().map(|x| resolve_pool(&mut cx.problems, i, name, x));
+    let l1 =
+        d.l1.as_ref()
+            .map(|l| resolve_l1(&mut cx.problems, i, name, l));
+    let pool = d
+        .pool
+        .as_ref()
+        .map(|x| resolve_pool(&mut cx.problems, i, name, x));
     let capacity = super::autoscale::resolve_deployment(&mut cx.problems, &at, d);
     DeploymentSpec {
         name: d.name.clone(),

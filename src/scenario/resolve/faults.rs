@@ -64,7 +64,12 @@ pub(crate) fn until(at: Duration, length: Option<Duration>) -> Option<Nanos> {
     length.map(|l| at.nanos().saturating_add(l.nanos()))
 }
 
-fn slowdown(cx: &mut Context, i: usize, f: &schema::Slowdown, duration: Nanos) -> Option<FaultSpec> {
+fn slowdown(
+    cx: &mut Context,
+    i: usize,
+    f: &schema::Slowdown,
+    duration: Nanos,
+) -> Option<FaultSpec> {
     let path = |field: &str| format!("faults[{i}].{field}");
     let target = &f.target;
     let station = match cx.component(target) {
@@ -173,8 +178,10 @@ fn purge_cdn(cx: &mut Context, i: usize, f: &schema::PurgeCdn) -> Option<FaultSp
 
 fn region_down(cx: &mut Context, i: usize, f: &schema::RegionDown) -> Option<FaultSpec> {
     if f.length.is_some_and(|l| l.nanos() == Nanos::ZERO) {
-        cx.problems
-            .add(format!("faults[{i}].for"), "an outage must last longer than zero");
+        cx.problems.add(
+            format!("faults[{i}].for"),
+            "an outage must last longer than zero",
+        );
     }
     let r = cx.region(format!("faults[{i}].region"), &f.region)?;
     Some(FaultSpec {
@@ -261,9 +268,7 @@ fn flush_cache(cx: &mut Context, i: usize, f: &schema::FlushCache) -> Option<Fau
     let target = &f.target;
     let with_l1 = |c: &Component| matches!(c, Component::Deployment(d) if d.l1.is_some());
     let components = &cx.scenario.components;
-    let l1_deployment = components
-        .iter()
-        .any(|c| with_l1(c) && c.name() == target);
+    let l1_deployment = components.iter().any(|c| with_l1(c) && c.name() == target);
     let t = match cx.component(target) {
         Some((ComponentKind::Cache, idx)) => FlushTarget::Shared(idx),
         Some((ComponentKind::Deployment, idx)) if l1_deployment => FlushTarget::L1(idx),

@@ -113,4 +113,3 @@ pub(crate) fn resolve_endpoint_limits(
     }
     out
 }
-

@@ -239,11 +239,11 @@ mod tests {
                 r#"latency: Lognormal(median: "12ms", p99: "40ms")"#,
                 r#"latency: Lognormal(median: "12ms", p99: "4ms")"#,
             )
-            .replace(r#"Compute(Exp("6ms"))"#, r#"Compute(Uniform("6ms", "1ms"))"#)
             .replace(
-                r#"hop: Lognormal(median: "0.3ms", p99: "2ms")"#,
-                "hop: Fit",
-            );
+                r#"Compute(Exp("6ms"))"#,
+                r#"Compute(Uniform("6ms", "1ms"))"#,
+            )
+            .replace(r#"hop: Lognormal(median: "0.3ms", p99: "2ms")"#, "hop: Fit");
         let s = parse(&text, "cdn.ron").unwrap();
         // The Cdn (components[0]) is met first, but its latency is listed
         // after the endpoints, as it always was.
@@ -258,6 +258,9 @@ mod tests {
         // A problem of the structure hides them: it is listed alone.
         let broken = text.replace(r#"replicas: 4"#, "replicas: 0");
         let s = parse(&broken, "cdn.ron").unwrap();
-        assert_eq!(paths(&validate(&s).unwrap_err()), ["components[2].replicas"]);
+        assert_eq!(
+            paths(&validate(&s).unwrap_err()),
+            ["components[2].replicas"]
+        );
     }
 }

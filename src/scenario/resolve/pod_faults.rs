@@ -1,15 +1,12 @@
 //! Faults on pods and nodes: `ZoneDown`, `KillPods` and `ReclaimSpot`.
 
-use super::context::{list, Context};
 use super::autoscale::MAX_ZONES;
+use super::context::{list, Context};
 use super::faults::until;
 use crate::algo::Nanos;
 use crate::scenario::plan::{FaultKind, FaultSpec};
 use crate::scenario::schema::{self, Component, ComponentKind};
 use crate::scenario::suggest::hint;
-
-
-
 
 /// Resolves a `ZoneDown` fault (fault `i`): every Deployment spread over the
 /// zone (in the given region, if any) is hit. `before`: the problem count
@@ -34,7 +31,9 @@ pub(crate) fn zone_down(
     let mut known = Vec::new();
     let mut in_regions: Vec<Option<&str>> = Vec::new();
     for (d, c) in cx.components_of(ComponentKind::Deployment).enumerate() {
-        let Component::Deployment(dep) = c else { continue };
+        let Component::Deployment(dep) = c else {
+            continue;
+        };
         let Some(zones) = &dep.zones else { continue };
         for z in zones {
             if !known.contains(&z.as_str()) {
@@ -118,8 +117,10 @@ pub(crate) fn kill_pods(
 ) -> Option<FaultSpec> {
     let idx = deployment(cx, i, &f.deployment);
     if f.count == 0 {
-        cx.problems
-            .add(format!("faults[{i}].count"), "KillPods must kill at least 1 pod");
+        cx.problems.add(
+            format!("faults[{i}].count"),
+            "KillPods must kill at least 1 pod",
+        );
     }
     if cx.problems.len() > before {
         return None;
@@ -158,7 +159,13 @@ pub(crate) fn reclaim_spot(
         (Some(_), None) => {}
         (None, Some(x)) => {
             if !x.is_finite() || x <= 0.0 || x > 1.0 {
-                p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {}", super::checks::number(x)));
+                p.add(
+                    path("fraction"),
+                    format!(
+                        "fraction must be a share of the spot nodes, above 0 and at most 1, not {}",
+                        super::checks::number(x)
+                    ),
+                );
             }
         }
         _ => p.add(

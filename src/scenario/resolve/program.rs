@@ -2,6 +2,7 @@
 //! cache loads nested) compiled into a flat list of [`Op`]s the simulator
 //! walks. Runs once every reference is known to resolve.
 
+use super::context::list;
 use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
     AsideSpec, BalancerSpec, CacheSpec, CdnSpec, DatabaseSpec, DependencySpec, DeploymentSpec,
@@ -9,7 +10,6 @@ use crate::scenario::plan::{
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
-use super::context::list;
 
 /// The resolved components a program refers to, by index.
 pub(crate) struct Targets<'a> {
@@ -121,22 +121,24 @@ impl<'a> Compiler<'a, '_> {
                     }
                     TierRef::L1
                 }
-                schema::Tier::Named(n) => match self.targets.caches.iter().position(|c| c.name == *n) {
-                    Some(i) => TierRef::Shared(i as u16),
-                    None => {
-                        let caches = self.targets.caches;
-                        let names: Vec<&str> = caches.iter().map(|c| c.name.as_str()).collect();
-                        self.problem(
-                            &tpath,
-                            format!(
-                                "no Cache is named \"{n}\";{} caches: {} (or L1)",
-                                hint(n, names.iter().copied()),
-                                list(&names)
-                            ),
-                        );
-                        continue;
+                schema::Tier::Named(n) => {
+                    match self.targets.caches.iter().position(|c| c.name == *n) {
+                        Some(i) => TierRef::Shared(i as u16),
+                        None => {
+                            let caches = self.targets.caches;
+                            let names: Vec<&str> = caches.iter().map(|c| c.name.as_str()).collect();
+                            self.problem(
+                                &tpath,
+                                format!(
+                                    "no Cache is named \"{n}\";{} caches: {} (or L1)",
+                                    hint(n, names.iter().copied()),
+                                    list(&names)
+                                ),
+                            );
+                            continue;
+                        }
                     }
-                },
+                }
             };
             if out.contains(&r) {
                 self.problem(&tpath, "a tier is listed twice");
@@ -217,7 +219,12 @@ impl<'a> Compiler<'a, '_> {
                     if held.len() > depth {
                         self.problem(&path, "a Cdn step sits in front of the origin: put it before any Lb step of its list");
                     }
-                    let cdn = self.targets.cdns.iter().position(|c| c.name == *cdn).expect("checked") as u16;
+                    let cdn = self
+                        .targets
+                        .cdns
+                        .iter()
+                        .position(|c| c.name == *cdn)
+                        .expect("checked") as u16;
                     lookups.push((program.len(), cdn));
                     program.push(Op::CdnLookup { cdn, hit_pc: 0 });
                 }
@@ -264,7 +271,13 @@ impl<'a> Compiler<'a, '_> {
 
     /// Enters balancer `lb`'s scope (a pod is held until the scope ends);
     /// false if that nests too deep.
-    fn enter(&mut self, path: &str, lb: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) -> bool {
+    fn enter(
+        &mut self,
+        path: &str,
+        lb: &str,
+        held: &mut Vec<usize>,
+        program: &mut Vec<Op>,
+    ) -> bool {
         let lb = self
             .targets
             .balancers
@@ -328,7 +341,13 @@ impl<'a> Compiler<'a, '_> {
             );
         }
         if self.asides.len() >= usize::from(u16::MAX) {
-            self.problem(path, format!("the endpoints compile to more than {} CacheAside steps", u16::MAX));
+            self.problem(
+                path,
+                format!(
+                    "the endpoints compile to more than {} CacheAside steps",
+                    u16::MAX
+                ),
+            );
         }
         let aside = self.asides.len() as u16;
         let mut gets = Vec::new();

@@ -31,10 +31,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
         1.0,
         "a failure probability",
     );
-    let rate_limit = q
-        .rate_limit
-        .as_ref()
-        .and_then(|r| job_rate_limit(cx, i, r));
+    let rate_limit = q.rate_limit.as_ref().and_then(|r| job_rate_limit(cx, i, r));
     let backoff = retry_policy(cx, i, q);
     let schedules = compile_schedules(cx, i, q);
     QueueSpec {
@@ -178,9 +175,11 @@ fn compile_schedules(cx: &mut Context, i: usize, q: &schema::Queue) -> Vec<JobSc
                 None
             }
         };
-        let work = cx
-            .samplers
-            .add(Stage::Schedules, &at(&format!("schedules[{j}].work")), &s.work);
+        let work = cx.samplers.add(
+            Stage::Schedules,
+            &at(&format!("schedules[{j}].work")),
+            &s.work,
+        );
         if let (Some(work), Some(when)) = (work, when) {
             out.push(JobScheduleSpec {
                 when,
@@ -225,8 +224,9 @@ pub(super) fn is_fed(s: &crate::scenario::schema::Scenario, name: &str) -> bool 
             _ => false,
         })
     }
-    let scheduled = s.components.iter().any(
-        |c| matches!(c, Component::Queue(q) if q.name == name && !q.schedules.is_empty()),
-    );
+    let scheduled = s
+        .components
+        .iter()
+        .any(|c| matches!(c, Component::Queue(q) if q.name == name && !q.schedules.is_empty()));
     scheduled || s.endpoints.values().any(|steps| enqueues(steps, name))
 }

@@ -1,11 +1,11 @@
 //! Resolution and checks of the scenario's regions.
 
-use crate::scenario::plan::RegionsSpec;
-use crate::scenario::schema::Regions;
-use crate::scenario::suggest::hint;
 use super::checks::check_finite;
 use super::context::Problems;
 use crate::algo::Nanos;
+use crate::scenario::plan::RegionsSpec;
+use crate::scenario::schema::Regions;
+use crate::scenario::suggest::hint;
 
 /// Most regions in one scenario (region indices are `u8`).
 const MAX_REGIONS: usize = 64;

@@ -308,4 +308,3 @@ fn resolve_retries(p: &mut Problems, r: &schema::Retries, has_timeout: bool) -> 
         budget,
     })
 }
-
