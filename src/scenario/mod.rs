@@ -19,15 +19,17 @@ pub(crate) mod unique;
 pub mod units;
 mod warnings;
 
-pub use resolve::{MAX_CALL_DEPTH, MAX_COMPONENTS, MAX_ENDPOINT_STEPS, MAX_FAULTS, MAX_TOTAL_STEPS};
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use plan::*;
 pub use resolve::resolve_paths;
-pub use schema::Scenario;
-pub(crate) use suggest::did_you_mean;
 pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{validate, Problem};
+pub use resolve::{
+    MAX_CALL_DEPTH, MAX_COMPONENTS, MAX_ENDPOINT_STEPS, MAX_FAULTS, MAX_TOTAL_STEPS,
+};
+pub use schema::Scenario;
+pub(crate) use suggest::did_you_mean;
 pub use warnings::{warnings, Warning};
 
 use error::snippet;
