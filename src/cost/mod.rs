@@ -18,7 +18,7 @@ mod render;
 pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 pub use render::{by_component_markdown, cost_section};
 
-use crate::scenario::schema::Component;
+use crate::scenario::schema::{self, Component};
 use crate::scenario::units::Duration;
 use crate::scenario::{number, MAX_RATE};
 use crate::scenario::{Problem, Scenario};
@@ -208,13 +208,13 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
     }
     for (i, c) in s.components.iter().enumerate() {
         match c {
-            Component::Deployment {
+            Component::Deployment(schema::Deployment {
                 instance,
                 spot,
                 schedule,
                 nodes,
                 ..
-            } => {
+            }) => {
                 if spot.is_some() && nodes.is_some() {
                     add(
                         format!("components[{i}].spot"),
@@ -248,12 +248,12 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                     }
                 }
             }
-            Component::Database {
+            Component::Database(schema::Database {
                 class,
                 replica_class,
                 pgbouncer,
                 ..
-            } => {
+            }) => {
                 if let Some(t) = &table {
                     for (field, class) in [("class", class), ("replica_class", replica_class)] {
                         if let Some(class) = class {
@@ -269,19 +269,19 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
                     }
                 }
             }
-            Component::Cache {
+            Component::Cache(schema::Cache {
                 node: Some(node), ..
-            } => {
+            }) => {
                 if let Some(t) = &table {
                     if let Some(m) = unknown(t, "prices.cache_nodes", &t.cache_nodes, node) {
                         add(format!("components[{i}].node"), m);
                     }
                 }
             }
-            Component::Queue {
+            Component::Queue(schema::Queue {
                 redis_node: Some(node),
                 ..
-            } => {
+            }) => {
                 if let Some(t) = &table {
                     if let Some(m) = unknown(t, "prices.cache_nodes", &t.cache_nodes, node) {
                         add(format!("components[{i}].redis_node"), m);
@@ -358,13 +358,13 @@ impl Usage {
         let mut queues = Vec::new();
         for c in &s.components {
             match c {
-                Component::Deployment {
+                Component::Deployment(schema::Deployment {
                     name,
                     replicas,
                     spot,
                     nodes,
                     ..
-                } => {
+                }) => {
                     let scaled = report.scaling.iter().find(|x| &x.name == name);
                     let (od, sp) = match (scaled, nodes) {
                         (Some(x), Some(_)) => (x.pod_seconds_on_demand, x.pod_seconds_spot),
@@ -381,7 +381,7 @@ impl Usage {
                     };
                     pods.push((name.clone(), od, sp));
                 }
-                Component::Cdn { name, .. } => {
+                Component::Cdn(schema::Cdn { name, .. }) => {
                     if let Some(x) = report.cdns.iter().find(|x| &x.name == name) {
                         let to_clients = |edge: u64, origin: u64, misses: u64, refreshes: u64| {
                             let pulls = (misses + refreshes).max(1) as f64;
@@ -415,7 +415,7 @@ impl Usage {
                         }
                     }
                 }
-                Component::Queue { name, .. } => {
+                Component::Queue(schema::Queue { name, .. }) => {
                     if let Some(x) = report.queues.iter().find(|x| &x.name == name) {
                         queues.push((name.clone(), (x.enqueued + x.retries) as f64 / measured));
                     }
@@ -513,7 +513,7 @@ fn node_price(
 /// The nodes a database runs: per regional copy (or one), each shard's
 /// primary and its read replicas, and one PgBouncer host per copy.
 fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, String> {
-    let Component::Database {
+    let Component::Database(schema::Database {
         regions,
         replicas,
         pgbouncer,
@@ -521,7 +521,7 @@ fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, String> {
         class,
         replica_class,
         ..
-    } = c
+    }) = c
     else {
         return Ok(Vec::new());
     };
@@ -589,12 +589,12 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
     for c in &s.components {
         let mut own = 1.0;
         let lines: Lines = match c {
-            Component::Deployment {
+            Component::Deployment(schema::Deployment {
                 name,
                 instance,
                 schedule,
                 ..
-            } => {
+            }) => {
                 let size = instance
                     .clone()
                     .unwrap_or_else(|| t.default_instance.clone());
@@ -615,19 +615,19 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                 }
                 vec![("pods".to_owned(), format!("{pods:.2} x {size}"), od, sp)]
             }
-            Component::Database { .. } => database_lines(&t, c)?,
-            Component::LoadBalancer { .. } => vec![(
+            Component::Database(_) => database_lines(&t, c)?,
+            Component::LoadBalancer(_) => vec![(
                 "load balancer".to_owned(),
                 "1 load balancer".to_owned(),
                 t.load_balancer_hour,
                 0.0,
             )],
-            Component::Cache { node, .. } => {
+            Component::Cache(schema::Cache { node, .. }) => {
                 let class = node.clone().unwrap_or_else(|| t.default_cache_node.clone());
                 let price = node_price(&t, &t.cache_nodes, "cache node", &class)?;
                 vec![("cache node".to_owned(), format!("1 x {class}"), price, 0.0)]
             }
-            Component::Cdn { name, .. } => {
+            Component::Cdn(schema::Cdn { name, .. }) => {
                 let mut lines = Vec::new();
                 for u in usage.cdns.iter().filter(|u| &u.name == name) {
                     let at = |what: &str| match &u.region {
@@ -651,9 +651,9 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                 }
                 lines
             }
-            Component::Queue {
+            Component::Queue(schema::Queue {
                 name, redis_node, ..
-            } => match redis_node {
+            }) => match redis_node {
                 Some(class) => {
                     let price = node_price(&t, &t.cache_nodes, "cache node", class)?;
                     vec![("redis node".to_owned(), format!("1 x {class}"), price, 0.0)]
@@ -674,7 +674,7 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
                     )]
                 }
             },
-            Component::Dependency { name, .. } => {
+            Component::Dependency(schema::Dependency { name, .. }) => {
                 not_billed.push(format!(
                     "{name}: an external dependency (its bill is not ours to model)"
                 ));
@@ -715,9 +715,12 @@ pub fn cost(s: &Scenario, usage: &Usage) -> Result<CostReport, String> {
         });
     }
     if s.regions.is_some()
-        || s.components
-            .iter()
-            .any(|c| matches!(c, Component::Deployment { zones: Some(_), .. }))
+        || s.components.iter().any(|c| {
+            matches!(
+                c,
+                Component::Deployment(schema::Deployment { zones: Some(_), .. })
+            )
+        })
     {
         not_billed.push(
             "cross-region and cross-zone data transfer: the model carries no payload sizes for service calls, queries or replication".to_owned(),

@@ -1,6 +1,6 @@
 //! Errors in scenario input, with the place they were found.
 
-use super::validate::Problem;
+use super::resolve::Problem;
 use std::fmt;
 
 /// Why a scenario could not be used. Every variant names the file and,

@@ -34,14 +34,11 @@ fn limit_note(r: &RateLimit) -> String {
 /// The notes on a component's label (`regions`: the scenario has regions).
 fn component_notes(c: &Component, regions: bool) -> Vec<String> {
     match c {
-        Component::Cdn { pops, .. } if !pops.is_empty() => {
-            vec![format!("PoPs: {}", pops.join(", "))]
+        Component::Cdn(cdn) if !cdn.pops.is_empty() => {
+            vec![format!("PoPs: {}", cdn.pops.join(", "))]
         }
-        Component::Cdn { .. } if regions => vec!["PoPs: every region".to_owned()],
-        Component::LoadBalancer {
-            rate_limit: Some(r),
-            ..
-        } => vec![limit_note(r)],
+        Component::Cdn(_) if regions => vec!["PoPs: every region".to_owned()],
+        Component::LoadBalancer(lb) => lb.rate_limit.iter().map(limit_note).collect(),
         _ => Vec::new(),
     }
 }
@@ -78,14 +75,14 @@ impl Topology {
         let databases: Vec<&str> = s
             .components
             .iter()
-            .filter(|c| matches!(c, Component::Database { .. }))
+            .filter(|c| matches!(c, Component::Database(_)))
             .map(|c| c.name())
             .collect();
         let served: Vec<&str> = s
             .components
             .iter()
             .filter_map(|c| match c {
-                Component::LoadBalancer { targets, .. } => Some(targets.keys()),
+                Component::LoadBalancer(lb) => Some(lb.targets.keys()),
                 _ => None,
             })
             .flatten()
@@ -94,29 +91,24 @@ impl Topology {
         for c in &s.components {
             let from = components[c.name()];
             match c {
-                Component::LoadBalancer { targets, .. } => {
-                    for t in targets.keys() {
+                Component::LoadBalancer(lb) => {
+                    for t in lb.targets.keys() {
                         if let Some(&to) = components.get(t) {
                             graph.add_edge(from, to, "routes");
                         }
                     }
                 }
-                Component::Queue {
-                    deployment: Some(d),
-                    ..
-                } => {
-                    if let Some(&to) = components.get(d) {
+                Component::Queue(q) if q.deployment.is_some() => {
+                    if let Some(&to) = q.deployment.as_ref().and_then(|d| components.get(d)) {
                         graph.add_edge(from, to, "worked by");
                     }
                 }
-                Component::Deployment {
-                    database: Some(db), ..
-                } => {
-                    if let Some(&to) = components.get(db) {
+                Component::Deployment(d) if d.database.is_some() => {
+                    if let Some(&to) = d.database.as_ref().and_then(|db| components.get(db)) {
                         graph.add_edge(from, to, "queries");
                     }
                 }
-                Component::Deployment { name, .. } if served.contains(&name.as_str()) => {
+                Component::Deployment(d) if served.contains(&d.name.as_str()) => {
                     if let [only] = databases[..] {
                         graph.add_edge(from, components[only], "queries");
                     }

@@ -2,40 +2,36 @@
 //! [`Plan`] (checked and indexed, what the simulator runs).
 //!
 //! ```text
-//!  file.ron ──ron──▶ Scenario ──--set overrides──▶ Scenario ──validate──▶ Plan
+//!  file.ron ──ron──▶ Scenario ──--set overrides──▶ Scenario ──resolve───▶ Plan
 //!              │                     │                          │
 //!        Syntax error          Override error           Invalid (all problems)
 //! ```
 
-mod autoscale;
-mod calls;
 mod error;
 mod graph;
-mod jobs;
-mod names;
 mod overrides;
 mod place;
 mod plan;
 pub mod quantity;
-mod recordings;
-mod regions;
+mod resolve;
 pub mod schema;
 mod suggest;
 mod syntax;
 pub(crate) mod unique;
 pub mod units;
-mod validate;
 mod warnings;
 
-pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS, MAX_TOTAL_STEPS};
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub use plan::*;
-pub use recordings::resolve_paths;
+pub use resolve::resolve_paths;
+pub(crate) use resolve::{number, MAX_RATE};
+pub use resolve::{validate, Problem};
+pub use resolve::{
+    MAX_CALL_DEPTH, MAX_COMPONENTS, MAX_ENDPOINT_STEPS, MAX_FAULTS, MAX_TOTAL_STEPS,
+};
 pub use schema::Scenario;
 pub(crate) use suggest::did_you_mean;
-pub(crate) use validate::{number, MAX_RATE};
-pub use validate::{validate, Problem};
 pub use warnings::{warnings, Warning};
 
 use error::snippet;
@@ -45,9 +41,14 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
 /// The name the default scenario is reported under.
 pub const DEFAULT_SCENARIO_FILE: &str = "scenarios/default.ron";
 
-/// RON options: `Some(..)` may be left out around optional values.
+/// RON options: `Some(..)` may be left out around optional values, and a
+/// component's fields sit directly in its variant (`Queue(name: "jobs", ..)`,
+/// not `Queue((name: "jobs", ..))`) although the variant holds a struct.
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    use ron::extensions::Extensions;
+    ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME)
+        .with_default_extension(Extensions::UNWRAP_VARIANT_NEWTYPES)
 }
 
 /// The text without a UTF-8 byte-order mark at its start (editors on
@@ -222,4 +223,51 @@ pub fn load_with(
         plan,
         file,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema::{Component, Fault};
+    use super::*;
+
+    #[test]
+    fn overrides_reach_the_fields_of_component_and_fault_structs() {
+        let text = include_str!("../../scenarios/cdn-regions.ron");
+        let s = parse(text, "cdn-regions.ron").unwrap();
+        let sets = [
+            "components.api.replicas=6".to_owned(),
+            "faults.0.for=\"2m\"".to_owned(),
+        ];
+        let t = apply_overrides(&s, &sets).unwrap();
+        let api = t.components.iter().find(|c| c.name() == "api").unwrap();
+        let Component::Deployment(api) = api else {
+            panic!("api is a Deployment")
+        };
+        assert_eq!(api.replicas, 6);
+        let Fault::RegionDown(down) = &t.faults[0] else {
+            panic!("the fault is a RegionDown")
+        };
+        assert_eq!(
+            down.length.map(units::Duration::nanos),
+            Some(crate::algo::Nanos::from_secs(120))
+        );
+        let Err(ScenarioError::Override { message, .. }) =
+            apply_overrides(&s, &["components.api.replicaz=6".to_owned()])
+        else {
+            panic!("an unknown field is refused")
+        };
+        assert!(message.contains("did you mean `replicas`?"), "{message}");
+    }
+
+    #[test]
+    fn a_component_written_with_its_fields_in_the_variant_parses_into_its_struct() {
+        let s = parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE).unwrap();
+        assert!(matches!(&s.components[2], Component::Database(db) if db.connections == 20));
+        // The struct's own parentheses are not part of the language.
+        let doubled = DEFAULT_SCENARIO.replace(
+            r#"Database(name: "pg", connections: 20)"#,
+            r#"Database((name: "pg", connections: 20))"#,
+        );
+        assert!(parse(&doubled, "d.ron").is_err());
+    }
 }

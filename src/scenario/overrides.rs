@@ -104,7 +104,9 @@ fn is_word(text: &str) -> bool {
 
 /// The scenario written as RON, in the form [`set`] reads.
 pub(super) fn to_ron(scenario: &Scenario) -> Result<String, String> {
-    ron::ser::to_string(scenario).map_err(|e| e.to_string())
+    super::ron_options()
+        .to_string(scenario)
+        .map_err(|e| e.to_string())
 }
 
 /// Reads RON text back into a scenario.

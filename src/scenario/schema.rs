@@ -380,235 +380,270 @@ pub enum Strategy {
 #[allow(clippy::large_enum_variant)]
 pub enum Component {
     /// Spreads requests over the pods of one or more deployments.
-    LoadBalancer {
-        /// Unique name.
-        name: String,
-        /// How a pod is chosen.
-        #[serde(default)]
-        strategy: Strategy,
-        /// Deployment name -> weight (weights matter to `Weighted`).
-        #[serde(deserialize_with = "unique::map")]
-        targets: BTreeMap<String, u32>,
-        /// Per-tenant rate limit applied before a pod is chosen; rejected
-        /// requests fail with "rate_limited" (HTTP 429). Default: none.
-        #[serde(default)]
-        rate_limit: Option<RateLimit>,
-    },
+    LoadBalancer(LoadBalancer),
     /// A set of identical pods, each with worker slots and a FIFO queue.
-    Deployment {
-        /// Unique name.
-        name: String,
-        /// Number of pods.
-        replicas: u32,
-        /// Requests one pod works on at once (worker slots).
-        concurrency: u32,
-        /// Longest wait queue per pod; a request arriving to a full queue fails
-        /// with "queue full". Default: unbounded.
-        #[serde(default)]
-        queue_limit: Option<u32>,
-        /// The database this service's `DbRead`/`DbWrite` steps use
-        /// (default: the only database).
-        #[serde(default)]
-        database: Option<String>,
-        /// Load shedding: a request that waited longer than this in a pod's
-        /// queue is dropped when a worker would take it ("load_shed" error),
-        /// so no work is spent on clients that have likely given up. Default: off.
-        #[serde(default)]
-        shed_after: Option<Duration>,
-        /// The region its pods run in (default: none, no round trips charged).
-        #[serde(default)]
-        region: Option<String>,
-        /// An in-process cache in every pod (cold on a new pod), the `L1` tier
-        /// of `CacheAside` and `Invalidate` steps.
-        #[serde(default)]
-        l1: Option<L1>,
-        /// A connection pool in every pod, in front of the database.
-        #[serde(default)]
-        pool: Option<Pool>,
-        /// Horizontal pod autoscaler (`replicas` is then the starting count).
-        #[serde(default)]
-        hpa: Option<Hpa>,
-        /// Time from scheduling a pod to it being ready for traffic (default 0).
-        #[serde(default)]
-        startup: Option<Duration>,
-        /// Resource requests and the memory model of one pod.
-        #[serde(default)]
-        resources: Option<PodResources>,
-        /// The nodes pods are packed onto (default: none modelled).
-        #[serde(default)]
-        nodes: Option<Nodes>,
-        /// PodDisruptionBudget `minAvailable`: voluntary evictions through the
-        /// eviction API (the drain of a spot node under notice) never take the
-        /// ready pods below this. The HPA ignores it, as in Kubernetes.
-        #[serde(default)]
-        min_available: Option<u32>,
-        /// Instance size one pod runs on, priced from the price table
-        /// (default: the table's `default_instance`).
-        #[serde(default)]
-        instance: Option<String>,
-        /// Share of pod-hours on spot capacity (0..1, default 0).
-        #[serde(default)]
-        spot: Option<f64>,
-        /// Hours this deployment is switched off (cost only).
-        #[serde(default)]
-        schedule: Option<crate::cost::Schedule>,
-        /// Availability zones its pods (and nodes) are spread over, as a
-        /// topology spread constraint with maxSkew 1 would: each new pod goes
-        /// to the up zone with the fewest pods. Default: none.
-        #[serde(default)]
-        zones: Option<Vec<String>>,
-    },
+    Deployment(Deployment),
     /// A database server: a number of connections, each serving one query at a time.
-    Database {
-        /// Unique name.
-        name: String,
-        /// Queries served at once.
-        connections: u32,
-        /// Longest wait queue; beyond it a query fails with "queue full". Default: unbounded.
-        #[serde(default)]
-        queue_limit: Option<u32>,
-        /// Regions holding a copy (each with `connections`): reads go to the
-        /// copy nearest the caller, writes to the copy in the primary region
-        /// (or the first listed). Default: none, no round trips charged.
-        #[serde(default)]
-        regions: Vec<String>,
-        /// Read replicas (default 0), each with its own connections.
-        #[serde(default)]
-        replicas: u32,
-        /// Connections of each replica (default: `connections`).
-        #[serde(default)]
-        replica_connections: Option<u32>,
-        /// Where reads go when there are replicas (default `RoundRobin` over the replicas).
-        #[serde(default)]
-        reads: ReadRouting,
-        /// Delay before a replica applies a write, drawn per write and replica (default: none).
-        #[serde(default)]
-        replication_lag: Option<Dist>,
-        /// After a user's write, that user's reads go to the primary for this long.
-        #[serde(default)]
-        read_your_writes: Option<Duration>,
-        /// Most server connections the database accepts; opening one more fails
-        /// the query with "too many connections". Default: unlimited.
-        #[serde(default)]
-        max_connections: Option<u32>,
-        /// A PgBouncer-style pooler in transaction mode in front of the database.
-        #[serde(default)]
-        pgbouncer: Option<Bouncer>,
-        /// Split the data over shards, each a primary with its own replicas.
-        #[serde(default)]
-        shards: Option<Shards>,
-        /// Managed database class, priced from the price table
-        /// (default: the table's `default_database`). Every primary (each
-        /// shard's, in each region) is billed as one node of this class.
-        #[serde(default)]
-        class: Option<String>,
-        /// Class each read replica is billed as (default: `class`).
-        #[serde(default)]
-        replica_class: Option<String>,
-    },
-    /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
-    /// worker slots, run, and on failure are retried with backoff until their
-    /// attempts run out, when they are dead-lettered.
-    Queue {
-        /// Unique name.
-        name: String,
-        /// Worker processes (a fixed count), or give `deployment`.
-        #[serde(default)]
-        workers: Option<u32>,
-        /// The Deployment whose pods are the workers (one worker per READY
-        /// pod at each moment, so its HPA moves the worker count; removed pods
-        /// drain their jobs, killed pods lose them as failed attempts; running
-        /// jobs count as busy CPU; its slowdowns slow the jobs). Give this or `workers`.
-        #[serde(default)]
-        deployment: Option<String>,
-        /// Jobs one worker runs at once (default 1).
-        #[serde(default = "one")]
-        concurrency: u32,
-        /// Caps how fast jobs start (a GCRA limiter). Default: no limit.
-        #[serde(default)]
-        rate_limit: Option<JobRateLimit>,
-        /// Attempts per job, the first included (default 1: never retry).
-        #[serde(default = "one")]
-        attempts: u32,
-        /// Delay before each retry (default: 1s base, doubling, 5m cap, full jitter).
-        #[serde(default)]
-        backoff: Option<JobBackoff>,
-        /// Chance that one attempt fails (0 to 1, default 0).
-        #[serde(default)]
-        failure_probability: f64,
-        /// Jobs enqueued on a timer (cron-like), besides those from `Enqueue` steps.
-        #[serde(default)]
-        schedules: Vec<JobSchedule>,
-        /// A BullMQ-style queue kept on a Redis node of this cache class
-        /// (billed per node-hour). Default: a managed queue billed per request
-        /// (a send, a receive and a delete per message).
-        #[serde(default)]
-        redis_node: Option<String>,
-    },
+    Database(Database),
+    /// A job queue worked by a pool of worker slots.
+    Queue(Queue),
     /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
-    Cache {
-        /// Unique name.
-        name: String,
-        /// Most entries (LRU eviction). Default: unlimited (a TTL-only cache).
-        #[serde(default)]
-        capacity: Option<u64>,
-        /// Time to live of an entry. Default: none.
-        #[serde(default)]
-        ttl: Option<Duration>,
-        /// Time one operation takes on the server.
-        latency: Dist,
-        /// Operations served at once; more wait in line.
-        concurrency: u32,
-        /// Node class it is billed as, from the price table's cache nodes
-        /// (default: the table's `default_cache_node`).
-        #[serde(default)]
-        node: Option<String>,
-    },
+    Cache(Cache),
     /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
-    Cdn {
-        /// Unique name.
-        name: String,
-        /// Most objects held at the edge.
-        capacity: u64,
-        /// How long a response stays fresh (s-maxage).
-        ttl: Duration,
-        /// How long after `ttl` a stale copy is still served while one
-        /// background request refreshes it (default 0).
-        #[serde(default)]
-        stale_while_revalidate: Duration,
-        /// Latency of the edge itself (client to edge and back).
-        latency: Dist,
-        /// Size of one response in bytes, for the byte counters (default 0).
-        #[serde(default)]
-        response_bytes: u64,
-        /// With `regions`: the regions that have a point of presence (PoP),
-        /// each with its own edge cache of `capacity`. Default: every region.
-        /// A user in a region without a PoP (or whose PoP's region is down)
-        /// uses the nearest PoP and pays the round trip to it.
-        #[serde(default)]
-        pops: Vec<String>,
-    },
-    /// An external dependency (a third-party API, another team's service):
-    /// pure latency and an error probability, optionally behind a circuit
-    /// breaker and with retries. It holds nothing of ours but the caller's slot.
-    Dependency {
-        /// Unique name.
-        name: String,
-        /// How long one call takes.
-        latency: Dist,
-        /// Probability that a call fails (0 to 1, default 0).
-        #[serde(default)]
-        error_rate: f64,
-        /// The caller gives up on a call after this long (a failure). Default: never.
-        #[serde(default)]
-        timeout: Option<Duration>,
-        /// A circuit breaker around the calls. Default: none.
-        #[serde(default)]
-        breaker: Option<BreakerSettings>,
-        /// Retries of a failed call, with backoff. Default: none.
-        #[serde(default)]
-        retries: Option<DependencyRetries>,
-    },
+    Cdn(Cdn),
+    /// An external dependency (a third-party API, another team's service).
+    Dependency(Dependency),
+}
+
+/// Spreads requests over the pods of one or more deployments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Unique name.
+    pub name: String,
+    /// How a pod is chosen.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Deployment name -> weight (weights matter to `Weighted`).
+    #[serde(deserialize_with = "unique::map")]
+    pub targets: BTreeMap<String, u32>,
+    /// Per-tenant rate limit applied before a pod is chosen; rejected
+    /// requests fail with "rate_limited" (HTTP 429). Default: none.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A set of identical pods, each with worker slots and a FIFO queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Unique name.
+    pub name: String,
+    /// Number of pods.
+    pub replicas: u32,
+    /// Requests one pod works on at once (worker slots).
+    pub concurrency: u32,
+    /// Longest wait queue per pod; a request arriving to a full queue fails
+    /// with "queue full". Default: unbounded.
+    #[serde(default)]
+    pub queue_limit: Option<u32>,
+    /// The database this service's `DbRead`/`DbWrite` steps use
+    /// (default: the only database).
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Load shedding: a request that waited longer than this in a pod's
+    /// queue is dropped when a worker would take it ("load_shed" error),
+    /// so no work is spent on clients that have likely given up. Default: off.
+    #[serde(default)]
+    pub shed_after: Option<Duration>,
+    /// The region its pods run in (default: none, no round trips charged).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// An in-process cache in every pod (cold on a new pod), the `L1` tier
+    /// of `CacheAside` and `Invalidate` steps.
+    #[serde(default)]
+    pub l1: Option<L1>,
+    /// A connection pool in every pod, in front of the database.
+    #[serde(default)]
+    pub pool: Option<Pool>,
+    /// Horizontal pod autoscaler (`replicas` is then the starting count).
+    #[serde(default)]
+    pub hpa: Option<Hpa>,
+    /// Time from scheduling a pod to it being ready for traffic (default 0).
+    #[serde(default)]
+    pub startup: Option<Duration>,
+    /// Resource requests and the memory model of one pod.
+    #[serde(default)]
+    pub resources: Option<PodResources>,
+    /// The nodes pods are packed onto (default: none modelled).
+    #[serde(default)]
+    pub nodes: Option<Nodes>,
+    /// PodDisruptionBudget `minAvailable`: voluntary evictions through the
+    /// eviction API (the drain of a spot node under notice) never take the
+    /// ready pods below this. The HPA ignores it, as in Kubernetes.
+    #[serde(default)]
+    pub min_available: Option<u32>,
+    /// Instance size one pod runs on, priced from the price table
+    /// (default: the table's `default_instance`).
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Share of pod-hours on spot capacity (0..1, default 0).
+    #[serde(default)]
+    pub spot: Option<f64>,
+    /// Hours this deployment is switched off (cost only).
+    #[serde(default)]
+    pub schedule: Option<crate::cost::Schedule>,
+    /// Availability zones its pods (and nodes) are spread over, as a
+    /// topology spread constraint with maxSkew 1 would: each new pod goes
+    /// to the up zone with the fewest pods. Default: none.
+    #[serde(default)]
+    pub zones: Option<Vec<String>>,
+}
+
+/// A database server: a number of connections, each serving one query at a time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Unique name.
+    pub name: String,
+    /// Queries served at once.
+    pub connections: u32,
+    /// Longest wait queue; beyond it a query fails with "queue full". Default: unbounded.
+    #[serde(default)]
+    pub queue_limit: Option<u32>,
+    /// Regions holding a copy (each with `connections`): reads go to the
+    /// copy nearest the caller, writes to the copy in the primary region
+    /// (or the first listed). Default: none, no round trips charged.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Read replicas (default 0), each with its own connections.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Connections of each replica (default: `connections`).
+    #[serde(default)]
+    pub replica_connections: Option<u32>,
+    /// Where reads go when there are replicas (default `RoundRobin` over the replicas).
+    #[serde(default)]
+    pub reads: ReadRouting,
+    /// Delay before a replica applies a write, drawn per write and replica (default: none).
+    #[serde(default)]
+    pub replication_lag: Option<Dist>,
+    /// After a user's write, that user's reads go to the primary for this long.
+    #[serde(default)]
+    pub read_your_writes: Option<Duration>,
+    /// Most server connections the database accepts; opening one more fails
+    /// the query with "too many connections". Default: unlimited.
+    #[serde(default)]
+    pub max_connections: Option<u32>,
+    /// A PgBouncer-style pooler in transaction mode in front of the database.
+    #[serde(default)]
+    pub pgbouncer: Option<Bouncer>,
+    /// Split the data over shards, each a primary with its own replicas.
+    #[serde(default)]
+    pub shards: Option<Shards>,
+    /// Managed database class, priced from the price table
+    /// (default: the table's `default_database`). Every primary (each
+    /// shard's, in each region) is billed as one node of this class.
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Class each read replica is billed as (default: `class`).
+    #[serde(default)]
+    pub replica_class: Option<String>,
+}
+
+/// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
+/// worker slots, run, and on failure are retried with backoff until their
+/// attempts run out, when they are dead-lettered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Unique name.
+    pub name: String,
+    /// Worker processes (a fixed count), or give `deployment`.
+    #[serde(default)]
+    pub workers: Option<u32>,
+    /// The Deployment whose pods are the workers (one worker per READY
+    /// pod at each moment, so its HPA moves the worker count; removed pods
+    /// drain their jobs, killed pods lose them as failed attempts; running
+    /// jobs count as busy CPU; its slowdowns slow the jobs). Give this or `workers`.
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// Jobs one worker runs at once (default 1).
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    /// Caps how fast jobs start (a GCRA limiter). Default: no limit.
+    #[serde(default)]
+    pub rate_limit: Option<JobRateLimit>,
+    /// Attempts per job, the first included (default 1: never retry).
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// Delay before each retry (default: 1s base, doubling, 5m cap, full jitter).
+    #[serde(default)]
+    pub backoff: Option<JobBackoff>,
+    /// Chance that one attempt fails (0 to 1, default 0).
+    #[serde(default)]
+    pub failure_probability: f64,
+    /// Jobs enqueued on a timer (cron-like), besides those from `Enqueue` steps.
+    #[serde(default)]
+    pub schedules: Vec<JobSchedule>,
+    /// A BullMQ-style queue kept on a Redis node of this cache class
+    /// (billed per node-hour). Default: a managed queue billed per request
+    /// (a send, a receive and a delete per message).
+    #[serde(default)]
+    pub redis_node: Option<String>,
+}
+
+/// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Unique name.
+    pub name: String,
+    /// Most entries (LRU eviction). Default: unlimited (a TTL-only cache).
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    /// Time to live of an entry. Default: none.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Time one operation takes on the server.
+    pub latency: Dist,
+    /// Operations served at once; more wait in line.
+    pub concurrency: u32,
+    /// Node class it is billed as, from the price table's cache nodes
+    /// (default: the table's `default_cache_node`).
+    #[serde(default)]
+    pub node: Option<String>,
+}
+
+/// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    /// Unique name.
+    pub name: String,
+    /// Most objects held at the edge.
+    pub capacity: u64,
+    /// How long a response stays fresh (s-maxage).
+    pub ttl: Duration,
+    /// How long after `ttl` a stale copy is still served while one
+    /// background request refreshes it (default 0).
+    #[serde(default)]
+    pub stale_while_revalidate: Duration,
+    /// Latency of the edge itself (client to edge and back).
+    pub latency: Dist,
+    /// Size of one response in bytes, for the byte counters (default 0).
+    #[serde(default)]
+    pub response_bytes: u64,
+    /// With `regions`: the regions that have a point of presence (PoP),
+    /// each with its own edge cache of `capacity`. Default: every region.
+    /// A user in a region without a PoP (or whose PoP's region is down)
+    /// uses the nearest PoP and pays the round trip to it.
+    #[serde(default)]
+    pub pops: Vec<String>,
+}
+
+/// An external dependency (a third-party API, another team's service):
+/// pure latency and an error probability, optionally behind a circuit
+/// breaker and with retries. It holds nothing of ours but the caller's slot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    /// Unique name.
+    pub name: String,
+    /// How long one call takes.
+    pub latency: Dist,
+    /// Probability that a call fails (0 to 1, default 0).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// The caller gives up on a call after this long (a failure). Default: never.
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// A circuit breaker around the calls. Default: none.
+    #[serde(default)]
+    pub breaker: Option<BreakerSettings>,
+    /// Retries of a failed call, with backoff. Default: none.
+    #[serde(default)]
+    pub retries: Option<DependencyRetries>,
 }
 
 /// Circuit breaker settings (src/algo/breaker).
@@ -855,27 +890,85 @@ impl Component {
     /// The component's name.
     pub fn name(&self) -> &str {
         match self {
-            Component::LoadBalancer { name, .. }
-            | Component::Deployment { name, .. }
-            | Component::Database { name, .. }
-            | Component::Cdn { name, .. }
-            | Component::Dependency { name, .. } => name,
-            Component::Queue { name, .. } => name,
-            Component::Cache { name, .. } => name,
+            Component::LoadBalancer(c) => &c.name,
+            Component::Deployment(c) => &c.name,
+            Component::Database(c) => &c.name,
+            Component::Queue(c) => &c.name,
+            Component::Cache(c) => &c.name,
+            Component::Cdn(c) => &c.name,
+            Component::Dependency(c) => &c.name,
+        }
+    }
+
+    /// Which kind of component this is.
+    pub fn component_kind(&self) -> ComponentKind {
+        match self {
+            Component::LoadBalancer(_) => ComponentKind::LoadBalancer,
+            Component::Deployment(_) => ComponentKind::Deployment,
+            Component::Database(_) => ComponentKind::Database,
+            Component::Queue(_) => ComponentKind::Queue,
+            Component::Cache(_) => ComponentKind::Cache,
+            Component::Cdn(_) => ComponentKind::Cdn,
+            Component::Dependency(_) => ComponentKind::Dependency,
         }
     }
 
     /// The kind, as written in the file.
     pub fn kind(&self) -> &'static str {
+        self.component_kind().as_str()
+    }
+}
+
+/// The kinds of [`Component`], without their fields: what a name must refer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ComponentKind {
+    /// [`Component::LoadBalancer`].
+    LoadBalancer,
+    /// [`Component::Deployment`].
+    Deployment,
+    /// [`Component::Database`].
+    Database,
+    /// [`Component::Queue`].
+    Queue,
+    /// [`Component::Cache`].
+    Cache,
+    /// [`Component::Cdn`].
+    Cdn,
+    /// [`Component::Dependency`].
+    Dependency,
+}
+
+impl ComponentKind {
+    /// The kind as written in the file (`"LoadBalancer"`).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Component::LoadBalancer { .. } => "LoadBalancer",
-            Component::Deployment { .. } => "Deployment",
-            Component::Database { .. } => "Database",
-            Component::Cdn { .. } => "Cdn",
-            Component::Dependency { .. } => "Dependency",
-            Component::Queue { .. } => "Queue",
-            Component::Cache { .. } => "Cache",
+            ComponentKind::LoadBalancer => "LoadBalancer",
+            ComponentKind::Deployment => "Deployment",
+            ComponentKind::Database => "Database",
+            ComponentKind::Queue => "Queue",
+            ComponentKind::Cache => "Cache",
+            ComponentKind::Cdn => "Cdn",
+            ComponentKind::Dependency => "Dependency",
         }
+    }
+
+    /// The plural in messages: "LoadBalancers", "Dependencies".
+    pub fn plural(self) -> &'static str {
+        match self {
+            ComponentKind::LoadBalancer => "LoadBalancers",
+            ComponentKind::Deployment => "Deployments",
+            ComponentKind::Database => "Databases",
+            ComponentKind::Queue => "Queues",
+            ComponentKind::Cache => "Caches",
+            ComponentKind::Cdn => "Cdns",
+            ComponentKind::Dependency => "Dependencies",
+        }
+    }
+}
+
+impl std::fmt::Display for ComponentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1086,138 +1179,188 @@ pub struct Nodes {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Fault {
-    /// Every service time of a deployment's pods or a database's queries is
-    /// multiplied by `factor` from `at`, for `for` (default: to the end).
-    Slowdown {
-        /// A Deployment or Database name.
-        target: String,
-        /// Multiplier on service times (> 0; 3.0 = three times slower).
-        factor: f64,
-        /// When it starts.
-        at: Duration,
-        /// How long it lasts.
-        #[serde(default, rename = "for")]
-        length: Option<Duration>,
-    },
-    /// A dependency's calls fail with probability `error_rate` from `at`, for
-    /// `for` (default: to the end). (`Slowdown` also accepts a Dependency.)
-    FailDependency {
-        /// The Dependency's name.
-        dependency: String,
-        /// Failure probability while the fault lasts (0 to 1).
-        error_rate: f64,
-        /// When it starts.
-        at: Duration,
-        /// How long it lasts.
-        #[serde(default, rename = "for")]
-        length: Option<Duration>,
-    },
-    /// Every object cached at a CDN's edge is purged at `at`.
-    PurgeCdn {
-        /// The Cdn's name.
-        cdn: String,
-        /// When.
-        at: Duration,
-    },
-    /// A whole region goes dark: its pods and database copies stop serving
-    /// (requests there fail), load balancers send its users to the next
-    /// nearest region, and it comes back after `for` (default: never).
-    RegionDown {
-        /// The region's name.
-        region: String,
-        /// When it goes down.
-        at: Duration,
-        /// How long it stays down.
-        #[serde(default, rename = "for")]
-        length: Option<Duration>,
-    },
-    /// Every replica of a database lags `extra` more, from `at` for `for`.
-    ReplicationLag {
-        /// A Database name.
-        database: String,
-        /// Added to every drawn replication lag.
-        extra: Duration,
-        /// When it starts.
-        at: Duration,
-        /// How long it lasts (default: to the end).
-        #[serde(default, rename = "for")]
-        length: Option<Duration>,
-    },
-    /// The primary fails and a replica is promoted: for `promotion`, every
-    /// query that needs the primary (writes, primary reads) fails with
-    /// "db failover"; then the promoted node serves as primary.
-    Failover {
-        /// A Database name.
-        database: String,
-        /// When the primary fails.
-        at: Duration,
-        /// How long promotion takes.
-        promotion: Duration,
-    },
-    /// Every entry of a shared cache (or of every L1 of a deployment) is lost.
-    FlushCache {
-        /// A Cache or Deployment name.
-        target: String,
-        /// When.
-        at: Duration,
-    },
-    /// `count` ready pods of a deployment die at once (involuntary); their
-    /// requests fail and the deployment schedules replacements.
-    KillPods {
-        /// A Deployment name.
-        deployment: String,
-        /// Pods killed.
-        count: u32,
-        /// When.
-        at: Duration,
-    },
-    /// Spot nodes get their termination notice at once: `count` nodes, or
-    /// `fraction` of the spot nodes (rounded up) when `count` is absent.
-    ReclaimSpot {
-        /// A Deployment name (its node pool).
-        deployment: String,
-        /// Nodes reclaimed.
-        #[serde(default)]
-        count: Option<u32>,
-        /// Share of spot nodes reclaimed (0 to 1).
-        #[serde(default)]
-        fraction: Option<f64>,
-        /// When.
-        at: Duration,
-    },
-    /// An availability zone goes dark: every pod (and node) of the
-    /// deployments spread over it dies at once, and no pod is placed there
-    /// until it comes back after `for` (default: never). Replacements go to
-    /// the surviving zones; running pods are not rebalanced afterwards.
-    ZoneDown {
-        /// The zone's name (as in the Deployments' `zones`).
-        zone: String,
-        /// The region of the zone, needed when zones of that name exist in
-        /// several regions (default: every Deployment with that zone).
-        #[serde(default)]
-        region: Option<String>,
-        /// When it goes down.
-        at: Duration,
-        /// How long it stays down.
-        #[serde(default, rename = "for")]
-        length: Option<Duration>,
-    },
+    /// See [`Slowdown`].
+    Slowdown(Slowdown),
+    /// See [`FailDependency`].
+    FailDependency(FailDependency),
+    /// See [`PurgeCdn`].
+    PurgeCdn(PurgeCdn),
+    /// See [`RegionDown`].
+    RegionDown(RegionDown),
+    /// See [`ReplicationLag`].
+    ReplicationLag(ReplicationLag),
+    /// See [`Failover`].
+    Failover(Failover),
+    /// See [`FlushCache`].
+    FlushCache(FlushCache),
+    /// See [`KillPods`].
+    KillPods(KillPods),
+    /// See [`ReclaimSpot`].
+    ReclaimSpot(ReclaimSpot),
+    /// See [`ZoneDown`].
+    ZoneDown(ZoneDown),
+}
+
+/// Every service time of a deployment's pods or a database's queries is
+/// multiplied by `factor` from `at`, for `for` (default: to the end).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slowdown {
+    /// A Deployment or Database name.
+    pub target: String,
+    /// Multiplier on service times (> 0; 3.0 = three times slower).
+    pub factor: f64,
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts.
+    #[serde(default, rename = "for")]
+    pub length: Option<Duration>,
+}
+
+/// A dependency's calls fail with probability `error_rate` from `at`, for
+/// `for` (default: to the end). (`Slowdown` also accepts a Dependency.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailDependency {
+    /// The Dependency's name.
+    pub dependency: String,
+    /// Failure probability while the fault lasts (0 to 1).
+    pub error_rate: f64,
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts.
+    #[serde(default, rename = "for")]
+    pub length: Option<Duration>,
+}
+
+/// Every object cached at a CDN's edge is purged at `at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeCdn {
+    /// The Cdn's name.
+    pub cdn: String,
+    /// When.
+    pub at: Duration,
+}
+
+/// A whole region goes dark: its pods and database copies stop serving
+/// (requests there fail), load balancers send its users to the next
+/// nearest region, and it comes back after `for` (default: never).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionDown {
+    /// The region's name.
+    pub region: String,
+    /// When it goes down.
+    pub at: Duration,
+    /// How long it stays down.
+    #[serde(default, rename = "for")]
+    pub length: Option<Duration>,
+}
+
+/// Every replica of a database lags `extra` more, from `at` for `for`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationLag {
+    /// A Database name.
+    pub database: String,
+    /// Added to every drawn replication lag.
+    pub extra: Duration,
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts (default: to the end).
+    #[serde(default, rename = "for")]
+    pub length: Option<Duration>,
+}
+
+/// The primary fails and a replica is promoted: for `promotion`, every
+/// query that needs the primary (writes, primary reads) fails with
+/// "db failover"; then the promoted node serves as primary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failover {
+    /// A Database name.
+    pub database: String,
+    /// When the primary fails.
+    pub at: Duration,
+    /// How long promotion takes.
+    pub promotion: Duration,
+}
+
+/// Every entry of a shared cache (or of every L1 of a deployment) is lost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlushCache {
+    /// A Cache or Deployment name.
+    pub target: String,
+    /// When.
+    pub at: Duration,
+}
+
+/// `count` ready pods of a deployment die at once (involuntary); their
+/// requests fail and the deployment schedules replacements.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillPods {
+    /// A Deployment name.
+    pub deployment: String,
+    /// Pods killed.
+    pub count: u32,
+    /// When.
+    pub at: Duration,
+}
+
+/// Spot nodes get their termination notice at once: `count` nodes, or
+/// `fraction` of the spot nodes (rounded up) when `count` is absent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReclaimSpot {
+    /// A Deployment name (its node pool).
+    pub deployment: String,
+    /// Nodes reclaimed.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Share of spot nodes reclaimed (0 to 1).
+    #[serde(default)]
+    pub fraction: Option<f64>,
+    /// When.
+    pub at: Duration,
+}
+
+/// An availability zone goes dark: every pod (and node) of the
+/// deployments spread over it dies at once, and no pod is placed there
+/// until it comes back after `for` (default: never). Replacements go to
+/// the surviving zones; running pods are not rebalanced afterwards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneDown {
+    /// The zone's name (as in the Deployments' `zones`).
+    pub zone: String,
+    /// The region of the zone, needed when zones of that name exist in
+    /// several regions (default: every Deployment with that zone).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// When it goes down.
+    pub at: Duration,
+    /// How long it stays down.
+    #[serde(default, rename = "for")]
+    pub length: Option<Duration>,
 }
 
 impl Fault {
     /// When the fault starts.
     pub fn at(&self) -> Duration {
         match self {
-            Fault::Slowdown { at, .. }
-            | Fault::FailDependency { at, .. }
-            | Fault::PurgeCdn { at, .. }
-            | Fault::RegionDown { at, .. }
-            | Fault::ReplicationLag { at, .. }
-            | Fault::Failover { at, .. }
-            | Fault::FlushCache { at, .. }
-            | Fault::KillPods { at, .. }
-            | Fault::ReclaimSpot { at, .. }
-            | Fault::ZoneDown { at, .. } => *at,
+            Fault::Slowdown(f) => f.at,
+            Fault::FailDependency(f) => f.at,
+            Fault::PurgeCdn(f) => f.at,
+            Fault::RegionDown(f) => f.at,
+            Fault::ReplicationLag(f) => f.at,
+            Fault::Failover(f) => f.at,
+            Fault::FlushCache(f) => f.at,
+            Fault::KillPods(f) => f.at,
+            Fault::ReclaimSpot(f) => f.at,
+            Fault::ZoneDown(f) => f.at,
         }
     }
 }

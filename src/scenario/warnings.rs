@@ -1,7 +1,7 @@
 //! What a scenario may say but probably did not mean: accepted, and
 //! reported as a warning (on stderr, and in `scaletwin validate`'s output).
 
-use super::validate::number;
+use super::resolve::number;
 use super::Scenario;
 
 /// A warning about an accepted scenario, with its place when found.

@@ -10,7 +10,7 @@
 //! HPA periods, a failover's promotion time) stay as written.
 
 use crate::algo::Nanos;
-use crate::scenario::schema::{Fault, Pattern};
+use crate::scenario::schema::{self, Fault, Pattern};
 use crate::scenario::units::Duration;
 use crate::scenario::Scenario;
 
@@ -50,16 +50,16 @@ pub(super) fn shorten(s: &mut Scenario, f: f64) {
     }
     for fault in &mut s.faults {
         let (at, length) = match fault {
-            Fault::Slowdown { at, length, .. }
-            | Fault::FailDependency { at, length, .. }
-            | Fault::RegionDown { at, length, .. }
-            | Fault::ReplicationLag { at, length, .. }
-            | Fault::ZoneDown { at, length, .. } => (at, length.as_mut()),
-            Fault::PurgeCdn { at, .. }
-            | Fault::Failover { at, .. }
-            | Fault::FlushCache { at, .. }
-            | Fault::KillPods { at, .. }
-            | Fault::ReclaimSpot { at, .. } => (at, None),
+            Fault::Slowdown(schema::Slowdown { at, length, .. })
+            | Fault::FailDependency(schema::FailDependency { at, length, .. })
+            | Fault::RegionDown(schema::RegionDown { at, length, .. })
+            | Fault::ReplicationLag(schema::ReplicationLag { at, length, .. })
+            | Fault::ZoneDown(schema::ZoneDown { at, length, .. }) => (at, length.as_mut()),
+            Fault::PurgeCdn(schema::PurgeCdn { at, .. })
+            | Fault::Failover(schema::Failover { at, .. })
+            | Fault::FlushCache(schema::FlushCache { at, .. })
+            | Fault::KillPods(schema::KillPods { at, .. })
+            | Fault::ReclaimSpot(schema::ReclaimSpot { at, .. }) => (at, None),
         };
         scale_time(at);
         if let Some(length) = length {
@@ -95,7 +95,7 @@ mod tests {
         assert!((secs(s.run.warmup) - 1.0).abs() < 1e-9);
         assert!((secs(s.faults[0].at()) - 9.0).abs() < 1e-9);
         match &s.faults[1] {
-            Fault::Slowdown { at, length, .. } => {
+            Fault::Slowdown(schema::Slowdown { at, length, .. }) => {
                 assert!((secs(*at) - 5.0).abs() < 1e-9);
                 assert!((secs(length.unwrap()) - 3.0).abs() < 1e-9);
             }

@@ -8,7 +8,9 @@ use scaletwin::algo::hpa::{
     Autoscaler, Behavior, HpaSpec, MetricInput, MetricSpec, PodSample, ResourceName,
 };
 use scaletwin::algo::Nanos;
-use scaletwin::scenario::schema::{Component, Fault, HpaBehavior, Pattern, ScalingRules};
+use scaletwin::scenario::schema::{
+    Component, Deployment, Fault, HpaBehavior, KillPods, Pattern, ReclaimSpot, ScalingRules,
+};
 use scaletwin::scenario::{parse, units::Duration, validate, Scenario};
 use scaletwin::sim::replay_hpa;
 use scaletwin::Report;
@@ -32,7 +34,7 @@ fn hpa_scenario(replicas: u32, min: u32, max: u32, behavior: Option<HpaBehavior>
         )"#
     );
     let mut s = parse(&text, "replay.ron").unwrap();
-    if let Component::Deployment { hpa: Some(h), .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { hpa: Some(h), .. }) = api(&mut s) {
         h.behavior = behavior;
     }
     s
@@ -192,7 +194,7 @@ fn a_5x_spike_scales_up_within_policy_limits_and_p99_recovers() {
     assert_eq!(sc.pod_seconds_spot, 0.0);
     // Without the HPA, the spike overloads the fixed pods to the end of the spike.
     let mut fixed = s.clone();
-    if let Component::Deployment { hpa, .. } = api(&mut fixed) {
+    if let Component::Deployment(Deployment { hpa, .. }) = api(&mut fixed) {
         *hpa = None;
     }
     let f = run(&fixed);
@@ -213,7 +215,7 @@ fn flapping_shows_without_stabilization_and_not_with_the_default_window() {
     let flappy = run(&s);
     assert!(reversals(&flappy) >= 6, "{:?}", flappy.scaling[0].events);
     let mut steady = s.clone();
-    if let Component::Deployment { hpa: Some(h), .. } = api(&mut steady) {
+    if let Component::Deployment(Deployment { hpa: Some(h), .. }) = api(&mut steady) {
         h.behavior.as_mut().unwrap().scale_down = None; // the default 300 s window
     }
     let steady = run(&steady);
@@ -234,12 +236,12 @@ fn killing_pods_raises_p99_until_replacements_are_ready() {
     let mut s = parse(SPOT, "spot-capacity.ron").unwrap();
     s.faults.clear();
     s.workload.users = 24_000.0; // 2,400 req/s: about 21 busy workers
-    if let Component::Deployment {
+    if let Component::Deployment(Deployment {
         nodes,
         min_available,
         replicas,
         ..
-    } = api(&mut s)
+    }) = api(&mut s)
     {
         *nodes = None;
         *min_available = None;
@@ -247,11 +249,11 @@ fn killing_pods_raises_p99_until_replacements_are_ready() {
     }
     // 4 pods x 8 workers are 2/3 busy; killing 2 halves the capacity: overload.
     let base = run(&s);
-    s.faults.push(Fault::KillPods {
+    s.faults.push(Fault::KillPods(KillPods {
         deployment: "api".into(),
         count: 2,
         at: d("60s"),
-    });
+    }));
     let killed = run(&s);
     let sc = &killed.scaling[0];
     assert_eq!(killed.faults[0].label, "KillPods(api x2)");
@@ -271,17 +273,17 @@ fn killing_pods_raises_p99_until_replacements_are_ready() {
 fn a_spot_reclaim_wave_dips_capacity_and_recovers_and_the_pdb_limits_it() {
     let mut s = parse(SPOT, "spot-capacity.ron").unwrap();
     s.workload.users = 24_000.0; // about 21 busy workers: 2 pods cannot carry it
-    s.faults = vec![Fault::ReclaimSpot {
+    s.faults = vec![Fault::ReclaimSpot(ReclaimSpot {
         deployment: "api".into(),
         count: None,
         fraction: Some(1.0),
         at: d("60s"),
-    }];
-    if let Component::Deployment {
+    })];
+    if let Component::Deployment(Deployment {
         nodes: Some(n),
         min_available,
         ..
-    } = api(&mut s)
+    }) = api(&mut s)
     {
         n.reclaims_per_hour = 0.0;
         n.notice = Some(d("20s"));
@@ -299,7 +301,7 @@ fn a_spot_reclaim_wave_dips_capacity_and_recovers_and_the_pdb_limits_it() {
     assert!(p99_max(&r, 60.0, 90.0) > 2.0 * p99_max(&r, 0.0, 60.0));
     assert!(p99_max(&r, 120.0, 360.0) < 1.5 * p99_max(&r, 0.0, 60.0));
     // With minAvailable 4, the drain evicts only 2 pods at first.
-    if let Component::Deployment { min_available, .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { min_available, .. }) = api(&mut s) {
         *min_available = Some(4);
     }
     let pdb = run(&s);
@@ -324,7 +326,7 @@ fn a_spot_reclaim_wave_dips_capacity_and_recovers_and_the_pdb_limits_it() {
 fn node_hours_and_pod_seconds_split_on_demand_and_spot() {
     let mut s = parse(SPOT, "spot-capacity.ron").unwrap();
     s.faults.clear();
-    if let Component::Deployment { nodes: Some(n), .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { nodes: Some(n), .. }) = api(&mut s) {
         n.reclaims_per_hour = 0.0;
     }
     let r = run(&s);
@@ -337,7 +339,7 @@ fn node_hours_and_pod_seconds_split_on_demand_and_spot() {
     // Poisson reclaims (own stream) happen at the configured rate, deterministically.
     let mut p = s.clone();
     p.run.duration = d("1h");
-    if let Component::Deployment { nodes: Some(n), .. } = api(&mut p) {
+    if let Component::Deployment(Deployment { nodes: Some(n), .. }) = api(&mut p) {
         n.reclaims_per_hour = 10.0;
     }
     let a = run(&p);
@@ -408,11 +410,11 @@ fn a_deployment_without_hpa_keeps_its_pods() {
 #[test]
 fn bad_autoscaling_input_names_each_field() {
     let mut s = parse(SPIKE, "autoscale-spike.ron").unwrap();
-    if let Component::Deployment {
+    if let Component::Deployment(Deployment {
         hpa: Some(h),
         resources,
         ..
-    } = api(&mut s)
+    }) = api(&mut s)
     {
         h.min = 0;
         h.max = 50_000;
@@ -427,17 +429,17 @@ fn bad_autoscaling_input_names_each_field() {
         });
         resources.as_mut().unwrap().cpu = Some(-2.0);
     }
-    s.faults.push(Fault::KillPods {
+    s.faults.push(Fault::KillPods(KillPods {
         deployment: "nope".into(),
         count: 0,
         at: d("1m"),
-    });
-    s.faults.push(Fault::ReclaimSpot {
+    }));
+    s.faults.push(Fault::ReclaimSpot(ReclaimSpot {
         deployment: "api".into(),
         count: Some(1),
         fraction: Some(0.5),
         at: d("1m"),
-    });
+    }));
     s.workload.pattern = Pattern::Constant;
     let problems = validate(&s).unwrap_err();
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();

@@ -179,8 +179,9 @@ fn transfer_the_model_cannot_size_is_named_not_invented() {
 #[test]
 fn unknown_classes_are_refused_with_the_field_path() {
     let mut s = scenario("");
-    if let Some(scaletwin::scenario::schema::Component::Database { replica_class, .. }) =
-        s.components.iter_mut().find(|c| c.name() == "pg")
+    if let Some(scaletwin::scenario::schema::Component::Database(
+        scaletwin::scenario::schema::Database { replica_class, .. },
+    )) = s.components.iter_mut().find(|c| c.name() == "pg")
     {
         *replica_class = Some("db.nope".into());
     }
@@ -190,8 +191,9 @@ fn unknown_classes_are_refused_with_the_field_path() {
             .any(|p| p.path.ends_with(".replica_class") && p.message.contains("db.r6g.large")),
         "{p:?}"
     );
-    if let Some(scaletwin::scenario::schema::Component::Cache { node, .. }) =
-        s.components.iter_mut().find(|c| c.name() == "redis")
+    if let Some(scaletwin::scenario::schema::Component::Cache(
+        scaletwin::scenario::schema::Cache { node, .. },
+    )) = s.components.iter_mut().find(|c| c.name() == "redis")
     {
         *node = Some("cache.nope".into());
     }

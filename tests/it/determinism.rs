@@ -38,15 +38,16 @@ fn identical_across_threads() {
 fn adding_a_component_leaves_arrivals_unchanged() {
     // Common random numbers: a new database (unused by the mix) must not
     // shift the arrival stream or the mix, so the offered load is identical.
-    use scaletwin::scenario::{parse, schema::Component, validate, DEFAULT_SCENARIO};
+    use scaletwin::scenario::schema::{Component, Database, Deployment};
+    use scaletwin::scenario::{parse, validate, DEFAULT_SCENARIO};
     let mut base = parse(DEFAULT_SCENARIO, "default.ron").unwrap();
     for c in &mut base.components {
-        if let Component::Deployment { database, .. } = c {
+        if let Component::Deployment(Deployment { database, .. }) = c {
             *database = Some("pg".into());
         }
     }
     let mut more = base.clone();
-    more.components.push(Component::Database {
+    more.components.push(Component::Database(Database {
         name: "analytics".into(),
         connections: 4,
         queue_limit: None,
@@ -61,7 +62,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         shards: None,
         class: None,
         replica_class: None,
-    });
+    }));
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());
     let rps = |r: &scaletwin::Report| r.series.iter().map(|x| x.offered_rps).collect::<Vec<_>>();

@@ -1,18 +1,19 @@
 //! The fault timeline: each fault changes the run while it is active.
 
-use scaletwin::scenario::{parse, schema::Fault, units::Duration, validate, DEFAULT_SCENARIO};
+use scaletwin::scenario::schema::{Fault, Slowdown};
+use scaletwin::scenario::{parse, units::Duration, validate, DEFAULT_SCENARIO};
 
 #[test]
 fn a_database_slowdown_raises_latency_only_while_it_lasts() {
     let mut s = parse(DEFAULT_SCENARIO, "default.ron").unwrap();
     s.run.duration = Duration::parse("180s").unwrap();
     let base = scaletwin::simulate(&validate(&s).unwrap());
-    s.faults.push(Fault::Slowdown {
+    s.faults.push(Fault::Slowdown(Slowdown {
         target: "pg".into(),
         factor: 3.0,
         at: Duration::parse("60s").unwrap(),
         length: Some(Duration::parse("30s").unwrap()),
-    });
+    }));
     let slow = scaletwin::simulate(&validate(&s).unwrap());
     assert_eq!(slow.faults.len(), 1);
     assert_eq!(slow.faults[0].label, "Slowdown(pg x3)");
@@ -52,12 +53,12 @@ fn a_database_slowdown_raises_latency_only_while_it_lasts() {
 #[test]
 fn a_fault_on_an_unknown_target_is_an_input_error() {
     let mut s = parse(DEFAULT_SCENARIO, "default.ron").unwrap();
-    s.faults.push(Fault::Slowdown {
+    s.faults.push(Fault::Slowdown(Slowdown {
         target: "alb".into(),
         factor: 2.0,
         at: Duration::parse("10s").unwrap(),
         length: None,
-    });
+    }));
     let problems = validate(&s).unwrap_err();
     assert_eq!(problems[0].path, "faults[0].target");
     assert!(

@@ -2,7 +2,8 @@
 //! system written by hand, unmodelled fields are named, bad input exits 2.
 
 use scaletwin::import::k8s;
-use scaletwin::scenario::{parse, schema::Component, Scenario};
+use scaletwin::scenario::schema::{Component, Deployment};
+use scaletwin::scenario::{parse, Scenario};
 use std::process::Command;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/k8s");
@@ -59,7 +60,7 @@ fn seed_manifests_give_the_same_replica_trajectory_under_a_spike() {
     // And the HPA's behavior matters: the same manifests without it differ.
     let mut without = imported.clone();
     for c in &mut without.components {
-        if let Component::Deployment { hpa: Some(h), .. } = c {
+        if let Component::Deployment(Deployment { hpa: Some(h), .. }) = c {
             h.behavior = None;
         }
     }

@@ -86,7 +86,11 @@ fn traces_from_known_distributions_are_fitted_back() {
         other => panic!("POST /charge: {other:?}"),
     }
     let redis = s.components.iter().find(|c| c.name() == "redis").unwrap();
-    let scaletwin::scenario::schema::Component::Cache { latency, .. } = redis else {
+    let scaletwin::scenario::schema::Component::Cache(scaletwin::scenario::schema::Cache {
+        latency,
+        ..
+    }) = redis
+    else {
         panic!("{redis:?}")
     };
     assert_recovers("redis DEL", latency, 0.4, 0.2, n_post);

@@ -6,7 +6,7 @@ use crate::run_scenario as run;
 use scaletwin::algo::hpa::{Autoscaler, MetricInput};
 use scaletwin::algo::Nanos;
 use scaletwin::report::QueueReport;
-use scaletwin::scenario::schema::{Component, Fault};
+use scaletwin::scenario::schema::{Component, Deployment, Fault, KillPods};
 use scaletwin::scenario::{parse, validate, Scenario};
 use scaletwin::sim::replay_queue_hpa;
 use scaletwin::sim::ScalingReport;
@@ -100,7 +100,7 @@ fn queue_metric_matches_the_algorithm_and_hand_computed_kubernetes_steps() {
 #[test]
 fn queue_metric_tolerance_is_applied_to_depth_over_target_times_replicas() {
     let mut s = scenario();
-    if let Component::Deployment { replicas, hpa, .. } = workers(&mut s) {
+    if let Component::Deployment(Deployment { replicas, hpa, .. }) = workers(&mut s) {
         *replicas = 6;
         hpa.as_mut().unwrap().behavior = None;
     }
@@ -167,7 +167,7 @@ fn autoscaled_workers_cut_job_wait_against_a_fixed_deployment() {
     let mut auto = scenario();
     auto.faults.clear();
     let mut fixed = auto.clone();
-    if let Component::Deployment { hpa, .. } = workers(&mut fixed) {
+    if let Component::Deployment(Deployment { hpa, .. }) = workers(&mut fixed) {
         *hpa = None;
     }
     let (a, f) = (run(&auto), run(&fixed));
@@ -235,7 +235,7 @@ fn fault_in_the_example_loses_and_retries_running_jobs() {
     assert_eq!(q.retries, q.failed_attempts);
     assert!(matches!(
         scenario().faults[0],
-        Fault::KillPods { count: 2, .. }
+        Fault::KillPods(KillPods { count: 2, .. })
     ));
 }
 
@@ -245,7 +245,7 @@ fn running_jobs_are_busy_cpu_for_a_cpu_hpa_on_the_workers() {
     // queue concurrency, so CPU utilization = busy job slots / slots).
     let mut s = scenario();
     s.faults.clear();
-    if let Component::Deployment { hpa, .. } = workers(&mut s) {
+    if let Component::Deployment(Deployment { hpa, .. }) = workers(&mut s) {
         let h = hpa.as_mut().unwrap();
         h.queue = None;
         h.cpu = Some(60);

@@ -2,7 +2,7 @@
 //! not the HPA) and the seeded choice of fault victims.
 
 use crate::{api, d, run_scenario as run};
-use scaletwin::scenario::schema::{Component, Fault};
+use scaletwin::scenario::schema::{Component, Deployment, Fault, KillPods, ReclaimSpot, ZoneDown};
 use scaletwin::scenario::{parse, validate};
 use scaletwin::Report;
 
@@ -67,11 +67,11 @@ fn a_zone_outage_kills_its_pods_and_replacements_start_in_the_other_zones() {
 #[test]
 fn pods_placed_after_the_zone_is_back_go_to_it_first() {
     let mut s = parse(ZONES, "zone-outage.ron").unwrap();
-    s.faults.push(Fault::KillPods {
+    s.faults.push(Fault::KillPods(KillPods {
         deployment: "api".into(),
         count: 2,
         at: d("4m"),
-    });
+    }));
     let r = run(&s);
     // Two pods of b and c die at 4m; the replacements go to the emptiest up zone, a.
     assert_eq!(zones_at(&r, 230.0), [0, 3, 3]);
@@ -82,7 +82,7 @@ fn pods_placed_after_the_zone_is_back_go_to_it_first() {
 #[test]
 fn with_every_zone_down_replacements_wait_until_one_is_back() {
     let mut s = parse(ZONES, "zone-outage.ron").unwrap();
-    if let Component::Deployment { zones, .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { zones, .. }) = api(&mut s) {
         *zones = Some(vec!["a".into()]);
     }
     s.workload.users = 1_000.0;
@@ -111,11 +111,11 @@ fn with_every_zone_down_replacements_wait_until_one_is_back() {
 fn zones_without_a_fault_change_nothing_but_the_per_zone_counts() {
     let mut s = parse(ZONES, "zone-outage.ron").unwrap();
     s.faults.clear();
-    if let Component::Deployment { nodes, .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { nodes, .. }) = api(&mut s) {
         *nodes = None;
     }
     let zoned = run(&s);
-    if let Component::Deployment { zones, .. } = api(&mut s) {
+    if let Component::Deployment(Deployment { zones, .. }) = api(&mut s) {
         *zones = None;
     }
     let plain = run(&s);
@@ -145,7 +145,7 @@ fn a_region_qualifies_the_zone() {
     let s = parse(text, "z.ron").unwrap();
     // Without the region, zone "a" is ambiguous.
     let mut ambiguous = s.clone();
-    if let Fault::ZoneDown { region, .. } = &mut ambiguous.faults[0] {
+    if let Fault::ZoneDown(ZoneDown { region, .. }) = &mut ambiguous.faults[0] {
         *region = None;
     }
     let err = format!("{:?}", validate(&ambiguous).unwrap_err());
@@ -190,18 +190,18 @@ fn the_hpa_scales_down_below_the_pdb() {
 fn the_notice_drain_evicts_within_the_pdb_and_loses_fewer_requests() {
     let mut s = parse(SPOT, "spot-capacity.ron").unwrap();
     s.workload.users = 24_000.0;
-    s.faults = vec![Fault::ReclaimSpot {
+    s.faults = vec![Fault::ReclaimSpot(ReclaimSpot {
         deployment: "api".into(),
         count: None,
         fraction: Some(1.0),
         at: d("60s"),
-    }];
+    })];
     let mut with_pdb = |min: u32| {
-        if let Component::Deployment {
+        if let Component::Deployment(Deployment {
             nodes: Some(n),
             min_available,
             ..
-        } = api(&mut s)
+        }) = api(&mut s)
         {
             n.reclaims_per_hour = 0.0;
             n.notice = Some(d("90s"));
@@ -245,11 +245,11 @@ fn kill_pods_picks_its_victims_at_random_but_by_the_seed() {
     // always be one pod of a and one of b.
     let mut s = parse(ZONES, "zone-outage.ron").unwrap();
     s.workload.users = 1_000.0;
-    s.faults = vec![Fault::KillPods {
+    s.faults = vec![Fault::KillPods(KillPods {
         deployment: "api".into(),
         count: 2,
         at: d("60s"),
-    }];
+    })];
     let mut seen = std::collections::BTreeSet::new();
     for seed in 1..=12 {
         s.seed = seed;

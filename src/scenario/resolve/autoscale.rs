@@ -1,34 +1,40 @@
-//! Checks and resolution of the autoscaling and capacity parts of a scenario:
-//! a Deployment's `hpa`, `startup`, `resources`, `nodes`, `min_available`,
-//! `zones`, and the `KillPods` / `ReclaimSpot` / `ZoneDown` faults.
+//! The autoscaling and capacity parts of a Deployment: its `hpa` (and the
+//! queue it may scale on), `startup`, `resources`, `nodes`, `min_available`
+//! and `zones`. (The faults on pods and nodes are in [`super::pod_faults`].)
 
-use super::plan::{AutoscaleSpec, DeploymentSpec, FaultKind, FaultSpec, NodePoolSpec, RegionsSpec};
-use super::schema::{self, Component, Fault, Hpa, Nodes, PodResources, Scenario};
-use super::units::Duration;
-use super::validate::{check_finite, list, Problems};
+use super::checks::check_finite;
+use super::context::{list, Problems};
 use crate::algo::hpa::{
     Behavior, HpaSpec, MetricSpec, Policy, PolicyKind, ResourceName, ScalingRules, SelectPolicy,
 };
 use crate::algo::Nanos;
-use std::collections::BTreeMap;
+use crate::scenario::plan::{AutoscaleSpec, DeploymentSpec, NodePoolSpec, QueueSpec};
+use crate::scenario::schema::{self, Component, Hpa, Nodes, Scenario};
+use crate::scenario::units::Duration;
 
 /// Largest `maxReplicas`.
 const MAX_REPLICAS: u32 = 10_000;
 
-/// Resolves the autoscaling fields of a Deployment (the other fields are the caller's).
-#[allow(clippy::too_many_arguments)]
+/// The autoscaling and capacity fields of a Deployment, resolved.
+pub(super) struct PodCapacity {
+    pub(super) hpa: Option<AutoscaleSpec>,
+    pub(super) startup: Nanos,
+    pub(super) cpu_milli: i64,
+    pub(super) memory_mib: f64,
+    pub(super) base_memory_mib: f64,
+    pub(super) per_request_mib: f64,
+    pub(super) nodes: Option<NodePoolSpec>,
+    pub(super) zones: Vec<String>,
+}
+
+/// Resolves the autoscaling and capacity fields of Deployment `d` (the
+/// other fields are the caller's).
 pub(super) fn resolve_deployment(
     p: &mut Problems,
     at: &dyn Fn(&str) -> String,
-    replicas: u32,
-    hpa: Option<&Hpa>,
-    startup: Option<Duration>,
-    resources: Option<&PodResources>,
-    nodes: Option<&Nodes>,
-    min_available: Option<u32>,
-    zones: Option<&[String]>,
-) -> DeploymentSpec {
-    let r = resources;
+    d: &schema::Deployment,
+) -> PodCapacity {
+    let r = d.resources.as_ref();
     let cpu = r.and_then(|r| r.cpu).unwrap_or(1.0);
     check_finite(
         p,
@@ -67,9 +73,15 @@ pub(super) fn resolve_deployment(
     );
     let cpu_milli = (cpu * 1000.0).round().max(1.0) as i64;
 
-    let hpa = hpa.and_then(|h| resolve_hpa(p, at, replicas, h));
-    let nodes = nodes.and_then(|n| resolve_nodes(p, at, cpu, memory, n));
-    if let (Some(m), Some(h)) = (min_available, &hpa) {
+    let hpa = d
+        .hpa
+        .as_ref()
+        .and_then(|h| resolve_hpa(p, at, d.replicas, h));
+    let nodes = d
+        .nodes
+        .as_ref()
+        .and_then(|n| resolve_nodes(p, at, cpu, memory, n));
+    if let (Some(m), Some(h)) = (d.min_available, &hpa) {
         if m > h.spec.max_replicas as u32 {
             p.add(
                 at("min_available"),
@@ -80,31 +92,24 @@ pub(super) fn resolve_deployment(
             );
         }
     }
-    let zones = zones.map_or_else(Vec::new, |z| resolve_zones(p, at, z));
-    DeploymentSpec {
-        name: String::new(),
-        replicas,
-        concurrency: 1,
-        queue_limit: None,
-        database: None,
-        shed_after: None,
-        region: None,
-        l1: None,
-        pool: None,
+    let zones = d
+        .zones
+        .as_deref()
+        .map_or_else(Vec::new, |z| resolve_zones(p, at, z));
+    PodCapacity {
         hpa,
-        startup: startup.map_or(Nanos::ZERO, Duration::nanos),
+        startup: d.startup.map_or(Nanos::ZERO, Duration::nanos),
         cpu_milli,
         memory_mib: memory,
         base_memory_mib: base,
         per_request_mib: per_request,
         nodes,
-        min_available,
         zones,
     }
 }
 
 /// Most availability zones per deployment.
-const MAX_ZONES: usize = 64;
+pub(super) const MAX_ZONES: usize = 64;
 
 fn resolve_zones(p: &mut Problems, at: &dyn Fn(&str) -> String, zones: &[String]) -> Vec<String> {
     if zones.is_empty() || zones.len() > MAX_ZONES {
@@ -127,107 +132,6 @@ fn resolve_zones(p: &mut Problems, at: &dyn Fn(&str) -> String, zones: &[String]
         }
     }
     zones.iter().take(MAX_ZONES).cloned().collect()
-}
-
-/// Resolves a `ZoneDown` fault (fault `i`): every Deployment spread over the
-/// zone (in the given region, if any) is hit.
-pub(super) fn resolve_zone_fault(
-    p: &mut Problems,
-    s: &Scenario,
-    regions: Option<&RegionsSpec>,
-    duration: Nanos,
-    i: usize,
-    f: &Fault,
-) -> Option<FaultSpec> {
-    let Fault::ZoneDown {
-        zone,
-        region,
-        at,
-        length,
-    } = f
-    else {
-        return None;
-    };
-    let path = |field: &str| format!("faults[{i}].{field}");
-    let before = p.len();
-    if at.nanos() >= duration {
-        p.add(
-            path("at"),
-            format!("the fault starts at {at}, after the run ends"),
-        );
-    }
-    if length.is_some_and(|l| l.nanos() == Nanos::ZERO) {
-        p.add(path("for"), "an outage must last longer than zero");
-    }
-    if let Some(r) = region {
-        super::regions::region_of(p, path("region"), regions, s.regions.is_some(), r);
-    }
-    // (deployment index, zone index, the deployment's region) of every match.
-    let mut targets = Vec::new();
-    let mut known = Vec::new();
-    let mut in_regions: Vec<Option<&str>> = Vec::new();
-    let deployments = s.components.iter().filter(|c| c.kind() == "Deployment");
-    for (d, c) in deployments.enumerate() {
-        let Component::Deployment {
-            zones: Some(zones),
-            region: home,
-            ..
-        } = c
-        else {
-            continue;
-        };
-        for z in zones {
-            if !known.contains(&z.as_str()) {
-                known.push(z.as_str());
-            }
-        }
-        let Some(k) = zones.iter().position(|z| z == zone) else {
-            continue;
-        };
-        if region.is_some() && home != region {
-            continue;
-        }
-        targets.push((d, k.min(MAX_ZONES - 1) as u8));
-        if !in_regions.contains(&home.as_deref()) {
-            in_regions.push(home.as_deref());
-        }
-    }
-    if targets.is_empty() && p.len() == before {
-        let within = region
-            .as_ref()
-            .map_or(String::new(), |r| format!(" in region \"{r}\""));
-        p.add_at(
-            path("zone"),
-            format!(
-                "no Deployment{within} is spread over a zone named \"{zone}\" (Deployment `zones`); zones: {}",
-                list(&known)
-            ),
-            zone,
-        );
-    }
-    if region.is_none() && in_regions.len() > 1 {
-        let names: Vec<&str> = in_regions.iter().map(|r| r.unwrap_or("(none)")).collect();
-        p.add(
-            path("region"),
-            format!(
-                "zone \"{zone}\" exists in several regions ({}); name the region it is in",
-                list(&names)
-            ),
-        );
-    }
-    if p.len() > before {
-        return None;
-    }
-    let label = match region {
-        Some(r) => format!("ZoneDown({r}/{zone})"),
-        None => format!("ZoneDown({zone})"),
-    };
-    Some(FaultSpec {
-        label,
-        at: at.nanos(),
-        until: length.map(|l| at.nanos().saturating_add(l.nanos())),
-        kind: FaultKind::ZoneDown { targets },
-    })
 }
 
 fn whole_seconds(p: &mut Problems, path: &str, d: Duration, max_s: u64, what: &str) -> Option<i32> {
@@ -423,16 +327,16 @@ pub(super) fn resolve_hpa_queues(
     p: &mut Problems,
     s: &Scenario,
     deployments: &mut [DeploymentSpec],
-    queues: &[super::plan::QueueSpec],
+    queues: &[QueueSpec],
 ) {
     for (i, c) in s.components.iter().enumerate() {
-        let Component::Deployment {
-            name, hpa: Some(h), ..
-        } = c
-        else {
+        let Component::Deployment(d) = c else {
             continue;
         };
-        let Some(hq) = &h.queue else { continue };
+        let name = &d.name;
+        let Some(hq) = d.hpa.as_ref().and_then(|h| h.queue.as_ref()) else {
+            continue;
+        };
         let path = format!("components[{i}].hpa.queue.name");
         let Some(q) = queues.iter().position(|q| q.name == hq.name) else {
             let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
@@ -441,14 +345,14 @@ pub(super) fn resolve_hpa_queues(
                 format!(
                     "no Queue is named \"{}\";{} queues: {}",
                     hq.name,
-                    super::suggest::hint(&hq.name, names.iter().copied()),
+                    crate::scenario::suggest::hint(&hq.name, names.iter().copied()),
                     list(&names)
                 ),
                 &hq.name,
             );
             continue;
         };
-        if !super::jobs::is_fed(s, &hq.name) {
+        if !super::queue::is_fed(s, &hq.name) {
             p.add_at(
                 path,
                 format!(
@@ -521,111 +425,5 @@ fn resolve_nodes(
         spot_fraction: n.spot_fraction,
         reclaims_per_hour: n.reclaims_per_hour,
         notice: n.notice.map_or(Nanos::from_secs(120), Duration::nanos),
-    })
-}
-
-/// Resolves a `KillPods` or `ReclaimSpot` fault (fault `i`).
-pub(super) fn resolve_fault(
-    p: &mut Problems,
-    s: &Scenario,
-    kinds: &BTreeMap<&str, (&'static str, usize)>,
-    duration: Nanos,
-    i: usize,
-    f: &Fault,
-) -> Option<FaultSpec> {
-    let path = |field: &str| format!("faults[{i}].{field}");
-    let (deployment, at) = match f {
-        Fault::KillPods { deployment, at, .. } | Fault::ReclaimSpot { deployment, at, .. } => {
-            (deployment, at)
-        }
-        _ => return None,
-    };
-    let before = p.len();
-    if at.nanos() >= duration {
-        p.add(
-            path("at"),
-            format!("the fault starts at {at}, after the run ends"),
-        );
-    }
-    let deployments: Vec<&Component> = s
-        .components
-        .iter()
-        .filter(|c| c.kind() == "Deployment")
-        .collect();
-    let idx = match kinds.get(deployment.as_str()) {
-        Some(("Deployment", idx)) => Some(*idx),
-        _ => {
-            let names: Vec<&str> = deployments.iter().map(|c| c.name()).collect();
-            p.add_at(
-                path("deployment"),
-                format!(
-                    "no Deployment is named \"{deployment}\";{} Deployments: {}",
-                    super::suggest::hint(deployment, names.iter().copied()),
-                    list(&names)
-                ),
-                deployment,
-            );
-            None
-        }
-    };
-    let (label, kind) = match f {
-        Fault::KillPods { count, .. } => {
-            if *count == 0 {
-                p.add(path("count"), "KillPods must kill at least 1 pod");
-            }
-            (
-                format!("KillPods({deployment} x{count})"),
-                FaultKind::KillPods {
-                    deployment: idx.unwrap_or(0),
-                    count: *count,
-                },
-            )
-        }
-        Fault::ReclaimSpot {
-            count, fraction, ..
-        } => {
-            if let Some(d) = idx {
-                let spot = matches!(deployments[d], Component::Deployment { nodes: Some(n), .. } if n.spot_fraction > 0.0);
-                if !spot {
-                    p.add(path("deployment"), format!("ReclaimSpot needs a Deployment with spot nodes (nodes: (.., spot_fraction: > 0)); \"{deployment}\" has none"));
-                }
-            }
-            match (count, fraction) {
-                (Some(0), None) => p.add(path("count"), "ReclaimSpot must reclaim at least 1 node"),
-                (Some(_), None) => {}
-                (None, Some(x)) => {
-                    if !x.is_finite() || *x <= 0.0 || *x > 1.0 {
-                        p.add(path("fraction"), format!("fraction must be a share of the spot nodes, above 0 and at most 1, not {}", super::number(*x)));
-                    }
-                }
-                _ => p.add(
-                    path("count"),
-                    "give exactly one of count (nodes) or fraction (share of spot nodes)",
-                ),
-            }
-            let what = match (count, fraction) {
-                (Some(c), _) => format!("{c}"),
-                (None, Some(x)) => format!("{}%", x * 100.0),
-                _ => String::new(),
-            };
-            (
-                format!("ReclaimSpot({deployment} {what})"),
-                FaultKind::ReclaimSpot {
-                    deployment: idx.unwrap_or(0),
-                    count: *count,
-                    fraction: fraction.unwrap_or(1.0),
-                },
-            )
-        }
-        _ => return None,
-    };
-    if p.len() > before {
-        return None;
-    }
-    Some(FaultSpec {
-        label,
-        at: at.nanos(),
-        until: None,
-        kind,
     })
 }

@@ -1,10 +1,11 @@
 //! Resolution and checks of the scenario's regions.
 
-use super::plan::RegionsSpec;
-use super::schema::Regions;
-use super::suggest::hint;
-use super::validate::{check_finite, Problems};
+use super::checks::check_finite;
+use super::context::Problems;
 use crate::algo::Nanos;
+use crate::scenario::plan::RegionsSpec;
+use crate::scenario::schema::Regions;
+use crate::scenario::suggest::hint;
 
 /// Most regions in one scenario (region indices are `u8`).
 const MAX_REGIONS: usize = 64;

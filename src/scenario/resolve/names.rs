@@ -2,8 +2,8 @@
 //! character (an escape sequence, a carriage return) would be echoed to the
 //! terminal in reports and messages, and no real name holds one.
 
-use super::validate::Problems;
-use super::Scenario;
+use super::context::Problems;
+use crate::scenario::Scenario;
 use serde_json::Value;
 
 /// Reports every key and text value of `s` holding a control character.

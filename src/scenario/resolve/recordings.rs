@@ -1,8 +1,9 @@
 //! Recorded traffic in a scenario: a rate trace (`pattern: Trace`) and a
 //! replayed request log (`arrivals: Replay`), read and checked here.
 
-use super::schema::{ArrivalProcess, Pattern, Scenario};
-use super::validate::{check_finite, Problems};
+use super::checks::check_finite;
+use super::context::Problems;
+use crate::scenario::schema::{ArrivalProcess, Pattern, Scenario};
 use crate::workload::{RatePattern, RateTrace, ReplayLog};
 use std::path::Path;
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 //! saturating arithmetic; only the endpoints at the top of an oversized chain
 //! are reported, each with the chain that makes it so.
 
-use super::schema::{Scenario, Step};
-use super::validate::Problems;
+use super::context::Problems;
+use crate::scenario::schema::{Scenario, Step};
 use std::collections::HashMap;
 
 /// Deepest nesting of step lists in one request's program: each `Call`,
@@ -215,7 +215,7 @@ mod tests {
                workload: (users: 1, rps_per_user: 1.0, mix: {{ "e0": 1.0 }}),
                components: [], endpoints: {{ {endpoints} }})"#
         );
-        super::super::parse(&text, "c.ron").unwrap()
+        crate::scenario::parse(&text, "c.ron").unwrap()
     }
 
     fn problems(endpoints: &str) -> Vec<String> {

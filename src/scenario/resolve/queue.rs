@@ -1,0 +1,232 @@
+//! `Queue` components: job queues, their workers, retries and schedules.
+
+use super::checks::{check_count, check_finite, sizes, MAX_SIZE};
+use super::context::Context;
+use super::samplers::Stage;
+use crate::algo::backoff::{Backoff, Jitter};
+use crate::algo::jobqueue::DailyTimes;
+use crate::algo::limiter::Gcra;
+use crate::algo::Nanos;
+use crate::scenario::plan::{DeploymentSpec, JobScheduleSpec, QueueSpec, ScheduleTimes};
+use crate::scenario::schema::{self, Component, ComponentKind, Step};
+
+/// Checks queue component `i` and resolves it (its worker Deployment, if
+/// any, is linked by [`link_deployments`] once every deployment is known).
+pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpec {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let slots = check_workers(cx, i, q);
+    check_count(
+        &mut cx.problems,
+        at("attempts"),
+        Some(&q.name),
+        "attempts (the first included)",
+        q.attempts,
+        1..=100,
+    );
+    check_finite(
+        &mut cx.problems,
+        &at("failure_probability"),
+        q.failure_probability,
+        0.0,
+        1.0,
+        "a failure probability",
+    );
+    let rate_limit = q.rate_limit.as_ref().and_then(|r| job_rate_limit(cx, i, r));
+    let backoff = retry_policy(cx, i, q);
+    let schedules = compile_schedules(cx, i, q);
+    QueueSpec {
+        name: q.name.clone(),
+        slots: slots.min(u64::from(MAX_SIZE)) as u32,
+        rate_limit,
+        backoff,
+        failure_probability: q.failure_probability,
+        schedules,
+        deployment: None,
+        concurrency: q.concurrency,
+    }
+}
+
+/// Checks `workers` / `deployment` and `concurrency`; the job slots.
+fn check_workers(cx: &mut Context, i: usize, q: &schema::Queue) -> u64 {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let p = &mut cx.problems;
+    if q.workers.is_some() == q.deployment.is_some() {
+        p.add_at(
+            at("workers"),
+            "give either `workers` (a count) or `deployment` (the worker Deployment's name), not both or neither",
+            &q.name,
+        );
+    }
+    let workers = q.workers.unwrap_or(1);
+    check_count(p, at("workers"), Some(&q.name), "workers", workers, sizes());
+    check_count(
+        p,
+        at("concurrency"),
+        Some(&q.name),
+        "concurrency (jobs per worker)",
+        q.concurrency,
+        sizes(),
+    );
+    let slots = u64::from(workers) * u64::from(q.concurrency);
+    if slots > u64::from(MAX_SIZE) {
+        p.add_at(
+            at("workers"),
+            format!("workers × concurrency = {slots} job slots is more than {MAX_SIZE}"),
+            &q.name,
+        );
+    }
+    slots
+}
+
+/// The GCRA limiter of `rate_limit`.
+fn job_rate_limit(cx: &mut Context, i: usize, r: &schema::JobRateLimit) -> Option<Gcra> {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let p = &mut cx.problems;
+    if !check_finite(
+        p,
+        &at("rate_limit.per_second"),
+        r.per_second,
+        1e-6,
+        1e9,
+        "jobs per second",
+    ) {
+        return None;
+    }
+    if !check_count(p, at("rate_limit.burst"), None, "a burst", r.burst, sizes()) {
+        return None;
+    }
+    let t = Nanos(((1e9 / r.per_second).round() as u64).max(1));
+    match Gcra::new(t, r.burst) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            p.add(at("rate_limit"), format!("not a usable rate limit: {e}"));
+            None
+        }
+    }
+}
+
+/// The retry policy: `backoff` over the defaults (1s base, doubling, 5m cap, full jitter).
+fn retry_policy(cx: &mut Context, i: usize, q: &schema::Queue) -> Backoff {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let p = &mut cx.problems;
+    let mut policy = Backoff {
+        max_attempts: q.attempts,
+        base: Nanos::from_secs(1),
+        multiplier: 2.0,
+        cap: Nanos::from_secs(300),
+        jitter: Jitter::Full,
+    };
+    let Some(b) = &q.backoff else { return policy };
+    if check_finite(
+        p,
+        &at("backoff.multiplier"),
+        b.multiplier,
+        1.0,
+        1e3,
+        "a backoff multiplier",
+    ) {
+        policy.multiplier = b.multiplier;
+    }
+    policy.base = b.base.nanos();
+    if let Some(cap) = b.cap {
+        if cap.nanos() < b.base.nanos() {
+            p.add(
+                at("backoff.cap"),
+                format!(
+                    "the cap ({cap}) must be at least the base delay ({})",
+                    b.base
+                ),
+            );
+        }
+        policy.cap = cap.nanos();
+    } else {
+        policy.cap = policy.cap.max(policy.base);
+    }
+    policy.jitter = super::workload::jitter_of(b.jitter);
+    policy
+}
+
+/// Checks and compiles the timed schedules (each with its work's sampler).
+fn compile_schedules(cx: &mut Context, i: usize, q: &schema::Queue) -> Vec<JobScheduleSpec> {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let mut out = Vec::new();
+    for (j, s) in q.schedules.iter().enumerate() {
+        let when = match (&s.every, s.at.is_empty()) {
+            (Some(every), true) if every.nanos() < Nanos::from_millis(1) => {
+                cx.problems.add(
+                    at(&format!("schedules[{j}].every")),
+                    format!("a schedule's period must be at least 1ms (e.g. \"5m\"), not {every}"),
+                );
+                None
+            }
+            (Some(every), true) => Some(ScheduleTimes::Every(every.nanos())),
+            (None, false) => match DailyTimes::parse(&s.at) {
+                Ok(times) => Some(ScheduleTimes::Daily(times)),
+                Err(e) => {
+                    cx.problems.add(at(&format!("schedules[{j}].at")), e);
+                    None
+                }
+            },
+            _ => {
+                cx.problems.add(
+                    at(&format!("schedules[{j}]")),
+                    "give either `every` (a period, e.g. \"5m\") or `at` (times of day, e.g. [\"03:00\"]), not both or neither",
+                );
+                None
+            }
+        };
+        let work = cx.samplers.add(
+            Stage::Schedules,
+            &at(&format!("schedules[{j}].work")),
+            &s.work,
+        );
+        if let (Some(work), Some(when)) = (work, when) {
+            out.push(JobScheduleSpec {
+                when,
+                work,
+                priority: s.priority,
+            });
+        }
+    }
+    out
+}
+
+/// Queues worked by a Deployment's pods: one worker per pod.
+pub(crate) fn link_deployments(
+    cx: &mut Context,
+    queues: &mut [QueueSpec],
+    deployments: &[DeploymentSpec],
+) {
+    let s = cx.scenario;
+    for (i, c) in s.components.iter().enumerate() {
+        let Component::Queue(q) = c else { continue };
+        let Some(d) = &q.deployment else { continue };
+        let path = format!("components[{i}].deployment");
+        if let Some(d) = cx.lookup(path, d, ComponentKind::Deployment) {
+            let spec = queues
+                .iter_mut()
+                .find(|x| x.name == q.name)
+                .expect("every queue is resolved");
+            spec.deployment = Some(d);
+            spec.slots = deployments[d].replicas.saturating_mul(spec.concurrency);
+        }
+    }
+}
+
+/// Whether queue `name` gets jobs: it has schedules, or an `Enqueue` step
+/// (anywhere, fallbacks and cache loads included) names it.
+pub(super) fn is_fed(s: &crate::scenario::schema::Scenario, name: &str) -> bool {
+    fn enqueues(steps: &[Step], name: &str) -> bool {
+        steps.iter().any(|st| match st {
+            Step::Enqueue { queue, .. } => queue == name,
+            Step::External { fallback, .. } => enqueues(fallback, name),
+            Step::CacheAside { on_miss, .. } => enqueues(on_miss, name),
+            _ => false,
+        })
+    }
+    let scheduled = s
+        .components
+        .iter()
+        .any(|c| matches!(c, Component::Queue(q) if q.name == name && !q.schedules.is_empty()));
+    scheduled || s.endpoints.values().any(|steps| enqueues(steps, name))
+}
