@@ -1062,9 +1062,9 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         .map(|name| {
             let mut program = Vec::new();
             if let Some(limit) = limits.iter().position(|l| l.endpoint == *name) {
-                program.push(Op::EndpointLimit {
+                program.push(Op::Limit(LimitOp::Endpoint {
                     limit: limit as u16,
-                });
+                }));
             }
             compiler.compile(
                 name,
@@ -1927,9 +1927,9 @@ impl<'a> Compiler<'a> {
                     }
                     self.hop(program);
                     if self.balancers[lb].rate_limit.is_some() {
-                        program.push(Op::RateLimit { lb: lb as u16 });
+                        program.push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
                     }
-                    program.push(Op::Enter { lb: lb as u16 });
+                    program.push(Op::Pod(PodOp::Enter { lb: lb as u16 }));
                     held.push(lb);
                 }
                 Step::Compute(d) => {
@@ -1937,7 +1937,7 @@ impl<'a> Compiler<'a> {
                         self.problems.add(&path, "Compute runs on a pod: put an Lb step before it in this endpoint or a caller");
                     }
                     if let Some(dist) = self.sampler(&path, d) {
-                        program.push(Op::Compute { dist });
+                        program.push(Op::Pod(PodOp::Compute { dist }));
                     }
                 }
                 Step::DbRead(d) | Step::DbWrite(d) => {
@@ -1945,11 +1945,11 @@ impl<'a> Compiler<'a> {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Query {
+                        program.push(Op::Data(DataOp::Query {
                             db: db as u16,
                             write,
                             dist,
-                        });
+                        }));
                     }
                 }
                 Step::Delay(d) => {
@@ -1969,11 +1969,11 @@ impl<'a> Compiler<'a> {
                         .expect("checked");
                     if let Some(dist) = self.sampler(&format!("{path}.work"), work) {
                         self.hop(program);
-                        program.push(Op::Enqueue {
+                        program.push(Op::Jobs(JobOp::Enqueue {
                             queue: queue as u16,
                             dist,
                             priority: *priority,
-                        });
+                        }));
                     }
                 }
                 Step::Call(target) => {
@@ -1986,7 +1986,7 @@ impl<'a> Compiler<'a> {
                     }
                     let cdn = self.cdns.iter().position(|c| c == cdn).expect("checked") as u16;
                     lookups.push((program.len(), cdn));
-                    program.push(Op::CdnLookup { cdn, hit_pc: 0 });
+                    program.push(Op::Cdn(CdnOp::Lookup { cdn, hit_pc: 0 }));
                 }
                 Step::External {
                     dependency,
@@ -2000,12 +2000,12 @@ impl<'a> Compiler<'a> {
                     let at = program.len();
                     self.hop(program);
                     let at = if program.len() > at { at + 1 } else { at };
-                    program.push(Op::External { dep, end: 0 });
+                    program.push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
                     self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
-                    program[at] = Op::External {
+                    program[at] = Op::Dependency(DependencyOp::Call {
                         dep,
                         end: program.len() as u32,
-                    };
+                    });
                 }
                 Step::CacheAside {
                     tiers,
@@ -2026,63 +2026,63 @@ impl<'a> Compiler<'a> {
                             self.hop(program);
                         }
                         gets.push(program.len());
-                        program.push(Op::CacheGet {
+                        program.push(Op::Cache(CacheOp::Get {
                             aside,
                             tier: t as u8,
                             skip: 0,
-                        });
+                        }));
                     }
                     self.asides.push(AsideSpec {
                         tiers,
                         coalesce: *coalesce,
                     });
                     let load = program.len();
-                    program.push(Op::CacheLoad { aside, skip: 0 });
+                    program.push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
                     self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
-                    program.push(Op::CacheFill { aside });
+                    program.push(Op::Cache(CacheOp::Fill { aside }));
                     let end = program.len();
                     if end - load > usize::from(u16::MAX) {
                         self.problems
                             .add(&path, "on_miss compiles to too many operations");
                     }
                     for g in gets {
-                        if let Op::CacheGet { skip, .. } = &mut program[g] {
+                        if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program[g] {
                             *skip = (end - g) as u16;
                         }
                     }
-                    if let Op::CacheLoad { skip, .. } = &mut program[load] {
+                    if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program[load] {
                         *skip = (end - load) as u16;
                     }
                 }
                 Step::Invalidate(tiers) => {
                     for tier in self.tiers(&path, tiers, held) {
-                        program.push(Op::Invalidate { tier });
+                        program.push(Op::Cache(CacheOp::Invalidate { tier }));
                     }
                 }
                 Step::ScatterRead(d) => {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Scatter {
+                        program.push(Op::Data(DataOp::Scatter {
                             db: db as u16,
                             dist,
-                        });
+                        }));
                     }
                 }
             }
         }
         while held.len() > depth {
             held.pop();
-            program.push(Op::Leave);
+            program.push(Op::Pod(PodOp::Leave));
         }
         // Each edge stores the origin's answer once the origin path is done;
         // a hit continues after its fill.
         while let Some((at, cdn)) = lookups.pop() {
-            program.push(Op::CdnFill { cdn });
-            program[at] = Op::CdnLookup {
+            program.push(Op::Cdn(CdnOp::Fill { cdn }));
+            program[at] = Op::Cdn(CdnOp::Lookup {
                 cdn,
                 hit_pc: program.len() as u32,
-            };
+            });
         }
     }
 
