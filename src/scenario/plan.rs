@@ -552,6 +552,7 @@ pub struct EndpointSpec {
 /// instructions are its own enum, so the simulator routes them to that
 /// family with one exhaustive match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Op {
     /// Pods: take and release worker slots, compute on them.
     Pod(PodOp),
@@ -576,6 +577,7 @@ pub enum Op {
 
 /// A pod instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum PodOp {
     /// Choose a pod through balancer `lb` and take one of its worker slots.
     Enter {
@@ -593,6 +595,7 @@ pub enum PodOp {
 
 /// A rate-limit check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum LimitOp {
     /// Check balancer `lb`'s per-tenant rate limit.
     Balancer {
@@ -608,6 +611,7 @@ pub enum LimitOp {
 
 /// A CDN instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum CdnOp {
     /// Look the request up at CDN `cdn`'s edge; on a hit jump to `hit_pc`.
     Lookup {
@@ -625,6 +629,7 @@ pub enum CdnOp {
 
 /// A call to an external dependency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum DependencyOp {
     /// Call dependency `dep`; on success jump to `end`; on failure run the
     /// fallback ops that follow (if `end` is not the next op) or fail.
@@ -638,6 +643,7 @@ pub enum DependencyOp {
 
 /// A background-job instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum JobOp {
     /// Put a job working a draw of `dist` on queue `queue`; continue at once.
     Enqueue {
@@ -652,6 +658,7 @@ pub enum JobOp {
 
 /// A cache-aside instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum CacheOp {
     /// Look the request's key up in tier `tier` of `CacheAside` `aside`; on a
     /// hit fill the tiers above and jump `skip` ops ahead (past the fill).
@@ -685,6 +692,7 @@ pub enum CacheOp {
 
 /// A database instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum DataOp {
     /// A query on database `db` lasting a draw of `dist`.
     Query {

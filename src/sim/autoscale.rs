@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 /// An autoscaling event of deployment `.0`.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum AutoscaleEvent {
     /// The deployment's HPA syncs.
     HpaSync(U16),

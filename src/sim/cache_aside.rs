@@ -26,6 +26,7 @@ use std::collections::{HashMap, VecDeque};
 
 /// A cache-aside event.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum CacheEvent {
     /// A request's shared-cache operation finished.
     Done(U32),

@@ -24,6 +24,7 @@ use crate::scenario::{DependencyOp, Op, Plan};
 
 /// A dependency event.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum DependencyEvent {
     /// A request's call to an external dependency returned.
     CallDone(U32),

@@ -17,6 +17,7 @@ use crate::scenario::{FaultKind, Plan, StationRef};
 
 /// A fault event: fault `i` of the timeline starts or ends.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum FaultEvent {
     /// Fault `i` begins.
     Start(U16),

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 /// A job event.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum JobEvent {
     /// A job's attempt finished running: `pairs` slot holding (job, attempt token).
     Done(U32),

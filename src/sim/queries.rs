@@ -38,6 +38,7 @@ const NONE: u32 = u32::MAX;
 
 /// A query event.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum QueryEvent {
     /// A request's query (or one shard's part of a scatter read) finished.
     Done(U32),

@@ -19,6 +19,7 @@ use crate::scenario::Plan;
 
 /// A client-retry event.
 #[derive(Copy, Clone, Debug)]
+#[repr(u8)]
 pub(super) enum RetryEvent {
     /// A client times out: `pairs` slot holding (request, identity).
     Timeout(U32),
