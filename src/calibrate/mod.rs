@@ -25,7 +25,7 @@ pub mod observed;
 mod rewrite;
 
 use crate::report::chart::{Chart, Line};
-use crate::scenario::{Op, Plan, Scenario};
+use crate::scenario::{DataOp, Op, Plan, PodOp, Scenario};
 use fit::{ks_distance, LognormalFit};
 use observed::Observed;
 use std::fmt::Write;
@@ -149,8 +149,10 @@ fn known_parts(plan: &Plan, endpoint: &str) -> Result<(f64, f64), String> {
     let (mut mean, mut var) = (0.0, 0.0);
     for op in &e.program {
         let dist = match op {
-            Op::Compute { dist } | Op::Query { dist, .. } | Op::Delay { dist } => *dist,
-            Op::Enter { .. } | Op::Leave | Op::RateLimit { .. } | Op::EndpointLimit { .. } => continue,
+            Op::Pod(PodOp::Compute { dist })
+            | Op::Data(DataOp::Query { dist, .. })
+            | Op::Delay { dist } => *dist,
+            Op::Pod(PodOp::Enter { .. } | PodOp::Leave) | Op::Limit(_) => continue,
             other => {
                 return Err(format!(
                     "endpoints.{endpoint}: its time depends on state ({other:?}); calibrate fits endpoints made of Lb, Compute, DbRead, DbWrite, Delay and Call steps"

@@ -42,10 +42,6 @@ pub enum ErrorCause {
     DbFailover,
     /// The pod serving the request died (killed, or its spot node reclaimed).
     PodKilled,
-    /// A job failed on its last attempt. Not a client error (the client got
-    /// its 202 when the job was enqueued), so not in [`ErrorCause::ALL`]: each
-    /// queue's report counts these as `dead_lettered`.
-    QueueDeadLettered,
 }
 
 impl ErrorCause {
@@ -76,7 +72,6 @@ impl ErrorCause {
             ErrorCause::BreakerOpen => "breaker_open",
             ErrorCause::DependencyError => "dependency_error",
             ErrorCause::RegionDown => "region_down",
-            ErrorCause::QueueDeadLettered => "queue_dead_lettered",
             ErrorCause::PoolTimeout => "pool_timeout",
             ErrorCause::TooManyConnections => "too_many_connections",
             ErrorCause::DbFailover => "db_failover",

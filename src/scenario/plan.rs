@@ -548,9 +548,37 @@ pub struct EndpointSpec {
 }
 
 /// One instruction of an endpoint program. Small and `Copy`: the simulator
-/// reads it on every step of every request.
+/// reads it on every step of every request. Each component family's
+/// instructions are its own enum, so the simulator routes them to that
+/// family with one exhaustive match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Op {
+    /// Pods: take and release worker slots, compute on them.
+    Pod(PodOp),
+    /// Wait a draw of `dist` holding nothing new (network hops, external latency).
+    Delay {
+        /// Sampler index.
+        dist: u32,
+    },
+    /// Per-tenant rate limits.
+    Limit(LimitOp),
+    /// CDN edge caches.
+    Cdn(CdnOp),
+    /// External dependencies.
+    Dependency(DependencyOp),
+    /// Background jobs.
+    Jobs(JobOp),
+    /// Cache-aside: lookups, loads, fills and invalidations.
+    Cache(CacheOp),
+    /// Database queries.
+    Data(DataOp),
+}
+
+/// A pod instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PodOp {
     /// Choose a pod through balancer `lb` and take one of its worker slots.
     Enter {
         /// Balancer index.
@@ -563,45 +591,60 @@ pub enum Op {
         /// Sampler index.
         dist: u32,
     },
-    /// A query on database `db` lasting a draw of `dist`.
-    Query {
-        /// Database index.
-        db: u16,
-        /// Write (true) or read.
-        write: bool,
-        /// Sampler index.
-        dist: u32,
-    },
-    /// Wait a draw of `dist` holding nothing new (network hops, external latency).
-    Delay {
-        /// Sampler index.
-        dist: u32,
-    },
+}
+
+/// A rate-limit check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LimitOp {
     /// Check balancer `lb`'s per-tenant rate limit.
-    RateLimit {
+    Balancer {
         /// Balancer index.
         lb: u16,
     },
+    /// Check per-endpoint rate limit `limit` (an index into `Plan::limits`).
+    Endpoint {
+        /// Limit index.
+        limit: u16,
+    },
+}
+
+/// A CDN instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CdnOp {
     /// Look the request up at CDN `cdn`'s edge; on a hit jump to `hit_pc`.
-    CdnLookup {
+    Lookup {
         /// CDN index.
         cdn: u16,
-        /// Where a hit continues (just after the matching `CdnFill`).
+        /// Where a hit continues (just after the matching `Fill`).
         hit_pc: u32,
     },
     /// The origin answered: store the response at CDN `cdn`'s edge.
-    CdnFill {
+    Fill {
         /// CDN index.
         cdn: u16,
     },
+}
+
+/// A call to an external dependency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DependencyOp {
     /// Call dependency `dep`; on success jump to `end`; on failure run the
     /// fallback ops that follow (if `end` is not the next op) or fail.
-    External {
+    Call {
         /// Dependency index.
         dep: u16,
         /// The op after the fallback.
         end: u32,
     },
+}
+
+/// A background-job instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum JobOp {
     /// Put a job working a draw of `dist` on queue `queue`; continue at once.
     Enqueue {
         /// Queue index.
@@ -611,9 +654,15 @@ pub enum Op {
         /// The job's priority (higher first).
         priority: u32,
     },
+}
+
+/// A cache-aside instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CacheOp {
     /// Look the request's key up in tier `tier` of `CacheAside` `aside`; on a
     /// hit fill the tiers above and jump `skip` ops ahead (past the fill).
-    CacheGet {
+    Get {
         /// Aside index.
         aside: u16,
         /// Tier position in the aside's list.
@@ -623,14 +672,14 @@ pub enum Op {
     },
     /// Start loading a missed key (or, with coalescing, wait for the load in
     /// progress and then jump `skip` ops ahead).
-    CacheLoad {
+    Load {
         /// Aside index.
         aside: u16,
         /// Ops to jump over when another request's load served this one.
         skip: u16,
     },
     /// Fill every tier of `aside` with the loaded value.
-    CacheFill {
+    Fill {
         /// Aside index.
         aside: u16,
     },
@@ -639,17 +688,27 @@ pub enum Op {
         /// The tier.
         tier: TierRef,
     },
+}
+
+/// A database instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DataOp {
+    /// A query on database `db` lasting a draw of `dist`.
+    Query {
+        /// Database index.
+        db: u16,
+        /// Write (true) or read.
+        write: bool,
+        /// Sampler index.
+        dist: u32,
+    },
     /// A read on every shard of `db`, each lasting a draw of `dist`.
     Scatter {
         /// Database index.
         db: u16,
         /// Sampler index.
         dist: u32,
-    },
-    /// Check per-endpoint rate limit `limit` (an index into `Plan::limits`).
-    EndpointLimit {
-        /// Limit index.
-        limit: u16,
     },
 }
 

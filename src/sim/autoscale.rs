@@ -23,7 +23,8 @@
 //! fit (its delay is part of the pod's `startup`) and goes when it is empty.
 
 use super::deployment::{Deployment, Pod, PodState, UNPLACED};
-use super::interpreter::{Event, Sim};
+use super::event::{Event, U16, U32};
+use super::interpreter::Sim;
 use crate::algo::hpa::{
     Autoscaler, ControllerConfig, MetricInput, MetricSpec, PodMetric, PodPhase, PodSample,
     ReadyCondition, ResourceName,
@@ -31,9 +32,23 @@ use crate::algo::hpa::{
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
-use crate::scenario::{DeploymentSpec, FaultKind, Plan};
+use crate::scenario::{DeploymentSpec, Plan};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+
+/// An autoscaling event of deployment `.0`.
+#[derive(Copy, Clone, Debug)]
+#[repr(u8)]
+pub(super) enum AutoscaleEvent {
+    /// The deployment's HPA syncs.
+    HpaSync(U16),
+    /// A pod's startup ends: (deployment, pod).
+    PodReady(U16, U32),
+    /// A spot node gets its termination notice: (deployment, node).
+    NodeNotice(U16, U32),
+    /// A node under notice goes: (deployment, node).
+    NodeGone(U16, U32),
+}
 
 /// A node's state.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -736,10 +751,13 @@ impl Sim<'_> {
     pub(super) fn start_scaling(&mut self) {
         for (d, spec) in self.plan.deployments.iter().enumerate() {
             if let Some(h) = &spec.hpa {
-                self.queue.schedule(h.sync_period, Event::HpaSync(d as u16));
+                self.queue.schedule(
+                    h.sync_period,
+                    Event::Autoscale(AutoscaleEvent::HpaSync((d as u16).into())),
+                );
             }
         }
-        for d in 0..self.deployments.len() {
+        for d in 0..self.families.pods.deployments.len() {
             self.flush_scaling(Nanos::ZERO, d);
         }
     }
@@ -747,108 +765,97 @@ impl Sim<'_> {
     /// Hands a deployment's pending happenings to the queue and fails its orphans.
     pub(super) fn flush_scaling(&mut self, now: Nanos, d: usize) {
         let end = self.plan.duration;
-        let mut pending = std::mem::take(&mut self.deployments[d].scale.pending);
+        let mut pending = std::mem::take(&mut self.families.pods.deployments[d].scale.pending);
         for (t, what) in pending.drain(..) {
             if t < end {
+                let dep = (d as u16).into();
                 let event = match what {
-                    Pending::PodReady(p) => Event::PodReady(d as u16, p),
-                    Pending::NodeNotice(n) => Event::NodeNotice(d as u16, n),
-                    Pending::NodeGone(n) => Event::NodeGone(d as u16, n),
+                    Pending::PodReady(p) => AutoscaleEvent::PodReady(dep, p.into()),
+                    Pending::NodeNotice(n) => AutoscaleEvent::NodeNotice(dep, n.into()),
+                    Pending::NodeGone(n) => AutoscaleEvent::NodeGone(dep, n.into()),
                 };
-                self.queue.schedule(t, event);
+                self.queue.schedule(t, Event::Autoscale(event));
             }
         }
-        self.deployments[d].scale.pending = pending;
-        while let Some(r) = self.deployments[d].scale.orphans.pop() {
-            self.deployments[d].occupancy.abandon(now);
+        self.families.pods.deployments[d].scale.pending = pending;
+        while let Some(r) = self.families.pods.deployments[d].scale.orphans.pop() {
+            self.families.pods.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
         }
         self.workers_changed(now, d);
     }
 
-    /// Handles a scaling event.
-    pub(super) fn scaling_event(&mut self, now: Nanos, event: Event) {
+    /// Handles an autoscaling event.
+    pub(super) fn autoscale_event(&mut self, now: Nanos, event: AutoscaleEvent) {
         let plan = self.plan;
+        let deployments = &mut self.families.pods.deployments;
         let d = match event {
-            Event::HpaSync(d) => {
-                let d = d as usize;
+            AutoscaleEvent::HpaSync(d) => {
+                let d = d.get() as usize;
                 let spec = &plan.deployments[d];
                 let depth = spec
                     .hpa
                     .as_ref()
                     .and_then(|h| h.queue)
-                    .map_or(0, |q| self.job_queues[q].depth());
-                self.deployments[d].hpa_sync(spec, now, depth);
+                    .map_or(0, |q| self.families.jobs.queues[q].depth());
+                deployments[d].hpa_sync(spec, now, depth);
                 if let Some(h) = &spec.hpa {
                     let next = now.saturating_add(h.sync_period);
                     if next < plan.duration {
-                        self.queue.schedule(next, Event::HpaSync(d as u16));
+                        self.queue.schedule(
+                            next,
+                            Event::Autoscale(AutoscaleEvent::HpaSync((d as u16).into())),
+                        );
                     }
                 }
                 d
             }
-            Event::PodReady(d, p) => {
-                let d = d as usize;
-                self.deployments[d].pod_ready(&plan.deployments[d], now, p as usize);
+            AutoscaleEvent::PodReady(d, p) => {
+                let d = d.get() as usize;
+                deployments[d].pod_ready(&plan.deployments[d], now, p.get() as usize);
                 d
             }
-            Event::NodeNotice(d, n) => {
-                let d = d as usize;
-                self.deployments[d].node_notice(&plan.deployments[d], now, n as usize);
+            AutoscaleEvent::NodeNotice(d, n) => {
+                let d = d.get() as usize;
+                deployments[d].node_notice(&plan.deployments[d], now, n.get() as usize);
                 d
             }
-            Event::NodeGone(d, n) => {
-                let d = d as usize;
-                self.deployments[d].node_gone(&plan.deployments[d], now, n as usize);
+            AutoscaleEvent::NodeGone(d, n) => {
+                let d = d.get() as usize;
+                deployments[d].node_gone(&plan.deployments[d], now, n.get() as usize);
                 d
             }
-            _ => return,
         };
         self.flush_scaling(now, d);
     }
 
-    /// Starts (`on`) or ends a `KillPods`, `ReclaimSpot` or `ZoneDown` fault.
-    pub(super) fn scaling_fault(&mut self, now: Nanos, kind: &FaultKind, on: bool) {
-        let plan = self.plan;
-        if let FaultKind::ZoneDown { targets } = kind {
-            for &(d, z) in targets {
-                self.deployments[d].zone_fault(&plan.deployments[d], now, z as usize, on);
-                self.flush_scaling(now, d);
-            }
-            return;
-        }
-        if !on {
-            return;
-        }
-        let d = match *kind {
-            FaultKind::KillPods { deployment, count } => {
-                self.deployments[deployment].kill_ready(&plan.deployments[deployment], now, count);
-                deployment
-            }
-            FaultKind::ReclaimSpot {
-                deployment,
-                count,
-                fraction,
-            } => {
-                self.deployments[deployment].reclaim(
-                    &plan.deployments[deployment],
-                    now,
-                    count,
-                    fraction,
-                );
-                deployment
-            }
-            _ => return,
-        };
+    /// Starts (`on`) or ends a `ZoneDown` fault on zone `z` of deployment `d`.
+    pub(super) fn zone_down(&mut self, now: Nanos, d: usize, z: u8, on: bool) {
+        let spec = &self.plan.deployments[d];
+        self.families.pods.deployments[d].zone_fault(spec, now, z as usize, on);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `KillPods` fault kills `count` ready pods of deployment `d`.
+    pub(super) fn kill_pods(&mut self, now: Nanos, d: usize, count: u32) {
+        let spec = &self.plan.deployments[d];
+        self.families.pods.deployments[d].kill_ready(spec, now, count);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `ReclaimSpot` fault gives spot nodes of deployment `d` their notice.
+    pub(super) fn reclaim_spot(&mut self, now: Nanos, d: usize, count: Option<u32>, fraction: f64) {
+        let spec = &self.plan.deployments[d];
+        self.families.pods.deployments[d].reclaim(spec, now, count, fraction);
         self.flush_scaling(now, d);
     }
 
     /// A request left a draining pod: it goes once empty.
     pub(super) fn check_drained(&mut self, now: Nanos, d: usize, p: usize) {
-        let pod = &self.deployments[d].pods[p];
+        let pod = &self.families.pods.deployments[d].pods[p];
         if pod.state == PodState::Draining && pod.slots.in_flight() + pod.jobs == 0 {
             let plan = self.plan;
-            self.deployments[d].drained(&plan.deployments[d], now, p);
+            self.families.pods.deployments[d].drained(&plan.deployments[d], now, p);
             self.flush_scaling(now, d);
         }
     }
@@ -860,7 +867,7 @@ impl Sim<'_> {
         req.held[..req.depth as usize].iter().any(|h| {
             // Until a pod of the deployment has gone, every epoch is current:
             // skip the pod (a cache miss on the hot path).
-            let d = &self.deployments[h.deployment as usize];
+            let d = &self.families.pods.deployments[h.deployment as usize];
             d.scale.gone > 0 && d.pods[h.pod as usize].epoch != h.epoch
         })
     }

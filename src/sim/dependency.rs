@@ -12,13 +12,70 @@
 //!                        ▼                             ▼ then fallback or error
 //! ```
 
-use super::interpreter::{slowed, Event, Sim};
+use super::event::{Event, U32};
+use super::families::Family;
+use super::interpreter::{slowed, Sim};
 use crate::algo::breaker::{Breaker, State};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
-use crate::report::{BreakerEventReport, DependencyReport};
-use crate::scenario::{Op, Plan};
+use crate::report::{BreakerEventReport, DependencyReport, Report};
+use crate::scenario::{DependencyOp, Op, Plan};
+
+/// A dependency event.
+#[derive(Copy, Clone, Debug)]
+#[repr(u8)]
+pub(super) enum DependencyEvent {
+    /// A request's call to an external dependency returned.
+    CallDone(U32),
+}
+
+/// A request's dependency-call state.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct CallSide {
+    /// Whether the call in progress fails.
+    failed: bool,
+    /// Retries of the current call so far.
+    attempt: u8,
+}
+
+impl CallSide {
+    /// A request with no call in progress.
+    pub(super) const NONE: CallSide = CallSide {
+        failed: false,
+        attempt: 0,
+    };
+}
+
+/// The dependency family's state.
+pub(super) struct Dependencies {
+    /// Per dependency, in plan order.
+    pub(super) states: Vec<DependencyState>,
+}
+
+impl Dependencies {
+    /// Every dependency of `plan`, closed breakers and zero counters.
+    pub(super) fn new(plan: &Plan) -> Dependencies {
+        Dependencies {
+            states: DependencyState::all(plan),
+        }
+    }
+}
+
+impl Family for Dependencies {
+    fn reset(&mut self, _now: Nanos) {
+        self.states.iter_mut().for_each(DependencyState::reset);
+    }
+
+    fn report(&mut self, plan: &Plan, _now: Nanos, report: &mut Report) {
+        report.dependencies = plan
+            .dependencies
+            .iter()
+            .zip(&self.states)
+            .map(|(spec, d)| d.report(&spec.name))
+            .collect();
+    }
+}
 
 /// The live state of one dependency.
 pub(super) struct DependencyState {
@@ -38,7 +95,7 @@ pub(super) struct DependencyState {
 }
 
 impl DependencyState {
-    pub(super) fn all(plan: &Plan) -> Vec<DependencyState> {
+    fn all(plan: &Plan) -> Vec<DependencyState> {
         plan.dependencies
             .iter()
             .map(|d| DependencyState {
@@ -60,7 +117,7 @@ impl DependencyState {
     }
 
     /// Statistics start: counters restart (breaker state and history are kept).
-    pub(super) fn reset(&mut self) {
+    fn reset(&mut self) {
         self.calls = 0;
         self.failures = 0;
         self.timeouts = 0;
@@ -70,7 +127,7 @@ impl DependencyState {
         self.failed_requests = 0;
     }
 
-    pub(super) fn report(&self, name: &str) -> DependencyReport {
+    fn report(&self, name: &str) -> DependencyReport {
         let state = |s: State| match s {
             State::Closed => "closed",
             State::Open => "open",
@@ -100,13 +157,27 @@ impl DependencyState {
 }
 
 impl Sim<'_> {
+    /// Routes a dependency event.
+    pub(super) fn dependency_event(&mut self, now: Nanos, event: DependencyEvent) {
+        match event {
+            DependencyEvent::CallDone(r) => self.call_done(now, r.get()),
+        }
+    }
+
+    /// Runs dependency op `op` of request `r`; true if the request goes on stepping now.
+    pub(super) fn dependency_op(&mut self, now: Nanos, r: u32, op: DependencyOp) -> bool {
+        match op {
+            DependencyOp::Call { dep, end } => self.external(now, r, dep, end),
+        }
+    }
+
     /// Starts a call of dependency `dep` for request `r` (at an `External`
     /// op). Returns true if the request continues at once (the breaker
     /// rejected the call and a fallback runs), false if it waits or failed.
-    pub(super) fn external(&mut self, now: Nanos, r: u32, dep: u16, end: u32) -> bool {
+    fn external(&mut self, now: Nanos, r: u32, dep: u16, end: u32) -> bool {
         let spec = &self.plan.dependencies[dep as usize];
         let measuring = self.measure.on;
-        let d = &mut self.dependencies[dep as usize];
+        let d = &mut self.families.dependencies.states[dep as usize];
         let permitted = d
             .breaker
             .as_mut()
@@ -133,29 +204,32 @@ impl Sim<'_> {
         if measuring {
             d.calls += 1;
         }
-        self.requests[r].call_failed = failed;
-        self.queue.schedule(now + t, Event::CallDone(r));
+        self.requests[r].call.failed = failed;
+        self.queue.schedule(
+            now + t,
+            Event::Dependencies(DependencyEvent::CallDone(r.into())),
+        );
         false
     }
 
     /// A call of request `r` finished: tell the breaker, then continue past
     /// the fallback, retry, run the fallback, or fail.
-    pub(super) fn call_done(&mut self, now: Nanos, r: u32) {
+    fn call_done(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
-        let Op::External { dep, end } =
+        let Op::Dependency(DependencyOp::Call { dep, end }) =
             self.plan.endpoints[req.endpoint as usize].program[req.pc as usize]
         else {
-            unreachable!("CallDone for a request not at an External op");
+            panic!("a call returned to a request not at an External op");
         };
         let spec = &self.plan.dependencies[dep as usize];
         let measuring = self.measure.on;
-        let d = &mut self.dependencies[dep as usize];
-        if !req.call_failed {
+        let d = &mut self.families.dependencies.states[dep as usize];
+        if !req.call.failed {
             if let Some(b) = &mut d.breaker {
                 b.on_success_at(now);
             }
             let live = &mut self.requests[r];
-            live.dep_attempt = 0;
+            live.call.attempt = 0;
             live.pc = end;
             self.step(now, r);
             return;
@@ -167,20 +241,20 @@ impl Sim<'_> {
             d.failures += 1;
         }
         if let Some(backoff) = &spec.retries {
-            let made = u32::from(req.dep_attempt) + 1;
+            let made = u32::from(req.call.attempt) + 1;
             if backoff.allows_retry(made) {
-                let prev = if req.dep_attempt == 0 {
+                let prev = if req.call.attempt == 0 {
                     Nanos::ZERO
                 } else {
-                    backoff.exponential(u32::from(req.dep_attempt) - 1)
+                    backoff.exponential(u32::from(req.call.attempt) - 1)
                 };
-                let delay = backoff.delay(u32::from(req.dep_attempt), prev, &mut d.rng);
+                let delay = backoff.delay(u32::from(req.call.attempt), prev, &mut d.rng);
                 if measuring {
                     d.retries += 1;
                 }
-                self.requests[r].dep_attempt += 1;
+                self.requests[r].call.attempt += 1;
                 // Resume re-runs the External op: the retry asks the breaker again.
-                self.queue.schedule(now + delay, Event::Resume(r));
+                self.queue.schedule(now + delay, Event::Resume(r.into()));
                 return;
             }
         }
@@ -200,9 +274,9 @@ impl Sim<'_> {
         cause: ErrorCause,
     ) -> bool {
         let measuring = self.measure.on;
-        let d = &mut self.dependencies[dep as usize];
+        let d = &mut self.families.dependencies.states[dep as usize];
         let req = &mut self.requests[r];
-        req.dep_attempt = 0;
+        req.call.attempt = 0;
         if end > req.pc + 1 {
             req.pc += 1;
             if measuring {

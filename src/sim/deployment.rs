@@ -1,10 +1,238 @@
-//! A deployment: identical pods, each with worker slots and a FIFO queue.
+//! Pods at run time: load balancers pick a pod of their target deployments,
+//! a request takes one of its worker slots (or waits in its FIFO queue),
+//! computes on it and releases it; a request queued longer than the
+//! deployment's `shed_after` is shed. Autoscaling state (`autoscale.rs`)
+//! lives beside each deployment's pods.
+//!
+//! ```text
+//!  Enter(lb) ──▶ balancer picks a pod ──▶ slot free? ──▶ Compute ... Leave (slot to the next in line)
+//!                                            └─ queue (full: "queue_full"; waited > shed_after: "load_shed")
+//! ```
 
-use super::station::Slots;
-use crate::algo::balance::Backends;
+use super::event::Event;
+use super::families::{Family, StationSamples};
+use super::interpreter::{slowed, Sim};
+use super::regions::Route;
+use super::station::{Admission, Slots};
+use crate::algo::balance::{Backends, Balancer};
 use crate::algo::Nanos;
-use crate::metrics::Occupancy;
-use crate::scenario::DeploymentSpec;
+use crate::engine::{stream, Rng};
+use crate::metrics::{ErrorCause, Occupancy};
+use crate::report::{Report, StationReport};
+use crate::scenario::{DeploymentSpec, Plan, PodOp};
+
+/// A pod held by a request: deployment and pod index, and when it was entered.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Held {
+    pub(super) deployment: u16,
+    pub(super) pod: u32,
+    pub(super) since: Nanos,
+    /// The region the request was in before entering (it returns there on leaving).
+    pub(super) from_region: u8,
+    /// The pod's epoch when entered (a mismatch: the pod died since).
+    pub(super) epoch: u16,
+}
+
+impl Held {
+    /// An unused level of a request's `held` stack.
+    pub(super) const NONE: Held = Held {
+        deployment: 0,
+        pod: 0,
+        since: Nanos::ZERO,
+        from_region: 0,
+        epoch: 0,
+    };
+}
+
+/// The pods family's state.
+pub(super) struct Pods {
+    /// Per balancer: its strategy's state and its stream.
+    balancers: Vec<(Balancer, Rng)>,
+    /// Deployments, in plan order.
+    pub(super) deployments: Vec<Deployment>,
+    /// Per deployment: the stream of its compute times.
+    rngs: Vec<Rng>,
+}
+
+impl Pods {
+    /// Every deployment at time zero, all pods ready.
+    pub(super) fn new(plan: &Plan) -> Pods {
+        let seed = plan.seed;
+        Pods {
+            balancers: plan
+                .balancers
+                .iter()
+                .map(|b| {
+                    (
+                        Balancer::new(b.strategy),
+                        stream(seed, &format!("lb/{}", b.name)),
+                    )
+                })
+                .collect(),
+            deployments: plan
+                .deployments
+                .iter()
+                .map(|d| Deployment::new(d, seed))
+                .collect(),
+            rngs: plan
+                .deployments
+                .iter()
+                .map(|d| stream(seed, &format!("deployment/{}", d.name)))
+                .collect(),
+        }
+    }
+}
+
+impl Family for Pods {
+    fn reset(&mut self, now: Nanos) {
+        for d in &mut self.deployments {
+            d.occupancy.reset(now);
+        }
+    }
+
+    fn tick(&mut self, now: Nanos, stations: &mut StationSamples) {
+        for d in &mut self.deployments {
+            stations.push(d.occupancy.take_interval(now));
+            d.record_replicas(now);
+        }
+    }
+
+    fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
+        report.scaling = plan
+            .deployments
+            .iter()
+            .zip(&mut self.deployments)
+            .map(|(spec, d)| d.scaling_report(spec, now))
+            .collect();
+        for (spec, d) in plan.deployments.iter().zip(&mut self.deployments) {
+            report.stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "deployment".into(),
+                stats: d.occupancy.summary(now),
+            });
+        }
+    }
+}
+
+impl Sim<'_> {
+    /// Runs pod op `op` of request `r`; true if the request goes on stepping now.
+    #[inline]
+    pub(super) fn pod_op(&mut self, now: Nanos, r: u32, op: PodOp) -> bool {
+        let req = &mut self.requests[r];
+        match op {
+            PodOp::Enter { lb } => self.enter(now, r, lb),
+            PodOp::Leave => {
+                req.depth -= 1;
+                req.pc += 1;
+                let held = req.held[req.depth as usize];
+                req.at = held.from_region;
+                self.release_pod(now, held);
+                true
+            }
+            PodOp::Compute { dist } => {
+                req.pc += 1;
+                let d = req.held[req.depth as usize - 1].deployment as usize;
+                let pods = &mut self.families.pods;
+                let t = self.plan.samplers[dist as usize].sample(&mut pods.rngs[d]);
+                let t = slowed(t, pods.deployments[d].slowdown);
+                if t > Nanos::ZERO {
+                    self.queue.schedule(now + t, Event::Resume(r.into()));
+                    return false;
+                }
+                true
+            }
+        }
+    }
+
+    /// Request `r` enters a pod through balancer `lb`: it takes a worker
+    /// slot, waits in the pod's queue, or fails. True if it goes on now.
+    #[inline]
+    fn enter(&mut self, now: Nanos, r: u32, lb: u16) -> bool {
+        let spec = &self.plan.balancers[lb as usize];
+        let (targets, region) = match self.route(now, r, lb) {
+            Route::Anywhere => (&spec.targets[..], None),
+            Route::Here(g) => (&spec.regional[g as usize][..], Some(g)),
+            Route::Travelling => return false,
+            Route::Nowhere => {
+                self.fail(now, r, ErrorCause::RegionDown);
+                return false;
+            }
+        };
+        let pods = &mut self.families.pods;
+        let view = PodView {
+            targets,
+            deployments: &pods.deployments,
+        };
+        let (balancer, rng) = &mut pods.balancers[lb as usize];
+        let balancer = match region {
+            Some(g) => &mut self.families.regions.balancers[lb as usize][g as usize],
+            None => balancer,
+        };
+        let req = &mut self.requests[r];
+        let from_region = if req.travelled { req.hop_from } else { req.at };
+        req.travelled = false;
+        let Some(i) = balancer.pick(&view, rng) else {
+            self.fail(now, r, ErrorCause::NoHealthyPod);
+            return false;
+        };
+        let (d, p, _) = view.locate(i);
+        let dep = &mut pods.deployments[d];
+        dep.pods[p].touch(now);
+        let epoch = dep.pods[p].epoch;
+        let held = Held {
+            deployment: d as u16,
+            pod: p as u32,
+            since: now,
+            from_region,
+            epoch,
+        };
+        match dep.pods[p].slots.admit(r, now) {
+            Admission::Started => {
+                dep.occupancy.arrive_and_start(now);
+                let req = &mut self.requests[r];
+                req.held[req.depth as usize] = held;
+                req.depth += 1;
+                req.pc += 1;
+                true
+            }
+            Admission::Queued => {
+                dep.occupancy.arrive_and_queue(now);
+                let req = &mut self.requests[r];
+                req.held[req.depth as usize] = held;
+                false
+            }
+            Admission::Rejected => {
+                dep.occupancy.reject();
+                self.fail(now, r, ErrorCause::QueueFull);
+                false
+            }
+        }
+    }
+
+    /// Frees a pod slot; the next request queued at that pod takes it.
+    pub(super) fn release_pod(&mut self, now: Nanos, held: Held) {
+        let dep = &mut self.families.pods.deployments[held.deployment as usize];
+        dep.occupancy.finish(now, now - held.since);
+        let pod = &mut dep.pods[held.pod as usize];
+        if pod.epoch != held.epoch {
+            return; // the pod died with this request in it
+        }
+        pod.touch(now);
+        pod.served += 1;
+        if let Some((next, queued_at)) = pod.slots.release() {
+            dep.occupancy.start_from_queue(now, now - queued_at);
+            let req = &mut self.requests[next];
+            req.depth += 1;
+            req.pc += 1;
+            match self.plan.deployments[held.deployment as usize].shed_after {
+                Some(limit) if now - queued_at > limit => self.shed.push_back(next),
+                _ => self.ready.push_back(next),
+            }
+        } else if pod.state == PodState::Draining {
+            self.check_drained(now, held.deployment as usize, held.pod as usize);
+        }
+    }
+}
 
 /// Where a pod is in its life.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

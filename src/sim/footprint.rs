@@ -88,10 +88,12 @@ fn write_share(plan: &Plan) -> f64 {
     let mut before = 0.0;
     let mut share = 0.0;
     for (e, &c) in plan.endpoints.iter().zip(&plan.workload.mix_cumulative) {
-        if e.program
-            .iter()
-            .any(|op| matches!(op, crate::scenario::Op::Query { write: true, .. }))
-        {
+        if e.program.iter().any(|op| {
+            matches!(
+                op,
+                crate::scenario::Op::Data(crate::scenario::DataOp::Query { write: true, .. })
+            )
+        }) {
             share += c - before;
         }
         before = c;

@@ -1,94 +1,29 @@
 //! The simulation: the event loop and the request interpreter.
+//!
+//! The loop pops an [`Event`] and hands a family's event to that family
+//! (one exhaustive match); the interpreter walks a request through its
+//! endpoint's program and hands each family's op to that family. The warm-up
+//! reset, the per-interval tick and the report go to every family through
+//! [`Families::visit`].
 
-use super::database::Database;
-use super::dependency::DependencyState;
-use super::deployment::{Deployment, PodView};
-use super::edge::Edge;
+use super::cache_aside::CacheSide;
+use super::cdn::CdnSide;
+use super::dependency::CallSide;
+use super::deployment::Held;
+use super::event::Event;
+use super::families::{Families, Reporter, Reset, StationSamples, Tick};
 use super::footprint::MAX_IN_FLIGHT;
-use super::station::Admission;
-use crate::algo::balance::Balancer;
+use super::queries::QuerySide;
 use crate::algo::Nanos;
 use crate::engine::{stream, EventQueue, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
-use crate::report::{EndpointReport, EngineStats, FaultReport, Report, StationReport, Summary};
-use crate::scenario::{FaultKind, Op, Plan, StationRef, MAX_NESTING};
+use crate::report::{EndpointReport, EngineStats, Report, Summary};
+use crate::scenario::{Op, Plan, MAX_NESTING};
 use crate::workload::{Feed, NewRequest};
 use std::collections::VecDeque;
 
-/// A scheduled happening. Small and `Copy`: the queue holds millions. It is
-/// 8 bytes (a queue entry 16); the two events that name a pair of `u32`s
-/// keep the pair in `Sim::pairs` and carry its slot.
-#[derive(Copy, Clone, Debug)]
-pub(super) enum Event {
-    /// The next request arrives.
-    Arrival,
-    /// A request's delay or compute ended; continue its program.
-    Resume(u32),
-    /// A request's database query finished.
-    QueryDone(u32),
-    /// A time-series bucket ends.
-    Tick,
-    /// The warm-up ends: statistics start.
-    WarmupEnd,
-    /// Fault `i` of the timeline begins.
-    FaultStart(u16),
-    /// Fault `i` of the timeline ends.
-    FaultEnd(u16),
-    /// A client times out (only when clients retry): `pairs` slot holding
-    /// (request, identity).
-    Timeout(u32),
-    /// Request `.0`'s call to an external dependency returned.
-    CallDone(u32),
-    /// A job's attempt finished running: `pairs` slot holding (job, attempt token).
-    JobDone(u32),
-    /// A failed job's backoff delay is over; it rejoins its queue.
-    JobRetry(u32),
-    /// A queue's rate limiter allows the next job start.
-    QueueWake(u16),
-    /// Repeating job `.1` of queue `.0` is due.
-    Scheduled(u16, u16),
-    /// A request's shared-cache operation finished.
-    CacheDone(u32),
-    /// A request's wait for a pool connection may have timed out.
-    PoolTimeout(u32),
-    /// Invalidations reach the other pods of a deployment.
-    L1Purge(u16),
-    /// Deployment `d`'s HPA syncs.
-    HpaSync(u16),
-    /// A pod's startup ends: (deployment, pod).
-    PodReady(u16, u32),
-    /// A spot node gets its termination notice: (deployment, node).
-    NodeNotice(u16, u32),
-    /// A node under notice goes: (deployment, node).
-    NodeGone(u16, u32),
-}
-
-const _: () = assert!(std::mem::size_of::<Event>() == 8);
-
-/// A pod held by a request: deployment and pod index, and when it was entered.
-#[derive(Copy, Clone, Debug)]
-pub(super) struct Held {
-    pub(super) deployment: u16,
-    pub(super) pod: u32,
-    pub(super) since: Nanos,
-    /// The region the request was in before entering (it returns there on leaving).
-    pub(super) from_region: u8,
-    /// The pod's epoch when entered (a mismatch: the pod died since).
-    pub(super) epoch: u16,
-}
-
-impl Held {
-    /// An unused level of a request's `held` stack.
-    const NONE: Held = Held {
-        deployment: 0,
-        pod: 0,
-        since: Nanos::ZERO,
-        from_region: 0,
-        epoch: 0,
-    };
-}
-
-/// One in-flight request.
+/// One in-flight request: everything the run knows of it, the families'
+/// parts included (one home per request, indexed by its slab slot).
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Request {
     pub(super) start: Nanos,
@@ -116,12 +51,6 @@ pub(super) struct Request {
     /// CDN copy answered it and this is the background refresh): the request
     /// still uses resources but its outcome is not counted.
     pub(super) detached: bool,
-    /// Whether the dependency call in progress fails.
-    pub(super) call_failed: bool,
-    /// Retries of the current dependency call so far.
-    pub(super) dep_attempt: u8,
-    /// 1 + the CDN this request refreshes in the background (0: none).
-    pub(super) refreshing: u16,
     /// The user's region (0 without regions).
     pub(super) home: u8,
     /// The region the request is being served in now.
@@ -130,12 +59,14 @@ pub(super) struct Request {
     pub(super) hop_from: u8,
     /// The round trip for the current step has been paid.
     pub(super) travelled: bool,
-    /// The database (copy) of its current query.
-    pub(super) db: u16,
-    /// The CDN point of presence of its (innermost) edge lookup.
-    pub(super) pop: u8,
-    /// The region it was in before that lookup (it returns there after).
-    pub(super) pop_from: u8,
+    /// Its dependency call in progress.
+    pub(super) call: CallSide,
+    /// Its CDN lookup and background refresh.
+    pub(super) cdn: CdnSide,
+    /// Its cache-aside load and the version it read.
+    pub(super) cache: CacheSide,
+    /// Its database query in progress.
+    pub(super) query: QuerySide,
 }
 
 impl Request {
@@ -158,16 +89,14 @@ impl Request {
             attempt: 0,
             backoff_prev: Nanos::ZERO,
             detached: false,
-            call_failed: false,
-            dep_attempt: 0,
-            refreshing: 0,
             home: 0,
             at: 0,
             hop_from: 0,
             travelled: false,
-            db: 0,
-            pop: 0,
-            pop_from: 0,
+            call: CallSide::NONE,
+            cdn: CdnSide::NONE,
+            cache: CacheSide::NONE,
+            query: QuerySide::NONE,
         }
     }
 }
@@ -187,19 +116,15 @@ pub(super) struct Sim<'m> {
     pub(super) plan: &'m Plan,
     pub(super) queue: EventQueue<Event>,
     pub(super) requests: Slab<Request>,
-    /// The `(u32, u32)` payloads of pending `Timeout` and `JobDone` events.
+    /// The `(u32, u32)` payloads of pending client timeouts and job ends.
     pub(super) pairs: Slab<(u32, u32)>,
     pub(super) ready: VecDeque<u32>,
     /// Where new requests come from.
     pub(super) feed: Feed<'m>,
     /// The request whose `Arrival` event is scheduled.
     pub(super) arriving: Option<NewRequest>,
+    /// Network hops and shared-cache latency.
     pub(super) network_rng: Rng,
-    pub(super) balancers: Vec<(Balancer, Rng)>,
-    pub(super) deployments: Vec<Deployment>,
-    pub(super) deployment_rngs: Vec<Rng>,
-    pub(super) databases: Vec<Database>,
-    pub(super) database_rngs: Vec<Rng>,
     pub(super) measure: Measure,
     pub(super) in_flight: u64,
     pub(super) peak_in_flight: u64,
@@ -208,14 +133,8 @@ pub(super) struct Sim<'m> {
     pub(super) requests_total: u64,
     /// Requests dropped by load shedding, to fail once the current event is done.
     pub(super) shed: VecDeque<u32>,
-    /// CDNs, rate limits and client retries.
-    pub(super) edge: Edge,
-    /// External dependencies.
-    pub(super) dependencies: Vec<DependencyState>,
-    pub(super) jobs: Slab<super::jobs::Job>,
-    pub(super) job_queues: Vec<super::jobs::JobQueue>,
-    pub(super) geo: super::regions::Geo,
-    pub(super) data: super::data::DataTier,
+    /// Every component family's state.
+    pub(super) families: Families,
 }
 
 /// Runs `plan` to its end and reports. `progress` is told the simulated
@@ -235,32 +154,6 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
         feed,
         arriving: None,
         network_rng: stream(seed, "network"),
-        balancers: plan
-            .balancers
-            .iter()
-            .map(|b| {
-                (
-                    Balancer::new(b.strategy),
-                    stream(seed, &format!("lb/{}", b.name)),
-                )
-            })
-            .collect(),
-        deployments: plan
-            .deployments
-            .iter()
-            .map(|d| Deployment::new(d, seed))
-            .collect(),
-        deployment_rngs: plan
-            .deployments
-            .iter()
-            .map(|d| stream(seed, &format!("deployment/{}", d.name)))
-            .collect(),
-        databases: plan.databases.iter().map(Database::new).collect(),
-        database_rngs: plan
-            .databases
-            .iter()
-            .map(|d| stream(seed, &format!("database/{}", d.name)))
-            .collect(),
         measure: Measure {
             on: plan.warmup == Nanos::ZERO,
             since: Nanos::ZERO,
@@ -279,16 +172,7 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
         refused_in_flight: 0,
         requests_total: 0,
         shed: VecDeque::new(),
-        edge: Edge::new(plan),
-        dependencies: DependencyState::all(plan),
-        jobs: Slab::new(),
-        job_queues: plan
-            .queues
-            .iter()
-            .map(|q| super::jobs::JobQueue::new(q, seed))
-            .collect(),
-        geo: super::regions::Geo::new(plan),
-        data: super::data::DataTier::new(plan),
+        families: Families::new(plan),
     };
     sim.open_min_connections();
     sim.run(progress);
@@ -299,12 +183,7 @@ impl Sim<'_> {
     fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
         let end = self.plan.duration;
         self.schedule_arrival();
-        for (i, f) in self.plan.faults.iter().enumerate() {
-            self.queue.schedule(f.at, Event::FaultStart(i as u16));
-            if let Some(until) = f.until {
-                self.queue.schedule(until, Event::FaultEnd(i as u16));
-            }
-        }
+        self.schedule_faults();
         if self.plan.warmup > Nanos::ZERO {
             self.queue.schedule(self.plan.warmup, Event::WarmupEnd);
         }
@@ -318,8 +197,7 @@ impl Sim<'_> {
                     self.arrive(now);
                     self.schedule_arrival();
                 }
-                Event::Resume(r) => self.step(now, r),
-                Event::QueryDone(r) => self.query_done(now, r),
+                Event::Resume(r) => self.step(now, r.get()),
                 Event::Tick => {
                     self.tick(now);
                     if now < end {
@@ -328,27 +206,13 @@ impl Sim<'_> {
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
-                Event::FaultStart(i) => self.apply_fault(i as usize, true, now),
-                Event::FaultEnd(i) => self.apply_fault(i as usize, false, now),
-                Event::Timeout(slot) => {
-                    let (r, id) = self.take_pair(slot);
-                    self.timeout(now, r, id);
-                }
-                Event::CallDone(r) => self.call_done(now, r),
-                Event::JobDone(slot) => {
-                    let (j, token) = self.take_pair(slot);
-                    self.job_done(now, j, token);
-                }
-                Event::JobRetry(j) => self.job_retry(now, j),
-                Event::QueueWake(q) => self.queue_wake(now, q),
-                Event::Scheduled(q, i) => self.scheduled(now, q, i),
-                Event::CacheDone(r) => self.cache_done(now, r),
-                Event::PoolTimeout(r) => self.pool_timeout(now, r),
-                Event::L1Purge(d) => self.l1_purge(now, d as usize),
-                Event::HpaSync(_)
-                | Event::PodReady(..)
-                | Event::NodeNotice(..)
-                | Event::NodeGone(..) => self.scaling_event(now, event),
+                Event::Fault(e) => self.fault_event(now, e),
+                Event::Retries(e) => self.retry_event(now, e),
+                Event::Queries(e) => self.query_event(now, e),
+                Event::Cache(e) => self.cache_event(now, e),
+                Event::Dependencies(e) => self.dependency_event(now, e),
+                Event::Jobs(e) => self.job_event(now, e),
+                Event::Autoscale(e) => self.autoscale_event(now, e),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {
@@ -369,96 +233,29 @@ impl Sim<'_> {
             let req = self.requests[r];
             if req.alive && req.deadline <= end {
                 self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
-                self.geo.error(&self.measure, req.deadline, req.home);
+                self.families
+                    .regions
+                    .error(&self.measure, req.deadline, req.home);
             }
         }
         progress(end);
-    }
-
-    /// Starts (`on`) or ends a fault of the timeline.
-    fn apply_fault(&mut self, i: usize, on: bool, now: Nanos) {
-        let plan = self.plan;
-        match plan.faults[i].kind {
-            FaultKind::RegionDown { region } => self.geo.set_down(region, on),
-            FaultKind::Slowdown { target, factor } => {
-                let f = if on { factor } else { 1.0 };
-                match target {
-                    StationRef::Deployment(d) => self.deployments[d].slowdown = f,
-                    StationRef::Database(d) => self.databases[d].slowdown = f,
-                    StationRef::Dependency(d) => self.dependencies[d].slowdown = f,
-                }
-            }
-            FaultKind::FailDependency {
-                dependency,
-                error_rate,
-            } => {
-                self.dependencies[dependency].error_rate = if on {
-                    error_rate
-                } else {
-                    self.plan.dependencies[dependency].error_rate
-                };
-            }
-            FaultKind::PurgeCdn { cdn } => {
-                if on {
-                    self.edge.purge(cdn, self.measure.on);
-                }
-            }
-            FaultKind::ReplicationLag { db, extra } => {
-                self.databases[db].extra_lag = if on { extra } else { Nanos::ZERO };
-            }
-            FaultKind::Failover { db } => self.databases[db].failing_over = on,
-            FaultKind::FlushCache { target } => {
-                if on {
-                    self.flush(target);
-                }
-            }
-            ref kind => self.scaling_fault(now, kind, on),
-        }
     }
 
     fn start_measuring(&mut self, now: Nanos) {
         let m = &mut self.measure;
         m.on = true;
         m.since = now;
-        for d in &mut self.deployments {
-            d.occupancy.reset(now);
-        }
-        for d in &mut self.databases {
-            d.occupancy.reset(now);
-            d.reset(now);
-        }
-        self.edge.reset();
-        for d in &mut self.dependencies {
-            d.reset();
-        }
-        for q in &mut self.job_queues {
-            q.reset(now);
-        }
-        self.geo.reset();
-        self.data.reset(now);
+        self.families.visit(&mut Reset(now));
     }
 
     fn tick(&mut self, now: Nanos) {
-        let mut util = Vec::with_capacity(self.deployments.len() + self.databases.len());
-        let mut queue = Vec::with_capacity(util.capacity());
-        let stations = self
-            .deployments
-            .iter_mut()
-            .map(|d| &mut d.occupancy)
-            .chain(self.databases.iter_mut().map(|d| &mut d.occupancy))
-            .chain(self.job_queues.iter_mut().map(|q| &mut q.occupancy));
-        for o in stations {
-            let (u, q) = o.take_interval(now);
-            util.push(u);
-            queue.push(q);
-        }
-        self.measure.series.close(now, util, queue);
-        for d in &mut self.deployments {
-            d.record_replicas(now);
-        }
-        for q in &mut self.job_queues {
-            q.record(now);
-        }
+        let mut tick = Tick {
+            now,
+            stations: StationSamples::default(),
+        };
+        self.families.visit(&mut tick);
+        let StationSamples { utilization, queue } = tick.stations;
+        self.measure.series.close(now, utilization, queue);
     }
 
     /// Takes the next new request from the feed and schedules its arrival.
@@ -483,7 +280,7 @@ impl Sim<'_> {
             self.measure.series.arrival(now);
             if self.measure.on {
                 self.measure.arrivals += 1;
-                self.geo.arrival(home);
+                self.families.regions.arrival(home);
             }
             self.refused_in_flight += 1;
             self.count_error(now, n.endpoint, ErrorCause::QueueFull);
@@ -502,9 +299,9 @@ impl Sim<'_> {
         self.measure.series.arrival(now);
         if self.measure.on {
             self.measure.arrivals += 1;
-            self.geo.arrival(home);
+            self.families.regions.arrival(home);
         }
-        if self.edge.retries_on() {
+        if self.families.retries.on() {
             self.arm_timeout(now, r);
         }
         self.step(now, r);
@@ -512,7 +309,7 @@ impl Sim<'_> {
 
     /// The pair in `slot`, freeing the slot.
     #[inline]
-    fn take_pair(&mut self, slot: u32) -> (u32, u32) {
+    pub(super) fn take_pair(&mut self, slot: u32) -> (u32, u32) {
         self.pairs.remove(slot);
         self.pairs[slot]
     }
@@ -537,7 +334,7 @@ impl Sim<'_> {
         }
         let program = &self.plan.endpoints[self.requests[r].endpoint as usize].program;
         loop {
-            if self.geo.any_down() && self.holds_down_pod(r) {
+            if self.families.regions.any_down() && self.holds_down_pod(r) {
                 self.fail(now, r, ErrorCause::RegionDown);
                 return;
             }
@@ -546,171 +343,27 @@ impl Sim<'_> {
                 self.complete(now, r);
                 return;
             };
-            match op {
-                Op::Enter { lb } => {
-                    let spec = &self.plan.balancers[lb as usize];
-                    let (targets, region) = match self.route(now, r, lb) {
-                        super::regions::Route::Anywhere => (&spec.targets[..], None),
-                        super::regions::Route::Here(g) => (&spec.regional[g as usize][..], Some(g)),
-                        super::regions::Route::Travelling => return,
-                        super::regions::Route::Nowhere => {
-                            self.fail(now, r, ErrorCause::RegionDown);
-                            return;
-                        }
-                    };
-                    let view = PodView {
-                        targets,
-                        deployments: &self.deployments,
-                    };
-                    let (balancer, rng) = &mut self.balancers[lb as usize];
-                    let balancer = match region {
-                        Some(g) => &mut self.geo.balancers[lb as usize][g as usize],
-                        None => balancer,
-                    };
-                    let req = &mut self.requests[r];
-                    let from_region = if req.travelled { req.hop_from } else { req.at };
-                    req.travelled = false;
-                    let Some(i) = balancer.pick(&view, rng) else {
-                        self.fail(now, r, ErrorCause::NoHealthyPod);
-                        return;
-                    };
-                    let (d, p, _) = view.locate(i);
-                    let dep = &mut self.deployments[d];
-                    dep.pods[p].touch(now);
-                    let epoch = dep.pods[p].epoch;
-                    match dep.pods[p].slots.admit(r, now) {
-                        Admission::Started => {
-                            dep.occupancy.arrive_and_start(now);
-                            let req = &mut self.requests[r];
-                            req.held[req.depth as usize] = Held {
-                                deployment: d as u16,
-                                pod: p as u32,
-                                since: now,
-                                from_region,
-                                epoch,
-                            };
-                            req.depth += 1;
-                            req.pc += 1;
-                        }
-                        Admission::Queued => {
-                            dep.occupancy.arrive_and_queue(now);
-                            let req = &mut self.requests[r];
-                            req.held[req.depth as usize] = Held {
-                                deployment: d as u16,
-                                pod: p as u32,
-                                since: now,
-                                from_region,
-                                epoch,
-                            };
-                            return;
-                        }
-                        Admission::Rejected => {
-                            dep.occupancy.reject();
-                            self.fail(now, r, ErrorCause::QueueFull);
-                            return;
-                        }
-                    }
-                }
-                Op::Leave => {
-                    req.depth -= 1;
-                    req.pc += 1;
-                    let held = req.held[req.depth as usize];
-                    req.at = held.from_region;
-                    self.release_pod(now, held);
-                }
-                Op::Compute { dist } => {
-                    req.pc += 1;
-                    let d = req.held[req.depth as usize - 1].deployment as usize;
-                    let t = self.plan.samplers[dist as usize].sample(&mut self.deployment_rngs[d]);
-                    let t = slowed(t, self.deployments[d].slowdown);
-                    if t > Nanos::ZERO {
-                        self.queue.schedule(now + t, Event::Resume(r));
-                        return;
-                    }
-                }
+            let go_on = match op {
+                Op::Pod(op) => self.pod_op(now, r, op),
                 Op::Delay { dist } => {
                     req.pc += 1;
                     let t = self.plan.samplers[dist as usize].sample(&mut self.network_rng);
                     if t > Nanos::ZERO {
-                        self.queue.schedule(now + t, Event::Resume(r));
+                        self.queue.schedule(now + t, Event::Resume(r.into()));
                         return;
                     }
+                    true
                 }
-                Op::RateLimit { .. } | Op::EndpointLimit { .. } => {
-                    if !self.rate_limit(now, r, op) {
-                        self.fail(now, r, ErrorCause::RateLimited);
-                        return;
-                    }
-                    self.requests[r].pc += 1;
-                }
-                Op::CdnLookup { cdn, hit_pc } => {
-                    let Some(t) = self.cdn_lookup(now, r, cdn, hit_pc) else {
-                        return;
-                    };
-                    if t > Nanos::ZERO {
-                        self.queue.schedule(now + t, Event::Resume(r));
-                        return;
-                    }
-                }
-                Op::CdnFill { cdn } => self.cdn_fill(now, r, cdn),
-                Op::External { dep, end } => {
-                    if !self.external(now, r, dep, end) {
-                        return;
-                    }
-                }
-                Op::Enqueue {
-                    queue,
-                    dist,
-                    priority,
-                } => {
-                    req.pc += 1;
-                    self.enqueue(now, queue, dist, priority);
-                }
-                Op::Query { db, write, dist } => {
-                    let db = match self.database_route(now, r, db, write) {
-                        super::regions::DbRoute::Copy(c) => c,
-                        super::regions::DbRoute::Travelling => return,
-                        super::regions::DbRoute::Down => {
-                            self.fail(now, r, ErrorCause::RegionDown);
-                            return;
-                        }
-                    };
-                    let req = &mut self.requests[r];
-                    req.db = db;
-                    req.station_since = now;
-                    self.query(now, r, db, write, dist);
-                    return;
-                }
-                op => {
-                    if !self.data_op(now, r, op) {
-                        return;
-                    }
-                }
+                Op::Limit(op) => self.limit_op(now, r, op),
+                Op::Cdn(op) => self.cdn_op(now, r, op),
+                Op::Dependency(op) => self.dependency_op(now, r, op),
+                Op::Jobs(op) => self.job_op(now, r, op),
+                Op::Cache(op) => self.cache_op(now, r, op),
+                Op::Data(op) => self.data_op(now, r, op),
+            };
+            if !go_on {
+                return;
             }
-        }
-    }
-
-    /// Frees a pod slot; the next request queued at that pod takes it.
-    fn release_pod(&mut self, now: Nanos, held: Held) {
-        let dep = &mut self.deployments[held.deployment as usize];
-        dep.occupancy.finish(now, now - held.since);
-        let pod = &mut dep.pods[held.pod as usize];
-        if pod.epoch != held.epoch {
-            return; // the pod died with this request in it
-        }
-        pod.touch(now);
-        pod.served += 1;
-        if let Some((next, queued_at)) = pod.slots.release() {
-            dep.occupancy.start_from_queue(now, now - queued_at);
-            let req = &mut self.requests[next];
-            req.depth += 1;
-            req.pc += 1;
-            match self.plan.deployments[held.deployment as usize].shed_after {
-                Some(limit) if now - queued_at > limit => self.shed.push_back(next),
-                _ => self.ready.push_back(next),
-            }
-        } else if pod.state == super::deployment::PodState::Draining {
-            self.check_drained(now, held.deployment as usize, held.pod as usize);
         }
     }
 
@@ -727,12 +380,12 @@ impl Sim<'_> {
             // Nobody is waiting: the answer is wasted work (or a CDN refresh).
         } else if now > deadline {
             self.count_error(deadline, endpoint, ErrorCause::ClientTimeout);
-            self.geo.error(&self.measure, deadline, home);
+            self.families.regions.error(&self.measure, deadline, home);
         } else {
             let latency = now - start;
             self.record_success(now, endpoint, latency);
             if self.measure.on {
-                self.geo.success(home, latency);
+                self.families.regions.success(home, latency);
             }
         }
         self.retire(r);
@@ -749,12 +402,12 @@ impl Sim<'_> {
 
     /// Ends request `r` with an error: releases what it holds, counts the cause.
     pub(super) fn fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
-        self.data_on_fail(r);
+        self.cache_on_fail(r);
         let req = self.requests[r];
         for level in (0..req.depth as usize).rev() {
             self.release_pod(now, req.held[level]);
         }
-        if req.refreshing > 0 {
+        if req.cdn.refreshing > 0 {
             self.cdn_refresh_failed(&req);
         }
         // A client whose timeout already passed saw the timeout, not this error.
@@ -762,10 +415,12 @@ impl Sim<'_> {
             // Nobody is waiting for this answer.
         } else if now > req.deadline {
             self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
-            self.geo.error(&self.measure, req.deadline, req.home);
+            self.families
+                .regions
+                .error(&self.measure, req.deadline, req.home);
         } else {
             self.count_error(now, req.endpoint, cause);
-            self.geo.error(&self.measure, now, req.home);
+            self.families.regions.error(&self.measure, now, req.home);
         }
         self.retire(r);
     }
@@ -785,14 +440,6 @@ impl Sim<'_> {
     }
 
     fn report(mut self) -> Report {
-        let end = self.plan.duration;
-        let scaling = self
-            .plan
-            .deployments
-            .iter()
-            .zip(&mut self.deployments)
-            .map(|(spec, d)| d.scaling_report(spec, end))
-            .collect();
         let now = self.plan.duration;
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
@@ -801,20 +448,13 @@ impl Sim<'_> {
         for (h, _) in &m.endpoints {
             latency.merge(h);
         }
-        let rate = |e: u64, ok: u64| {
-            if e + ok == 0 {
-                0.0
-            } else {
-                round6(e as f64 / (e + ok) as f64)
-            }
-        };
         let summary = Summary {
             offered_rps: round6(m.arrivals as f64 / measured_s),
             throughput_rps: round6(m.completed as f64 / measured_s),
             arrivals: m.arrivals,
             completed: m.completed,
             errors,
-            error_rate: rate(errors, m.completed),
+            error_rate: error_rate(errors, m.completed),
             errors_by_cause: ErrorCause::ALL
                 .iter()
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
@@ -830,64 +470,17 @@ impl Sim<'_> {
                 name: e.name.clone(),
                 completed: h.count(),
                 errors: *errors,
-                error_rate: rate(*errors, h.count()),
+                error_rate: error_rate(*errors, h.count()),
                 latency: h.summary(),
             })
             .collect();
-        let mut stations = Vec::new();
-        for (spec, d) in self.plan.deployments.iter().zip(&mut self.deployments) {
-            stations.push(StationReport {
-                name: spec.name.clone(),
-                kind: "deployment".into(),
-                stats: d.occupancy.summary(now),
-            });
-        }
-        for (spec, d) in self.plan.databases.iter().zip(&mut self.databases) {
-            stations.push(StationReport {
-                name: spec.name.clone(),
-                kind: "database".into(),
-                stats: d.occupancy.summary(now),
-            });
-        }
-        let (cdns, rate_limits, retries) = self.edge.reports(self.plan);
-        for (spec, q) in self.plan.queues.iter().zip(&mut self.job_queues) {
-            stations.push(StationReport {
-                name: spec.name.clone(),
-                kind: "queue".into(),
-                stats: q.occupancy.summary(now),
-            });
-        }
-        let queues = self
-            .plan
-            .queues
-            .iter()
-            .zip(&mut self.job_queues)
-            .map(|(spec, q)| q.report(spec, now))
-            .collect();
-        let regions = self.geo.report(self.plan);
-        let (caches, cache_loads, databases, pools) = self.data_report(now);
-        Report {
-            caches,
-            cache_loads,
-            databases,
-            pools,
+        let mut report = Report {
             scenario: self.plan.name.clone(),
             seed: self.plan.seed,
             simulated_s: round6(now.as_secs_f64()),
             warmup_s: round6(self.plan.warmup.as_secs_f64()),
             summary,
             endpoints,
-            stations,
-            faults: self
-                .plan
-                .faults
-                .iter()
-                .map(|f| FaultReport {
-                    label: f.label.clone(),
-                    at_s: round6(f.at.as_secs_f64()),
-                    until_s: f.until.map(|u| round6(u.as_secs_f64())),
-                })
-                .collect(),
             series: self.measure.series.finish(),
             engine: EngineStats {
                 events: self.queue.events_processed(),
@@ -895,21 +488,37 @@ impl Sim<'_> {
                 peak_in_flight: self.peak_in_flight,
                 refused_in_flight: self.refused_in_flight,
             },
-            cdns,
-            rate_limits,
-            retries,
-            dependencies: self
-                .plan
-                .dependencies
-                .iter()
-                .zip(&self.dependencies)
-                .map(|(spec, d)| d.report(&spec.name))
-                .collect(),
-            queues,
-            regions,
-            scaling,
+            // The families' sections, written below.
+            stations: Vec::new(),
+            faults: Vec::new(),
+            cdns: Vec::new(),
+            rate_limits: Vec::new(),
+            retries: None,
+            dependencies: Vec::new(),
+            queues: Vec::new(),
+            regions: Vec::new(),
+            caches: Vec::new(),
+            cache_loads: Vec::new(),
+            databases: Vec::new(),
+            pools: Vec::new(),
+            scaling: Vec::new(),
             provenance: None,
-        }
+        };
+        self.families.visit(&mut Reporter {
+            plan: self.plan,
+            now,
+            report: &mut report,
+        });
+        report
+    }
+}
+
+/// Errors as a share of answers (0 with none).
+fn error_rate(errors: u64, ok: u64) -> f64 {
+    if errors + ok == 0 {
+        0.0
+    } else {
+        round6(errors as f64 / (errors + ok) as f64)
     }
 }
 

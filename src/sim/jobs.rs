@@ -16,15 +16,84 @@
 //! `queue_length` column), which an autoscaler can read as a metric.
 
 use super::deployment::PodState;
-use super::interpreter::{Event, Sim};
+use super::event::{Event, U16, U32};
+use super::families::{Family, StationSamples};
+use super::interpreter::Sim;
 use crate::algo::jobqueue::PriorityFifo;
 use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
-use crate::engine::{stream, unit_open, Rng};
+use crate::engine::{stream, unit_open, Rng, Slab};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
-use crate::report::QueueReport;
-use crate::scenario::{QueueSpec, ScheduleTimes};
+use crate::report::{QueueReport, Report, StationReport};
+use crate::scenario::{JobOp, Plan, QueueSpec, ScheduleTimes};
 use serde::{Deserialize, Serialize};
+
+/// A job event.
+#[derive(Copy, Clone, Debug)]
+#[repr(u8)]
+pub(super) enum JobEvent {
+    /// A job's attempt finished running: `pairs` slot holding (job, attempt token).
+    Done(U32),
+    /// A failed job's backoff delay is over; it rejoins its queue.
+    Retry(U32),
+    /// A queue's rate limiter allows the next job start.
+    Wake(U16),
+    /// Repeating job `.1` of queue `.0` is due.
+    Scheduled(U16, U16),
+}
+
+/// The job family's state.
+pub(super) struct Jobs {
+    /// Every job from its first enqueue to its end.
+    jobs: Slab<Job>,
+    /// The queues, in plan order.
+    pub(super) queues: Vec<JobQueue>,
+}
+
+impl Jobs {
+    /// Empty queues for `plan`.
+    pub(super) fn new(plan: &Plan) -> Jobs {
+        Jobs {
+            jobs: Slab::new(),
+            queues: plan
+                .queues
+                .iter()
+                .map(|q| JobQueue::new(q, plan.seed))
+                .collect(),
+        }
+    }
+}
+
+impl Family for Jobs {
+    fn reset(&mut self, now: Nanos) {
+        for q in &mut self.queues {
+            q.reset(now);
+        }
+    }
+
+    fn tick(&mut self, now: Nanos, stations: &mut StationSamples) {
+        for q in &mut self.queues {
+            stations.push(q.occupancy.take_interval(now));
+            q.record(now);
+        }
+    }
+
+    fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
+        for (spec, q) in plan.queues.iter().zip(&mut self.queues) {
+            report.stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "queue".into(),
+                stats: q.occupancy.summary(now),
+            });
+        }
+        report.queues = plan
+            .queues
+            .iter()
+            .zip(&mut self.queues)
+            .map(|(spec, q)| q.report(spec, now))
+            .collect();
+    }
+}
 
 /// One job, from its first enqueue to success or the dead-letter queue.
 #[derive(Copy, Clone, Debug)]
@@ -112,7 +181,7 @@ pub(super) struct JobQueue {
 
 impl JobQueue {
     /// An empty queue with idle workers.
-    pub(super) fn new(spec: &QueueSpec, seed: u64) -> Self {
+    fn new(spec: &QueueSpec, seed: u64) -> Self {
         JobQueue {
             waiting: PriorityFifo::new(),
             busy: 0,
@@ -147,7 +216,7 @@ impl JobQueue {
     }
 
     /// Appends the row for the bucket ending at `now`.
-    pub(super) fn record(&mut self, now: Nanos) {
+    fn record(&mut self, now: Nanos) {
         self.series.push(QueueRow {
             t_s: round6(now.as_secs_f64()),
             waiting: self.waiting.len() as u64,
@@ -157,13 +226,13 @@ impl JobQueue {
     }
 
     /// Adds running job `j` to the `running` list.
-    fn track(&mut self, jobs: &mut crate::engine::Slab<Job>, j: u32) {
+    fn track(&mut self, jobs: &mut Slab<Job>, j: u32) {
         jobs[j].run_idx = self.running.len() as u32;
         self.running.push(j);
     }
 
     /// Removes job `j` from the `running` list.
-    fn untrack(&mut self, jobs: &mut crate::engine::Slab<Job>, j: u32) {
+    fn untrack(&mut self, jobs: &mut Slab<Job>, j: u32) {
         let i = jobs[j].run_idx as usize;
         jobs[j].run_idx = NOT_RUNNING;
         self.running.swap_remove(i);
@@ -173,7 +242,7 @@ impl JobQueue {
     }
 
     /// Forgets the warm-up's figures.
-    pub(super) fn reset(&mut self, now: Nanos) {
+    fn reset(&mut self, now: Nanos) {
         self.occupancy.reset(now);
         let s = &mut self.stats;
         (s.enqueued, s.started, s.succeeded) = (0, 0, 0);
@@ -184,7 +253,7 @@ impl JobQueue {
     }
 
     /// The queue's section of the report.
-    pub(super) fn report(&mut self, spec: &QueueSpec, now: Nanos) -> QueueReport {
+    fn report(&mut self, spec: &QueueSpec, now: Nanos) -> QueueReport {
         let s = &self.stats;
         let attempts = s.succeeded + s.failed_attempts;
         QueueReport {
@@ -212,6 +281,34 @@ impl JobQueue {
 }
 
 impl Sim<'_> {
+    /// Routes a job event.
+    pub(super) fn job_event(&mut self, now: Nanos, event: JobEvent) {
+        match event {
+            JobEvent::Done(slot) => {
+                let (j, token) = self.take_pair(slot.get());
+                self.job_done(now, j, token);
+            }
+            JobEvent::Retry(j) => self.push_job(now, j.get()),
+            JobEvent::Wake(q) => self.queue_wake(now, q.get()),
+            JobEvent::Scheduled(q, i) => self.scheduled(now, q.get(), i.get()),
+        }
+    }
+
+    /// Runs job op `op` of request `r`; true: the request goes on at once.
+    pub(super) fn job_op(&mut self, now: Nanos, r: u32, op: JobOp) -> bool {
+        match op {
+            JobOp::Enqueue {
+                queue,
+                dist,
+                priority,
+            } => {
+                self.requests[r].pc += 1;
+                self.enqueue(now, queue, dist, priority);
+            }
+        }
+        true
+    }
+
     /// Schedules each queue's first repeating jobs: `every` after the start,
     /// or at the first of the daily times (the run starts at 00:00).
     pub(super) fn start_schedules(&mut self) {
@@ -222,15 +319,17 @@ impl Sim<'_> {
                     ScheduleTimes::Daily(times) => times.next_at_or_after(Nanos::ZERO),
                 };
                 if first < self.plan.duration {
-                    self.queue
-                        .schedule(first, Event::Scheduled(q as u16, i as u16));
+                    self.queue.schedule(
+                        first,
+                        Event::Jobs(JobEvent::Scheduled((q as u16).into(), (i as u16).into())),
+                    );
                 }
             }
         }
     }
 
     /// A scheduled job is due: enqueue it and schedule the next one.
-    pub(super) fn scheduled(&mut self, now: Nanos, q: u16, i: u16) {
+    fn scheduled(&mut self, now: Nanos, q: u16, i: u16) {
         let s = &self.plan.queues[q as usize].schedules[i as usize];
         let (work, priority) = (s.work, s.priority);
         let next = match &s.when {
@@ -239,13 +338,14 @@ impl Sim<'_> {
         };
         self.enqueue(now, q, work, priority);
         if next < self.plan.duration {
-            self.queue.schedule(next, Event::Scheduled(q, i));
+            self.queue
+                .schedule(next, Event::Jobs(JobEvent::Scheduled(q.into(), i.into())));
         }
     }
 
     /// A new job working a draw of sampler `work` joins queue `q` with `priority`.
-    pub(super) fn enqueue(&mut self, now: Nanos, q: u16, work: u32, priority: u32) {
-        let j = self.jobs.insert(Job {
+    fn enqueue(&mut self, now: Nanos, q: u16, work: u32, priority: u32) {
+        let j = self.families.jobs.jobs.insert(Job {
             queue: q,
             work,
             priority,
@@ -261,30 +361,25 @@ impl Sim<'_> {
             run_idx: NOT_RUNNING,
         });
         if self.measure.on {
-            self.job_queues[q as usize].stats.enqueued += 1;
+            self.families.jobs.queues[q as usize].stats.enqueued += 1;
         }
         self.push_job(now, j);
     }
 
     /// Job `j` (a new one or a retry) joins the back of its queue.
     fn push_job(&mut self, now: Nanos, j: u32) {
-        let job = &mut self.jobs[j];
+        let job = &mut self.families.jobs.jobs[j];
         job.enqueued = now;
         let q = job.queue;
-        let jq = &mut self.job_queues[q as usize];
+        let jq = &mut self.families.jobs.queues[q as usize];
         jq.waiting.push(job.priority, j);
         jq.occupancy.arrive_and_queue(now);
         self.dispatch(now, q);
     }
 
-    /// A retry's backoff delay is over.
-    pub(super) fn job_retry(&mut self, now: Nanos, j: u32) {
-        self.push_job(now, j);
-    }
-
     /// The rate limiter allows another start now.
-    pub(super) fn queue_wake(&mut self, now: Nanos, q: u16) {
-        self.job_queues[q as usize].wake_pending = false;
+    fn queue_wake(&mut self, now: Nanos, q: u16) {
+        self.families.jobs.queues[q as usize].wake_pending = false;
         self.dispatch(now, q);
     }
 
@@ -294,14 +389,14 @@ impl Sim<'_> {
     fn dispatch(&mut self, now: Nanos, q: u16) {
         let on = self.measure.on;
         let spec = &self.plan.queues[q as usize];
-        let jq = &mut self.job_queues[q as usize];
+        let jq = &mut self.families.jobs.queues[q as usize];
         while !jq.waiting.is_empty() {
             let pod = match spec.deployment {
                 None if jq.busy < jq.slots => None,
                 None => return,
                 Some(d) => {
                     let mut best: Option<(usize, u32)> = None;
-                    for (p, pod) in self.deployments[d].pods.iter().enumerate() {
+                    for (p, pod) in self.families.pods.deployments[d].pods.iter().enumerate() {
                         let n = jq.pod_jobs.get(p).copied().unwrap_or(0);
                         if pod.state == PodState::Ready
                             && n < spec.concurrency
@@ -321,20 +416,22 @@ impl Sim<'_> {
                 if !d.allowed {
                     if !jq.wake_pending {
                         jq.wake_pending = true;
-                        self.queue
-                            .schedule(d.retry_at.max(now + Nanos(1)), Event::QueueWake(q));
+                        self.queue.schedule(
+                            d.retry_at.max(now + Nanos(1)),
+                            Event::Jobs(JobEvent::Wake(q.into())),
+                        );
                     }
                     return;
                 }
             }
             let j = jq.waiting.pop().expect("not empty");
-            let job = &mut self.jobs[j];
+            let job = &mut self.families.jobs.jobs[j];
             let waited = now - job.enqueued;
             jq.busy += 1;
             jq.occupancy.start_from_queue(now, waited);
             let mut t = self.plan.samplers[job.work as usize].sample(&mut jq.work_rng);
             if let Some(d) = spec.deployment {
-                let dep = &mut self.deployments[d];
+                let dep = &mut self.families.pods.deployments[d];
                 t = super::interpreter::slowed(t, dep.slowdown);
                 let p = pod.expect("a pod was chosen");
                 if jq.pod_jobs.len() <= p {
@@ -356,8 +453,9 @@ impl Sim<'_> {
                 jq.stats.wait.record(waited);
             }
             let slot = self.pairs.insert((j, jq.runs));
-            self.queue.schedule(now + t, Event::JobDone(slot));
-            jq.track(&mut self.jobs, j);
+            self.queue
+                .schedule(now + t, Event::Jobs(JobEvent::Done(slot.into())));
+            jq.track(&mut self.families.jobs.jobs, j);
         }
     }
 
@@ -366,31 +464,31 @@ impl Sim<'_> {
     /// per the backoff or dead-lettered), the worker count follows the ready
     /// pods, and new workers take waiting jobs.
     pub(super) fn workers_changed(&mut self, now: Nanos, d: usize) {
-        for q in 0..self.job_queues.len() {
+        for q in 0..self.families.jobs.queues.len() {
             let spec = &self.plan.queues[q];
             if spec.deployment != Some(d) {
                 continue;
             }
             let mut k = 0;
-            while k < self.job_queues[q].running.len() {
-                let j = self.job_queues[q].running[k];
-                let job = self.jobs[j];
-                if self.deployments[d].pods[job.pod as usize].epoch == job.epoch {
+            while k < self.families.jobs.queues[q].running.len() {
+                let j = self.families.jobs.queues[q].running[k];
+                let job = self.families.jobs.jobs[j];
+                if self.families.pods.deployments[d].pods[job.pod as usize].epoch == job.epoch {
                     k += 1;
                     continue;
                 }
                 // The pod died under the job (its `jobs` count went with it).
-                let jq = &mut self.job_queues[q];
+                let jq = &mut self.families.jobs.queues[q];
                 jq.pod_jobs[job.pod as usize] -= 1;
-                jq.untrack(&mut self.jobs, j);
+                jq.untrack(&mut self.families.jobs.jobs, j);
                 self.attempt_ended(now, j, true);
             }
-            let ready = self.deployments[d]
+            let ready = self.families.pods.deployments[d]
                 .pods
                 .iter()
                 .filter(|p| p.state == PodState::Ready)
                 .count() as u32;
-            let jq = &mut self.job_queues[q];
+            let jq = &mut self.families.jobs.queues[q];
             jq.workers = ready;
             jq.slots = ready.saturating_mul(spec.concurrency);
             jq.occupancy.set_capacity(now, u64::from(jq.slots));
@@ -400,18 +498,18 @@ impl Sim<'_> {
 
     /// Job `j`'s attempt ends (unless the event is stale: the attempt was
     /// lost with its pod): success, a retry after backoff, or the dead-letter queue.
-    pub(super) fn job_done(&mut self, now: Nanos, j: u32, token: u32) {
-        let job = self.jobs[j];
+    fn job_done(&mut self, now: Nanos, j: u32, token: u32) {
+        let job = self.families.jobs.jobs[j];
         if job.run_idx == NOT_RUNNING || job.token != token || job.done_at != now {
             return;
         }
         let q = job.queue as usize;
-        let jq = &mut self.job_queues[q];
-        jq.untrack(&mut self.jobs, j);
+        let jq = &mut self.families.jobs.queues[q];
+        jq.untrack(&mut self.families.jobs.jobs, j);
         let mut drained = None;
         if let Some(d) = self.plan.queues[q].deployment {
             jq.pod_jobs[job.pod as usize] -= 1;
-            let pod = &mut self.deployments[d].pods[job.pod as usize];
+            let pod = &mut self.families.pods.deployments[d].pods[job.pod as usize];
             pod.touch(now);
             pod.jobs -= 1;
             pod.served += 1;
@@ -433,10 +531,10 @@ impl Sim<'_> {
     /// Job `j`'s running attempt ended (it is no longer on a worker).
     fn attempt_ended(&mut self, now: Nanos, j: u32, failed: bool) {
         let on = self.measure.on;
-        let job = self.jobs[j];
+        let job = self.families.jobs.jobs[j];
         let q = job.queue;
         let spec = &self.plan.queues[q as usize];
-        let jq = &mut self.job_queues[q as usize];
+        let jq = &mut self.families.jobs.queues[q as usize];
         jq.busy -= 1;
         jq.occupancy.finish(now, now - job.enqueued);
         if on {
@@ -447,7 +545,7 @@ impl Sim<'_> {
                 jq.stats.succeeded += 1;
                 jq.stats.total.record(now - job.created);
             }
-            self.jobs.remove(j);
+            self.families.jobs.jobs.remove(j);
         } else {
             if on {
                 jq.stats.failed_attempts += 1;
@@ -459,16 +557,17 @@ impl Sim<'_> {
                 if on {
                     jq.stats.retries += 1;
                 }
-                let job = &mut self.jobs[j];
+                let job = &mut self.families.jobs.jobs[j];
                 job.attempt += 1;
                 job.prev_delay = delay;
-                self.queue.schedule(now + delay, Event::JobRetry(j));
+                self.queue
+                    .schedule(now + delay, Event::Jobs(JobEvent::Retry(j.into())));
             } else {
                 // Dead-lettered: not a client error (the client got its 202 long ago).
                 if on {
                     jq.stats.dead_lettered += 1;
                 }
-                self.jobs.remove(j);
+                self.families.jobs.jobs.remove(j);
             }
         }
     }

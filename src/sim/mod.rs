@@ -2,22 +2,33 @@
 //! the interpreter that walks each request through its endpoint's program.
 //!
 //! ```text
-//!  Arrival ──▶ pick endpoint/tenant/key ──▶ program: Enter(lb) · Compute · Query · Delay · Leave
-//!                                                 │          │         │
-//!                                      pod slots (FIFO)   delay   db connections (FIFO)
+//!  Arrival ──▶ pick endpoint/tenant/key ──▶ program: Pod(Enter) · Pod(Compute) · Data(Query) · Delay · Pod(Leave)
+//!                                                 │               │              │
+//!                                      pod slots (FIFO)        delay      db connections (FIFO)
 //! ```
+//!
+//! One module per component family owns its state, its events (a nested
+//! enum of `Event`) and the handler of its ops (a nested enum of
+//! `scenario::Op`); `families` holds them all and the hooks every family
+//! answers (reset, tick, report).
 
 mod autoscale;
-mod data;
+mod cache_aside;
+mod cdn;
 mod database;
 mod dependency;
 mod deployment;
-mod edge;
+mod event;
+mod families;
+mod faults;
 mod footprint;
 mod interpreter;
 mod jobs;
+mod limits;
 mod pool;
+mod queries;
 mod regions;
+mod retries;
 mod station;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};

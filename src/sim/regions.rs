@@ -14,11 +14,13 @@
 //! in a down region fail, and requests holding one of its pods fail at their
 //! next step ("region_down").
 
-use super::interpreter::{Event, Measure, Sim};
+use super::event::Event;
+use super::families::Family;
+use super::interpreter::{Measure, Sim};
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
 use crate::metrics::{round6, LatencyHistogram};
-use crate::report::RegionReport;
+use crate::report::{RegionReport, Report};
 use crate::scenario::Plan;
 
 /// Where a load balancer sends a request.
@@ -122,9 +124,10 @@ impl Geo {
             }
         }
     }
+}
 
-    /// Forgets the warm-up's figures.
-    pub(super) fn reset(&mut self) {
+impl Family for Geo {
+    fn reset(&mut self, _now: Nanos) {
         self.arrivals.iter_mut().for_each(|x| *x = 0);
         self.completed.iter_mut().for_each(|x| *x = 0);
         self.errors.iter_mut().for_each(|x| *x = 0);
@@ -132,11 +135,11 @@ impl Geo {
     }
 
     /// The per-region section of the report (empty without regions).
-    pub(super) fn report(&self, plan: &Plan) -> Vec<RegionReport> {
+    fn report(&mut self, plan: &Plan, _now: Nanos, report: &mut Report) {
         let Some(rs) = &plan.regions else {
-            return Vec::new();
+            return;
         };
-        (0..rs.names.len())
+        report.regions = (0..rs.names.len())
             .map(|i| {
                 let (ok, e) = (self.completed[i], self.errors[i]);
                 RegionReport {
@@ -153,7 +156,7 @@ impl Geo {
                     latency: self.latency[i].summary(),
                 }
             })
-            .collect()
+            .collect();
     }
 }
 
@@ -167,10 +170,9 @@ impl Sim<'_> {
         let spec = &self.plan.balancers[lb as usize];
         let req = &mut self.requests[r];
         let at = req.at;
-        let pick = rs.nearest[at as usize]
-            .iter()
-            .copied()
-            .find(|&g| !self.geo.down[g as usize] && !spec.regional[g as usize].is_empty());
+        let pick = rs.nearest[at as usize].iter().copied().find(|&g| {
+            !self.families.regions.down[g as usize] && !spec.regional[g as usize].is_empty()
+        });
         let Some(g) = pick else {
             return Route::Nowhere;
         };
@@ -182,7 +184,8 @@ impl Sim<'_> {
             req.hop_from = at;
         }
         req.at = g;
-        self.queue.schedule(now + rs.rtt(at, g), Event::Resume(r));
+        self.queue
+            .schedule(now + rs.rtt(at, g), Event::Resume(r.into()));
         Route::Travelling
     }
 
@@ -203,13 +206,13 @@ impl Sim<'_> {
                 .copied()
                 .find(|&c| region(c) == rs.primary)
                 .unwrap_or(spec.copies[0]);
-            if self.geo.down[region(c) as usize] {
+            if self.families.regions.down[region(c) as usize] {
                 return DbRoute::Down;
             }
             c
         } else {
             let pick = rs.nearest[at as usize].iter().find_map(|&g| {
-                if self.geo.down[g as usize] {
+                if self.families.regions.down[g as usize] {
                     return None;
                 }
                 spec.copies.iter().copied().find(|&c| region(c) == g)
@@ -222,7 +225,8 @@ impl Sim<'_> {
         let g = region(copy);
         if g != at && !req.travelled {
             req.travelled = true;
-            self.queue.schedule(now + rs.rtt(at, g), Event::Resume(r));
+            self.queue
+                .schedule(now + rs.rtt(at, g), Event::Resume(r.into()));
             return DbRoute::Travelling;
         }
         req.travelled = false;
@@ -233,7 +237,8 @@ impl Sim<'_> {
     pub(super) fn holds_down_pod(&self, r: u32) -> bool {
         let req = &self.requests[r];
         req.held[..req.depth as usize].iter().any(|h| {
-            self.geo
+            self.families
+                .regions
                 .is_down(self.plan.deployments[h.deployment as usize].region)
         })
     }

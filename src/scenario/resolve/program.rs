@@ -5,8 +5,9 @@
 use super::context::list;
 use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
-    AsideSpec, BalancerSpec, CacheSpec, CdnSpec, DatabaseSpec, DependencySpec, DeploymentSpec,
-    EndpointLimitSpec, EndpointSpec, Op, QueueSpec, TierRef, MAX_NESTING,
+    AsideSpec, BalancerSpec, CacheOp, CacheSpec, CdnOp, CdnSpec, DataOp, DatabaseSpec,
+    DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec, JobOp, LimitOp,
+    Op, PodOp, QueueSpec, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
@@ -49,9 +50,9 @@ pub(crate) fn compile(
         .map(|name| {
             let mut program = Vec::new();
             if let Some(limit) = limits.iter().position(|l| l.endpoint == *name) {
-                program.push(Op::EndpointLimit {
+                program.push(Op::Limit(LimitOp::Endpoint {
                     limit: limit as u16,
-                });
+                }));
             }
             compiler.compile(
                 name,
@@ -171,7 +172,7 @@ impl<'a> Compiler<'a, '_> {
                         self.problem(&path, "Compute runs on a pod: put an Lb step before it in this endpoint or a caller");
                     }
                     if let Some(dist) = self.sampler(&path, d) {
-                        program.push(Op::Compute { dist });
+                        program.push(Op::Pod(PodOp::Compute { dist }));
                     }
                 }
                 Step::DbRead(d) | Step::DbWrite(d) => {
@@ -179,11 +180,11 @@ impl<'a> Compiler<'a, '_> {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Query {
+                        program.push(Op::Data(DataOp::Query {
                             db: db as u16,
                             write,
                             dist,
-                        });
+                        }));
                     }
                 }
                 Step::Delay(d) => {
@@ -204,11 +205,11 @@ impl<'a> Compiler<'a, '_> {
                         .expect("checked");
                     if let Some(dist) = self.sampler(&format!("{path}.work"), work) {
                         self.hop(program);
-                        program.push(Op::Enqueue {
+                        program.push(Op::Jobs(JobOp::Enqueue {
                             queue: queue as u16,
                             dist,
                             priority: *priority,
-                        });
+                        }));
                     }
                 }
                 Step::Call(target) => {
@@ -226,7 +227,7 @@ impl<'a> Compiler<'a, '_> {
                         .position(|c| c.name == *cdn)
                         .expect("checked") as u16;
                     lookups.push((program.len(), cdn));
-                    program.push(Op::CdnLookup { cdn, hit_pc: 0 });
+                    program.push(Op::Cdn(CdnOp::Lookup { cdn, hit_pc: 0 }));
                 }
                 Step::External {
                     dependency,
@@ -239,33 +240,33 @@ impl<'a> Compiler<'a, '_> {
                 } => self.cache_aside(&path, tiers, on_miss, *coalesce, held, program),
                 Step::Invalidate(tiers) => {
                     for tier in self.tiers(&path, tiers, held) {
-                        program.push(Op::Invalidate { tier });
+                        program.push(Op::Cache(CacheOp::Invalidate { tier }));
                     }
                 }
                 Step::ScatterRead(d) => {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Scatter {
+                        program.push(Op::Data(DataOp::Scatter {
                             db: db as u16,
                             dist,
-                        });
+                        }));
                     }
                 }
             }
         }
         while held.len() > depth {
             held.pop();
-            program.push(Op::Leave);
+            program.push(Op::Pod(PodOp::Leave));
         }
         // Each edge stores the origin's answer once the origin path is done;
         // a hit continues after its fill.
         while let Some((at, cdn)) = lookups.pop() {
-            program.push(Op::CdnFill { cdn });
-            program[at] = Op::CdnLookup {
+            program.push(Op::Cdn(CdnOp::Fill { cdn }));
+            program[at] = Op::Cdn(CdnOp::Lookup {
                 cdn,
                 hit_pc: program.len() as u32,
-            };
+            });
         }
     }
 
@@ -290,9 +291,9 @@ impl<'a> Compiler<'a, '_> {
         }
         self.hop(program);
         if self.targets.balancers[lb].rate_limit.is_some() {
-            program.push(Op::RateLimit { lb: lb as u16 });
+            program.push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
         }
-        program.push(Op::Enter { lb: lb as u16 });
+        program.push(Op::Pod(PodOp::Enter { lb: lb as u16 }));
         held.push(lb);
         true
     }
@@ -315,12 +316,12 @@ impl<'a> Compiler<'a, '_> {
         let at = program.len();
         self.hop(program);
         let at = if program.len() > at { at + 1 } else { at };
-        program.push(Op::External { dep, end: 0 });
+        program.push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
         self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
-        program[at] = Op::External {
+        program[at] = Op::Dependency(DependencyOp::Call {
             dep,
             end: program.len() as u32,
-        };
+        });
     }
 
     /// A read through cache tiers, loading on a miss with `on_miss`.
@@ -356,27 +357,27 @@ impl<'a> Compiler<'a, '_> {
                 self.hop(program);
             }
             gets.push(program.len());
-            program.push(Op::CacheGet {
+            program.push(Op::Cache(CacheOp::Get {
                 aside,
                 tier: t as u8,
                 skip: 0,
-            });
+            }));
         }
         self.asides.push(AsideSpec { tiers, coalesce });
         let load = program.len();
-        program.push(Op::CacheLoad { aside, skip: 0 });
+        program.push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
         self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
-        program.push(Op::CacheFill { aside });
+        program.push(Op::Cache(CacheOp::Fill { aside }));
         let end = program.len();
         if end - load > usize::from(u16::MAX) {
             self.problem(path, "on_miss compiles to too many operations");
         }
         for g in gets {
-            if let Op::CacheGet { skip, .. } = &mut program[g] {
+            if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program[g] {
                 *skip = (end - g) as u16;
             }
         }
-        if let Op::CacheLoad { skip, .. } = &mut program[load] {
+        if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program[load] {
             *skip = (end - load) as u16;
         }
     }

@@ -1,0 +1,738 @@
+//! Database queries at run time: per-pod pools and PgBouncer to a primary
+//! or a replica of the right shard, replication lag with per-key versions,
+//! read-your-writes, failover, and scatter-gather reads.
+//!
+//! ```text
+//!  Query: pod pool ──▶ PgBouncer (per shard) ──▶ node (primary | replica) ──▶ done
+//!         (wait ≤ acquire_timeout)  (wait)          (connections, FIFO)
+//! ```
+//!
+//! Versions: every key has a write count and the global sequence number of
+//! its last write. A write ships to each replica of its shard with a drawn
+//! lag (applied in commit order); a replica read of a key whose last write it
+//! has not applied is a stale read and returns the previous version, which a
+//! cache fill then keeps. Failover: writes and primary reads fail with
+//! "db failover" while the promotion lasts; every committed write survives
+//! and the promoted node serves as the primary afterwards.
+
+use super::database::Database;
+use super::event::{Event, U32};
+use super::families::{Family, StationSamples};
+use super::interpreter::Sim;
+use super::pool::{Acquire, Gate};
+use super::regions::DbRoute;
+use crate::algo::ring::ShardMap;
+use crate::algo::Nanos;
+use crate::engine::{stream, PagedTable, Rng};
+use crate::metrics::ErrorCause;
+use crate::report::{DatabaseReport, NodeReport, PoolReport, Report, ShardReport, StationReport};
+use crate::scenario::{DataOp, Plan, ReadRouting};
+use crate::sim::station::Admission;
+
+/// Marks a queued id as one shard's part of a scatter-gather read.
+const SUB: u32 = 0x8000_0000;
+/// Bits of a sub-query id that hold the node index.
+const NODE_BITS: u32 = 10;
+/// No node / no pool.
+const NONE: u32 = u32::MAX;
+
+/// A query event.
+#[derive(Copy, Clone, Debug)]
+#[repr(u8)]
+pub(super) enum QueryEvent {
+    /// A request's query (or one shard's part of a scatter read) finished.
+    Done(U32),
+    /// A request's wait for a pool connection may have timed out.
+    PoolTimeout(U32),
+}
+
+/// A request's query state.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct QuerySide {
+    db: u16,
+    write: bool,
+    dist: u32,
+    node: u32,
+    shard: u32,
+    /// Pool held or waited for: deployment and pod (`NONE`: no pool).
+    pool_dep: u32,
+    pool_pod: u32,
+    has_pool: bool,
+    has_bouncer: bool,
+    waiting_pool: bool,
+    since: Nanos,
+    /// Outstanding scatter-gather parts.
+    remaining: u32,
+    /// Why a scatter read fails once its started parts are done.
+    scatter_failed: Option<ErrorCause>,
+}
+
+impl QuerySide {
+    /// A request with no query.
+    pub(super) const NONE: QuerySide = QuerySide {
+        db: 0,
+        write: false,
+        dist: 0,
+        node: NONE,
+        shard: 0,
+        pool_dep: NONE,
+        pool_pod: NONE,
+        has_pool: false,
+        has_bouncer: false,
+        waiting_pool: false,
+        since: Nanos::ZERO,
+        remaining: 0,
+        scatter_failed: None,
+    };
+}
+
+/// The queries family's state.
+pub(super) struct Queries {
+    /// Databases (copies in regions included).
+    pub(super) databases: Vec<Database>,
+    /// Per database: the stream of its query times and lags.
+    pub(super) rngs: Vec<Rng>,
+    /// Per deployment: its pods' connection pools.
+    pools: Vec<Vec<Gate>>,
+    /// Per key: (write count, sequence number of its last write). Kept only
+    /// when something reads it (replicas or regional copies for stale reads,
+    /// cache-aside for stale cached values): it grows with the keys written.
+    versions: PagedTable<(u32, u64)>,
+    track_versions: bool,
+    /// Per user: time of the last write + 1 ns (0: none); kept only for
+    /// read-your-writes.
+    last_write: PagedTable<u64>,
+    track_users: bool,
+    seq: u64,
+}
+
+impl Queries {
+    /// Idle databases and empty pools for `plan`.
+    pub(super) fn new(plan: &Plan) -> Queries {
+        Queries {
+            databases: plan.databases.iter().map(Database::new).collect(),
+            rngs: plan
+                .databases
+                .iter()
+                .map(|d| stream(plan.seed, &format!("database/{}", d.name)))
+                .collect(),
+            pools: plan.deployments.iter().map(|_| Vec::new()).collect(),
+            versions: PagedTable::new(plan.workload.keys.as_ref().map_or(1, |k| k.len())),
+            track_versions: !plan.asides.is_empty()
+                || plan
+                    .databases
+                    .iter()
+                    .any(|d| d.replicas > 0 || !d.copies.is_empty()),
+            last_write: PagedTable::new(plan.workload.users),
+            track_users: plan.databases.iter().any(|d| d.read_your_writes.is_some()),
+            seq: 0,
+        }
+    }
+
+    /// Writes of `key` so far: its version.
+    pub(super) fn count(&self, key: u64) -> u32 {
+        self.versions.get(key).0
+    }
+
+    /// The databases' and pools' report sections.
+    fn reports(&mut self, plan: &Plan, now: Nanos) -> (Vec<DatabaseReport>, Vec<PoolReport>) {
+        let mut databases = Vec::new();
+        let mut pools = Vec::new();
+        for (spec, d) in plan.databases.iter().zip(&mut self.databases) {
+            let sharded = spec.shards.is_some();
+            let mut nodes = Vec::new();
+            let mut shards = Vec::new();
+            let total: u64 = d.nodes.iter().map(|n| n.queries).sum();
+            let group = d.group as usize;
+            for (s, chunk) in d.nodes.chunks_mut(group).enumerate() {
+                let queries: u64 = chunk.iter().map(|n| n.queries).sum();
+                let mut primary_util = 0.0;
+                for (i, n) in chunk.iter_mut().enumerate() {
+                    let util = n.occupancy.summary(now).utilization;
+                    if i == 0 {
+                        primary_util = util;
+                    }
+                    let role = if i == 0 {
+                        "primary".to_owned()
+                    } else {
+                        format!("replica{i}")
+                    };
+                    nodes.push(NodeReport {
+                        name: if sharded {
+                            format!("{}/shard{s}/{role}", spec.name)
+                        } else {
+                            format!("{}/{role}", spec.name)
+                        },
+                        queries: n.queries,
+                        utilization: util,
+                        stale_reads: n.stale_reads,
+                        lag_mean_ms: if n.lag_n == 0 {
+                            0.0
+                        } else {
+                            crate::metrics::round6(n.lag_sum * 1e3 / n.lag_n as f64)
+                        },
+                        lag_max_ms: ms(n.lag_max),
+                    });
+                }
+                shards.push(ShardReport {
+                    shard: s as u32,
+                    queries,
+                    share: ratio(queries, total),
+                    primary_utilization: primary_util,
+                });
+            }
+            let hottest = shards.iter().map(|s| s.share).fold(0.0, f64::max);
+            databases.push(DatabaseReport {
+                name: spec.name.clone(),
+                reads: d.reads,
+                writes: d.writes,
+                stale_reads: d.nodes.iter().map(|n| n.stale_reads).sum(),
+                read_your_writes_reads: d.ryw_reads,
+                open_connections: d.open,
+                peak_open_connections: d.open_peak,
+                max_connections: spec.max_connections,
+                refused_connections: d.refused,
+                nodes,
+                shards,
+                hottest_shard_share: hottest,
+            });
+            if !d.bouncers.is_empty() {
+                pools.push(pool_report(format!("{}/pgbouncer", spec.name), &d.bouncers));
+            }
+        }
+        for (spec, gates) in plan.deployments.iter().zip(&self.pools) {
+            if spec.pool.is_some() {
+                pools.push(pool_report(format!("{}/pool", spec.name), gates));
+            }
+        }
+        (databases, pools)
+    }
+}
+
+impl Family for Queries {
+    fn reset(&mut self, now: Nanos) {
+        for d in &mut self.databases {
+            d.occupancy.reset(now);
+            d.reset(now);
+        }
+        for g in self.pools.iter_mut().flatten() {
+            g.reset();
+        }
+    }
+
+    fn tick(&mut self, now: Nanos, stations: &mut StationSamples) {
+        for d in &mut self.databases {
+            stations.push(d.occupancy.take_interval(now));
+        }
+    }
+
+    fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
+        for (spec, d) in plan.databases.iter().zip(&mut self.databases) {
+            report.stations.push(StationReport {
+                name: spec.name.clone(),
+                kind: "database".into(),
+                stats: d.occupancy.summary(now),
+            });
+        }
+        (report.databases, report.pools) = self.reports(plan, now);
+    }
+}
+
+impl Sim<'_> {
+    /// Routes a query event.
+    #[inline]
+    pub(super) fn query_event(&mut self, now: Nanos, event: QueryEvent) {
+        match event {
+            QueryEvent::Done(id) => self.query_done(now, id.get()),
+            QueryEvent::PoolTimeout(r) => self.pool_timeout(now, r.get()),
+        }
+    }
+
+    /// Runs database op `op` of request `r`; true if the request goes on stepping now.
+    pub(super) fn data_op(&mut self, now: Nanos, r: u32, op: DataOp) -> bool {
+        match op {
+            DataOp::Query { db, write, dist } => {
+                let db = match self.database_route(now, r, db, write) {
+                    DbRoute::Copy(c) => c,
+                    DbRoute::Travelling => return false,
+                    DbRoute::Down => {
+                        self.fail(now, r, ErrorCause::RegionDown);
+                        return false;
+                    }
+                };
+                self.requests[r].station_since = now;
+                self.query(now, r, db, write, dist);
+            }
+            DataOp::Scatter { db, dist } => self.scatter(now, r, db, dist),
+        }
+        false
+    }
+
+    /// Opens the per-pod pools' `min` connections at start.
+    pub(super) fn open_min_connections(&mut self) {
+        for (d, spec) in self.plan.deployments.iter().enumerate() {
+            let Some(pool) = spec.pool else { continue };
+            for _ in 0..spec.replicas {
+                let open = match spec.database {
+                    Some(db) if self.plan.databases[db].bouncer.is_none() => {
+                        self.families.queries.databases[db]
+                            .open_many(pool.min, self.plan.databases[db].max_connections)
+                    }
+                    _ => pool.min,
+                };
+                self.families.queries.pools[d].push(Gate::new(pool.max, open));
+            }
+        }
+    }
+
+    fn shard_of(&self, db: usize, r: u32) -> u32 {
+        let d = &self.families.queries.databases[db];
+        match (&d.ring, self.plan.databases[db].shards) {
+            (Some(ring), Some(spec)) => {
+                let req = &self.requests[r];
+                let k = if spec.by_tenant { req.tenant } else { req.key };
+                ring.shard_for_digest(spec.hash.digest(k)).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Starts query `r` on database `db`: pool, then PgBouncer, then a node.
+    pub(super) fn query(&mut self, now: Nanos, r: u32, db: u16, write: bool, dist: u32) {
+        let shard = self.shard_of(db as usize, r);
+        let req = &self.requests[r];
+        let (mut pool_dep, mut pool_pod) = (NONE, NONE);
+        if req.depth > 0 {
+            let held = req.held[req.depth as usize - 1];
+            if self.plan.deployments[held.deployment as usize]
+                .pool
+                .is_some()
+            {
+                pool_dep = u32::from(held.deployment);
+                pool_pod = held.pod;
+            }
+        }
+        let s = &mut self.requests[r].query;
+        s.db = db;
+        s.write = write;
+        s.dist = dist;
+        s.shard = shard;
+        s.node = NONE;
+        s.pool_dep = pool_dep;
+        s.pool_pod = pool_pod;
+        s.has_pool = false;
+        s.has_bouncer = false;
+        s.waiting_pool = false;
+        self.stage_pool(now, r);
+    }
+
+    fn pool_gate(&mut self, d: u32, p: u32) -> &mut Gate {
+        let spec = self.plan.deployments[d as usize]
+            .pool
+            .expect("a pool stage needs a pool");
+        let pools = &mut self.families.queries.pools[d as usize];
+        while pools.len() <= p as usize {
+            pools.push(Gate::new(spec.max, 0));
+        }
+        &mut pools[p as usize]
+    }
+
+    fn stage_pool(&mut self, now: Nanos, r: u32) {
+        let s = self.requests[r].query;
+        if s.pool_dep == NONE {
+            return self.stage_bouncer(now, r);
+        }
+        let db = s.db as usize;
+        let direct = self.plan.databases[db].bouncer.is_none();
+        let max = self.plan.databases[db].max_connections;
+        match self.pool_gate(s.pool_dep, s.pool_pod).try_acquire() {
+            Acquire::Idle => {}
+            Acquire::Open => {
+                // Without PgBouncer a pool connection is a server connection.
+                if direct && !self.families.queries.databases[db].try_open(max) {
+                    return self.query_fail(now, r, ErrorCause::TooManyConnections);
+                }
+                self.pool_gate(s.pool_dep, s.pool_pod).opened();
+            }
+            Acquire::Wait => {
+                self.pool_gate(s.pool_dep, s.pool_pod)
+                    .queue
+                    .push_back((r, now));
+                let timeout = self.plan.deployments[s.pool_dep as usize]
+                    .pool
+                    .expect("pool")
+                    .acquire_timeout;
+                let side = &mut self.requests[r].query;
+                side.waiting_pool = true;
+                side.since = now;
+                self.queue.schedule(
+                    now + timeout,
+                    Event::Queries(QueryEvent::PoolTimeout(r.into())),
+                );
+                return;
+            }
+        }
+        self.requests[r].query.has_pool = true;
+        self.stage_bouncer(now, r);
+    }
+
+    /// A pool wait timed out (if `r` is still waiting since then).
+    pub(super) fn pool_timeout(&mut self, now: Nanos, r: u32) {
+        let s = self.requests[r].query;
+        if !s.waiting_pool || !self.requests[r].alive {
+            return;
+        }
+        let timeout = self.plan.deployments[s.pool_dep as usize]
+            .pool
+            .expect("pool")
+            .acquire_timeout;
+        if s.since + timeout != now {
+            return;
+        }
+        let measured = self.measure.on;
+        let gate = self.pool_gate(s.pool_dep, s.pool_pod);
+        if gate.time_out(r, s.since) {
+            if !measured {
+                gate.timeouts -= 1;
+            }
+            self.requests[r].query.waiting_pool = false;
+            self.query_fail(now, r, ErrorCause::PoolTimeout);
+        }
+    }
+
+    fn stage_bouncer(&mut self, now: Nanos, r: u32) {
+        let s = self.requests[r].query;
+        let db = s.db as usize;
+        if self.families.queries.databases[db].bouncers.is_empty() {
+            return self.stage_node(now, r);
+        }
+        let max = self.plan.databases[db].max_connections;
+        let d = &mut self.families.queries.databases[db];
+        match d.bouncers[s.shard as usize].try_acquire() {
+            Acquire::Idle => {}
+            Acquire::Open => {
+                if !d.try_open(max) {
+                    return self.query_fail(now, r, ErrorCause::TooManyConnections);
+                }
+                d.bouncers[s.shard as usize].opened();
+            }
+            Acquire::Wait => {
+                d.bouncers[s.shard as usize].queue.push_back((r, now));
+                return;
+            }
+        }
+        self.requests[r].query.has_bouncer = true;
+        self.stage_node(now, r);
+    }
+
+    /// The node a query of `r` goes to, or `None` if it needs the primary during a failover.
+    fn route_node(
+        &mut self,
+        now: Nanos,
+        r: u32,
+        db: usize,
+        shard: u32,
+        write: bool,
+    ) -> Option<u32> {
+        let spec = &self.plan.databases[db];
+        let d = &mut self.families.queries.databases[db];
+        let base = shard * d.group;
+        let replicas = d.group - 1;
+        let user = self.requests[r].user;
+        let ryw = !write
+            && spec.read_your_writes.is_some_and(|w| {
+                // 0: never wrote; else the time of the last write + 1 ns.
+                let t = self.families.queries.last_write.get(user);
+                t > 0 && now < Nanos(t - 1).saturating_add(w)
+            });
+        if ryw && replicas > 0 && self.measure.on {
+            d.ryw_reads += 1;
+        }
+        let node = if write || replicas == 0 || ryw || spec.reads == ReadRouting::Primary {
+            base
+        } else if spec.reads == ReadRouting::LeastLoaded {
+            (1..=replicas)
+                .min_by_key(|&i| d.nodes[(base + i) as usize].slots.in_flight())
+                .map_or(base, |i| base + i)
+        } else {
+            d.rr = d.rr.wrapping_add(1);
+            base + 1 + d.rr % replicas
+        };
+        if node == base && d.failing_over {
+            None
+        } else {
+            Some(node)
+        }
+    }
+
+    fn stage_node(&mut self, now: Nanos, r: u32) {
+        let s = self.requests[r].query;
+        let db = s.db as usize;
+        let Some(node) = self.route_node(now, r, db, s.shard, s.write) else {
+            return self.query_fail(now, r, ErrorCause::DbFailover);
+        };
+        self.requests[r].query.node = node;
+        self.requests[r].station_since = now;
+        let d = &mut self.families.queries.databases[db];
+        let n = &mut d.nodes[node as usize];
+        match n.slots.admit(r, now) {
+            Admission::Started => {
+                n.occupancy.arrive_and_start(now);
+                d.occupancy.arrive_and_start(now);
+                self.start_service(now, db, r, s.dist);
+            }
+            Admission::Queued => {
+                n.occupancy.arrive_and_queue(now);
+                d.occupancy.arrive_and_queue(now);
+            }
+            Admission::Rejected => {
+                n.occupancy.reject();
+                d.occupancy.reject();
+                self.query_fail(now, r, ErrorCause::QueueFull);
+            }
+        }
+    }
+
+    fn start_service(&mut self, now: Nanos, db: usize, id: u32, dist: u32) {
+        let t = self.plan.samplers[dist as usize].sample(&mut self.families.queries.rngs[db]);
+        let t = super::interpreter::slowed(t, self.families.queries.databases[db].slowdown);
+        self.queue
+            .schedule(now + t, Event::Queries(QueryEvent::Done(id.into())));
+    }
+
+    /// Releases the pool and PgBouncer connections `r` holds; hands them on.
+    fn release_connections(&mut self, now: Nanos, r: u32) {
+        let s = self.requests[r].query;
+        let db = s.db as usize;
+        if s.has_bouncer {
+            self.requests[r].query.has_bouncer = false;
+            if let Some((next, _)) =
+                self.families.queries.databases[db].bouncers[s.shard as usize].release(now)
+            {
+                self.requests[next].query.has_bouncer = true;
+                self.stage_node(now, next);
+            }
+        }
+        if s.has_pool {
+            self.requests[r].query.has_pool = false;
+            if let Some((next, _)) = self.pool_gate(s.pool_dep, s.pool_pod).release(now) {
+                let side = &mut self.requests[next].query;
+                side.waiting_pool = false;
+                side.has_pool = true;
+                self.stage_bouncer(now, next);
+            }
+        }
+    }
+
+    fn query_fail(&mut self, now: Nanos, r: u32, cause: ErrorCause) {
+        self.release_connections(now, r);
+        self.fail(now, r, cause);
+    }
+
+    /// Frees a connection of `node`; the next queued query (or part) starts.
+    fn release_node(&mut self, now: Nanos, db: usize, node: u32, since: Nanos) {
+        let d = &mut self.families.queries.databases[db];
+        let n = &mut d.nodes[node as usize];
+        n.occupancy.finish(now, now - since);
+        d.occupancy.finish(now, now - since);
+        if self.measure.on {
+            n.queries += 1;
+        }
+        if let Some((next, queued_at)) = n.slots.release() {
+            n.occupancy.start_from_queue(now, now - queued_at);
+            d.occupancy.start_from_queue(now, now - queued_at);
+            let owner = if next & SUB != 0 {
+                (next & !SUB) >> NODE_BITS
+            } else {
+                next
+            };
+            let dist = self.requests[owner].query.dist;
+            self.start_service(now, db, next, dist);
+        }
+    }
+
+    /// A query (or one shard's part of a scatter read) finished.
+    pub(super) fn query_done(&mut self, now: Nanos, id: u32) {
+        if id & SUB != 0 {
+            let r = (id & !SUB) >> NODE_BITS;
+            let node = id & ((1 << NODE_BITS) - 1);
+            let s = self.requests[r].query;
+            self.release_node(now, s.db as usize, node, s.since);
+            let side = &mut self.requests[r].query;
+            side.remaining -= 1;
+            if side.remaining == 0 {
+                if let Some(cause) = side.scatter_failed {
+                    // A part could not run: the request fails once every part it started is done.
+                    self.fail(now, r, cause);
+                    return;
+                }
+                if self.measure.on {
+                    self.families.queries.databases[s.db as usize].reads += 1;
+                }
+                self.requests[r].pc += 1;
+                self.step(now, r);
+            }
+            return;
+        }
+        let r = id;
+        let s = self.requests[r].query;
+        let db = s.db as usize;
+        let since = self.requests[r].station_since;
+        self.release_node(now, db, s.node, since);
+        self.commit(now, r, db, s);
+        self.release_connections(now, r);
+        self.requests[r].pc += 1;
+        // A query whose database copy's region went down meanwhile fails.
+        if self.families.regions.any_down() && self.families.regions.db_down(self.plan, db) {
+            self.fail(now, r, ErrorCause::RegionDown);
+            return;
+        }
+        self.step(now, r);
+    }
+
+    /// Versions and replication for a finished query.
+    fn commit(&mut self, now: Nanos, r: u32, db: usize, s: QuerySide) {
+        let (key, user) = (self.requests[r].key, self.requests[r].user);
+        let measured = self.measure.on;
+        let fam = &mut self.families.queries;
+        let d = &mut fam.databases[db];
+        if s.write {
+            fam.seq += 1;
+            let seq = fam.seq;
+            if fam.track_versions {
+                let v = fam.versions.get_mut(key);
+                v.0 += 1;
+                v.1 = seq;
+            }
+            if fam.track_users {
+                *fam.last_write.get_mut(user) = now.0 + 1;
+            }
+            if measured {
+                d.writes += 1;
+            }
+            let base = s.shard * d.group;
+            if let Some(lag) = self.plan.databases[db].lag {
+                for i in 1..d.group {
+                    let drawn =
+                        self.plan.samplers[lag as usize].sample(&mut fam.rngs[db]) + d.extra_lag;
+                    let n = &mut d.nodes[(base + i) as usize];
+                    let at = (now + drawn).max(n.last_apply);
+                    n.last_apply = at;
+                    n.pending.push_back((seq, at));
+                    if measured {
+                        n.lag_sum += drawn.as_secs_f64();
+                        n.lag_n += 1;
+                        n.lag_max = n.lag_max.max(drawn);
+                    }
+                }
+            } else {
+                for i in 1..d.group {
+                    d.nodes[(base + i) as usize].applied = seq;
+                }
+            }
+        } else {
+            if measured {
+                d.reads += 1;
+            }
+            let (count, last) = fam.versions.get(key);
+            let n = &mut d.nodes[s.node as usize];
+            n.catch_up(now);
+            let stale = !s.node.is_multiple_of(d.group) && last > n.applied;
+            if stale && measured {
+                n.stale_reads += 1;
+            }
+            self.requests[r].cache.version = if stale { count - 1 } else { count };
+        }
+    }
+
+    /// A read on every shard; the request goes on when the slowest part is done.
+    fn scatter(&mut self, now: Nanos, r: u32, db: u16, dist: u32) {
+        let shards = self.plan.databases[db as usize]
+            .shards
+            .map_or(1, |s| s.count);
+        let s = &mut self.requests[r].query;
+        s.db = db;
+        s.dist = dist;
+        s.write = false;
+        s.since = now;
+        s.remaining = shards;
+        s.node = NONE;
+        s.has_pool = false;
+        s.has_bouncer = false;
+        s.waiting_pool = false;
+        let mut failed = None;
+        let mut admitted = 0;
+        for shard in 0..shards {
+            let Some(node) = self.route_node(now, r, db as usize, shard, false) else {
+                failed = Some(ErrorCause::DbFailover);
+                continue;
+            };
+            let id = SUB | (r << NODE_BITS) | node;
+            let d = &mut self.families.queries.databases[db as usize];
+            let n = &mut d.nodes[node as usize];
+            match n.slots.admit(id, now) {
+                Admission::Started => {
+                    n.occupancy.arrive_and_start(now);
+                    d.occupancy.arrive_and_start(now);
+                    admitted += 1;
+                    self.start_service(now, db as usize, id, dist);
+                }
+                Admission::Queued => {
+                    n.occupancy.arrive_and_queue(now);
+                    d.occupancy.arrive_and_queue(now);
+                    admitted += 1;
+                }
+                Admission::Rejected => {
+                    n.occupancy.reject();
+                    d.occupancy.reject();
+                    failed = Some(ErrorCause::QueueFull);
+                }
+            }
+        }
+        let side = &mut self.requests[r].query;
+        side.remaining = admitted;
+        side.scatter_failed = failed;
+        if admitted == 0 {
+            if let Some(cause) = failed {
+                self.fail(now, r, cause);
+            }
+        }
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        crate::metrics::round6(a as f64 / b as f64)
+    }
+}
+
+fn ms(t: Nanos) -> f64 {
+    crate::metrics::round6(t.as_millis_f64())
+}
+
+fn pool_report(name: String, gates: &[Gate]) -> crate::report::PoolReport {
+    let acquired: u64 = gates.iter().map(|g| g.acquired).sum();
+    let waited: u64 = gates.iter().map(|g| g.waited).sum();
+    let timeouts: u64 = gates.iter().map(|g| g.timeouts).sum();
+    let sum: f64 = gates.iter().map(|g| g.wait_sum.as_millis_f64()).sum();
+    let got = waited - timeouts;
+    crate::report::PoolReport {
+        name,
+        acquisitions: acquired,
+        waited,
+        wait_mean_ms: if got == 0 {
+            0.0
+        } else {
+            crate::metrics::round6(sum / got as f64)
+        },
+        wait_max_ms: ms(gates
+            .iter()
+            .map(|g| g.wait_max)
+            .max()
+            .unwrap_or(Nanos::ZERO)),
+        timeouts,
+        open_connections: gates.iter().map(|g| g.open).sum(),
+    }
+}
