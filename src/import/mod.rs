@@ -12,7 +12,7 @@ pub mod otlp;
 mod quantity;
 mod unmodelled;
 
-pub use quantity::{cpu_millicores, memory_bytes};
+pub use quantity::{cpu_millicores, memory_bytes, QuantityError};
 
 use std::fmt;
 

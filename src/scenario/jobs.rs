@@ -150,7 +150,7 @@ pub(super) fn resolve_queue(p: &mut Problems, i: usize, c: &Component) -> QueueS
             (Some(_), true) => {}
             (None, false) => {
                 if let Err(e) = DailyTimes::parse(&s.at) {
-                    p.add(at(&format!("schedules[{j}].at")), e);
+                    p.add(at(&format!("schedules[{j}].at")), e.to_string());
                 }
             }
             _ => p.add(

@@ -22,9 +22,8 @@ use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
-use crate::report::QueueReport;
+use crate::report::{QueueReport, QueueRow};
 use crate::scenario::{QueueSpec, ScheduleTimes};
-use serde::{Deserialize, Serialize};
 
 /// One job, from its first enqueue to success or the dead-letter queue.
 #[derive(Copy, Clone, Debug)]
@@ -57,19 +56,6 @@ pub(super) struct Job {
 
 /// `Job::run_idx` of a job that is waiting or in backoff.
 const NOT_RUNNING: u32 = u32::MAX;
-
-/// A queue's state at the end of a time-series bucket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QueueRow {
-    /// End of the bucket, seconds since the start.
-    pub t_s: f64,
-    /// Jobs waiting for a worker (retries in backoff not included).
-    pub waiting: u64,
-    /// Jobs running on workers.
-    pub running: u32,
-    /// Workers taking jobs: the fixed count, or the worker Deployment's ready pods.
-    pub workers: u32,
-}
 
 /// Counters and histograms over the measured period.
 #[derive(Clone, Debug)]

@@ -20,8 +20,7 @@ mod pool;
 mod regions;
 mod station;
 
-pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use autoscale::{replay_hpa, replay_queue_hpa};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
 pub use interpreter::simulate;
-pub use jobs::QueueRow;
 pub use station::{Admission, Slots};

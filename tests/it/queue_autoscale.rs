@@ -9,7 +9,7 @@ use scaletwin::report::QueueReport;
 use scaletwin::scenario::schema::{Component, Fault};
 use scaletwin::scenario::{parse, validate, Scenario};
 use scaletwin::sim::replay_queue_hpa;
-use scaletwin::sim::ScalingReport;
+use scaletwin::report::ScalingReport;
 use scaletwin::Report;
 
 const QA: &str = include_str!("../../scenarios/queue-autoscale.ron");

@@ -1,7 +1,7 @@
 //! A Deployment's pod template: what one pod requests, and how long a new
 //! pod takes to become ready according to its probes.
 
-use super::super::quantity::{cpu_millicores, memory_bytes};
+use super::super::quantity::{cpu_millicores, memory_bytes, QuantityError};
 use super::super::unmodelled::Used;
 use super::super::ImportError;
 use super::yaml::Document;
@@ -57,7 +57,7 @@ fn request(
     at: &str,
     c: &Container,
     resource: &str,
-    parse: fn(&str) -> Result<u64, String>,
+    parse: fn(&str) -> Result<u64, QuantityError>,
 ) -> Result<Option<(u64, String)>, ImportError> {
     let resources = c.resources.as_ref();
     let find = |which: &str| {
@@ -80,7 +80,7 @@ fn request(
             "limits"
         }
     );
-    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m))?;
+    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m.to_string()))?;
     used.mark(path);
     Ok(Some((value, format!("{resource} {which} {}", quantity.0))))
 }
