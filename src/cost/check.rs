@@ -85,7 +85,11 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
 }
 
 /// The price and spot problems of component `i`, as (field path, message).
-fn component_problems(i: usize, c: &Component, table: Option<&PriceTable>) -> Vec<(String, String)> {
+fn component_problems(
+    i: usize,
+    c: &Component,
+    table: Option<&PriceTable>,
+) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let mut add = |path: String, message: String| problems.push((path, message));
     match c {

@@ -24,13 +24,13 @@ mod prices;
 mod pricing;
 mod usage;
 
+/// The objective, a field of the scenario; its type lives with the reports
+/// that are judged against it.
+pub use crate::report::Slo;
 pub use check::check;
 pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 pub use pricing::Pricing;
 pub use usage::{CdnUsage, Usage};
-/// The objective, a field of the scenario; its type lives with the reports
-/// that are judged against it.
-pub use crate::report::Slo;
 
 use crate::report::CostReport;
 use crate::scenario::Scenario;

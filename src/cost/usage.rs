@@ -74,16 +74,14 @@ fn cdn_usage(x: &CdnReport, measured: f64) -> Vec<CdnUsage> {
         pops.push(CdnUsage {
             region: None,
             requests_per_s: x.lookups as f64 / measured,
-            bytes_per_s: to_clients(x.edge_bytes, x.origin_bytes, x.misses, x.refreshes)
-                / measured,
+            bytes_per_s: to_clients(x.edge_bytes, x.origin_bytes, x.misses, x.refreshes) / measured,
         });
     }
     for p in &x.pops {
         pops.push(CdnUsage {
             region: Some(p.region.clone()),
             requests_per_s: p.lookups as f64 / measured,
-            bytes_per_s: to_clients(p.edge_bytes, p.origin_bytes, p.misses, p.refreshes)
-                / measured,
+            bytes_per_s: to_clients(p.edge_bytes, p.origin_bytes, p.misses, p.refreshes) / measured,
         });
     }
     pops

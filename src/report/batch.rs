@@ -230,4 +230,3 @@ pub struct SweepReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
 }
-

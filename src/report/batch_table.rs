@@ -1,7 +1,9 @@
 //! Markdown and CSV renderings of stages, comparisons and sweeps (the
 //! Markdown doubles as the terminal table).
 
-use super::{by_component_markdown, users_label, CompareReport, CostReport, StagesReport, SweepReport};
+use super::{
+    by_component_markdown, users_label, CompareReport, CostReport, StagesReport, SweepReport,
+};
 use crate::metrics::stats::Estimate;
 use std::fmt::Write;
 
@@ -153,7 +155,12 @@ pub fn compare_markdown(r: &CompareReport) -> String {
         r.architectures[0]
     );
     for st in &r.stages {
-        let _ = writeln!(o, "## stage {} ({} users)\n", st.name, users_label(st.users));
+        let _ = writeln!(
+            o,
+            "## stage {} ({} users)\n",
+            st.name,
+            users_label(st.users)
+        );
         let _ = writeln!(
             o,
             "| architecture | p99 ms | mean ms | errors | $/month | SLO |"
@@ -171,11 +178,7 @@ pub fn compare_markdown(r: &CompareReport) -> String {
             );
         }
         let bills: Vec<&CostReport> = st.rows.iter().map(|x| &x.cost).collect();
-        let _ = writeln!(
-            o,
-            "\n{}",
-            by_component_markdown(&r.architectures, &bills)
-        );
+        let _ = writeln!(o, "\n{}", by_component_markdown(&r.architectures, &bills));
         for d in &st.diffs {
             let _ = writeln!(
                 o,

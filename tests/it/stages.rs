@@ -1,9 +1,9 @@
 //! Stages, cost, comparisons, sweeps, statistics and the regression gate.
 
 use scaletwin::cost::{cost, Usage};
-use scaletwin::scenario::{apply_overrides, read, Scenario};
 use scaletwin::metrics::stats;
 use scaletwin::report::{StageRow, StagesReport};
+use scaletwin::scenario::{apply_overrides, read, Scenario};
 use scaletwin::sweep::{self, Batch};
 use std::path::{Path, PathBuf};
 
@@ -97,7 +97,10 @@ fn each_deployment_is_billed_the_pods_its_own_scaling_report_shows() {
     }
     counts.sort();
     counts.dedup();
-    assert!(counts.len() > 1, "the deployments differ in size: {counts:?}");
+    assert!(
+        counts.len() > 1,
+        "the deployments differ in size: {counts:?}"
+    );
 }
 
 #[test]
@@ -194,8 +197,7 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
         ("above".into(), b.saturates_at_users * 1.15),
     ]);
     let fine = sweep::stages(&s, "s1", batch, None).unwrap();
-    let util =
-        |row: &StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
+    let util = |row: &StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
     for (name, u) in &fine.stages[0].utilization {
         assert!(
             *u < 0.97,

@@ -181,7 +181,11 @@ pub(super) fn shape(area: &Area, k: usize, p: (i32, i32), c: RGBColor) -> Res {
 /// The range of an axis: [lo, hi] over `values`, including 0 on a linear
 /// axis whose data is all of one sign; log axes widen to whole decades.
 /// Degenerate input (nothing, one value) still gives a non-empty range.
-pub(super) fn axis_range(values: impl Iterator<Item = f64>, log: bool, pad_top: bool) -> (f64, f64) {
+pub(super) fn axis_range(
+    values: impl Iterator<Item = f64>,
+    log: bool,
+    pad_top: bool,
+) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
         lo = lo.min(v);
