@@ -10,11 +10,12 @@
 //! let report = scaletwin::simulate(&plan);
 //! assert!(report.summary.completed > 0);
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
 pub mod calibrate;
-pub mod cli;
+mod cli;
 pub mod cost;
 pub mod engine;
 pub mod import;
@@ -28,6 +29,13 @@ pub mod workload;
 
 pub use report::Report;
 pub use scenario::{Plan, Scenario, ScenarioError};
+
+/// The `scaletwin` command line: parses the arguments, runs the command
+/// and maps its outcome to an exit code (0 success, 1 runtime failure, 2 bad
+/// input). The binary is this call; the library's API is everything else.
+pub fn main_cli() -> std::process::ExitCode {
+    cli::main()
+}
 
 /// Simulates a validated plan and returns its report.
 pub fn simulate(plan: &Plan) -> Report {

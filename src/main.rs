@@ -1,5 +1,7 @@
-//! The `scaletwin` binary: everything lives in the library's `cli` module.
+//! The `scaletwin` binary: the command line lives in the library
+//! ([`scaletwin::main_cli`]), so the binary is one call.
+#![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    scaletwin::cli::main()
+    scaletwin::main_cli()
 }

@@ -101,9 +101,9 @@ pub struct DailyTimes {
 impl DailyTimes {
     /// Parses `"HH:MM"` or `"HH:MM:SS"` times (00:00:00 to 23:59:59);
     /// duplicates are merged. Errors name the bad entry and the valid form.
-    pub fn parse<S: AsRef<str>>(times: &[S]) -> Result<DailyTimes, String> {
+    pub fn parse<S: AsRef<str>>(times: &[S]) -> Result<DailyTimes, TimeOfDayError> {
         if times.is_empty() {
-            return Err("give at least one time of day, e.g. [\"03:00\"]".into());
+            return Err(TimeOfDayError::None);
         }
         let mut offsets = Vec::new();
         for t in times {
@@ -132,10 +132,8 @@ impl DailyTimes {
 }
 
 /// `"HH:MM"` or `"HH:MM:SS"` as an offset from midnight.
-fn time_of_day(t: &str) -> Result<Nanos, String> {
-    let bad = || {
-        format!("`{t}` is not a time of day: expected HH:MM or HH:MM:SS from 00:00 to 23:59:59, e.g. \"03:00\"")
-    };
+fn time_of_day(t: &str) -> Result<Nanos, TimeOfDayError> {
+    let bad = || TimeOfDayError::Bad(t.to_owned());
     let parts: Vec<&str> = t.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
         return Err(bad());
@@ -149,6 +147,18 @@ fn time_of_day(t: &str) -> Result<Nanos, String> {
         return Err(bad());
     }
     Ok(Nanos::from_secs(h * 3600 + m * 60 + s))
+}
+
+/// Why a list of times of day does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeOfDayError {
+    /// The list is empty.
+    #[error("give at least one time of day, e.g. [\"03:00\"]")]
+    None,
+    /// An entry is not `HH:MM` or `HH:MM:SS` within a day.
+    #[error("`{0}` is not a time of day: expected HH:MM or HH:MM:SS from 00:00 to 23:59:59, e.g. \"03:00\"")]
+    Bad(String),
 }
 
 #[cfg(test)]

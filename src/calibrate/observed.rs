@@ -38,21 +38,24 @@ impl Window {
     };
 
     /// Parses `FROM..TO` (durations from the first observation, e.g. `1m..6m`).
-    pub fn parse(text: &str) -> Result<Window, String> {
+    pub fn parse(text: &str) -> Result<Window, WindowError> {
         let (a, b) = text
             .split_once("..")
-            .ok_or_else(|| format!("`{text}`: expected FROM..TO, e.g. 1m..6m"))?;
+            .ok_or_else(|| WindowError::Form(text.to_owned()))?;
         let d = |s: &str| {
             crate::scenario::units::Duration::parse(s.trim())
                 .map(|d| d.0.as_secs_f64())
-                .map_err(|e| format!("`{s}`: {e}"))
+                .map_err(|e| WindowError::Duration {
+                    text: s.to_owned(),
+                    message: e.to_string(),
+                })
         };
         let w = Window {
             from: d(a)?,
             to: d(b)?,
         };
         if w.to <= w.from {
-            return Err(format!("`{text}`: the window must end after it starts"));
+            return Err(WindowError::Empty(text.to_owned()));
         }
         Ok(w)
     }
@@ -61,6 +64,26 @@ impl Window {
     pub fn contains(&self, t: f64) -> bool {
         t >= self.from && t < self.to
     }
+}
+
+/// Why a `--window` text is not a window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowError {
+    /// Not `FROM..TO`.
+    #[error("`{0}`: expected FROM..TO, e.g. 1m..6m")]
+    Form(String),
+    /// One end is not a duration.
+    #[error("`{text}`: {message}")]
+    Duration {
+        /// The end as written.
+        text: String,
+        /// Why it is not a duration.
+        message: String,
+    },
+    /// The window ends at or before its start.
+    #[error("`{0}`: the window must end after it starts")]
+    Empty(String),
 }
 
 /// Names accepted for a latency column in seconds, then in milliseconds.

@@ -57,15 +57,21 @@ impl BatchArgs {
         BatchProgress::new(&self.progress, self.quiet)
     }
 
-    /// Runs `f` on a pool of `--threads` threads (or the global pool).
-    pub(crate) fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+    /// Runs `f` on a pool of `--threads` threads (or the global pool); an
+    /// error when the operating system refuses the threads.
+    pub(crate) fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, CliError> {
         match self.threads {
-            Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()
-                .expect("a thread pool")
-                .install(f),
-            None => f(),
+            Some(n) => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()
+                    .map_err(|e| CliError::Threads {
+                        threads: n.max(1),
+                        message: e.to_string(),
+                    })?;
+                Ok(pool.install(f))
+            }
+            None => Ok(f()),
         }
     }
 }

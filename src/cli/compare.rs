@@ -35,7 +35,7 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
         )
     });
     progress.finish();
-    let mut report = report?;
+    let mut report = report??;
     let mut provenance =
         super::provenance::of(Some(&args.files[0]), &scenarios[0].0, &args.batch.sets)?;
     for f in &args.files {
@@ -46,7 +46,7 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
         files: crate::report::chart::compare_charts(&report),
-        md: crate::sweep::compare_markdown(&report),
+        md: crate::report::compare_markdown(&report),
         provenance_md,
     })
 }

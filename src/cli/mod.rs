@@ -32,7 +32,7 @@ use std::process::ExitCode;
 #[command(
     after_help = "Examples:\n  scaletwin run                          run the bundled default scenario\n  scaletwin run scenarios/mm1.ron --json out.json\n  scaletwin run s.ron --set workload.users=5000 --set components.api.replicas=6\n  scaletwin validate s.ron               check a file without running it\n  scaletwin bench                        measure simulation speed"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -99,7 +99,7 @@ enum Command {
 
 /// Why a command failed; decides the exit code.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The scenario or an override is invalid (exit code 2).
     #[error(transparent)]
     Scenario(#[from] crate::ScenarioError),
@@ -129,6 +129,15 @@ pub enum CliError {
     /// `check` found broken SLOs or regressions (exit code 1).
     #[error("{0} check(s) failed")]
     Gate(usize),
+    /// The operating system refused the `--threads` worker threads (exit
+    /// code 1).
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// The operating system's reason.
+        message: String,
+    },
     /// The reader of stdout went away (`scaletwin run | head -1`): a normal
     /// end, exit code 0 and no message.
     #[error("stdout was closed")]
@@ -142,7 +151,7 @@ impl CliError {
             | CliError::Input { .. }
             | CliError::Usage(_)
             | CliError::Import(_) => 2,
-            CliError::Output { .. } | CliError::Gate(_) => 1,
+            CliError::Output { .. } | CliError::Threads { .. } | CliError::Gate(_) => 1,
             CliError::StdoutClosed => 0,
         }
     }
@@ -188,7 +197,7 @@ fn admit(
 /// Parses the arguments, runs the command, and maps errors to exit codes:
 /// 0 success (also when the reader closed stdout early), 1 runtime failure
 /// (e.g. cannot write output), 2 bad input.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     temp_files::remove_on_interrupt();
     let result = match cli.command {

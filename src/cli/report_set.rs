@@ -94,7 +94,7 @@ pub(crate) fn write_report_set(
     mut files: Vec<(String, String)>,
     markdown: &str,
 ) -> Result<(), CliError> {
-    let html = crate::report::chart::html(markdown, &files);
+    let html = crate::report::html(markdown, &files);
     files.push(("report.md".to_owned(), markdown.to_owned()));
     files.push(("report.html".to_owned(), html));
     let dir = check_report_dir(dir)?;

@@ -66,15 +66,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let mut report = crate::sim::simulate(&plan, &mut |t| progress.update(t));
     report.provenance = Some(provenance);
     progress.finish();
-    let bill = crate::cost::cost(
-        &scenario,
-        &crate::cost::Usage::from_report(&scenario, &report),
-    )
-    .map_err(CliError::Usage)?;
+    let bill = crate::cost::cost(&scenario, &crate::cost::Usage::from_report(&report))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let table = format!(
         "{}{}",
         render_table(&report),
-        crate::cost::cost_section(&bill)
+        crate::report::cost_section(&bill)
     );
     if let Some(dir) = &args.out {
         let mut files = vec![

@@ -29,16 +29,16 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
         )
     });
     progress.finish();
-    let mut report = report?;
+    let mut report = report??;
     let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
     let provenance_md = provenance.markdown();
     report.provenance = Some(provenance);
-    let mut files = vec![("stages.csv".to_owned(), crate::sweep::stages_csv(&report))];
+    let mut files = vec![("stages.csv".to_owned(), crate::report::stages_csv(&report))];
     files.extend(crate::report::chart::stages_charts(&report));
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
         files,
-        md: crate::sweep::stages_markdown(&report),
+        md: crate::report::stages_markdown(&report),
         provenance_md,
     })
 }

@@ -4,7 +4,7 @@
 use super::batch::{BatchArgs, Emitted};
 use super::output::{input_error, is_stdout, write_output};
 use super::{console, CliError};
-use crate::sweep::SweepReport;
+use crate::report::SweepReport;
 use std::path::PathBuf;
 
 /// Arguments of `scaletwin sweep`.
@@ -58,14 +58,14 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
         )
     });
     progress.finish();
-    let mut report = report?;
+    let mut report = report??;
     let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
     let provenance_md = provenance.markdown();
     report.provenance = Some(provenance);
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
         files: Vec::new(),
-        md: crate::sweep::sweep_markdown(&report),
+        md: crate::report::sweep_markdown(&report),
         provenance_md,
     })
 }
@@ -93,7 +93,7 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("{}: not a sweep output: {e}", p.display())))?;
         parts.push(r);
     }
-    let mut whole = crate::sweep::merge(parts).map_err(CliError::Usage)?;
+    let mut whole = crate::sweep::merge(parts).map_err(|e| CliError::Usage(e.to_string()))?;
     // The scenario's provenance is the parts'; the command and inputs are the merge's.
     if let Some(p) = whole.provenance.as_mut() {
         p.command = crate::report::result_command(std::env::args());
@@ -108,7 +108,7 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), CliError> {
         write_output(p, &json)?;
     }
     if !args.quiet && !args.json.as_deref().is_some_and(is_stdout) {
-        console::print(&crate::sweep::sweep_markdown(&whole))?;
+        console::print(&crate::report::sweep_markdown(&whole))?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub mod otlp;
 
 mod unmodelled;
 
-pub use crate::scenario::quantity::{cpu_millicores, memory_bytes};
+pub use crate::scenario::quantity::{cpu_millicores, memory_bytes, QuantityError};
 
 use std::fmt;
 

@@ -5,6 +5,7 @@
 mod histogram;
 mod occupancy;
 mod series;
+pub mod stats;
 
 pub(crate) use histogram::round6;
 pub use histogram::{LatencyHistogram, LatencySummary};

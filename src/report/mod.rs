@@ -1,10 +1,35 @@
-//! What a run says: the [`Report`] type (serde, stable field order) and its
-//! renderings.
+//! What a run says, and how it is shown: the [`Report`] type (serde, stable
+//! field order) that the simulator fills, the reports of many runs
+//! ([`StagesReport`], [`CompareReport`], [`SweepReport`]) that `sweep`
+//! fills, the bill that `cost` fills, and their renderings: terminal
+//! tables, Markdown and CSV, SVG charts and the HTML page.
+//!
+//! ```text
+//! sim ──▶ Report ─┬─▶ table (render_table, cost_section) · JSON
+//! cost ─▶ CostReport ─┤
+//! sweep ─▶ StagesReport · CompareReport · SweepReport ─▶ batch_table (Markdown, CSV)
+//!                 └─▶ chart (SVG) ─▶ html (one page)
+//! ```
 
+mod batch;
+mod batch_table;
+mod bill;
+mod bill_table;
 pub mod chart;
+mod html;
+mod label;
 mod provenance;
 mod table;
 
+pub use batch::{
+    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, Slo, StageRow, StagesReport,
+    SweepPoint, SweepReport,
+};
+pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
+pub use bill::{BillItem, ComponentCost, CostReport};
+pub use bill_table::{by_component_markdown, cost_section};
+pub use html::html;
+pub use label::users_label;
 pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
 pub use table::render_table;
 
@@ -66,7 +91,7 @@ pub struct Report {
     pub pools: Vec<PoolReport>,
     /// Per deployment: replicas over time, scaling events, pod-seconds and
     /// node-hours split on-demand / spot (for the cost model).
-    pub scaling: Vec<crate::sim::ScalingReport>,
+    pub scaling: Vec<ScalingReport>,
     /// Where the report came from (set by the command line; absent from a
     /// report made through the library).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,7 +288,81 @@ pub struct QueueReport {
     pub workers_at_end: u32,
     /// Jobs waiting and running, and workers, at the end of each time-series bucket.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub series: Vec<crate::sim::QueueRow>,
+    pub series: Vec<QueueRow>,
+}
+
+/// One change of a deployment's replica count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingEvent {
+    /// Seconds since the start.
+    pub t_s: f64,
+    /// Replicas before.
+    pub from: u32,
+    /// Replicas after.
+    pub to: u32,
+    /// Why (the HPA's reason, or the fault).
+    pub reason: String,
+}
+
+/// A deployment's replicas at the end of a time-series bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaRow {
+    /// End of the bucket, seconds since the start.
+    pub t_s: f64,
+    /// `spec.replicas` (what the HPA asked for).
+    pub desired: u32,
+    /// Pods taking traffic.
+    pub ready: u32,
+    /// Pods scheduled but not yet ready.
+    pub starting: u32,
+    /// Nodes alive (including those under notice).
+    pub nodes: u32,
+    /// Ready pods per availability zone, in the order of the deployment's
+    /// `zones` (absent without zones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<u32>,
+}
+
+/// A deployment's scaling and capacity figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingReport {
+    /// Deployment name.
+    pub name: String,
+    /// Whether an HPA drives it.
+    pub autoscaled: bool,
+    /// Pod-seconds on on-demand capacity (every pod when no node pool is modelled).
+    pub pod_seconds_on_demand: f64,
+    /// Pod-seconds on spot nodes.
+    pub pod_seconds_spot: f64,
+    /// On-demand node-hours.
+    pub node_hours_on_demand: f64,
+    /// Spot node-hours.
+    pub node_hours_spot: f64,
+    /// Spot nodes that got a termination notice.
+    pub spot_reclaims: u64,
+    /// Pods that died with work in them or were killed (faults, reclaimed nodes).
+    pub pods_killed: u64,
+    /// Every replica-count change.
+    pub events: Vec<ScalingEvent>,
+    /// Replicas per time-series bucket.
+    pub series: Vec<ReplicaRow>,
+    /// The availability zones its pods are spread over (the order of
+    /// `ReplicaRow::zones`; absent without zones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+}
+
+/// A queue's state at the end of a time-series bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueRow {
+    /// End of the bucket, seconds since the start.
+    pub t_s: f64,
+    /// Jobs waiting for a worker (retries in backoff not included).
+    pub waiting: u64,
+    /// Jobs running on workers.
+    pub running: u32,
+    /// Workers taking jobs: the fixed count, or the worker Deployment's ready pods.
+    pub workers: u32,
 }
 
 /// One cache tier over the measured period.

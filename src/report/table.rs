@@ -173,79 +173,8 @@ pub fn render_table(r: &Report) -> String {
         &rows,
     );
     render_edge(&mut out, r);
-    if !r.regions.is_empty() {
-        out.push_str("\nregions (by where the users are)\n");
-        let rows: Vec<Vec<String>> = r
-            .regions
-            .iter()
-            .map(|g| {
-                let mut row = latency_row(&g.name, g.completed, g.errors, g.error_rate, &g.latency);
-                row.insert(1, pct(g.user_share));
-                row
-            })
-            .collect();
-        table(
-            &mut out,
-            &[
-                "region", "users", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9",
-                "max",
-            ],
-            &rows,
-        );
-    }
-    if !r.queues.is_empty() {
-        out.push_str("\njob queues (dead-lettered jobs are not client errors)\n");
-        let rows: Vec<Vec<String>> = r
-            .queues
-            .iter()
-            .map(|q| {
-                vec![
-                    q.name.clone(),
-                    q.enqueued.to_string(),
-                    q.succeeded.to_string(),
-                    q.retries.to_string(),
-                    q.dead_lettered.to_string(),
-                    format!("{:.2}", q.stats.mean_queue_length),
-                    ms(q.wait.mean_ms),
-                    ms(q.wait.p99_ms),
-                    ms(q.run.mean_ms),
-                    ms(q.run.p99_ms),
-                    // Highest waiting + running at a bucket end, and the worker range.
-                    q.series
-                        .iter()
-                        .map(|b| b.waiting + u64::from(b.running))
-                        .max()
-                        .unwrap_or(0)
-                        .to_string(),
-                    {
-                        let w = q.series.iter().map(|b| b.workers);
-                        match (w.clone().min(), w.max()) {
-                            (Some(lo), Some(hi)) if lo != hi => format!("{lo}..{hi}"),
-                            _ => q.workers_at_end.to_string(),
-                        }
-                    },
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            &[
-                "queue",
-                "enqueued",
-                "ok",
-                "retries",
-                "dead-letter",
-                "depth",
-                "wait ms",
-                "wait p99",
-                "run ms",
-                "run p99",
-                "peak depth",
-                "workers",
-            ],
-            &rows,
-        );
-    }
+    regions_table(&mut out, r);
+    queues_table(&mut out, r);
     data_tables(&mut out, r);
     scaling(&mut out, r);
     out
@@ -253,76 +182,7 @@ pub fn render_table(r: &Report) -> String {
 
 /// CDNs, rate limits and client retries, when the scenario has them.
 fn render_edge(out: &mut String, r: &Report) {
-    if !r.cdns.is_empty() {
-        out.push_str(
-            "
-cdn
-",
-        );
-        let rows: Vec<Vec<String>> = r
-            .cdns
-            .iter()
-            .map(|c| {
-                vec![
-                    c.name.clone(),
-                    c.lookups.to_string(),
-                    pct(c.hit_ratio),
-                    c.stale_hits.to_string(),
-                    c.refreshes.to_string(),
-                    bytes(c.edge_bytes),
-                    bytes(c.origin_bytes),
-                    c.purges.to_string(),
-                ]
-            })
-            .collect();
-        table(
-            out,
-            &[
-                "cdn",
-                "lookups",
-                "hit%",
-                "stale",
-                "refreshes",
-                "edge bytes",
-                "origin bytes",
-                "purges",
-            ],
-            &rows,
-        );
-        let pops: Vec<Vec<String>> = r
-            .cdns
-            .iter()
-            .flat_map(|c| {
-                c.pops.iter().map(|p| {
-                    vec![
-                        format!("{}@{}", c.name, p.region),
-                        p.lookups.to_string(),
-                        p.remote_lookups.to_string(),
-                        pct(p.hit_ratio),
-                        p.stale_hits.to_string(),
-                        bytes(p.edge_bytes),
-                        bytes(p.origin_bytes),
-                    ]
-                })
-            })
-            .collect();
-        if !pops.is_empty() {
-            out.push_str("\ncdn points of presence\n");
-            table(
-                out,
-                &[
-                    "pop",
-                    "lookups",
-                    "remote",
-                    "hit%",
-                    "stale",
-                    "edge bytes",
-                    "origin bytes",
-                ],
-                &pops,
-            );
-        }
-    }
+    cdn_tables(out, r);
     if !r.rate_limits.is_empty() {
         out.push_str(
             "
@@ -402,6 +262,161 @@ rate limits (per tenant)
 client retries: {} requests, {} retries (amplification x{:.3}), {} denied by budget, {} exhausted, {} attempts abandoned",
             x.requests, x.retries, x.amplification, x.budget_denied, x.exhausted, x.abandoned_attempts
         );
+    }
+}
+
+/// Latency per user region, when the scenario has regions.
+fn regions_table(out: &mut String, r: &Report) {
+    if !r.regions.is_empty() {
+        out.push_str("\nregions (by where the users are)\n");
+        let rows: Vec<Vec<String>> = r
+            .regions
+            .iter()
+            .map(|g| {
+                let mut row = latency_row(&g.name, g.completed, g.errors, g.error_rate, &g.latency);
+                row.insert(1, pct(g.user_share));
+                row
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "region", "users", "ok", "errors", "err%", "mean", "p50", "p90", "p99", "p99.9",
+                "max",
+            ],
+            &rows,
+        );
+    }
+}
+
+/// Job queues, when the scenario has them.
+fn queues_table(out: &mut String, r: &Report) {
+    if !r.queues.is_empty() {
+        out.push_str("\njob queues (dead-lettered jobs are not client errors)\n");
+        let rows: Vec<Vec<String>> = r
+            .queues
+            .iter()
+            .map(|q| {
+                vec![
+                    q.name.clone(),
+                    q.enqueued.to_string(),
+                    q.succeeded.to_string(),
+                    q.retries.to_string(),
+                    q.dead_lettered.to_string(),
+                    format!("{:.2}", q.stats.mean_queue_length),
+                    ms(q.wait.mean_ms),
+                    ms(q.wait.p99_ms),
+                    ms(q.run.mean_ms),
+                    ms(q.run.p99_ms),
+                    // Highest waiting + running at a bucket end, and the worker range.
+                    q.series
+                        .iter()
+                        .map(|b| b.waiting + u64::from(b.running))
+                        .max()
+                        .unwrap_or(0)
+                        .to_string(),
+                    {
+                        let w = q.series.iter().map(|b| b.workers);
+                        match (w.clone().min(), w.max()) {
+                            (Some(lo), Some(hi)) if lo != hi => format!("{lo}..{hi}"),
+                            _ => q.workers_at_end.to_string(),
+                        }
+                    },
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "queue",
+                "enqueued",
+                "ok",
+                "retries",
+                "dead-letter",
+                "depth",
+                "wait ms",
+                "wait p99",
+                "run ms",
+                "run p99",
+                "peak depth",
+                "workers",
+            ],
+            &rows,
+        );
+    }
+}
+
+/// CDNs and their points of presence, when the scenario has them.
+fn cdn_tables(out: &mut String, r: &Report) {
+    if !r.cdns.is_empty() {
+        out.push_str(
+            "
+cdn
+",
+        );
+        let rows: Vec<Vec<String>> = r
+            .cdns
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.lookups.to_string(),
+                    pct(c.hit_ratio),
+                    c.stale_hits.to_string(),
+                    c.refreshes.to_string(),
+                    bytes(c.edge_bytes),
+                    bytes(c.origin_bytes),
+                    c.purges.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "cdn",
+                "lookups",
+                "hit%",
+                "stale",
+                "refreshes",
+                "edge bytes",
+                "origin bytes",
+                "purges",
+            ],
+            &rows,
+        );
+        let pops: Vec<Vec<String>> = r
+            .cdns
+            .iter()
+            .flat_map(|c| {
+                c.pops.iter().map(|p| {
+                    vec![
+                        format!("{}@{}", c.name, p.region),
+                        p.lookups.to_string(),
+                        p.remote_lookups.to_string(),
+                        pct(p.hit_ratio),
+                        p.stale_hits.to_string(),
+                        bytes(p.edge_bytes),
+                        bytes(p.origin_bytes),
+                    ]
+                })
+            })
+            .collect();
+        if !pops.is_empty() {
+            out.push_str("\ncdn points of presence\n");
+            table(
+                out,
+                &[
+                    "pop",
+                    "lookups",
+                    "remote",
+                    "hit%",
+                    "stale",
+                    "edge bytes",
+                    "origin bytes",
+                ],
+                &pops,
+            );
+        }
     }
 }
 

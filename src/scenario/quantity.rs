@@ -3,26 +3,21 @@
 
 /// CPU in millicores: "250m" -> 250, "2" -> 2000, "0.5" -> 500 (rounded up
 /// to a whole millicore, as Kubernetes does).
-pub fn cpu_millicores(text: &str) -> Result<u64, String> {
+pub fn cpu_millicores(text: &str) -> Result<u64, QuantityError> {
     let value = parse(text)?;
     Ok((value * 1000.0 - 1e-9).ceil().max(0.0) as u64)
 }
 
 /// Memory in bytes: "256Mi" -> 268435456, "1G" -> 10^9, "128974848" (rounded
 /// up to a whole byte).
-pub fn memory_bytes(text: &str) -> Result<u64, String> {
+pub fn memory_bytes(text: &str) -> Result<u64, QuantityError> {
     let value = parse(text)?;
     Ok((value - 1e-9).ceil().max(0.0) as u64)
 }
 
 /// The quantity in base units (cores, bytes).
-fn parse(text: &str) -> Result<f64, String> {
-    let bad = || {
-        format!(
-            "`{text}` is not a Kubernetes quantity (a number with an optional suffix: \
-             m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent such as 5e3)"
-        )
-    };
+fn parse(text: &str) -> Result<f64, QuantityError> {
+    let bad = || QuantityError(text.to_owned());
     let t = text.trim();
     let end = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
@@ -56,6 +51,14 @@ fn parse(text: &str) -> Result<f64, String> {
     }
     Ok(value)
 }
+
+/// A text that is not a Kubernetes quantity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a Kubernetes quantity (a number with an optional suffix: \
+     m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent such as 5e3)"
+)]
+pub struct QuantityError(pub String);
 
 #[cfg(test)]
 mod tests {

@@ -187,11 +187,15 @@ const CORES_HELP: &str = "CPU as cores (0.5) or a Kubernetes quantity (\"250m\",
 const MIB_HELP: &str = "memory in MiB (512) or a Kubernetes quantity (\"512Mi\", \"1Gi\", \"1G\")";
 
 fn cores_of(text: &str) -> Result<f64, String> {
-    super::quantity::cpu_millicores(text).map(|m| m as f64 / 1000.0)
+    super::quantity::cpu_millicores(text)
+        .map(|m| m as f64 / 1000.0)
+        .map_err(|e| e.to_string())
 }
 
 fn mib_of(text: &str) -> Result<f64, String> {
-    super::quantity::memory_bytes(text).map(|b| b as f64 / (1024.0 * 1024.0))
+    super::quantity::memory_bytes(text)
+        .map(|b| b as f64 / (1024.0 * 1024.0))
+        .map_err(|e| e.to_string())
 }
 
 /// An optional CPU amount in cores: a number, or a quantity such as `"250m"`.

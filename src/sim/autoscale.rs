@@ -32,9 +32,9 @@ use crate::algo::hpa::{
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
 use crate::metrics::{round6, ErrorCause};
+use crate::report::{ReplicaRow, ScalingEvent, ScalingReport};
 use crate::scenario::{DeploymentSpec, Plan};
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
 /// An autoscaling event of deployment `.0`.
 #[derive(Copy, Clone, Debug)]
@@ -111,67 +111,6 @@ pub(super) struct Scaling {
     kill_rng: Rng,
     /// Picks the nodes of `ReclaimSpot` faults.
     reclaim_rng: Rng,
-}
-
-/// One change of a deployment's replica count.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScalingEvent {
-    /// Seconds since the start.
-    pub t_s: f64,
-    /// Replicas before.
-    pub from: u32,
-    /// Replicas after.
-    pub to: u32,
-    /// Why (the HPA's reason, or the fault).
-    pub reason: String,
-}
-
-/// A deployment's replicas at the end of a time-series bucket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReplicaRow {
-    /// End of the bucket, seconds since the start.
-    pub t_s: f64,
-    /// `spec.replicas` (what the HPA asked for).
-    pub desired: u32,
-    /// Pods taking traffic.
-    pub ready: u32,
-    /// Pods scheduled but not yet ready.
-    pub starting: u32,
-    /// Nodes alive (including those under notice).
-    pub nodes: u32,
-    /// Ready pods per availability zone, in the order of the deployment's
-    /// `zones` (absent without zones).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub zones: Vec<u32>,
-}
-
-/// A deployment's scaling and capacity figures.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScalingReport {
-    /// Deployment name.
-    pub name: String,
-    /// Whether an HPA drives it.
-    pub autoscaled: bool,
-    /// Pod-seconds on on-demand capacity (every pod when no node pool is modelled).
-    pub pod_seconds_on_demand: f64,
-    /// Pod-seconds on spot nodes.
-    pub pod_seconds_spot: f64,
-    /// On-demand node-hours.
-    pub node_hours_on_demand: f64,
-    /// Spot node-hours.
-    pub node_hours_spot: f64,
-    /// Spot nodes that got a termination notice.
-    pub spot_reclaims: u64,
-    /// Pods that died with work in them or were killed (faults, reclaimed nodes).
-    pub pods_killed: u64,
-    /// Every replica-count change.
-    pub events: Vec<ScalingEvent>,
-    /// Replicas per time-series bucket.
-    pub series: Vec<ReplicaRow>,
-    /// The availability zones its pods are spread over (the order of
-    /// `ReplicaRow::zones`; absent without zones).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub zones: Vec<String>,
 }
 
 impl Scaling {

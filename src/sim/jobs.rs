@@ -24,9 +24,8 @@ use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng, Slab};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
-use crate::report::{QueueReport, Report, StationReport};
+use crate::report::{QueueReport, QueueRow, Report, StationReport};
 use crate::scenario::{JobOp, Plan, QueueSpec, ScheduleTimes};
-use serde::{Deserialize, Serialize};
 
 /// A job event.
 #[derive(Copy, Clone, Debug)]
@@ -126,19 +125,6 @@ pub(super) struct Job {
 
 /// `Job::run_idx` of a job that is waiting or in backoff.
 const NOT_RUNNING: u32 = u32::MAX;
-
-/// A queue's state at the end of a time-series bucket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QueueRow {
-    /// End of the bucket, seconds since the start.
-    pub t_s: f64,
-    /// Jobs waiting for a worker (retries in backoff not included).
-    pub waiting: u64,
-    /// Jobs running on workers.
-    pub running: u32,
-    /// Workers taking jobs: the fixed count, or the worker Deployment's ready pods.
-    pub workers: u32,
-}
 
 /// Counters and histograms over the measured period.
 #[derive(Clone, Debug)]

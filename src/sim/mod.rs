@@ -31,8 +31,7 @@ mod regions;
 mod retries;
 mod station;
 
-pub use autoscale::{replay_hpa, replay_queue_hpa, ReplicaRow, ScalingEvent, ScalingReport};
+pub use autoscale::{replay_hpa, replay_queue_hpa};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
 pub use interpreter::simulate;
-pub use jobs::QueueRow;
 pub use station::{Admission, Slots};

@@ -1,52 +1,11 @@
 //! Parameter sweeps: a grid of `--vary path=v1,v2` overrides, each point
 //! with replications, runnable as deterministic partitions and merged.
 
-use super::stats::Estimate;
-use super::{prepare, run_all, seed_for, Batch, RunSummary};
+use super::{prepare, run_all, seed_for, Batch};
+use crate::metrics::stats::Estimate;
+use crate::report::{RunSummary, SweepPoint, SweepReport};
 use crate::scenario::{apply_settings, Scenario, ScenarioError, Setting};
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
-
-/// One grid point's results.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepPoint {
-    /// Position in the full grid (first `--vary` varies slowest).
-    pub index: usize,
-    /// The overrides of this point.
-    pub sets: Vec<String>,
-    /// 99th percentile latency, ms.
-    pub p99_ms: Estimate,
-    /// Mean latency, ms.
-    pub mean_ms: Estimate,
-    /// Error rate.
-    pub error_rate: Estimate,
-    /// Successful requests per second.
-    pub throughput_rps: Estimate,
-    /// USD per month.
-    pub cost_per_month: Estimate,
-    /// Every replication.
-    pub runs: Vec<RunSummary>,
-}
-
-/// `scaletwin sweep` (or `merge`) output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepReport {
-    /// Scenario name.
-    pub scenario: String,
-    /// The `--vary` expressions.
-    pub vary: Vec<String>,
-    /// Replications per point.
-    pub replications: u32,
-    /// Points in the full grid.
-    pub grid_points: usize,
-    /// `(i, n)` when this is partition i of n (1-based); `None` when whole.
-    pub partition: Option<(usize, usize)>,
-    /// The points run, in grid order.
-    pub points: Vec<SweepPoint>,
-    /// Where the report came from (set by the command line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provenance: Option<crate::report::Provenance>,
-}
 
 /// The grid's points: one list of `path=value` per point.
 pub fn grid(vary: &[String]) -> Result<Vec<Vec<String>>, ScenarioError> {
@@ -161,9 +120,9 @@ pub fn sweep(
 
 /// Combines partitions of one sweep into the whole; fails when they belong
 /// to different sweeps or the grid is incomplete.
-pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, String> {
+pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, MergeError> {
     let mut it = parts.into_iter();
-    let mut whole = it.next().ok_or("give at least one partition")?;
+    let mut whole = it.next().ok_or(MergeError::NoPartition)?;
     for p in it {
         if (&p.scenario, &p.vary, p.replications, p.grid_points)
             != (
@@ -173,10 +132,10 @@ pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, String> {
                 whole.grid_points,
             )
         {
-            return Err(format!(
-                "partitions of different sweeps: `{}` {:?} vs `{}` {:?}",
-                whole.scenario, whole.vary, p.scenario, p.vary
-            ));
+            return Err(MergeError::DifferentSweeps {
+                first: format!("`{}` {:?}", whole.scenario, whole.vary),
+                other: format!("`{}` {:?}", p.scenario, p.vary),
+            });
         }
         whole.points.extend(p.points);
     }
@@ -186,8 +145,28 @@ pub fn merge(parts: Vec<SweepReport>) -> Result<SweepReport, String> {
         .filter(|i| whole.points.binary_search_by_key(i, |p| p.index).is_err())
         .collect();
     if !missing.is_empty() {
-        return Err(format!("grid points {missing:?} are in no partition given"));
+        return Err(MergeError::Missing(missing));
     }
     whole.partition = None;
     Ok(whole)
+}
+
+/// Why partitions could not be merged into one sweep.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// No partition was given.
+    #[error("give at least one partition")]
+    NoPartition,
+    /// Two partitions come from different sweeps (scenario and `--vary`).
+    #[error("partitions of different sweeps: {first} vs {other}")]
+    DifferentSweeps {
+        /// The first partition's scenario and `--vary`.
+        first: String,
+        /// The other partition's.
+        other: String,
+    },
+    /// These grid points are in no partition given.
+    #[error("grid points {0:?} are in no partition given")]
+    Missing(Vec<usize>),
 }

@@ -4,29 +4,26 @@
 //! Every run's seed derives from (master seed, point, replication) alone, and
 //! results are collected in index order, so the output is the same whatever
 //! the thread count and however a sweep is partitioned.
+//!
+//! The reports it fills (`StagesReport`, `CompareReport`, `SweepReport`) and
+//! their renderings live in `report`.
 
 mod grid;
-mod render;
 mod shorten;
 mod stages;
-pub mod stats;
 
-pub use grid::{grid, merge, sweep, SweepPoint, SweepReport};
-pub use render::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
-pub use stages::{
-    bottleneck, compare, stages, Bottleneck, CompareReport, CompareStage, PairedDiff, StageRow,
-    StagesReport,
-};
+pub use grid::{grid, merge, sweep, MergeError};
+pub use stages::{bottleneck, compare, stages};
 
 use crate::algo::Nanos;
-use crate::cost::{cost, CostReport, Usage};
+use crate::cost::{cost, Usage};
+use crate::metrics::stats::mser5;
+use crate::report::{CostReport, RunSummary};
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::Report;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use stats::mser5;
 
 /// Default user ladder: (stage name, users), from the seed material's table.
 pub const DEFAULT_STAGES: [(&str, f64); 5] = [
@@ -70,54 +67,6 @@ pub struct Batch {
     pub allow_large: bool,
 }
 
-/// The figures of one run, small enough to keep for every replication.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    /// Seed of the run.
-    pub seed: u64,
-    /// Active users.
-    pub users: f64,
-    /// Simulated seconds (after any request cap).
-    pub simulated_s: f64,
-    /// Warm-up left out: the scenario's, or MSER-5's when it fixes none.
-    pub warmup_s: f64,
-    /// Offered requests per second.
-    pub offered_rps: f64,
-    /// Successful requests per second.
-    pub throughput_rps: f64,
-    /// Errors over finished requests.
-    pub error_rate: f64,
-    /// Mean latency of successful requests.
-    pub mean_ms: f64,
-    /// Median latency.
-    pub p50_ms: f64,
-    /// 99th percentile latency.
-    pub p99_ms: f64,
-    /// Utilization of every station, in report order: (name, 0..1).
-    pub utilization: Vec<(String, f64)>,
-    /// USD per hour.
-    pub cost_per_hour: f64,
-    /// USD per month (730 h, schedules applied).
-    pub cost_per_month: f64,
-    /// USD per million requests.
-    pub cost_per_million: f64,
-}
-
-impl RunSummary {
-    /// The busiest station and its utilization.
-    pub fn busiest(&self) -> (String, f64) {
-        self.utilization
-            .iter()
-            .fold((String::new(), -1.0), |b, (n, u)| {
-                if *u > b.1 {
-                    (n.clone(), *u)
-                } else {
-                    b
-                }
-            })
-    }
-}
-
 /// `base` with `users` (if given), `seed`, and the request cap applied.
 pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64) -> Scenario {
     let mut s = base.clone();
@@ -151,10 +100,10 @@ pub fn run_one(
             report = crate::simulate(&plan);
         }
     }
-    let costs = cost(s, &Usage::from_report(s, &report)).map_err(|m| ScenarioError::Override {
+    let costs = cost(s, &Usage::from_report(&report)).map_err(|m| ScenarioError::Override {
         flag: "scenario".into(),
         expression: "prices".into(),
-        message: m,
+        message: m.to_string(),
     })?;
     let summary = RunSummary {
         seed: s.seed,

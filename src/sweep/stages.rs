@@ -1,77 +1,14 @@
 //! `stages` (one architecture across the user ladder) and `compare`
 //! (several architectures on the same workload and seeds).
 
-use super::stats::Estimate;
-use super::{prepare, run_all, seed_for, Batch, RunSummary, DEFAULT_STAGES};
-use crate::cost::{CostReport, Slo};
+use super::{prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
+use crate::metrics::stats::Estimate;
+use crate::report::{
+    Bottleneck, CompareReport, CompareStage, CostReport, PairedDiff, RunSummary, Slo, StageRow,
+    StagesReport,
+};
 use crate::scenario::{Scenario, ScenarioError};
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
-
-/// One stage's results, over its replications.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StageRow {
-    /// Stage name.
-    pub name: String,
-    /// Active users.
-    pub users: f64,
-    /// Simulated seconds per replication.
-    pub simulated_s: f64,
-    /// Offered requests per second.
-    pub offered_rps: f64,
-    /// Median latency, ms.
-    pub p50_ms: Estimate,
-    /// 99th percentile latency, ms.
-    pub p99_ms: Estimate,
-    /// Mean latency, ms.
-    pub mean_ms: Estimate,
-    /// Error rate.
-    pub error_rate: Estimate,
-    /// Successful requests per second.
-    pub throughput_rps: Estimate,
-    /// The busiest station (highest mean utilization).
-    pub busiest: String,
-    /// Its utilization.
-    pub busiest_utilization: Estimate,
-    /// Mean utilization of every station.
-    pub utilization: Vec<(String, f64)>,
-    /// Cost at this stage (first replication; fixed pods cost the same in all).
-    pub cost: CostReport,
-    /// Whether the stage meets the SLO (mean p99 and mean error rate).
-    pub slo_met: bool,
-    /// Every replication.
-    pub runs: Vec<RunSummary>,
-}
-
-/// The station that saturates first as users grow.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Bottleneck {
-    /// Station name.
-    pub station: String,
-    /// Users at which its utilization reaches 1, extrapolated linearly from
-    /// the largest stage where it was still below 0.9.
-    pub saturates_at_users: f64,
-}
-
-/// `scaletwin stages` output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StagesReport {
-    /// Scenario name.
-    pub scenario: String,
-    /// The objective each stage is judged against.
-    pub slo: Slo,
-    /// Requests-per-run cap used (0: none).
-    pub max_requests: u64,
-    /// Per stage, in ladder order.
-    pub stages: Vec<StageRow>,
-    /// What saturates first.
-    pub bottleneck: Option<Bottleneck>,
-    /// The first stage that breaks the SLO.
-    pub first_failing_stage: Option<String>,
-    /// Where the report came from (set by the command line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provenance: Option<crate::report::Provenance>,
-}
 
 fn ladder(s: &Scenario) -> Vec<(String, f64)> {
     s.stages.clone().unwrap_or_else(|| {
@@ -214,50 +151,6 @@ pub fn stages(
         stages: rows,
         provenance: None,
     })
-}
-
-/// Paired differences of one architecture against the first, with 95% CIs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PairedDiff {
-    /// The architecture (scenario name).
-    pub architecture: String,
-    /// p99 difference, ms (this minus the first).
-    pub p99_ms: Estimate,
-    /// Mean latency difference, ms.
-    pub mean_ms: Estimate,
-    /// Error-rate difference.
-    pub error_rate: Estimate,
-    /// Monthly cost difference, USD.
-    pub cost_per_month: Estimate,
-}
-
-/// One stage of a comparison.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CompareStage {
-    /// Stage name.
-    pub name: String,
-    /// Users.
-    pub users: f64,
-    /// Each architecture's results, in argument order.
-    pub rows: Vec<StageRow>,
-    /// Each later architecture against the first.
-    pub diffs: Vec<PairedDiff>,
-    /// The cheapest architecture meeting the SLO here (the journey view).
-    pub cheapest_meeting_slo: Option<String>,
-}
-
-/// `scaletwin compare` output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CompareReport {
-    /// Architectures, in argument order.
-    pub architectures: Vec<String>,
-    /// The objective (the first scenario's).
-    pub slo: Slo,
-    /// Per stage.
-    pub stages: Vec<CompareStage>,
-    /// Where the report came from (set by the command line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provenance: Option<crate::report::Provenance>,
 }
 
 /// Runs every architecture on the first one's workload sizes and seeds

@@ -38,12 +38,12 @@ impl Default for Mapping {
 impl Mapping {
     /// The defaults changed by `key=metric` pairs, comma-separated; keys:
     /// rate, errors, latency, replicas, cpu, endpoint (the label).
-    pub fn parse(text: &str) -> Result<Mapping, String> {
+    pub fn parse(text: &str) -> Result<Mapping, MappingError> {
         let mut m = Mapping::default();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = pair
                 .split_once('=')
-                .ok_or_else(|| format!("`{pair}`: expected key=metric"))?;
+                .ok_or_else(|| MappingError::NotAPair(pair.to_owned()))?;
             let slot = match key.trim() {
                 "rate" => &mut m.rate,
                 "errors" => &mut m.errors,
@@ -51,11 +51,7 @@ impl Mapping {
                 "replicas" => &mut m.replicas,
                 "cpu" => &mut m.cpu,
                 "endpoint" => &mut m.endpoint_label,
-                other => {
-                    return Err(format!(
-                        "`{other}` is not a mapping key; keys: rate, errors, latency, replicas, cpu, endpoint"
-                    ))
-                }
+                other => return Err(MappingError::UnknownKey(other.to_owned())),
             };
             *slot = value.trim().to_owned();
         }
@@ -180,6 +176,18 @@ impl Histogram {
     }
 }
 
+/// Why a `--map` text is not a mapping.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MappingError {
+    /// An entry without `=`.
+    #[error("`{0}`: expected key=metric")]
+    NotAPair(String),
+    /// A key that names no meaning.
+    #[error("`{0}` is not a mapping key; keys: rate, errors, latency, replicas, cpu, endpoint")]
+    UnknownKey(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +208,7 @@ mod tests {
         );
         assert!(Mapping::parse("speed=x")
             .unwrap_err()
+            .to_string()
             .contains("not a mapping key"));
     }
 }

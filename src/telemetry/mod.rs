@@ -13,7 +13,7 @@ mod exposition;
 mod mapping;
 mod prometheus;
 
-pub use mapping::{Histogram, Mapping};
+pub use mapping::{Histogram, Mapping, MappingError};
 
 use crate::workload::rows::RowError;
 use std::collections::BTreeMap;

@@ -91,7 +91,7 @@ fn the_indexed_job_flow_merges_to_the_single_process_sweep() {
     // The merged file names no partition; a single sweep's file says null
     // too. Only the provenance differs: the merge names its parts.
     let parse =
-        |text: &str| -> scaletwin::sweep::SweepReport { serde_json::from_str(text).unwrap() };
+        |text: &str| -> scaletwin::report::SweepReport { serde_json::from_str(text).unwrap() };
     let (mut merged, mut single) = (parse(&merged), parse(&single));
     let merged_from = merged.provenance.take().expect("provenance").inputs;
     assert_eq!(merged_from.len(), parts, "the merge lists its parts");

@@ -1,7 +1,8 @@
 //! Every node and every kind of traffic an architecture runs is billed, each
 //! line at the amount the price table's arithmetic gives.
 
-use scaletwin::cost::{cost, CdnUsage, CostReport, Usage};
+use scaletwin::cost::{cost, CdnUsage, Usage};
+use scaletwin::report::CostReport;
 use scaletwin::scenario::{parse, validate};
 
 /// A two-region architecture with every billable kind of component; the
@@ -40,22 +41,22 @@ fn usage() -> Usage {
     Usage {
         seconds: 3600.0,
         served_per_s: 100.0,
-        pods: vec![("api".into(), 3.0 * 3600.0, 0.0)],
-        cdns: vec![
+        // Per deployment, CDN and queue in scenario order: `api`; `edge`;
+        // `managed`, then `bull` (Redis-backed: billed by its node).
+        pods: vec![(3.0 * 3600.0, 0.0)],
+        cdns: vec![vec![
             CdnUsage {
-                name: "edge".into(),
                 region: Some("us".into()),
                 requests_per_s: 50.0,
                 bytes_per_s: 1e6,
             },
             CdnUsage {
-                name: "edge".into(),
                 region: Some("eu".into()),
                 requests_per_s: 20.0,
                 bytes_per_s: 2e5,
             },
-        ],
-        queues: vec![("managed".into(), 10.0)],
+        ]],
+        queues: vec![10.0, 0.0],
     }
 }
 

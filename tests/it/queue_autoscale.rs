@@ -6,10 +6,10 @@ use crate::run_scenario as run;
 use scaletwin::algo::hpa::{Autoscaler, MetricInput};
 use scaletwin::algo::Nanos;
 use scaletwin::report::QueueReport;
+use scaletwin::report::ScalingReport;
 use scaletwin::scenario::schema::{Component, Deployment, Fault, KillPods};
 use scaletwin::scenario::{parse, validate, Scenario};
 use scaletwin::sim::replay_queue_hpa;
-use scaletwin::sim::ScalingReport;
 use scaletwin::Report;
 
 const QA: &str = include_str!("../../scenarios/queue-autoscale.ron");

@@ -1,8 +1,10 @@
 //! Stages, cost, comparisons, sweeps, statistics and the regression gate.
 
 use scaletwin::cost::{cost, Usage};
+use scaletwin::metrics::stats;
+use scaletwin::report::{StageRow, StagesReport};
 use scaletwin::scenario::{apply_overrides, read, Scenario};
-use scaletwin::sweep::{self, stats, Batch};
+use scaletwin::sweep::{self, Batch};
 use std::path::{Path, PathBuf};
 
 fn scenario(path: &str, sets: &[&str]) -> Scenario {
@@ -48,7 +50,7 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     let s = fixed(0.0);
     let plan = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&plan);
-    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    let c = cost(&s, &Usage::from_report(&report)).unwrap();
     let app = c.by_component.iter().find(|c| c.name == "app").unwrap();
     // m6i.large on demand: 0.096 USD/h in the bundled table.
     assert!((app.on_demand_per_hour - 3.0 * 0.096).abs() < 1e-12);
@@ -58,7 +60,7 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     assert_eq!(pg.on_demand_per_hour, 0.225);
     // Half on spot: lower by half the pods times the price difference.
     let s2 = fixed(0.5);
-    let c2 = cost(&s2, &Usage::from_report(&s2, &report)).unwrap();
+    let c2 = cost(&s2, &Usage::from_report(&report)).unwrap();
     let saved = c.per_hour - c2.per_hour;
     assert!(
         (saved - 1.5 * (0.096 - 0.038)).abs() < 1e-9,
@@ -69,6 +71,36 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     let served_per_hour = report.summary.throughput_rps * 3600.0;
     let want = c.per_hour / served_per_hour * 1e6;
     assert!((c.per_million_requests - want).abs() < 1e-3 * want);
+}
+
+#[test]
+fn each_deployment_is_billed_the_pods_its_own_scaling_report_shows() {
+    // Seven deployments of different sizes: the bill reads deployment i's
+    // pod-seconds at index i of the report, so each line shows its own count.
+    let s = scenario("scenarios/stage4-services.ron", &["run.duration=20s"]);
+    let plan = scaletwin::scenario::validate(&s).unwrap();
+    let report = scaletwin::simulate(&plan);
+    let c = cost(&s, &Usage::from_report(&report)).unwrap();
+    assert_eq!(report.scaling.len(), 7);
+    let mut counts = Vec::new();
+    for x in &report.scaling {
+        let pods = (x.pod_seconds_on_demand + x.pod_seconds_spot) / report.simulated_s;
+        let bill = c.by_component.iter().find(|b| b.name == x.name).unwrap();
+        let line = bill.items.iter().find(|i| i.item == "pods").unwrap();
+        assert!(
+            line.billed_as.starts_with(&format!("{pods:.2} x ")),
+            "{}: {} vs {pods:.2} pods",
+            x.name,
+            line.billed_as
+        );
+        counts.push(format!("{pods:.2}"));
+    }
+    counts.sort();
+    counts.dedup();
+    assert!(
+        counts.len() > 1,
+        "the deployments differ in size: {counts:?}"
+    );
 }
 
 #[test]
@@ -86,7 +118,7 @@ fn cost_per_million_counts_only_requests_served() {
         "{}",
         report.summary.error_rate
     );
-    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    let c = cost(&s, &Usage::from_report(&report)).unwrap();
     let at_offered = c.per_hour / (report.summary.offered_rps * 3600.0) * 1e6;
     let served = report.summary.throughput_rps * 3600.0;
     assert!((c.per_million_requests - c.per_hour / served * 1e6).abs() < 1e-3);
@@ -104,7 +136,7 @@ fn scheduled_shutdown_shows_its_savings() {
     );
     let plan = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&plan);
-    let c = cost(&s, &Usage::from_report(&s, &report)).unwrap();
+    let c = cost(&s, &Usage::from_report(&report)).unwrap();
     assert!((c.per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
     assert!((c.schedule_savings_per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
 }
@@ -130,7 +162,7 @@ fn stage1_breaks_its_slo_before_stage3() {
         None,
     )
     .unwrap();
-    let first = |r: &sweep::StagesReport| {
+    let first = |r: &StagesReport| {
         r.stages
             .iter()
             .position(|s| !s.slo_met)
@@ -165,8 +197,7 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
         ("above".into(), b.saturates_at_users * 1.15),
     ]);
     let fine = sweep::stages(&s, "s1", batch, None).unwrap();
-    let util =
-        |row: &sweep::StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
+    let util = |row: &StageRow, name: &str| row.utilization.iter().find(|u| u.0 == name).unwrap().1;
     for (name, u) in &fine.stages[0].utilization {
         assert!(
             *u < 0.97,

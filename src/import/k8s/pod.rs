@@ -5,7 +5,7 @@ use super::super::unmodelled::Used;
 use super::super::ImportError;
 use super::yaml::Document;
 use crate::algo::Nanos;
-use crate::scenario::quantity::{cpu_millicores, memory_bytes};
+use crate::scenario::quantity::{cpu_millicores, memory_bytes, QuantityError};
 use k8s_openapi::api::core::v1::{Container, Probe};
 
 /// What a pod requests (summed over its containers) and when it is ready.
@@ -57,7 +57,7 @@ fn request(
     at: &str,
     c: &Container,
     resource: &str,
-    parse: fn(&str) -> Result<u64, String>,
+    parse: fn(&str) -> Result<u64, QuantityError>,
 ) -> Result<Option<(u64, String)>, ImportError> {
     let resources = c.resources.as_ref();
     let find = |which: &str| {
@@ -80,7 +80,7 @@ fn request(
             "limits"
         }
     );
-    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m))?;
+    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m.to_string()))?;
     used.mark(path);
     Ok(Some((value, format!("{resource} {which} {}", quantity.0))))
 }

@@ -163,7 +163,8 @@ fn compile_schedules(cx: &mut Context, i: usize, q: &schema::Queue) -> Vec<JobSc
             (None, false) => match DailyTimes::parse(&s.at) {
                 Ok(times) => Some(ScheduleTimes::Daily(times)),
                 Err(e) => {
-                    cx.problems.add(at(&format!("schedules[{j}].at")), e);
+                    cx.problems
+                        .add(at(&format!("schedules[{j}].at")), e.to_string());
                     None
                 }
             },

@@ -1,8 +1,10 @@
 //! Markdown and CSV renderings of stages, comparisons and sweeps (the
 //! Markdown doubles as the terminal table).
 
-use super::stats::Estimate;
-use super::{CompareReport, StagesReport, SweepReport};
+use super::{
+    by_component_markdown, users_label, CompareReport, CostReport, StagesReport, SweepReport,
+};
+use crate::metrics::stats::Estimate;
 use std::fmt::Write;
 
 fn pct(e: &Estimate) -> String {
@@ -17,16 +19,6 @@ fn pct_with(e: &Estimate, decimals: usize) -> String {
         n: e.n,
     };
     format!("{}%", s.show(decimals))
-}
-
-fn users(u: f64) -> String {
-    if u >= 1e6 && u % 1e6 == 0.0 {
-        format!("{}M", u / 1e6)
-    } else if u >= 1e3 && u % 1e3 == 0.0 {
-        format!("{}K", u / 1e3)
-    } else {
-        format!("{u}")
-    }
 }
 
 /// The stages table with the bottleneck and the first failing stage.
@@ -51,7 +43,7 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             o,
             "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} |",
             s.name,
-            users(s.users),
+            users_label(s.users),
             s.offered_rps,
             s.simulated_s,
             s.p50_ms.show(1),
@@ -88,11 +80,11 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     }
     if !r.stages.is_empty() {
         let headers: Vec<String> = r.stages.iter().map(|s| s.name.clone()).collect();
-        let bills: Vec<&crate::cost::CostReport> = r.stages.iter().map(|s| &s.cost).collect();
+        let bills: Vec<&CostReport> = r.stages.iter().map(|s| &s.cost).collect();
         let _ = writeln!(
             o,
             "\n## cost by component\n\n{}",
-            crate::cost::by_component_markdown(&headers, &bills)
+            by_component_markdown(&headers, &bills)
         );
     }
     if let Some(s) = r.stages.first() {
@@ -163,7 +155,12 @@ pub fn compare_markdown(r: &CompareReport) -> String {
         r.architectures[0]
     );
     for st in &r.stages {
-        let _ = writeln!(o, "## stage {} ({} users)\n", st.name, users(st.users));
+        let _ = writeln!(
+            o,
+            "## stage {} ({} users)\n",
+            st.name,
+            users_label(st.users)
+        );
         let _ = writeln!(
             o,
             "| architecture | p99 ms | mean ms | errors | $/month | SLO |"
@@ -180,12 +177,8 @@ pub fn compare_markdown(r: &CompareReport) -> String {
                 if row.slo_met { "met" } else { "BROKEN" }
             );
         }
-        let bills: Vec<&crate::cost::CostReport> = st.rows.iter().map(|x| &x.cost).collect();
-        let _ = writeln!(
-            o,
-            "\n{}",
-            crate::cost::by_component_markdown(&r.architectures, &bills)
-        );
+        let bills: Vec<&CostReport> = st.rows.iter().map(|x| &x.cost).collect();
+        let _ = writeln!(o, "\n{}", by_component_markdown(&r.architectures, &bills));
         for d in &st.diffs {
             let _ = writeln!(
                 o,
@@ -208,7 +201,7 @@ pub fn compare_markdown(r: &CompareReport) -> String {
             o,
             "| {} | {} | {} |",
             st.name,
-            users(st.users),
+            users_label(st.users),
             st.cheapest_meeting_slo
                 .as_deref()
                 .unwrap_or("none meets the SLO")

@@ -1,0 +1,232 @@
+//! The reports of many runs: one run's summary, the stages ladder, the
+//! comparison of architectures and the sweep grid, and the objective they
+//! are judged against. `sweep` fills them; `batch_table` and `chart` render
+//! them.
+
+use super::{CostReport, Provenance};
+use crate::metrics::stats::Estimate;
+use crate::scenario::units::Duration;
+use serde::{Deserialize, Serialize};
+
+/// A service-level objective.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// Largest acceptable 99th percentile of end-to-end latency.
+    pub p99: Duration,
+    /// Largest acceptable error rate (0..1).
+    pub error_rate: f64,
+}
+
+impl Slo {
+    /// The objective used when a scenario states none: p99 <= 1 s, errors <= 1%.
+    pub fn fallback() -> Slo {
+        Slo {
+            p99: Duration(crate::algo::Nanos::from_secs(1)),
+            error_rate: 0.01,
+        }
+    }
+
+    /// Whether a run with these figures meets the objective.
+    pub fn met(&self, p99_ms: f64, error_rate: f64) -> bool {
+        p99_ms <= self.p99.nanos().as_millis_f64() && error_rate <= self.error_rate
+    }
+}
+
+/// The figures of one run, small enough to keep for every replication.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Seed of the run.
+    pub seed: u64,
+    /// Active users.
+    pub users: f64,
+    /// Simulated seconds (after any request cap).
+    pub simulated_s: f64,
+    /// Warm-up left out: the scenario's, or MSER-5's when it fixes none.
+    pub warmup_s: f64,
+    /// Offered requests per second.
+    pub offered_rps: f64,
+    /// Successful requests per second.
+    pub throughput_rps: f64,
+    /// Errors over finished requests.
+    pub error_rate: f64,
+    /// Mean latency of successful requests.
+    pub mean_ms: f64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
+    /// Utilization of every station, in report order: (name, 0..1).
+    pub utilization: Vec<(String, f64)>,
+    /// USD per hour.
+    pub cost_per_hour: f64,
+    /// USD per month (730 h, schedules applied).
+    pub cost_per_month: f64,
+    /// USD per million requests.
+    pub cost_per_million: f64,
+}
+
+impl RunSummary {
+    /// The busiest station and its utilization.
+    pub fn busiest(&self) -> (String, f64) {
+        self.utilization
+            .iter()
+            .fold((String::new(), -1.0), |b, (n, u)| {
+                if *u > b.1 {
+                    (n.clone(), *u)
+                } else {
+                    b
+                }
+            })
+    }
+}
+
+/// One stage's results, over its replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Active users.
+    pub users: f64,
+    /// Simulated seconds per replication.
+    pub simulated_s: f64,
+    /// Offered requests per second.
+    pub offered_rps: f64,
+    /// Median latency, ms.
+    pub p50_ms: Estimate,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Estimate,
+    /// Mean latency, ms.
+    pub mean_ms: Estimate,
+    /// Error rate.
+    pub error_rate: Estimate,
+    /// Successful requests per second.
+    pub throughput_rps: Estimate,
+    /// The busiest station (highest mean utilization).
+    pub busiest: String,
+    /// Its utilization.
+    pub busiest_utilization: Estimate,
+    /// Mean utilization of every station.
+    pub utilization: Vec<(String, f64)>,
+    /// Cost at this stage (first replication; fixed pods cost the same in all).
+    pub cost: CostReport,
+    /// Whether the stage meets the SLO (mean p99 and mean error rate).
+    pub slo_met: bool,
+    /// Every replication.
+    pub runs: Vec<RunSummary>,
+}
+
+/// The station that saturates first as users grow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bottleneck {
+    /// Station name.
+    pub station: String,
+    /// Users at which its utilization reaches 1, extrapolated linearly from
+    /// the largest stage where it was still below 0.9.
+    pub saturates_at_users: f64,
+}
+
+/// `scaletwin stages` output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StagesReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The objective each stage is judged against.
+    pub slo: Slo,
+    /// Requests-per-run cap used (0: none).
+    pub max_requests: u64,
+    /// Per stage, in ladder order.
+    pub stages: Vec<StageRow>,
+    /// What saturates first.
+    pub bottleneck: Option<Bottleneck>,
+    /// The first stage that breaks the SLO.
+    pub first_failing_stage: Option<String>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// Paired differences of one architecture against the first, with 95% CIs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairedDiff {
+    /// The architecture (scenario name).
+    pub architecture: String,
+    /// p99 difference, ms (this minus the first).
+    pub p99_ms: Estimate,
+    /// Mean latency difference, ms.
+    pub mean_ms: Estimate,
+    /// Error-rate difference.
+    pub error_rate: Estimate,
+    /// Monthly cost difference, USD.
+    pub cost_per_month: Estimate,
+}
+
+/// One stage of a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareStage {
+    /// Stage name.
+    pub name: String,
+    /// Users.
+    pub users: f64,
+    /// Each architecture's results, in argument order.
+    pub rows: Vec<StageRow>,
+    /// Each later architecture against the first.
+    pub diffs: Vec<PairedDiff>,
+    /// The cheapest architecture meeting the SLO here (the journey view).
+    pub cheapest_meeting_slo: Option<String>,
+}
+
+/// `scaletwin compare` output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// Architectures, in argument order.
+    pub architectures: Vec<String>,
+    /// The objective (the first scenario's).
+    pub slo: Slo,
+    /// Per stage.
+    pub stages: Vec<CompareStage>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// One grid point's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Position in the full grid (first `--vary` varies slowest).
+    pub index: usize,
+    /// The overrides of this point.
+    pub sets: Vec<String>,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Estimate,
+    /// Mean latency, ms.
+    pub mean_ms: Estimate,
+    /// Error rate.
+    pub error_rate: Estimate,
+    /// Successful requests per second.
+    pub throughput_rps: Estimate,
+    /// USD per month.
+    pub cost_per_month: Estimate,
+    /// Every replication.
+    pub runs: Vec<RunSummary>,
+}
+
+/// `scaletwin sweep` (or `merge`) output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The `--vary` expressions.
+    pub vary: Vec<String>,
+    /// Replications per point.
+    pub replications: u32,
+    /// Points in the full grid.
+    pub grid_points: usize,
+    /// `(i, n)` when this is partition i of n (1-based); `None` when whole.
+    pub partition: Option<(usize, usize)>,
+    /// The points run, in grid order.
+    pub points: Vec<SweepPoint>,
+    /// Where the report came from (set by the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}

@@ -1,0 +1,166 @@
+//! The self-contained HTML page of a report set: the report's Markdown
+//! rendered as HTML, and every SVG chart embedded inline.
+
+use std::fmt::Write;
+
+/// A self-contained HTML page: the Markdown text and every SVG in `files`.
+pub fn html(markdown: &str, files: &[(String, String)]) -> String {
+    let mut o = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>scaletwin report</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:1em}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:2px 6px}td.num{text-align:right}figure{margin:1em 0}svg{max-width:100%;height:auto}</style></head><body>\n");
+    markdown_html(&mut o, markdown);
+    for (name, svg) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+        let _ = writeln!(
+            o,
+            "<figure>{svg}<figcaption>{}</figcaption></figure>",
+            esc(name)
+        );
+    }
+    o.push_str("</body></html>\n");
+    o
+}
+
+/// Renders the Markdown the reports write (headings, paragraphs, pipe tables
+/// with `---:` right alignment, fenced blocks, `code` spans) as HTML.
+fn markdown_html(o: &mut String, markdown: &str) {
+    let mut lines = markdown.lines().peekable();
+    let mut paragraph: Vec<String> = Vec::new();
+    let flush = |o: &mut String, p: &mut Vec<String>| {
+        if !p.is_empty() {
+            let _ = writeln!(o, "<p>{}</p>", p.join(" "));
+            p.clear();
+        }
+    };
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") {
+            flush(o, &mut paragraph);
+            o.push_str("<pre>");
+            for l in lines.by_ref().take_while(|l| !l.starts_with("```")) {
+                let _ = writeln!(o, "{}", esc(l));
+            }
+            o.push_str("</pre>\n");
+        } else if line.starts_with('#') {
+            flush(o, &mut paragraph);
+            let level = line.chars().take_while(|&c| c == '#').count().min(6);
+            let _ = writeln!(o, "<h{level}>{}</h{level}>", inline(line[level..].trim()));
+        } else if line.starts_with('|') {
+            flush(o, &mut paragraph);
+            let mut rows = vec![line];
+            while let Some(l) = lines.next_if(|l| l.starts_with('|')) {
+                rows.push(l);
+            }
+            table_html(o, &rows);
+        } else if line.trim().is_empty() {
+            flush(o, &mut paragraph);
+        } else {
+            paragraph.push(inline(line.trim()));
+        }
+    }
+    flush(o, &mut paragraph);
+}
+
+/// The cells of one pipe-table row.
+fn cells(row: &str) -> Vec<&str> {
+    let row = row.trim().trim_start_matches('|').trim_end_matches('|');
+    row.split('|').map(str::trim).collect()
+}
+
+/// A pipe table: header row, alignment row, body rows.
+fn table_html(o: &mut String, rows: &[&str]) {
+    let right: Vec<bool> = rows
+        .get(1)
+        .map(|r| cells(r).iter().map(|c| c.ends_with(':')).collect())
+        .unwrap_or_default();
+    o.push_str("<table>\n<tr>");
+    for c in cells(rows[0]) {
+        let _ = write!(o, "<th>{}</th>", inline(c));
+    }
+    o.push_str("</tr>\n");
+    for row in rows.iter().skip(2) {
+        o.push_str("<tr>");
+        for (k, c) in cells(row).into_iter().enumerate() {
+            let class = if right.get(k) == Some(&true) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(o, "<td{class}>{}</td>", inline(c));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n");
+}
+
+/// Escapes text and turns `code` spans into `<code>`.
+fn inline(text: &str) -> String {
+    esc(text)
+        .split('`')
+        .enumerate()
+        .map(|(k, part)| {
+            if k % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `s` with `&`, `<` and `>` escaped, for HTML and SVG text.
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::chart::{BarChart, Chart, Line};
+
+    /// A line chart whose title needs escaping.
+    fn chart() -> Chart {
+        Chart {
+            title: "latency <vs> users & cost".into(),
+            x_label: "active users".into(),
+            y_label: "latency, ms".into(),
+            lines: vec![Line {
+                name: "p99".into(),
+                points: vec![(100.0, 40.0, 4.0), (1000.0, 45.0, 0.0)],
+            }],
+            ..Chart::default()
+        }
+    }
+
+    #[test]
+    fn html_embeds_every_svg() {
+        let files = vec![
+            ("report.json".to_owned(), "{}".to_owned()),
+            ("a.svg".to_owned(), chart().svg()),
+            ("b.svg".to_owned(), BarChart::default().svg()),
+        ];
+        let h = html("# t <x>", &files);
+        assert_eq!(h.matches("<svg ").count(), 2);
+        assert!(h.contains("<h1>t &lt;x&gt;</h1>"));
+        assert!(h.ends_with("</body></html>\n"));
+    }
+
+    #[test]
+    fn html_renders_the_report_markdown() {
+        let md = "# stages\n\nSLO: p99 <= 500ms,\nerrors `1%`.\n\n\
+                  | stage | p99 ms |\n|---|---:|\n| 100 | 35.1 |\n| 1K | 36.0 |\n\n\
+                  ```text\na  <b>\n```\nend";
+        let h = html(md, &[]);
+        assert!(h.contains("<h1>stages</h1>"), "{h}");
+        assert!(
+            h.contains("<p>SLO: p99 &lt;= 500ms, errors <code>1%</code>.</p>"),
+            "{h}"
+        );
+        assert!(h.contains("<tr><th>stage</th><th>p99 ms</th></tr>"), "{h}");
+        assert!(
+            h.contains("<tr><td>1K</td><td class=\"num\">36.0</td></tr>"),
+            "{h}"
+        );
+        assert_eq!(h.matches("<tr>").count(), 3);
+        assert!(h.contains("<pre>a  &lt;b&gt;\n</pre>"), "{h}");
+        assert!(h.contains("<p>end</p>"), "{h}");
+    }
+}
