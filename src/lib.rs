@@ -13,6 +13,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
+pub mod backtest;
 pub mod calibrate;
 pub mod cli;
 pub mod cost;

@@ -9,6 +9,7 @@ mod algo_keyhash;
 mod algo_limiter;
 mod algo_ring;
 mod autoscale;
+mod backtest;
 mod bad_input;
 mod blow_up;
 mod calibrate;
@@ -34,6 +35,7 @@ mod regions;
 mod stages;
 mod stats;
 mod tables;
+mod testbed_twin;
 mod zones;
 
 use proptest::test_runner::Config;
