@@ -136,10 +136,7 @@ impl Tolerances {
                 .ok()
                 .filter(|v: &f64| v.is_finite() && *v >= 0.0)
                 .ok_or_else(|| {
-                    format!(
-                        "`{}`: expected a finite number of at least 0",
-                        value.trim()
-                    )
+                    format!("`{}`: expected a finite number of at least 0", value.trim())
                 })?;
             t.0.insert(q, v);
         }
@@ -330,6 +327,8 @@ mod tests {
         assert_eq!(t.of(Quantity::ErrorRate), 0.0);
         assert_eq!(t.of(Quantity::P50), 0.20);
         assert!(Tolerances::parse("p95=1").unwrap_err().contains("p50, p99"));
-        assert!(Tolerances::parse("p99=-1").unwrap_err().contains("at least 0"));
+        assert!(Tolerances::parse("p99=-1")
+            .unwrap_err()
+            .contains("at least 0"));
     }
 }

@@ -20,9 +20,9 @@ pub mod compare;
 pub mod observed;
 pub mod render;
 
+use crate::algo::Nanos;
 use crate::scenario::schema::{ArrivalProcess, Component, Pattern, Scenario};
 use crate::scenario::units::Duration;
-use crate::algo::Nanos;
 use compare::Deployments;
 use observed::ObservedSeries;
 use std::fmt::Write;
@@ -120,7 +120,10 @@ pub fn deployments(scenario: &Scenario, only: Option<&str>) -> Result<Deployment
             if one.is_empty() {
                 return Err(format!(
                     "`{name}` is not a Deployment of the scenario; deployments: {}",
-                    all.iter().map(|d| d.0.as_str()).collect::<Vec<_>>().join(", ")
+                    all.iter()
+                        .map(|d| d.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             one

@@ -15,11 +15,11 @@
 //! raised between two samples counts in the interval holding their
 //! midpoint; gauges are averaged over the samples in the interval.
 
+use crate::algo::Nanos;
 use crate::metrics::LatencyHistogram;
 use crate::telemetry::{Histogram, Mapping, Series};
 use crate::workload::rows::{content_extension, RowError, Rows};
 use crate::workload::{Seconds, TIMESTAMP_COLUMNS};
-use crate::algo::Nanos;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,7 +114,9 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RowError> {
                 file: p.display().to_string(),
                 line: 0,
                 field: None,
-                message: "no telemetry files (.json, .prom, .txt, .csv, optionally .gz) in the folder".into(),
+                message:
+                    "no telemetry files (.json, .prom, .txt, .csv, optionally .gz) in the folder"
+                        .into(),
             });
         }
         out.extend(inside);
@@ -188,7 +190,10 @@ fn read_log(path: &Path, interval_s: f64) -> Result<ObservedSeries, RowError> {
             nanos: 0,
         });
         if at < origin {
-            return Err(rows.error(0, "earlier than the first row: rows must be in time order".into()));
+            return Err(rows.error(
+                0,
+                "earlier than the first row: rows must be in time order".into(),
+            ));
         }
         let t = at.since(origin);
         let endpoint = rows
@@ -216,7 +221,12 @@ fn read_log(path: &Path, interval_s: f64) -> Result<ObservedSeries, RowError> {
         }
         *buckets[b].arrivals.entry(endpoint).or_insert(0) += 1;
         last_arrival = last_arrival.max(t);
-        completions.push((b, t + Nanos::from_secs_f64(latency), ok, Nanos::from_secs_f64(latency)));
+        completions.push((
+            b,
+            t + Nanos::from_secs_f64(latency),
+            ok,
+            Nanos::from_secs_f64(latency),
+        ));
     }
     if buckets.is_empty() {
         return Err(rows.file_error("the log has no rows".into()));
@@ -241,7 +251,10 @@ fn read_log(path: &Path, interval_s: f64) -> Result<ObservedSeries, RowError> {
         }
     }
     let endpoints: Vec<String> = {
-        let mut all: Vec<String> = buckets.iter().flat_map(|b| b.arrivals.keys().cloned()).collect();
+        let mut all: Vec<String> = buckets
+            .iter()
+            .flat_map(|b| b.arrivals.keys().cloned())
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -283,7 +296,13 @@ fn metric(spec: &str) -> (&str, bool) {
 
 /// Per interval, a series' value: a counter's increase per second (a reset
 /// counts the value after it), or a gauge's mean.
-fn per_interval(points: &[(f64, f64)], counter: bool, t0: f64, width: f64, n: usize) -> Vec<Option<f64>> {
+fn per_interval(
+    points: &[(f64, f64)],
+    counter: bool,
+    t0: f64,
+    width: f64,
+    n: usize,
+) -> Vec<Option<f64>> {
     let index = |t: f64| {
         let k = ((t - t0) / width).floor();
         (k >= 0.0 && k < n as f64).then_some(k as usize)
@@ -331,7 +350,11 @@ fn per_interval(points: &[(f64, f64)], counter: bool, t0: f64, width: f64, n: us
 /// Whether a series' status label (`status` or `code`) says it failed.
 fn failed_status(s: &Series) -> Option<bool> {
     let code = s.labels.get("status").or_else(|| s.labels.get("code"))?;
-    Some(!code.parse::<u32>().map_or(code.eq_ignore_ascii_case("ok"), |c| (200..400).contains(&c)))
+    Some(
+        !code
+            .parse::<u32>()
+            .map_or(code.eq_ignore_ascii_case("ok"), |c| (200..400).contains(&c)),
+    )
 }
 
 fn read_telemetry(
@@ -345,13 +368,15 @@ fn read_telemetry(
     }
     let (rate_name, rate_counter) = metric(&mapping.rate);
     let rate_series: Vec<&Series> = all.iter().filter(|s| s.name == rate_name).collect();
-    let no_rate = || RowError {
+    let no_rate = || {
+        RowError {
         file: files[0].display().to_string(),
         line: 1,
         field: None,
         message: format!(
             "no `{rate_name}` series: the request rate drives the twin (set it with --map rate=NAME, or rate=rate(COUNTER))"
         ),
+    }
     };
     let t0 = rate_series
         .iter()
@@ -378,7 +403,11 @@ fn read_telemetry(
     let mut status_failed = vec![None; n];
     let mut has_status = false;
     for s in &rate_series {
-        let e = s.labels.get(&mapping.endpoint_label).cloned().unwrap_or_default();
+        let e = s
+            .labels
+            .get(&mapping.endpoint_label)
+            .cloned()
+            .unwrap_or_default();
         let v = per_interval(&s.points, rate_counter, t0, interval_s, n);
         match failed_status(s) {
             Some(true) => {
@@ -387,7 +416,10 @@ fn read_telemetry(
             }
             Some(false) => {
                 has_status = true;
-                add(&mut status_failed, v.iter().map(|x| x.map(|_| 0.0)).collect());
+                add(
+                    &mut status_failed,
+                    v.iter().map(|x| x.map(|_| 0.0)).collect(),
+                );
             }
             None => {}
         }
@@ -406,7 +438,10 @@ fn read_telemetry(
     let mut has_errors = false;
     for s in all.iter().filter(|s| s.name == err_name) {
         has_errors = true;
-        add(&mut errors, per_interval(&s.points, err_counter, t0, interval_s, n));
+        add(
+            &mut errors,
+            per_interval(&s.points, err_counter, t0, interval_s, n),
+        );
     }
     if !has_errors && has_status {
         errors = status_failed;
@@ -418,7 +453,10 @@ fn read_telemetry(
         let mut any = false;
         for s in all.iter().filter(|s| s.name == name) {
             any = true;
-            add(&mut acc, per_interval(&s.points, counter, t0, interval_s, n));
+            add(
+                &mut acc,
+                per_interval(&s.points, counter, t0, interval_s, n),
+            );
         }
         any.then_some(acc)
     };
@@ -453,10 +491,7 @@ fn read_telemetry(
             }
         })
         .collect();
-    Ok(ObservedSeries {
-        interval_s,
-        rows,
-    })
+    Ok(ObservedSeries { interval_s, rows })
 }
 
 /// The latency histogram of every interval (all endpoints together), from
@@ -471,10 +506,16 @@ fn interval_histograms(
     let bucket = format!("{}_bucket", mapping.latency);
     let mut by_le: BTreeMap<u64, (f64, Vec<f64>)> = BTreeMap::new();
     for s in all.iter().filter(|s| s.name == bucket) {
-        let Some(le) = s.labels.get("le").and_then(|l| crate::telemetry::parse_value(l)) else {
+        let Some(le) = s
+            .labels
+            .get("le")
+            .and_then(|l| crate::telemetry::parse_value(l))
+        else {
             continue;
         };
-        let slot = by_le.entry(le.to_bits()).or_insert_with(|| (le, vec![0.0; n]));
+        let slot = by_le
+            .entry(le.to_bits())
+            .or_insert_with(|| (le, vec![0.0; n]));
         let inc = per_interval(&s.points, true, t0, width, n);
         for (a, x) in slot.1.iter_mut().zip(inc) {
             *a += x.unwrap_or(0.0) * width;
@@ -501,7 +542,14 @@ mod tests {
     #[test]
     fn counter_raises_count_in_the_interval_where_they_happened() {
         // A counter sampled each second, +2 per second, reset at t = 4.
-        let pts = [(0.0, 0.0), (1.0, 2.0), (2.0, 4.0), (3.0, 6.0), (4.0, 1.0), (5.0, 3.0)];
+        let pts = [
+            (0.0, 0.0),
+            (1.0, 2.0),
+            (2.0, 4.0),
+            (3.0, 6.0),
+            (4.0, 1.0),
+            (5.0, 3.0),
+        ];
         let v = per_interval(&pts, true, 0.0, 2.0, 3);
         // Raises over (0,1] and (1,2] are in [0,2); (2,3] and the reset
         // (3,4] in [2,4); (4,5] in [4,6).

@@ -214,9 +214,7 @@ fn observed_as(s: &Scenario, endpoint: &str, depth: u32) -> String {
     let callers: Vec<&String> = s
         .endpoints
         .iter()
-        .filter(|(_, steps)| {
-            serde_json::to_value(steps).is_ok_and(|tree| contains(&tree, &call))
-        })
+        .filter(|(_, steps)| serde_json::to_value(steps).is_ok_and(|tree| contains(&tree, &call)))
         .map(|(name, _)| name)
         .collect();
     match callers.as_slice() {
@@ -302,9 +300,9 @@ fn empirical_points(
             .get(endpoint)
             .map(|h| empirical::from_histogram(h, known.0)),
     };
-    points
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| format!("endpoints.{endpoint}: no observations of this endpoint in the window"))
+    points.filter(|p| !p.is_empty()).ok_or_else(|| {
+        format!("endpoints.{endpoint}: no observations of this endpoint in the window")
+    })
 }
 
 fn fit_endpoint(
@@ -314,9 +312,8 @@ fn fit_endpoint(
     known: (f64, f64),
     observed: &Observed,
 ) -> Result<Fitted, String> {
-    let missing = || {
-        format!("endpoints.{endpoint}: no observations of endpoint `{label}` in the window")
-    };
+    let missing =
+        || format!("endpoints.{endpoint}: no observations of endpoint `{label}` in the window");
     let ms = |x: f64| x * 1e3;
     match observed {
         Observed::Requests { latencies, .. } => {

@@ -73,9 +73,11 @@ pub(crate) fn backtest(args: BacktestArgs) -> Result<(), CliError> {
     let (scenario, _) = super::scenario::load(Some(&args.file), &sets)?;
     let file = args.file.display().to_string();
     let interval = match &args.interval {
-        Some(text) => crate::scenario::units::Duration::parse(text)
-            .map_err(|e| CliError::Usage(format!("--interval {text}: {e}")))?
-            .0,
+        Some(text) => {
+            crate::scenario::units::Duration::parse(text)
+                .map_err(|e| CliError::Usage(format!("--interval {text}: {e}")))?
+                .0
+        }
         None => scenario.run.interval.nanos(),
     };
     if interval.as_secs_f64() <= 0.0 {

@@ -61,9 +61,9 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
         "{}, window {}{}",
         args.observed.display(),
         args.window.as_deref().unwrap_or("all"),
-        args.step
-            .as_deref()
-            .map_or(String::new(), |k| format!(", {k} steps from their own times"))
+        args.step.as_deref().map_or(String::new(), |k| format!(
+            ", {k} steps from their own times"
+        ))
     );
     let shape = match args.shape {
         ShapeArg::Lognormal => crate::calibrate::Shape::Lognormal,

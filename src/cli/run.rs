@@ -117,12 +117,7 @@ fn series_csv(r: &crate::Report) -> String {
         let _ = write!(
             o,
             "{},{},{},{},{},{}",
-            row.t_s,
-            row.offered_rps,
-            row.throughput_rps,
-            row.errors_per_s,
-            row.p50_ms,
-            row.p99_ms
+            row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p50_ms, row.p99_ms
         );
         for i in 0..r.stations.len() {
             let _ = write!(

@@ -12,7 +12,10 @@ use std::path::Path;
 /// in `.gz` (gzip, as recordings are committed).
 pub fn open_reader(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
     let f = File::open(path)?;
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(f)))
     } else {
         Ok(Box::new(f))

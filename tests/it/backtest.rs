@@ -102,7 +102,12 @@ fn requests() -> Vec<(f64, &'static str, f64)> {
 fn write_log(path: &Path, reqs: &[(f64, &str, f64)]) {
     let mut text = String::from("intended_time,endpoint,status,latency\n");
     for &(t, e, l) in reqs {
-        let _ = writeln!(text, "{}.{:06},{e},200,{l:.9}", T0 + t as u64, (t.fract() * 1e6) as u64);
+        let _ = writeln!(
+            text,
+            "{}.{:06},{e},200,{l:.9}",
+            T0 + t as u64,
+            (t.fract() * 1e6) as u64
+        );
     }
     std::fs::write(path, text).unwrap();
 }
@@ -153,7 +158,10 @@ fn write_telemetry(path: &Path, reqs: &[(f64, &str, f64)]) {
         }
         let _ = writeln!(text, "{time},kube_deployment_status_replicas_ready,2");
         cpu_seconds += busy[s as usize] / 32.0 * 0.5;
-        let _ = writeln!(text, "{time},container_cpu_usage_seconds_total,{cpu_seconds}");
+        let _ = writeln!(
+            text,
+            "{time},container_cpu_usage_seconds_total,{cpu_seconds}"
+        );
     }
     std::fs::write(path, text).unwrap();
 }
@@ -189,7 +197,11 @@ fn a_twin_with_the_generating_laws_passes_against_its_log_and_its_telemetry() {
     write_telemetry(&d.join("telemetry.csv"), &reqs);
     let twin = d.join("twin.ron");
     for (data, map, figures_expected) in [
-        ("requests.csv", "", vec!["throughput", "p50", "p99", "error_rate"]),
+        (
+            "requests.csv",
+            "",
+            vec!["throughput", "p50", "p99", "error_rate"],
+        ),
         (
             "telemetry.csv",
             "rate=http_requests_total,cpu=container_cpu_usage_seconds_total",
@@ -256,7 +268,10 @@ fn a_twin_that_drifted_fails_with_exit_code_1() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("| p50 (ms) |") && stdout.contains("DRIFT"), "{stdout}");
+    assert!(
+        stdout.contains("| p50 (ms) |") && stdout.contains("DRIFT"),
+        "{stdout}"
+    );
     let got = figures(&std::fs::read_to_string(d.join("bt.json")).unwrap());
     let p50 = got.iter().find(|f| f.0 == "p50").unwrap();
     assert!(!p50.3 && p50.1 > 0.3, "{p50:?}");
@@ -324,5 +339,7 @@ fn malformed_observations_exit_2_with_file_and_line() {
         "p95=0.1",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--tolerance `p95` is not a compared figure"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tolerance `p95` is not a compared figure")
+    );
 }

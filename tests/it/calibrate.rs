@@ -333,8 +333,8 @@ fn empirical_fits_keep_an_exponential_s_mean_where_a_lognormal_overstates_it() {
     use std::io::Write as _;
     // Exp(4 ms) draws in the testbed's bucket bounds, as a gzipped exposition.
     const BOUNDS: [f64; 24] = [
-        0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03,
-        0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 3.0, 5.0,
+        0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+        0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 3.0, 5.0,
     ];
     let mut g = SplitMix(11);
     let mut counts = [0u64; 25];
@@ -381,11 +381,15 @@ fn empirical_fits_keep_an_exponential_s_mean_where_a_lognormal_overstates_it() {
     assert!(within(mean, 0.004, 0.03), "empirical mean {mean}");
     let (_, p99) = cal.fits[0].median_p99();
     let truth = 0.004 * 100f64.ln();
-    assert!((0.015..=0.02).contains(&p99), "p99 {p99} in the bucket of {truth}");
-    // The lognormal fitted to the same buckets overstates the mean by >15%.
+    assert!(
+        (0.015..=0.02).contains(&p99),
+        "p99 {p99} in the bucket of {truth}"
+    );
+    // The lognormal fitted to the same buckets overstates the mean by >10%
+    // (12.6% here; 28% fitted to exact samples: e^(π²/12 - γ)).
     let f = cal.fits[0].fit;
     let lognormal_mean = (f.mu + f.sigma * f.sigma / 2.0).exp();
-    assert!(lognormal_mean > 0.004 * 1.15, "{lognormal_mean}");
+    assert!(lognormal_mean > 0.004 * 1.10, "{lognormal_mean}");
     assert!(cal.text.contains("Compute(Empirical([(\""), "{}", cal.text);
     let s = scaletwin::scenario::parse(&cal.text, "calibrated.ron").unwrap();
     let plan = scaletwin::scenario::validate(&s).expect("the calibrated file runs");

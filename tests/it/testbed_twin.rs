@@ -79,7 +79,8 @@ fn knee(p50: &[f64]) -> Option<usize> {
 
 #[test]
 fn the_twin_predicts_the_ladder_from_its_two_lowest_steps() {
-    let out_json = std::env::temp_dir().join(format!("scaletwin-testbed-{}.json", std::process::id()));
+    let out_json =
+        std::env::temp_dir().join(format!("scaletwin-testbed-{}.json", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_scaletwin"))
         .args([
             "backtest",
@@ -110,7 +111,10 @@ fn the_twin_predicts_the_ladder_from_its_two_lowest_steps() {
     let max = |xs: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| xs.iter().map(f).fold(0.0, f64::max);
     let (sat_obs, sat_pred) = (max(&throughput, |p| p.0), max(&throughput, |p| p.1));
     let sat_err = (sat_pred / sat_obs - 1.0).abs();
-    assert!(sat_err <= 0.10, "saturation {sat_pred:.1} vs {sat_obs:.1} req/s");
+    assert!(
+        sat_err <= 0.10,
+        "saturation {sat_pred:.1} vs {sat_obs:.1} req/s"
+    );
     // p50 within 15% at every step below 80% of the measured capacity (the
     // ladder's 10 % to 70 % steps): met (at most 13%). p99 within 25%: met
     // up to the 60 % step (at most 18%), MISSED at 70 %, where the twin
@@ -132,6 +136,10 @@ fn the_twin_predicts_the_ladder_from_its_two_lowest_steps() {
     // The knee at the same step.
     let observed: Vec<f64> = p50.iter().map(|p| p.0).collect();
     let predicted: Vec<f64> = p50.iter().map(|p| p.1).collect();
-    assert_eq!(knee(&observed), Some(6), "the recording's knee is the 80 % step");
+    assert_eq!(
+        knee(&observed),
+        Some(6),
+        "the recording's knee is the 80 % step"
+    );
     assert_eq!(knee(&predicted), knee(&observed), "{predicted:?}");
 }
