@@ -76,7 +76,7 @@ fn bounds() -> Vec<f64> {
 
 /// One generated request: arrival (s from T0), endpoint, latency (s).
 fn requests() -> Vec<(f64, &'static str, f64)> {
-    let mut g = SplitMix(2026_12_06);
+    let mut g = SplitMix(20_261_206);
     let mut out = Vec::new();
     for (minute, rate) in RATES.iter().enumerate() {
         let end = 60.0 * (minute + 1) as f64;
