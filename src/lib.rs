@@ -14,6 +14,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
+pub mod backtest;
 pub mod calibrate;
 mod cli;
 pub mod cost;

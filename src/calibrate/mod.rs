@@ -20,6 +20,7 @@
 //! - histograms: a lognormal is fitted to the bucket counts (multinomial
 //!   maximum likelihood), then the known parts are removed by moments.
 
+pub mod empirical;
 pub mod fit;
 pub mod observed;
 mod rewrite;
@@ -48,6 +49,34 @@ pub struct Fitted {
     pub method: &'static str,
     /// QQ points: (model quantile, observed quantile), milliseconds.
     pub qq: Vec<(f64, f64)>,
+    /// With [`Shape::Empirical`]: the step's (seconds, weight) points, which
+    /// the calibrated file holds instead of the lognormal.
+    pub empirical: Option<Vec<(f64, f64)>>,
+}
+
+/// The form a fitted step takes in the calibrated scenario.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// `Lognormal(median, p99)`, fitted as described above.
+    #[default]
+    Lognormal,
+    /// `Empirical([...])`: the observations themselves (a histogram's
+    /// buckets, evenly spread inside each, or a log's 100 quantiles) minus
+    /// the known parts, which must then be constant.
+    Empirical,
+}
+
+impl Fitted {
+    /// The step's median and 99th percentile, seconds.
+    pub fn median_p99(&self) -> (f64, f64) {
+        match &self.empirical {
+            Some(points) => (
+                empirical::quantile(points, 0.5),
+                empirical::quantile(points, 0.99),
+            ),
+            None => (self.fit.median(), self.fit.p99()),
+        }
+    }
 }
 
 /// The result: the calibrated scenario text and what backs it.
@@ -61,26 +90,77 @@ pub struct Calibration {
     pub counts: Vec<(String, u64)>,
 }
 
-/// Fits every `Fit` step of `scenario` (parsed from `source`) to `observed`.
-/// `provenance` describes the data and window for the comments.
+/// Fits every `Fit` step of `scenario` (parsed from `source`) to `observed`
+/// as a lognormal. `provenance` describes the data and window for the comments.
 pub fn calibrate(
     scenario: &Scenario,
     source: &str,
     observed: &Observed,
     provenance: &str,
 ) -> Result<Calibration, String> {
-    let marks = fit_marks(scenario)?;
+    calibrate_as(scenario, source, observed, provenance, Shape::Lognormal)
+}
+
+/// How [`calibrate_with`] fits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// What each fitted step becomes.
+    pub shape: Shape,
+    /// Fit only the `Fit` marks of this step kind (`Compute`, `DbRead`,
+    /// ...), from observations of that step alone (e.g. a histogram of the
+    /// service's query time), so no known part is removed; the other `Fit`
+    /// marks stay for another pass. A mark in an endpoint clients do not
+    /// call (not in the mix) is fitted from the observations of the one
+    /// endpoint that calls it.
+    pub step: Option<String>,
+}
+
+/// [`calibrate`], writing each fitted step in the given `shape`.
+pub fn calibrate_as(
+    scenario: &Scenario,
+    source: &str,
+    observed: &Observed,
+    provenance: &str,
+    shape: Shape,
+) -> Result<Calibration, String> {
+    let options = Options { shape, step: None };
+    calibrate_with(scenario, source, observed, provenance, &options)
+}
+
+/// [`calibrate`] with every option.
+pub fn calibrate_with(
+    scenario: &Scenario,
+    source: &str,
+    observed: &Observed,
+    provenance: &str,
+    options: &Options,
+) -> Result<Calibration, String> {
+    let step_only = options.step.as_deref();
+    let marks = fit_marks(scenario, step_only)?;
     if marks.is_empty() {
-        return Err("the scenario marks nothing to fit: write Fit for an unknown distribution, e.g. Compute(Fit)".into());
+        return Err(match step_only {
+            None => "the scenario marks nothing to fit: write Fit for an unknown distribution, e.g. Compute(Fit)".into(),
+            Some(k) => format!("the scenario has no {k}(Fit) to fit"),
+        });
     }
     let plan = known_model(scenario)?;
     let mut fits = Vec::new();
     for (endpoint, step) in &marks {
-        let known = known_parts(&plan, endpoint)?;
-        let f = fit_endpoint(endpoint, step, known, observed)?;
+        let (label, known) = match step_only {
+            None => (endpoint.clone(), known_parts(&plan, endpoint)?),
+            Some(_) => (observed_as(scenario, endpoint, 0), (0.0, 0.0)),
+        };
+        let mut f = fit_endpoint(endpoint, &label, step, known, observed)?;
+        if options.shape == Shape::Empirical {
+            f.empirical = Some(empirical_points(&label, known, observed)?);
+            f.method = match observed {
+                Observed::Requests { .. } => "empirical: 100 quantiles of the latencies minus the constant known parts",
+                Observed::Histograms(_) => "empirical: histogram buckets, each count spread evenly inside its bucket, minus the constant known parts",
+            };
+        }
         fits.push(f);
     }
-    let text = rewrite::replace_fits(source, &fits, provenance)?;
+    let text = rewrite::replace_fits(source, &fits, provenance, step_only.is_some())?;
     let counts = match observed {
         Observed::Requests { counts, .. } => counts.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         Observed::Histograms(_) => Vec::new(),
@@ -88,13 +168,21 @@ pub fn calibrate(
     Ok(Calibration { text, fits, counts })
 }
 
-/// (endpoint, step kind) of every `Fit`, in endpoint order; one per endpoint.
-fn fit_marks(s: &Scenario) -> Result<Vec<(String, String)>, String> {
+/// (endpoint, step kind) of every `Fit` (of kind `only`, when given), in
+/// endpoint order; one per endpoint.
+fn fit_marks(s: &Scenario, only: Option<&str>) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (name, steps) in &s.endpoints {
         let tree = serde_json::to_value(steps).map_err(|e| e.to_string())?;
         let mut kinds = Vec::new();
         collect_fits(&tree, "", &mut kinds);
+        if let Some(k) = only {
+            let all = kinds.len();
+            kinds.retain(|x| x == k);
+            if !kinds.is_empty() && kinds.len() < all {
+                return Err(format!("endpoints.{name}: Fit marks of several kinds; with --step each endpoint's marks must be of one kind (put the other step in an endpoint of its own and Call it)"));
+            }
+        }
         match kinds.len() {
             0 => {}
             1 => out.push((name.clone(), kinds.remove(0))),
@@ -111,6 +199,37 @@ fn collect_fits(v: &serde_json::Value, parent: &str, out: &mut Vec<String>) {
         serde_json::Value::Object(m) => m.iter().for_each(|(k, i)| collect_fits(i, k, out)),
         _ => {}
     }
+}
+
+/// The endpoint whose observations stand for `endpoint`: itself when
+/// clients call it (it is in the mix), else that of the one endpoint that
+/// calls it (a helper endpoint holding one step of its caller's work).
+fn observed_as(s: &Scenario, endpoint: &str, depth: u32) -> String {
+    if depth > crate::scenario::MAX_CALL_DEPTH as u32
+        || s.workload.mix.get(endpoint).is_some_and(|w| *w > 0.0)
+    {
+        return endpoint.to_owned();
+    }
+    let call = serde_json::json!({ "Call": endpoint });
+    let callers: Vec<&String> = s
+        .endpoints
+        .iter()
+        .filter(|(_, steps)| serde_json::to_value(steps).is_ok_and(|tree| contains(&tree, &call)))
+        .map(|(name, _)| name)
+        .collect();
+    match callers.as_slice() {
+        [one] => observed_as(s, one, depth + 1),
+        _ => endpoint.to_owned(),
+    }
+}
+
+fn contains(tree: &serde_json::Value, part: &serde_json::Value) -> bool {
+    tree == part
+        || match tree {
+            serde_json::Value::Array(items) => items.iter().any(|i| contains(i, part)),
+            serde_json::Value::Object(m) => m.values().any(|i| contains(i, part)),
+            _ => false,
+        }
 }
 
 /// The scenario compiled with every `Fit` as zero, to read the known parts.
@@ -166,19 +285,42 @@ fn known_parts(plan: &Plan, endpoint: &str) -> Result<(f64, f64), String> {
     Ok((mean, var))
 }
 
+/// The empirical points of `endpoint`'s Fit step (known parts constant).
+fn empirical_points(
+    endpoint: &str,
+    known: (f64, f64),
+    observed: &Observed,
+) -> Result<Vec<(f64, f64)>, String> {
+    if known.1 > 0.0 {
+        return Err(format!("endpoints.{endpoint}: an empirical fit subtracts the known parts, so they must be constant (a random network hop or step is not); fit a lognormal instead"));
+    }
+    let points = match observed {
+        Observed::Requests { latencies, .. } => latencies
+            .get(endpoint)
+            .map(|xs| empirical::from_samples(xs, known.0)),
+        Observed::Histograms(hs) => hs
+            .get(endpoint)
+            .map(|h| empirical::from_histogram(h, known.0)),
+    };
+    points.filter(|p| !p.is_empty()).ok_or_else(|| {
+        format!("endpoints.{endpoint}: no observations of this endpoint in the window")
+    })
+}
+
 fn fit_endpoint(
     endpoint: &str,
+    label: &str,
     step: &str,
     known: (f64, f64),
     observed: &Observed,
 ) -> Result<Fitted, String> {
     let missing =
-        || format!("endpoints.{endpoint}: no observations of this endpoint in the window");
+        || format!("endpoints.{endpoint}: no observations of endpoint `{label}` in the window");
     let ms = |x: f64| x * 1e3;
     match observed {
         Observed::Requests { latencies, .. } => {
             let xs = latencies
-                .get(endpoint)
+                .get(label)
                 .filter(|v| v.len() >= 2)
                 .ok_or_else(missing)?;
             let (fit, method) = if known.1 == 0.0 {
@@ -213,11 +355,12 @@ fn fit_endpoint(
                 known,
                 method,
                 qq,
+                empirical: None,
             })
         }
         Observed::Histograms(hs) => {
             let h = hs
-                .get(endpoint)
+                .get(label)
                 .filter(|h| h.count() > 0.0)
                 .ok_or_else(missing)?;
             let whole = LognormalFit::from_histogram(h).ok_or_else(missing)?;
@@ -260,6 +403,7 @@ fn fit_endpoint(
                 known,
                 method,
                 qq,
+                empirical: None,
             })
         }
     }
@@ -270,14 +414,15 @@ impl Calibration {
     pub fn markdown(&self, provenance: &str) -> String {
         let mut o = format!("# Calibration\n\n{provenance}\n\n| endpoint | step | n | median | p99 | KS | known parts (mean) | method |\n|---|---|---|---|---|---|---|---|\n");
         for f in &self.fits {
+            let (median, p99) = f.median_p99();
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.4} | {:.3} ms | {} |",
                 f.endpoint,
                 f.step,
                 f.fit.n,
-                f.fit.median() * 1e3,
-                f.fit.p99() * 1e3,
+                median * 1e3,
+                p99 * 1e3,
                 f.ks,
                 f.known.0 * 1e3,
                 f.method

@@ -94,7 +94,7 @@ const LATENCY_MS: &[&str] = &["latency_ms", "duration_ms"];
 /// `.prom`/`.txt`, or a CSV with a `series` column) gives histograms; any
 /// other CSV or JSON Lines is a per-request log.
 pub fn read(path: &Path, window: Window, mapping: &Mapping) -> Result<Observed, RowError> {
-    let is_log = match path.extension().and_then(|e| e.to_str()) {
+    let is_log = match crate::workload::rows::content_extension(path).as_deref() {
         Some("jsonl" | "ndjson") => true,
         Some("csv") => !Rows::open(path)?
             .header()

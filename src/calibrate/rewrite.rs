@@ -15,6 +15,15 @@ fn duration(s: f64) -> String {
     }
 }
 
+/// [`duration`], but 0 stays `0us` (an empirical point may be zero).
+fn duration_or_zero(s: f64) -> String {
+    if s <= 0.0 {
+        "0us".into()
+    } else {
+        duration(s)
+    }
+}
+
 /// Byte offsets of the `Fit` tokens outside strings and comments, each with
 /// the endpoint it belongs to (the last `"name": [` key before it).
 fn fit_tokens(source: &str) -> Vec<(usize, Option<String>)> {
@@ -67,12 +76,17 @@ fn fit_tokens(source: &str) -> Vec<(usize, Option<String>)> {
 }
 
 /// The calibrated text.
+/// With `partial` (one step kind fitted), marks of endpoints without a fit stay.
 pub(super) fn replace_fits(
     source: &str,
     fits: &[Fitted],
     provenance: &str,
+    partial: bool,
 ) -> Result<String, String> {
-    let tokens = fit_tokens(source);
+    let mut tokens = fit_tokens(source);
+    if partial {
+        tokens.retain(|(_, e)| fits.iter().any(|f| Some(&f.endpoint) == e.as_ref()));
+    }
     if tokens.len() != fits.len() {
         return Err(format!(
             "found {} Fit marks in the text but {} in the scenario; write each Fit inside its endpoint's step list",
@@ -81,12 +95,22 @@ pub(super) fn replace_fits(
         ));
     }
     let mut header = format!("// Calibrated by `scaletwin calibrate` from {provenance}.\n");
-    for f in fits {
+    for f in fits.iter().filter(|f| f.empirical.is_none()) {
         let _ = writeln!(
             header,
             "//   {} {}: Lognormal(median {}, p99 {}) from n = {}, KS distance {:.4}; known parts removed: mean {:.3} ms ({})",
             f.endpoint, f.step, duration(f.fit.median()), duration(f.fit.p99()), f.fit.n, f.ks, f.known.0 * 1e3, f.method
         );
+    }
+    for f in fits {
+        if let Some(points) = &f.empirical {
+            let (median, p99) = f.median_p99();
+            let _ = writeln!(
+                header,
+                "//   {} {}: Empirical({} points; mean {}, median {}, p99 {}) from n = {}; known parts removed: {:.3} ms ({})",
+                f.endpoint, f.step, points.len(), duration(super::empirical::mean(points)), duration(median), duration(p99), f.fit.n, f.known.0 * 1e3, f.method
+            );
+        }
     }
     let mut out = String::with_capacity(source.len() + header.len() + 200);
     out.push_str(&header);
@@ -99,14 +123,26 @@ pub(super) fn replace_fits(
                 format!("a Fit mark at byte {pos} is not inside an endpoint's step list")
             })?;
         out.push_str(&source[at..pos]);
-        let _ = write!(
-            out,
-            "Lognormal(median: \"{}\", p99: \"{}\") /* fitted: n = {}, KS {:.4} */",
-            duration(f.fit.median()),
-            duration(f.fit.p99()),
-            f.fit.n,
-            f.ks
-        );
+        match &f.empirical {
+            Some(points) => {
+                let _ = write!(out, "Empirical([");
+                for (i, (x, w)) in points.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    let _ = write!(out, "{sep}(\"{}\", {w:?})", duration_or_zero(*x));
+                }
+                let _ = write!(out, "]) /* fitted: n = {}, empirical */", f.fit.n);
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "Lognormal(median: \"{}\", p99: \"{}\") /* fitted: n = {}, KS {:.4} */",
+                    duration(f.fit.median()),
+                    duration(f.fit.p99()),
+                    f.fit.n,
+                    f.ks
+                );
+            }
+        }
         at = pos + 3;
     }
     out.push_str(&source[at..]);

@@ -30,6 +30,22 @@ pub(crate) struct CalibrateArgs {
     /// Write the fit report (report.md, QQ plot SVGs, report.html) here.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    /// What each fitted step becomes: a lognormal, or the observed
+    /// distribution itself (empirical: histogram buckets, or 100 quantiles).
+    #[arg(long, value_enum, default_value_t = ShapeArg::Lognormal)]
+    shape: ShapeArg,
+    /// Fit only the Fit marks of this step kind (Compute, DbRead, DbWrite,
+    /// Delay) from observations of that step alone (e.g. a per-step
+    /// histogram): no known part is removed and the other marks stay.
+    #[arg(long, value_name = "KIND")]
+    step: Option<String>,
+}
+
+/// `--shape`.
+#[derive(Copy, Clone, Debug, clap::ValueEnum)]
+enum ShapeArg {
+    Lognormal,
+    Empirical,
 }
 
 pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
@@ -42,11 +58,22 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
     let obs = observed::read(&args.observed, window, &mapping)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let provenance = format!(
-        "{}, window {}",
+        "{}, window {}{}",
         args.observed.display(),
-        args.window.as_deref().unwrap_or("all")
+        args.window.as_deref().unwrap_or("all"),
+        args.step.as_deref().map_or(String::new(), |k| format!(
+            ", {k} steps from their own times"
+        ))
     );
-    let cal = crate::calibrate::calibrate(&scenario, &source, &obs, &provenance)
+    let shape = match args.shape {
+        ShapeArg::Lognormal => crate::calibrate::Shape::Lognormal,
+        ShapeArg::Empirical => crate::calibrate::Shape::Empirical,
+    };
+    let options = crate::calibrate::Options {
+        shape,
+        step: args.step.clone(),
+    };
+    let cal = crate::calibrate::calibrate_with(&scenario, &source, &obs, &provenance, &options)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.file.display())))?;
     let md = cal.markdown(&provenance);
     if let Some(dir) = &args.report {

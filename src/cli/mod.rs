@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, over the library.
 
+mod backtest;
 mod batch;
 mod bench;
 mod calibrate;
@@ -95,6 +96,13 @@ enum Command {
     Import(import::ImportArgs),
     /// Fit a scenario's `Fit` steps to observed latencies (exit code 2 on bad data).
     Calibrate(calibrate::CalibrateArgs),
+    /// Drive a scenario with the observed arrival rate and compare its
+    /// prediction with what happened (exit code 1 on drift beyond a tolerance).
+    #[command(after_help = "Examples:
+  scaletwin backtest s.ron --observed requests.csv --interval 60s --out backtest/
+  scaletwin backtest s.ron --observed prometheus/ --map rate=rate(http_requests_total)
+  scaletwin backtest s.ron --observed metrics.json --tolerance p99=0.25,error_rate=0.01")]
+    Backtest(backtest::BacktestArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -213,6 +221,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(args),
         Command::Import(args) => import::import(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Backtest(args) => backtest::backtest(args),
     };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,

@@ -105,7 +105,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
 /// station's utilization and queue length.
 fn series_csv(r: &crate::Report) -> String {
     use std::fmt::Write;
-    let mut o = String::from("t_s,offered_rps,throughput_rps,errors_per_s,p99_ms");
+    let mut o = String::from("t_s,offered_rps,throughput_rps,errors_per_s,p50_ms,p99_ms");
     for st in &r.stations {
         let _ = write!(o, ",util_{0},queue_{0}", st.name);
     }
@@ -113,8 +113,8 @@ fn series_csv(r: &crate::Report) -> String {
     for row in &r.series {
         let _ = write!(
             o,
-            "{},{},{},{},{}",
-            row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p99_ms
+            "{},{},{},{},{},{}",
+            row.t_s, row.offered_rps, row.throughput_rps, row.errors_per_s, row.p50_ms, row.p99_ms
         );
         for i in 0..r.stations.len() {
             let _ = write!(

@@ -15,6 +15,10 @@ pub struct IntervalRow {
     pub throughput_rps: f64,
     /// Failed requests per second (by the time the client saw the failure).
     pub errors_per_s: f64,
+    /// Median latency of successful requests finishing in the bucket (absent
+    /// from reports written before it was added: read as 0).
+    #[serde(default)]
+    pub p50_ms: f64,
     /// 99th percentile latency of successful requests finishing in the bucket.
     pub p99_ms: f64,
     /// Utilization per station, in report station order.
@@ -107,6 +111,7 @@ impl Series {
             offered_rps: per_s(self.arrivals[b]),
             throughput_rps: per_s(self.ok[b]),
             errors_per_s: 0.0,
+            p50_ms: round6(self.latency.quantile(0.5) as f64 / 1e6),
             p99_ms: round6(self.latency.quantile(0.99) as f64 / 1e6),
             utilization,
             queue_length,

@@ -24,7 +24,8 @@ pub(super) fn load(path: &Path) -> Result<Vec<Series>, RowError> {
         field: field.map(str::to_owned),
         message,
     };
-    let f = std::fs::File::open(path).map_err(|e| fail(0, None, format!("cannot open: {e}")))?;
+    let f = crate::workload::rows::open_reader(path)
+        .map_err(|e| fail(0, None, format!("cannot open: {e}")))?;
     let mut all = Vec::new();
     let mut index = BTreeMap::new();
     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {

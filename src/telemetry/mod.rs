@@ -32,9 +32,10 @@ pub struct Series {
 
 /// Reads a telemetry file: Prometheus `query_range` (or instant query)
 /// JSON for `.json`, CSV (`time,series,value`) for `.csv`, the text
-/// exposition format otherwise (`.prom`, `.txt`, `metrics`).
+/// exposition format otherwise (`.prom`, `.txt`, `metrics`); any of them
+/// gzip-compressed with a `.gz` suffix.
 pub fn load(path: &Path) -> Result<Vec<Series>, RowError> {
-    match path.extension().and_then(|e| e.to_str()) {
+    match crate::workload::rows::content_extension(path).as_deref() {
         Some("json") => prometheus::load(path),
         Some("csv") => csv::load(path),
         _ => exposition::load(path),

@@ -64,7 +64,8 @@ pub(super) fn load(path: &Path) -> Result<Vec<Series>, RowError> {
         field: None,
         message,
     };
-    let reader = std::fs::File::open(path).map_err(|e| fail(0, format!("cannot open: {e}")))?;
+    let reader = crate::workload::rows::open_reader(path)
+        .map_err(|e| fail(0, format!("cannot open: {e}")))?;
     let response: Response = serde_json::from_reader(std::io::BufReader::new(reader))
         .map_err(|e| fail(e.line(), format!("column {}: {e}", e.column())))?;
     if response.status != "success" {

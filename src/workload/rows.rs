@@ -5,8 +5,36 @@
 //! a file of any length is read in constant memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+
+/// Opens `path` for reading, decompressing it on the fly when its name ends
+/// in `.gz` (gzip, as recordings are committed).
+pub fn open_reader(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let f = File::open(path)?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(f)))
+    } else {
+        Ok(Box::new(f))
+    }
+}
+
+/// The extension that says what `path` holds, looking through a `.gz`
+/// (`requests.csv.gz` is a CSV).
+pub fn content_extension(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if ext == "gz" {
+        Path::new(path.file_stem()?)
+            .extension()?
+            .to_str()
+            .map(str::to_ascii_lowercase)
+    } else {
+        Some(ext)
+    }
+}
 
 /// A row that cannot be read: where it is and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +62,7 @@ pub enum TableFormat {
 impl TableFormat {
     /// The format of `path`: JSON Lines for `.jsonl`/`.ndjson`, CSV otherwise.
     pub fn of(path: &Path) -> TableFormat {
-        match path.extension().and_then(|e| e.to_str()) {
+        match content_extension(path).as_deref() {
             Some("jsonl" | "ndjson") => TableFormat::Jsonl,
             _ => TableFormat::Csv,
         }
@@ -43,12 +71,12 @@ impl TableFormat {
 
 enum Source {
     Csv {
-        reader: csv::Reader<BufReader<File>>,
+        reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
         header: Vec<String>,
         record: csv::StringRecord,
     },
     Jsonl {
-        reader: BufReader<File>,
+        reader: BufReader<Box<dyn Read + Send>>,
         text: String,
         line: u64,
     },
@@ -68,7 +96,8 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// Opens `path` (CSV with a header row, or JSON Lines by extension).
+    /// Opens `path` (CSV with a header row, or JSON Lines by extension;
+    /// gzip-compressed when it ends in `.gz`).
     pub fn open(path: &Path) -> Result<Rows, RowError> {
         let file = path.display().to_string();
         let fail = |line, message: String| RowError {
@@ -77,7 +106,7 @@ impl Rows {
             field: None,
             message,
         };
-        let f = File::open(path).map_err(|e| fail(0, format!("cannot open: {e}")))?;
+        let f = open_reader(path).map_err(|e| fail(0, format!("cannot open: {e}")))?;
         let source = match TableFormat::of(path) {
             TableFormat::Csv => {
                 let mut reader = csv::ReaderBuilder::new()

@@ -9,6 +9,7 @@ mod algo_keyhash;
 mod algo_limiter;
 mod algo_ring;
 mod autoscale;
+mod backtest;
 mod bad_input;
 mod blow_up;
 mod calibrate;
@@ -35,6 +36,7 @@ mod set_values;
 mod stages;
 mod stats;
 mod tables;
+mod testbed_twin;
 mod zones;
 
 use proptest::test_runner::Config;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The twin of the testbed, from a recording's two lowest load steps only,
+# then its backtest over the whole ladder. Run from anywhere:
+#
+#   testbed/twin/make.sh [LABEL]        (default: 2026-12-06-quiet-2core)
+#
+# 1. calibrate fills testbed/twin/template.ron's Fit marks in three passes,
+#    each step kind from the service's own histogram of that step over the
+#    first 120 s (steps 1 and 2 of the ladder: 10 % and 20 % of capacity),
+#    kept as the observed distribution (--shape empirical):
+#      Compute  <- testbed_compute_seconds (the CPU work, on the thread)
+#      DbRead   <- testbed_db_query_seconds (list_projects, get_project misses)
+#      DbWrite  <- testbed_db_query_seconds (update_project)
+#    and writes testbed/testbed.ron;
+# 2. backtest drives it with the whole ladder's arrivals (the request log)
+#    and writes testbed/backtest/ (report, per-step CSV, overlay charts).
+#
+# tests/it/testbed_twin.rs redoes step 1 and checks testbed/testbed.ron is
+# exactly its output, then checks the backtest against the targets.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+label=${1:-2026-12-06-quiet-2core}
+obs=testbed/observed/$label
+bin=${SCALETWIN:-target/release/scaletwin}
+[ -x "$bin" ] || cargo build --release --locked
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass() { # input output kind metric
+    "$bin" calibrate "$1" --observed "$obs/prometheus/$4_bucket.json.gz" \
+        --map "latency=$4" --window 0s..120s --step "$3" --shape empirical \
+        --out "$2" >/dev/null
+}
+pass testbed/twin/template.ron "$tmp/1.ron" Compute testbed_compute_seconds
+pass "$tmp/1.ron" "$tmp/2.ron" DbRead testbed_db_query_seconds
+pass "$tmp/2.ron" testbed/testbed.ron DbWrite testbed_db_query_seconds
+status=0
+"$bin" backtest testbed/testbed.ron --observed "$obs/requests.csv.gz" \
+    --interval 60s --out testbed/backtest || status=$?
+echo "testbed/testbed.ron and testbed/backtest/ written (backtest exit code $status)"
