@@ -33,7 +33,8 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
-    /// Largest acceptable 99th percentile of end-to-end latency.
+    /// Latency threshold: at least 99% of finished requests must succeed
+    /// within it (see `report::slo`).
     pub p99: Duration,
     /// Largest acceptable error rate (0..1).
     pub error_rate: f64,
@@ -46,11 +47,6 @@ impl Slo {
             p99: Duration(crate::algo::Nanos::from_secs(1)),
             error_rate: 0.01,
         }
-    }
-
-    /// Whether a run with these figures meets the objective.
-    pub fn met(&self, p99_ms: f64, error_rate: f64) -> bool {
-        p99_ms <= self.p99.nanos().as_millis_f64() && error_rate <= self.error_rate
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod chart;
 mod provenance;
+pub mod slo;
 mod table;
 
 pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
@@ -24,6 +25,10 @@ pub struct Report {
     pub simulated_s: f64,
     /// Seconds of warm-up left out of the statistics.
     pub warmup_s: f64,
+    /// The service-level objective and its verdict (absent from reports
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<slo::SloReport>,
     /// Whole-system figures over the measured period.
     pub summary: Summary,
     /// Per endpoint, in name order.
@@ -382,7 +387,9 @@ pub struct PoolReport {
     pub open_connections: u32,
 }
 
-/// Whole-system figures.
+/// Whole-system figures over one population: the requests that arrived
+/// after the warm-up, wherever in time they ended, so that
+/// `arrivals = completed + errors + in_flight`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Arrivals per second.
@@ -391,16 +398,23 @@ pub struct Summary {
     pub throughput_rps: f64,
     /// Requests that arrived in the measured period.
     pub arrivals: u64,
-    /// Requests that finished successfully.
+    /// Of those, requests that finished successfully.
     pub completed: u64,
-    /// Requests that failed.
+    /// Of those, requests that failed.
     pub errors: u64,
     /// errors / (completed + errors).
     pub error_rate: f64,
     /// Failures by cause; every cause is listed, zeros included.
     pub errors_by_cause: BTreeMap<String, u64>,
+    /// Of those, requests still waiting for their answer when the run ended.
+    #[serde(default)]
+    pub in_flight: u64,
     /// End-to-end latency of successful requests.
     pub latency: LatencySummary,
+    /// End-to-end latency of every finished request: a success at its
+    /// answer, a failure at its time to fail (a timeout at the timeout).
+    #[serde(default)]
+    pub latency_all: LatencySummary,
 }
 
 /// One endpoint's figures.

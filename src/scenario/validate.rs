@@ -1165,6 +1165,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         caches,
         asides,
         limits,
+        slo: s.slo.clone(),
     })
 }
 

@@ -416,11 +416,11 @@ impl Sim<'_> {
                     pop.refreshes += 1;
                 }
                 req.pc += 1;
-                let (start, endpoint) = (req.start, req.endpoint);
+                let (start, endpoint, home) = (req.start, req.endpoint, req.home);
                 req.refreshing = cdn + 1;
                 req.detached = true;
                 req.deadline = Nanos::MAX;
-                self.record_success(now, endpoint, now + t - start);
+                self.record_success(now, start, endpoint, home, now + t - start);
                 Some(Nanos::ZERO)
             }
             Lookup::Miss => {
@@ -470,6 +470,12 @@ impl Sim<'_> {
         self.queue.schedule(deadline, Event::Timeout(slot));
     }
 
+    /// The client of `req` gave up at `now` for good: a timeout error.
+    fn count_timeout(&mut self, now: Nanos, req: &Request) {
+        let cause = ErrorCause::ClientTimeout;
+        self.count_error(now, req.start, req.endpoint, req.home, cause);
+    }
+
     /// The client of attempt `r` (identity `id`) gives up: the attempt is
     /// abandoned (the servers keep working on it) and retried after a backoff
     /// if attempts and the budget allow; otherwise it is a timeout error.
@@ -504,7 +510,7 @@ impl Sim<'_> {
             if measuring {
                 state.exhausted += 1;
             }
-            self.count_error(now, req.endpoint, ErrorCause::ClientTimeout);
+            self.count_timeout(now, &req);
             return;
         }
         if let Some(b) = &mut state.budget {
@@ -512,7 +518,7 @@ impl Sim<'_> {
                 if measuring {
                     state.budget_denied += 1;
                 }
-                self.count_error(now, req.endpoint, ErrorCause::ClientTimeout);
+                self.count_timeout(now, &req);
                 return;
             }
         }

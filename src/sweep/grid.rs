@@ -24,6 +24,21 @@ pub struct SweepPoint {
     pub throughput_rps: Estimate,
     /// USD per month.
     pub cost_per_month: Estimate,
+    /// Share of finished requests that succeeded within the SLO's latency
+    /// threshold (the latency objective's good-events ratio).
+    #[serde(default)]
+    pub good_ratio: Estimate,
+    /// The objective this point is judged against (its scenario's, after the
+    /// point's overrides, or the default).
+    #[serde(default = "crate::cost::Slo::fallback")]
+    pub slo: crate::cost::Slo,
+    /// True when the point's scenario states no `slo` and the default applies.
+    #[serde(default)]
+    pub slo_default: bool,
+    /// Whether the point meets it: a mean good-events ratio of at least 99%
+    /// and a mean error rate within the objective.
+    #[serde(default)]
+    pub slo_met: bool,
     /// Every replication.
     pub runs: Vec<RunSummary>,
 }
@@ -105,6 +120,7 @@ pub fn sweep(
         .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
         .collect();
     let mut jobs = Vec::new();
+    let mut objectives = Vec::new();
     for (_, sets) in &chosen {
         // Point set k comes from `--vary` expression k (see `grid`).
         let settings: Vec<Setting> = sets
@@ -117,6 +133,7 @@ pub fn sweep(
             })
             .collect();
         let point = apply_settings(s, &settings)?;
+        objectives.push(point.slo.clone());
         for r in 0..reps {
             jobs.push(prepare(
                 &point,
@@ -132,18 +149,29 @@ pub fn sweep(
     let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
     let points = chosen
         .into_iter()
-        .map(|(index, sets)| {
+        .zip(objectives)
+        .map(|((index, sets), stated)| {
             let runs: Vec<RunSummary> = results.by_ref().take(reps).map(|(r, _)| r).collect();
             let est =
                 |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
+            let slo = crate::report::slo::objective(stated.as_ref());
+            let (good_ratio, error_rate) = (est(|r| r.good_ratio), est(|r| r.error_rate));
             SweepPoint {
                 index,
                 sets,
                 p99_ms: est(|r| r.p99_ms),
                 mean_ms: est(|r| r.mean_ms),
-                error_rate: est(|r| r.error_rate),
+                error_rate,
                 throughput_rps: est(|r| r.throughput_rps),
                 cost_per_month: est(|r| r.cost_per_month),
+                good_ratio,
+                slo_met: crate::report::slo::met_on_average(
+                    &slo,
+                    good_ratio.mean,
+                    error_rate.mean,
+                ),
+                slo,
+                slo_default: stated.is_none(),
                 runs,
             }
         })

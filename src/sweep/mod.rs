@@ -5,11 +5,13 @@
 //! results are collected in index order, so the output is the same whatever
 //! the thread count and however a sweep is partitioned.
 
+mod backlog;
 mod grid;
 mod render;
 mod shorten;
 mod stages;
 pub mod stats;
+mod workload_diff;
 
 pub use grid::{grid, merge, sweep, SweepPoint, SweepReport};
 pub use render::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
@@ -17,6 +19,7 @@ pub use stages::{
     bottleneck, compare, stages, Bottleneck, CompareReport, CompareStage, PairedDiff, StageRow,
     StagesReport,
 };
+pub use workload_diff::WorkloadDifference;
 
 use crate::algo::Nanos;
 use crate::cost::{cost, CostReport, Usage};
@@ -93,8 +96,24 @@ pub struct RunSummary {
     pub p50_ms: f64,
     /// 99th percentile latency.
     pub p99_ms: f64,
+    /// 99th percentile latency of every finished request (failures at their
+    /// time to fail).
+    #[serde(default)]
+    pub p99_all_ms: f64,
+    /// Share of finished requests that succeeded within the SLO's latency
+    /// threshold (the latency objective's good-events ratio).
+    #[serde(default)]
+    pub good_ratio: f64,
+    /// The latency within which 99% of finished requests succeeded, ms;
+    /// absent when fewer than 99% succeeded.
+    #[serde(default)]
+    pub p99_good_ms: Option<f64>,
     /// Utilization of every station, in report order: (name, 0..1).
     pub utilization: Vec<(String, f64)>,
+    /// Each job queue's backlog growth, jobs per second over the measured
+    /// period (negative when it drains), in scenario order.
+    #[serde(default)]
+    pub backlogs: Vec<(String, f64)>,
     /// USD per hour.
     pub cost_per_hour: f64,
     /// USD per month (730 h, schedules applied).
@@ -167,11 +186,15 @@ pub fn run_one(
         mean_ms: report.summary.latency.mean_ms,
         p50_ms: report.summary.latency.p50_ms,
         p99_ms: report.summary.latency.p99_ms,
+        p99_all_ms: report.summary.latency_all.p99_ms,
+        good_ratio: report.slo.as_ref().map_or(0.0, |v| v.good_ratio),
+        p99_good_ms: report.slo.as_ref().and_then(|v| v.p99_good_ms),
         utilization: report
             .stations
             .iter()
             .map(|st| (st.name.clone(), st.stats.utilization))
             .collect(),
+        backlogs: backlog::backlog_growth(&report),
         cost_per_hour: costs.per_hour,
         cost_per_month: costs.per_month,
         cost_per_million: costs.per_million_requests,

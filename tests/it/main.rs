@@ -31,6 +31,7 @@ mod queue_autoscale;
 mod queueing;
 mod recordings;
 mod regions;
+mod sli;
 mod stages;
 mod stats;
 mod tables;
