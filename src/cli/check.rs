@@ -3,8 +3,8 @@
 
 use super::output::input_error;
 use super::verdict::{over_runs, GivenSlo, Subject};
-use crate::report::slo::describe;
 use super::{console, CliError};
+use crate::report::slo::describe;
 use crate::scenario::units::Duration;
 use crate::sweep::{CompareReport, StagesReport, SweepReport};
 use crate::Report;
@@ -64,7 +64,9 @@ fn load(p: &Path) -> Result<Loaded, CliError> {
     } else if has("stages") {
         serde_json::from_value(value).map(Loaded::Stages)
     } else {
-        return Err(not_a_report(&"no `summary`, `stages`, `architectures` or `points`"));
+        return Err(not_a_report(
+            &"no `summary`, `stages`, `architectures` or `points`",
+        ));
     };
     loaded.map_err(|e| not_a_report(&e))
 }

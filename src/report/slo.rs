@@ -205,5 +205,4 @@ mod tests {
         assert_eq!(percent(0.123456), "12.3456%");
         assert_eq!(percent(0.0), "0%");
     }
-
 }

@@ -165,11 +165,7 @@ pub fn sweep(
                 throughput_rps: est(|r| r.throughput_rps),
                 cost_per_month: est(|r| r.cost_per_month),
                 good_ratio,
-                slo_met: crate::report::slo::met_on_average(
-                    &slo,
-                    good_ratio.mean,
-                    error_rate.mean,
-                ),
+                slo_met: crate::report::slo::met_on_average(&slo, good_ratio.mean, error_rate.mean),
                 slo,
                 slo_default: stated.is_none(),
                 runs,

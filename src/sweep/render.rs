@@ -269,7 +269,11 @@ fn workload_differences_markdown(o: &mut String, r: &CompareReport) {
         o,
         "The files' workloads differ (each runs its own, with the first file's users per stage):\n"
     );
-    let _ = writeln!(o, "| architecture | field | `{}` | this file |", r.architectures[0]);
+    let _ = writeln!(
+        o,
+        "| architecture | field | `{}` | this file |",
+        r.architectures[0]
+    );
     let _ = writeln!(o, "|---|---|---|---|");
     for d in &r.workload_differences {
         let _ = writeln!(

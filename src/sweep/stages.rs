@@ -2,8 +2,8 @@
 //! (several architectures on the same workload and seeds).
 
 use super::stats::Estimate;
-use super::{prepare, run_all, seed_for, Batch, RunSummary, DEFAULT_STAGES};
 use super::workload_diff::{labels, workload_differences, WorkloadDifference};
+use super::{prepare, run_all, seed_for, Batch, RunSummary, DEFAULT_STAGES};
 use crate::cost::{CostReport, Slo};
 use crate::report::slo::objective;
 use crate::scenario::{Scenario, ScenarioError};

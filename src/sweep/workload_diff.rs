@@ -25,11 +25,7 @@ pub struct WorkloadDifference {
 /// given twice gets its position too.
 pub(super) fn labels(scenarios: &[(Scenario, String)]) -> Vec<String> {
     let names: Vec<&str> = scenarios.iter().map(|(s, _)| s.name.as_str()).collect();
-    let unique = |xs: &[&str]| {
-        xs.iter()
-            .enumerate()
-            .all(|(i, x)| !xs[..i].contains(x))
-    };
+    let unique = |xs: &[&str]| xs.iter().enumerate().all(|(i, x)| !xs[..i].contains(x));
     if unique(&names) {
         return names.iter().map(|n| (*n).to_owned()).collect();
     }

@@ -55,7 +55,11 @@ fn population_adds_up(r: &Report, what: &str) {
             r.regions.iter().map(f).sum()
         };
         assert_eq!(sum(|g| g.arrivals), s.arrivals, "{what}: region arrivals");
-        assert_eq!(sum(|g| g.completed), s.completed, "{what}: region successes");
+        assert_eq!(
+            sum(|g| g.completed),
+            s.completed,
+            "{what}: region successes"
+        );
         assert_eq!(sum(|g| g.errors), s.errors, "{what}: region errors");
     }
     assert_eq!(s.latency_all.count, s.completed + s.errors, "{what}");
@@ -228,13 +232,22 @@ fn run_prints_the_verdict_first_and_check_exits_1_on_a_breach() {
     let out = scaletwin(&["run", &fine, "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("SLO p99 <= 100ms, errors <= 20% (the scenario's)\n"), "{text}");
-    assert!(text.contains("  ✓ 99% of requests succeed within 100ms: 100%"), "{text}");
+    assert!(
+        text.starts_with("SLO p99 <= 100ms, errors <= 20% (the scenario's)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  ✓ 99% of requests succeed within 100ms: 100%"),
+        "{text}"
+    );
     let json = dir.path("broken.json");
     let out = scaletwin(&["run", &broken, "--check", "--json", &json]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = stdout(&out);
-    assert!(text.contains("  ✗ 99% of requests succeed within 100ms"), "{text}");
+    assert!(
+        text.contains("  ✗ 99% of requests succeed within 100ms"),
+        "{text}"
+    );
     assert!(text.contains("  ✓ error rate <= 20%"), "{text}");
     // Without --check the same run exits 0.
     assert_eq!(scaletwin(&["run", &broken, "-q"]).status.code(), Some(0));
@@ -245,7 +258,11 @@ fn run_prints_the_verdict_first_and_check_exits_1_on_a_breach() {
     assert!(stdout(&out).contains("of requests succeeded within 100ms (objective 99%)"));
     // A looser objective given on the command line replaces it.
     let out = scaletwin(&["check", &json, "--slo", "p99=2s,error_rate=0.2"]);
-    assert_eq!(out.status.code(), Some(1), "10% failed: fewer than 99% succeeded");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "10% failed: fewer than 99% succeeded"
+    );
     assert!(stdout(&out).contains("fewer than 99% of requests succeeded"));
     let out = scaletwin(&["check", &json, "--slo", "error_rate=0.2"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -268,9 +285,19 @@ fn check_accepts_stages_compare_and_sweep_reports() {
     assert!(scaletwin(&args).status.success());
     let out = scaletwin(&["check", &stages]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("SLO: stage 100: "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("SLO: stage 100: "),
+        "{}",
+        stdout(&out)
+    );
     let compare = dir.path("compare.json");
-    let mut args = vec!["compare", fine.as_str(), fine.as_str(), "--json", compare.as_str()];
+    let mut args = vec![
+        "compare",
+        fine.as_str(),
+        fine.as_str(),
+        "--json",
+        compare.as_str(),
+    ];
     args.extend(small);
     assert!(scaletwin(&args).status.success());
     let out = scaletwin(&["check", &compare]);
@@ -291,8 +318,14 @@ fn check_accepts_stages_compare_and_sweep_reports() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     // At 1 s the slow requests fail; at 20 s they succeed, but late.
-    assert!(text.contains("SLO: point 0 (workload.client_timeout=1s)"), "{text}");
-    assert!(text.contains("SLO: point 1 (workload.client_timeout=20s)"), "{text}");
+    assert!(
+        text.contains("SLO: point 0 (workload.client_timeout=1s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SLO: point 1 (workload.client_timeout=20s)"),
+        "{text}"
+    );
     let out = scaletwin(&["check", &stages, "--baseline", &stages]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--baseline compares run reports"));
@@ -304,27 +337,59 @@ fn compare_names_rows_by_file_lists_workload_differences_and_marks_a_default_slo
     let a = dir.file("a.ron", &delays(&[("fast", "5ms", 1.0)], "1s", ""));
     let b = dir.file(
         "b.ron",
-        &delays(&[("fast", "5ms", 1.0)], "1s", "").replace("rps_per_user: 1.0", "rps_per_user: 0.5"),
+        &delays(&[("fast", "5ms", 1.0)], "1s", "")
+            .replace("rps_per_user: 1.0", "rps_per_user: 0.5"),
     );
     let json = dir.path("compare.json");
     let out = scaletwin(&[
-        "compare", &a, &b, "--json", &json, "--max-requests", "2000", "-q",
+        "compare",
+        &a,
+        &b,
+        "--json",
+        &json,
+        "--max-requests",
+        "2000",
+        "-q",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: scaletwin::sweep::CompareReport =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(r.architectures, [a.clone(), b.clone()], "both are named `delays`");
+    assert_eq!(
+        r.architectures,
+        [a.clone(), b.clone()],
+        "both are named `delays`"
+    );
     assert_eq!(r.files, [a.clone(), b.clone()]);
-    assert_eq!(r.workload_differences.len(), 1, "{:?}", r.workload_differences);
+    assert_eq!(
+        r.workload_differences.len(),
+        1,
+        "{:?}",
+        r.workload_differences
+    );
     let d = &r.workload_differences[0];
     assert_eq!(
-        (d.architecture.as_str(), d.field.as_str(), d.first.as_str(), d.other.as_str()),
+        (
+            d.architecture.as_str(),
+            d.field.as_str(),
+            d.first.as_str(),
+            d.other.as_str()
+        ),
         (b.as_str(), "workload.rps_per_user", "1.0", "0.5")
     );
     assert!(r.slo_default);
     let md = scaletwin::sweep::compare_markdown(&r);
-    assert!(md.contains("SLO: p99 <= 1s, errors <= 1% (default: the scenario states no `slo`), from `"), "{md}");
-    assert!(md.contains("| `workload.rps_per_user` | 1.0 | 0.5 |"), "{md}");
+    assert!(
+        md.contains("SLO: p99 <= 1s, errors <= 1% (default: the scenario states no `slo`), from `"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `workload.rps_per_user` | 1.0 | 0.5 |"),
+        "{md}"
+    );
     assert!(md.contains(&format!("# compare: {a} vs {b}")), "{md}");
 }
 
@@ -332,15 +397,16 @@ fn compare_names_rows_by_file_lists_workload_differences_and_marks_a_default_slo
 fn overrides_keep_one_population() {
     // A warm-up longer than most requests' latency: arrivals during it that
     // finish after it are not counted (the old rule counted their outcome).
-    let s = scaletwin::scenario::parse(
-        &delays(&[("slow", "3s", 1.0)], "10s", ""),
-        "t.ron",
-    )
-    .unwrap();
+    let s =
+        scaletwin::scenario::parse(&delays(&[("slow", "3s", 1.0)], "10s", ""), "t.ron").unwrap();
     let s = apply_overrides(&s, &["run.warmup=5s".to_owned()]).unwrap();
     let r = crate::run_scenario(&s);
     population_adds_up(&r, "3 s requests, 5 s warm-up");
     // Requests sent in the last 3 s are still in flight: about 300 of them.
-    assert!((200..=400).contains(&r.summary.in_flight), "{}", r.summary.in_flight);
+    assert!(
+        (200..=400).contains(&r.summary.in_flight),
+        "{}",
+        r.summary.in_flight
+    );
     assert_eq!(r.summary.latency.p50_ms, r.summary.latency.max_ms);
 }
