@@ -21,6 +21,7 @@ mod stages;
 mod sweep;
 mod temp_files;
 mod validate;
+mod verdict;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -45,7 +46,8 @@ enum Command {
   scaletwin run                                   the bundled default scenario
   scaletwin run scenarios/stage3-horizontal.ron --out reports/s3
   scaletwin run s.ron --seed 7 --duration 10m --json report.json
-  scaletwin run s.ron --set workload.users=50000 --set components.api.replicas=8")]
+  scaletwin run s.ron --set workload.users=50000 --set components.api.replicas=8
+  scaletwin run s.ron --check                    exit 1 when the run breaks its SLO")]
     Run(run::RunArgs),
     /// Check a scenario file without running it (exit code 2 on problems).
     #[command(after_help = "Examples:
@@ -77,8 +79,10 @@ enum Command {
     #[command(after_help = "Example:
   scaletwin merge part-*.json --json sweep.json")]
     Merge(sweep::MergeArgs),
-    /// Gate a run report on SLOs and a baseline (exit code 1 when it fails).
+    /// Gate a report on its SLO and a baseline (exit code 1 when it fails).
     #[command(after_help = "Examples:
+  scaletwin check report.json                       the SLO recorded in the report
+  scaletwin check stages.json                       every stage (also compare and sweep JSON)
   scaletwin check report.json --slo p99=250ms,error_rate=0.01
   scaletwin check new.json --baseline old.json --tolerance 0.1")]
     Check(check::CheckArgs),

@@ -40,6 +40,9 @@ pub(crate) struct RunArgs {
     /// Run even if the estimated memory is over the budget (4 GiB).
     #[arg(long)]
     allow_large: bool,
+    /// Exit with code 1 when the run breaks its SLO (after writing every output).
+    #[arg(long)]
+    check: bool,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
@@ -68,8 +71,13 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     progress.finish();
     let bill = crate::cost::cost(&scenario, &crate::cost::Usage::from_report(&report))
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    let verdict = report
+        .slo
+        .as_ref()
+        .map(|v| super::verdict::run_verdict(v, &report.summary))
+        .unwrap_or_default();
     let table = format!(
-        "{}{}",
+        "{verdict}{}{}",
         render_table(&report),
         crate::report::cost_section(&bill)
     );
@@ -98,7 +106,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     if !args.quiet && !args.json.as_deref().is_some_and(is_stdout) {
         console::print(&table)?;
     }
-    Ok(())
+    match &report.slo {
+        Some(v) if args.check && !v.met() => Err(CliError::Gate(
+            usize::from(!v.latency_met) + usize::from(!v.errors_met),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The per-interval series as CSV: one row per interval, one column per

@@ -150,6 +150,19 @@ impl LatencyHistogram {
         }
     }
 
+    /// The value at or below which the `rank` smallest recorded values lie
+    /// (the highest value equivalent to their bucket), in nanoseconds;
+    /// `None` when fewer than `rank` were recorded, 0 for rank 0.
+    pub fn at_rank(&self, rank: u64) -> Option<u64> {
+        if rank == 0 {
+            return Some(0);
+        }
+        if rank > self.total {
+            return None;
+        }
+        self.index_reaching(rank).map(|i| self.highest_at(i))
+    }
+
     /// The first index where the running count reaches `want`.
     fn index_reaching(&self, want: u64) -> Option<usize> {
         // Sums 8 counts at a time (vectorized) until the chunk holding the target.

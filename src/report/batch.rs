@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
-    /// Largest acceptable 99th percentile of end-to-end latency.
+    /// Latency threshold: at least 99% of finished requests must succeed
+    /// within it (see `report::slo`).
     pub p99: Duration,
     /// Largest acceptable error rate (0..1).
     pub error_rate: f64,
@@ -25,11 +26,6 @@ impl Slo {
             p99: Duration(crate::algo::Nanos::from_secs(1)),
             error_rate: 0.01,
         }
-    }
-
-    /// Whether a run with these figures meets the objective.
-    pub fn met(&self, p99_ms: f64, error_rate: f64) -> bool {
-        p99_ms <= self.p99.nanos().as_millis_f64() && error_rate <= self.error_rate
     }
 }
 
@@ -56,8 +52,24 @@ pub struct RunSummary {
     pub p50_ms: f64,
     /// 99th percentile latency.
     pub p99_ms: f64,
+    /// 99th percentile latency of every finished request (failures at their
+    /// time to fail).
+    #[serde(default)]
+    pub p99_all_ms: f64,
+    /// Share of finished requests that succeeded within the SLO's latency
+    /// threshold (the latency objective's good-events ratio).
+    #[serde(default)]
+    pub good_ratio: f64,
+    /// The latency within which 99% of finished requests succeeded, ms;
+    /// absent when fewer than 99% succeeded.
+    #[serde(default)]
+    pub p99_good_ms: Option<f64>,
     /// Utilization of every station, in report order: (name, 0..1).
     pub utilization: Vec<(String, f64)>,
+    /// Each job queue's backlog growth, jobs per second over the measured
+    /// period (negative when it drains), in scenario order.
+    #[serde(default)]
+    pub backlogs: Vec<(String, f64)>,
     /// USD per hour.
     pub cost_per_hour: f64,
     /// USD per month (730 h, schedules applied).
@@ -94,29 +106,43 @@ pub struct StageRow {
     pub offered_rps: f64,
     /// Median latency, ms.
     pub p50_ms: Estimate,
-    /// 99th percentile latency, ms.
+    /// 99th percentile latency of successful requests, ms.
     pub p99_ms: Estimate,
+    /// 99th percentile latency of every finished request (failures at their
+    /// time to fail), ms.
+    #[serde(default)]
+    pub p99_all_ms: Estimate,
+    /// Share of finished requests that succeeded within the SLO's latency
+    /// threshold (the latency objective's good-events ratio).
+    #[serde(default)]
+    pub good_ratio: Estimate,
     /// Mean latency, ms.
     pub mean_ms: Estimate,
     /// Error rate.
     pub error_rate: Estimate,
     /// Successful requests per second.
     pub throughput_rps: Estimate,
-    /// The busiest station (highest mean utilization).
+    /// The busiest station on the request path (highest mean utilization;
+    /// job queues are apart, in `backlogs`).
     pub busiest: String,
     /// Its utilization.
     pub busiest_utilization: Estimate,
     /// Mean utilization of every station.
     pub utilization: Vec<(String, f64)>,
+    /// Each job queue's mean backlog growth, jobs per second.
+    #[serde(default)]
+    pub backlogs: Vec<(String, f64)>,
     /// Cost at this stage (first replication; fixed pods cost the same in all).
     pub cost: CostReport,
-    /// Whether the stage meets the SLO (mean p99 and mean error rate).
+    /// Whether the stage meets the SLO: a mean good-events ratio of at least
+    /// 99% and a mean error rate within the objective.
     pub slo_met: bool,
     /// Every replication.
     pub runs: Vec<RunSummary>,
 }
 
-/// The station that saturates first as users grow.
+/// The station on the request path that saturates first as users grow
+/// (deployments and databases; job queues answer at once and are apart).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     /// Station name.
@@ -133,6 +159,9 @@ pub struct StagesReport {
     pub scenario: String,
     /// The objective each stage is judged against.
     pub slo: Slo,
+    /// True when the scenario states no `slo` and the default applies.
+    #[serde(default)]
+    pub slo_default: bool,
     /// Requests-per-run cap used (0: none).
     pub max_requests: u64,
     /// Per stage, in ladder order.
@@ -179,10 +208,21 @@ pub struct CompareStage {
 /// `scaletwin compare` output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompareReport {
-    /// Architectures, in argument order.
+    /// Architectures, in argument order: their scenario names, or their
+    /// files when two scenarios share a name.
     pub architectures: Vec<String>,
-    /// The objective (the first scenario's).
+    /// The scenario files, in argument order.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Where each later file's workload differs from the first's (the runs
+    /// use the first file's users and seeds, each file's own other fields).
+    #[serde(default)]
+    pub workload_differences: Vec<WorkloadDifference>,
+    /// The objective every architecture is judged against (the first scenario's).
     pub slo: Slo,
+    /// True when the first scenario states no `slo` and the default applies.
+    #[serde(default)]
+    pub slo_default: bool,
     /// Per stage.
     pub stages: Vec<CompareStage>,
     /// Where the report came from (set by the command line).
@@ -207,6 +247,21 @@ pub struct SweepPoint {
     pub throughput_rps: Estimate,
     /// USD per month.
     pub cost_per_month: Estimate,
+    /// Share of finished requests that succeeded within the SLO's latency
+    /// threshold (the latency objective's good-events ratio).
+    #[serde(default)]
+    pub good_ratio: Estimate,
+    /// The objective this point is judged against (its scenario's, after the
+    /// point's overrides, or the default).
+    #[serde(default = "Slo::fallback")]
+    pub slo: Slo,
+    /// True when the point's scenario states no `slo` and the default applies.
+    #[serde(default)]
+    pub slo_default: bool,
+    /// Whether the point meets it: a mean good-events ratio of at least 99%
+    /// and a mean error rate within the objective.
+    #[serde(default)]
+    pub slo_met: bool,
     /// Every replication.
     pub runs: Vec<RunSummary>,
 }
@@ -229,4 +284,18 @@ pub struct SweepReport {
     /// Where the report came from (set by the command line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+}
+
+/// One workload field whose value differs between the first compared file
+/// and another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadDifference {
+    /// The other architecture's label.
+    pub architecture: String,
+    /// The field, e.g. `workload.mix.export_pdf`.
+    pub field: String,
+    /// Its value in the first file (`-` when it has none).
+    pub first: String,
+    /// Its value in the other file (`-` when it has none).
+    pub other: String,
 }

@@ -1,11 +1,18 @@
 //! Markdown and CSV renderings of stages, comparisons and sweeps (the
 //! Markdown doubles as the terminal table).
 
+use super::slo::describe;
 use super::{
     by_component_markdown, users_label, CompareReport, CostReport, StagesReport, SweepReport,
 };
 use crate::metrics::stats::Estimate;
 use std::fmt::Write;
+
+/// How a row meets the SLO, said once above each table.
+const SLO_RULE: &str = "A row meets it when at least 99% of its finished requests succeed within the p99 threshold and its error rate is within the limit (good-events ratios, failures are never good).";
+
+/// What the latency columns count.
+const LATENCY_COLUMNS: &str = "`p50 ms` and `p99 ms` are over successful requests; `p99 all ms` over every finished request, a failure at its time to fail; `within` is the share of finished requests that succeeded within the threshold.";
 
 fn pct(e: &Estimate) -> String {
     pct_with(e, 2)
@@ -28,26 +35,28 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     let _ = writeln!(o, "# {}: stages\n", r.scenario);
     let _ = writeln!(
         o,
-        "SLO: p99 <= {}, error rate <= {}%. {} replication(s) per stage; ± is the 95% confidence half-width.\n",
-        r.slo.p99,
-        r.slo.error_rate * 100.0,
+        "SLO: {}. {SLO_RULE} {} replication(s) per stage; ± is the 95% confidence half-width.\n",
+        describe(&r.slo, r.slo_default),
         reps
     );
-    let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | errors | throughput/s | busiest (util) | $/month | $/M req | SLO |");
+    let _ = writeln!(o, "{LATENCY_COLUMNS}\n");
+    let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | p99 all ms | within {} | errors | throughput/s | busiest (util) | $/month | $/M req | SLO |", r.slo.p99);
     let _ = writeln!(
         o,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
     );
     for s in &r.stages {
         let _ = writeln!(
             o,
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} |",
             s.name,
             users_label(s.users),
             s.offered_rps,
             s.simulated_s,
             s.p50_ms.show(1),
             s.p99_ms.show(1),
+            s.p99_all_ms.show(1),
+            pct(&s.good_ratio),
             pct(&s.error_rate),
             s.throughput_rps.show(0),
             s.busiest,
@@ -78,6 +87,7 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             let _ = writeln!(o, "Every stage meets the SLO.");
         }
     }
+    backlogs_markdown(&mut o, &r.stages);
     if !r.stages.is_empty() {
         let headers: Vec<String> = r.stages.iter().map(|s| s.name.clone()).collect();
         let bills: Vec<&CostReport> = r.stages.iter().map(|s| &s.cost).collect();
@@ -114,13 +124,37 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     o
 }
 
+/// Job queues, apart from the request path: where each one's backlog grows
+/// (more than one job a minute), per stage.
+fn backlogs_markdown(o: &mut String, stages: &[super::StageRow]) {
+    let Some(first) = stages.first() else {
+        return;
+    };
+    for (i, (queue, _)) in first.backlogs.iter().enumerate() {
+        let growing: Vec<String> = stages
+            .iter()
+            .filter(|s| s.backlogs[i].1 > 1.0 / 60.0)
+            .map(|s| format!("{:.2} jobs/s at {}", s.backlogs[i].1, s.name))
+            .collect();
+        if growing.is_empty() {
+            let _ = writeln!(o, "Job queue `{queue}` (answers at once, apart from the SLO): keeps up at every stage.");
+        } else {
+            let _ = writeln!(
+                o,
+                "Job queue `{queue}` (answers at once, apart from the SLO): backlog grows {}.",
+                growing.join(", ")
+            );
+        }
+    }
+}
+
 /// One line per stage: the CSV the charts are drawn from.
 pub fn stages_csv(r: &StagesReport) -> String {
-    let mut o = String::from("stage,users,offered_rps,simulated_s,p50_ms,p50_ci95,p99_ms,p99_ci95,error_rate,error_rate_ci95,throughput_rps,busiest,busiest_utilization,cost_per_hour,cost_per_month,cost_per_million,slo_met\n");
+    let mut o = String::from("stage,users,offered_rps,simulated_s,p50_ms,p50_ci95,p99_ms,p99_ci95,error_rate,error_rate_ci95,throughput_rps,busiest,busiest_utilization,cost_per_hour,cost_per_month,cost_per_million,slo_met,p99_all_ms,good_ratio\n");
     for s in &r.stages {
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.name,
             s.users,
             s.offered_rps,
@@ -137,7 +171,9 @@ pub fn stages_csv(r: &StagesReport) -> String {
             s.cost.per_hour,
             s.cost.per_month,
             s.cost.per_million_requests,
-            s.slo_met
+            s.slo_met,
+            s.p99_all_ms.mean,
+            s.good_ratio.mean
         );
     }
     o
@@ -147,13 +183,15 @@ pub fn stages_csv(r: &StagesReport) -> String {
 pub fn compare_markdown(r: &CompareReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# compare: {}\n", r.architectures.join(" vs "));
+    let first = r.files.first().map_or(&r.architectures[0], |f| f);
     let _ = writeln!(
         o,
-        "Same workload and seeds (common random numbers). SLO: p99 <= {}, errors <= {}%. Differences are against `{}`, ± 95% CI of the paired differences.\n",
-        r.slo.p99,
-        r.slo.error_rate * 100.0,
+        "Same seeds (common random numbers) and users. SLO: {}, from `{first}`, for every architecture. {SLO_RULE} Differences are against `{}`, ± 95% CI of the paired differences.\n",
+        describe(&r.slo, r.slo_default),
         r.architectures[0]
     );
+    workload_differences_markdown(&mut o, r);
+    let _ = writeln!(o, "{LATENCY_COLUMNS}\n");
     for st in &r.stages {
         let _ = writeln!(
             o,
@@ -163,14 +201,17 @@ pub fn compare_markdown(r: &CompareReport) -> String {
         );
         let _ = writeln!(
             o,
-            "| architecture | p99 ms | mean ms | errors | $/month | SLO |"
+            "| architecture | p99 ms | p99 all ms | within {} | mean ms | errors | $/month | SLO |",
+            r.slo.p99
         );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---|");
         for (a, row) in r.architectures.iter().zip(&st.rows) {
             let _ = writeln!(
                 o,
-                "| {a} | {} | {} | {} | {:.0} | {} |",
+                "| {a} | {} | {} | {} | {} | {} | {:.0} | {} |",
                 row.p99_ms.show(1),
+                row.p99_all_ms.show(1),
+                pct(&row.good_ratio),
                 row.mean_ms.show(2),
                 pct(&row.error_rate),
                 row.cost.per_month,
@@ -210,6 +251,33 @@ pub fn compare_markdown(r: &CompareReport) -> String {
     o
 }
 
+/// Where the compared files' workloads differ: the runs use each file's
+/// own workload, but the first file's users and seeds.
+fn workload_differences_markdown(o: &mut String, r: &CompareReport) {
+    if r.workload_differences.is_empty() {
+        let _ = writeln!(o, "The files' workloads are the same.\n");
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "The files' workloads differ (each runs its own, with the first file's users per stage):\n"
+    );
+    let _ = writeln!(
+        o,
+        "| architecture | field | `{}` | this file |",
+        r.architectures[0]
+    );
+    let _ = writeln!(o, "|---|---|---|---|");
+    for d in &r.workload_differences {
+        let _ = writeln!(
+            o,
+            "| {} | `{}` | {} | {} |",
+            d.architecture, d.field, d.first, d.other
+        );
+    }
+    let _ = writeln!(o);
+}
+
 /// The sweep's grid table.
 pub fn sweep_markdown(r: &SweepReport) -> String {
     let mut o = String::new();
@@ -217,22 +285,26 @@ pub fn sweep_markdown(r: &SweepReport) -> String {
     if let Some((i, n)) = r.partition {
         let _ = writeln!(o, "Partition {i} of {n}.\n");
     }
+    let _ = writeln!(o, "{SLO_RULE}\n");
     let _ = writeln!(
         o,
-        "| # | point | p99 ms | mean ms | errors | throughput/s | $/month |"
+        "| # | point | p99 ms | mean ms | errors | throughput/s | $/month | within p99 | SLO |"
     );
-    let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for p in &r.points {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {}: {} |",
             p.index,
             p.sets.join(" "),
             p.p99_ms.show(1),
             p.mean_ms.show(2),
             pct(&p.error_rate),
             p.throughput_rps.show(0),
-            p.cost_per_month.show(0)
+            p.cost_per_month.show(0),
+            pct(&p.good_ratio),
+            if p.slo_met { "met" } else { "BROKEN" },
+            describe(&p.slo, p.slo_default)
         );
     }
     o

@@ -19,11 +19,12 @@ pub mod chart;
 mod html;
 mod label;
 mod provenance;
+pub mod slo;
 mod table;
 
 pub use batch::{
     Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, Slo, StageRow, StagesReport,
-    SweepPoint, SweepReport,
+    SweepPoint, SweepReport, WorkloadDifference,
 };
 pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
 pub use bill::{BillItem, ComponentCost, CostReport};
@@ -49,6 +50,10 @@ pub struct Report {
     pub simulated_s: f64,
     /// Seconds of warm-up left out of the statistics.
     pub warmup_s: f64,
+    /// The service-level objective and its verdict (absent from reports
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<slo::SloReport>,
     /// Whole-system figures over the measured period.
     pub summary: Summary,
     /// Per endpoint, in name order.
@@ -481,7 +486,9 @@ pub struct PoolReport {
     pub open_connections: u32,
 }
 
-/// Whole-system figures.
+/// Whole-system figures over one population: the requests that arrived
+/// after the warm-up, wherever in time they ended, so that
+/// `arrivals = completed + errors + in_flight`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Arrivals per second.
@@ -490,16 +497,23 @@ pub struct Summary {
     pub throughput_rps: f64,
     /// Requests that arrived in the measured period.
     pub arrivals: u64,
-    /// Requests that finished successfully.
+    /// Of those, requests that finished successfully.
     pub completed: u64,
-    /// Requests that failed.
+    /// Of those, requests that failed.
     pub errors: u64,
     /// errors / (completed + errors).
     pub error_rate: f64,
     /// Failures by cause; every cause is listed, zeros included.
     pub errors_by_cause: BTreeMap<String, u64>,
+    /// Of those, requests still waiting for their answer when the run ended.
+    #[serde(default)]
+    pub in_flight: u64,
     /// End-to-end latency of successful requests.
     pub latency: LatencySummary,
+    /// End-to-end latency of every finished request: a success at its
+    /// answer, a failure at its time to fail (a timeout at the timeout).
+    #[serde(default)]
+    pub latency_all: LatencySummary,
 }
 
 /// One endpoint's figures.

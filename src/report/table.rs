@@ -121,14 +121,26 @@ pub fn render_table(r: &Report) -> String {
     if !causes.is_empty() {
         let _ = writeln!(out, "errors by cause: {}", causes.join(", "));
     }
-    out.push_str("\nlatency (ms, successful requests)\n");
-    let mut rows = vec![latency_row(
-        "all",
-        s.completed,
-        s.errors,
-        s.error_rate,
-        &s.latency,
-    )];
+    if s.in_flight > 0 {
+        let _ = writeln!(
+            out,
+            "in flight at the end: {} (arrivals = ok + errors + in flight)",
+            s.in_flight
+        );
+    }
+    out.push_str(
+        "\nlatency (ms; `all finished` counts failures at their time to fail, the other rows successful requests)\n",
+    );
+    let mut rows = vec![
+        latency_row(
+            "all finished",
+            s.completed,
+            s.errors,
+            s.error_rate,
+            &s.latency_all,
+        ),
+        latency_row("all", s.completed, s.errors, s.error_rate, &s.latency),
+    ];
     for e in &r.endpoints {
         rows.push(latency_row(
             &e.name,

@@ -56,6 +56,8 @@ pub struct Plan {
     pub asides: Vec<AsideSpec>,
     /// Per-endpoint rate limits, in endpoint name order.
     pub limits: Vec<EndpointLimitSpec>,
+    /// The service-level objective the scenario states, if any.
+    pub slo: Option<crate::report::Slo>,
 }
 
 /// An external dependency, resolved.

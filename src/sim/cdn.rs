@@ -287,11 +287,11 @@ impl Sim<'_> {
                     pop.refreshes += 1;
                 }
                 req.pc += 1;
-                let (start, endpoint) = (req.start, req.endpoint);
+                let (start, endpoint, home) = (req.start, req.endpoint, req.home);
                 req.cdn.refreshing = cdn + 1;
                 req.detached = true;
                 req.deadline = Nanos::MAX;
-                self.record_success(now, endpoint, now + t - start);
+                self.record_success(now, start, endpoint, home, now + t - start);
                 Some(Nanos::ZERO)
             }
             Lookup::Miss => {

@@ -105,11 +105,31 @@ impl Request {
 pub(super) struct Measure {
     pub(super) on: bool,
     pub(super) since: Nanos,
+    /// Requests sent from here on (the end of the warm-up) are the measured
+    /// population: their arrivals, outcomes and latencies are counted,
+    /// wherever in time they end.
+    pub(super) from: Nanos,
     pub(super) arrivals: u64,
     pub(super) completed: u64,
     pub(super) errors: [u64; CAUSES],
     pub(super) endpoints: Vec<(LatencyHistogram, u64)>,
+    /// Every finished request: a success at its latency, a failure at its time to fail.
+    pub(super) finished: LatencyHistogram,
+    /// The SLO's latency threshold.
+    pub(super) threshold: Nanos,
+    /// Successes within `threshold` (the latency objective's good events).
+    pub(super) good: u64,
+    /// Requests of the population still waiting for an answer at the end.
+    pub(super) in_flight_at_end: u64,
     pub(super) series: Series,
+}
+
+impl Measure {
+    /// Whether a request sent at `start` belongs to the measured population.
+    #[inline]
+    pub(super) fn counts(&self, start: Nanos) -> bool {
+        start >= self.from
+    }
 }
 
 pub(super) struct Sim<'m> {
@@ -157,6 +177,7 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
         measure: Measure {
             on: plan.warmup == Nanos::ZERO,
             since: Nanos::ZERO,
+            from: plan.warmup,
             arrivals: 0,
             completed: 0,
             errors: [0; CAUSES],
@@ -165,6 +186,10 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
                 .iter()
                 .map(|_| (LatencyHistogram::new(3), 0))
                 .collect(),
+            finished: LatencyHistogram::new(3),
+            threshold: crate::report::slo::objective(plan.slo.as_ref()).p99.nanos(),
+            good: 0,
+            in_flight_at_end: 0,
             series: Series::new(plan.duration, plan.interval),
         },
         in_flight: 0,
@@ -228,14 +253,23 @@ impl Sim<'_> {
             }
         }
         self.queue.advance_to(end);
-        // Clients still waiting at the end whose timeout has passed saw a timeout.
+        // Clients still waiting at the end whose timeout has passed saw a
+        // timeout; the others are still in flight.
         for r in 0..self.requests.high_water() as u32 {
             let req = self.requests[r];
-            if req.alive && req.deadline <= end {
-                self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
-                self.families
-                    .regions
-                    .error(&self.measure, req.deadline, req.home);
+            if !req.alive || req.detached {
+                continue;
+            }
+            if req.deadline <= end {
+                self.count_error(
+                    req.deadline,
+                    req.start,
+                    req.endpoint,
+                    req.home,
+                    ErrorCause::ClientTimeout,
+                );
+            } else if self.measure.counts(req.start) {
+                self.measure.in_flight_at_end += 1;
             }
         }
         progress(end);
@@ -277,13 +311,9 @@ impl Sim<'_> {
         let home = n.home;
         if self.in_flight >= MAX_IN_FLIGHT {
             // Unbounded queues stop growing here rather than exhaust memory.
-            self.measure.series.arrival(now);
-            if self.measure.on {
-                self.measure.arrivals += 1;
-                self.families.regions.arrival(home);
-            }
+            self.count_arrival(now, home);
             self.refused_in_flight += 1;
-            self.count_error(now, n.endpoint, ErrorCause::QueueFull);
+            self.count_error(now, now, n.endpoint, home, ErrorCause::QueueFull);
             return;
         }
         let r = self.new_request(|id| Request {
@@ -296,15 +326,20 @@ impl Sim<'_> {
             id,
             ..Request::fresh(n.endpoint, n.tenant, n.key, n.user)
         });
-        self.measure.series.arrival(now);
-        if self.measure.on {
-            self.measure.arrivals += 1;
-            self.families.regions.arrival(home);
-        }
+        self.count_arrival(now, home);
         if self.families.retries.on() {
             self.arm_timeout(now, r);
         }
         self.step(now, r);
+    }
+
+    /// Counts a new request sent at `now` by a user of region `home`.
+    fn count_arrival(&mut self, now: Nanos, home: u8) {
+        self.measure.series.arrival(now);
+        if self.measure.counts(now) {
+            self.measure.arrivals += 1;
+            self.families.regions.arrival(home);
+        }
     }
 
     /// The pair in `slot`, freeing the slot.
@@ -379,24 +414,31 @@ impl Sim<'_> {
         if detached {
             // Nobody is waiting: the answer is wasted work (or a CDN refresh).
         } else if now > deadline {
-            self.count_error(deadline, endpoint, ErrorCause::ClientTimeout);
-            self.families.regions.error(&self.measure, deadline, home);
+            self.count_error(deadline, start, endpoint, home, ErrorCause::ClientTimeout);
         } else {
-            let latency = now - start;
-            self.record_success(now, endpoint, latency);
-            if self.measure.on {
-                self.families.regions.success(home, latency);
-            }
+            self.record_success(now, start, endpoint, home, now - start);
         }
         self.retire(r);
     }
 
-    /// Counts a successful answer at `at` after `latency`.
-    pub(super) fn record_success(&mut self, at: Nanos, endpoint: u16, latency: Nanos) {
-        self.measure.series.success(at, latency);
-        if self.measure.on {
-            self.measure.completed += 1;
-            self.measure.endpoints[endpoint as usize].0.record(latency);
+    /// Counts a successful answer at `at`, `latency` after its request was
+    /// sent at `start` by a user of region `home`.
+    pub(super) fn record_success(
+        &mut self,
+        at: Nanos,
+        start: Nanos,
+        endpoint: u16,
+        home: u8,
+        latency: Nanos,
+    ) {
+        let m = &mut self.measure;
+        m.series.success(at, latency);
+        if m.counts(start) {
+            m.completed += 1;
+            m.endpoints[endpoint as usize].0.record(latency);
+            m.finished.record(latency);
+            m.good += u64::from(latency <= m.threshold);
+            self.families.regions.success(home, latency);
         }
     }
 
@@ -414,22 +456,31 @@ impl Sim<'_> {
         if req.detached {
             // Nobody is waiting for this answer.
         } else if now > req.deadline {
-            self.count_error(req.deadline, req.endpoint, ErrorCause::ClientTimeout);
-            self.families
-                .regions
-                .error(&self.measure, req.deadline, req.home);
+            let (at, cause) = (req.deadline, ErrorCause::ClientTimeout);
+            self.count_error(at, req.start, req.endpoint, req.home, cause);
         } else {
-            self.count_error(now, req.endpoint, cause);
-            self.families.regions.error(&self.measure, now, req.home);
+            self.count_error(now, req.start, req.endpoint, req.home, cause);
         }
         self.retire(r);
     }
 
-    pub(super) fn count_error(&mut self, at: Nanos, endpoint: u16, cause: ErrorCause) {
-        self.measure.series.error(at);
-        if self.measure.on && at >= self.measure.since {
-            self.measure.errors[cause.index()] += 1;
-            self.measure.endpoints[endpoint as usize].1 += 1;
+    /// Counts a failure its client saw at `at`, for a request sent at
+    /// `start` by a user of region `home`: the time to fail is `at - start`.
+    pub(super) fn count_error(
+        &mut self,
+        at: Nanos,
+        start: Nanos,
+        endpoint: u16,
+        home: u8,
+        cause: ErrorCause,
+    ) {
+        let m = &mut self.measure;
+        m.series.error(at);
+        if m.counts(start) {
+            m.errors[cause.index()] += 1;
+            m.endpoints[endpoint as usize].1 += 1;
+            m.finished.record(Nanos(at.0.saturating_sub(start.0)));
+            self.families.regions.error(home);
         }
     }
 
@@ -459,8 +510,20 @@ impl Sim<'_> {
                 .iter()
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
                 .collect(),
+            in_flight: m.in_flight_at_end,
             latency: latency.summary(),
+            latency_all: m.finished.summary(),
         };
+        let slo = crate::report::slo::SloReport::new(
+            self.plan.slo.as_ref(),
+            crate::report::slo::Outcomes {
+                succeeded: m.completed,
+                failed: errors,
+                in_flight: m.in_flight_at_end,
+                good: m.good,
+            },
+            &latency,
+        );
         let endpoints = self
             .plan
             .endpoints
@@ -479,6 +542,7 @@ impl Sim<'_> {
             seed: self.plan.seed,
             simulated_s: round6(now.as_secs_f64()),
             warmup_s: round6(self.plan.warmup.as_secs_f64()),
+            slo: Some(slo),
             summary,
             endpoints,
             series: self.measure.series.finish(),

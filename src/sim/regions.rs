@@ -16,7 +16,7 @@
 
 use super::event::Event;
 use super::families::Family;
-use super::interpreter::{Measure, Sim};
+use super::interpreter::Sim;
 use crate::algo::balance::Balancer;
 use crate::algo::Nanos;
 use crate::metrics::{round6, LatencyHistogram};
@@ -116,12 +116,10 @@ impl Geo {
         }
     }
 
-    /// A failure the client of region `home` saw at `at`.
-    pub(super) fn error(&mut self, measure: &Measure, at: Nanos, home: u8) {
-        if measure.on && at >= measure.since {
-            if let Some(e) = self.errors.get_mut(home as usize) {
-                *e += 1;
-            }
+    /// A failure the client of region `home` saw (of the measured population).
+    pub(super) fn error(&mut self, home: u8) {
+        if let Some(e) = self.errors.get_mut(home as usize) {
+            *e += 1;
         }
     }
 }

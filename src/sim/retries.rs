@@ -123,6 +123,12 @@ impl Sim<'_> {
             .schedule(deadline, Event::Retries(RetryEvent::Timeout(slot.into())));
     }
 
+    /// The client of `req` gave up at `now` for good: a timeout error.
+    fn count_timeout(&mut self, now: Nanos, req: &Request) {
+        let cause = ErrorCause::ClientTimeout;
+        self.count_error(now, req.start, req.endpoint, req.home, cause);
+    }
+
     /// The client of attempt `r` (identity `id`) gives up: the attempt is
     /// abandoned (the servers keep working on it) and retried after a backoff
     /// if attempts and the budget allow; otherwise it is a timeout error.
@@ -162,7 +168,7 @@ impl Sim<'_> {
             if measuring {
                 state.exhausted += 1;
             }
-            self.count_error(now, req.endpoint, ErrorCause::ClientTimeout);
+            self.count_timeout(now, &req);
             return;
         }
         if let Some(b) = &mut state.budget {
@@ -170,7 +176,7 @@ impl Sim<'_> {
                 if measuring {
                     state.budget_denied += 1;
                 }
-                self.count_error(now, req.endpoint, ErrorCause::ClientTimeout);
+                self.count_timeout(now, &req);
                 return;
             }
         }

@@ -64,6 +64,7 @@ pub fn sweep(
         .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
         .collect();
     let mut jobs = Vec::new();
+    let mut objectives = Vec::new();
     for (_, sets) in &chosen {
         // Point set k comes from `--vary` expression k (see `grid`).
         let settings: Vec<Setting> = sets
@@ -76,6 +77,7 @@ pub fn sweep(
             })
             .collect();
         let point = apply_settings(s, &settings)?;
+        objectives.push(point.slo.clone());
         for r in 0..reps {
             jobs.push(prepare(
                 &point,
@@ -91,18 +93,25 @@ pub fn sweep(
     let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
     let points = chosen
         .into_iter()
-        .map(|(index, sets)| {
+        .zip(objectives)
+        .map(|((index, sets), stated)| {
             let runs: Vec<RunSummary> = results.by_ref().take(reps).map(|(r, _)| r).collect();
             let est =
                 |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
+            let slo = crate::report::slo::objective(stated.as_ref());
+            let (good_ratio, error_rate) = (est(|r| r.good_ratio), est(|r| r.error_rate));
             SweepPoint {
                 index,
                 sets,
                 p99_ms: est(|r| r.p99_ms),
                 mean_ms: est(|r| r.mean_ms),
-                error_rate: est(|r| r.error_rate),
+                error_rate,
                 throughput_rps: est(|r| r.throughput_rps),
                 cost_per_month: est(|r| r.cost_per_month),
+                good_ratio,
+                slo_met: crate::report::slo::met_on_average(&slo, good_ratio.mean, error_rate.mean),
+                slo,
+                slo_default: stated.is_none(),
                 runs,
             }
         })

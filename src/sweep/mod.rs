@@ -8,9 +8,11 @@
 //! The reports it fills (`StagesReport`, `CompareReport`, `SweepReport`) and
 //! their renderings live in `report`.
 
+mod backlog;
 mod grid;
 mod shorten;
 mod stages;
+mod workload_diff;
 
 pub use grid::{grid, merge, sweep, MergeError};
 pub use stages::{bottleneck, compare, stages};
@@ -116,11 +118,15 @@ pub fn run_one(
         mean_ms: report.summary.latency.mean_ms,
         p50_ms: report.summary.latency.p50_ms,
         p99_ms: report.summary.latency.p99_ms,
+        p99_all_ms: report.summary.latency_all.p99_ms,
+        good_ratio: report.slo.as_ref().map_or(0.0, |v| v.good_ratio),
+        p99_good_ms: report.slo.as_ref().and_then(|v| v.p99_good_ms),
         utilization: report
             .stations
             .iter()
             .map(|st| (st.name.clone(), st.stats.utilization))
             .collect(),
+        backlogs: backlog::backlog_growth(&report),
         cost_per_hour: costs.per_hour,
         cost_per_month: costs.per_month,
         cost_per_million: costs.per_million_requests,

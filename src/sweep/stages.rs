@@ -1,8 +1,10 @@
 //! `stages` (one architecture across the user ladder) and `compare`
 //! (several architectures on the same workload and seeds).
 
+use super::workload_diff::{labels, workload_differences};
 use super::{prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
+use crate::report::slo::objective;
 use crate::report::{
     Bottleneck, CompareReport, CompareStage, CostReport, PairedDiff, RunSummary, Slo, StageRow,
     StagesReport,
@@ -32,9 +34,20 @@ fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -
             (name, (mean * 1e6).round() / 1e6)
         })
         .collect();
+    let backlogs: Vec<(String, f64)> = runs[0]
+        .0
+        .backlogs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let mean = runs.iter().map(|(r, _)| r.backlogs[i].1).sum::<f64>() / runs.len() as f64;
+            (name.clone(), (mean * 1e6).round() / 1e6)
+        })
+        .collect();
     let busiest = utilization
         .iter()
         .enumerate()
+        .filter(|(_, (name, _))| !is_queue(&backlogs, name))
         .fold(None::<usize>, |b, (i, (_, u))| match b {
             Some(j) if utilization[j].1 >= *u => Some(j),
             _ => Some(i),
@@ -46,7 +59,7 @@ fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -
         }
         None => (String::new(), Estimate::default()),
     };
-    let p99 = est(|r| r.p99_ms);
+    let good_ratio = est(|r| r.good_ratio);
     let error_rate = est(|r| r.error_rate);
     StageRow {
         name: name.to_owned(),
@@ -54,24 +67,36 @@ fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -
         simulated_s: runs[0].0.simulated_s,
         offered_rps: runs[0].0.offered_rps,
         p50_ms: est(|r| r.p50_ms),
-        p99_ms: p99,
+        p99_ms: est(|r| r.p99_ms),
+        p99_all_ms: est(|r| r.p99_all_ms),
+        good_ratio,
         mean_ms: est(|r| r.mean_ms),
         error_rate,
         throughput_rps: est(|r| r.throughput_rps),
         busiest,
         busiest_utilization,
         utilization,
+        backlogs,
         cost: runs[0].1.clone(),
-        slo_met: slo.met(p99.mean, error_rate.mean),
+        slo_met: crate::report::slo::met_on_average(slo, good_ratio.mean, error_rate.mean),
         runs: runs.into_iter().map(|(r, _)| r).collect(),
     }
 }
 
-/// The station whose utilization reaches 1 at the fewest users.
+/// Whether `station` is one of the job queues in `backlogs`.
+fn is_queue(backlogs: &[(String, f64)], station: &str) -> bool {
+    backlogs.iter().any(|(q, _)| q == station)
+}
+
+/// The station on the request path whose utilization reaches 1 at the
+/// fewest users (job queues left out).
 pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
     let first = rows.first()?;
     let mut best: Option<Bottleneck> = None;
     for (i, (station, _)) in first.utilization.iter().enumerate() {
+        if is_queue(&first.backlogs, station) {
+            continue;
+        }
         // Below saturation utilization grows in proportion to users.
         let mut at = None;
         for r in rows {
@@ -137,7 +162,7 @@ pub fn stages(
         b.set_length(jobs.len() as u64);
     }
     let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
-    let slo = s.slo.clone().unwrap_or_else(Slo::fallback);
+    let slo = objective(s.slo.as_ref());
     let rows: Vec<StageRow> = ladder
         .iter()
         .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))
@@ -147,6 +172,7 @@ pub fn stages(
         first_failing_stage: rows.iter().find(|r| !r.slo_met).map(|r| r.name.clone()),
         bottleneck: bottleneck(&rows),
         slo,
+        slo_default: s.slo.is_none(),
         max_requests: batch.max_requests,
         stages: rows,
         provenance: None,
@@ -170,12 +196,18 @@ pub fn compare(
         vec![("as written".to_owned(), first.workload.users)]
     };
     let reps = batch.replications.max(1) as usize;
-    let slo = first.slo.clone().unwrap_or_else(Slo::fallback);
+    let slo = objective(first.slo.as_ref());
+    let labels = labels(scenarios);
     if let Some(b) = bar {
         b.set_length((scenarios.len() * ladder.len() * reps) as u64);
     }
     let mut per_arch = Vec::new();
     for (s, file) in scenarios {
+        // Every architecture is judged by the first one's objective.
+        let s = &Scenario {
+            slo: first.slo.clone(),
+            ..s.clone()
+        };
         // The first scenario's seeds for all: common random numbers.
         let jobs = ladder_jobs(s, &ladder, reps, first.seed, batch.max_requests);
         let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
@@ -193,8 +225,8 @@ pub fn compare(
             let base = &rows[0];
             let diffs = rows[1..]
                 .iter()
-                .zip(&scenarios[1..])
-                .map(|(r, (s, _))| {
+                .zip(&labels[1..])
+                .map(|(r, label)| {
                     let d = |f: fn(&RunSummary) -> f64| {
                         Estimate::of(
                             &r.runs
@@ -205,7 +237,7 @@ pub fn compare(
                         )
                     };
                     PairedDiff {
-                        architecture: s.name.clone(),
+                        architecture: label.clone(),
                         p99_ms: d(|x| x.p99_ms),
                         mean_ms: d(|x| x.mean_ms),
                         error_rate: d(|x| x.error_rate),
@@ -215,13 +247,13 @@ pub fn compare(
                 .collect();
             let cheapest = rows
                 .iter()
-                .zip(scenarios)
+                .zip(&labels)
                 .filter(|(r, _)| r.slo_met)
-                .fold(None::<(&StageRow, &Scenario)>, |b, (r, (s, _))| match b {
+                .fold(None::<(&StageRow, &String)>, |b, (r, label)| match b {
                     Some((br, _)) if br.cost.per_month <= r.cost.per_month => b,
-                    _ => Some((r, s)),
+                    _ => Some((r, label)),
                 })
-                .map(|(_, s)| s.name.clone());
+                .map(|(_, label)| label.clone());
             CompareStage {
                 name: name.clone(),
                 users: *users,
@@ -231,9 +263,17 @@ pub fn compare(
             }
         })
         .collect();
+    let workload_differences = scenarios[1..]
+        .iter()
+        .zip(&labels[1..])
+        .flat_map(|((s, _), label)| workload_differences(first, s, label))
+        .collect();
     Ok(CompareReport {
-        architectures: scenarios.iter().map(|(s, _)| s.name.clone()).collect(),
+        architectures: labels,
+        files: scenarios.iter().map(|(_, f)| f.clone()).collect(),
+        workload_differences,
         slo,
+        slo_default: first.slo.is_none(),
         stages,
         provenance: None,
     })

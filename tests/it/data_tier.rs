@@ -234,7 +234,14 @@ fn a_pool_smaller_than_the_offered_concurrency_times_out() {
     let small = run(&pooled(4, 2, ""));
     let p = pool(&small, "api/pool");
     assert!(p.timeouts > 100, "{p:?}");
-    assert_eq!(errors(&small, "pool_timeout"), p.timeouts);
+    // The pool counts every timeout after the warm-up; the client errors,
+    // only those of requests sent after it (a few sent during it time out
+    // just after).
+    let failed = errors(&small, "pool_timeout");
+    assert!(
+        failed <= p.timeouts && p.timeouts - failed <= p.timeouts / 100,
+        "{failed} {p:?}"
+    );
     assert!(
         p.wait_mean_ms > 1.0 && p.wait_max_ms <= 50.0 + 1e-6,
         "{p:?}"

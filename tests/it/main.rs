@@ -33,6 +33,7 @@ mod queueing;
 mod recordings;
 mod regions;
 mod set_values;
+mod sli;
 mod stages;
 mod stats;
 mod tables;

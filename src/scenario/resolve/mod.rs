@@ -120,6 +120,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         caches: c.caches,
         asides,
         limits,
+        slo: s.slo.clone(),
     })
 }
 
