@@ -11,6 +11,7 @@
 //! assert!(report.summary.completed > 0);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::too_many_lines)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod algo;
