@@ -113,8 +113,9 @@ pub(super) struct Measure {
     pub(super) completed: u64,
     pub(super) errors: [u64; CAUSES],
     pub(super) endpoints: Vec<(LatencyHistogram, u64)>,
-    /// Every finished request: a success at its latency, a failure at its time to fail.
-    pub(super) finished: LatencyHistogram,
+    /// Every failed request at its time to fail (with the endpoints'
+    /// successes, every finished request: merged once, in the report).
+    pub(super) failed: LatencyHistogram,
     /// The SLO's latency threshold.
     pub(super) threshold: Nanos,
     /// Successes within `threshold` (the latency objective's good events).
@@ -186,7 +187,7 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
                 .iter()
                 .map(|_| (LatencyHistogram::new(3), 0))
                 .collect(),
-            finished: LatencyHistogram::new(3),
+            failed: LatencyHistogram::new(3),
             threshold: crate::report::slo::objective(plan.slo.as_ref()).p99.nanos(),
             good: 0,
             in_flight_at_end: 0,
@@ -436,7 +437,6 @@ impl Sim<'_> {
         if m.counts(start) {
             m.completed += 1;
             m.endpoints[endpoint as usize].0.record(latency);
-            m.finished.record(latency);
             m.good += u64::from(latency <= m.threshold);
             self.families.regions.success(home, latency);
         }
@@ -479,7 +479,7 @@ impl Sim<'_> {
         if m.counts(start) {
             m.errors[cause.index()] += 1;
             m.endpoints[endpoint as usize].1 += 1;
-            m.finished.record(Nanos(at.0.saturating_sub(start.0)));
+            m.failed.record(Nanos(at.0.saturating_sub(start.0)));
             self.families.regions.error(home);
         }
     }
@@ -512,7 +512,11 @@ impl Sim<'_> {
                 .collect(),
             in_flight: m.in_flight_at_end,
             latency: latency.summary(),
-            latency_all: m.finished.summary(),
+            latency_all: {
+                let mut all = latency.clone();
+                all.merge(&m.failed);
+                all.summary()
+            },
         };
         let slo = crate::report::slo::SloReport::new(
             self.plan.slo.as_ref(),
