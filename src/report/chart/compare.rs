@@ -1,11 +1,12 @@
-//! The charts of a comparison: p99, error rate and cost vs users per
+//! The charts of a comparison: p99 of all requests, error rate and cost vs users per
 //! architecture, and each architecture's cost by component.
 
 use super::cost::cost_by_component;
 use super::{Chart, Line};
 use crate::report::{users_label, CompareReport, CostReport, StageRow};
 
-/// Charts of a comparison: p99, error rate and cost vs users per architecture.
+/// Charts of a comparison: p99 of all requests, error rate and cost vs users per
+/// architecture.
 pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
     let lines = |f: fn(&StageRow) -> (f64, f64)| -> Vec<Line> {
         r.architectures
@@ -29,12 +30,13 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
         (
             "latency.svg",
             Chart {
-                title: "p99 latency vs users".into(),
+                title: "p99 latency of all requests vs users".into(),
                 x_label: users.into(),
-                y_label: "p99 latency, ms (log scale)".into(),
+                y_label: "p99 of all requests (failures at their time to fail), ms (log scale)"
+                    .into(),
                 log_x: true,
                 log_y: true,
-                lines: lines(|s| (s.p99_ms.mean, s.p99_ms.ci95)),
+                lines: lines(|s| (s.p99_all_ms.mean, s.p99_all_ms.ci95)),
                 ..Chart::default()
             },
         ),

@@ -44,7 +44,12 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
                 log_y: true,
                 lines: vec![
                     stage_line("p50", st, |s| (s.p50_ms.mean, s.p50_ms.ci95)),
-                    stage_line("p99", st, |s| (s.p99_ms.mean, s.p99_ms.ci95)),
+                    stage_line("p99 of successes", st, |s| (s.p99_ms.mean, s.p99_ms.ci95)),
+                    stage_line(
+                        "p99 of all requests (failures at their time to fail)",
+                        st,
+                        |s| (s.p99_all_ms.mean, s.p99_all_ms.ci95),
+                    ),
                     stage_line("mean", st, |s| (s.mean_ms.mean, s.mean_ms.ci95)),
                 ],
                 ..Chart::default()
