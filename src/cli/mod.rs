@@ -11,6 +11,7 @@ mod console;
 mod eta;
 mod graph;
 mod import;
+mod index;
 mod output;
 mod progress;
 mod provenance;
@@ -107,6 +108,10 @@ enum Command {
   scaletwin backtest s.ron --observed prometheus/ --map rate=rate(http_requests_total)
   scaletwin backtest s.ron --observed metrics.json --tolerance p99=0.25,error_rate=0.01")]
     Backtest(backtest::BacktestArgs),
+    /// Write an index page linking every report under a folder with its verdict.
+    #[command(after_help = "Example:
+  scaletwin index reports                         writes reports/index.html")]
+    Index(index::IndexArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -220,6 +225,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Index(args) => index::index(args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),

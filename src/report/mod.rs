@@ -17,6 +17,7 @@ mod bill;
 mod bill_table;
 pub mod chart;
 mod html;
+pub mod index;
 mod label;
 mod provenance;
 pub mod slo;
