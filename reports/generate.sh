@@ -22,3 +22,5 @@ done
 for name in stage3-horizontal spot-capacity; do
     "$bin" run "scenarios/$name.ron" --quiet --out "reports/run-$name"
 done
+# One page linking every report above with its verdict.
+"$bin" index reports --title "scaletwin: bundled reports"
