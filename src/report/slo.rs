@@ -13,7 +13,7 @@
 //! where most requests fail fast does not meet its latency objective, though
 //! the percentiles of its successful requests look healthy.
 
-use crate::cost::Slo;
+use super::Slo;
 use crate::metrics::{round6, LatencyHistogram};
 use serde::{Deserialize, Serialize};
 
