@@ -15,49 +15,58 @@ use crate::algo::Nanos;
 use crate::engine::Sampler;
 use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
-/// A validated scenario.
+/// A validated scenario. Its fields are crate-private: validation is the only
+/// way to build one.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The scenario's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Master seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Simulated time, warm-up included.
-    pub duration: Nanos,
+    pub(crate) duration: Nanos,
     /// Left out of statistics.
-    pub warmup: Nanos,
+    pub(crate) warmup: Nanos,
     /// Time-series bucket width.
-    pub interval: Nanos,
+    pub(crate) interval: Nanos,
     /// The offered load.
-    pub workload: WorkloadSpec,
+    pub(crate) workload: WorkloadSpec,
     /// Load balancers.
-    pub balancers: Vec<BalancerSpec>,
+    pub(crate) balancers: Vec<BalancerSpec>,
     /// Deployments of pods.
-    pub deployments: Vec<DeploymentSpec>,
+    pub(crate) deployments: Vec<DeploymentSpec>,
     /// Databases.
-    pub databases: Vec<DatabaseSpec>,
+    pub(crate) databases: Vec<DatabaseSpec>,
     /// Endpoints, in name order.
-    pub endpoints: Vec<EndpointSpec>,
+    pub(crate) endpoints: Vec<EndpointSpec>,
     /// Every distribution, referenced by index from [`Op`]s.
-    pub samplers: Vec<Sampler>,
+    pub(crate) samplers: Vec<Sampler>,
     /// The fault timeline, in scenario order.
-    pub faults: Vec<FaultSpec>,
+    pub(crate) faults: Vec<FaultSpec>,
     /// CDNs.
-    pub cdns: Vec<CdnSpec>,
+    pub(crate) cdns: Vec<CdnSpec>,
     /// External dependencies.
-    pub dependencies: Vec<DependencySpec>,
+    pub(crate) dependencies: Vec<DependencySpec>,
     /// Job queues.
-    pub queues: Vec<QueueSpec>,
+    pub(crate) queues: Vec<QueueSpec>,
     /// Regions, if the scenario has a geography.
-    pub regions: Option<RegionsSpec>,
+    pub(crate) regions: Option<RegionsSpec>,
     /// Shared cache servers.
-    pub caches: Vec<CacheSpec>,
+    pub(crate) caches: Vec<CacheSpec>,
     /// `CacheAside` steps, referenced by index from [`Op`]s.
-    pub asides: Vec<AsideSpec>,
+    pub(crate) asides: Vec<AsideSpec>,
     /// Per-endpoint rate limits, in endpoint name order.
-    pub limits: Vec<EndpointLimitSpec>,
+    pub(crate) limits: Vec<EndpointLimitSpec>,
     /// The service-level objective the scenario states, if any.
-    pub slo: Option<crate::report::Slo>,
+    pub(crate) slo: Option<crate::report::Slo>,
+}
+
+impl Plan {
+    /// The deployments, in scenario order (read-only: a plan is built only by
+    /// validation, so its invariants hold).
+    pub fn deployments(&self) -> &[DeploymentSpec] {
+        &self.deployments
+    }
 }
 
 /// An external dependency, resolved.

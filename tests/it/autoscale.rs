@@ -127,7 +127,7 @@ proptest! {
         });
         let s = hpa_scenario(start, 1, 12, behavior);
         let plan = validate(&s).unwrap();
-        let algo_behavior = plan.deployments[0].hpa.as_ref().unwrap().spec.behavior.clone();
+        let algo_behavior = plan.deployments()[0].hpa.as_ref().unwrap().spec.behavior.clone();
         let got = replay_hpa(&plan, 0, &loads);
         prop_assert_eq!(got, algo_series(cpu50(1, 12, algo_behavior), start as i32, &loads));
     }

@@ -37,7 +37,7 @@ fn scaling<'a>(r: &'a Report, name: &str) -> &'a ScalingReport {
 fn replay(s: &Scenario, depths: &[u64]) -> Vec<u32> {
     let plan = validate(s).unwrap();
     let d = plan
-        .deployments
+        .deployments()
         .iter()
         .position(|d| d.name == "workers")
         .unwrap();
@@ -53,7 +53,7 @@ fn queue_metric_matches_the_algorithm_and_hand_computed_kubernetes_steps() {
     // status.replicas is the current count (all pods exist at once).
     let plan = validate(&s).unwrap();
     let spec = plan
-        .deployments
+        .deployments()
         .iter()
         .find(|d| d.name == "workers")
         .unwrap()
