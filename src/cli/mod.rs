@@ -17,6 +17,7 @@ mod provenance;
 mod report_set;
 mod run;
 mod scenario;
+mod schema;
 mod stages;
 mod sweep;
 mod temp_files;
@@ -107,6 +108,11 @@ enum Command {
   scaletwin backtest s.ron --observed prometheus/ --map rate=rate(http_requests_total)
   scaletwin backtest s.ron --observed metrics.json --tolerance p99=0.25,error_rate=0.01")]
     Backtest(backtest::BacktestArgs),
+    /// Print the JSON Schema of the scenario format (for editors and linters).
+    #[command(after_help = "Examples:
+  scaletwin schema > scaletwin.schema.json
+  scaletwin schema --out .vscode/scaletwin.schema.json")]
+    Schema(schema::SchemaArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -226,6 +232,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Import(args) => import::import(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Backtest(args) => backtest::backtest(args),
+        Command::Schema(args) => schema::schema(args),
     };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,

@@ -32,6 +32,7 @@ mod queue_autoscale;
 mod queueing;
 mod recordings;
 mod regions;
+mod schema;
 mod set_values;
 mod sli;
 mod stages;
