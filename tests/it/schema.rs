@@ -19,7 +19,11 @@ fn bundled() -> Vec<(String, Value)> {
         .filter(|p| p.extension().is_some_and(|x| x == "ron"))
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "bundled scenarios found: {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "bundled scenarios found: {}",
+        files.len()
+    );
     files
         .into_iter()
         .map(|path| {
@@ -144,7 +148,10 @@ fn schema_describes_fields_from_their_doc_comments() {
         "Master seed: every random stream derives from it."
     );
     let text = schema.to_string();
-    assert!(text.contains("Requests one pod works on at once"), "Deployment.concurrency");
+    assert!(
+        text.contains("Requests one pod works on at once"),
+        "Deployment.concurrency"
+    );
     assert!(text.contains("250ms"), "the Duration description");
 }
 
@@ -154,7 +161,31 @@ fn the_schema_subcommand_prints_it() {
         .arg("schema")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed, json_schema());
+}
+
+#[test]
+fn the_schema_subcommand_writes_out_a_file() {
+    let dir = std::env::temp_dir().join(format!("scaletwin-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scaletwin.schema.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .args(["schema", "--out", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(written, json_schema());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
