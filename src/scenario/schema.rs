@@ -1152,6 +1152,7 @@ pub enum ScalingPolicy {
 /// What one pod requests, and how much memory it uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = memory_alias)]
 pub struct PodResources {
     /// CPU request in cores (default 1): `0.5`, or a Kubernetes quantity `"500m"`.
     #[serde(default, deserialize_with = "units::cores")]
@@ -1176,6 +1177,7 @@ pub struct PodResources {
 /// The node pool a Deployment's pods run on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = memory_alias)]
 pub struct Nodes {
     /// Allocatable CPU per node, cores (`2.0`) or a quantity (`"1930m"`).
     #[serde(deserialize_with = "units::cores_given")]
@@ -1194,6 +1196,39 @@ pub struct Nodes {
     /// Termination notice before a reclaimed node goes (default 2m).
     #[serde(default)]
     pub notice: Option<Duration>,
+}
+
+/// Adds serde's `alias = "memory"` of `memory_mib` to a struct's schema
+/// (schemars leaves aliases out): `memory` takes the same values, and at
+/// most one of the two may be given (exactly one where `memory_mib` is
+/// required), as serde refuses a field given twice.
+fn memory_alias(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(field) = properties.get("memory_mib").cloned() else {
+        return;
+    };
+    properties.insert("memory".to_owned(), field);
+    let required = match object.get_mut("required").and_then(Value::as_array_mut) {
+        Some(list) => {
+            let before = list.len();
+            list.retain(|name| name != "memory_mib");
+            list.len() != before
+        }
+        None => false,
+    };
+    if required {
+        let one = json!([{ "required": ["memory_mib"] }, { "required": ["memory"] }]);
+        object.insert("oneOf".to_owned(), one);
+    } else {
+        let not_both = json!({ "required": ["memory_mib", "memory"] });
+        object.insert("not".to_owned(), not_both);
+    }
 }
 
 /// Something that goes wrong at a given time.

@@ -131,6 +131,13 @@ fn schema_takes_quantities_as_numbers_or_strings_and_options_as_absent() {
     assert!(verdict(&v, &s));
     deployment(&mut s)["resources"] = json!({"cpu": "lots"});
     assert!(!verdict(&v, &s), "cpu: \"lots\"");
+    deployment(&mut s)["resources"] = json!({"memory": "1Gi"});
+    deployment(&mut s)["nodes"] = json!({"cpu": "1930m", "memory": 7168});
+    assert!(verdict(&v, &s), "memory, the alias of memory_mib");
+    deployment(&mut s)["nodes"] = json!({"cpu": 2, "memory": 1, "memory_mib": 1});
+    assert!(!verdict(&v, &s), "memory and memory_mib both");
+    deployment(&mut s)["nodes"] = json!({"cpu": 2});
+    assert!(!verdict(&v, &s), "nodes without memory");
 
     let mut s = with_deployment();
     for key in ["queue_limit", "hpa", "resources", "nodes", "zones"] {
