@@ -18,6 +18,7 @@ mod provenance;
 mod report_set;
 mod run;
 mod scenario;
+mod schema;
 mod stages;
 mod sweep;
 mod temp_files;
@@ -112,6 +113,11 @@ enum Command {
     #[command(after_help = "Example:
   scaletwin index reports                         writes reports/index.html")]
     Index(index::IndexArgs),
+    /// Print the JSON Schema of the scenario format (for editors and linters).
+    #[command(after_help = "Examples:
+  scaletwin schema > scaletwin.schema.json
+  scaletwin schema --out .vscode/scaletwin.schema.json")]
+    Schema(schema::SchemaArgs),
 }
 
 /// Why a command failed; decides the exit code.
@@ -232,6 +238,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Import(args) => import::import(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Backtest(args) => backtest::backtest(args),
+        Command::Schema(args) => schema::schema(args),
     };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,

@@ -41,7 +41,7 @@ use std::collections::BTreeMap;
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// Which price table, and overrides of its entries.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceSpec {
     /// A bundled table (`aws-2025-01`, `gcp-2025-01`); default `aws-2025-01`.
@@ -62,7 +62,7 @@ pub struct PriceSpec {
 }
 
 /// Hours a deployment or environment is switched off, every day.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Daily off window "HH:MM-HH:MM" (may wrap midnight, e.g. "19:00-07:00").

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub const DEFAULT_TABLE: &str = "aws-2025-01";
 
 /// Hourly price of one instance size.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstancePrice {
     /// On-demand USD per instance-hour.

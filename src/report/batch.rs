@@ -9,7 +9,7 @@ use crate::scenario::units::Duration;
 use serde::{Deserialize, Serialize};
 
 /// A service-level objective.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
     /// Latency threshold: at least 99% of finished requests must succeed

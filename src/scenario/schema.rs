@@ -7,11 +7,12 @@
 
 use super::unique;
 use super::units::{self, Duration};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A whole scenario file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A short name, printed in reports.
@@ -61,7 +62,7 @@ pub struct Scenario {
 }
 
 /// Named regions, their users and the round-trip times between them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Regions {
     /// Region name -> share of the users there (relative weights; 0 allowed).
@@ -80,7 +81,7 @@ fn default_seed() -> u64 {
 }
 
 /// Simulated time span and measurement settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Run {
     /// Simulated time, warm-up included.
@@ -102,7 +103,7 @@ fn default_interval() -> Duration {
 }
 
 /// The offered load.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Active users at the pattern's factor 1.
@@ -135,7 +136,7 @@ pub struct Workload {
 
 /// Client retries on timeout: how many attempts, how long to back off, and an
 /// optional retry budget (src/algo/backoff).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retries {
     /// Total attempts per request, the first included (2 = one retry).
@@ -157,7 +158,7 @@ pub struct Retries {
 }
 
 /// Backoff jitter, as in the AWS "Exponential Backoff and Jitter" article.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum JitterKind {
     /// The plain exponential delay.
     #[default]
@@ -171,7 +172,7 @@ pub enum JitterKind {
 }
 
 /// A retry budget (Finagle/Envoy style): retries ≤ ratio × requests + min_per_s × seconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBudget {
     /// Retries allowed per original request (0.1 = 10%).
@@ -185,7 +186,7 @@ pub struct RetryBudget {
 }
 
 /// A per-tenant rate limit with tiers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// Which limiter from src/algo/limiter.
@@ -200,7 +201,7 @@ pub struct RateLimit {
 }
 
 /// A rate-limit algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum LimitAlgorithm {
     /// Sliding-window log (exact; a timestamp per admitted request).
     SlidingLog,
@@ -217,7 +218,7 @@ pub enum LimitAlgorithm {
 }
 
 /// One rate-limit tier.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateTier {
     /// Its name in reports ("free", "pro"...).
@@ -229,7 +230,7 @@ pub struct RateTier {
 }
 
 /// A time-varying multiplier on the base arrival rate.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum Pattern {
     /// The base rate throughout.
@@ -266,7 +267,7 @@ pub enum Pattern {
 }
 
 /// Where arrivals come from.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum ArrivalProcess {
     /// A Poisson process at `users × rps_per_user × pattern`.
@@ -293,7 +294,7 @@ fn unit_factor() -> f64 {
 }
 
 /// One change of a [`Pattern::Steps`] pattern.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateStep {
     /// When the factor takes effect.
@@ -303,7 +304,7 @@ pub struct RateStep {
 }
 
 /// A set of identities (tenants, keys) with a popularity law.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
     /// How many there are.
@@ -314,7 +315,7 @@ pub struct Population {
 }
 
 /// How requests spread over a population.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum Popularity {
     /// Every member equally likely.
     #[default]
@@ -324,7 +325,7 @@ pub enum Popularity {
 }
 
 /// Network latency settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// Round-trip latency added to every call from one component to another
@@ -334,7 +335,7 @@ pub struct Network {
 }
 
 /// A named distribution of durations.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum Dist {
     /// Always this value.
@@ -358,7 +359,7 @@ pub enum Dist {
 }
 
 /// Load-balancing strategy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Strategy {
     /// Each backend in turn.
     #[default]
@@ -374,7 +375,7 @@ pub enum Strategy {
 }
 
 /// One part of the architecture.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 // A parsed file holds few components; boxing the Deployment's optional parts would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -396,7 +397,7 @@ pub enum Component {
 }
 
 /// Spreads requests over the pods of one or more deployments.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// Unique name.
@@ -414,7 +415,7 @@ pub struct LoadBalancer {
 }
 
 /// A set of identical pods, each with worker slots and a FIFO queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     /// Unique name.
@@ -481,7 +482,7 @@ pub struct Deployment {
 }
 
 /// A database server: a number of connections, each serving one query at a time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     /// Unique name.
@@ -534,7 +535,7 @@ pub struct Database {
 /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`
 /// worker slots, run, and on failure are retried with backoff until their
 /// attempts run out, when they are dead-lettered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// Unique name.
@@ -574,7 +575,7 @@ pub struct Queue {
 }
 
 /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cache {
     /// Unique name.
@@ -596,7 +597,7 @@ pub struct Cache {
 }
 
 /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cdn {
     /// Unique name.
@@ -625,7 +626,7 @@ pub struct Cdn {
 /// An external dependency (a third-party API, another team's service):
 /// pure latency and an error probability, optionally behind a circuit
 /// breaker and with retries. It holds nothing of ours but the caller's slot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
     /// Unique name.
@@ -647,7 +648,7 @@ pub struct Dependency {
 }
 
 /// Circuit breaker settings (src/algo/breaker).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSettings {
     /// Consecutive failures that open the breaker.
@@ -663,7 +664,7 @@ pub struct BreakerSettings {
 }
 
 /// What closes a half-open circuit breaker.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum CloseRule {
     /// Every one of the `half_open_max_calls` probes must succeed.
     #[default]
@@ -673,7 +674,7 @@ pub enum CloseRule {
 }
 
 /// Retries of a failed dependency call.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DependencyRetries {
     /// Total calls, the first included (2 = one retry).
@@ -694,7 +695,7 @@ fn one() -> u32 {
 }
 
 /// A limit on job starts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobRateLimit {
     /// Jobs started per second at most, on average.
@@ -705,7 +706,7 @@ pub struct JobRateLimit {
 }
 
 /// Retry delays of a job queue (src/algo/backoff).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobBackoff {
     /// Delay before the first retry, before jitter.
@@ -726,7 +727,7 @@ fn two() -> f64 {
 }
 
 /// A repeating job: give `every` or `at`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSchedule {
     /// Period: one job at `every`, `2 × every`, ...
@@ -744,7 +745,7 @@ pub struct JobSchedule {
 }
 
 /// A per-pod in-process cache.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct L1 {
     /// Most entries per pod (LRU eviction).
@@ -758,7 +759,7 @@ pub struct L1 {
 }
 
 /// A per-pod connection pool.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pool {
     /// Connections opened at start and kept open.
@@ -771,7 +772,7 @@ pub struct Pool {
 }
 
 /// A shared transaction-mode pooler (PgBouncer).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bouncer {
     /// Server connections it opens to the database (per shard); clients wait for one.
@@ -783,7 +784,7 @@ pub struct Bouncer {
 }
 
 /// How a database is split into shards.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shards {
     /// Number of shards.
@@ -802,7 +803,7 @@ pub struct Shards {
 }
 
 /// The hash a sharded database routes key ids by (src/algo/keyhash).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ShardHash {
     /// xxHash64 of the id's 8 little-endian bytes.
     #[default]
@@ -813,7 +814,7 @@ pub enum ShardHash {
 }
 
 /// How a sharded database maps keys to shards.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ShardLayout {
     /// A consistent-hash ring with `vnodes` virtual nodes per shard.
     #[default]
@@ -828,7 +829,7 @@ fn default_vnodes() -> u32 {
 }
 
 /// The request attribute that picks a shard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ShardKey {
     /// The request's tenant.
     Tenant,
@@ -837,7 +838,7 @@ pub enum ShardKey {
 }
 
 /// Where reads go on a database with replicas.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ReadRouting {
     /// Each replica in turn.
     #[default]
@@ -864,6 +865,20 @@ impl Serialize for Tier {
             Tier::L1 => s.serialize_str("L1"),
             Tier::Named(n) => s.serialize_str(n),
         }
+    }
+}
+
+impl JsonSchema for Tier {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Tier".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "description": "A cache tier: \"L1\" (the pod's own cache) or the name of a Cache component.",
+        })
     }
 }
 
@@ -973,7 +988,7 @@ impl std::fmt::Display for ComponentKind {
 }
 
 /// One step of an endpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum Step {
     /// Go through a load balancer to a pod and hold one of its worker slots
     /// for the rest of the enclosing step list.
@@ -1035,7 +1050,7 @@ pub enum Step {
 }
 
 /// A Deployment's HorizontalPodAutoscaler (autoscaling/v2), run every sync period.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hpa {
     /// `minReplicas`.
@@ -1067,7 +1082,7 @@ pub struct Hpa {
 
 /// An HPA metric on a job queue's depth: the jobs waiting plus those running
 /// (visible + in flight, as KEDA's SQS scaler counts), sampled at each sync.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HpaQueue {
     /// The `Queue` component's name.
@@ -1077,7 +1092,7 @@ pub struct HpaQueue {
 }
 
 /// `spec.behavior`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HpaBehavior {
     /// Scale-up rules (default: window 0, max(4 pods, 100 %) per 15 s).
@@ -1089,7 +1104,7 @@ pub struct HpaBehavior {
 }
 
 /// `HPAScalingRules` for one direction.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScalingRules {
     /// `stabilizationWindowSeconds` (whole seconds, at most 1h).
@@ -1104,7 +1119,7 @@ pub struct ScalingRules {
 }
 
 /// `selectPolicy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum SelectPolicy {
     /// The policy allowing the largest change.
     Max,
@@ -1115,7 +1130,7 @@ pub enum SelectPolicy {
 }
 
 /// One `HPAScalingPolicy`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum ScalingPolicy {
     /// At most `value` pods per `period`.
@@ -1135,34 +1150,42 @@ pub enum ScalingPolicy {
 }
 
 /// What one pod requests, and how much memory it uses.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = memory_alias)]
 pub struct PodResources {
     /// CPU request in cores (default 1): `0.5`, or a Kubernetes quantity `"500m"`.
     #[serde(default, deserialize_with = "units::cores")]
+    #[schemars(with = "Option<units::Cores>")]
     pub cpu: Option<f64>,
     /// Memory request in MiB (default 512): `512`, or a Kubernetes quantity
     /// `"512Mi"`, `"1Gi"`. Also written `memory`.
     #[serde(default, alias = "memory", deserialize_with = "units::mib")]
+    #[schemars(with = "Option<units::Mebibytes>")]
     pub memory_mib: Option<f64>,
     /// Memory in use when idle, MiB or a quantity (default: half the request).
     #[serde(default, deserialize_with = "units::mib")]
+    #[schemars(with = "Option<units::Mebibytes>")]
     pub base_memory_mib: Option<f64>,
     /// Extra memory per request in the pod (in service or queued), MiB or a
     /// quantity (default 1).
     #[serde(default, deserialize_with = "units::mib")]
+    #[schemars(with = "Option<units::Mebibytes>")]
     pub per_request_mib: Option<f64>,
 }
 
 /// The node pool a Deployment's pods run on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = memory_alias)]
 pub struct Nodes {
     /// Allocatable CPU per node, cores (`2.0`) or a quantity (`"1930m"`).
     #[serde(deserialize_with = "units::cores_given")]
+    #[schemars(with = "units::Cores")]
     pub cpu: f64,
     /// Allocatable memory per node, MiB or a quantity (`"7Gi"`). Also written `memory`.
     #[serde(alias = "memory", deserialize_with = "units::mib_given")]
+    #[schemars(with = "units::Mebibytes")]
     pub memory_mib: f64,
     /// Share of nodes that are spot (0 to 1; default 0).
     #[serde(default)]
@@ -1175,8 +1198,41 @@ pub struct Nodes {
     pub notice: Option<Duration>,
 }
 
+/// Adds serde's `alias = "memory"` of `memory_mib` to a struct's schema
+/// (schemars leaves aliases out): `memory` takes the same values, and at
+/// most one of the two may be given (exactly one where `memory_mib` is
+/// required), as serde refuses a field given twice.
+fn memory_alias(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(field) = properties.get("memory_mib").cloned() else {
+        return;
+    };
+    properties.insert("memory".to_owned(), field);
+    let required = match object.get_mut("required").and_then(Value::as_array_mut) {
+        Some(list) => {
+            let before = list.len();
+            list.retain(|name| name != "memory_mib");
+            list.len() != before
+        }
+        None => false,
+    };
+    if required {
+        let one = json!([{ "required": ["memory_mib"] }, { "required": ["memory"] }]);
+        object.insert("oneOf".to_owned(), one);
+    } else {
+        let not_both = json!({ "required": ["memory_mib", "memory"] });
+        object.insert("not".to_owned(), not_both);
+    }
+}
+
 /// Something that goes wrong at a given time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum Fault {
     /// See [`Slowdown`].
@@ -1203,7 +1259,7 @@ pub enum Fault {
 
 /// Every service time of a deployment's pods or a database's queries is
 /// multiplied by `factor` from `at`, for `for` (default: to the end).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slowdown {
     /// A Deployment or Database name.
@@ -1219,7 +1275,7 @@ pub struct Slowdown {
 
 /// A dependency's calls fail with probability `error_rate` from `at`, for
 /// `for` (default: to the end). (`Slowdown` also accepts a Dependency.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailDependency {
     /// The Dependency's name.
@@ -1234,7 +1290,7 @@ pub struct FailDependency {
 }
 
 /// Every object cached at a CDN's edge is purged at `at`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeCdn {
     /// The Cdn's name.
@@ -1246,7 +1302,7 @@ pub struct PurgeCdn {
 /// A whole region goes dark: its pods and database copies stop serving
 /// (requests there fail), load balancers send its users to the next
 /// nearest region, and it comes back after `for` (default: never).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionDown {
     /// The region's name.
@@ -1259,7 +1315,7 @@ pub struct RegionDown {
 }
 
 /// Every replica of a database lags `extra` more, from `at` for `for`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationLag {
     /// A Database name.
@@ -1276,7 +1332,7 @@ pub struct ReplicationLag {
 /// The primary fails and a replica is promoted: for `promotion`, every
 /// query that needs the primary (writes, primary reads) fails with
 /// "db failover"; then the promoted node serves as primary.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Failover {
     /// A Database name.
@@ -1288,7 +1344,7 @@ pub struct Failover {
 }
 
 /// Every entry of a shared cache (or of every L1 of a deployment) is lost.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlushCache {
     /// A Cache or Deployment name.
@@ -1299,7 +1355,7 @@ pub struct FlushCache {
 
 /// `count` ready pods of a deployment die at once (involuntary); their
 /// requests fail and the deployment schedules replacements.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KillPods {
     /// A Deployment name.
@@ -1312,7 +1368,7 @@ pub struct KillPods {
 
 /// Spot nodes get their termination notice at once: `count` nodes, or
 /// `fraction` of the spot nodes (rounded up) when `count` is absent.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReclaimSpot {
     /// A Deployment name (its node pool).
@@ -1331,7 +1387,7 @@ pub struct ReclaimSpot {
 /// deployments spread over it dies at once, and no pod is placed there
 /// until it comes back after `for` (default: never). Replacements go to
 /// the surviving zones; running pods are not rebalanced afterwards.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneDown {
     /// The zone's name (as in the Deployments' `zones`).

@@ -151,6 +151,79 @@ impl Serialize for Size {
     }
 }
 
+/// The pattern of [`Duration::parse`]'s input (a parse can still fail on
+/// e.g. "1.2.3s"); `\s` because the text is trimmed.
+const DURATION_PATTERN: &str = r"^\s*[0-9_.]*[0-9][0-9_.]*\s*(ns|us|µs|ms|s|min|m|h|d)\s*$";
+/// The pattern of [`Size::parse`]'s input.
+const SIZE_PATTERN: &str =
+    r"^\s*[0-9_.]*[0-9][0-9_.]*\s*(B|k|K|kB|M|MB|G|GB|T|TB|Ki|KiB|Mi|MiB|Gi|GiB|Ti|TiB)?\s*$";
+/// The pattern of a Kubernetes quantity as [`super::quantity`] reads it.
+const QUANTITY_PATTERN: &str =
+    r"^\s*\+?[0-9.]*[0-9][0-9.]*(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?\s*$";
+
+/// A string-only schema: `name`, `pattern`, `help` as the description.
+fn text_schema(pattern: &str, help: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": pattern,
+        "description": format!("{}{}", help[..1].to_uppercase(), &help[1..]),
+    })
+}
+
+/// A number or a quantity string, what [`QuantityVisitor`] accepts.
+fn quantity_schema(help: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": help,
+        "anyOf": [
+            { "type": "number", "minimum": 0 },
+            { "type": "string", "pattern": QUANTITY_PATTERN },
+        ],
+    })
+}
+
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        text_schema(DURATION_PATTERN, DURATION_HELP)
+    }
+}
+
+impl schemars::JsonSchema for Size {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Size".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        text_schema(SIZE_PATTERN, SIZE_HELP)
+    }
+}
+
+/// The JSON Schema of a field read by [`cores`] or [`cores_given`] (used
+/// only through `#[schemars(with = ...)]`).
+pub(crate) struct Cores;
+
+impl schemars::JsonSchema for Cores {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cores".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        quantity_schema(CORES_HELP)
+    }
+}
+
+/// The JSON Schema of a field read by [`mib`] or [`mib_given`].
+pub(crate) struct Mebibytes;
+
+impl schemars::JsonSchema for Mebibytes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Mebibytes".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        quantity_schema(MIB_HELP)
+    }
+}
+
 /// Reads an optional number or Kubernetes quantity string, in the unit of
 /// the field, through `quantity` (text to the field's unit).
 struct QuantityVisitor {
