@@ -553,8 +553,9 @@ pub struct EngineStats {
     pub requests: u64,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
-    /// Arrivals turned away because [`crate::sim::MAX_IN_FLIGHT`] requests
-    /// were already in flight (counted as `queue_full` errors); absent when none.
+    /// Arrivals turned away because the simulator's bound on requests in
+    /// flight (`sim::MAX_IN_FLIGHT`) was reached (counted as `queue_full`
+    /// errors); absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub refused_in_flight: u64,
 }
