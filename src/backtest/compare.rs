@@ -114,7 +114,11 @@ impl Default for Tolerances {
 impl Tolerances {
     /// The defaults changed by `name=value` pairs, comma-separated (e.g.
     /// `p99=0.25,error_rate=0.01`).
-    pub fn parse(text: &str) -> Result<Tolerances, String> {
+    pub fn parse(text: &str) -> Result<Tolerances, super::BacktestError> {
+        Self::read(text).map_err(super::BacktestError)
+    }
+
+    fn read(text: &str) -> Result<Tolerances, String> {
         let mut t = Tolerances::default();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = pair
@@ -326,9 +330,13 @@ mod tests {
         assert_eq!(t.of(Quantity::P99), 0.25);
         assert_eq!(t.of(Quantity::ErrorRate), 0.0);
         assert_eq!(t.of(Quantity::P50), 0.20);
-        assert!(Tolerances::parse("p95=1").unwrap_err().contains("p50, p99"));
+        assert!(Tolerances::parse("p95=1")
+            .unwrap_err()
+            .0
+            .contains("p50, p99"));
         assert!(Tolerances::parse("p99=-1")
             .unwrap_err()
+            .0
             .contains("at least 0"));
     }
 }

@@ -28,10 +28,19 @@ use observed::ObservedSeries;
 use std::fmt::Write;
 use std::path::Path;
 
+/// Why a backtest cannot be set up from the scenario and the observations.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BacktestError(pub String);
+
 /// The arrival rate per interval as a `Trace` CSV: `time` and one column
 /// per endpoint (an `rps` column when the data name no endpoint). Fails
 /// when the data name an endpoint the scenario does not have.
-pub fn rate_trace(observed: &ObservedSeries, endpoints: &[&str]) -> Result<String, String> {
+pub fn rate_trace(observed: &ObservedSeries, endpoints: &[&str]) -> Result<String, BacktestError> {
+    trace_text(observed, endpoints).map_err(BacktestError)
+}
+
+fn trace_text(observed: &ObservedSeries, endpoints: &[&str]) -> Result<String, String> {
     let mut names: Vec<String> = observed
         .rows
         .iter()
@@ -99,7 +108,11 @@ pub fn driven(
 /// with each one's CPU request per pod (cores, default 1). A pod's CPU in
 /// use is its share of busy worker slots times its request, as the
 /// simulated HPA measures it.
-pub fn deployments(scenario: &Scenario, only: Option<&str>) -> Result<Deployments, String> {
+pub fn deployments(scenario: &Scenario, only: Option<&str>) -> Result<Deployments, BacktestError> {
+    deployments_of(scenario, only).map_err(BacktestError)
+}
+
+fn deployments_of(scenario: &Scenario, only: Option<&str>) -> Result<Deployments, String> {
     let all: Vec<(String, f64)> = scenario
         .components
         .iter()

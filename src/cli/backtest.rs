@@ -93,9 +93,10 @@ pub(crate) fn backtest(args: BacktestArgs) -> Result<(), CliError> {
         )));
     }
     let mapping = Mapping::parse(&args.map).map_err(|e| usage("--map")(e.to_string()))?;
-    let tolerances = compare::Tolerances::parse(&args.tolerance).map_err(usage("--tolerance"))?;
+    let tolerances =
+        compare::Tolerances::parse(&args.tolerance).map_err(|e| usage("--tolerance")(e.0))?;
     let deployments = crate::backtest::deployments(&scenario, args.deployment.as_deref())
-        .map_err(usage("--deployment"))?;
+        .map_err(|e| usage("--deployment")(e.0))?;
     let data = observed::read(&args.observed, interval.as_secs_f64(), &mapping)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let endpoints: Vec<&str> = scenario.endpoints.keys().map(String::as_str).collect();

@@ -28,7 +28,7 @@ pub(crate) struct ProgressArgs {
 }
 
 fn parse_every(text: &str) -> Result<Duration, String> {
-    let d = crate::scenario::units::Duration::parse(text)?;
+    let d = crate::scenario::units::Duration::parse(text).map_err(|e| e.to_string())?;
     if d.nanos() == Nanos::ZERO {
         return Err("must be more than 0s".into());
     }

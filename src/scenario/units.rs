@@ -8,6 +8,11 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// A duration or size that does not read: the text and what is valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnitError(pub String);
+
 /// A duration written with a unit: `ns`, `us`, `ms`, `s`, `m`, `h`, `d`
 /// (decimals allowed: "1.5s"). Stored as integer nanoseconds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -38,8 +43,8 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
 
 impl Duration {
     /// Parses "250ms"-style text.
-    pub fn parse(text: &str) -> Result<Duration, String> {
-        let bad = || format!("`{text}` is not {DURATION_HELP}");
+    pub fn parse(text: &str) -> Result<Duration, UnitError> {
+        let bad = || UnitError(format!("`{text}` is not {DURATION_HELP}"));
         let (value, unit) = split_number(text).ok_or_else(bad)?;
         let scale = match unit {
             "ns" => 1.0,
@@ -49,12 +54,18 @@ impl Duration {
             "m" | "min" => 60e9,
             "h" => 3600e9,
             "d" => 86400e9,
-            "" => return Err(format!("`{text}` has no unit: write {DURATION_HELP}")),
+            "" => {
+                return Err(UnitError(format!(
+                    "`{text}` has no unit: write {DURATION_HELP}"
+                )))
+            }
             _ => return Err(bad()),
         };
         let ns = value * scale;
         if !ns.is_finite() || ns > 1e18 {
-            return Err(format!("`{text}` is too long (at most about 31 years)"));
+            return Err(UnitError(format!(
+                "`{text}` is too long (at most about 31 years)"
+            )));
         }
         Ok(Duration(Nanos::from_nanos(ns.round() as u64)))
     }
@@ -67,8 +78,8 @@ impl Duration {
 
 impl Size {
     /// Parses "512Mi"-style text.
-    pub fn parse(text: &str) -> Result<Size, String> {
-        let bad = || format!("`{text}` is not {SIZE_HELP}");
+    pub fn parse(text: &str) -> Result<Size, UnitError> {
+        let bad = || UnitError(format!("`{text}` is not {SIZE_HELP}"));
         let (value, unit) = split_number(text).ok_or_else(bad)?;
         let scale: f64 = match unit {
             "" | "B" => 1.0,
@@ -84,7 +95,7 @@ impl Size {
         };
         let bytes = value * scale;
         if !bytes.is_finite() || bytes > 1e18 {
-            return Err(format!("`{text}` is too large"));
+            return Err(UnitError(format!("`{text}` is too large")));
         }
         Ok(Size(bytes.round() as u64))
     }
@@ -385,7 +396,7 @@ mod tests {
         assert_eq!(Duration::parse("1h").unwrap().0, Nanos::from_secs(3600));
         assert_eq!(Duration::parse("2d").unwrap().0, Nanos::from_secs(172_800));
         assert_eq!(Duration::parse("40us").unwrap().0, Nanos(40_000));
-        assert!(Duration::parse("5").unwrap_err().contains("no unit"));
+        assert!(Duration::parse("5").unwrap_err().0.contains("no unit"));
         assert!(Duration::parse("5 parsecs").is_err());
         assert!(Duration::parse("-5s").is_err());
         assert!(Duration::parse("").is_err());
