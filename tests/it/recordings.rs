@@ -269,72 +269,48 @@ fn a_rate_trace_drives_the_rate_and_its_endpoint_columns_the_mix() {
 #[test]
 fn a_bad_row_is_reported_with_its_file_and_line() {
     let d = dir("bad");
-    std::fs::write(d.join("rate.csv"), "time,rps\n0,10\n5,ten\n").unwrap();
-    let e = model_in(
-        &d,
-        r#"users: 1, rps_per_user: 1.0, pattern: Trace(file: "rate.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(
-        e.contains("rate.csv:3: field `rps`: `ten` is not a finite number"),
-        "{e}"
-    );
-    std::fs::write(d.join("rate.csv"), "time,rps,search\n0,10,1\n").unwrap();
-    let e = model_in(
-        &d,
-        r#"users: 1, rps_per_user: 1.0, pattern: Trace(file: "rate.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(
-        e.contains("column `search` is neither time, rps nor an endpoint; endpoints: list, update"),
-        "{e}"
-    );
-    std::fs::write(
-        d.join("requests.csv"),
-        "timestamp,endpoint\n1,list\n2,lists\n",
-    )
-    .unwrap();
-    let e = model_in(
-        &d,
-        r#"users: 1, arrivals: Replay(file: "requests.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(
-        e.contains("requests.csv:3: field `endpoint`: no endpoint is named"),
-        "{e}"
-    );
-    std::fs::write(
-        d.join("requests.csv"),
-        "timestamp,endpoint\n2,list\n1,list\n",
-    )
-    .unwrap();
-    let e = model_in(
-        &d,
-        r#"users: 1, arrivals: Replay(file: "requests.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(
-        e.contains("requests.csv:3: field `timestamp`: timestamps must not go backwards"),
-        "{e}"
-    );
-    let e = model_in(
-        &d,
-        r#"users: 1, rps_per_user: 2.0, arrivals: Replay(file: "requests.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(e.contains("leave rps_per_user out"), "{e}");
-    let e = model_in(
-        &d,
-        r#"users: 1, arrivals: Replay(file: "missing.csv")"#,
-        "10s",
-    )
-    .unwrap_err();
-    assert!(e.contains("missing.csv:0: cannot open"), "{e}");
+    const TRACE: &str = r#"users: 1, rps_per_user: 1.0, pattern: Trace(file: "rate.csv")"#;
+    const REPLAY: &str = r#"users: 1, arrivals: Replay(file: "requests.csv")"#;
+    // (file written first, if any; the workload; what the error must say)
+    let cases: [(Option<(&str, &str)>, &str, &str); 6] = [
+        (
+            Some(("rate.csv", "time,rps\n0,10\n5,ten\n")),
+            TRACE,
+            "rate.csv:3: field `rps`: `ten` is not a finite number",
+        ),
+        (
+            Some(("rate.csv", "time,rps,search\n0,10,1\n")),
+            TRACE,
+            "column `search` is neither time, rps nor an endpoint; endpoints: list, update",
+        ),
+        (
+            Some(("requests.csv", "timestamp,endpoint\n1,list\n2,lists\n")),
+            REPLAY,
+            "requests.csv:3: field `endpoint`: no endpoint is named",
+        ),
+        (
+            Some(("requests.csv", "timestamp,endpoint\n2,list\n1,list\n")),
+            REPLAY,
+            "requests.csv:3: field `timestamp`: timestamps must not go backwards",
+        ),
+        (
+            None,
+            r#"users: 1, rps_per_user: 2.0, arrivals: Replay(file: "requests.csv")"#,
+            "leave rps_per_user out",
+        ),
+        (
+            None,
+            r#"users: 1, arrivals: Replay(file: "missing.csv")"#,
+            "missing.csv:0: cannot open",
+        ),
+    ];
+    for (file, workload, said) in cases {
+        if let Some((name, text)) = file {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        let e = model_in(&d, workload, "10s").unwrap_err();
+        assert!(e.contains(said), "expected `{said}` in: {e}");
+    }
 
     // On the command line: exit code 2 with the location.
     let scenario = d.join("s.ron");
