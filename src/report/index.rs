@@ -7,6 +7,7 @@
 //! reports/run-spot-capacity/report.json ─┘   stages · compare · run, one verdict each
 //! ```
 
+use super::html::esc;
 use super::slo::percent;
 use super::{label::users_label, CompareReport, Report, StagesReport, SweepReport};
 use std::fmt::Write;
@@ -150,11 +151,12 @@ pub fn index_html(title: &str, entries: &[IndexEntry]) -> String {
         };
         let _ = writeln!(
             rows,
-            "<tr><td><a href=\"{folder}/{page}\">{folder}</a></td><td>{kind}</td><td>{subject}</td><td>{verdict}</td></tr>",
-            folder = escape(&e.folder),
+            "<tr><td><a href=\"{link}/{page}\">{folder}</a></td><td>{kind}</td><td>{subject}</td><td>{verdict}</td></tr>",
+            link = href(&e.folder),
+            folder = esc(&e.folder),
             kind = e.report.kind(),
-            subject = escape(&e.report.subject()),
-            verdict = escape(&e.report.verdict()),
+            subject = esc(&e.report.subject()),
+            verdict = esc(&e.report.verdict()),
         );
     }
     format!(
@@ -166,14 +168,12 @@ pub fn index_html(title: &str, entries: &[IndexEntry]) -> String {
          <body><h1>{t}</h1>\n<p>{n} reports; each line is the report's own verdict against its SLO.</p>\n\
          <table><thead><tr><th>report</th><th>kind</th><th>about</th><th>verdict</th></tr></thead>\n\
          <tbody>\n{rows}</tbody></table></body></html>\n",
-        t = escape(title),
+        t = esc(title),
         n = entries.len(),
     )
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A folder name as a link target: HTML-escaped, with `"` percent-encoded.
+fn href(folder: &str) -> String {
+    esc(folder).replace('"', "%22")
 }
