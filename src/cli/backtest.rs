@@ -64,7 +64,7 @@ pub(crate) struct BacktestArgs {
 }
 
 /// A bad flag value as a usage error naming the flag.
-fn usage(flag: &'static str) -> impl Fn(String) -> CliError {
+fn usage<E: std::fmt::Display>(flag: &'static str) -> impl Fn(E) -> CliError {
     move |e| CliError::Usage(format!("{flag} {e}"))
 }
 
@@ -92,11 +92,10 @@ pub(crate) fn backtest(args: BacktestArgs) -> Result<(), CliError> {
             "--replications {replications}: at least 2 are needed for a 95% band"
         )));
     }
-    let mapping = Mapping::parse(&args.map).map_err(|e| usage("--map")(e.to_string()))?;
-    let tolerances =
-        compare::Tolerances::parse(&args.tolerance).map_err(|e| usage("--tolerance")(e.0))?;
+    let mapping = Mapping::parse(&args.map).map_err(usage("--map"))?;
+    let tolerances = compare::Tolerances::parse(&args.tolerance).map_err(usage("--tolerance"))?;
     let deployments = crate::backtest::deployments(&scenario, args.deployment.as_deref())
-        .map_err(|e| usage("--deployment")(e.0))?;
+        .map_err(usage("--deployment"))?;
     let data = observed::read(&args.observed, interval.as_secs_f64(), &mapping)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let endpoints: Vec<&str> = scenario.endpoints.keys().map(String::as_str).collect();
