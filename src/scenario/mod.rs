@@ -179,8 +179,8 @@ pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario,
         expression: setting.given.clone(),
         message,
     };
-    let whole = Setting::set("");
-    let mut tree = overrides::to_ron(scenario).map_err(|m| err(&whole, m))?;
+    let mut tree = overrides::to_ron(scenario).map_err(|m| err(&Setting::set(""), m))?;
+    let mut applied = scenario.clone();
     for setting in sets {
         let (path, value) = setting.expression.split_once('=').ok_or_else(|| {
             err(
@@ -189,9 +189,10 @@ pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario,
             )
         })?;
         // Each override is checked as it is applied, so an error names the one that broke it.
-        tree = overrides::set(&tree, path.trim(), value.trim()).map_err(|m| err(setting, m))?;
+        (tree, applied) =
+            overrides::set(&tree, path.trim(), value.trim()).map_err(|m| err(setting, m))?;
     }
-    overrides::from_ron(&tree).map_err(|m| err(&whole, m))
+    Ok(applied)
 }
 
 /// Loads a scenario from a file (or the bundled default when `path` is

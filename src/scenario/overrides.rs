@@ -19,16 +19,18 @@ use super::suggest::did_you_mean;
 use std::ops::Range;
 
 /// `tree` (RON text of a scenario) with the value at `path` replaced by
-/// `value`; an error says in the scenario's words why it does not apply.
-pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<String, String> {
+/// `value`, and the scenario it reads as; an error says in the scenario's
+/// words why it does not apply.
+pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<(String, Scenario), String> {
     let root = Reader::new(tree)
         .document()
         .ok_or("the scenario could not be written out as RON")?;
     let span = walk(&root, tree, path)?;
     let spliced = |v: &str| format!("{}{v}{}", &tree[..span.start], &tree[span.end..]);
     let raw = spliced(value);
-    let Err(raw_error) = parse(&raw) else {
-        return Ok(raw);
+    let raw_error = match from_ron(&raw) {
+        Ok(s) => return Ok((raw, s)),
+        Err(e) => e,
     };
     if value.starts_with('"') {
         return Err(raw_error);
@@ -37,14 +39,14 @@ pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<String, String>
     // versions took it.
     if let Some(fields) = json_as_struct(value) {
         let converted = spliced(&fields);
-        if parse(&converted).is_ok() {
-            return Ok(converted);
+        if let Ok(s) = from_ron(&converted) {
+            return Ok((converted, s));
         }
     }
     // `1m`, `us-east`, `api`: words meant as strings.
     let quoted = spliced(&format!("{value:?}"));
-    match parse(&quoted) {
-        Ok(()) => Ok(quoted),
+    match from_ron(&quoted) {
+        Ok(s) => Ok((quoted, s)),
         // `run.duration=90`: a string was wanted, and the string's own error
         // ("no unit") says more.
         Err(quoted_error) if raw_error.contains("a string in quotes") => Err(quoted_error),
@@ -110,14 +112,10 @@ pub(super) fn to_ron(scenario: &Scenario) -> Result<String, String> {
 }
 
 /// Reads RON text back into a scenario.
-pub(super) fn from_ron(tree: &str) -> Result<Scenario, String> {
+fn from_ron(tree: &str) -> Result<Scenario, String> {
     super::ron_options()
         .from_str::<Scenario>(tree)
         .map_err(|e| in_scenario_words(&super::syntax::explain(tree, &e).message))
-}
-
-fn parse(tree: &str) -> Result<(), String> {
-    from_ron(tree).map(drop)
 }
 
 /// Whether `text` is a RON value by itself (a number, string, list, struct,
