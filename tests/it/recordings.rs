@@ -272,7 +272,7 @@ fn a_bad_row_is_reported_with_its_file_and_line() {
     const TRACE: &str = r#"users: 1, rps_per_user: 1.0, pattern: Trace(file: "rate.csv")"#;
     const REPLAY: &str = r#"users: 1, arrivals: Replay(file: "requests.csv")"#;
     // (file written first, if any; the workload; what the error must say)
-    let cases: [(Option<(&str, &str)>, &str, &str); 6] = [
+    let cases = [
         (
             Some(("rate.csv", "time,rps\n0,10\n5,ten\n")),
             TRACE,
