@@ -115,7 +115,7 @@ pub(super) fn to_ron(scenario: &Scenario) -> Result<String, String> {
 fn from_ron(tree: &str) -> Result<Scenario, String> {
     super::ron_options()
         .from_str::<Scenario>(tree)
-        .map_err(|e| in_scenario_words(&super::syntax::explain(tree, &e).message))
+        .map_err(|e| super::syntax::explain(tree, &e).message)
 }
 
 /// Whether `text` is a RON value by itself (a number, string, list, struct,
@@ -126,32 +126,6 @@ fn is_ron_value(text: &str) -> bool {
         r.skip_blank();
         r.at == text.len()
     }
-}
-
-/// Rust type names after "expected" in a parser message, in the words of
-/// the scenario format.
-fn in_scenario_words(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut after_expected = false;
-    for (i, word) in message.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let (core, rest) = word.split_at(word.trim_end_matches([',', '.', ')', ';']).len());
-        let said = match core {
-            "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" if after_expected => {
-                "a whole number"
-            }
-            "f32" | "f64" if after_expected => "a number",
-            "bool" if after_expected => "true or false",
-            "String" | "string" if after_expected => "a string in quotes",
-            other => other,
-        };
-        out.push_str(said);
-        out.push_str(rest);
-        after_expected = core.eq_ignore_ascii_case("expected");
-    }
-    out
 }
 
 /// Walks `path` (dotted: fields, map keys, list indices or element names)
@@ -558,14 +532,6 @@ mod tests {
         for v in ["1m", "us-east", "a b", "(unclosed"] {
             assert!(!is_ron_value(v), "{v}");
         }
-    }
-
-    #[test]
-    fn rust_type_names_become_the_scenario_words() {
-        assert_eq!(
-            in_scenario_words("invalid type: string \"x\", expected u32."),
-            "invalid type: string \"x\", expected a whole number."
-        );
     }
 
     #[test]

@@ -56,7 +56,33 @@ pub(super) fn explain(source: &str, e: &SpannedError) -> Explained {
             format!("expected an integer (a whole number), found {number}"),
         );
     }
-    found(at, e.code.to_string())
+    found(at, in_scenario_words(&e.code.to_string()))
+}
+
+/// Rust type names after "expected" in a parser message, in the words of
+/// the scenario format.
+fn in_scenario_words(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut after_expected = false;
+    for (i, word) in message.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let (core, rest) = word.split_at(word.trim_end_matches([',', '.', ')', ';']).len());
+        let said = match core {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" if after_expected => {
+                "a whole number"
+            }
+            "f32" | "f64" if after_expected => "a number",
+            "bool" if after_expected => "true or false",
+            "String" | "string" if after_expected => "a string in quotes",
+            other => other,
+        };
+        out.push_str(said);
+        out.push_str(rest);
+        after_expected = core.eq_ignore_ascii_case("expected");
+    }
+    out
 }
 
 /// Byte offset of 1-based `line` and `column` (in characters), clamped to the text.
@@ -256,6 +282,14 @@ fn fractional_number<'a>(source: &'a str, at: usize, code: &Error) -> Option<(us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_type_names_become_the_scenario_words() {
+        assert_eq!(
+            in_scenario_words("invalid type: string \"x\", expected u32."),
+            "invalid type: string \"x\", expected a whole number."
+        );
+    }
 
     fn explained(source: &str) -> (usize, usize, String) {
         let e = super::super::ron_options()
