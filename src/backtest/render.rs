@@ -136,12 +136,11 @@ impl BacktestReport {
                     ),
                     x_label: "time (s)".into(),
                     y_label: label.into(),
-                    log_x: false,
-                    log_y: false,
                     lines: vec![
                         Line {
                             name: "observed".into(),
                             points: c.points.iter().map(|p| (p.t_s, p.observed, 0.0)).collect(),
+                            style: None,
                         },
                         Line {
                             name: "predicted (mean, 95% band)".into(),
@@ -150,9 +149,10 @@ impl BacktestReport {
                                 .iter()
                                 .map(|p| (p.t_s, p.predicted, (p.high - p.predicted).max(0.0)))
                                 .collect(),
+                            style: None,
                         },
                     ],
-                    markers: Vec::new(),
+                    ..Chart::default()
                 };
                 (format!("backtest-{}.svg", c.quantity.name()), chart.svg())
             })

@@ -452,19 +452,19 @@ impl Calibration {
                     title: format!("QQ: {} {} (KS {:.3})", f.endpoint, f.step, f.ks),
                     x_label: "fitted model quantile (ms)".into(),
                     y_label: "observed quantile (ms)".into(),
-                    log_x: false,
-                    log_y: false,
                     lines: vec![
                         Line {
                             name: "observed".into(),
                             points: f.qq.iter().map(|p| (p.0, p.1, 0.0)).collect(),
+                            style: None,
                         },
                         Line {
                             name: "y = x".into(),
                             points: vec![(0.0, 0.0, 0.0), (hi, hi, 0.0)],
+                            style: None,
                         },
                     ],
-                    markers: Vec::new(),
+                    ..Chart::default()
                 };
                 (format!("qq-{}.svg", f.endpoint), chart.svg())
             })

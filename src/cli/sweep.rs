@@ -64,10 +64,17 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     report.provenance = Some(provenance);
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
-        files: Vec::new(),
+        files: sweep_files(&report),
         md: crate::report::sweep_markdown(&report),
         provenance_md,
     })
+}
+
+/// The sweep's files beside report.json: sweep.csv and its charts.
+fn sweep_files(report: &SweepReport) -> Vec<(String, String)> {
+    let mut files = vec![("sweep.csv".to_owned(), crate::report::sweep_csv(report))];
+    files.extend(crate::report::chart::sweep_charts(report));
+    files
 }
 
 /// Arguments of `scaletwin merge`.

@@ -179,6 +179,57 @@ pub fn stages_csv(r: &StagesReport) -> String {
     o
 }
 
+/// The sweep as CSV, one row per point: its overrides (one column per
+/// varied field) and each figure's mean and 95% half-width.
+pub fn sweep_csv(r: &SweepReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fields: Vec<&str> = r
+        .vary
+        .iter()
+        .map(|v| v.split_once('=').map_or(v.as_str(), |(path, _)| path))
+        .collect();
+    let mut header = vec!["index"];
+    header.extend(&fields);
+    header.extend([
+        "p99_ms",
+        "p99_ci95",
+        "mean_ms",
+        "mean_ci95",
+        "error_rate",
+        "error_rate_ci95",
+        "throughput_rps",
+        "throughput_ci95",
+        "cost_per_month",
+        "cost_ci95",
+        "good_ratio",
+        "good_ratio_ci95",
+        "slo_met",
+    ]);
+    let _ = w.write_record(&header);
+    for p in &r.points {
+        let mut row = vec![p.index.to_string()];
+        row.extend(
+            p.sets
+                .iter()
+                .map(|s| s.split_once('=').map_or("", |(_, v)| v).to_owned()),
+        );
+        for e in [
+            &p.p99_ms,
+            &p.mean_ms,
+            &p.error_rate,
+            &p.throughput_rps,
+            &p.cost_per_month,
+            &p.good_ratio,
+        ] {
+            row.push(e.mean.to_string());
+            row.push(e.ci95.to_string());
+        }
+        row.push(p.slo_met.to_string());
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
 /// The comparison: each architecture per stage, paired differences, journey.
 pub fn compare_markdown(r: &CompareReport) -> String {
     let mut o = String::new();

@@ -1,21 +1,59 @@
 //! The self-contained HTML page of a report set: the report's Markdown
-//! rendered as HTML, and every SVG chart embedded inline.
+//! rendered as HTML, the topology (`topology.svg`) across the page, and
+//! every SVG chart embedded inline, two columns side by side on a wide
+//! screen and one on a narrow one.
 
 use std::fmt::Write;
 
-/// A self-contained HTML page: the Markdown text and every SVG in `files`.
+/// The page's style: a readable text column, charts in a grid of columns
+/// at least 620 px wide (two on a laptop screen, one on a phone), each
+/// chart as wide as its column.
+const STYLE: &str = "body{font-family:sans-serif;max-width:1500px;margin:2em auto;padding:0 1em}\
+main{max-width:1000px}\
+pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:1em}\
+table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:2px 6px}td.num{text-align:right}\
+figure{margin:0}figcaption{font-size:12px;color:#555}\
+svg{width:100%;height:auto}\
+.topology{margin:1.5em 0;overflow-x:auto}.topology svg{max-height:80vh}\
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(620px,1fr));gap:1.5em 2em;margin-top:1.5em}";
+
+/// The name of the topology drawing in a report set.
+const TOPOLOGY: &str = "topology.svg";
+
+/// A self-contained HTML page: the Markdown text, the topology (if `files`
+/// has `topology.svg`) and every other SVG in `files`.
 pub fn html(markdown: &str, files: &[(String, String)]) -> String {
-    let mut o = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>scaletwin report</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:1em}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:2px 6px}td.num{text-align:right}figure{margin:1em 0}svg{max-width:100%;height:auto}</style></head><body>\n");
+    let mut o = format!("<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>scaletwin report</title><style>{STYLE}</style></head><body>\n<main>\n");
     markdown_html(&mut o, markdown);
-    for (name, svg) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+    o.push_str("</main>\n");
+    if let Some((_, svg)) = files.iter().find(|(n, _)| n == TOPOLOGY) {
+        let _ = writeln!(
+            o,
+            "<figure class=\"topology\">{}<figcaption>topology: components, and the endpoints that use them</figcaption></figure>",
+            strip_xml_declaration(svg)
+        );
+    }
+    o.push_str("<div class=\"charts\">\n");
+    for (name, svg) in files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".svg") && n != TOPOLOGY)
+    {
         let _ = writeln!(
             o,
             "<figure>{svg}<figcaption>{}</figcaption></figure>",
             esc(name)
         );
     }
-    o.push_str("</body></html>\n");
+    o.push_str("</div>\n</body></html>\n");
     o
+}
+
+/// An SVG document without its `<?xml ...?>` line, to embed in HTML.
+fn strip_xml_declaration(svg: &str) -> &str {
+    match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.find("?>").map_or(svg, |end| &rest[end + 2..]),
+        None => svg,
+    }
 }
 
 /// Renders the Markdown the reports write (headings, paragraphs, pipe tables
@@ -125,6 +163,7 @@ mod tests {
             lines: vec![Line {
                 name: "p99".into(),
                 points: vec![(100.0, 40.0, 4.0), (1000.0, 45.0, 0.0)],
+                style: None,
             }],
             ..Chart::default()
         }
@@ -141,6 +180,27 @@ mod tests {
         assert_eq!(h.matches("<svg ").count(), 2);
         assert!(h.contains("<h1>t &lt;x&gt;</h1>"));
         assert!(h.ends_with("</body></html>\n"));
+    }
+
+    #[test]
+    fn topology_goes_across_the_page_and_charts_into_the_grid() {
+        let files = vec![
+            ("a.svg".to_owned(), chart().svg()),
+            (
+                "topology.svg".to_owned(),
+                "<?xml version=\"1.0\"?><svg id=\"topo\"></svg>".to_owned(),
+            ),
+        ];
+        let h = html("# t", &files);
+        let topology = h
+            .find("<figure class=\"topology\"><svg id=\"topo\">")
+            .expect("topology");
+        let grid = h.find("<div class=\"charts\">").expect("grid");
+        let chart = h.find("<figcaption>a.svg</figcaption>").expect("chart");
+        assert!(topology < grid && grid < chart, "{h}");
+        assert!(!h.contains("<?xml"), "declaration left inside HTML");
+        assert!(h.contains("grid-template-columns:repeat(auto-fit,minmax(620px,1fr))"));
+        assert!(h.contains("name=\"viewport\""));
     }
 
     #[test]

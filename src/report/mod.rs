@@ -22,18 +22,20 @@ mod label;
 mod provenance;
 pub mod slo;
 mod table;
+mod topology;
 
 pub use batch::{
     Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, Slo, StageRow, StagesReport,
     SweepPoint, SweepReport, WorkloadDifference,
 };
-pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};
+pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_csv, sweep_markdown};
 pub use bill::{BillItem, ComponentCost, CostReport};
 pub use bill_table::{by_component_markdown, cost_section};
 pub use html::html;
 pub use label::users_label;
 pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
 pub use table::render_table;
+pub use topology::topology_svg;
 
 use crate::metrics::{IntervalRow, LatencySummary, OccupancySummary};
 use serde::{Deserialize, Serialize};
@@ -336,6 +338,10 @@ pub struct ScalingReport {
     pub name: String,
     /// Whether an HPA drives it.
     pub autoscaled: bool,
+    /// The HPA's CPU utilization target, percent of the pods' request,
+    /// when it scales on CPU utilization (drawn on the utilization chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_target_percent: Option<f64>,
     /// Pod-seconds on on-demand capacity (every pod when no node pool is modelled).
     pub pod_seconds_on_demand: f64,
     /// Pod-seconds on spot nodes.

@@ -672,6 +672,7 @@ impl Deployment {
         ScalingReport {
             name: spec.name.clone(),
             autoscaled: spec.hpa.is_some(),
+            cpu_target_percent: spec.hpa.as_ref().and_then(|h| cpu_target_percent(&h.spec)),
             pod_seconds_on_demand: secs(s.pod_area[0]),
             pod_seconds_spot: secs(s.pod_area[1]),
             node_hours_on_demand: round6(s.node_area[0] as f64 / 3.6e12),
@@ -683,6 +684,18 @@ impl Deployment {
             zones: spec.zones.clone(),
         }
     }
+}
+
+/// The CPU utilization target of `hpa`, percent, if it scales on one.
+fn cpu_target_percent(hpa: &crate::algo::hpa::HpaSpec) -> Option<f64> {
+    use crate::algo::hpa::{MetricSpec, ResourceName};
+    hpa.with_defaults().metrics.iter().find_map(|m| match m {
+        MetricSpec::ResourceUtilization {
+            resource: ResourceName::Cpu,
+            target_average_utilization,
+        } => Some(f64::from(*target_average_utilization)),
+        _ => None,
+    })
 }
 
 impl Sim<'_> {

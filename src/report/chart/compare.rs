@@ -2,7 +2,7 @@
 //! architecture, and each architecture's cost by component.
 
 use super::cost::cost_by_component;
-use super::{Chart, Line};
+use super::{objective_lines, Chart, Line};
 use crate::report::{users_label, CompareReport, CostReport, StageRow};
 
 /// Charts of a comparison: p99 of all requests, error rate and cost vs users per
@@ -22,10 +22,16 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
                         Some((s.users, y, e))
                     })
                     .collect(),
+                style: None,
             })
             .collect()
     };
     let users = "active users (log scale)";
+    let (latency_slo, errors_slo) = objective_lines(
+        r.slo.p99.0.as_secs_f64() * 1e3,
+        r.slo.error_rate,
+        r.slo_default,
+    );
     let mut out: Vec<(String, String)> = [
         (
             "latency.svg",
@@ -37,6 +43,7 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
                 log_x: true,
                 log_y: true,
                 lines: lines(|s| (s.p99_all_ms.mean, s.p99_all_ms.ci95)),
+                references: latency_slo,
                 ..Chart::default()
             },
         ),
@@ -48,6 +55,7 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
                 y_label: "error rate, % of requests".into(),
                 log_x: true,
                 lines: lines(|s| (s.error_rate.mean * 100.0, s.error_rate.ci95 * 100.0)),
+                references: errors_slo,
                 ..Chart::default()
             },
         ),

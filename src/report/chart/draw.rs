@@ -20,10 +20,35 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0xF0, 0xE4, 0x42),
 ];
 
-/// The colour of series `k`.
+/// The colour of series `k`: the palette, then (series 8 to 15) its
+/// shades and (16 to 23) its tints, so bars and swatches stay apart for 24
+/// series; lines also differ by [`dash`] and [`shape`].
 pub(super) fn color(k: usize) -> RGBColor {
-    PALETTE[k % PALETTE.len()]
+    let RGBColor(r, g, b) = PALETTE[k % PALETTE.len()];
+    let mix = |c: u8, toward: u8, share: u32| {
+        ((u32::from(c) * (100 - share) + u32::from(toward) * share) / 100) as u8
+    };
+    match (k / PALETTE.len()) % 3 {
+        0 => RGBColor(r, g, b),
+        // Black has no shade: dark grey stands in.
+        1 if (r, g, b) == (0, 0, 0) => RGBColor(0x44, 0x44, 0x44),
+        1 => RGBColor(mix(r, 0, 40), mix(g, 0, 40), mix(b, 0, 40)),
+        _ => RGBColor(mix(r, 255, 45), mix(g, 255, 45), mix(b, 255, 45)),
+    }
 }
+
+/// The dash pattern of line `k` (pixels drawn, pixels skipped): solid for
+/// the first eight series, then dashed, then dotted.
+pub(super) fn dash(k: usize) -> Option<(u32, u32)> {
+    match (k / PALETTE.len()) % 3 {
+        0 => None,
+        1 => Some((7, 4)),
+        _ => Some((2, 3)),
+    }
+}
+
+/// The colour of reference lines (objectives, targets).
+const REFERENCE_COLOR: RGBColor = RGBColor(0xB0, 0x00, 0x20);
 
 pub(super) const MARKER_COLOR: RGBColor = RGBColor(0x55, 0x55, 0x55);
 pub(super) const FONT: &str = "sans-serif";
@@ -77,6 +102,17 @@ pub(super) fn fmt_tick(v: f64) -> String {
     }
     s.push_str(suffix);
     s
+}
+
+/// The tick label of x = 1 / (1 − q) on a percentile axis: q in percent
+/// with as many nines as it has (`90%`, `99.9%`).
+pub(super) fn fmt_percentile(x: f64) -> String {
+    if x < 1.0 {
+        return String::new();
+    }
+    let q = (1.0 - 1.0 / x) * 100.0;
+    let decimals = (x.log10().round() as usize).saturating_sub(2).min(6);
+    format!("{q:.decimals$}%")
 }
 
 /// `s` cut to `n` characters, with an ellipsis when cut.
@@ -166,16 +202,100 @@ pub(super) fn text_style(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 
-/// Draws the point shape of series `k` at pixel `p` in `area`.
+/// Draws the point shape of series `k` at pixel `p` in `area`: five
+/// shapes, so neighbours in the palette and in its shades differ in shape.
 pub(super) fn shape(area: &Area, k: usize, p: (i32, i32), c: RGBColor) -> Res {
     let s = c.filled();
-    match k % 4 {
+    match k % 5 {
         0 => area.draw(&Circle::new(p, 3, s))?,
         1 => area.draw(&TriangleMarker::new(p, 4, s))?,
         2 => area.draw(&Rectangle::new([(p.0 - 3, p.1 - 3), (p.0 + 3, p.1 + 3)], s))?,
-        _ => area.draw(&Cross::new(p, 3, c.stroke_width(2)))?,
+        3 => area.draw(&Cross::new(p, 3, c.stroke_width(2)))?,
+        _ => area.draw(&Polygon::new(
+            vec![
+                (p.0, p.1 - 4),
+                (p.0 + 4, p.1),
+                (p.0, p.1 + 4),
+                (p.0 - 4, p.1),
+            ],
+            s,
+        ))?,
     }
     Ok(())
+}
+
+/// Draws a polyline through pixels `points` in the style of series `k`
+/// (its colour, width 2, its dash pattern).
+pub(super) fn styled_path(area: &Area, k: usize, points: &[(i32, i32)]) -> Res {
+    let style = color(k).stroke_width(2);
+    match dash(k) {
+        None => area.draw(&PathElement::new(points.to_vec(), style))?,
+        Some((on, off)) => {
+            for piece in dashes(points, on, off) {
+                area.draw(&PathElement::new(piece, style))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A dashed reference line from pixel `left` to `right`, `label` written
+/// above its right end.
+pub(super) fn reference_line(area: &Area, left: (i32, i32), right: (i32, i32), label: &str) -> Res {
+    let style = REFERENCE_COLOR.stroke_width(2);
+    for piece in dashes(&[left, right], 9, 5) {
+        area.draw(&PathElement::new(piece, style))?;
+    }
+    area.draw(&Text::new(
+        clip(label, 48),
+        (right.0 - 4, right.1 - 4),
+        text_style(11)
+            .color(&REFERENCE_COLOR)
+            .pos(Pos::new(HPos::Right, VPos::Bottom)),
+    ))?;
+    Ok(())
+}
+
+/// The pieces of a polyline drawn `on` pixels, skipped `off`, the pattern
+/// running on across its corners.
+pub(super) fn dashes(points: &[(i32, i32)], on: u32, off: u32) -> Vec<Vec<(i32, i32)>> {
+    let (on, period) = (f64::from(on), f64::from(on + off));
+    let mut pieces = Vec::new();
+    let mut current: Vec<(i32, i32)> = Vec::new();
+    let mut phase = 0.0; // distance into the pattern
+    for w in points.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+        let len = dx.hypot(dy);
+        let at = |t: f64| {
+            let f = if len > 0.0 { t / len } else { 0.0 };
+            (a.0 + (dx * f).round() as i32, a.1 + (dy * f).round() as i32)
+        };
+        let mut t = 0.0;
+        while t < len {
+            let drawing = phase < on;
+            let left = if drawing { on - phase } else { period - phase };
+            let step = left.min(len - t);
+            if drawing {
+                if current.is_empty() {
+                    current.push(at(t));
+                }
+                current.push(at(t + step));
+            }
+            t += step;
+            phase += step;
+            if phase >= period - 1e-9 {
+                phase = 0.0;
+            }
+            if phase >= on && !current.is_empty() {
+                pieces.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    if current.len() > 1 {
+        pieces.push(current);
+    }
+    pieces
 }
 
 /// The range of an axis: [lo, hi] over `values`, including 0 on a linear

@@ -2,8 +2,8 @@
 //! of 95% confidence intervals, fault markers and their list.
 
 use super::draw::{
-    axis_range, clip, color, fmt_tick, render, shape, text_style, Area, Res, BAR_DODGE, FONT, H,
-    LEGEND_W, MARKER_COLOR, MAX_SHAPES, ROW_H, W,
+    axis_range, clip, color, fmt_percentile, fmt_tick, reference_line, render, shape, styled_path,
+    text_style, Area, Res, BAR_DODGE, FONT, H, LEGEND_W, MARKER_COLOR, MAX_SHAPES, ROW_H, W,
 };
 use super::Chart;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
@@ -47,7 +47,10 @@ impl Chart {
             }
         }
         let e = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2.max(0.0) } else { 0.0 };
-        let ys = self.points().flat_map(|p| [p.1 - e(p), p.1, p.1 + e(p)]);
+        let ys = self
+            .points()
+            .flat_map(|p| [p.1 - e(p), p.1, p.1 + e(p)])
+            .chain(self.references.iter().map(|r| r.y));
         let (y0, y1) = axis_range(ys, self.log_y, true);
         let cut = match (self.log_x, self.log_y) {
             (false, false) => self.plot(&plot, x0..x1, y0..y1)?,
@@ -110,7 +113,13 @@ impl Chart {
             .configure_mesh()
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|v| fmt_tick(*v))
+            .x_label_formatter(&|v| {
+                if self.percentile_x {
+                    fmt_percentile(*v)
+                } else {
+                    fmt_tick(*v)
+                }
+            })
             .y_label_formatter(&|v| fmt_tick(*v))
             .x_labels(8)
             .y_labels(8)
@@ -153,7 +162,23 @@ impl Chart {
         }
         let clamp_y = |y: f64| y.clamp(y_lo, y_hi);
         let mut cut = false;
-        for (k, line) in self.lines.iter().enumerate() {
+        let (ox, oy) = area.get_base_pixel();
+        for line in self
+            .references
+            .iter()
+            .filter(|r| r.y >= y_lo && r.y <= y_hi)
+        {
+            let left = chart.backend_coord(&(x_lo, line.y));
+            let right = chart.backend_coord(&(x_hi, line.y));
+            reference_line(
+                area,
+                (left.0 - ox, left.1 - oy),
+                (right.0 - ox, right.1 - oy),
+                &line.label,
+            )?;
+        }
+        for (position, line) in self.lines.iter().enumerate() {
+            let k = line.style.unwrap_or(position);
             let c = color(k);
             let pts: Vec<(f64, f64, f64)> = line
                 .points
@@ -161,14 +186,18 @@ impl Chart {
                 .filter(|p| p.0.is_finite() && p.1.is_finite())
                 .map(|&(x, y, e)| (x, y, if e.is_finite() { e.max(0.0) } else { 0.0 }))
                 .collect();
-            chart.draw_series(LineSeries::new(
-                pts.iter().map(|p| (p.0, clamp_y(p.1))),
-                c.stroke_width(2),
-            ))?;
+            let (ox, oy) = area.get_base_pixel();
+            let pixels: Vec<(i32, i32)> = pts
+                .iter()
+                .map(|p| {
+                    let b = chart.backend_coord(&(p.0, clamp_y(p.1)));
+                    (b.0 - ox, b.1 - oy)
+                })
+                .collect();
+            styled_path(area, k, &pixels)?;
             // Series side by side at the same x would hide each other's
             // bars: each series' bars sit a few pixels left or right.
-            let dodge = (2 * k as i32 - (self.lines.len() as i32 - 1)) * BAR_DODGE;
-            let (ox, oy) = area.get_base_pixel();
+            let dodge = (2 * position as i32 - (self.lines.len() as i32 - 1)) * BAR_DODGE;
             for p in pts.iter().filter(|p| p.2 > 0.0) {
                 let (lo, hi) = (p.1 - p.2, p.1 + p.2);
                 let top = chart.backend_coord(&(p.0, clamp_y(hi)));
@@ -193,10 +222,8 @@ impl Chart {
                 }
             }
             if pts.len() <= MAX_SHAPES {
-                let (ox, oy) = area.get_base_pixel();
-                for p in &pts {
-                    let b = chart.backend_coord(&(p.0, clamp_y(p.1)));
-                    shape(area, k, (b.0 - ox, b.1 - oy), c)?;
+                for &p in &pixels {
+                    shape(area, k, p, c)?;
                 }
             }
         }
@@ -217,10 +244,10 @@ impl Chart {
     /// (and on their arrows when some interval runs past the axis: `cut`).
     fn legend(&self, area: &Area, cut: bool) -> Res {
         let mut y = 44;
-        for (k, line) in self.lines.iter().enumerate() {
-            let c = color(k);
-            area.draw(&PathElement::new(vec![(4, y), (28, y)], c.stroke_width(2)))?;
-            shape(area, k, (16, y), c)?;
+        for (position, line) in self.lines.iter().enumerate() {
+            let k = line.style.unwrap_or(position);
+            styled_path(area, k, &[(4, y), (28, y)])?;
+            shape(area, k, (16, y), color(k))?;
             area.draw(&Text::new(
                 clip(&line.name, 26),
                 (34, y),

@@ -32,7 +32,7 @@
 //!
 //! `draw` holds the primitives, `line` and `bars` draw the three kinds, and
 //! one file per report kind lists its charts: [`run_charts`],
-//! [`stages_charts`], [`compare_charts`] (`calibrate` draws its QQ plots
+//! [`stages_charts`], [`compare_charts`], [`sweep_charts`] (`calibrate` draws its QQ plots
 //! with [`Chart`] itself).
 
 mod bars;
@@ -42,12 +42,14 @@ mod draw;
 mod line;
 mod run;
 mod stages;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
 pub use compare::compare_charts;
 pub use run::run_charts;
 pub use stages::stages_charts;
+pub use sweep::sweep_charts;
 
 /// One named line: (x, y, ± error) points.
 #[derive(Clone, Debug, Default)]
@@ -57,6 +59,20 @@ pub struct Line {
     /// Points in x order: (x, y, half-width of the 95% confidence interval,
     /// 0 when there is none).
     pub points: Vec<(f64, f64, f64)>,
+    /// The style (colour, dash, point shape) to draw it in, as the
+    /// series at that position would be; None: its own position's. Two
+    /// lines of one thing (e.g. a deployment's ready and desired pods)
+    /// share a colour this way and differ by dash.
+    pub style: Option<usize>,
+}
+
+/// A horizontal reference line, e.g. an objective or a target.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reference {
+    /// Where it is (y units).
+    pub y: f64,
+    /// What it is, written at its right end.
+    pub label: String,
 }
 
 /// A vertical marker on a time axis, e.g. a fault.
@@ -83,10 +99,15 @@ pub struct Chart {
     pub log_x: bool,
     /// Logarithmic y axis.
     pub log_y: bool,
+    /// The x values are 1 / (1 − q) of percentiles q, labelled as
+    /// percentiles (use with `log_x`).
+    pub percentile_x: bool,
     /// The lines.
     pub lines: Vec<Line>,
     /// Vertical markers, e.g. faults.
     pub markers: Vec<Marker>,
+    /// Horizontal reference lines, e.g. the SLO's threshold.
+    pub references: Vec<Reference>,
 }
 
 /// One bar of a [`BarChart`].
@@ -128,4 +149,26 @@ pub struct StackedBarChart {
     pub categories: Vec<String>,
     /// (legend entry, one value per category), stacked bottom to top.
     pub series: Vec<(String, Vec<f64>)>,
+}
+
+/// The SLO's latency threshold (`p99_ms`) and error-rate objective
+/// (`error_rate`, 0..1) as reference lines for a latency chart in ms and an
+/// error chart in percent, marked when the default objective applies.
+fn objective_lines(
+    p99_ms: f64,
+    error_rate: f64,
+    default: bool,
+) -> (Vec<Reference>, Vec<Reference>) {
+    let default = if default { " (default)" } else { "" };
+    let errors = error_rate * 100.0;
+    (
+        vec![Reference {
+            y: p99_ms,
+            label: format!("SLO: 99% within {} ms{default}", draw::fmt_tick(p99_ms)),
+        }],
+        vec![Reference {
+            y: errors,
+            label: format!("SLO: errors ≤ {}%{default}", draw::fmt_tick(errors)),
+        }],
+    )
 }

@@ -1,7 +1,7 @@
 //! The charts of one run over time: error rate, throughput, p99,
 //! utilization, queue depth, replicas, and cache hit ratios.
 
-use super::{Bar, BarChart, Chart, Line, Marker};
+use super::{objective_lines, Bar, BarChart, Chart, Line, Marker, Reference};
 use crate::metrics::IntervalRow;
 use crate::report::{ReplicaRow, Report};
 
@@ -22,6 +22,7 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
     let over_time = |name: &str, f: &dyn Fn(&IntervalRow) -> f64| Line {
         name: name.to_owned(),
         points: r.series.iter().map(|s| (s.t_s, f(s), 0.0)).collect(),
+        style: None,
     };
     let per_station = |f: fn(&IntervalRow) -> &Vec<f64>| -> Vec<Line> {
         r.stations
@@ -34,6 +35,7 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
                     .iter()
                     .map(|s| (s.t_s, f(s).get(i).copied().unwrap_or(0.0), 0.0))
                     .collect(),
+                style: None,
             })
             .collect()
     };
@@ -45,21 +47,31 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
         markers: markers.clone(),
         ..Chart::default()
     };
+    let (latency_slo, errors_slo) = r.slo.as_ref().map_or_else(Default::default, |slo| {
+        objective_lines(
+            slo.objective.p99.0.as_secs_f64() * 1e3,
+            slo.objective.error_rate,
+            slo.default,
+        )
+    });
     let mut out = vec![
         (
             "errors.svg",
-            chart(
-                "error rate over time",
-                "error rate, % of finished requests",
-                vec![over_time("error rate", &|s| {
-                    let done = s.throughput_rps + s.errors_per_s;
-                    if done > 0.0 {
-                        s.errors_per_s / done * 100.0
-                    } else {
-                        0.0
-                    }
-                })],
-            )
+            Chart {
+                references: errors_slo,
+                ..chart(
+                    "error rate over time",
+                    "error rate, % of finished requests",
+                    vec![over_time("error rate", &|s| {
+                        let done = s.throughput_rps + s.errors_per_s;
+                        if done > 0.0 {
+                            s.errors_per_s / done * 100.0
+                        } else {
+                            0.0
+                        }
+                    })],
+                )
+            }
             .svg(),
         ),
         (
@@ -77,20 +89,35 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
         ),
         (
             "latency.svg",
-            chart(
-                "p99 latency over time",
-                "p99 latency, ms",
-                vec![over_time("p99", &|s| s.p99_ms)],
-            )
+            Chart {
+                references: latency_slo,
+                ..chart(
+                    "latency over time",
+                    "latency of successful requests, ms",
+                    vec![
+                        over_time("p50", &|s| s.p50_ms),
+                        over_time("p99", &|s| s.p99_ms),
+                    ],
+                )
+            }
             .svg(),
         ),
         (
             "utilization.svg",
-            chart(
-                "utilization over time",
-                "utilization, busy share 0..1",
-                per_station(|s| &s.utilization),
-            )
+            Chart {
+                references: hpa_targets(r),
+                ..chart(
+                    "utilization over time",
+                    "utilization, % busy",
+                    per_station(|s| &s.utilization)
+                        .into_iter()
+                        .map(|mut l| {
+                            l.points.iter_mut().for_each(|p| p.1 *= 100.0);
+                            l
+                        })
+                        .collect(),
+                )
+            }
             .svg(),
         ),
         (
@@ -103,6 +130,9 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
             .svg(),
         ),
     ];
+    if !r.endpoints.is_empty() {
+        out.push(("latency_distribution.svg", percentile_chart(r).svg()));
+    }
     if !r.scaling.is_empty() {
         out.push((
             "replicas.svg",
@@ -126,10 +156,62 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
     out.into_iter().map(|(n, s)| (n.to_owned(), s)).collect()
 }
 
-/// Per deployment: ready pods over time, and desired pods when autoscaled.
+/// Each autoscaled deployment's CPU utilization target, as a reference line.
+fn hpa_targets(r: &Report) -> Vec<Reference> {
+    r.scaling
+        .iter()
+        .filter_map(|d| {
+            d.cpu_target_percent.map(|y| Reference {
+                y,
+                label: format!("{}: HPA CPU target {}%", d.name, super::draw::fmt_tick(y)),
+            })
+        })
+        .collect()
+}
+
+/// Latency by percentile per endpoint, as HdrHistogram plots it: the x
+/// axis is 1 / (1 − q) on a log scale, so 50%, 90%, 99% and 99.9% are
+/// equally spaced and the tail is as wide as the body.
+fn percentile_chart(r: &Report) -> Chart {
+    let lines = r
+        .endpoints
+        .iter()
+        .map(|e| {
+            let l = &e.latency;
+            let points = [
+                (0.5, l.p50_ms),
+                (0.9, l.p90_ms),
+                (0.99, l.p99_ms),
+                (0.999, l.p999_ms),
+            ];
+            Line {
+                name: e.name.clone(),
+                points: points
+                    .iter()
+                    .filter(|_| l.count > 0)
+                    .map(|&(q, ms)| (1.0 / (1.0 - q), ms, 0.0))
+                    .collect(),
+                style: None,
+            }
+        })
+        .collect();
+    Chart {
+        title: format!("{}: latency by percentile per endpoint", r.scenario),
+        x_label: "percentile (log scale of 1 / (1 − q))".into(),
+        y_label: "latency of successful requests, ms (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        percentile_x: true,
+        lines,
+        ..Chart::default()
+    }
+}
+
+/// Per deployment: ready pods over time, and desired pods when autoscaled
+/// (in the ready line's colour, dashed, so both show where they agree).
 fn replica_lines(r: &Report) -> Vec<Line> {
     let mut lines = Vec::new();
-    for d in &r.scaling {
+    for (k, d) in r.scaling.iter().enumerate() {
         let row = |f: fn(&ReplicaRow) -> u32| -> Vec<(f64, f64, f64)> {
             d.series
                 .iter()
@@ -139,11 +221,13 @@ fn replica_lines(r: &Report) -> Vec<Line> {
         lines.push(Line {
             name: format!("{} ready", d.name),
             points: row(|s| s.ready),
+            style: Some(k),
         });
         if d.autoscaled {
             lines.push(Line {
                 name: format!("{} desired", d.name),
                 points: row(|s| s.desired),
+                style: Some(k + 8),
             });
         }
     }

@@ -2,7 +2,7 @@
 //! utilization vs users.
 
 use super::cost::cost_by_component;
-use super::{Chart, Line};
+use super::{objective_lines, Chart, Line};
 use crate::report::{users_label, CostReport, StageRow, StagesReport};
 
 /// A line over the stages: (users, f(stage)).
@@ -16,6 +16,7 @@ fn stage_line(name: &str, rows: &[StageRow], f: impl Fn(&StageRow) -> (f64, f64)
                 (s.users, y, e)
             })
             .collect(),
+        style: None,
     }
 }
 
@@ -33,6 +34,11 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
         cost_lines.push(stage_line("spot", st, |s| (s.cost.spot_per_month, 0.0)));
     }
     let stations = st.first().map_or(0, |s| s.utilization.len());
+    let (latency_slo, errors_slo) = objective_lines(
+        r.slo.p99.0.as_secs_f64() * 1e3,
+        r.slo.error_rate,
+        r.slo_default,
+    );
     let charts = [
         (
             "latency.svg",
@@ -52,6 +58,7 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
                     ),
                     stage_line("mean", st, |s| (s.mean_ms.mean, s.mean_ms.ci95)),
                 ],
+                references: latency_slo,
                 ..Chart::default()
             },
         ),
@@ -91,6 +98,7 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
                 lines: vec![stage_line("error rate", st, |s| {
                     (s.error_rate.mean * 100.0, s.error_rate.ci95 * 100.0)
                 })],
+                references: errors_slo,
                 ..Chart::default()
             },
         ),
@@ -116,15 +124,19 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
             Chart {
                 title: format!("{}: utilization vs users", r.scenario),
                 x_label: users.into(),
-                y_label: "utilization, busy share 0..1".into(),
+                y_label: "utilization, % busy".into(),
                 log_x: true,
                 lines: (0..stations)
                     .map(|i| Line {
                         name: st[0].utilization[i].0.clone(),
                         points: st
                             .iter()
-                            .map(|s| (s.users, s.utilization.get(i).map_or(0.0, |u| u.1), 0.0))
+                            .map(|s| {
+                                let u = s.utilization.get(i).map_or(0.0, |u| u.1);
+                                (s.users, u * 100.0, 0.0)
+                            })
                             .collect(),
+                        style: None,
                     })
                     .collect(),
                 ..Chart::default()

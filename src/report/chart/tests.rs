@@ -71,13 +71,15 @@ fn sample() -> Chart {
             Line {
                 name: "p50".into(),
                 points: vec![(100.0, 5.0, 0.5), (1000.0, 6.0, 0.7), (1e4, 9.0, 0.0)],
+                style: None,
             },
             Line {
                 name: "p99".into(),
                 points: vec![(100.0, 40.0, 4.0), (1000.0, 45.0, 0.0), (1e4, 300.0, 20.0)],
+                style: None,
             },
         ],
-        markers: vec![],
+        ..Chart::default()
     }
 }
 
@@ -200,6 +202,7 @@ fn faults_are_marked_numbered_and_listed() {
             points: (0..30)
                 .map(|i| (f64::from(i) * 10.0, f64::from(i % 7), 0.0))
                 .collect(),
+            style: None,
         }],
         markers: vec![
             Marker {
@@ -309,6 +312,7 @@ fn degenerate_input_does_not_panic_and_stays_well_formed() {
     let line = |points: Vec<(f64, f64, f64)>| Line {
         name: "s".into(),
         points,
+        style: None,
     };
     let cases: Vec<Vec<Line>> = vec![
         vec![],
@@ -383,4 +387,82 @@ fn ticks_are_short() {
     for (v, s) in cases {
         assert_eq!(fmt_tick(v), s, "{v}");
     }
+}
+
+#[test]
+fn twenty_four_series_have_distinct_styles() {
+    use super::draw::dash;
+    let styles: Vec<(String, Option<(u32, u32)>)> =
+        (0..24).map(|k| (hex(color(k)), dash(k))).collect();
+    for (a, sa) in styles.iter().enumerate() {
+        for sb in &styles[a + 1..] {
+            assert_ne!(sa, sb, "two series share colour and dash");
+        }
+    }
+    // Swatches (bars) differ by colour alone.
+    let colours: std::collections::BTreeSet<String> = (0..24).map(|k| hex(color(k))).collect();
+    assert_eq!(colours.len(), 24);
+    // A chart of 16 lines draws dashed pieces for the ninth line on.
+    let chart = Chart {
+        lines: (0..16)
+            .map(|k| Line {
+                name: format!("s{k}"),
+                points: vec![(0.0, k as f64, 0.0), (10.0, k as f64 + 1.0, 0.0)],
+                style: None,
+            })
+            .collect(),
+        ..Chart::default()
+    };
+    let svg = chart.svg();
+    well_formed(&svg);
+    let shade = hex(color(8));
+    assert!(
+        svg.matches(&format!("stroke=\"{shade}\"")).count() > 4,
+        "ninth line not dashed"
+    );
+}
+
+#[test]
+fn reference_lines_are_drawn_labelled_and_in_range() {
+    let chart = Chart {
+        title: "latency".into(),
+        lines: vec![Line {
+            name: "p99".into(),
+            points: vec![(0.0, 10.0, 0.0), (1.0, 20.0, 0.0)],
+            style: None,
+        }],
+        references: vec![Reference {
+            y: 500.0,
+            label: "SLO: 99% within 500 ms".into(),
+        }],
+        ..Chart::default()
+    };
+    let svg = chart.svg();
+    well_formed(&svg);
+    assert!(texts(&svg).iter().any(|t| t == "SLO: 99% within 500 ms"));
+    // The axis reaches the objective, far above the data.
+    assert!(texts(&svg).iter().any(|t| t == "500"), "{:?}", texts(&svg));
+}
+
+#[test]
+fn percentile_ticks_read_as_percentiles() {
+    use super::draw::fmt_percentile;
+    assert_eq!(fmt_percentile(1.0), "0%");
+    assert_eq!(fmt_percentile(10.0), "90%");
+    assert_eq!(fmt_percentile(100.0), "99%");
+    assert_eq!(fmt_percentile(1000.0), "99.9%");
+    assert_eq!(fmt_percentile(10000.0), "99.99%");
+}
+
+#[test]
+fn dashes_alternate_along_a_path_and_cover_it() {
+    use super::draw::dashes;
+    let pieces = dashes(&[(0, 0), (22, 0)], 7, 4);
+    assert_eq!(pieces, vec![vec![(0, 0), (7, 0)], vec![(11, 0), (18, 0)]]);
+    // The pattern runs on around a corner.
+    let pieces = dashes(&[(0, 0), (5, 0), (5, 12)], 7, 4);
+    assert_eq!(
+        pieces,
+        vec![vec![(0, 0), (5, 0), (5, 2)], vec![(5, 6), (5, 12)]]
+    );
 }
