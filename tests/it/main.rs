@@ -33,6 +33,7 @@ mod queueing;
 mod recordings;
 mod regions;
 mod report_index;
+mod report_sets;
 mod schema;
 mod set_values;
 mod sli;

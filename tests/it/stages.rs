@@ -443,7 +443,8 @@ fn graph_prints_dot_and_stages_writes_a_report_directory() {
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("latency, ms"));
-    assert_eq!(html.matches("<svg ").count(), 7);
+    // Seven charts and the topology.
+    assert_eq!(html.matches("<svg ").count(), 8);
     let by_component = std::fs::read_to_string(dir.join("cost_by_component.svg")).unwrap();
     assert!(by_component.contains("monthly cost by component vs users"));
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
@@ -515,7 +516,9 @@ fn run_writes_charts_with_faults_marked_and_cache_tiers() {
         assert!(caches.contains(text), "{text}");
     }
     let html = read(&a, "report.html");
-    assert_eq!(html.matches("<svg ").count(), time_series.len() + 1);
+    // The time series, the cache tiers, latency by percentile, the topology.
+    assert!(read(&a, "latency_distribution.svg").contains("latency by percentile per endpoint"));
+    assert_eq!(html.matches("<svg ").count(), time_series.len() + 3);
     // The page renders report.md: a heading, then the table kept preformatted.
     assert!(html.contains("<h1>data-cache-tiers</h1>"), "{html}");
     // The verdict comes first, then the tables.
