@@ -33,6 +33,9 @@ pub struct Trial {
     pub why: String,
     /// Its billed cost per month over the replications (USD).
     pub cost_per_month: Estimate,
+    /// The part of it that pays for traffic (CDN, queue requests), mean
+    /// over the replications (USD per month).
+    pub traffic_per_month: f64,
     /// Its figures with 95% confidence intervals, and every replication.
     pub figures: StageRow,
 }

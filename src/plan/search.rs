@@ -18,11 +18,12 @@ use super::space::{cost_floor, Choice, Space};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::{percent, LATENCY_GOOD_PERCENT};
 use crate::report::{CostReport, RunSummary, Slo};
+use crate::scenario::schema::ComponentKind;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sweep::{prepare, run_all, seed_for, stage_row};
 
-/// Costs closer than this (USD per month) are equal.
-const EPS: f64 = 1e-6;
+/// Costs within a cent per month are equal.
+const EPS: f64 = 0.01;
 
 /// How hard the search tries.
 #[derive(Clone, Copy, Debug)]
@@ -154,9 +155,13 @@ impl Stage<'_> {
         let mut trials: Vec<Trial> = Vec::new();
         let mut best: Option<usize> = None;
         loop {
+            let traffic = trials
+                .iter()
+                .map(|t| t.traffic_per_month)
+                .fold(f64::INFINITY, f64::min);
             if let Some(b) = best {
                 for i in 0..n {
-                    if state[i] == State::Open && !self.can_beat(i, &trials[b]) {
+                    if state[i] == State::Open && !self.can_beat(i, traffic, &trials[b]) {
                         state[i] = State::Bounded;
                     }
                 }
@@ -235,9 +240,12 @@ impl Stage<'_> {
         x < y - EPS || (x <= y + EPS && self.key(a.index) < self.key(b.index))
     }
 
-    /// Whether candidate `i`, not yet run, could be preferred to `best`.
-    fn can_beat(&self, i: usize, best: &Trial) -> bool {
-        let (floor, cost) = (self.all.floors[i], best.cost_per_month.mean);
+    /// Whether candidate `i`, not yet run, could be preferred to `best`:
+    /// its floor plus `traffic` (the least any candidate run at this stage
+    /// paid for CDN and queue requests, which follow the workload every
+    /// candidate shares) against the best one's billed cost.
+    fn can_beat(&self, i: usize, traffic: f64, best: &Trial) -> bool {
+        let (floor, cost) = (self.all.floors[i] + traffic, best.cost_per_month.mean);
         floor < cost - EPS || (floor <= cost + EPS && self.key(i) < self.key(best.index))
     }
 
@@ -261,8 +269,16 @@ impl Stage<'_> {
             runs.extend(run_all(&jobs, self.file, opts.allow_large, None)?);
             let (verdict, why) = decide(self.slo, &runs);
             if verdict != Verdict::Undecided || want >= opts.max_replications {
-                let cost = Estimate::of(&runs.iter().map(|(r, _)| r.cost_per_month).collect::<Vec<_>>());
+                let cost = Estimate::of(
+                    &runs
+                        .iter()
+                        .map(|(r, _)| r.cost_per_month)
+                        .collect::<Vec<_>>(),
+                );
+                let traffic =
+                    runs.iter().map(|(_, c)| traffic_per_month(c)).sum::<f64>() / runs.len() as f64;
                 return Ok(Trial {
+                    traffic_per_month: traffic,
                     index: i,
                     sets: self.all.space.sets(&self.all.choices[i]),
                     floor_per_month: self.all.floors[i],
@@ -315,6 +331,26 @@ impl Stage<'_> {
             trials,
         }
     }
+}
+
+/// The traffic part of a bill: every CDN line and the queue requests.
+fn traffic_per_month(cost: &CostReport) -> f64 {
+    cost.by_component
+        .iter()
+        .map(|c| {
+            if c.kind == ComponentKind::Cdn.as_str() {
+                c.per_month
+            } else if c.kind == ComponentKind::Queue.as_str() {
+                c.items
+                    .iter()
+                    .filter(|i| i.item.starts_with("queue requests"))
+                    .map(|i| i.per_month)
+                    .sum()
+            } else {
+                0.0
+            }
+        })
+        .sum()
 }
 
 /// The share of finished requests the latency objective may lose.
