@@ -80,7 +80,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Find the cheapest configuration that meets the SLO with 95% confidence,
     /// over the search space the scenario declares in `plan: (vary: {..})`.
-    #[command(after_help = "The scenario names what may change, with the values to try (paths and
+    #[command(
+        after_help = "The scenario names what may change, with the values to try (paths and
 values as --set takes them):
 
   plan: (vary: {
@@ -100,7 +101,8 @@ search stops once nothing left can cost less than the best one that meets it.
 Examples:
   scaletwin plan scenarios/stage3-horizontal.ron --users 100000
   scaletwin plan scenarios/stage3-horizontal.ron --ladder --out plan/     sized-<stage>.ron per stage
-  scaletwin plan s.ron --users 5000 --replications 3 --json plan.json")]
+  scaletwin plan s.ron --users 5000 --replications 3 --json plan.json"
+    )]
     Plan(plan::PlanArgs),
     /// Merge sweep partitions into the whole.
     #[command(after_help = "Example:

@@ -75,9 +75,9 @@ pub(crate) fn plan(args: PlanArgs) -> Result<(), CliError> {
             super::console::eprint(&format!("{}\n", super::terminal_safe(line)));
         }
     };
-    let report = args.batch.in_pool(|| {
-        crate::plan::plan(&scenario, &space, &file, &ladder, opts, &progress)
-    })?;
+    let report = args
+        .batch
+        .in_pool(|| crate::plan::plan(&scenario, &space, &file, &ladder, opts, &progress))?;
     let mut report = report?;
     let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
     let provenance_md = provenance.markdown();

@@ -20,7 +20,10 @@ pub fn markdown(r: &PlanReport) -> String {
         r.replications,
         r.max_replications
     );
-    let _ = writeln!(o, "| varied path | values, least capacity first | ordered by |");
+    let _ = writeln!(
+        o,
+        "| varied path | values, least capacity first | ordered by |"
+    );
     let _ = writeln!(o, "|---|---|---|");
     for d in &r.dimensions {
         let order = match d.order {
@@ -71,7 +74,12 @@ fn stage(o: &mut String, s: &StagePlan) {
     let _ = writeln!(o);
     match &s.runner_up {
         Some(t) => {
-            let _ = writeln!(o, "Runner-up (next cheapest meeting): {}; {}.  ", sets(t), figures(t));
+            let _ = writeln!(
+                o,
+                "Runner-up (next cheapest meeting): {}; {}.  ",
+                sets(t),
+                figures(t)
+            );
         }
         None => {
             let _ = writeln!(o, "Runner-up: none ran (the search stopped when no other candidate could cost less).  ");

@@ -298,7 +298,9 @@ impl Stage<'_> {
         let chosen = best.map(|b| trials[b].clone());
         let mut meeting: Vec<&Trial> = trials
             .iter()
-            .filter(|t| t.verdict == Verdict::Meets && Some(t.index) != chosen.as_ref().map(|c| c.index))
+            .filter(|t| {
+                t.verdict == Verdict::Meets && Some(t.index) != chosen.as_ref().map(|c| c.index)
+            })
             .collect();
         meeting.sort_by(|a, b| {
             a.cost_per_month
@@ -424,7 +426,10 @@ fn binding(slo: &Slo, chosen: &Trial) -> Binding {
         .iter()
         .map(|r| r.p99_good_ms)
         .collect::<Option<Vec<f64>>>()
-        .map_or_else(|| "unknown".to_owned(), |v| format!("{:.1} ms", Estimate::of(&v).mean));
+        .map_or_else(
+            || "unknown".to_owned(),
+            |v| format!("{:.1} ms", Estimate::of(&v).mean),
+        );
     let (objective, budget_left, detail) = if latency_left <= errors_left {
         (
             "latency",

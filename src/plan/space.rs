@@ -80,7 +80,11 @@ impl Space {
                 "`scaletwin plan` searches the space the scenario declares in its `plan` field, \
                  and this scenario has none; add one, e.g. {EXAMPLE}"
             );
-            return Err(located(vec![problem("plan".into(), message, None)], source, file));
+            return Err(located(
+                vec![problem("plan".into(), message, None)],
+                source,
+                file,
+            ));
         };
         let mut problems = Vec::new();
         if block.vary.is_empty() {
@@ -110,7 +114,11 @@ impl Space {
             for (i, v) in values.iter().enumerate() {
                 let text = v.as_set_text();
                 if values[..i].iter().any(|w| w.as_set_text() == text) {
-                    problems.push(problem(at(i), format!("`{text}` is listed twice"), Some(path.clone())));
+                    problems.push(problem(
+                        at(i),
+                        format!("`{text}` is listed twice"),
+                        Some(path.clone()),
+                    ));
                     ok = false;
                     continue;
                 }
@@ -207,9 +215,13 @@ impl Space {
     /// dimension (and differs from it).
     pub fn dominated(&self, a: &[usize], b: &[usize]) -> bool {
         a != b
-            && self.dimensions.iter().zip(a.iter().zip(b)).all(|(d, (&x, &y))| {
-                x == y || (d.order != CapacityOrder::Unordered && d.keys[x] < d.keys[y])
-            })
+            && self
+                .dimensions
+                .iter()
+                .zip(a.iter().zip(b))
+                .all(|(d, (&x, &y))| {
+                    x == y || (d.order != CapacityOrder::Unordered && d.keys[x] < d.keys[y])
+                })
     }
 
     /// The sum of a candidate's positions in capacity order: a tie-break
@@ -221,11 +233,7 @@ impl Space {
 
 impl Dimension {
     /// The values of `path` in capacity order (the values are valid).
-    fn new(
-        path: &str,
-        values: &[PlanValue],
-        table: Option<&crate::cost::PriceTable>,
-    ) -> Dimension {
+    fn new(path: &str, values: &[PlanValue], table: Option<&crate::cost::PriceTable>) -> Dimension {
         let numbers: Option<Vec<f64>> = values
             .iter()
             .map(|v| match v {

@@ -581,7 +581,10 @@ mod tests {
     fn the_file_keeps_its_comments_and_gains_a_field_it_left_out() {
         let source = "// top\n(name: \"x\", // the name\n workload: (users: 10), components: [Database(name: \"pg\", connections: 2 /* few */)])";
         let root = Reader::new(source).document().unwrap();
-        assert_eq!(&source[walk(&root, source, "workload.users").unwrap()], "10");
+        assert_eq!(
+            &source[walk(&root, source, "workload.users").unwrap()],
+            "10"
+        );
         let node = node_at(&root, source, "components.pg").unwrap();
         assert!(matches!(node.unwrapped().shape, Shape::Struct(ref f) if f.len() == 2));
     }

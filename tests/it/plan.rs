@@ -86,12 +86,14 @@ fn the_plan_on_an_mmc_station_is_the_smallest_c_that_erlang_c_allows() {
     assert_eq!(chosen.verdict, Verdict::Meets);
     // The one below it was run and fails; its reason is the latency objective.
     let failing = stage.cheapest_failing.as_ref().unwrap();
-    assert!(failing.why.contains("latency") || failing.why.contains("within"), "{}", failing.why);
-    assert!(stage
-        .trials
-        .iter()
-        .any(|t| t.sets == vec![format!("components.station.concurrency={}", exact - 1)]
-            && t.verdict == Verdict::Fails));
+    assert!(
+        failing.why.contains("latency") || failing.why.contains("within"),
+        "{}",
+        failing.why
+    );
+    assert!(stage.trials.iter().any(|t| t.sets
+        == vec![format!("components.station.concurrency={}", exact - 1)]
+        && t.verdict == Verdict::Fails));
 
     // Pruning: every c below a failing one was never run, and counted.
     let ran: Vec<u32> = stage
@@ -103,7 +105,14 @@ fn the_plan_on_an_mmc_station_is_the_smallest_c_that_erlang_c_allows() {
         .trials
         .iter()
         .filter(|t| t.verdict == Verdict::Fails)
-        .map(|t| t.sets[0].rsplit('=').next().unwrap().parse::<u32>().unwrap())
+        .map(|t| {
+            t.sets[0]
+                .rsplit('=')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        })
         .max()
         .unwrap();
     let skipped_below = (1..highest_failing).filter(|c| !ran.contains(c)).count();
@@ -122,7 +131,8 @@ fn the_plan_on_an_mmc_station_is_the_smallest_c_that_erlang_c_allows() {
     for seed in [1001, 1002, 1003] {
         let mut confirm = sized.clone();
         confirm.seed = seed;
-        confirm.run.duration = scaletwin::scenario::units::Duration(scaletwin::algo::Nanos::from_secs(120));
+        confirm.run.duration =
+            scaletwin::scenario::units::Duration(scaletwin::algo::Nanos::from_secs(120));
         let plan = scaletwin::scenario::validate(&confirm).unwrap();
         let run = scaletwin::simulate(&plan);
         let slo = run.slo.as_ref().unwrap();
@@ -132,7 +142,10 @@ fn the_plan_on_an_mmc_station_is_the_smallest_c_that_erlang_c_allows() {
 
 #[test]
 fn the_plan_is_deterministic() {
-    let text = mmc_text().replace("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", "[5, 6, 7, 8]");
+    let text = mmc_text().replace(
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]",
+        "[5, 6, 7, 8]",
+    );
     let s = scaletwin::scenario::parse(&text, "mmc.ron").unwrap();
     let space = Space::of(&s, &text, "mmc.ron").unwrap();
     let ladder = [("a".to_owned(), 300.0), ("b".to_owned(), LAMBDA)];
@@ -144,7 +157,12 @@ fn the_plan_is_deterministic() {
     assert_eq!(first, run());
     // At 300/s fewer workers suffice than at 500/s.
     let r: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let chosen = |k: usize| r["stages"][k]["chosen"]["sets"][0].as_str().unwrap().to_owned();
+    let chosen = |k: usize| {
+        r["stages"][k]["chosen"]["sets"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert!(chosen(0) < chosen(1), "{} vs {}", chosen(0), chosen(1));
 }
 
@@ -202,7 +220,10 @@ fn bad_plan_blocks_exit_2_with_their_field_paths() {
 
 #[test]
 fn out_writes_the_sized_scenario_with_its_comments_and_the_report() {
-    let text = mmc_text().replace("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", "[6, 7, 8]");
+    let text = mmc_text().replace(
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]",
+        "[6, 7, 8]",
+    );
     let path = write("out", &text);
     let dir = path.parent().unwrap().join("plan");
     let out = scaletwin(&[
@@ -216,7 +237,11 @@ fn out_writes_the_sized_scenario_with_its_comments_and_the_report() {
         dir.to_str().unwrap(),
         "-q",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sized = std::fs::read_to_string(dir.join("sized.ron")).unwrap();
     assert!(sized.contains("// M/M/c: how many workers"), "{sized}");
     assert!(sized.contains("concurrency: 7 /* varied */"), "{sized}");
@@ -229,7 +254,10 @@ fn out_writes_the_sized_scenario_with_its_comments_and_the_report() {
         "components.station.concurrency=7"
     );
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(md.contains("**Chosen**") && md.contains("Binds: **latency**"), "{md}");
+    assert!(
+        md.contains("**Chosen**") && md.contains("Binds: **latency**"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -237,15 +265,24 @@ fn a_field_the_file_leaves_out_is_added_to_its_struct() {
     let text = mmc_text();
     let sized = scaletwin::scenario::apply_to_source(
         &text,
-        &["components.station.queue_limit=50".to_owned(), "components.station.concurrency=3".to_owned()],
+        &[
+            "components.station.queue_limit=50".to_owned(),
+            "components.station.concurrency=3".to_owned(),
+        ],
     )
     .unwrap();
-    assert!(sized.contains("concurrency: 3 /* varied */, queue_limit: 50)"), "{sized}");
+    assert!(
+        sized.contains("concurrency: 3 /* varied */, queue_limit: 50)"),
+        "{sized}"
+    );
     assert!(sized.starts_with("// M/M/c"));
     let s = scaletwin::scenario::parse(&sized, "s.ron").unwrap();
     let expected = scaletwin::scenario::apply_overrides(
         &scaletwin::scenario::parse(&text, "s.ron").unwrap(),
-        &["components.station.queue_limit=50".to_owned(), "components.station.concurrency=3".to_owned()],
+        &[
+            "components.station.queue_limit=50".to_owned(),
+            "components.station.concurrency=3".to_owned(),
+        ],
     )
     .unwrap();
     assert_eq!(s, expected);
