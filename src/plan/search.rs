@@ -160,9 +160,9 @@ impl Stage<'_> {
                 .map(|t| t.traffic_per_month)
                 .fold(f64::INFINITY, f64::min);
             if let Some(b) = best {
-                for i in 0..n {
-                    if state[i] == State::Open && !self.can_beat(i, traffic, &trials[b]) {
-                        state[i] = State::Bounded;
+                for (i, st) in state.iter_mut().enumerate() {
+                    if *st == State::Open && !self.can_beat(i, traffic, &trials[b]) {
+                        *st = State::Bounded;
                     }
                 }
             }
@@ -217,10 +217,9 @@ impl Stage<'_> {
     /// Marks `failed` and every open candidate it dominates as pruned.
     fn prune(&self, state: &mut [State], failed: usize) {
         let all = self.all;
-        for i in 0..state.len() {
-            if state[i] == State::Open && all.space.dominated(&all.choices[i], &all.choices[failed])
-            {
-                state[i] = State::Pruned;
+        for (st, choice) in state.iter_mut().zip(&all.choices) {
+            if *st == State::Open && all.space.dominated(choice, &all.choices[failed]) {
+                *st = State::Pruned;
             }
         }
         if state[failed] == State::Open {

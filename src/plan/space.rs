@@ -111,6 +111,7 @@ impl Space {
                 continue;
             }
             let mut ok = true;
+            let mut last: Option<String> = None;
             for (i, v) in values.iter().enumerate() {
                 let text = v.as_set_text();
                 if values[..i].iter().any(|w| w.as_set_text() == text) {
@@ -122,29 +123,19 @@ impl Space {
                     ok = false;
                     continue;
                 }
-                let setting = Setting {
-                    flag: "plan.vary".into(),
-                    given: format!("{path}={text}"),
-                    expression: format!("{path}={text}"),
+                let Some(m) = value_problem(&base, path, &text) else {
+                    continue;
                 };
-                let message = match apply_settings(&base, &[setting]) {
-                    Err(ScenarioError::Override { message, .. }) => Some(message),
-                    Err(e) => Some(e.to_string()),
-                    Ok(point) => crate::scenario::validate(&point).err().map(|ps| {
-                        ps.iter()
-                            .map(|p| format!("{}: {}", p.path, p.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    }),
-                };
-                if let Some(m) = message {
+                ok = false;
+                // A path that reaches nothing fails alike for every value: once is enough.
+                if last.as_ref() != Some(&m) {
                     problems.push(problem(
                         at(i),
                         format!("`{path}` = `{text}` does not apply: {m}"),
                         Some(path.clone()),
                     ));
-                    ok = false;
                 }
+                last = Some(m);
             }
             if ok {
                 dimensions.push(Dimension::new(path, values, table.as_ref()));
@@ -271,6 +262,27 @@ impl Dimension {
             order,
             keys: idx.iter().map(|&i| keys[i]).collect(),
         }
+    }
+}
+
+/// Why `path=text` does not apply to `base`, if it does not: the override's
+/// own error (an unknown path, a value of the wrong type) or the problems
+/// of the scenario it gives.
+fn value_problem(base: &Scenario, path: &str, text: &str) -> Option<String> {
+    let setting = Setting {
+        flag: "plan.vary".into(),
+        given: format!("{path}={text}"),
+        expression: format!("{path}={text}"),
+    };
+    match apply_settings(base, &[setting]) {
+        Err(ScenarioError::Override { message, .. }) => Some(message),
+        Err(e) => Some(e.to_string()),
+        Ok(point) => crate::scenario::validate(&point).err().map(|ps| {
+            ps.iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }),
     }
 }
 
