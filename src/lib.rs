@@ -22,6 +22,7 @@ pub mod cost;
 pub mod engine;
 pub mod import;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

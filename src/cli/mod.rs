@@ -13,6 +13,7 @@ mod graph;
 mod import;
 mod index;
 mod output;
+mod plan;
 mod progress;
 mod provenance;
 mod report_set;
@@ -77,6 +78,32 @@ enum Command {
   scaletwin sweep s.ron --vary workload.users=1000,10000 --vary components.pg.connections=20,40
   scaletwin sweep s.ron --vary components.app.replicas=2,3,4 --partition 2/3 --json part-2.json")]
     Sweep(sweep::SweepArgs),
+    /// Find the cheapest configuration that meets the SLO with 95% confidence,
+    /// over the search space the scenario declares in `plan: (vary: {..})`.
+    #[command(
+        after_help = "The scenario names what may change, with the values to try (paths and
+values as --set takes them):
+
+  plan: (vary: {
+      \"components.api.hpa.max\": [20, 40, 80],
+      \"components.pg.class\": [\"db.r6g.large\", \"db.r6g.xlarge\"],
+      \"components.pg.replicas\": [0, 1, 2],
+  }),
+
+Each candidate (one value per path) runs --replications times (default 5) on the
+same seeds as every other candidate; it meets the SLO when every objective's 95%
+interval is on the good side, fails when one is wholly on the bad side, and gets
+more replications (up to --max-replications) when undecided. The cheapest cost
+floor runs first; when a candidate fails, every candidate with no more capacity
+in any path is skipped (numbers ascend; instances and classes by price), and the
+search stops once nothing left can cost less than the best one that meets it.
+
+Examples:
+  scaletwin plan scenarios/stage3-horizontal.ron --users 100000
+  scaletwin plan scenarios/stage3-horizontal.ron --ladder --out plan/     sized-<stage>.ron per stage
+  scaletwin plan s.ron --users 5000 --replications 3 --json plan.json"
+    )]
+    Plan(plan::PlanArgs),
     /// Merge sweep partitions into the whole.
     #[command(after_help = "Example:
   scaletwin merge part-*.json --json sweep.json")]
@@ -231,6 +258,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Plan(args) => plan::plan(args),
         Command::Index(args) => index::index(args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),

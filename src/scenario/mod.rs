@@ -109,19 +109,23 @@ pub fn read(path: &std::path::Path) -> Result<(Scenario, String), ScenarioError>
 
 /// Validates `scenario`, locating each problem in `source` where possible.
 pub fn check(scenario: &Scenario, source: &str, file: &str) -> Result<Plan, ScenarioError> {
-    validate(scenario).map_err(|problems| {
-        let mut locator = place::Locator::new(source);
-        ScenarioError::Invalid {
-            file: file.to_owned(),
-            problems: problems
-                .into_iter()
-                .map(|problem| LocatedProblem {
-                    position: locator.position(&problem.path, problem.needle.as_deref()),
-                    problem,
-                })
-                .collect(),
-        }
-    })
+    validate(scenario).map_err(|problems| locate(problems, source, file))
+}
+
+/// `problems` of the scenario read from `file`, each located in `source`
+/// where possible.
+pub fn locate(problems: Vec<Problem>, source: &str, file: &str) -> ScenarioError {
+    let mut locator = place::Locator::new(source);
+    ScenarioError::Invalid {
+        file: file.to_owned(),
+        problems: problems
+            .into_iter()
+            .map(|problem| LocatedProblem {
+                position: locator.position(&problem.path, problem.needle.as_deref()),
+                problem,
+            })
+            .collect(),
+    }
 }
 
 /// A change to one scenario field and the command-line flag that asked
@@ -193,6 +197,25 @@ pub fn apply_settings(scenario: &Scenario, sets: &[Setting]) -> Result<Scenario,
             overrides::set(&tree, path.trim(), value.trim()).map_err(|m| err(setting, m))?;
     }
     Ok(applied)
+}
+
+/// The scenario file's text with `path=value` overrides spliced into it
+/// (see [`apply_overrides`]), its comments and layout kept; a field the
+/// file leaves out is added to its struct. The error names the override.
+pub fn apply_to_source(source: &str, sets: &[String]) -> Result<String, ScenarioError> {
+    let mut text = without_bom(source).to_owned();
+    for expression in sets {
+        let err = |message: String| ScenarioError::Override {
+            flag: "--set".to_owned(),
+            expression: expression.clone(),
+            message,
+        };
+        let (path, value) = expression
+            .split_once('=')
+            .ok_or_else(|| err("expected path=value".into()))?;
+        text = overrides::set_in_source(&text, path.trim(), value.trim()).map_err(err)?;
+    }
+    Ok(text)
 }
 
 /// Loads a scenario from a file (or the bundled default when `path` is

@@ -55,6 +55,67 @@ pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<(String, Scenar
     }
 }
 
+/// The scenario file's own text with the value at `path` replaced by
+/// `value` (raw RON, else a quoted string, as [`set`] reads it), so its
+/// comments and layout survive. A last segment the file leaves out (a field
+/// at its default) is added to its struct. The text returned parses.
+pub(super) fn set_in_source(source: &str, path: &str, value: &str) -> Result<String, String> {
+    let root = Reader::new(source)
+        .document()
+        .ok_or("the scenario file could not be read as RON")?;
+    let spliced = match walk(&root, source, path) {
+        Ok(span) => {
+            let at = |v: &str| format!("{}{v}{}", &source[..span.start], &source[span.end..]);
+            [at(value), at(&format!("{value:?}"))]
+        }
+        Err(e) => {
+            let (parent, field) = path.rsplit_once('.').ok_or_else(|| e.clone())?;
+            let node = node_at(&root, source, parent).ok_or_else(|| e.clone())?;
+            let Shape::Struct(fields) = &node.unwrapped().shape else {
+                return Err(e);
+            };
+            let (insert_at, lead) = match fields.last() {
+                Some((_, last)) => (last.span.end, ", "),
+                None => (node.unwrapped().span.start + 1, ""),
+            };
+            let at = |v: &str| {
+                format!(
+                    "{}{lead}{field}: {v}{}",
+                    &source[..insert_at],
+                    &source[insert_at..]
+                )
+            };
+            [at(value), at(&format!("{value:?}"))]
+        }
+    };
+    let mut last = String::new();
+    for text in spliced {
+        match from_ron(&text) {
+            Ok(_) => return Ok(text),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// The node at `path` (as [`walk`] finds it).
+fn node_at<'n>(root: &'n Node, tree: &str, path: &str) -> Option<&'n Node> {
+    let mut node = root;
+    for segment in path.split('.') {
+        node = match &node.unwrapped().shape {
+            Shape::Struct(entries) | Shape::Map(entries) => {
+                &entries.iter().find(|(name, _)| name == segment)?.1
+            }
+            Shape::List(items) => match segment.parse::<usize>() {
+                Ok(i) if i < items.len() => &items[i],
+                _ => items.iter().find(|n| n.name(tree) == Some(segment))?,
+            },
+            Shape::Scalar | Shape::Tuple(_) => return None,
+        };
+    }
+    Some(node)
+}
+
 /// A JSON object written as a RON struct, objects inside it too:
 /// `{"a": 1, "b": {"c": true}}` → `(a: 1, b: (c: true))`.
 fn json_as_struct(value: &str) -> Option<String> {
@@ -514,6 +575,18 @@ mod tests {
         assert!(e.contains("no element `apu`; did you mean `api`?"), "{e}");
         let e = walk(&root, TREE, "workload.users.x").unwrap_err();
         assert!(e.contains("workload.users is a single value"), "{e}");
+    }
+
+    #[test]
+    fn the_file_keeps_its_comments_and_gains_a_field_it_left_out() {
+        let source = "// top\n(name: \"x\", // the name\n workload: (users: 10), components: [Database(name: \"pg\", connections: 2 /* few */)])";
+        let root = Reader::new(source).document().unwrap();
+        assert_eq!(
+            &source[walk(&root, source, "workload.users").unwrap()],
+            "10"
+        );
+        let node = node_at(&root, source, "components.pg").unwrap();
+        assert!(matches!(node.unwrapped().shape, Shape::Struct(ref f) if f.len() == 2));
     }
 
     #[test]

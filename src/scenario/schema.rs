@@ -59,6 +59,46 @@ pub struct Scenario {
     /// clients share one budget. Default: none.
     #[serde(default, deserialize_with = "unique::map")]
     pub limits: BTreeMap<String, RateLimit>,
+    /// The search space of `scaletwin plan`: which fields it may change and
+    /// to what. Only `plan` reads it; every other command ignores it.
+    #[serde(default)]
+    pub plan: Option<PlanSpace>,
+}
+
+/// What `scaletwin plan` may vary to find the cheapest configuration that
+/// meets the SLO: `plan: (vary: {"components.api.hpa.max": [10, 20, 40],
+/// "components.pg.class": ["db.r6g.large", "db.r6g.xlarge"]})`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpace {
+    /// Field path (as `--set` takes it) -> the values to try, smallest
+    /// capacity first or in any order: numbers are ordered ascending,
+    /// instance sizes, database classes and cache nodes by their hourly
+    /// price in the scenario's price table.
+    #[serde(deserialize_with = "unique::map")]
+    pub vary: BTreeMap<String, Vec<PlanValue>>,
+}
+
+/// One value a plan path may take: a number, or text as `--set` takes it
+/// (`"db.r6g.xlarge"`, `"2m"`, `"None"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PlanValue {
+    /// A number: `4`, `0.5`.
+    Number(f64),
+    /// Text, spliced as `--set` splices it.
+    Text(String),
+}
+
+impl PlanValue {
+    /// The value as `--set` text: `4`, `0.5`, `db.r6g.xlarge`.
+    pub fn as_set_text(&self) -> String {
+        match self {
+            PlanValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+            PlanValue::Number(x) => format!("{x}"),
+            PlanValue::Text(t) => t.clone(),
+        }
+    }
 }
 
 /// Named regions, their users and the round-trip times between them.

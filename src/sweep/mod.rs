@@ -15,7 +15,7 @@ mod stages;
 mod workload_diff;
 
 pub use grid::{grid, merge, sweep, MergeError};
-pub use stages::{bottleneck, compare, stages};
+pub use stages::{bottleneck, compare, ladder, row as stage_row, stages};
 
 use crate::algo::Nanos;
 use crate::cost::{cost, Usage};

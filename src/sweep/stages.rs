@@ -12,7 +12,8 @@ use crate::report::{
 use crate::scenario::{Scenario, ScenarioError};
 use indicatif::ProgressBar;
 
-fn ladder(s: &Scenario) -> Vec<(String, f64)> {
+/// The user ladder of `s`: its `stages`, else [`DEFAULT_STAGES`].
+pub fn ladder(s: &Scenario) -> Vec<(String, f64)> {
     s.stages.clone().unwrap_or_else(|| {
         DEFAULT_STAGES
             .iter()
@@ -21,7 +22,9 @@ fn ladder(s: &Scenario) -> Vec<(String, f64)> {
     })
 }
 
-fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -> StageRow {
+/// One stage's row from its replications: figures with 95% intervals, the
+/// busiest station, the first replication's bill, the SLO verdict on average.
+pub fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -> StageRow {
     let est = |f: fn(&RunSummary) -> f64| {
         Estimate::of(&runs.iter().map(|(r, _)| f(r)).collect::<Vec<_>>())
     };

@@ -28,6 +28,7 @@ mod import_k8s;
 mod import_otlp;
 mod jobs;
 mod output_paths;
+mod plan;
 mod queue_autoscale;
 mod queueing;
 mod recordings;
