@@ -48,7 +48,11 @@ impl CacheModel {
                 None if m > 0.0 => l / (l + m),
                 None => 1.0,
                 Some(tau) => {
-                    let life = if m > 0.0 { -(-m * tau).exp_m1() / m } else { tau };
+                    let life = if m > 0.0 {
+                        -(-m * tau).exp_m1() / m
+                    } else {
+                        tau
+                    };
                     l * life / (1.0 + l * life)
                 }
             };
@@ -153,13 +157,18 @@ impl PopularityFit {
         let exponent = model.exponent_for(h)?;
         let written = round4(exponent);
         let step = 1e-3;
-        let slope = (model.hit_ratio(exponent + step) - model.hit_ratio((exponent - step).max(0.0)))
+        let slope = (model.hit_ratio(exponent + step)
+            - model.hit_ratio((exponent - step).max(0.0)))
             / (exponent + step - (exponent - step).max(0.0));
         let se_h = (h * (1.0 - h) / n).sqrt();
         Ok(PopularityFit {
             cache,
             achieved: model.hit_ratio(written),
-            exponent_se: if slope > 0.0 { se_h / slope } else { f64::INFINITY },
+            exponent_se: if slope > 0.0 {
+                se_h / slope
+            } else {
+                f64::INFINITY
+            },
             model,
             hits,
             misses,

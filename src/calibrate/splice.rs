@@ -68,7 +68,10 @@ fn span(source: &str, path: &str) -> Option<Range<usize>> {
 /// varies, else `Constant`).
 pub(super) fn rate(source: &str, users: f64, fit: &RateFit) -> Result<Vec<Edit>, String> {
     if users <= 0.0 {
-        return Err("workload.users must be above 0 to write the fitted rate as users × rps_per_user".into());
+        return Err(
+            "workload.users must be above 0 to write the fitted rate as users × rps_per_user"
+                .into(),
+        );
     }
     let mean = fit.mean();
     let note = format!(
@@ -102,8 +105,7 @@ pub(super) fn rate(source: &str, users: f64, fit: &RateFit) -> Result<Vec<Edit>,
     } else {
         None
     };
-    let users_at = span(source, "workload.users")
-        .ok_or("workload.users not found in the text")?;
+    let users_at = span(source, "workload.users").ok_or("workload.users not found in the text")?;
     let mut edits = Vec::new();
     let mut inserted = String::new();
     match span(source, "workload.rps_per_user") {
@@ -131,10 +133,9 @@ pub(super) fn rate(source: &str, users: f64, fit: &RateFit) -> Result<Vec<Edit>,
 /// The mix: each observed endpoint's share.
 pub(super) fn mix(source: &str, fit: &MixFit) -> Result<Edit, String> {
     let at = span(source, "workload.mix").ok_or("workload.mix not found in the text")?;
-    let entries: Vec<String> = fit
-        .shares()
+    let entries: Vec<String> = millionths(&fit.shares())
         .iter()
-        .map(|(e, p, _)| format!("{e:?}: {}", number(*p)))
+        .map(|(e, m)| format!("{e:?}: {}", number(*m as f64 / 1e6)))
         .collect();
     Ok(Edit {
         at,
@@ -144,6 +145,25 @@ pub(super) fn mix(source: &str, fit: &MixFit) -> Result<Edit, String> {
             fit.total()
         ),
     })
+}
+
+/// Shares in millionths adding up to exactly one million (largest
+/// remainders), so the written mix adds up to 1.
+fn millionths(shares: &[(String, f64, f64)]) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64, f64)> = shares
+        .iter()
+        .map(|(e, p, _)| {
+            let x = p * 1e6;
+            (e.clone(), x.floor() as u64, x - x.floor())
+        })
+        .collect();
+    let short = 1_000_000u64.saturating_sub(out.iter().map(|o| o.1).sum());
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| out[b].2.total_cmp(&out[a].2).then(a.cmp(&b)));
+    for &i in order.iter().cycle().take(short as usize) {
+        out[i].1 += 1;
+    }
+    out.into_iter().map(|(e, m, _)| (e, m)).collect()
 }
 
 /// The keys' popularity.
@@ -176,9 +196,22 @@ mod tests {
         assert_eq!(number(26.0), "26.0");
         assert_eq!(number(0.700012345), "0.7000123");
         assert_eq!(number(0.0000262), "0.0000262");
+        let third = 1.0 / 3.0;
+        let m = millionths(&[
+            ("a".into(), third, 0.0),
+            ("b".into(), third, 0.0),
+            ("c".into(), third, 0.0),
+        ]);
+        assert_eq!(m.iter().map(|x| x.1).sum::<u64>(), 1_000_000);
         let e = vec![
-            Edit { at: 4..5, text: "X".into() },
-            Edit { at: 1..1, text: "Y".into() },
+            Edit {
+                at: 4..5,
+                text: "X".into(),
+            },
+            Edit {
+                at: 1..1,
+                text: "Y".into(),
+            },
         ];
         assert_eq!(apply("abcdef", "// h\n", e), "// h\naYbcdXf");
     }

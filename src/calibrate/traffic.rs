@@ -122,7 +122,9 @@ pub fn fit(series: &ObservedSeries, window: Window) -> Result<Traffic, String> {
         return Err("no arrivals in the window".into());
     }
     if per_endpoint.keys().any(String::is_empty) {
-        return Err("the arrivals name no endpoint (set the label with --map endpoint=LABEL)".into());
+        return Err(
+            "the arrivals name no endpoint (set the label with --map endpoint=LABEL)".into(),
+        );
     }
     let (chi2, p_value) = dispersion(&counts);
     Ok(Traffic {

@@ -43,11 +43,9 @@ impl WorkloadFits {
                 "workload.rate" | "workload.rps_per_user" | "workload.pattern" => f.rate = true,
                 "workload.mix" => f.mix = true,
                 "workload.keys" | "workload.keys.popularity" => f.keys = true,
-                other => {
-                    return Err(format!(
-                        "`{other}` cannot be fitted; paths: workload.rate, workload.mix, workload.keys"
-                    ))
-                }
+                other => return Err(format!(
+                    "`{other}` cannot be fitted; paths: workload.rate, workload.mix, workload.keys"
+                )),
             }
         }
         Ok(f)
@@ -339,7 +337,10 @@ fn rate_line(t: &Traffic) -> String {
     } else if r.bins.len() > 1 {
         format!("Constant: the counts per {} s interval are those of one Poisson rate (χ² = {:.1}, {} degrees of freedom, p = {:.3} ≥ {})", r.bin_s, r.chi2, r.bins.len() - 1, r.p_value, traffic::VARIES_BELOW)
     } else {
-        format!("Constant: one {} s interval, no variation within it measurable", r.bin_s)
+        format!(
+            "Constant: one {} s interval, no variation within it measurable",
+            r.bin_s
+        )
     };
     format!(
         "workload rate: {:.4} req/s ± {:.4} (standard error) from n = {} arrivals in {} s (from {} s); {shape}",
@@ -400,7 +401,12 @@ impl WorkloadCalibration {
         if let Some(t) = self.traffic.as_ref().filter(|t| t.rate.bins.len() > 1) {
             o.push_str("\nArrival rate per interval:\n\n| from (s) | req/s |\n|---|---|\n");
             for (k, r) in t.rate.bins.iter().enumerate() {
-                let _ = writeln!(o, "| {} | {:.3} |", t.rate.from + k as f64 * t.rate.bin_s, r);
+                let _ = writeln!(
+                    o,
+                    "| {} | {:.3} |",
+                    t.rate.from + k as f64 * t.rate.bin_s,
+                    r
+                );
             }
         }
         o

@@ -117,9 +117,10 @@ impl Mapping {
             ));
         }
         let mut found = None;
-        for s in all.iter().filter(|s| {
-            s.name == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v))
-        }) {
+        for s in all
+            .iter()
+            .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+        {
             let inside: Vec<(f64, f64)> = s
                 .points
                 .iter()
@@ -128,7 +129,13 @@ impl Mapping {
                 .collect();
             let raised: f64 = inside
                 .windows(2)
-                .map(|w| if w[1].1 >= w[0].1 { w[1].1 - w[0].1 } else { w[1].1 })
+                .map(|w| {
+                    if w[1].1 >= w[0].1 {
+                        w[1].1 - w[0].1
+                    } else {
+                        w[1].1
+                    }
+                })
                 .sum();
             let span = match (inside.first(), inside.last()) {
                 (Some(a), Some(b)) => b.0 - a.0,

@@ -4,13 +4,15 @@
 //! ladder must meet the targets. No service runs here.
 
 use scaletwin::calibrate::observed::{read, Window};
+use scaletwin::calibrate::workload::{calibrate_workload, Sources, WorkloadFits};
 use scaletwin::calibrate::{calibrate_with, Options, Shape};
 use scaletwin::telemetry::Mapping;
 use std::process::Command;
 
 const RECORDING: &str = "testbed/observed/2026-12-06-quiet-2core";
 
-/// testbed/twin/make.sh's three calibrate passes, through the library.
+/// testbed/twin/make.sh's five calibrate passes, through the library: the
+/// three step kinds, then the rate and mix, then the keys' popularity.
 fn calibrated_twin() -> String {
     let mut text = std::fs::read_to_string("testbed/twin/template.ron").unwrap();
     for (kind, metric) in [
@@ -36,7 +38,35 @@ fn calibrated_twin() -> String {
             .unwrap()
             .text;
     }
-    text
+    let window = Window::parse("0s..120s").unwrap();
+    let workload = |text: &str, fit: &str, paths: &[String], map: &str, cache| {
+        let scenario = scaletwin::scenario::parse(text, "twin.ron").unwrap();
+        let paths: Vec<std::path::PathBuf> = paths.iter().map(Into::into).collect();
+        let mapping = Mapping::parse(map).unwrap();
+        let sources = Sources {
+            paths: &paths,
+            window,
+            mapping: &mapping,
+            cache,
+        };
+        let names: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+        let provenance = format!("{}, window 0s..120s", names.join(" "));
+        let fits = WorkloadFits::parse(fit).unwrap();
+        calibrate_workload(&scenario, text, fits, &sources, &provenance)
+            .unwrap()
+            .text
+    };
+    let log = format!("{RECORDING}/requests.csv.gz");
+    let text = workload(&text, "workload.rate,workload.mix", &[log], "", None);
+    let counters = ["hits", "misses"]
+        .map(|c| format!("{RECORDING}/prometheus/testbed_cache_l1_{c}_total.json.gz"));
+    workload(
+        &text,
+        "workload.keys",
+        &counters,
+        "hits=testbed_cache_l1_hits_total,misses=testbed_cache_l1_misses_total",
+        Some("service/l1"),
+    )
 }
 
 #[test]
