@@ -43,9 +43,11 @@ impl WorkloadFits {
                 "workload.rate" | "workload.rps_per_user" | "workload.pattern" => f.rate = true,
                 "workload.mix" => f.mix = true,
                 "workload.keys" | "workload.keys.popularity" => f.keys = true,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "`{other}` cannot be fitted; paths: workload.rate, workload.mix, workload.keys"
-                )),
+                ))
+                }
             }
         }
         Ok(f)
