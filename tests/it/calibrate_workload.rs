@@ -189,7 +189,8 @@ fn lru_hit_ratio(n: usize, s: f64, capacity: usize, lookups: usize) -> (u64, u64
     let mut by_stamp: BTreeMap<u64, usize> = BTreeMap::new();
     let (mut hits, mut misses) = (0, 0);
     for i in 0..(lookups + lookups / 4) as u64 {
-        let key = cdf.partition_point(|&c| c <= g.unit()).min(n - 1);
+        let u = g.unit();
+        let key = cdf.partition_point(|&c| c <= u).min(n - 1);
         let hit = match stamp_of.get(&key) {
             Some(old) => {
                 by_stamp.remove(old);
@@ -288,7 +289,8 @@ fn ttl_hit_ratio(
     while t < warmup + seconds {
         t += g.exp(lookups + invalidations);
         let is_lookup = g.unit() * (lookups + invalidations) < lookups;
-        let key = cdf.partition_point(|&c| c <= g.unit()).min(n - 1);
+        let u = g.unit();
+        let key = cdf.partition_point(|&c| c <= u).min(n - 1);
         if !is_lookup {
             expires[key] = f64::NEG_INFINITY;
             continue;
