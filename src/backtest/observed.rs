@@ -84,7 +84,7 @@ pub fn read(
 }
 
 /// Files named, with folders replaced by the telemetry files in them (name order).
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RowError> {
+pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RowError> {
     let mut out = Vec::new();
     for p in paths {
         if !p.is_dir() {
@@ -125,7 +125,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RowError> {
 }
 
 /// A JSON Lines file, or a CSV without a `series` column.
-fn is_request_log(path: &Path) -> bool {
+pub(crate) fn is_request_log(path: &Path) -> bool {
     match content_extension(path).as_deref() {
         Some("jsonl" | "ndjson") => true,
         Some("csv") => Rows::open(path).is_ok_and(|rows| {

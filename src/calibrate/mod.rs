@@ -23,7 +23,11 @@
 pub mod empirical;
 pub mod fit;
 pub mod observed;
+pub mod popularity;
 mod rewrite;
+mod splice;
+pub mod traffic;
+pub mod workload;
 
 use crate::report::chart::{Chart, Line};
 use crate::scenario::{DataOp, Op, Plan, PodOp, Scenario};

@@ -23,6 +23,7 @@ mod warnings;
 
 pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
+pub(crate) use overrides::value_span;
 pub use plan::*;
 pub use resolve::resolve_paths;
 pub(crate) use resolve::{number, MAX_RATE};

@@ -189,6 +189,16 @@ fn is_ron_value(text: &str) -> bool {
     }
 }
 
+/// The byte range of the value at `path` in a scenario's own text
+/// (comments and layout as the user wrote them), for tools that rewrite a
+/// value in place (`scaletwin calibrate`); an error says what is there instead.
+pub(crate) fn value_span(source: &str, path: &str) -> Result<Range<usize>, String> {
+    let root = Reader::new(source)
+        .document()
+        .ok_or("the scenario text could not be read as one RON value")?;
+    walk(&root, source, path)
+}
+
 /// Walks `path` (dotted: fields, map keys, list indices or element names)
 /// and returns the byte range of the value there.
 fn walk(root: &Node, tree: &str, path: &str) -> Result<Range<usize>, String> {

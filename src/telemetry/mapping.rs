@@ -20,6 +20,11 @@ pub struct Mapping {
     pub cpu: String,
     /// The label holding the endpoint name.
     pub endpoint_label: String,
+    /// A cache's hits counter: a metric name, or a selector such as
+    /// `lookups_total{result="hit"}` (only series with those labels).
+    pub hits: String,
+    /// The same cache's misses counter (name or selector).
+    pub misses: String,
 }
 
 impl Default for Mapping {
@@ -31,13 +36,16 @@ impl Default for Mapping {
             replicas: "kube_deployment_status_replicas_ready".into(),
             cpu: "container_cpu_usage_cores".into(),
             endpoint_label: "endpoint".into(),
+            hits: "cache_hits_total".into(),
+            misses: "cache_misses_total".into(),
         }
     }
 }
 
 impl Mapping {
     /// The defaults changed by `key=metric` pairs, comma-separated; keys:
-    /// rate, errors, latency, replicas, cpu, endpoint (the label).
+    /// rate, errors, latency, replicas, cpu, endpoint (the label), hits,
+    /// misses (a cache's counters).
     pub fn parse(text: &str) -> Result<Mapping, MappingError> {
         let mut m = Mapping::default();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -51,6 +59,8 @@ impl Mapping {
                 "replicas" => &mut m.replicas,
                 "cpu" => &mut m.cpu,
                 "endpoint" => &mut m.endpoint_label,
+                "hits" => &mut m.hits,
+                "misses" => &mut m.misses,
                 other => return Err(MappingError::UnknownKey(other.to_owned())),
             };
             *slot = value.trim().to_owned();
@@ -87,6 +97,55 @@ impl Mapping {
             }
         }
         sum.into_values().collect()
+    }
+
+    /// The increase of the counters `spec` selects (a metric name, or
+    /// `name{label="value",..}` for the series carrying those labels) over
+    /// `[from, to]` seconds, summed over the series, resets counted; and the
+    /// seconds between the first and last samples inside the window, which
+    /// the increase covers. `Ok(None)` when no series matches.
+    pub fn increase(
+        all: &[Series],
+        spec: &str,
+        from: f64,
+        to: f64,
+    ) -> Result<Option<(f64, f64)>, String> {
+        let (name, labels, rest) = super::parse_selector(spec)?;
+        if !rest.trim().is_empty() {
+            return Err(format!(
+                "`{spec}`: expected a metric name or name{{label=\"value\"}}"
+            ));
+        }
+        let mut found = None;
+        for s in all
+            .iter()
+            .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+        {
+            let inside: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.0 >= from && p.0 <= to && p.1.is_finite())
+                .collect();
+            let raised: f64 = inside
+                .windows(2)
+                .map(|w| {
+                    if w[1].1 >= w[0].1 {
+                        w[1].1 - w[0].1
+                    } else {
+                        w[1].1
+                    }
+                })
+                .sum();
+            let span = match (inside.first(), inside.last()) {
+                (Some(a), Some(b)) => b.0 - a.0,
+                _ => 0.0,
+            };
+            let (sum, longest) = found.get_or_insert((0.0, 0.0));
+            *sum += raised;
+            *longest = f64::max(*longest, span);
+        }
+        Ok(found)
     }
 
     /// The latency histogram of `endpoint` (all endpoints when `None`) over
@@ -184,7 +243,7 @@ pub enum MappingError {
     #[error("`{0}`: expected key=metric")]
     NotAPair(String),
     /// A key that names no meaning.
-    #[error("`{0}` is not a mapping key; keys: rate, errors, latency, replicas, cpu, endpoint")]
+    #[error("`{0}` is not a mapping key; keys: rate, errors, latency, replicas, cpu, endpoint, hits, misses")]
     UnknownKey(String),
 }
 

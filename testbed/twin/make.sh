@@ -11,6 +11,11 @@
 #      Compute  <- testbed_compute_seconds (the CPU work, on the thread)
 #      DbRead   <- testbed_db_query_seconds (list_projects, get_project misses)
 #      DbWrite  <- testbed_db_query_seconds (update_project)
+#    then fits the workload over the same window (--fit):
+#      rate, mix <- the request log (arrivals per endpoint per 60 s)
+#      keys      <- the L1's hit and miss counters (the Zipf exponent with
+#                   which the scenario's L1, 10,000 entries for 10 s,
+#                   invalidated by update_project, has the observed hit ratio)
 #    and writes testbed/testbed.ron;
 # 2. backtest drives it with the whole ladder's arrivals (the request log)
 #    and writes testbed/backtest/ (report, per-step CSV, overlay charts).
@@ -32,7 +37,14 @@ pass() { # input output kind metric
 }
 pass testbed/twin/template.ron "$tmp/1.ron" Compute testbed_compute_seconds
 pass "$tmp/1.ron" "$tmp/2.ron" DbRead testbed_db_query_seconds
-pass "$tmp/2.ron" testbed/testbed.ron DbWrite testbed_db_query_seconds
+pass "$tmp/2.ron" "$tmp/3.ron" DbWrite testbed_db_query_seconds
+"$bin" calibrate "$tmp/3.ron" --observed "$obs/requests.csv.gz" --window 0s..120s \
+    --fit workload.rate,workload.mix --out "$tmp/4.ron" >/dev/null
+"$bin" calibrate "$tmp/4.ron" --observed "$obs/prometheus/testbed_cache_l1_hits_total.json.gz" \
+    "$obs/prometheus/testbed_cache_l1_misses_total.json.gz" --window 0s..120s \
+    --fit workload.keys --cache service/l1 \
+    --map hits=testbed_cache_l1_hits_total,misses=testbed_cache_l1_misses_total \
+    --out testbed/testbed.ron >/dev/null
 status=0
 "$bin" backtest testbed/testbed.ron --observed "$obs/requests.csv.gz" \
     --interval 60s --out testbed/backtest || status=$?

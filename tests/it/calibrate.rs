@@ -8,17 +8,17 @@ use scaletwin::telemetry::Mapping;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-fn dir(name: &str) -> PathBuf {
+pub(crate) fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("scaletwin-cal-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
 /// SplitMix64: an independent uniform generator.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -246,7 +246,7 @@ fn prometheus_default_buckets_recover_p50_and_p99_within_bucket_resolution() {
     );
 }
 
-fn scaletwin(args: &[&str]) -> std::process::Output {
+pub(crate) fn scaletwin(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_scaletwin"))
         .args(args)
         .output()
