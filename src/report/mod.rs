@@ -24,7 +24,7 @@ pub mod slo;
 mod table;
 
 pub use batch::{
-    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, Slo, StageRow, StagesReport,
+    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, StageRow, StagesReport,
     SweepPoint, SweepReport, WorkloadDifference,
 };
 pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_markdown};

@@ -16,6 +16,7 @@
 
 mod autoscale;
 mod balancer;
+mod billing;
 mod cache;
 mod calls;
 mod cdn;
@@ -121,6 +122,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         asides,
         limits,
         slo: s.slo.clone(),
+        billing: billing::resolve(s),
     })
 }
 
