@@ -4,7 +4,7 @@
 //! One resolver per component kind (`balancer`, `deployment` with
 //! `autoscale`, `database`, `queue`, `cache`, `cdn`, `dependency`) and per
 //! section (`run`, `regions`, `workload`, `limits`, `endpoints`, `faults`
-//! with `pod_faults`), over a shared [`context::Context`]: the problems, the
+//! with `pod_faults`, `billing`), over a shared [`context::Context`]: the problems, the
 //! components indexed by name and kind, and the sampler table. Once the
 //! structure has no problem, `program` compiles the endpoints.
 //!
