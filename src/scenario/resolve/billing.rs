@@ -107,7 +107,7 @@ mod tests {
             workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
             components: [
                 LoadBalancer(name: "lb", targets: { "web": 1, "api": 1 }),
-                Deployment(name: "web", replicas: 1, concurrency: 1, instance: "m5.large",
+                Deployment(name: "web", replicas: 1, concurrency: 1, instance: "m6i.large",
                     schedule: (off: "19:00-07:00", weekends: true)),
                 Deployment(name: "api", replicas: 2, concurrency: 1, spot: 0.5),
             ],
@@ -126,7 +126,7 @@ mod tests {
         else {
             panic!("web is billed as pods")
         };
-        assert_eq!((deployment, instance.as_deref()), (0, Some("m5.large")));
+        assert_eq!((deployment, instance.as_deref()), (0, Some("m6i.large")));
         assert_eq!(plan.deployments[0].name, "web");
         let Billed::Pods {
             deployment, spot, ..
