@@ -35,7 +35,7 @@ pub(crate) fn of(
             DEFAULT_SCENARIO.as_bytes().to_vec(),
         ),
     };
-    let prices = crate::cost::table_for(scenario)
+    let prices = crate::cost::table_for(scenario.prices.as_ref())
         .map(|t| format!("{}: {}", t.name, t.note))
         .unwrap_or_default();
     Ok(Provenance::new(&name, &bytes, scenario.seed, sets, prices))

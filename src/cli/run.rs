@@ -69,7 +69,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     let mut report = crate::sim::simulate(&plan, &mut |t| progress.update(t));
     report.provenance = Some(provenance);
     progress.finish();
-    let bill = crate::cost::cost(&scenario, &crate::cost::Usage::from_report(&report))
+    let bill = crate::cost::cost(&plan, &crate::cost::Usage::from_report(&report))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let verdict = report
         .slo

@@ -2,11 +2,11 @@
 //! (one ✓ or ✗ line per objective), and `check`'s over run, stages,
 //! compare and sweep reports.
 
-use crate::cost::Slo;
 use crate::report::slo::{describe, met_on_average, percent, SloReport, LATENCY_GOOD_PERCENT};
 use crate::report::RunSummary;
 use crate::report::Summary;
 use crate::scenario::units::Duration;
+use crate::scenario::Slo;
 
 /// The verdict of one run: a heading naming the objective, then one line
 /// per objective with ✓ or ✗, the measured ratio and the counts.

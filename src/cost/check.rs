@@ -16,7 +16,7 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             needle: None,
         })
     };
-    let table = match table_for(s) {
+    let table = match table_for(s.prices.as_ref()) {
         Ok(t) => Some(t),
         Err(m) => {
             add("prices.table".into(), m.to_string());

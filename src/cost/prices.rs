@@ -11,15 +11,7 @@ use std::collections::BTreeMap;
 /// The name of the table used when a scenario names none.
 pub const DEFAULT_TABLE: &str = "aws-2025-01";
 
-/// Hourly price of one instance size.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InstancePrice {
-    /// On-demand USD per instance-hour.
-    pub on_demand: f64,
-    /// Spot USD per instance-hour.
-    pub spot: f64,
-}
+pub use crate::scenario::InstancePrice;
 
 /// A complete price table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,18 +1,17 @@
-//! A scenario's prices resolved once ([`Pricing::of`]), and the bill of a
+//! A plan's prices resolved once ([`Pricing::of`]), and the bill of a
 //! run's usage under them ([`Pricing::bill`]): each component reads its
 //! family's usage at its own index.
 
 use super::{table_for, CostError, InstancePrice, PriceTable, Usage, HOURS_PER_MONTH};
 use crate::report::{BillItem, ComponentCost, CostReport};
-use crate::scenario::schema::{self, Component};
-use crate::scenario::Scenario;
+use crate::scenario::{Billed, BilledSpec, Plan};
 use std::collections::BTreeMap;
 
 /// One component's bill lines: (item, billed as, on-demand $/h, spot $/h).
 type Lines = Vec<(String, String, f64, f64)>;
 
-/// A scenario's prices: the table, the environment's schedule, and what
-/// each component (in scenario order) is billed as.
+/// A plan's prices: the table, the environment's schedule, and what each
+/// component (in scenario order) is billed as.
 #[derive(Clone, Debug)]
 pub struct Pricing {
     table: PriceTable,
@@ -33,7 +32,7 @@ struct Priced {
     bill: Bill,
 }
 
-/// How a component is billed.
+/// How a component is billed, priced.
 #[derive(Clone, Debug)]
 enum Bill {
     /// The pods of deployment `index`, each billed as one instance of
@@ -55,52 +54,29 @@ enum Bill {
     External,
 }
 
-/// The next index in each family that has usage.
-#[derive(Default)]
-struct Next {
-    deployment: usize,
-    cdn: usize,
-    queue: usize,
-}
-
-/// `*n`, then one more.
-fn take(n: &mut usize) -> usize {
-    *n += 1;
-    *n - 1
-}
-
 impl Pricing {
-    /// Resolves every price the scenario names (validation has checked
-    /// them; an unknown one is an error here too).
-    pub fn of(s: &Scenario) -> Result<Pricing, CostError> {
-        let table = table_for(s)?;
-        let env_on = match &s.schedule {
-            Some(sch) => sch.on_fraction()?,
-            None => 1.0,
-        };
-        let mut next = Next::default();
-        let mut components = Vec::new();
-        for c in &s.components {
-            let (bill, own) = priced(&table, c, &mut next)?;
-            components.push(Priced {
-                name: c.name().to_owned(),
-                kind: c.kind(),
-                own,
-                bill,
-            });
-        }
-        let cross_region = s.regions.is_some()
-            || s.components.iter().any(|c| {
-                matches!(
-                    c,
-                    Component::Deployment(schema::Deployment { zones: Some(_), .. })
-                )
-            });
+    /// Prices every component of `plan` from its price table (validation
+    /// has checked the names; an unknown one is an error here too).
+    pub fn of(plan: &Plan) -> Result<Pricing, CostError> {
+        let billing = &plan.billing;
+        let table = table_for(Some(&billing.prices))?;
+        let components = billing
+            .components
+            .iter()
+            .map(|c| {
+                Ok(Priced {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    own: c.on,
+                    bill: priced(&table, c)?,
+                })
+            })
+            .collect::<Result<_, CostError>>()?;
         Ok(Pricing {
             table,
-            env_on,
+            env_on: billing.env_on,
             components,
-            cross_region,
+            cross_region: billing.cross_region,
         })
     }
 
@@ -141,43 +117,38 @@ impl Pricing {
     }
 }
 
-/// How component `c` is billed and the share of the week it runs; `next`
-/// gives deployments, CDNs and queues their indices.
-fn priced(t: &PriceTable, c: &Component, next: &mut Next) -> Result<(Bill, f64), CostError> {
-    let mut own = 1.0;
-    let bill = match c {
-        Component::Deployment(schema::Deployment {
+/// How component `c` is billed, priced from table `t`.
+fn priced(t: &PriceTable, c: &BilledSpec) -> Result<Bill, CostError> {
+    Ok(match &c.billed {
+        Billed::Pods {
+            deployment,
             instance,
-            schedule,
             spot,
             nodes,
-            ..
-        }) => {
-            let index = take(&mut next.deployment);
+        } => {
             let size = instance
                 .clone()
                 .unwrap_or_else(|| t.default_instance.clone());
             let price = *instance_price(t, &size)?;
-            if let Some(sch) = schedule {
-                own = sch.on_fraction()?;
-            }
             Bill::Pods {
-                index,
+                index: *deployment,
                 size,
                 price,
                 spot: *spot,
-                nodes: nodes.is_some(),
+                nodes: *nodes,
             }
         }
-        Component::Database(schema::Database { .. }) => Bill::Nodes(database_lines(t, c)?),
-        Component::LoadBalancer(schema::LoadBalancer { .. }) => Bill::Nodes(vec![(
+        Billed::Database { .. } => Bill::Nodes(database_lines(t, &c.billed)?),
+        Billed::LoadBalancer => Bill::Nodes(vec![(
             "load balancer".to_owned(),
             "1 load balancer".to_owned(),
             t.load_balancer_hour,
             0.0,
         )]),
-        Component::Cache(schema::Cache { node, .. }) => {
-            let class = node.clone().unwrap_or_else(|| t.default_cache_node.clone());
+        Billed::CacheNode { class } => {
+            let class = class
+                .clone()
+                .unwrap_or_else(|| t.default_cache_node.clone());
             let price = node_price(t, &t.cache_nodes, "cache node", &class)?;
             Bill::Nodes(vec![(
                 "cache node".to_owned(),
@@ -186,27 +157,21 @@ fn priced(t: &PriceTable, c: &Component, next: &mut Next) -> Result<(Bill, f64),
                 0.0,
             )])
         }
-        Component::Cdn(schema::Cdn { .. }) => Bill::Cdn {
-            index: take(&mut next.cdn),
-        },
-        Component::Queue(schema::Queue { redis_node, .. }) => {
-            let index = take(&mut next.queue);
-            match redis_node {
-                Some(class) => {
-                    let price = node_price(t, &t.cache_nodes, "cache node", class)?;
-                    Bill::Nodes(vec![(
-                        "redis node".to_owned(),
-                        format!("1 x {class}"),
-                        price,
-                        0.0,
-                    )])
-                }
-                None => Bill::Queue { index },
+        Billed::Cdn { cdn } => Bill::Cdn { index: *cdn },
+        Billed::Queue { queue, redis_node } => match redis_node {
+            Some(class) => {
+                let price = node_price(t, &t.cache_nodes, "cache node", class)?;
+                Bill::Nodes(vec![(
+                    "redis node".to_owned(),
+                    format!("1 x {class}"),
+                    price,
+                    0.0,
+                )])
             }
-        }
-        Component::Dependency(schema::Dependency { .. }) => Bill::External,
-    };
-    Ok((bill, own))
+            None => Bill::Queue { index: *queue },
+        },
+        Billed::External => Bill::External,
+    })
 }
 
 /// The pods of deployment `index` over the usage's hours.
@@ -379,16 +344,15 @@ fn instance_price<'t>(t: &'t PriceTable, size: &str) -> Result<&'t InstancePrice
 
 /// The nodes a database runs: per regional copy (or one), each shard's
 /// primary and its read replicas, and one PgBouncer host per copy.
-fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, CostError> {
-    let Component::Database(schema::Database {
+fn database_lines(t: &PriceTable, billed: &Billed) -> Result<Lines, CostError> {
+    let Billed::Database {
         regions,
         replicas,
         pgbouncer,
         shards,
         class,
         replica_class,
-        ..
-    }) = c
+    } = billed
     else {
         return Ok(Vec::new());
     };
@@ -396,7 +360,7 @@ fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, CostError> {
     let replica_class = replica_class.clone().unwrap_or_else(|| class.clone());
     let primary = node_price(t, &t.databases, "database class", &class)?;
     let replica = node_price(t, &t.databases, "database class", &replica_class)?;
-    let shards = shards.as_ref().map_or(1, |s| s.count);
+    let shards = *shards;
     let copies: Vec<Option<&String>> = if regions.is_empty() {
         vec![None]
     } else {
@@ -428,9 +392,8 @@ fn database_lines(t: &PriceTable, c: &Component) -> Result<Lines, CostError> {
                 0.0,
             ));
         }
-        if let Some(b) = pgbouncer {
-            let size = b
-                .instance
+        if let Some(instance) = pgbouncer {
+            let size = instance
                 .clone()
                 .unwrap_or_else(|| t.default_bouncer_instance.clone());
             let price = instance_price(t, &size)?;

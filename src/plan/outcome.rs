@@ -3,7 +3,8 @@
 
 use super::space::Dimension;
 use crate::metrics::stats::Estimate;
-use crate::report::{Provenance, Slo, StageRow};
+use crate::report::{Provenance, StageRow};
+use crate::scenario::Slo;
 use serde::Serialize;
 
 /// The decision on one candidate at 95% confidence.

@@ -94,7 +94,7 @@ impl Space {
                 None,
             ));
         }
-        let table = table_for(s).ok();
+        let table = table_for(s.prices.as_ref()).ok();
         let mut dimensions = Vec::new();
         let base = Scenario {
             plan: None,
@@ -297,11 +297,21 @@ fn located(problems: Vec<Problem>, source: &str, file: &str) -> ScenarioError {
 /// Traffic (CDN, queue requests) is left out, so the bill of a run is below
 /// it only when pods were lost (faults, spot reclaims) and not yet replaced.
 pub fn cost_floor(s: &Scenario) -> Result<f64, ScenarioError> {
-    let pricing = Pricing::of(s).map_err(|e| ScenarioError::Override {
+    let invalid = |message: String| ScenarioError::Override {
         flag: "plan".into(),
         expression: "prices".into(),
-        message: e.to_string(),
+        message,
+    };
+    let plan = crate::scenario::validate(s).map_err(|problems| {
+        invalid(
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
+    let pricing = Pricing::of(&plan).map_err(|e| invalid(e.to_string()))?;
     let seconds = 3600.0;
     let mut pods = Vec::new();
     let (mut cdns, mut queues) = (0, 0);

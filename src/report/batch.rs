@@ -1,33 +1,12 @@
 //! The reports of many runs: one run's summary, the stages ladder, the
-//! comparison of architectures and the sweep grid, and the objective they
-//! are judged against. `sweep` fills them; `batch_table` and `chart` render
-//! them.
+//! comparison of architectures and the sweep grid (each with the objective
+//! it is judged against, a scenario type). `sweep` fills them;
+//! `batch_table` and `chart` render them.
 
 use super::{CostReport, Provenance};
 use crate::metrics::stats::Estimate;
-use crate::scenario::units::Duration;
+use crate::scenario::Slo;
 use serde::{Deserialize, Serialize};
-
-/// A service-level objective.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Slo {
-    /// Latency threshold: at least 99% of finished requests must succeed
-    /// within it (see `report::slo`).
-    pub p99: Duration,
-    /// Largest acceptable error rate (0..1).
-    pub error_rate: f64,
-}
-
-impl Slo {
-    /// The objective used when a scenario states none: p99 <= 1 s, errors <= 1%.
-    pub fn fallback() -> Slo {
-        Slo {
-            p99: Duration(crate::algo::Nanos::from_secs(1)),
-            error_rate: 0.01,
-        }
-    }
-}
 
 /// The figures of one run, small enough to keep for every replication.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

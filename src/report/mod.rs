@@ -25,7 +25,7 @@ mod table;
 mod topology;
 
 pub use batch::{
-    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, Slo, StageRow, StagesReport,
+    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, StageRow, StagesReport,
     SweepPoint, SweepReport, WorkloadDifference,
 };
 pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_csv, sweep_markdown};

@@ -13,8 +13,8 @@
 //! where most requests fail fast does not meet its latency objective, though
 //! the percentiles of its successful requests look healthy.
 
-use super::Slo;
 use crate::metrics::{round6, LatencyHistogram};
+use crate::scenario::Slo;
 use serde::{Deserialize, Serialize};
 
 /// The share of finished requests, in percent, that a p99 objective wants

@@ -12,9 +12,11 @@ mod graph;
 mod overrides;
 mod place;
 mod plan;
+mod prices;
 pub mod quantity;
 mod resolve;
 pub mod schema;
+mod slo;
 mod suggest;
 mod syntax;
 pub(crate) mod unique;
@@ -25,6 +27,7 @@ pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub(crate) use overrides::value_span;
 pub use plan::*;
+pub use prices::{InstancePrice, PriceSpec, Schedule, ScheduleError};
 pub use resolve::resolve_paths;
 pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{validate, Problem};
@@ -32,6 +35,7 @@ pub use resolve::{
     MAX_CALL_DEPTH, MAX_COMPONENTS, MAX_ENDPOINT_STEPS, MAX_FAULTS, MAX_TOTAL_STEPS,
 };
 pub use schema::Scenario;
+pub use slo::Slo;
 pub(crate) use suggest::did_you_mean;
 pub use warnings::{warnings, Warning};
 

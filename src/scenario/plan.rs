@@ -58,7 +58,9 @@ pub struct Plan {
     /// Per-endpoint rate limits, in endpoint name order.
     pub(crate) limits: Vec<EndpointLimitSpec>,
     /// The service-level objective the scenario states, if any.
-    pub(crate) slo: Option<crate::report::Slo>,
+    pub(crate) slo: Option<super::Slo>,
+    /// What each component is billed as, by its index in its family.
+    pub(crate) billing: BillingSpec,
 }
 
 impl Plan {
@@ -756,4 +758,89 @@ mod tests {
         assert_eq!(spec.tenants_in(0) + spec.tenants_in(1), spec.tenants);
         assert_eq!(spec.tenants_in(1), 100_000_000_000);
     }
+}
+
+/// What billing needs of a scenario, resolved by validation
+/// (`resolve/billing.rs`): the price table to use and each component's
+/// billing, in scenario order.
+#[derive(Clone, Debug)]
+pub struct BillingSpec {
+    /// The bundled table and the scenario's overrides of it.
+    pub prices: super::PriceSpec,
+    /// Share of the week the whole environment runs (its schedule).
+    pub env_on: f64,
+    /// Every component, in scenario order.
+    pub components: Vec<BilledSpec>,
+    /// Whether data crosses regions or zones (which no bill line prices).
+    pub cross_region: bool,
+}
+
+/// One component's billing.
+#[derive(Clone, Debug)]
+pub struct BilledSpec {
+    /// Its name, for the bill's rows.
+    pub name: String,
+    /// Its kind, as the scenario writes it (`Deployment`, ...).
+    pub kind: &'static str,
+    /// Share of the week it runs (its own schedule).
+    pub on: f64,
+    /// What it is billed as.
+    pub billed: Billed,
+}
+
+/// What a component is billed as. Sizes and classes are keys of the price
+/// table (`None`: the table's default); indices are the family's, in plan
+/// and report order.
+#[derive(Clone, Debug)]
+pub enum Billed {
+    /// The pods of deployment `deployment`, each one instance of `instance`;
+    /// `spot` splits them when no node pool (`nodes`) is modelled.
+    Pods {
+        /// Index in the plan's deployments.
+        deployment: usize,
+        /// Instance size.
+        instance: Option<String>,
+        /// Share of pod-hours on spot capacity.
+        spot: Option<f64>,
+        /// Whether a node pool is modelled (its spot share is measured).
+        nodes: bool,
+    },
+    /// A database's nodes: per regional copy (or one), each shard's primary
+    /// and read replicas, and a PgBouncer host per copy if it has one.
+    Database {
+        /// Class of the primaries.
+        class: Option<String>,
+        /// Class of the read replicas (default: `class`).
+        replica_class: Option<String>,
+        /// Shards (1 without sharding).
+        shards: u32,
+        /// Read replicas per shard.
+        replicas: u32,
+        /// Regions of its copies (empty: one copy).
+        regions: Vec<String>,
+        /// With PgBouncer: its instance size.
+        pgbouncer: Option<Option<String>>,
+    },
+    /// One load balancer.
+    LoadBalancer,
+    /// One shared-cache node of `class`.
+    CacheNode {
+        /// Cache node class.
+        class: Option<String>,
+    },
+    /// The edge traffic of CDN `cdn`.
+    Cdn {
+        /// Index in the plan's CDNs.
+        cdn: usize,
+    },
+    /// Job queue `queue`: a Redis node of `redis_node`, or a managed queue
+    /// billed by its requests.
+    Queue {
+        /// Index in the plan's queues.
+        queue: usize,
+        /// The Redis node class, if Redis-backed.
+        redis_node: Option<String>,
+    },
+    /// An external dependency: not ours to bill.
+    External,
 }

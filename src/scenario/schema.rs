@@ -3,7 +3,7 @@
 //! These types mirror the file one to one (`deny_unknown_fields` everywhere,
 //! so a typo is an error, not a silently ignored field). Names are still
 //! strings here; [`super::validate`] resolves them into the checked
-//! [`crate::sim::Plan`].
+//! [`crate::scenario::Plan`].
 
 use super::unique;
 use super::units::{self, Duration};
@@ -44,13 +44,13 @@ pub struct Scenario {
     pub stages: Option<Vec<(String, f64)>>,
     /// The service-level objective each run is judged against.
     #[serde(default)]
-    pub slo: Option<crate::cost::Slo>,
+    pub slo: Option<super::Slo>,
     /// Price table: a bundled table's name, with optional overrides.
     #[serde(default)]
-    pub prices: Option<crate::cost::PriceSpec>,
+    pub prices: Option<super::PriceSpec>,
     /// Hours the whole environment is switched off (e.g. a staging copy).
     #[serde(default)]
-    pub schedule: Option<crate::cost::Schedule>,
+    pub schedule: Option<super::Schedule>,
     /// Per-endpoint, per-tenant rate limits: endpoint name -> limit (the same
     /// form as a LoadBalancer's `rate_limit`). Checked when a client's request
     /// for that endpoint arrives (before any other step, a Cdn included);
@@ -513,7 +513,7 @@ pub struct Deployment {
     pub spot: Option<f64>,
     /// Hours this deployment is switched off (cost only).
     #[serde(default)]
-    pub schedule: Option<crate::cost::Schedule>,
+    pub schedule: Option<super::Schedule>,
     /// Availability zones its pods (and nodes) are spread over, as a
     /// topology spread constraint with maxSkew 1 would: each new pod goes
     /// to the up zone with the fewest pods. Default: none.

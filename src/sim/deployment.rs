@@ -1,8 +1,9 @@
 //! Pods at run time: load balancers pick a pod of their target deployments,
 //! a request takes one of its worker slots (or waits in its FIFO queue),
 //! computes on it and releases it; a request queued longer than the
-//! deployment's `shed_after` is shed. Autoscaling state (`autoscale.rs`)
-//! lives beside each deployment's pods.
+//! deployment's `shed_after` is shed. A pod's life (new, ready, draining,
+//! gone, killed) changes only through the methods at the end of this file,
+//! which the autoscaling family (`autoscale/`) calls.
 //!
 //! ```text
 //!  Enter(lb) ──▶ balancer picks a pod ──▶ slot free? ──▶ Compute ... Leave (slot to the next in line)
@@ -69,11 +70,7 @@ impl Pods {
                     )
                 })
                 .collect(),
-            deployments: plan
-                .deployments
-                .iter()
-                .map(|d| Deployment::new(d, seed))
-                .collect(),
+            deployments: plan.deployments.iter().map(Deployment::new).collect(),
             rngs: plan
                 .deployments
                 .iter()
@@ -93,17 +90,10 @@ impl Family for Pods {
     fn tick(&mut self, now: Nanos, stations: &mut StationSamples) {
         for d in &mut self.deployments {
             stations.push(d.occupancy.take_interval(now));
-            d.record_replicas(now);
         }
     }
 
     fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
-        report.scaling = plan
-            .deployments
-            .iter()
-            .zip(&mut self.deployments)
-            .map(|(spec, d)| d.scaling_report(spec, now))
-            .collect();
         for (spec, d) in plan.deployments.iter().zip(&mut self.deployments) {
             report.stations.push(StationReport {
                 name: spec.name.clone(),
@@ -232,6 +222,18 @@ impl Sim<'_> {
             self.check_drained(now, held.deployment as usize, held.pod as usize);
         }
     }
+
+    /// Whether request `r` holds a slot in a pod that died since.
+    #[inline]
+    pub(super) fn holds_dead_pod(&self, r: u32) -> bool {
+        let req = &self.requests[r];
+        req.held[..req.depth as usize].iter().any(|h| {
+            // Until a pod of the deployment has gone, every epoch is current:
+            // skip the pod (a cache miss on the hot path).
+            let d = &self.families.pods.deployments[h.deployment as usize];
+            d.gone > 0 && d.pods[h.pod as usize].epoch != h.epoch
+        })
+    }
 }
 
 /// Where a pod is in its life.
@@ -247,9 +249,6 @@ pub(super) enum PodState {
     Gone,
 }
 
-/// The zone of a pod not placed yet.
-pub(super) const UNPLACED: u8 = u8::MAX;
-
 /// One pod.
 #[derive(Clone, Debug)]
 pub(super) struct Pod {
@@ -263,13 +262,6 @@ pub(super) struct Pod {
     pub(super) scheduled: Nanos,
     /// When it became (or becomes) ready.
     pub(super) ready_at: Nanos,
-    /// Node index in the deployment's pool (0 when no pool is modelled).
-    pub(super) node: u32,
-    /// Runs on a spot node.
-    pub(super) spot: bool,
-    /// Availability zone index (0 when no zones are modelled;
-    /// [`UNPLACED`] until the pod is placed).
-    pub(super) zone: u8,
     /// Busy worker slots x ns since the last HPA sample.
     pub(super) busy_area: u128,
     /// Requests in the pod (in service + queued) x ns since the last sample.
@@ -298,9 +290,6 @@ impl Pod {
             epoch,
             scheduled: now,
             ready_at,
-            node: 0,
-            spot: false,
-            zone: UNPLACED,
             busy_area: 0,
             inflight_area: 0,
             served: 0,
@@ -330,24 +319,107 @@ pub(super) struct Deployment {
     pub(super) occupancy: Occupancy,
     /// Multiplier on service times while a slowdown fault is active.
     pub(super) slowdown: f64,
-    /// Autoscaling, pod lifecycle and node state.
-    pub(super) scale: super::autoscale::Scaling,
+    /// Pods whose life has ended so far (0: no held epoch can be stale).
+    pub(super) gone: u64,
+    /// Indices of gone pods, reused by the next new ones.
+    free: Vec<u32>,
+    /// Requests that were queued in pods that died; the simulator fails them.
+    pub(super) orphans: Vec<u32>,
 }
 
 impl Deployment {
     /// The deployment at time zero, all pods ready.
-    pub(super) fn new(spec: &DeploymentSpec, seed: u64) -> Self {
+    pub(super) fn new(spec: &DeploymentSpec) -> Self {
         let pods = (0..spec.replicas)
             .map(|_| Pod::new(spec, Nanos::ZERO, Nanos::ZERO, 0))
             .collect();
-        let mut d = Deployment {
+        Deployment {
             pods,
             occupancy: Occupancy::new(u64::from(spec.replicas) * u64::from(spec.concurrency)),
             slowdown: 1.0,
-            scale: super::autoscale::Scaling::new(spec, seed),
-        };
-        d.place_initial(spec);
-        d
+            gone: 0,
+            free: Vec::new(),
+            orphans: Vec::new(),
+        }
+    }
+}
+
+/// The pods family's side of autoscaling: the only ways a pod's life
+/// changes. The autoscaling family decides when; these keep the pods'
+/// slots, epochs, free indices and capacity right.
+impl Deployment {
+    /// A new pod scheduled at `now`, ready after the spec's startup (at once
+    /// without one), at the index of a gone pod if there is one. Its index.
+    pub(super) fn add_pod(&mut self, spec: &DeploymentSpec, now: Nanos) -> usize {
+        let ready_at = now.saturating_add(spec.startup);
+        match self.free.pop() {
+            Some(p) => {
+                let epoch = self.pods[p as usize].epoch;
+                self.pods[p as usize] = Pod::new(spec, now, ready_at, epoch);
+                p as usize
+            }
+            None => {
+                self.pods.push(Pod::new(spec, now, ready_at, 0));
+                self.pods.len() - 1
+            }
+        }
+    }
+
+    /// Pod `p`'s startup ends at `now`, if it is still starting and due
+    /// then (a stale event otherwise). Whether it became ready.
+    pub(super) fn mark_ready(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) -> bool {
+        let pod = &mut self.pods[p];
+        if pod.state != PodState::Starting || pod.ready_at != now {
+            return false;
+        }
+        pod.state = PodState::Ready;
+        pod.touch(now);
+        self.refresh_capacity(spec, now);
+        true
+    }
+
+    /// Whether pod `p` has no request or job in it.
+    pub(super) fn is_idle(&self, p: usize) -> bool {
+        self.pods[p].slots.in_flight() + self.pods[p].jobs == 0
+    }
+
+    /// Pod `p` takes no new requests and goes when its work ends.
+    pub(super) fn start_draining(&mut self, p: usize) {
+        self.pods[p].state = PodState::Draining;
+    }
+
+    /// Pod `p`'s life ends: holds from its life become stale, its index reusable.
+    pub(super) fn end_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
+        let pod = &mut self.pods[p];
+        pod.state = PodState::Gone;
+        pod.epoch = pod.epoch.wrapping_add(1);
+        self.gone += 1;
+        self.free.push(p as u32);
+        self.refresh_capacity(spec, now);
+    }
+
+    /// Kills pod `p` at once: its waiting requests become orphans, the ones in
+    /// service fail at their next step (their hold's epoch no longer
+    /// matches). Whether it was serving (ready, or had work in it).
+    pub(super) fn kill_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) -> bool {
+        let pod = &mut self.pods[p];
+        pod.touch(now);
+        let serving = pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready;
+        let waiting = pod.slots.clear();
+        self.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        self.end_pod(spec, now, p);
+        serving
+    }
+
+    /// Worker slots of the pods that serve (ready or draining).
+    pub(super) fn refresh_capacity(&mut self, spec: &DeploymentSpec, now: Nanos) {
+        let serving = self
+            .pods
+            .iter()
+            .filter(|p| matches!(p.state, PodState::Ready | PodState::Draining))
+            .count() as u64;
+        self.occupancy
+            .set_capacity(now, serving * u64::from(spec.concurrency));
     }
 }
 
@@ -436,11 +508,7 @@ mod tests {
         )"#;
         let plan =
             crate::scenario::validate(&crate::scenario::parse(text, "two.ron").unwrap()).unwrap();
-        let mut deps: Vec<Deployment> = plan
-            .deployments
-            .iter()
-            .map(|d| Deployment::new(d, 1))
-            .collect();
+        let mut deps: Vec<Deployment> = plan.deployments.iter().map(Deployment::new).collect();
         for r in 0..3 {
             deps[0].pods[1].slots.admit(r, Nanos::ZERO); // one busy, two queued
         }

@@ -7,6 +7,7 @@
 //! dispatched: [`Families::visit`] hands each family in turn to a generic
 //! [`Visit`]or, the one place they are iterated, in report order.
 
+use super::autoscale::Autoscaling;
 use super::cache_aside::CacheAside;
 use super::cdn::Cdns;
 use super::dependency::Dependencies;
@@ -62,9 +63,11 @@ pub(super) trait Visit {
 
 /// Every family's state in a run.
 pub(super) struct Families {
-    /// Balancers, deployments and their pods; each deployment keeps its
-    /// autoscaling state (HPA, node pool, spot, zones) beside its pods.
+    /// Balancers, deployments and their pods.
     pub(super) pods: Pods,
+    /// Per deployment: its HPA, node pool, spot nodes and zones, deciding
+    /// its pods' lives.
+    pub(super) autoscale: Autoscaling,
     /// Databases, their nodes, connection pools and PgBouncer.
     pub(super) queries: Queries,
     /// Shared caches, per-pod L1s and cache-aside loads.
@@ -90,6 +93,7 @@ impl Families {
     pub(super) fn new(plan: &Plan) -> Families {
         Families {
             pods: Pods::new(plan),
+            autoscale: Autoscaling::new(plan),
             queries: Queries::new(plan),
             cache: CacheAside::new(plan),
             cdn: Cdns::new(plan),
@@ -106,6 +110,7 @@ impl Families {
     /// databases, queues).
     pub(super) fn visit(&mut self, v: &mut impl Visit) {
         v.visit(&mut self.pods);
+        v.visit(&mut self.autoscale);
         v.visit(&mut self.queries);
         v.visit(&mut self.cache);
         v.visit(&mut self.cdn);

@@ -102,7 +102,7 @@ pub fn run_one(
             report = crate::simulate(&plan);
         }
     }
-    let costs = cost(s, &Usage::from_report(&report)).map_err(|m| ScenarioError::Override {
+    let costs = cost(&plan, &Usage::from_report(&report)).map_err(|m| ScenarioError::Override {
         flag: "scenario".into(),
         expression: "prices".into(),
         message: m.to_string(),

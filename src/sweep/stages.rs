@@ -6,10 +6,10 @@ use super::{prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
-    Bottleneck, CompareReport, CompareStage, CostReport, PairedDiff, RunSummary, Slo, StageRow,
+    Bottleneck, CompareReport, CompareStage, CostReport, PairedDiff, RunSummary, StageRow,
     StagesReport,
 };
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
 
 /// The user ladder of `s`: its `stages`, else [`DEFAULT_STAGES`].

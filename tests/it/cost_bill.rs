@@ -35,6 +35,11 @@ fn scenario(db_extra: &str) -> scaletwin::scenario::Scenario {
     s
 }
 
+/// The plan of [`scenario`]`(db_extra)`, which cost prices.
+fn plan(db_extra: &str) -> scaletwin::scenario::Plan {
+    validate(&scenario(db_extra)).unwrap()
+}
+
 /// One hour of usage: 3 pods, a managed queue at 10 messages/s, CDN traffic
 /// per PoP.
 fn usage() -> Usage {
@@ -83,18 +88,18 @@ fn close(got: (f64, f64), per_hour: f64) {
 
 #[test]
 fn pods_are_billed_per_pod_hour_of_their_instance() {
-    let c = cost(&scenario(""), &usage()).unwrap();
+    let c = cost(&plan(""), &usage()).unwrap();
     // c6i.large on demand: $0.085/h.
     close(line(&c, "api", "pods"), 3.0 * 0.085);
 }
 
 #[test]
 fn every_regional_copy_and_shard_primary_is_a_node() {
-    let c = cost(&scenario(""), &usage()).unwrap();
+    let c = cost(&plan(""), &usage()).unwrap();
     // db.r6g.xlarge: $0.45/h, one primary per regional copy.
     close(line(&c, "pg", "primary (us)"), 0.45);
     close(line(&c, "pg", "primary (eu)"), 0.45);
-    let c = cost(&scenario(", shards: (count: 4, by: Tenant)"), &usage()).unwrap();
+    let c = cost(&plan(", shards: (count: 4, by: Tenant)"), &usage()).unwrap();
     close(line(&c, "pg", "shard primaries (us)"), 4.0 * 0.45);
     close(line(&c, "pg", "shard primaries (eu)"), 4.0 * 0.45);
     let pg = c.by_component.iter().find(|x| x.name == "pg").unwrap();
@@ -105,7 +110,7 @@ fn every_regional_copy_and_shard_primary_is_a_node() {
 fn read_replicas_are_billed_at_their_own_class() {
     // Two replicas per shard, 2 shards, 2 regions: 8 replicas of db.r6g.large ($0.225/h).
     let c = cost(
-        &scenario(r#", replicas: 2, replica_class: "db.r6g.large", shards: (count: 2, by: Key)"#),
+        &plan(r#", replicas: 2, replica_class: "db.r6g.large", shards: (count: 2, by: Key)"#),
         &usage(),
     )
     .unwrap();
@@ -113,17 +118,17 @@ fn read_replicas_are_billed_at_their_own_class() {
     close(line(&c, "pg", "read replicas (eu)"), 4.0 * 0.225);
     close(line(&c, "pg", "shard primaries (us)"), 2.0 * 0.45);
     // Without replica_class a replica is billed as the primary's class.
-    let c = cost(&scenario(", replicas: 1"), &usage()).unwrap();
+    let c = cost(&plan(", replicas: 1"), &usage()).unwrap();
     close(line(&c, "pg", "read replicas (eu)"), 0.45);
 }
 
 #[test]
 fn pgbouncer_is_a_host_per_regional_copy() {
     // Default host c6i.large ($0.085/h); named m6i.large ($0.096/h).
-    let c = cost(&scenario(", pgbouncer: (pool_size: 10)"), &usage()).unwrap();
+    let c = cost(&plan(", pgbouncer: (pool_size: 10)"), &usage()).unwrap();
     close(line(&c, "pg", "pgbouncer (us)"), 0.085);
     let c = cost(
-        &scenario(r#", pgbouncer: (pool_size: 10, instance: "m6i.large")"#),
+        &plan(r#", pgbouncer: (pool_size: 10, instance: "m6i.large")"#),
         &usage(),
     )
     .unwrap();
@@ -132,7 +137,7 @@ fn pgbouncer_is_a_host_per_regional_copy() {
 
 #[test]
 fn cache_balancer_and_queues_are_billed_as_declared() {
-    let c = cost(&scenario(""), &usage()).unwrap();
+    let c = cost(&plan(""), &usage()).unwrap();
     // cache.t3.medium: $0.068/h.
     close(line(&c, "redis", "cache node"), 0.068);
     // $0.0225/h + 10 LCU x $0.008.
@@ -151,7 +156,7 @@ fn cache_balancer_and_queues_are_billed_as_declared() {
 
 #[test]
 fn cdn_egress_and_requests_are_billed_per_region() {
-    let c = cost(&scenario(""), &usage()).unwrap();
+    let c = cost(&plan(""), &usage()).unwrap();
     // us: 1 MB/s = 3.6 GB/h at $0.085/GB; 50 req/s = 180,000 req/h at $0.01/10k.
     close(line(&c, "edge", "egress (us)"), 3.6 * 0.085);
     close(line(&c, "edge", "requests (us)"), 18.0 * 0.01);
@@ -162,7 +167,7 @@ fn cdn_egress_and_requests_are_billed_per_region() {
 
 #[test]
 fn transfer_the_model_cannot_size_is_named_not_invented() {
-    let c = cost(&scenario(""), &usage()).unwrap();
+    let c = cost(&plan(""), &usage()).unwrap();
     assert!(c
         .not_billed
         .iter()

@@ -141,7 +141,7 @@ fn the_default_objective_applies_and_says_so_without_a_slo() {
     let r = run(&delays(&[("fast", "5ms", 1.0)], "1s", ""));
     let v = r.slo.as_ref().unwrap();
     assert!(v.default && v.met());
-    assert_eq!(v.objective, scaletwin::cost::Slo::fallback());
+    assert_eq!(v.objective, scaletwin::scenario::Slo::fallback());
 }
 
 fn every_scenario() -> Vec<PathBuf> {

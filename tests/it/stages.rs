@@ -3,7 +3,7 @@
 use scaletwin::cost::{cost, Usage};
 use scaletwin::metrics::stats;
 use scaletwin::report::{StageRow, StagesReport};
-use scaletwin::scenario::{apply_overrides, read, Scenario};
+use scaletwin::scenario::{apply_overrides, read, validate, Scenario};
 use scaletwin::sweep::{self, Batch};
 use std::path::{Path, PathBuf};
 
@@ -50,7 +50,7 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     let s = fixed(0.0);
     let plan = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&plan);
-    let c = cost(&s, &Usage::from_report(&report)).unwrap();
+    let c = cost(&validate(&s).unwrap(), &Usage::from_report(&report)).unwrap();
     let app = c.by_component.iter().find(|c| c.name == "app").unwrap();
     // m6i.large on demand: 0.096 USD/h in the bundled table.
     assert!((app.on_demand_per_hour - 3.0 * 0.096).abs() < 1e-12);
@@ -60,7 +60,7 @@ fn fixed_deployment_costs_replicas_times_price_times_hours() {
     assert_eq!(pg.on_demand_per_hour, 0.225);
     // Half on spot: lower by half the pods times the price difference.
     let s2 = fixed(0.5);
-    let c2 = cost(&s2, &Usage::from_report(&report)).unwrap();
+    let c2 = cost(&validate(&s2).unwrap(), &Usage::from_report(&report)).unwrap();
     let saved = c.per_hour - c2.per_hour;
     assert!(
         (saved - 1.5 * (0.096 - 0.038)).abs() < 1e-9,
@@ -80,7 +80,7 @@ fn each_deployment_is_billed_the_pods_its_own_scaling_report_shows() {
     let s = scenario("scenarios/stage4-services.ron", &["run.duration=20s"]);
     let plan = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&plan);
-    let c = cost(&s, &Usage::from_report(&report)).unwrap();
+    let c = cost(&validate(&s).unwrap(), &Usage::from_report(&report)).unwrap();
     assert_eq!(report.scaling.len(), 7);
     let mut counts = Vec::new();
     for x in &report.scaling {
@@ -118,7 +118,7 @@ fn cost_per_million_counts_only_requests_served() {
         "{}",
         report.summary.error_rate
     );
-    let c = cost(&s, &Usage::from_report(&report)).unwrap();
+    let c = cost(&validate(&s).unwrap(), &Usage::from_report(&report)).unwrap();
     let at_offered = c.per_hour / (report.summary.offered_rps * 3600.0) * 1e6;
     let served = report.summary.throughput_rps * 3600.0;
     assert!((c.per_million_requests - c.per_hour / served * 1e6).abs() < 1e-3);
@@ -136,7 +136,7 @@ fn scheduled_shutdown_shows_its_savings() {
     );
     let plan = scaletwin::scenario::validate(&s).unwrap();
     let report = scaletwin::simulate(&plan);
-    let c = cost(&s, &Usage::from_report(&report)).unwrap();
+    let c = cost(&validate(&s).unwrap(), &Usage::from_report(&report)).unwrap();
     assert!((c.per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
     assert!((c.schedule_savings_per_month - c.per_hour * 730.0 * 0.5).abs() < 1e-3);
 }

@@ -4,7 +4,7 @@
 //! One resolver per component kind (`balancer`, `deployment` with
 //! `autoscale`, `database`, `queue`, `cache`, `cdn`, `dependency`) and per
 //! section (`run`, `regions`, `workload`, `limits`, `endpoints`, `faults`
-//! with `pod_faults`), over a shared [`context::Context`]: the problems, the
+//! with `pod_faults`, `billing`), over a shared [`context::Context`]: the problems, the
 //! components indexed by name and kind, and the sampler table. Once the
 //! structure has no problem, `program` compiles the endpoints.
 //!
@@ -16,6 +16,7 @@
 
 mod autoscale;
 mod balancer;
+mod billing;
 mod cache;
 mod calls;
 mod cdn;
@@ -121,6 +122,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         asides,
         limits,
         slo: s.slo.clone(),
+        billing: billing::resolve(s),
     })
 }
 

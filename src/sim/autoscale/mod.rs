@@ -1,0 +1,372 @@
+//! The autoscaling family: the pod lifecycle decisions, the HPA loop
+//! (src/algo/hpa), node packing, spot reclaims, zones and the
+//! PodDisruptionBudget, one [`Scaling`] per deployment (by plan index).
+//!
+//! ```text
+//!  schedule ──startup──▶ Ready ──scale-down / eviction──▶ Draining ──in-flight = 0──▶ Gone
+//!     │ (costs from here)   ▲ LB picks only these             (no new requests)        │
+//!     └─────────────────────┴──────────── index reused from the free list ◀────────────┘
+//!
+//!  every sync period: per-pod samples (busy worker time / capacity, memory, rps)
+//!      ──▶ Autoscaler::reconcile_at ──▶ desired ──▶ reconcile pods toward desired
+//!  spot node: Exp(reclaims_per_hour) ──▶ notice: evict its pods (PDB permitting),
+//!      replacements scheduled ──▶ notice ends: node gone, pods still on it die
+//!  zones: a new pod goes to the up zone with the fewest pods (maxSkew 1);
+//!      ZoneDown kills the zone's pods and keeps new ones out until it is back
+//! ```
+//!
+//! The pods themselves belong to the pods family (`deployment.rs`); this
+//! family decides when one is added, becomes ready, drains, goes or is
+//! killed, and calls the pods family's lifecycle methods to do it
+//! ([`Controller`] pairs a deployment's pods with its [`Scaling`] for that).
+//! What it keeps per pod is where the pod runs ([`Placement`]) and the
+//! counts by state and zone ([`Census`]).
+//!
+//! Parts: `lifecycle` (reconcile toward the desired count, PDB, kills),
+//! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
+//! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
+//! `ZoneDown`, the census).
+
+mod hpa;
+mod lifecycle;
+mod nodes;
+mod zones;
+
+pub use hpa::{replay_hpa, replay_queue_hpa};
+
+use super::deployment::Deployment;
+use super::event::{Event, U16, U32};
+use super::families::{Family, StationSamples};
+use super::interpreter::Sim;
+use crate::algo::hpa::{Autoscaler, ControllerConfig};
+use crate::algo::Nanos;
+use crate::engine::{stream, Rng};
+use crate::metrics::{round6, ErrorCause};
+use crate::report::{ReplicaRow, Report, ScalingEvent, ScalingReport};
+use crate::scenario::{DeploymentSpec, Plan};
+use nodes::{Node, Placement};
+use rand::RngExt;
+use zones::Census;
+
+/// An autoscaling event of deployment `.0`.
+#[derive(Copy, Clone, Debug)]
+#[repr(u8)]
+pub(super) enum AutoscaleEvent {
+    /// The deployment's HPA syncs.
+    HpaSync(U16),
+    /// A pod's startup ends: (deployment, pod).
+    PodReady(U16, U32),
+    /// A spot node gets its termination notice: (deployment, node).
+    NodeNotice(U16, U32),
+    /// A node under notice goes: (deployment, node).
+    NodeGone(U16, U32),
+}
+
+/// Something the simulator must schedule for a deployment.
+#[derive(Copy, Clone, Debug)]
+enum Pending {
+    PodReady(u32),
+    NodeNotice(u32),
+    NodeGone(u32),
+}
+
+/// The autoscaling family's state: one [`Scaling`] per deployment, in plan order.
+pub(super) struct Autoscaling {
+    scaling: Vec<Scaling>,
+}
+
+impl Autoscaling {
+    /// Every deployment's scaling state at time zero, its pods placed.
+    pub(super) fn new(plan: &Plan) -> Autoscaling {
+        Autoscaling {
+            scaling: plan
+                .deployments
+                .iter()
+                .map(|d| Scaling::new(d, plan.seed))
+                .collect(),
+        }
+    }
+}
+
+impl Family for Autoscaling {
+    fn tick(&mut self, now: Nanos, _stations: &mut StationSamples) {
+        for s in &mut self.scaling {
+            s.record_replicas(now);
+        }
+    }
+
+    fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
+        report.scaling = plan
+            .deployments
+            .iter()
+            .zip(&mut self.scaling)
+            .map(|(spec, s)| s.scaling_report(spec, now))
+            .collect();
+    }
+}
+
+/// Autoscaling and capacity state of one deployment.
+pub(super) struct Scaling {
+    hpa: Option<Autoscaler>,
+    /// The Deployment's `spec.replicas`.
+    desired: u32,
+    /// Where each pod runs, by the pods family's pod index.
+    placed: Vec<Placement>,
+    /// Pods starting and ready, in all and per zone.
+    census: Census,
+    nodes: Vec<Node>,
+    free_nodes: Vec<u32>,
+    /// Draws spot nodes' reclaim times (with a spot share and a reclaim rate).
+    spot_rng: Option<Rng>,
+    /// To schedule: (time, what).
+    pending: Vec<(Nanos, Pending)>,
+    events: Vec<ScalingEvent>,
+    series: Vec<ReplicaRow>,
+    /// [on-demand, spot] pods and nodes alive, and their areas (count x ns).
+    live_pods: [u64; 2],
+    live_nodes: [u64; 2],
+    pod_area: [u128; 2],
+    node_area: [u128; 2],
+    last: Nanos,
+    pods_killed: u64,
+    reclaims: u64,
+    /// Per zone, the `ZoneDown` faults holding it down (0: up).
+    zone_down: Vec<u32>,
+    /// Picks the victims of `KillPods` faults.
+    kill_rng: Rng,
+    /// Picks the nodes of `ReclaimSpot` faults.
+    reclaim_rng: Rng,
+}
+
+impl Scaling {
+    /// The scaling state of `spec` at time zero, its `replicas` ready pods
+    /// (indices `0..replicas` of the pods family) placed.
+    fn new(spec: &DeploymentSpec, seed: u64) -> Scaling {
+        let hpa = spec.hpa.as_ref().map(|h| {
+            Autoscaler::with_config(
+                h.spec.clone(),
+                ControllerConfig {
+                    sync_period: h.sync_period,
+                    ..ControllerConfig::default()
+                },
+            )
+        });
+        let spot_rng = spec
+            .nodes
+            .as_ref()
+            .filter(|n| n.spot_fraction > 0.0 && n.reclaims_per_hour > 0.0)
+            .map(|_| stream(seed, &format!("spot/{}", spec.name)));
+        let mut s = Scaling {
+            hpa,
+            desired: spec.replicas,
+            placed: Vec::new(),
+            census: Census::new(spec.zones.len()),
+            nodes: Vec::new(),
+            free_nodes: Vec::new(),
+            spot_rng,
+            pending: Vec::new(),
+            events: Vec::new(),
+            series: Vec::new(),
+            live_pods: [0; 2],
+            live_nodes: [0; 2],
+            pod_area: [0; 2],
+            node_area: [0; 2],
+            last: Nanos::ZERO,
+            pods_killed: 0,
+            reclaims: 0,
+            zone_down: vec![0; spec.zones.len()],
+            kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
+            reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
+        };
+        for p in 0..spec.replicas as usize {
+            s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
+        }
+        s
+    }
+
+    /// Appends the replica row for the bucket ending at `now`.
+    fn record_replicas(&mut self, now: Nanos) {
+        let row = ReplicaRow {
+            t_s: round6(now.as_secs_f64()),
+            desired: self.desired,
+            ready: self.census.ready,
+            starting: self.census.starting,
+            nodes: (self.live_nodes[0] + self.live_nodes[1]) as u32,
+            zones: self.census.ready_in_zone.clone(),
+        };
+        self.series.push(row);
+    }
+
+    /// The deployment's scaling report at the end of the run.
+    fn scaling_report(&mut self, spec: &DeploymentSpec, now: Nanos) -> ScalingReport {
+        self.account(now);
+        let secs = |a: u128| round6(a as f64 / 1e9);
+        ScalingReport {
+            name: spec.name.clone(),
+            autoscaled: spec.hpa.is_some(),
+            cpu_target_percent: spec.hpa.as_ref().and_then(|h| cpu_target_percent(&h.spec)),
+            pod_seconds_on_demand: secs(self.pod_area[0]),
+            pod_seconds_spot: secs(self.pod_area[1]),
+            node_hours_on_demand: round6(self.node_area[0] as f64 / 3.6e12),
+            node_hours_spot: round6(self.node_area[1] as f64 / 3.6e12),
+            spot_reclaims: self.reclaims,
+            pods_killed: self.pods_killed,
+            events: std::mem::take(&mut self.events),
+            series: std::mem::take(&mut self.series),
+            zones: spec.zones.clone(),
+        }
+    }
+}
+
+/// One deployment's pods (the pods family) with its scaling state: what the
+/// autoscaling decisions act on.
+struct Controller<'a> {
+    spec: &'a DeploymentSpec,
+    dep: &'a mut Deployment,
+    s: &'a mut Scaling,
+}
+
+impl Sim<'_> {
+    /// Deployment `d`'s controller.
+    fn controller(&mut self, d: usize) -> Controller<'_> {
+        let plan = self.plan;
+        Controller {
+            spec: &plan.deployments[d],
+            dep: &mut self.families.pods.deployments[d],
+            s: &mut self.families.autoscale.scaling[d],
+        }
+    }
+
+    /// Schedules the first HPA syncs and any initial node notices.
+    pub(super) fn start_scaling(&mut self) {
+        for (d, spec) in self.plan.deployments.iter().enumerate() {
+            if let Some(h) = &spec.hpa {
+                self.queue.schedule(
+                    h.sync_period,
+                    Event::Autoscale(AutoscaleEvent::HpaSync((d as u16).into())),
+                );
+            }
+        }
+        for d in 0..self.plan.deployments.len() {
+            self.flush_scaling(Nanos::ZERO, d);
+        }
+    }
+
+    /// Hands a deployment's pending happenings to the queue, fails the
+    /// requests orphaned by its pods' deaths and tells its job queues.
+    fn flush_scaling(&mut self, now: Nanos, d: usize) {
+        let end = self.plan.duration;
+        let mut pending = std::mem::take(&mut self.families.autoscale.scaling[d].pending);
+        for (t, what) in pending.drain(..) {
+            if t < end {
+                let dep = (d as u16).into();
+                let event = match what {
+                    Pending::PodReady(p) => AutoscaleEvent::PodReady(dep, p.into()),
+                    Pending::NodeNotice(n) => AutoscaleEvent::NodeNotice(dep, n.into()),
+                    Pending::NodeGone(n) => AutoscaleEvent::NodeGone(dep, n.into()),
+                };
+                self.queue.schedule(t, Event::Autoscale(event));
+            }
+        }
+        self.families.autoscale.scaling[d].pending = pending;
+        while let Some(r) = self.families.pods.deployments[d].orphans.pop() {
+            self.families.pods.deployments[d].occupancy.abandon(now);
+            self.fail(now, r, ErrorCause::PodKilled);
+        }
+        self.workers_changed(now, d);
+    }
+
+    /// Handles an autoscaling event.
+    pub(super) fn autoscale_event(&mut self, now: Nanos, event: AutoscaleEvent) {
+        let d = match event {
+            AutoscaleEvent::HpaSync(d) => {
+                let d = d.get() as usize;
+                let plan = self.plan;
+                let spec = &plan.deployments[d];
+                let depth = spec
+                    .hpa
+                    .as_ref()
+                    .and_then(|h| h.queue)
+                    .map_or(0, |q| self.families.jobs.queues[q].depth());
+                self.controller(d).hpa_sync(now, depth);
+                if let Some(h) = &spec.hpa {
+                    let next = now.saturating_add(h.sync_period);
+                    if next < plan.duration {
+                        self.queue.schedule(
+                            next,
+                            Event::Autoscale(AutoscaleEvent::HpaSync((d as u16).into())),
+                        );
+                    }
+                }
+                d
+            }
+            AutoscaleEvent::PodReady(d, p) => {
+                let d = d.get() as usize;
+                self.controller(d).pod_ready(now, p.get() as usize);
+                d
+            }
+            AutoscaleEvent::NodeNotice(d, n) => {
+                let d = d.get() as usize;
+                self.controller(d).node_notice(now, n.get() as usize);
+                d
+            }
+            AutoscaleEvent::NodeGone(d, n) => {
+                let d = d.get() as usize;
+                self.controller(d).node_gone(now, n.get() as usize);
+                d
+            }
+        };
+        self.flush_scaling(now, d);
+    }
+
+    /// Starts (`on`) or ends a `ZoneDown` fault on zone `z` of deployment `d`.
+    pub(super) fn zone_down(&mut self, now: Nanos, d: usize, z: u8, on: bool) {
+        self.controller(d).zone_fault(now, z as usize, on);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `KillPods` fault kills `count` ready pods of deployment `d`.
+    pub(super) fn kill_pods(&mut self, now: Nanos, d: usize, count: u32) {
+        self.controller(d).kill_ready(now, count);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `ReclaimSpot` fault gives spot nodes of deployment `d` their notice.
+    pub(super) fn reclaim_spot(&mut self, now: Nanos, d: usize, count: Option<u32>, fraction: f64) {
+        self.controller(d).reclaim(now, count, fraction);
+        self.flush_scaling(now, d);
+    }
+
+    /// A request or job left pod `p` of deployment `d`: a draining pod goes
+    /// once empty.
+    pub(super) fn check_drained(&mut self, now: Nanos, d: usize, p: usize) {
+        let dep = &self.families.pods.deployments[d];
+        if dep.pods[p].state == super::deployment::PodState::Draining && dep.is_idle(p) {
+            self.controller(d).drained(now, p);
+            self.flush_scaling(now, d);
+        }
+    }
+}
+
+/// Moves `k` items picked uniformly at random (a partial Fisher-Yates
+/// shuffle) to the front of `items` and drops the rest.
+fn choose(rng: &mut Rng, items: &mut Vec<usize>, k: usize) {
+    let k = k.min(items.len());
+    for i in 0..k {
+        let j = rng.random_range(i..items.len());
+        items.swap(i, j);
+    }
+    items.truncate(k);
+}
+
+/// The CPU utilization target of `hpa`, percent, if it scales on one.
+fn cpu_target_percent(hpa: &crate::algo::hpa::HpaSpec) -> Option<f64> {
+    use crate::algo::hpa::{MetricSpec, ResourceName};
+    hpa.with_defaults().metrics.iter().find_map(|m| match m {
+        MetricSpec::ResourceUtilization {
+            resource: ResourceName::Cpu,
+            target_average_utilization,
+        } => Some(f64::from(*target_average_utilization)),
+        _ => None,
+    })
+}
