@@ -13,6 +13,7 @@ mod backtest;
 mod bad_input;
 mod blow_up;
 mod calibrate;
+mod calls;
 mod cdn_pops;
 mod cli;
 mod cluster_sweep;

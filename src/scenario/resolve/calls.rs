@@ -303,7 +303,9 @@ mod tests {
         let m = problems(&eps);
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(
-            m[0].starts_with("endpoints.e0: e0 -> big: expands to 100001 steps per request, over 100000"),
+            m[0].starts_with(
+                "endpoints.e0: e0 -> big: expands to 100001 steps per request, over 100000"
+            ),
             "{}",
             m[0]
         );

@@ -500,7 +500,9 @@ impl<'a> Compiler<'a, '_> {
         }
         self.hop(program);
         if self.targets.balancers[lb].rate_limit.is_some() {
-            program.ops.push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
+            program
+                .ops
+                .push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
         }
         program.ops.push(Op::Pod(PodOp::Enter { lb: lb as u16 }));
         held.push(lb);
@@ -525,7 +527,9 @@ impl<'a> Compiler<'a, '_> {
         let at = program.ops.len();
         self.hop(program);
         let at = if program.ops.len() > at { at + 1 } else { at };
-        program.ops.push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
+        program
+            .ops
+            .push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
         self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
         program.ops[at] = Op::Dependency(DependencyOp::Call {
             dep,
@@ -564,10 +568,14 @@ impl<'a> Compiler<'a, '_> {
                 skip: 0,
             }));
         }
-        program.asides.push(Numbered::Own(AsideSpec { tiers, coalesce }));
+        program
+            .asides
+            .push(Numbered::Own(AsideSpec { tiers, coalesce }));
         program.aside_count = program.aside_count.saturating_add(1);
         let load = program.ops.len();
-        program.ops.push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
+        program
+            .ops
+            .push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
         self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
         program.ops.push(Op::Cache(CacheOp::Fill { aside }));
         let end = program.ops.len();
@@ -617,5 +625,226 @@ impl<'a> Compiler<'a, '_> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse, validate};
+
+    /// A scenario with `components` and `endpoints` (the mix sends to "e0").
+    fn scenario(components: &str, endpoints: &str) -> Scenario {
+        let text = format!(
+            r#"Scenario(name: "c", run: (duration: "1m"),
+               workload: (users: 1, rps_per_user: 1.0, mix: {{ "e0": 1.0 }}),
+               components: [{components}], endpoints: {{ {endpoints} }})"#
+        );
+        parse(&text, "c.ron").unwrap()
+    }
+
+    /// Compiles the endpoints of a scenario without components, whatever
+    /// the limits on calls say.
+    fn compiled(endpoints: &str) -> Compiled {
+        let targets = Targets {
+            balancers: &[],
+            deployments: &[],
+            databases: &[],
+            queues: &[],
+            caches: &[],
+            cdns: &[],
+            dependencies: &[],
+        };
+        let mut samplers = Samplers::default();
+        let c = compile(&scenario("", endpoints), &targets, &[], &mut samplers);
+        assert!(samplers.finish().is_ok());
+        c
+    }
+
+    fn ops(c: &Compiled) -> usize {
+        c.programs.iter().map(|p| p.ops.len()).sum()
+    }
+
+    /// `e0` calls `e1` twice, ... `e{depth-1}` calls `e{depth}` twice.
+    fn fan_out(depth: usize) -> String {
+        (0..depth)
+            .map(|k| format!("\"e{k}\": [Call(\"e{0}\"), Call(\"e{0}\")],", k + 1))
+            .chain(std::iter::once(format!(
+                "\"e{depth}\": [Delay(Const(\"1ms\"))],"
+            )))
+            .collect()
+    }
+
+    #[test]
+    fn a_doubling_fan_out_compiles_to_one_program_per_endpoint() {
+        // Inlined, e0 was 2^40 Delays; shared, each endpoint is one program
+        // of two Call ops (the last one Delay), all programs being the
+        // endpoints' entries.
+        let c = compiled(&fan_out(40));
+        assert_eq!(c.programs.len(), 41);
+        assert_eq!(ops(&c), 2 * 40 + 1);
+        // Linear in the depth: 20 levels more are 40 ops more.
+        assert_eq!(ops(&compiled(&fan_out(60))) - ops(&c), 2 * 20);
+        // e.g. "e1" (programs are in name order: e0, e1, e10, ...).
+        let e1 = 1;
+        assert_eq!(
+            c.programs[0].ops,
+            vec![
+                Op::Call {
+                    program: e1,
+                    asides: 0
+                };
+                2
+            ]
+        );
+    }
+
+    #[test]
+    fn a_diamond_shares_the_callee_program() {
+        // e0 calls b and c, which both call d: one program of d, called by
+        // both (and d's own entry, as nothing is held either way).
+        let c = compiled(
+            r#""e0": [Call("b"), Call("c")], "b": [Call("d")], "c": [Call("d")],
+               "d": [Delay(Const("1ms")), Delay(Const("2ms"))]"#,
+        );
+        let names: Vec<&str> = c.endpoints.iter().map(|e| e.name.as_str()).collect();
+        let d = names.iter().position(|n| *n == "d").unwrap() as u32;
+        let of_d: Vec<usize> = (0..c.programs.len())
+            .filter(|&p| c.programs[p].endpoint == d as u16)
+            .collect();
+        assert_eq!(of_d, vec![d as usize]);
+        for caller in ["b", "c"] {
+            let p = names.iter().position(|n| *n == caller).unwrap();
+            assert_eq!(
+                c.programs[p].ops,
+                vec![Op::Call {
+                    program: d,
+                    asides: 0
+                }]
+            );
+        }
+        assert_eq!(c.programs.len(), 4);
+    }
+
+    const COMPONENTS: &str = r#"
+        LoadBalancer(name: "a", targets: { "api": 1 }),
+        LoadBalancer(name: "b", targets: { "api": 1 }),
+        Deployment(name: "api", replicas: 1, concurrency: 1),
+        Cache(name: "redis", ttl: "1m", latency: Const("1ms"), concurrency: 1),
+        Database(name: "pg", connections: 1)"#;
+
+    #[test]
+    fn a_callee_is_compiled_once_per_stack_of_balancers_held() {
+        // `work` enters balancer b on top of whatever its caller holds: a
+        // pod of a, of b, or nothing yet. Compiled for each, once.
+        let s = scenario(
+            COMPONENTS,
+            r#""e0": [Call("via_a"), Call("via_b")],
+               "via_a": [Lb("a"), Call("work"), Call("work")],
+               "via_b": [Lb("b"), Call("work"), Call("work")],
+               "work": [Lb("b"), Compute(Const("1ms"))]"#,
+        );
+        let plan = validate(&s).unwrap();
+        let work = plan
+            .endpoints
+            .iter()
+            .position(|e| e.name == "work")
+            .unwrap();
+        let of_work = plan
+            .programs
+            .iter()
+            .filter(|p| usize::from(p.endpoint) == work)
+            .count();
+        // Alone (its entry), under [a] and under [b].
+        assert_eq!(of_work, 3);
+        // Under [a] it nests a second pod; the two calls share one program.
+        let via_a = plan
+            .endpoints
+            .iter()
+            .position(|e| e.name == "via_a")
+            .unwrap();
+        let calls: Vec<u32> = plan.programs[via_a]
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Call { program, .. } => Some(*program),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0], calls[1]);
+        assert_ne!(calls[0] as usize, work);
+    }
+
+    #[test]
+    fn each_call_of_a_cache_aside_keeps_its_own_aside() {
+        // As when calls were copies: e0 meets `get`'s aside twice (asides 0
+        // and 1), `get` alone is aside 2, and `pair` (after `get` in name
+        // order) meets it twice more (3, 4).
+        let s = scenario(
+            COMPONENTS,
+            r#""e0": [Lb("a"), Call("get"), Call("get")],
+               "get": [CacheAside(tiers: ["redis"], on_miss: [DbRead(Const("1ms"))])],
+               "pair": [Call("get"), Call("get")]"#,
+        );
+        let plan = validate(&s).unwrap();
+        assert_eq!(plan.asides.len(), 5);
+        let first: Vec<(&str, u16)> = plan
+            .endpoints
+            .iter()
+            .map(|e| (e.name.as_str(), e.asides))
+            .collect();
+        assert_eq!(first, vec![("e0", 0), ("get", 2), ("pair", 3)]);
+        let offsets = |e: usize| -> Vec<u16> {
+            plan.programs[e]
+                .ops
+                .iter()
+                .filter_map(|op| match op {
+                    Op::Call { asides, .. } => Some(*asides),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(offsets(0), vec![0, 1]);
+        assert_eq!(offsets(2), vec![0, 1]);
+        // `get` with nothing held and under [a] compiles alike but apart.
+        let get = plan.programs.iter().filter(|p| p.endpoint == 1).count();
+        assert_eq!(get, 2);
+    }
+
+    #[test]
+    fn programs_over_the_total_are_refused_once() {
+        // `big` (90,000 steps) under each of 12 balancers and alone: each
+        // request runs at most 90,001 steps, but the programs would hold
+        // 13 × 90,000 steps.
+        let mut components =
+            String::from(r#"Deployment(name: "api", replicas: 1, concurrency: 1)"#);
+        let mut endpoints = format!(
+            "\"big\": [{}],",
+            vec!["Delay(Const(\"1ms\"))"; 90_000].join(",")
+        );
+        for k in 0..12 {
+            components.push_str(&format!(
+                ", LoadBalancer(name: \"lb{k}\", targets: {{ \"api\": 1 }})"
+            ));
+            endpoints.push_str(&format!("\"e{k}\": [Lb(\"lb{k}\"), Call(\"big\")],"));
+        }
+        let problems = validate(&scenario(&components, &endpoints)).unwrap_err();
+        let messages: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![format!(
+                "endpoints: the endpoints compile to more than {MAX_TOTAL_STEPS} steps in all (an endpoint's steps are compiled once for each stack of Lb steps its callers hold when they Call it)"
+            )]
+        );
+        // Called under 10 of them (11 × 90,000 steps) it fits.
+        let fewer = endpoints
+            .replace("\"e10\": [Lb(\"lb10\"), Call(\"big\")],", "")
+            .replace("\"e11\": [Lb(\"lb11\"), Call(\"big\")],", "");
+        let plan = validate(&scenario(&components, &fewer)).unwrap();
+        assert_eq!(plan.programs.len(), 11 + 10);
     }
 }
