@@ -262,19 +262,30 @@ fn zero_fits(v: &mut serde_json::Value) {
 }
 
 /// Mean and variance (seconds) of an endpoint's known time: every step and
-/// hop in its program (the Fit step counts zero).
+/// hop its requests run, in order, a callee's once per call (the Fit step
+/// counts zero).
 fn known_parts(plan: &Plan, endpoint: &str) -> Result<(f64, f64), String> {
     let e = plan
         .endpoints
         .iter()
-        .find(|e| e.name == endpoint)
+        .position(|e| e.name == endpoint)
         .ok_or_else(|| format!("no endpoint {endpoint}"))?;
     let (mut mean, mut var) = (0.0, 0.0);
-    for op in &e.program {
+    // The ops still to run of each program in progress, innermost last.
+    let mut running = vec![plan.programs[e].ops.iter()];
+    while let Some(ops) = running.last_mut() {
+        let Some(op) = ops.next() else {
+            running.pop();
+            continue;
+        };
         let dist = match op {
             Op::Pod(PodOp::Compute { dist })
             | Op::Data(DataOp::Query { dist, .. })
             | Op::Delay { dist } => *dist,
+            Op::Call { program, .. } => {
+                running.push(plan.programs[*program as usize].ops.iter());
+                continue;
+            }
             Op::Pod(PodOp::Enter { .. } | PodOp::Leave) | Op::Limit(_) => continue,
             other => {
                 return Err(format!(

@@ -1,8 +1,9 @@
 //! The checked, indexed form of a scenario that the simulator runs.
 //!
 //! Every name is resolved to an index, every duration to [`Nanos`], every
-//! distribution to a [`Sampler`], and every endpoint to a flat program of
-//! [`Op`]s (nested `Call`s inlined, network hops made explicit).
+//! distribution to a [`Sampler`], and every endpoint to flat programs of
+//! [`Op`]s (network hops made explicit; a `Call` runs the callee's program,
+//! compiled once and shared by every caller).
 
 use crate::algo::backoff::Backoff;
 use crate::algo::balance::Strategy;
@@ -39,6 +40,9 @@ pub struct Plan {
     pub(crate) databases: Vec<DatabaseSpec>,
     /// Endpoints, in name order.
     pub(crate) endpoints: Vec<EndpointSpec>,
+    /// Compiled step lists; `programs[i]` for `i < endpoints.len()` is
+    /// endpoint `i`'s entry, where its requests start.
+    pub(crate) programs: Vec<Program>,
     /// Every distribution, referenced by index from [`Op`]s.
     pub(crate) samplers: Vec<Sampler>,
     /// The fault timeline, in scenario order.
@@ -53,7 +57,8 @@ pub struct Plan {
     pub(crate) regions: Option<RegionsSpec>,
     /// Shared cache servers.
     pub(crate) caches: Vec<CacheSpec>,
-    /// `CacheAside` steps, referenced by index from [`Op`]s.
+    /// `CacheAside` steps, one per place a request can run one (a callee's
+    /// step once per `Call` that runs it), referenced from [`Op`]s by offset.
     pub(crate) asides: Vec<AsideSpec>,
     /// Per-endpoint rate limits, in endpoint name order.
     pub(crate) limits: Vec<EndpointLimitSpec>,
@@ -68,6 +73,27 @@ impl Plan {
     /// validation, so its invariants hold).
     pub fn deployments(&self) -> &[DeploymentSpec] {
         &self.deployments
+    }
+
+    /// Whether program `program`, or one it calls, has an op for which
+    /// `found` is true (each program is looked at once).
+    pub(crate) fn reaches(&self, program: u32, found: impl Fn(&Op) -> bool) -> bool {
+        let mut seen = vec![false; self.programs.len()];
+        let mut todo = vec![program];
+        while let Some(p) = todo.pop() {
+            if std::mem::replace(&mut seen[p as usize], true) {
+                continue;
+            }
+            for op in &self.programs[p as usize].ops {
+                if found(op) {
+                    return true;
+                }
+                if let Op::Call { program, .. } = op {
+                    todo.push(*program);
+                }
+            }
+        }
+        false
     }
 }
 
@@ -551,13 +577,25 @@ pub struct DatabaseSpec {
     pub shards: Option<ShardSpec>,
 }
 
-/// An endpoint's compiled program.
+/// An endpoint, resolved (its entry program is `Plan::programs` at its index).
 #[derive(Clone, Debug)]
 pub struct EndpointSpec {
     /// Name.
     pub name: String,
-    /// The steps, flattened.
-    pub program: Vec<Op>,
+    /// Where its requests' `CacheAside` steps start in `Plan::asides`: the
+    /// aside of a `CacheOp` in its entry program is this plus the op's offset.
+    pub asides: u16,
+}
+
+/// One endpoint's steps compiled for one stack of balancers its callers
+/// hold, flattened. Shared by every `Call` that runs it in that context.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The endpoint whose steps these are (index into `Plan::endpoints`).
+    pub endpoint: u16,
+    /// The instructions; a request returns from the program (or completes,
+    /// if it was not called) when its counter passes the last.
+    pub ops: Vec<Op>,
 }
 
 /// One instruction of an endpoint program. Small and `Copy`: the simulator
@@ -573,6 +611,13 @@ pub enum Op {
     Delay {
         /// Sampler index.
         dist: u32,
+    },
+    /// Run program `program` to its end, then go on after this op.
+    Call {
+        /// Index into `Plan::programs`.
+        program: u32,
+        /// The callee's `CacheAside` steps start this far after the caller's.
+        asides: u16,
     },
     /// Per-tenant rate limits.
     Limit(LimitOp),
@@ -675,8 +720,10 @@ pub enum JobOp {
 pub enum CacheOp {
     /// Look the request's key up in tier `tier` of `CacheAside` `aside`; on a
     /// hit fill the tiers above and jump `skip` ops ahead (past the fill).
+    /// Every `aside` here is an offset from the running program's first
+    /// aside (see [`EndpointSpec::asides`] and [`Op::Call`]).
     Get {
-        /// Aside index.
+        /// Aside offset.
         aside: u16,
         /// Tier position in the aside's list.
         tier: u8,
@@ -686,14 +733,14 @@ pub enum CacheOp {
     /// Start loading a missed key (or, with coalescing, wait for the load in
     /// progress and then jump `skip` ops ahead).
     Load {
-        /// Aside index.
+        /// Aside offset.
         aside: u16,
         /// Ops to jump over when another request's load served this one.
         skip: u16,
     },
     /// Fill every tier of `aside` with the loaded value.
     Fill {
-        /// Aside index.
+        /// Aside offset.
         aside: u16,
     },
     /// Delete the request's key from a tier.

@@ -340,6 +340,7 @@ impl Sim<'_> {
     pub(super) fn cache_op(&mut self, now: Nanos, r: u32, op: CacheOp) -> bool {
         match op {
             CacheOp::Get { aside, tier, .. } => {
+                let aside = self.aside_of(r, aside);
                 match self.plan.asides[aside as usize].tiers[tier as usize] {
                     TierRef::L1 => {
                         self.cache_lookup(now, r);
@@ -363,8 +364,9 @@ impl Sim<'_> {
                     }
                 }
             }
-            CacheOp::Load { aside, .. } => self.cache_load(r, aside),
+            CacheOp::Load { aside, .. } => self.cache_load(r, self.aside_of(r, aside)),
             CacheOp::Fill { aside } => {
+                let aside = self.aside_of(r, aside);
                 let key = self.requests[r].key;
                 let side = &mut self.requests[r].cache;
                 let version = side.version;
@@ -475,10 +477,8 @@ impl Sim<'_> {
             let entry = loading.remove(&(aside, key)).expect("present");
             for w in entry.waiters {
                 if ok {
-                    let req = &mut self.requests[w];
-                    let program = &self.plan.endpoints[req.endpoint as usize].program;
-                    if let Op::Cache(CacheOp::Load { skip, .. }) = program[req.pc as usize] {
-                        req.pc += u32::from(skip);
+                    if let Op::Cache(CacheOp::Load { skip, .. }) = self.op_at(w) {
+                        self.requests[w].pc += u32::from(skip);
                     }
                 }
                 // On failure the waiter runs CacheLoad again and may lead the next load.
@@ -489,9 +489,8 @@ impl Sim<'_> {
 
     /// The `CacheGet` request `r` is at, as (aside, tier, skip).
     fn current_get(&self, r: u32) -> (u16, u8, u16) {
-        let req = &self.requests[r];
-        match self.plan.endpoints[req.endpoint as usize].program[req.pc as usize] {
-            Op::Cache(CacheOp::Get { aside, tier, skip }) => (aside, tier, skip),
+        match self.op_at(r) {
+            Op::Cache(CacheOp::Get { aside, tier, skip }) => (self.aside_of(r, aside), tier, skip),
             other => panic!("a cache lookup at {other:?}, not at a CacheGet"),
         }
     }

@@ -216,9 +216,7 @@ impl Sim<'_> {
     /// the fallback, retry, run the fallback, or fail.
     fn call_done(&mut self, now: Nanos, r: u32) {
         let req = self.requests[r];
-        let Op::Dependency(DependencyOp::Call { dep, end }) =
-            self.plan.endpoints[req.endpoint as usize].program[req.pc as usize]
-        else {
+        let Op::Dependency(DependencyOp::Call { dep, end }) = self.op_at(r) else {
             panic!("a call returned to a request not at an External op");
         };
         let spec = &self.plan.dependencies[dep as usize];

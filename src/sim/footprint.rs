@@ -83,12 +83,13 @@ fn mean_factor(pattern: &RatePattern, duration: Nanos) -> f64 {
     }
 }
 
-/// The share of requests whose endpoint program writes to a database.
+/// The share of requests whose endpoint program (or one it calls) writes
+/// to a database.
 fn write_share(plan: &Plan) -> f64 {
     let mut before = 0.0;
     let mut share = 0.0;
-    for (e, &c) in plan.endpoints.iter().zip(&plan.workload.mix_cumulative) {
-        if e.program.iter().any(|op| {
+    for (e, &c) in plan.workload.mix_cumulative.iter().enumerate() {
+        if plan.reaches(e as u32, |op| {
             matches!(
                 op,
                 crate::scenario::Op::Data(crate::scenario::DataOp::Query { write: true, .. })

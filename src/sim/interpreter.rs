@@ -7,6 +7,7 @@
 //! [`Families::visit`].
 
 use super::cache_aside::CacheSide;
+use super::call_stack::CallStacks;
 use super::cdn::CdnSide;
 use super::dependency::CallSide;
 use super::deployment::Held;
@@ -31,7 +32,12 @@ pub(super) struct Request {
     /// When the request reached its current station (queue entry).
     pub(super) station_since: Nanos,
     pub(super) pc: u32,
+    /// The program it is running (`Plan::programs`): its endpoint's entry,
+    /// or a program it called.
+    pub(super) program: u32,
     pub(super) endpoint: u16,
+    /// Calls in progress (its return points are in `Sim::calls`).
+    pub(super) calls: u8,
     pub(super) depth: u8,
     pub(super) alive: bool,
     pub(super) held: [Held; MAX_NESTING],
@@ -78,7 +84,9 @@ impl Request {
             deadline: Nanos::MAX,
             station_since: Nanos::ZERO,
             pc: 0,
+            program: u32::from(endpoint),
             endpoint,
+            calls: 0,
             depth: 0,
             alive: true,
             held: [Held::NONE; MAX_NESTING],
@@ -156,6 +164,8 @@ pub(super) struct Sim<'m> {
     pub(super) shed: VecDeque<u32>,
     /// Every component family's state.
     pub(super) families: Families,
+    /// The return points of requests in a `Call`.
+    pub(super) calls: CallStacks,
 }
 
 /// Runs `plan` to its end and reports. `progress` is told the simulated
@@ -199,6 +209,7 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
         requests_total: 0,
         shed: VecDeque::new(),
         families: Families::new(plan),
+        calls: CallStacks::default(),
     };
     sim.open_min_connections();
     sim.run(progress);
@@ -368,7 +379,8 @@ impl Sim<'_> {
             self.fail(now, r, ErrorCause::PodKilled);
             return;
         }
-        let program = &self.plan.endpoints[self.requests[r].endpoint as usize].program;
+        let plan = self.plan;
+        let mut program = &plan.programs[self.requests[r].program as usize].ops;
         loop {
             if self.families.regions.any_down() && self.holds_down_pod(r) {
                 self.fail(now, r, ErrorCause::RegionDown);
@@ -376,8 +388,13 @@ impl Sim<'_> {
             }
             let req = &mut self.requests[r];
             let Some(&op) = program.get(req.pc as usize) else {
-                self.complete(now, r);
-                return;
+                if req.calls == 0 {
+                    self.complete(now, r);
+                    return;
+                }
+                self.return_from_call(r);
+                program = &plan.programs[self.requests[r].program as usize].ops;
+                continue;
             };
             let go_on = match op {
                 Op::Pod(op) => self.pod_op(now, r, op),
@@ -388,6 +405,14 @@ impl Sim<'_> {
                         self.queue.schedule(now + t, Event::Resume(r.into()));
                         return;
                     }
+                    true
+                }
+                Op::Call {
+                    program: callee,
+                    asides,
+                } => {
+                    self.call(r, callee, asides);
+                    program = &plan.programs[callee as usize].ops;
                     true
                 }
                 Op::Limit(op) => self.limit_op(now, r, op),

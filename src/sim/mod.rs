@@ -14,6 +14,7 @@
 
 mod autoscale;
 mod cache_aside;
+mod call_stack;
 mod cdn;
 mod database;
 mod dependency;

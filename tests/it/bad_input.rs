@@ -291,6 +291,14 @@ const CASES: &[(&str, &[&str])] = &[
         &[":8:74:", "out of bounds"],
     ),
     (
+        "105_call_cache_asides_over_the_limit",
+        &[
+            "1 problem found",
+            ":12:5: endpoints: the endpoints run 98303 CacheAside steps in all, over 65535",
+            "a step Called k times counts k times",
+        ],
+    ),
+    (
         "data_04_shard_key_typo",
         &[":6:69:", "Tenants", "`Tenant` or `Key`"],
     ),
@@ -430,8 +438,8 @@ const CASES: &[(&str, &[&str])] = &[
         &[
             ":11:9: endpoints.e0",
             "e0 -> e1 -> e2 -> ... -> e20",
-            "expands to 2097152 steps",
-            "over 100000",
+            "expands to 2097152 steps per request, over 100000",
+            "an endpoint Called k times runs its steps k times",
         ],
     ),
 ];

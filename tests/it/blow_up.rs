@@ -1,6 +1,7 @@
 //! Inputs whose size once blew up the checker: a long chain of `Call`s (a
 //! stack overflow at 18,000), a doubling fan-out of calls (2^40 inlined
-//! steps), and thousands of problems to place in a large file (quadratic).
+//! steps; shared programs now, but 2^40 steps a request would run), and
+//! thousands of problems to place in a large file (quadratic).
 //! Each must end, exit 2 and say what is wrong; no timing is asserted.
 //! Also runs whose memory would run away: refused by the estimate, or held
 //! at the in-flight bound.
@@ -91,7 +92,7 @@ fn a_doubling_fan_out_is_refused_with_its_size() {
     // e40 is 3 steps (Lb, Compute); 2^40 copies of its 2 steps.
     assert!(
         stderr.contains(&format!(
-            "fan.ron:9:9: endpoints.e0: e0 -> e1 -> e2 -> ... -> e40: expands to {} steps",
+            "fan.ron:9:9: endpoints.e0: e0 -> e1 -> e2 -> ... -> e40: expands to {} steps per request",
             2u64 << 40
         )),
         "{stderr}"

@@ -14,6 +14,7 @@ mod bad_input;
 mod blow_up;
 mod calibrate;
 mod calibrate_workload;
+mod calls;
 mod cdn_pops;
 mod cli;
 mod cluster_sweep;

@@ -38,10 +38,11 @@ mod run;
 mod samplers;
 mod workload;
 
-pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS, MAX_TOTAL_STEPS};
+pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS};
 pub(crate) use checks::number;
 pub use context::Problem;
 pub use faults::MAX_FAULTS;
+pub use program::MAX_TOTAL_STEPS;
 pub use recordings::resolve_paths;
 pub(crate) use workload::MAX_RATE;
 
@@ -96,7 +97,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         cdns: &c.cdns,
         dependencies: &c.dependencies,
     };
-    let (endpoints, asides) = program::compile(s, &targets, &limits, &mut cx.samplers);
+    let compiled = program::compile(s, &targets, &limits, &mut cx.samplers);
     cx.samplers
         .problems(Stage::Cost, |p| p.0.extend(crate::cost::check(s)));
     let samplers = std::mem::take(&mut cx.samplers).finish()?;
@@ -111,7 +112,8 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         balancers: c.balancers,
         deployments: c.deployments,
         databases: c.databases,
-        endpoints,
+        endpoints: compiled.endpoints,
+        programs: compiled.programs,
         samplers,
         faults,
         cdns: c.cdns,
@@ -119,7 +121,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         queues: c.queues,
         regions: cx.regions,
         caches: c.caches,
-        asides,
+        asides: compiled.asides,
         limits,
         slo: s.slo.clone(),
         billing: billing::resolve(s),

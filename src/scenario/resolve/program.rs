@@ -1,16 +1,32 @@
-//! Endpoint programs: each endpoint's steps (calls inlined, fallbacks and
-//! cache loads nested) compiled into a flat list of [`Op`]s the simulator
-//! walks. Runs once every reference is known to resolve.
+//! Endpoint programs: each endpoint's steps compiled into a flat list of
+//! [`Op`]s the simulator walks (fallbacks and cache loads nested in place,
+//! network hops made explicit). Runs once every reference is known to
+//! resolve and the calls are within [`super::calls`]' limits.
+//!
+//! A `Call` is one [`Op::Call`] to the callee's program. What a step
+//! compiles to depends on the balancers held where it runs (`Compute` needs
+//! a pod, `L1` and the database come from the innermost one, `Lb` steps nest
+//! at most [`MAX_NESTING`] deep), so an endpoint is compiled once per stack
+//! of balancers its callers hold, and that program is shared by every call
+//! made there: the programs grow with the scenario, not with the number of
+//! ways to reach a step. [`MAX_TOTAL_STEPS`] bounds them all the same.
+//!
+//! A `CacheAside` step keeps one identity (load counters, coalescing) per
+//! place a request runs it, as when calls were copies of the callee: a
+//! program numbers its asides from 0, callees included, a call op says
+//! where its callee's numbers start, and the plan's aside table lists every
+//! one, endpoint by endpoint, in the order a request meets them.
 
 use super::context::list;
 use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
     AsideSpec, BalancerSpec, CacheOp, CacheSpec, CdnOp, CdnSpec, DataOp, DatabaseSpec,
     DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec, JobOp, LimitOp,
-    Op, PodOp, QueueSpec, TierRef, MAX_NESTING,
+    Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
+use std::collections::HashMap;
 
 /// The resolved components a program refers to, by index.
 pub(crate) struct Targets<'a> {
@@ -24,61 +40,239 @@ pub(crate) struct Targets<'a> {
     pub(crate) dependencies: &'a [DependencySpec],
 }
 
-/// Compiles every endpoint, in name order (each starting with its limit's
-/// check, if it has one); also returns the cache-aside lookups they use.
+/// Most steps all the programs may hold together: each endpoint's steps
+/// count once for each stack of `Lb` steps its callers hold when they call
+/// it (`Call` steps themselves do not count).
+pub const MAX_TOTAL_STEPS: u64 = 1_000_000;
+
+/// The compiled endpoints, for the plan.
+pub(crate) struct Compiled {
+    /// In name order.
+    pub(crate) endpoints: Vec<EndpointSpec>,
+    /// The endpoints' entries first, in name order, then the other programs.
+    pub(crate) programs: Vec<Program>,
+    /// Every place a request can run a `CacheAside` step.
+    pub(crate) asides: Vec<AsideSpec>,
+}
+
+/// Compiles every endpoint, in name order (each entry starting with its
+/// limit's check, if it has one), and the programs they call.
 pub(crate) fn compile(
     s: &Scenario,
     targets: &Targets,
     limits: &[EndpointLimitSpec],
     samplers: &mut Samplers,
-) -> (Vec<EndpointSpec>, Vec<AsideSpec>) {
+) -> Compiled {
     let hop = s
         .network
         .hop
         .as_ref()
         .and_then(|hop| samplers.add(Stage::Hop, "network.hop", hop));
+    let names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
+    let limited: Vec<Option<u16>> = names
+        .iter()
+        .map(|name| {
+            limits
+                .iter()
+                .position(|l| l.endpoint == *name)
+                .map(|l| l as u16)
+        })
+        .collect();
     let mut compiler = Compiler {
         scenario: s,
         targets,
-        asides: Vec::new(),
         samplers,
         hop,
+        index: names.iter().enumerate().map(|(i, n)| (*n, i)).collect(),
+        made: (0..names.len()).map(Made::unused).collect(),
+        names,
+        limited,
+        shared: HashMap::new(),
+        steps: 0,
+        full: false,
     };
-    let endpoints = s
-        .endpoints
-        .keys()
-        .map(|name| {
-            let mut program = Vec::new();
-            if let Some(limit) = limits.iter().position(|l| l.endpoint == *name) {
-                program.push(Op::Limit(LimitOp::Endpoint {
-                    limit: limit as u16,
-                }));
-            }
-            compiler.compile(
-                name,
-                &format!("endpoints.{name}"),
-                &mut Vec::new(),
-                &mut program,
-            );
-            EndpointSpec {
-                name: name.clone(),
-                program,
-            }
-        })
-        .collect();
-    (endpoints, compiler.asides)
+    for e in 0..compiler.names.len() {
+        let body = compiler.program(e, &mut Vec::new());
+        if let Some(limit) = compiler.limited[e] {
+            // The check runs once per request, before the endpoint's steps.
+            let mut entry = Builder::default();
+            entry.ops.push(Op::Limit(LimitOp::Endpoint { limit }));
+            compiler.call(body, &mut entry);
+            compiler.made[e] = compiler.finish(e, entry);
+        }
+    }
+    compiler.finish_all()
+}
+
+/// What a program's `CacheAside` numbers stand for, in order.
+enum Numbered {
+    /// One of its own steps.
+    Own(AsideSpec),
+    /// Every aside of a program it calls.
+    Callee(u32),
+}
+
+/// A program being compiled.
+#[derive(Default)]
+struct Builder {
+    ops: Vec<Op>,
+    asides: Vec<Numbered>,
+    /// Asides numbered so far (the next one's offset).
+    aside_count: u64,
+}
+
+/// A compiled program and its asides.
+struct Made {
+    program: Program,
+    asides: Vec<Numbered>,
+    /// Asides a request running it meets, its callees' included (saturating).
+    aside_count: u64,
+}
+
+impl Made {
+    /// An endpoint's entry before it is compiled.
+    fn unused(endpoint: usize) -> Made {
+        Made {
+            program: Program {
+                endpoint: endpoint as u16,
+                ops: Vec::new(),
+            },
+            asides: Vec::new(),
+            aside_count: 0,
+        }
+    }
 }
 
 /// Turns endpoint step lists into flat programs.
 struct Compiler<'a, 'b> {
     scenario: &'a Scenario,
     targets: &'b Targets<'b>,
-    asides: Vec<AsideSpec>,
     samplers: &'b mut Samplers,
     hop: Option<u32>,
+    /// Endpoint names in name order, and each one's index.
+    names: Vec<&'a str>,
+    index: HashMap<&'a str, usize>,
+    /// Each endpoint's limit, if it has one.
+    limited: Vec<Option<u16>>,
+    /// Every program, by index.
+    made: Vec<Made>,
+    /// The program of each (endpoint, balancers held) compiled so far.
+    shared: HashMap<(usize, Vec<usize>), u32>,
+    /// Steps compiled so far, and whether that went over [`MAX_TOTAL_STEPS`].
+    steps: u64,
+    full: bool,
 }
 
 impl<'a> Compiler<'a, '_> {
+    /// The program of endpoint `e`'s steps run with balancers `held`,
+    /// compiled on first use. An endpoint's own entry is the one with
+    /// nothing held, unless a limit check comes first.
+    fn program(&mut self, e: usize, held: &mut Vec<usize>) -> u32 {
+        let key = (e, held.clone());
+        if let Some(&p) = self.shared.get(&key) {
+            return p;
+        }
+        let scenario: &'a Scenario = self.scenario;
+        let name = self.names[e];
+        let mut b = Builder::default();
+        let depth = held.len();
+        self.compile_steps(
+            &scenario.endpoints[name],
+            &format!("endpoints.{name}"),
+            held,
+            &mut b,
+        );
+        // A list cut short by a problem may leave its scopes open.
+        held.truncate(depth);
+        let made = self.finish(e, b);
+        let p = if held.is_empty() && self.limited[e].is_none() {
+            self.made[e] = made;
+            e
+        } else {
+            self.made.push(made);
+            self.made.len() - 1
+        };
+        self.shared.insert(key, p as u32);
+        p as u32
+    }
+
+    /// A call of program `callee` at the end of `program`.
+    fn call(&mut self, callee: u32, program: &mut Builder) {
+        let count = self.made[callee as usize].aside_count;
+        let offset = program.aside_count;
+        if count > 0 {
+            program.asides.push(Numbered::Callee(callee));
+            program.aside_count = offset.saturating_add(count);
+        }
+        program.ops.push(Op::Call {
+            program: callee,
+            // Past u16 the total is over the limit and reported.
+            asides: offset.min(u64::from(u16::MAX)) as u16,
+        });
+    }
+
+    fn finish(&self, e: usize, b: Builder) -> Made {
+        Made {
+            program: Program {
+                endpoint: e as u16,
+                ops: b.ops,
+            },
+            asides: b.asides,
+            aside_count: b.aside_count,
+        }
+    }
+
+    /// The endpoints with their first asides, the programs and the aside table.
+    fn finish_all(mut self) -> Compiled {
+        let mut total = 0u64;
+        let endpoints: Vec<EndpointSpec> = self
+            .names
+            .iter()
+            .zip(&self.made)
+            .map(|(name, made)| {
+                let first = total;
+                total = total.saturating_add(made.aside_count);
+                EndpointSpec {
+                    name: (*name).to_owned(),
+                    asides: first.min(u64::from(u16::MAX)) as u16,
+                }
+            })
+            .collect();
+        let mut asides = Vec::new();
+        if total > u64::from(u16::MAX) {
+            self.problem(
+                "endpoints",
+                format!(
+                    "the endpoints run {total} CacheAside steps in all, over {} (a step Called k times counts k times)",
+                    u16::MAX
+                ),
+            );
+        } else {
+            for e in 0..endpoints.len() {
+                self.list_asides(e, &mut asides);
+            }
+        }
+        Compiled {
+            endpoints,
+            programs: self.made.into_iter().map(|m| m.program).collect(),
+            asides,
+        }
+    }
+
+    /// Appends every aside a request running program `p` meets, in order.
+    fn list_asides(&self, p: usize, out: &mut Vec<AsideSpec>) {
+        let mut stack = vec![self.made[p].asides.iter()];
+        while let Some(top) = stack.last_mut() {
+            match top.next() {
+                Some(Numbered::Own(spec)) => out.push(spec.clone()),
+                Some(Numbered::Callee(c)) => stack.push(self.made[*c as usize].asides.iter()),
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+    }
+
     fn sampler(&mut self, path: &str, d: &Dist) -> Option<u32> {
         self.samplers.add(Stage::Endpoints, path, d)
     }
@@ -88,16 +282,10 @@ impl<'a> Compiler<'a, '_> {
             .problems(Stage::Endpoints, |p| p.add(path, message));
     }
 
-    fn hop(&self, program: &mut Vec<Op>) {
+    fn hop(&self, program: &mut Builder) {
         if let Some(dist) = self.hop {
-            program.push(Op::Delay { dist });
+            program.ops.push(Op::Delay { dist });
         }
-    }
-
-    /// Compiles endpoint `name` into `program`; `held` is the stack of balancers entered.
-    fn compile(&mut self, name: &str, path: &str, held: &mut Vec<usize>, program: &mut Vec<Op>) {
-        let scenario: &'a Scenario = self.scenario;
-        self.compile_steps(&scenario.endpoints[name], path, held, program);
     }
 
     /// Resolves the tiers of a `CacheAside` or `Invalidate` step.
@@ -149,18 +337,39 @@ impl<'a> Compiler<'a, '_> {
         out
     }
 
+    /// Counts one more step compiled; false (with the problem, once) past
+    /// [`MAX_TOTAL_STEPS`], when compiling stops.
+    fn count_step(&mut self) -> bool {
+        if self.full {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps > MAX_TOTAL_STEPS {
+            self.full = true;
+            self.problem(
+                "endpoints",
+                format!("the endpoints compile to more than {MAX_TOTAL_STEPS} steps in all (an endpoint's steps are compiled once for each stack of Lb steps its callers hold when they Call it)"),
+            );
+            return false;
+        }
+        true
+    }
+
     /// Compiles a step list; `Lb` scopes and CDN lookups opened in it end with it.
     fn compile_steps(
         &mut self,
         steps: &'a [Step],
         path: &str,
         held: &mut Vec<usize>,
-        program: &mut Vec<Op>,
+        program: &mut Builder,
     ) {
         let depth = held.len();
         let mut lookups: Vec<(usize, u16)> = Vec::new();
         for (j, step) in steps.iter().enumerate() {
             let path = format!("{path}[{j}]");
+            if !matches!(step, Step::Call(_)) && !self.count_step() {
+                return;
+            }
             match step {
                 Step::Lb(lb) => {
                     if !self.enter(&path, lb, held, program) {
@@ -172,7 +381,7 @@ impl<'a> Compiler<'a, '_> {
                         self.problem(&path, "Compute runs on a pod: put an Lb step before it in this endpoint or a caller");
                     }
                     if let Some(dist) = self.sampler(&path, d) {
-                        program.push(Op::Pod(PodOp::Compute { dist }));
+                        program.ops.push(Op::Pod(PodOp::Compute { dist }));
                     }
                 }
                 Step::DbRead(d) | Step::DbWrite(d) => {
@@ -180,7 +389,7 @@ impl<'a> Compiler<'a, '_> {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Data(DataOp::Query {
+                        program.ops.push(Op::Data(DataOp::Query {
                             db: db as u16,
                             write,
                             dist,
@@ -189,7 +398,7 @@ impl<'a> Compiler<'a, '_> {
                 }
                 Step::Delay(d) => {
                     if let Some(dist) = self.sampler(&path, d) {
-                        program.push(Op::Delay { dist });
+                        program.ops.push(Op::Delay { dist });
                     }
                 }
                 Step::Enqueue {
@@ -205,7 +414,7 @@ impl<'a> Compiler<'a, '_> {
                         .expect("checked");
                     if let Some(dist) = self.sampler(&format!("{path}.work"), work) {
                         self.hop(program);
-                        program.push(Op::Jobs(JobOp::Enqueue {
+                        program.ops.push(Op::Jobs(JobOp::Enqueue {
                             queue: queue as u16,
                             dist,
                             priority: *priority,
@@ -213,8 +422,8 @@ impl<'a> Compiler<'a, '_> {
                     }
                 }
                 Step::Call(target) => {
-                    let target_path = format!("endpoints.{target}");
-                    self.compile(target, &target_path, held, program);
+                    let callee = self.program(self.index[target.as_str()], held);
+                    self.call(callee, program);
                 }
                 Step::Cdn(cdn) => {
                     if held.len() > depth {
@@ -226,8 +435,8 @@ impl<'a> Compiler<'a, '_> {
                         .iter()
                         .position(|c| c.name == *cdn)
                         .expect("checked") as u16;
-                    lookups.push((program.len(), cdn));
-                    program.push(Op::Cdn(CdnOp::Lookup { cdn, hit_pc: 0 }));
+                    lookups.push((program.ops.len(), cdn));
+                    program.ops.push(Op::Cdn(CdnOp::Lookup { cdn, hit_pc: 0 }));
                 }
                 Step::External {
                     dependency,
@@ -240,14 +449,14 @@ impl<'a> Compiler<'a, '_> {
                 } => self.cache_aside(&path, tiers, on_miss, *coalesce, held, program),
                 Step::Invalidate(tiers) => {
                     for tier in self.tiers(&path, tiers, held) {
-                        program.push(Op::Cache(CacheOp::Invalidate { tier }));
+                        program.ops.push(Op::Cache(CacheOp::Invalidate { tier }));
                     }
                 }
                 Step::ScatterRead(d) => {
                     let db = self.database_for(&path, held);
                     if let (Some(db), Some(dist)) = (db, self.sampler(&path, d)) {
                         self.hop(program);
-                        program.push(Op::Data(DataOp::Scatter {
+                        program.ops.push(Op::Data(DataOp::Scatter {
                             db: db as u16,
                             dist,
                         }));
@@ -257,15 +466,15 @@ impl<'a> Compiler<'a, '_> {
         }
         while held.len() > depth {
             held.pop();
-            program.push(Op::Pod(PodOp::Leave));
+            program.ops.push(Op::Pod(PodOp::Leave));
         }
         // Each edge stores the origin's answer once the origin path is done;
         // a hit continues after its fill.
         while let Some((at, cdn)) = lookups.pop() {
-            program.push(Op::Cdn(CdnOp::Fill { cdn }));
-            program[at] = Op::Cdn(CdnOp::Lookup {
+            program.ops.push(Op::Cdn(CdnOp::Fill { cdn }));
+            program.ops[at] = Op::Cdn(CdnOp::Lookup {
                 cdn,
-                hit_pc: program.len() as u32,
+                hit_pc: program.ops.len() as u32,
             });
         }
     }
@@ -277,7 +486,7 @@ impl<'a> Compiler<'a, '_> {
         path: &str,
         lb: &str,
         held: &mut Vec<usize>,
-        program: &mut Vec<Op>,
+        program: &mut Builder,
     ) -> bool {
         let lb = self
             .targets
@@ -291,9 +500,11 @@ impl<'a> Compiler<'a, '_> {
         }
         self.hop(program);
         if self.targets.balancers[lb].rate_limit.is_some() {
-            program.push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
+            program
+                .ops
+                .push(Op::Limit(LimitOp::Balancer { lb: lb as u16 }));
         }
-        program.push(Op::Pod(PodOp::Enter { lb: lb as u16 }));
+        program.ops.push(Op::Pod(PodOp::Enter { lb: lb as u16 }));
         held.push(lb);
         true
     }
@@ -305,7 +516,7 @@ impl<'a> Compiler<'a, '_> {
         dependency: &str,
         fallback: &'a [Step],
         held: &mut Vec<usize>,
-        program: &mut Vec<Op>,
+        program: &mut Builder,
     ) {
         let dep = self
             .targets
@@ -313,14 +524,16 @@ impl<'a> Compiler<'a, '_> {
             .iter()
             .position(|d| d.name == *dependency)
             .expect("checked") as u16;
-        let at = program.len();
+        let at = program.ops.len();
         self.hop(program);
-        let at = if program.len() > at { at + 1 } else { at };
-        program.push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
+        let at = if program.ops.len() > at { at + 1 } else { at };
+        program
+            .ops
+            .push(Op::Dependency(DependencyOp::Call { dep, end: 0 }));
         self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
-        program[at] = Op::Dependency(DependencyOp::Call {
+        program.ops[at] = Op::Dependency(DependencyOp::Call {
             dep,
-            end: program.len() as u32,
+            end: program.ops.len() as u32,
         });
     }
 
@@ -332,7 +545,7 @@ impl<'a> Compiler<'a, '_> {
         on_miss: &'a [Step],
         coalesce: bool,
         held: &mut Vec<usize>,
-        program: &mut Vec<Op>,
+        program: &mut Builder,
     ) {
         let tiers = self.tiers(path, tiers, held);
         if on_miss.is_empty() {
@@ -341,43 +554,40 @@ impl<'a> Compiler<'a, '_> {
                 "on_miss needs at least one step (what loads the value, e.g. DbRead)",
             );
         }
-        if self.asides.len() >= usize::from(u16::MAX) {
-            self.problem(
-                path,
-                format!(
-                    "the endpoints compile to more than {} CacheAside steps",
-                    u16::MAX
-                ),
-            );
-        }
-        let aside = self.asides.len() as u16;
+        // Past u16 the total is over the limit and reported.
+        let aside = program.aside_count.min(u64::from(u16::MAX)) as u16;
         let mut gets = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
             if matches!(tier, TierRef::Shared(_)) {
                 self.hop(program);
             }
-            gets.push(program.len());
-            program.push(Op::Cache(CacheOp::Get {
+            gets.push(program.ops.len());
+            program.ops.push(Op::Cache(CacheOp::Get {
                 aside,
                 tier: t as u8,
                 skip: 0,
             }));
         }
-        self.asides.push(AsideSpec { tiers, coalesce });
-        let load = program.len();
-        program.push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
+        program
+            .asides
+            .push(Numbered::Own(AsideSpec { tiers, coalesce }));
+        program.aside_count = program.aside_count.saturating_add(1);
+        let load = program.ops.len();
+        program
+            .ops
+            .push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
         self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
-        program.push(Op::Cache(CacheOp::Fill { aside }));
-        let end = program.len();
+        program.ops.push(Op::Cache(CacheOp::Fill { aside }));
+        let end = program.ops.len();
         if end - load > usize::from(u16::MAX) {
             self.problem(path, "on_miss compiles to too many operations");
         }
         for g in gets {
-            if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program[g] {
+            if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program.ops[g] {
                 *skip = (end - g) as u16;
             }
         }
-        if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program[load] {
+        if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program.ops[load] {
             *skip = (end - load) as u16;
         }
     }
@@ -415,5 +625,226 @@ impl<'a> Compiler<'a, '_> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse, validate};
+
+    /// A scenario with `components` and `endpoints` (the mix sends to "e0").
+    fn scenario(components: &str, endpoints: &str) -> Scenario {
+        let text = format!(
+            r#"Scenario(name: "c", run: (duration: "1m"),
+               workload: (users: 1, rps_per_user: 1.0, mix: {{ "e0": 1.0 }}),
+               components: [{components}], endpoints: {{ {endpoints} }})"#
+        );
+        parse(&text, "c.ron").unwrap()
+    }
+
+    /// Compiles the endpoints of a scenario without components, whatever
+    /// the limits on calls say.
+    fn compiled(endpoints: &str) -> Compiled {
+        let targets = Targets {
+            balancers: &[],
+            deployments: &[],
+            databases: &[],
+            queues: &[],
+            caches: &[],
+            cdns: &[],
+            dependencies: &[],
+        };
+        let mut samplers = Samplers::default();
+        let c = compile(&scenario("", endpoints), &targets, &[], &mut samplers);
+        assert!(samplers.finish().is_ok());
+        c
+    }
+
+    fn ops(c: &Compiled) -> usize {
+        c.programs.iter().map(|p| p.ops.len()).sum()
+    }
+
+    /// `e0` calls `e1` twice, ... `e{depth-1}` calls `e{depth}` twice.
+    fn fan_out(depth: usize) -> String {
+        (0..depth)
+            .map(|k| format!("\"e{k}\": [Call(\"e{0}\"), Call(\"e{0}\")],", k + 1))
+            .chain(std::iter::once(format!(
+                "\"e{depth}\": [Delay(Const(\"1ms\"))],"
+            )))
+            .collect()
+    }
+
+    #[test]
+    fn a_doubling_fan_out_compiles_to_one_program_per_endpoint() {
+        // Inlined, e0 was 2^40 Delays; shared, each endpoint is one program
+        // of two Call ops (the last one Delay), all programs being the
+        // endpoints' entries.
+        let c = compiled(&fan_out(40));
+        assert_eq!(c.programs.len(), 41);
+        assert_eq!(ops(&c), 2 * 40 + 1);
+        // Linear in the depth: 20 levels more are 40 ops more.
+        assert_eq!(ops(&compiled(&fan_out(60))) - ops(&c), 2 * 20);
+        // e.g. "e1" (programs are in name order: e0, e1, e10, ...).
+        let e1 = 1;
+        assert_eq!(
+            c.programs[0].ops,
+            vec![
+                Op::Call {
+                    program: e1,
+                    asides: 0
+                };
+                2
+            ]
+        );
+    }
+
+    #[test]
+    fn a_diamond_shares_the_callee_program() {
+        // e0 calls b and c, which both call d: one program of d, called by
+        // both (and d's own entry, as nothing is held either way).
+        let c = compiled(
+            r#""e0": [Call("b"), Call("c")], "b": [Call("d")], "c": [Call("d")],
+               "d": [Delay(Const("1ms")), Delay(Const("2ms"))]"#,
+        );
+        let names: Vec<&str> = c.endpoints.iter().map(|e| e.name.as_str()).collect();
+        let d = names.iter().position(|n| *n == "d").unwrap() as u32;
+        let of_d: Vec<usize> = (0..c.programs.len())
+            .filter(|&p| c.programs[p].endpoint == d as u16)
+            .collect();
+        assert_eq!(of_d, vec![d as usize]);
+        for caller in ["b", "c"] {
+            let p = names.iter().position(|n| *n == caller).unwrap();
+            assert_eq!(
+                c.programs[p].ops,
+                vec![Op::Call {
+                    program: d,
+                    asides: 0
+                }]
+            );
+        }
+        assert_eq!(c.programs.len(), 4);
+    }
+
+    const COMPONENTS: &str = r#"
+        LoadBalancer(name: "a", targets: { "api": 1 }),
+        LoadBalancer(name: "b", targets: { "api": 1 }),
+        Deployment(name: "api", replicas: 1, concurrency: 1),
+        Cache(name: "redis", ttl: "1m", latency: Const("1ms"), concurrency: 1),
+        Database(name: "pg", connections: 1)"#;
+
+    #[test]
+    fn a_callee_is_compiled_once_per_stack_of_balancers_held() {
+        // `work` enters balancer b on top of whatever its caller holds: a
+        // pod of a, of b, or nothing yet. Compiled for each, once.
+        let s = scenario(
+            COMPONENTS,
+            r#""e0": [Call("via_a"), Call("via_b")],
+               "via_a": [Lb("a"), Call("work"), Call("work")],
+               "via_b": [Lb("b"), Call("work"), Call("work")],
+               "work": [Lb("b"), Compute(Const("1ms"))]"#,
+        );
+        let plan = validate(&s).unwrap();
+        let work = plan
+            .endpoints
+            .iter()
+            .position(|e| e.name == "work")
+            .unwrap();
+        let of_work = plan
+            .programs
+            .iter()
+            .filter(|p| usize::from(p.endpoint) == work)
+            .count();
+        // Alone (its entry), under [a] and under [b].
+        assert_eq!(of_work, 3);
+        // Under [a] it nests a second pod; the two calls share one program.
+        let via_a = plan
+            .endpoints
+            .iter()
+            .position(|e| e.name == "via_a")
+            .unwrap();
+        let calls: Vec<u32> = plan.programs[via_a]
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Call { program, .. } => Some(*program),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0], calls[1]);
+        assert_ne!(calls[0] as usize, work);
+    }
+
+    #[test]
+    fn each_call_of_a_cache_aside_keeps_its_own_aside() {
+        // As when calls were copies: e0 meets `get`'s aside twice (asides 0
+        // and 1), `get` alone is aside 2, and `pair` (after `get` in name
+        // order) meets it twice more (3, 4).
+        let s = scenario(
+            COMPONENTS,
+            r#""e0": [Lb("a"), Call("get"), Call("get")],
+               "get": [CacheAside(tiers: ["redis"], on_miss: [DbRead(Const("1ms"))])],
+               "pair": [Call("get"), Call("get")]"#,
+        );
+        let plan = validate(&s).unwrap();
+        assert_eq!(plan.asides.len(), 5);
+        let first: Vec<(&str, u16)> = plan
+            .endpoints
+            .iter()
+            .map(|e| (e.name.as_str(), e.asides))
+            .collect();
+        assert_eq!(first, vec![("e0", 0), ("get", 2), ("pair", 3)]);
+        let offsets = |e: usize| -> Vec<u16> {
+            plan.programs[e]
+                .ops
+                .iter()
+                .filter_map(|op| match op {
+                    Op::Call { asides, .. } => Some(*asides),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(offsets(0), vec![0, 1]);
+        assert_eq!(offsets(2), vec![0, 1]);
+        // `get` with nothing held and under [a] compiles alike but apart.
+        let get = plan.programs.iter().filter(|p| p.endpoint == 1).count();
+        assert_eq!(get, 2);
+    }
+
+    #[test]
+    fn programs_over_the_total_are_refused_once() {
+        // `big` (90,000 steps) under each of 12 balancers and alone: each
+        // request runs at most 90,001 steps, but the programs would hold
+        // 13 × 90,000 steps.
+        let mut components =
+            String::from(r#"Deployment(name: "api", replicas: 1, concurrency: 1)"#);
+        let mut endpoints = format!(
+            "\"big\": [{}],",
+            vec!["Delay(Const(\"1ms\"))"; 90_000].join(",")
+        );
+        for k in 0..12 {
+            components.push_str(&format!(
+                ", LoadBalancer(name: \"lb{k}\", targets: {{ \"api\": 1 }})"
+            ));
+            endpoints.push_str(&format!("\"e{k}\": [Lb(\"lb{k}\"), Call(\"big\")],"));
+        }
+        let problems = validate(&scenario(&components, &endpoints)).unwrap_err();
+        let messages: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![format!(
+                "endpoints: the endpoints compile to more than {MAX_TOTAL_STEPS} steps in all (an endpoint's steps are compiled once for each stack of Lb steps its callers hold when they Call it)"
+            )]
+        );
+        // Called under 10 of them (11 × 90,000 steps) it fits.
+        let fewer = endpoints
+            .replace("\"e10\": [Lb(\"lb10\"), Call(\"big\")],", "")
+            .replace("\"e11\": [Lb(\"lb11\"), Call(\"big\")],", "");
+        let plan = validate(&scenario(&components, &fewer)).unwrap();
+        assert_eq!(plan.programs.len(), 11 + 10);
     }
 }
