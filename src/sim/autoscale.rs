@@ -26,8 +26,8 @@ use super::deployment::{Deployment, Pod, PodState, UNPLACED};
 use super::event::{Event, U16, U32};
 use super::interpreter::Sim;
 use crate::algo::hpa::{
-    Autoscaler, ControllerConfig, MetricInput, MetricSpec, PodMetric, PodPhase, PodSample,
-    ReadyCondition, ResourceName,
+    Autoscaler, ControllerConfig, MetricError, MetricInput, MetricProposal, MetricSpec, PodMetric,
+    PodPhase, PodSample, ReadyCondition, ResourceName,
 };
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng};
@@ -111,6 +111,9 @@ pub(super) struct Scaling {
     kill_rng: Rng,
     /// Picks the nodes of `ReclaimSpot` faults.
     reclaim_rng: Rng,
+    /// Per HPA metric: the sum of the usage ratios (metric / target) its
+    /// syncs saw, and how many.
+    usage: Vec<(f64, u32)>,
 }
 
 impl Scaling {
@@ -151,6 +154,7 @@ impl Scaling {
             zone_down: vec![0; spec.zones.len()],
             kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
             reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
+            usage: Vec::new(),
         }
     }
 }
@@ -627,6 +631,7 @@ impl Deployment {
             .collect();
         let from = self.scale.desired;
         let rec = hpa.reconcile_at(now, from as i32, &inputs);
+        record_usage(&mut self.scale.usage, &hpa.spec().metrics, &rec.proposals);
         if rec.desired_replicas > 0 && rec.desired_replicas as u32 != from {
             let to = rec.desired_replicas as u32;
             self.scale.desired = to;
@@ -681,6 +686,46 @@ impl Deployment {
             events: std::mem::take(&mut s.events),
             series: std::mem::take(&mut s.series),
             zones: spec.zones.clone(),
+            hpa_usage: s
+                .usage
+                .iter()
+                .map(|&(sum, n)| if n == 0 { 0.0 } else { sum / f64::from(n) })
+                .collect(),
+        }
+    }
+}
+
+/// Adds each metric's usage ratio (its value over its target, as the HPA
+/// computes it) of one sync to `usage`.
+fn record_usage(
+    usage: &mut Vec<(f64, u32)>,
+    metrics: &[MetricSpec],
+    proposals: &[Result<MetricProposal, MetricError>],
+) {
+    usage.resize(metrics.len(), (0.0, 0));
+    for ((m, p), u) in metrics.iter().zip(proposals).zip(usage.iter_mut()) {
+        let Ok(p) = p else { continue };
+        let ratio = match *m {
+            MetricSpec::ResourceUtilization {
+                target_average_utilization: t,
+                ..
+            } => p.utilization.map(|x| f64::from(x) / f64::from(t.max(1))),
+            MetricSpec::ResourceAverageValue {
+                target_average_value_milli: t,
+                ..
+            }
+            | MetricSpec::PodsAverageValue {
+                target_average_value_milli: t,
+                ..
+            }
+            | MetricSpec::ExternalAverageValue {
+                target_average_value_milli: t,
+                ..
+            } => Some(p.average_value_milli as f64 / t.max(1) as f64),
+        };
+        if let Some(r) = ratio {
+            u.0 += r;
+            u.1 += 1;
         }
     }
 }

@@ -291,6 +291,14 @@ const CASES: &[(&str, &[&str])] = &[
         &[":8:74:", "out of bounds"],
     ),
     (
+        "105_cross_region_lag_one_region",
+        &[
+            ":6:",
+            "cross_region_lag",
+            "needs copies in two or more regions",
+        ],
+    ),
+    (
         "data_04_shard_key_typo",
         &[":6:69:", "Tenants", "`Tenant` or `Key`"],
     ),
