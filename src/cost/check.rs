@@ -65,6 +65,11 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             }
         }
     }
+    if let Some(ladder) = &s.ladder {
+        for (path, message) in ladder_problems(s, ladder) {
+            add(path, message);
+        }
+    }
     if s.run.replications == Some(0) {
         add(
             "run.replications".into(),
@@ -79,6 +84,52 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
     for (i, c) in s.components.iter().enumerate() {
         for (path, message) in component_problems(i, c, table.as_ref()) {
             add(path, message);
+        }
+    }
+    problems
+}
+
+/// The problems of `ladder.populations`: each names a stage of the ladder
+/// and sets a population the workload has, to at least 1.
+fn ladder_problems(s: &Scenario, ladder: &schema::Ladder) -> Vec<(String, String)> {
+    let names: Vec<String> = s.stages.as_ref().map_or_else(
+        || {
+            crate::sweep::DEFAULT_STAGES
+                .iter()
+                .map(|(n, _)| (*n).to_owned())
+                .collect()
+        },
+        |st| st.iter().map(|(n, _)| n.clone()).collect(),
+    );
+    let mut problems = Vec::new();
+    for (name, own) in &ladder.populations {
+        let at = format!("ladder.populations.{name}");
+        if !names.contains(name) {
+            let known = names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            problems.push((
+                at.clone(),
+                format!("no stage is named `{name}`; the ladder's stages: {known}"),
+            ));
+        }
+        for (field, count, declared) in [
+            ("tenants", own.tenants, s.workload.tenants.is_some()),
+            ("keys", own.keys, s.workload.keys.is_some()),
+        ] {
+            match count {
+                Some(0) => problems.push((
+                    format!("{at}.{field}"),
+                    format!("a stage needs at least 1 of its {field}"),
+                )),
+                Some(_) if !declared => problems.push((
+                    format!("{at}.{field}"),
+                    format!("the workload declares no `{field}` to size: add `workload.{field}`"),
+                )),
+                _ => {}
+            }
         }
     }
     problems

@@ -18,8 +18,8 @@ use super::space::{cost_floor, Choice, Space};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::{percent, LATENCY_GOOD_PERCENT};
 use crate::report::{CostReport, RunSummary};
-use crate::scenario::Slo;
 use crate::scenario::schema::ComponentKind;
+use crate::scenario::Slo;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sweep::{prepare, run_all, seed_for, stage_row};
 
@@ -285,7 +285,12 @@ impl Stage<'_> {
                     verdict,
                     why,
                     cost_per_month: cost,
-                    figures: stage_row(self.name, self.users, runs, self.slo),
+                    figures: stage_row(
+                        self.name,
+                        &prepare(point, Some(self.users), self.seed, opts.max_requests),
+                        runs,
+                        self.slo,
+                    ),
                 });
             }
             want = (want + opts.replications).min(opts.max_replications);

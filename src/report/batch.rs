@@ -49,6 +49,10 @@ pub struct RunSummary {
     /// period (negative when it drains), in scenario order.
     #[serde(default)]
     pub backlogs: Vec<(String, f64)>,
+    /// Each autoscaled deployment's replicas at the start and the end of
+    /// the run (absent without an HPA).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub autoscaled: Vec<ReplicaSpan>,
     /// USD per hour.
     pub cost_per_hour: f64,
     /// USD per month (730 h, schedules applied).
@@ -57,7 +61,36 @@ pub struct RunSummary {
     pub cost_per_million: f64,
 }
 
+/// Where an autoscaled deployment's replica count started and ended a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaSpan {
+    /// Deployment name.
+    pub deployment: String,
+    /// Replicas at the start (the settled count, unless a cold start).
+    pub start: u32,
+    /// Replicas the HPA asked for at the end.
+    pub end: u32,
+    /// Whether the HPA changed the count in the last quarter of the run.
+    pub moving: bool,
+}
+
 impl RunSummary {
+    /// Why the run is not in a steady state, if it is not: replicas still
+    /// moving at the end, or a warm-up over half the run (MSER-5 cutting
+    /// most of the series away).
+    pub fn unsteady(&self) -> Option<String> {
+        let moving: Vec<&str> = self
+            .autoscaled
+            .iter()
+            .filter(|a| a.moving)
+            .map(|a| a.deployment.as_str())
+            .collect();
+        if !moving.is_empty() {
+            return Some(format!("replicas moving ({})", moving.join(", ")));
+        }
+        (self.warmup_s > self.simulated_s / 2.0).then(|| "warm-up over half the run".to_owned())
+    }
+
     /// The busiest station and its utilization.
     pub fn busiest(&self) -> (String, f64) {
         self.utilization
@@ -79,6 +112,17 @@ pub struct StageRow {
     pub name: String,
     /// Active users.
     pub users: f64,
+    /// Why a replication did not reach a steady state (the first such
+    /// reason); absent when every one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsteady: Option<String>,
+    /// Tenants at this stage (`workload.tenants` grown with the users, or
+    /// the stage's own count); absent without tenants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<u64>,
+    /// Keys at this stage, as `tenants`; absent without keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
     /// Simulated seconds per replication.
     pub simulated_s: f64,
     /// Offered requests per second.

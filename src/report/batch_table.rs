@@ -3,7 +3,8 @@
 
 use super::slo::describe;
 use super::{
-    by_component_markdown, users_label, CompareReport, CostReport, StagesReport, SweepReport,
+    by_component_markdown, users_label, CompareReport, CostReport, StageRow, StagesReport,
+    SweepReport,
 };
 use crate::metrics::stats::Estimate;
 use std::fmt::Write;
@@ -40,15 +41,15 @@ pub fn stages_markdown(r: &StagesReport) -> String {
         reps
     );
     let _ = writeln!(o, "{LATENCY_COLUMNS}\n");
-    let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | p99 all ms | within {} | errors | throughput/s | busiest (util) | $/month | $/M req | SLO |", r.slo.p99);
+    let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | p99 all ms | within {} | errors | throughput/s | busiest (util) | $/month | $/M req | SLO | replicas start→end | steady |", r.slo.p99);
     let _ = writeln!(
         o,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|---|"
     );
     for s in &r.stages {
         let _ = writeln!(
             o,
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} | {} | {} |",
             s.name,
             users_label(s.users),
             s.offered_rps,
@@ -63,7 +64,9 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             pct_with(&s.busiest_utilization, 0),
             s.cost.per_month,
             s.cost.per_million_requests,
-            if s.slo_met { "met" } else { "BROKEN" }
+            if s.slo_met { "met" } else { "BROKEN" },
+            replica_spans(s),
+            s.unsteady.as_deref().unwrap_or("yes")
         );
     }
     let _ = writeln!(o);
@@ -150,11 +153,11 @@ fn backlogs_markdown(o: &mut String, stages: &[super::StageRow]) {
 
 /// One line per stage: the CSV the charts are drawn from.
 pub fn stages_csv(r: &StagesReport) -> String {
-    let mut o = String::from("stage,users,offered_rps,simulated_s,p50_ms,p50_ci95,p99_ms,p99_ci95,error_rate,error_rate_ci95,throughput_rps,busiest,busiest_utilization,cost_per_hour,cost_per_month,cost_per_million,slo_met,p99_all_ms,good_ratio\n");
+    let mut o = String::from("stage,users,offered_rps,simulated_s,p50_ms,p50_ci95,p99_ms,p99_ci95,error_rate,error_rate_ci95,throughput_rps,busiest,busiest_utilization,cost_per_hour,cost_per_month,cost_per_million,slo_met,p99_all_ms,good_ratio,steady\n");
     for s in &r.stages {
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.name,
             s.users,
             s.offered_rps,
@@ -173,7 +176,8 @@ pub fn stages_csv(r: &StagesReport) -> String {
             s.cost.per_million_requests,
             s.slo_met,
             s.p99_all_ms.mean,
-            s.good_ratio.mean
+            s.good_ratio.mean,
+            s.unsteady.is_none()
         );
     }
     o
@@ -228,6 +232,21 @@ pub fn sweep_csv(r: &SweepReport) -> String {
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The first replication's autoscaled deployments as `app 7→7`, or `-`.
+fn replica_spans(s: &StageRow) -> String {
+    let spans: Vec<String> = s.runs.first().map_or_else(Vec::new, |r| {
+        r.autoscaled
+            .iter()
+            .map(|a| format!("{} {}→{}", a.deployment, a.start, a.end))
+            .collect()
+    });
+    if spans.is_empty() {
+        "-".to_owned()
+    } else {
+        spans.join(", ")
+    }
 }
 
 /// The comparison: each architecture per stage, paired differences, journey.

@@ -25,8 +25,8 @@ mod table;
 mod topology;
 
 pub use batch::{
-    Bottleneck, CompareReport, CompareStage, PairedDiff, RunSummary, StageRow, StagesReport,
-    SweepPoint, SweepReport, WorkloadDifference,
+    Bottleneck, CompareReport, CompareStage, PairedDiff, ReplicaSpan, RunSummary, StageRow,
+    StagesReport, SweepPoint, SweepReport, WorkloadDifference,
 };
 pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_csv, sweep_markdown};
 pub use bill::{BillItem, ComponentCost, CostReport};
@@ -362,6 +362,11 @@ pub struct ScalingReport {
     /// `ReplicaRow::zones`; absent without zones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zones: Vec<String>,
+    /// Per HPA metric, the mean usage ratio (metric / target) its syncs
+    /// saw: what `stages` reads from a pilot run to start a stage settled.
+    /// Not written out.
+    #[serde(skip)]
+    pub hpa_usage: Vec<f64>,
 }
 
 /// A queue's state at the end of a time-series bucket.
@@ -424,9 +429,12 @@ pub struct DatabaseReport {
     pub reads: u64,
     /// Writes finished.
     pub writes: u64,
-    /// Replica reads that missed the key's latest write.
+    /// Reads that missed the key's latest write: of replicas, and of the
+    /// copies in other regions than the primary's (counted when the
+    /// workload models `keys`).
     pub stale_reads: u64,
-    /// Reads sent to the primary by the read-your-writes window.
+    /// Reads sent to the primary by the read-your-writes window (counted
+    /// when there are replicas or copies in other regions to read from).
     pub read_your_writes_reads: u64,
     /// Server connections open at the end.
     pub open_connections: u32,

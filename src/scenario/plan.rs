@@ -567,6 +567,12 @@ pub struct DatabaseSpec {
     pub reads: ReadRouting,
     /// Sampler index of the replication lag (`None`: replicas apply at once).
     pub lag: Option<u32>,
+    /// The copy that takes every write (this one when not in regions): the
+    /// copy in the primary region, or the first listed.
+    pub writer: usize,
+    /// Sampler index of the cross-region lag of the other copies (`None`:
+    /// half the round trip from the writer's region).
+    pub cross_region_lag: Option<u32>,
     /// Read-your-writes window.
     pub read_your_writes: Option<Nanos>,
     /// Most open server connections.

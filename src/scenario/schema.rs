@@ -42,6 +42,11 @@ pub struct Scenario {
     /// Default: 100, 1K, 10K, 100K, 1M.
     #[serde(default)]
     pub stages: Option<Vec<(String, f64)>>,
+    /// How each stage of `stages` (and `compare --stages`) sizes its
+    /// tenants and keys. Default: both grow in proportion to the stage's
+    /// users from the counts declared at `workload.users`.
+    #[serde(default)]
+    pub ladder: Option<Ladder>,
     /// The service-level objective each run is judged against.
     #[serde(default)]
     pub slo: Option<super::Slo>,
@@ -343,6 +348,49 @@ pub struct RateStep {
     pub factor: f64,
 }
 
+/// How the user ladder sizes each stage's populations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ladder {
+    /// Tenants and keys grow in proportion to the stage's users (rounded,
+    /// at least 1) from the counts declared at `workload.users` (default
+    /// true); false keeps the declared counts at every stage.
+    #[serde(default = "yes")]
+    pub scale_populations: bool,
+    /// Per stage name, counts that replace the scaled (or declared) ones,
+    /// e.g. `{ "1M": (tenants: 5000) }`.
+    #[serde(default, deserialize_with = "unique::map")]
+    pub populations: BTreeMap<String, StagePopulation>,
+    /// Where an autoscaled deployment starts each stage (default `Settled`).
+    #[serde(default)]
+    pub start: LadderStart,
+}
+
+/// Where each stage's autoscaled deployments start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LadderStart {
+    /// At the replica count their HPA settles at for the stage's load: a
+    /// pilot run at `max` replicas measures each HPA metric per unit of
+    /// load, and the HPA's rule desired = ceil(current x metric / target)
+    /// (10% tolerance, within min and max) is iterated to its fixed point.
+    #[default]
+    Settled,
+    /// At `replicas`, as written: the stage measures the HPA climbing.
+    Cold,
+}
+
+/// A stage's own population counts (each absent: the ladder's rule).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StagePopulation {
+    /// Tenants at this stage (needs `workload.tenants`).
+    #[serde(default)]
+    pub tenants: Option<u64>,
+    /// Keys at this stage (needs `workload.keys`).
+    #[serde(default)]
+    pub keys: Option<u64>,
+}
+
 /// A set of identities (tenants, keys) with a popularity law.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -549,7 +597,14 @@ pub struct Database {
     /// Delay before a replica applies a write, drawn per write and replica (default: none).
     #[serde(default)]
     pub replication_lag: Option<Dist>,
-    /// After a user's write, that user's reads go to the primary for this long.
+    /// Delay before each regional copy (and so its replicas) applies a write
+    /// committed in the primary region, drawn per write and copy. Default:
+    /// the one-way network delay, half the round trip between the two regions.
+    /// Needs copies in two or more `regions`.
+    #[serde(default)]
+    pub cross_region_lag: Option<Dist>,
+    /// After a user's write, that user's reads go to the primary (crossing
+    /// to the primary region if need be, like a replica-lag cookie) for this long.
     #[serde(default)]
     pub read_your_writes: Option<Duration>,
     /// Most server connections the database accepts; opening one more fails
@@ -732,6 +787,10 @@ fn full_jitter() -> JitterKind {
 
 fn one() -> u32 {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A limit on job starts.

@@ -18,9 +18,10 @@ pub(super) struct Node {
     pub(super) occupancy: Occupancy,
     /// Queries finished (measured period).
     pub(super) queries: u64,
-    /// Reads that missed the latest write of their key (replicas only).
+    /// Reads that missed the latest write of their key (every node but the
+    /// primary of the copy that takes the writes).
     pub(super) stale_reads: u64,
-    /// Highest write sequence number applied (replicas).
+    /// Highest write sequence number applied (all but the writer's primaries).
     pub(super) applied: u64,
     /// Writes shipped but not yet applied: (sequence, apply time), both ascending.
     pub(super) pending: VecDeque<(u64, Nanos)>,
@@ -45,6 +46,19 @@ impl Node {
             lag_sum: 0.0,
             lag_n: 0,
             lag_max: Nanos::ZERO,
+        }
+    }
+
+    /// Ships write `seq`, committed at `now`, to apply after `lag` (and
+    /// after every write shipped before it: writes apply in commit order).
+    pub(super) fn ship(&mut self, seq: u64, now: Nanos, lag: Nanos, measured: bool) {
+        let at = (now + lag).max(self.last_apply);
+        self.last_apply = at;
+        self.pending.push_back((seq, at));
+        if measured {
+            self.lag_sum += lag.as_secs_f64();
+            self.lag_n += 1;
+            self.lag_max = self.lag_max.max(lag);
         }
     }
 

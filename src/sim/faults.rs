@@ -93,10 +93,15 @@ impl Sim<'_> {
                     fam.cdn.purge(cdn, self.measure.on);
                 }
             }
+            // Both act on the copy that takes the writes (the named database
+            // unless its primary region is another of its regions).
             FaultKind::ReplicationLag { db, extra } => {
-                fam.queries.databases[db].extra_lag = if on { extra } else { Nanos::ZERO };
+                let writer = plan.databases[db].writer;
+                fam.queries.databases[writer].extra_lag = if on { extra } else { Nanos::ZERO };
             }
-            FaultKind::Failover { db } => fam.queries.databases[db].failing_over = on,
+            FaultKind::Failover { db } => {
+                fam.queries.databases[plan.databases[db].writer].failing_over = on;
+            }
             FaultKind::FlushCache { target } => {
                 if on {
                     self.flush(target);

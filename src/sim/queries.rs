@@ -92,6 +92,9 @@ pub(super) struct Queries {
     pub(super) databases: Vec<Database>,
     /// Per database: the stream of its query times and lags.
     pub(super) rngs: Vec<Rng>,
+    /// Per database copy: the stream of the lags of the writes it receives
+    /// from another region (drawn only when a lag is declared).
+    cross_rngs: Vec<Rng>,
     /// Per deployment: its pods' connection pools.
     pools: Vec<Vec<Gate>>,
     /// Per key: (write count, sequence number of its last write). Kept only
@@ -99,6 +102,9 @@ pub(super) struct Queries {
     /// cache-aside for stale cached values): it grows with the keys written.
     versions: PagedTable<(u32, u64)>,
     track_versions: bool,
+    /// Whether the workload models keys: without them every request touches
+    /// key 0, whose versions say nothing of staleness, so none is counted.
+    keyed: bool,
     /// Per user: time of the last write + 1 ns (0: none); kept only for
     /// read-your-writes.
     last_write: PagedTable<u64>,
@@ -116,6 +122,11 @@ impl Queries {
                 .iter()
                 .map(|d| stream(plan.seed, &format!("database/{}", d.name)))
                 .collect(),
+            cross_rngs: plan
+                .databases
+                .iter()
+                .map(|d| stream(plan.seed, &format!("database/{}/cross-region", d.name)))
+                .collect(),
             pools: plan.deployments.iter().map(|_| Vec::new()).collect(),
             versions: PagedTable::new(plan.workload.keys.as_ref().map_or(1, |k| k.len())),
             track_versions: !plan.asides.is_empty()
@@ -123,6 +134,7 @@ impl Queries {
                     .databases
                     .iter()
                     .any(|d| d.replicas > 0 || !d.copies.is_empty()),
+            keyed: plan.workload.keys.is_some(),
             last_write: PagedTable::new(plan.workload.users),
             track_users: plan.databases.iter().any(|d| d.read_your_writes.is_some()),
             seq: 0,
@@ -425,6 +437,16 @@ impl Sim<'_> {
         self.stage_node(now, r);
     }
 
+    /// Whether request `r`'s user wrote within database `db`'s
+    /// read-your-writes window before `now` (so it reads from the primary).
+    pub(super) fn reads_own_write(&self, now: Nanos, r: u32, db: usize) -> bool {
+        self.plan.databases[db].read_your_writes.is_some_and(|w| {
+            // 0: never wrote; else the time of the last write + 1 ns.
+            let t = self.families.queries.last_write.get(self.requests[r].user);
+            t > 0 && now < Nanos(t - 1).saturating_add(w)
+        })
+    }
+
     /// The node a query of `r` goes to, or `None` if it needs the primary during a failover.
     fn route_node(
         &mut self,
@@ -435,17 +457,15 @@ impl Sim<'_> {
         write: bool,
     ) -> Option<u32> {
         let spec = &self.plan.databases[db];
+        let group = self.families.queries.databases[db].group;
+        let base = shard * group;
+        let replicas = group - 1;
+        // Only the writer's primary has every write (a read that reached
+        // another copy did so because the writer's region was down).
+        let ryw = !write && db == spec.writer && self.reads_own_write(now, r, db);
         let d = &mut self.families.queries.databases[db];
-        let base = shard * d.group;
-        let replicas = d.group - 1;
-        let user = self.requests[r].user;
-        let ryw = !write
-            && spec.read_your_writes.is_some_and(|w| {
-                // 0: never wrote; else the time of the last write + 1 ns.
-                let t = self.families.queries.last_write.get(user);
-                t > 0 && now < Nanos(t - 1).saturating_add(w)
-            });
-        if ryw && replicas > 0 && self.measure.on {
+        // Counted when the database has somewhere else to read: replicas or copies.
+        if ryw && (replicas > 0 || spec.copies.len() > 1) && self.measure.on {
             d.ryw_reads += 1;
         }
         let node = if write || replicas == 0 || ryw || spec.reads == ReadRouting::Primary {
@@ -610,38 +630,63 @@ impl Sim<'_> {
             if measured {
                 d.writes += 1;
             }
-            let base = s.shard * d.group;
-            if let Some(lag) = self.plan.databases[db].lag {
-                for i in 1..d.group {
-                    let drawn =
-                        self.plan.samplers[lag as usize].sample(&mut fam.rngs[db]) + d.extra_lag;
-                    let n = &mut d.nodes[(base + i) as usize];
-                    let at = (now + drawn).max(n.last_apply);
-                    n.last_apply = at;
-                    n.pending.push_back((seq, at));
-                    if measured {
-                        n.lag_sum += drawn.as_secs_f64();
-                        n.lag_n += 1;
-                        n.lag_max = n.lag_max.max(drawn);
-                    }
-                }
-            } else {
-                for i in 1..d.group {
-                    d.nodes[(base + i) as usize].applied = seq;
-                }
-            }
+            self.replicate(now, db, s.shard, seq);
         } else {
             if measured {
                 d.reads += 1;
             }
             let (count, last) = fam.versions.get(key);
+            let primary = db == self.plan.databases[db].writer && s.node.is_multiple_of(d.group);
             let n = &mut d.nodes[s.node as usize];
             n.catch_up(now);
-            let stale = !s.node.is_multiple_of(d.group) && last > n.applied;
+            // Stale against the primary's version: any node but the writer's primary may lag.
+            let stale = fam.keyed && !primary && last > n.applied;
             if stale && measured {
                 n.stale_reads += 1;
             }
             self.requests[r].cache.version = if stale { count - 1 } else { count };
+        }
+    }
+
+    /// Ships write `seq` of `shard`, committed on database copy `db`, to
+    /// its replicas (each after a draw of the replication lag, or at once)
+    /// and to every other copy of it: each copy's node of that shard applies
+    /// it after a draw of the cross-region lag (default: half the round
+    /// trip), its replicas a replication lag after that.
+    fn replicate(&mut self, now: Nanos, db: usize, shard: u32, seq: u64) {
+        let (plan, measured) = (self.plan, self.measure.on);
+        let spec = &plan.databases[db];
+        let fam = &mut self.families.queries;
+        let d = &mut fam.databases[db];
+        let (base, extra) = (shard * d.group, d.extra_lag);
+        if let Some(lag) = spec.lag {
+            for i in 1..d.group {
+                let drawn = plan.samplers[lag as usize].sample(&mut fam.rngs[db]) + extra;
+                d.nodes[(base + i) as usize].ship(seq, now, drawn, measured);
+            }
+        } else {
+            for i in 1..d.group {
+                d.nodes[(base + i) as usize].applied = seq;
+            }
+        }
+        let (Some(rs), Some(from)) = (&plan.regions, spec.region) else {
+            return;
+        };
+        for &c in spec.copies.iter().filter(|&&c| c != db) {
+            let rng = &mut fam.cross_rngs[c];
+            let cross = spec.cross_region_lag.map_or_else(
+                || Nanos(rs.rtt(from, plan.databases[c].region.expect("placed")).0 / 2),
+                |x| plan.samplers[x as usize].sample(rng),
+            ) + extra;
+            let copy = &mut fam.databases[c];
+            let base = shard * copy.group;
+            copy.nodes[base as usize].ship(seq, now, cross, measured);
+            for i in 1..copy.group {
+                let local = plan.databases[c]
+                    .lag
+                    .map_or(Nanos::ZERO, |x| plan.samplers[x as usize].sample(rng));
+                copy.nodes[(base + i) as usize].ship(seq, now, cross + local, measured);
+            }
         }
     }
 

@@ -5,7 +5,12 @@
 //!   user in eu ──▶ Lb: nearest up region with targets ──(RTT eu→us if not eu)──▶ pod in us
 //!                                                          │ Leave: back in eu
 //!   pod ──▶ DbRead: copy nearest the pod · DbWrite: copy in the primary region (RTT if remote)
+//!           DbRead within the user's read-your-writes window: the primary region's copy
 //! ```
+//!
+//! Writes commit in the primary region's copy and reach every other copy
+//! after a cross-region lag (`sim/queries.rs`), so a read of a remote copy
+//! can be stale.
 //!
 //! A hop inside a region costs the scenario's network hop, as without
 //! regions; a call into another region costs the round trip of the matrix on
@@ -188,26 +193,24 @@ impl Sim<'_> {
     }
 
     /// The database copy a query of logical database `db` uses: writes the
-    /// primary region's copy (or the first), reads the nearest up copy.
+    /// copy that takes them (in the primary region), reads the nearest up
+    /// copy, or the writer's while the user's read-your-writes window is
+    /// open (the nearest up copy if the writer's region is down).
     pub(super) fn database_route(&mut self, now: Nanos, r: u32, db: u16, write: bool) -> DbRoute {
         let spec = &self.plan.databases[db as usize];
         let (Some(rs), false) = (&self.plan.regions, spec.copies.is_empty()) else {
             return DbRoute::Copy(db);
         };
+        let region = |c: usize| self.plan.databases[c].region.expect("copies are placed");
+        let writer_down = self.families.regions.down[region(spec.writer) as usize];
+        let own_write = !write && !writer_down && self.reads_own_write(now, r, db as usize);
         let req = &mut self.requests[r];
         let at = req.at;
-        let region = |c: usize| self.plan.databases[c].region.expect("copies are placed");
-        let copy = if write {
-            let c = spec
-                .copies
-                .iter()
-                .copied()
-                .find(|&c| region(c) == rs.primary)
-                .unwrap_or(spec.copies[0]);
-            if self.families.regions.down[region(c) as usize] {
+        let copy = if write || own_write {
+            if writer_down {
                 return DbRoute::Down;
             }
-            c
+            spec.writer
         } else {
             let pick = rs.nearest[at as usize].iter().find_map(|&g| {
                 if self.families.regions.down[g as usize] {

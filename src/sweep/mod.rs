@@ -10,17 +10,22 @@
 
 mod backlog;
 mod grid;
+mod populations;
+mod settle;
 mod shorten;
 mod stages;
 mod workload_diff;
 
 pub use grid::{grid, merge, sweep, MergeError};
+pub use populations::at_stage;
+pub use settle::fixed_point;
 pub use stages::{bottleneck, compare, ladder, row as stage_row, stages};
 
 use crate::algo::Nanos;
 use crate::cost::{cost, Usage};
 use crate::metrics::stats::mser5;
-use crate::report::{CostReport, RunSummary};
+use crate::report::{CostReport, ReplicaSpan, RunSummary};
+use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::Report;
@@ -127,11 +132,34 @@ pub fn run_one(
             .map(|st| (st.name.clone(), st.stats.utilization))
             .collect(),
         backlogs: backlog::backlog_growth(&report),
+        autoscaled: replica_spans(s, &report),
         cost_per_hour: costs.per_hour,
         cost_per_month: costs.per_month,
         cost_per_million: costs.per_million_requests,
     };
     Ok((report, summary, costs))
+}
+
+/// Where each autoscaled deployment of `s` started and ended its run
+/// `report`, and whether its HPA still moved it in the last quarter.
+fn replica_spans(s: &Scenario, report: &Report) -> Vec<ReplicaSpan> {
+    let late = report.simulated_s * 0.75;
+    s.components
+        .iter()
+        .filter_map(|c| match c {
+            Component::Deployment(d) if d.hpa.is_some() => Some(d),
+            _ => None,
+        })
+        .filter_map(|d| {
+            let scaling = report.scaling.iter().find(|x| x.name == d.name)?;
+            Some(ReplicaSpan {
+                deployment: d.name.clone(),
+                start: d.replicas,
+                end: scaling.series.last().map_or(d.replicas, |r| r.desired),
+                moving: scaling.events.iter().any(|e| e.t_s >= late),
+            })
+        })
+        .collect()
 }
 
 /// Runs every job in parallel; results come back in job order.

@@ -1,8 +1,9 @@
 //! `stages` (one architecture across the user ladder) and `compare`
 //! (several architectures on the same workload and seeds).
 
+use super::settle::settled;
 use super::workload_diff::{labels, workload_differences};
-use super::{prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
+use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
@@ -11,6 +12,7 @@ use crate::report::{
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 
 /// The user ladder of `s`: its `stages`, else [`DEFAULT_STAGES`].
 pub fn ladder(s: &Scenario) -> Vec<(String, f64)> {
@@ -22,9 +24,14 @@ pub fn ladder(s: &Scenario) -> Vec<(String, f64)> {
     })
 }
 
-/// One stage's row from its replications: figures with 95% intervals, the
-/// busiest station, the first replication's bill, the SLO verdict on average.
-pub fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Slo) -> StageRow {
+/// The row of stage `stage` (its scenario: users, tenants, keys) from its runs.
+pub fn row(
+    name: &str,
+    stage: &Scenario,
+    runs: Vec<(RunSummary, CostReport)>,
+    slo: &Slo,
+) -> StageRow {
+    let users = stage.workload.users;
     let est = |f: fn(&RunSummary) -> f64| {
         Estimate::of(&runs.iter().map(|(r, _)| f(r)).collect::<Vec<_>>())
     };
@@ -67,6 +74,9 @@ pub fn row(name: &str, users: f64, runs: Vec<(RunSummary, CostReport)>, slo: &Sl
     StageRow {
         name: name.to_owned(),
         users,
+        unsteady: runs.iter().find_map(|(r, _)| r.unsteady()),
+        tenants: stage.workload.tenants.as_ref().map(|p| p.count),
+        keys: stage.workload.keys.as_ref().map(|p| p.count),
         simulated_s: runs[0].0.simulated_s,
         offered_rps: runs[0].0.offered_rps,
         p50_ms: est(|r| r.p50_ms),
@@ -127,28 +137,43 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
 }
 
 /// The runs of `s` over `ladder`, `reps` replications each, stage by stage,
-/// seeded from `seed` by stage and replication index.
+/// seeded from `seed` by stage and replication index; `scale`: tenants and
+/// keys grow with each stage's users (see [`super::at_stage`]), and
+/// autoscaled deployments start each stage settled (see `settle`).
 fn ladder_jobs(
     s: &Scenario,
     ladder: &[(String, f64)],
     reps: usize,
     seed: u64,
-    max_requests: u64,
-) -> Vec<Scenario> {
-    ladder
+    batch: Batch,
+    scale: bool,
+    file: &str,
+) -> Result<Vec<Scenario>, ScenarioError> {
+    let stages: Vec<Scenario> = ladder
+        .par_iter()
+        .enumerate()
+        .map(|(k, (name, users))| {
+            let stage = at_stage(s, name, *users, scale);
+            if !scale {
+                return Ok(stage);
+            }
+            settled(&stage, seed_for(seed, k as u64, 0), file, batch.allow_large)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(stages
         .iter()
         .enumerate()
-        .flat_map(|(k, (_, users))| {
+        .flat_map(|(k, stage)| {
             (0..reps).map(move |r| {
                 prepare(
-                    s,
-                    Some(*users),
+                    stage,
+                    None,
                     seed_for(seed, k as u64, r as u64),
-                    max_requests,
+                    batch.max_requests,
                 )
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Runs scenario `s` at every stage of its ladder.
@@ -160,7 +185,7 @@ pub fn stages(
 ) -> Result<StagesReport, ScenarioError> {
     let ladder = ladder(s);
     let reps = batch.replications.max(1) as usize;
-    let jobs = ladder_jobs(s, &ladder, reps, s.seed, batch.max_requests);
+    let jobs = ladder_jobs(s, &ladder, reps, s.seed, batch, true, file)?;
     if let Some(b) = bar {
         b.set_length(jobs.len() as u64);
     }
@@ -168,7 +193,10 @@ pub fn stages(
     let slo = objective(s.slo.as_ref());
     let rows: Vec<StageRow> = ladder
         .iter()
-        .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))
+        .map(|(name, users)| {
+            let stage = at_stage(s, name, *users, true);
+            row(name, &stage, results.by_ref().take(reps).collect(), &slo)
+        })
         .collect();
     Ok(StagesReport {
         scenario: s.name.clone(),
@@ -212,11 +240,14 @@ pub fn compare(
             ..s.clone()
         };
         // The first scenario's seeds for all: common random numbers.
-        let jobs = ladder_jobs(s, &ladder, reps, first.seed, batch.max_requests);
+        let jobs = ladder_jobs(s, &ladder, reps, first.seed, batch, ladder_mode, file)?;
         let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
         let rows: Vec<StageRow> = ladder
             .iter()
-            .map(|(name, users)| row(name, *users, results.by_ref().take(reps).collect(), &slo))
+            .map(|(name, users)| {
+                let stage = at_stage(s, name, *users, ladder_mode);
+                row(name, &stage, results.by_ref().take(reps).collect(), &slo)
+            })
             .collect();
         per_arch.push(rows);
     }

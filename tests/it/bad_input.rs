@@ -299,6 +299,14 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "106_cross_region_lag_one_region",
+        &[
+            ":6:",
+            "cross_region_lag",
+            "needs copies in two or more regions",
+        ],
+    ),
+    (
         "data_04_shard_key_typo",
         &[":6:69:", "Tenants", "`Tenant` or `Key`"],
     ),

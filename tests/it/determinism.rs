@@ -56,6 +56,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         replica_connections: None,
         reads: Default::default(),
         replication_lag: None,
+        cross_region_lag: None,
         read_your_writes: None,
         max_connections: None,
         pgbouncer: None,

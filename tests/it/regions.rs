@@ -251,3 +251,141 @@ fn the_example_scenarios_are_deterministic() {
     assert!(region(&r, "eu").latency.p90_ms > 80.0);
     assert!(region(&r, "us").latency.p90_ms < 80.0);
 }
+
+/// Users all in eu-west, the api there, `pg` with a copy in us-east (the
+/// primary region) and eu-west, one replica each; 100 uniform keys.
+fn replicated_regions(pg: &str, users: u32, rps: f64, warmup: &str) -> String {
+    format!(
+        r#"Scenario(
+            name: "geo-replicas", seed: 9,
+            run: (duration: "120s", warmup: "{warmup}", interval: "10s"),
+            workload: (users: {users}, rps_per_user: {rps}, keys: (count: 100),
+                       mix: {{ "read": 0.75, "write": 0.25 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                Deployment(name: "api", replicas: 2, concurrency: 256, region: "eu-west"),
+                Database(name: "pg", connections: 64, replicas: 1, regions: ["us-east", "eu-west"] {pg}),
+            ],
+            endpoints: {{
+                "read": [Lb("lb"), DbRead(Const("1ms"))],
+                "write": [Lb("lb"), DbWrite(Const("1ms"))],
+            }},
+            regions: (
+                users: {{ "us-east": 0, "eu-west": 1 }},
+                rtt: {{ "us-east": {{ "eu-west": "80ms" }} }},
+                primary: "us-east",
+            ),
+        )"#
+    )
+}
+
+fn db<'a>(r: &'a Report, name: &str) -> &'a scaletwin::report::DatabaseReport {
+    r.databases.iter().find(|d| d.name == name).unwrap()
+}
+
+fn node<'a>(r: &'a Report, db_name: &str, node: &str) -> &'a scaletwin::report::NodeReport {
+    db(r, db_name)
+        .nodes
+        .iter()
+        .find(|n| n.name == node)
+        .unwrap_or_else(|| panic!("{node} in {:?}", db(r, db_name).nodes))
+}
+
+#[test]
+fn regional_copies_apply_the_primarys_writes_after_the_cross_region_lag() {
+    // The bug: the eu replica's lag was 0, yet it served stale reads for
+    // nearly every read (it never received a write), while the eu copy's
+    // own node never lagged. Now both receive every write: with no lag
+    // anywhere nothing is stale...
+    let r = run(&replicated_regions(
+        r#", replication_lag: Const("0ms"), cross_region_lag: Const("0ms")"#,
+        100,
+        2.0,
+        "10s",
+    ));
+    let eu = db(&r, "pg@eu-west");
+    assert!(eu.reads > 15_000, "{}", eu.reads);
+    assert_eq!(db(&r, "pg@us-east").reads, 0);
+    assert_eq!(eu.stale_reads, 0);
+    // (Reads go to the copy's replica, as in the primary region.)
+    assert!(node(&r, "pg@eu-west", "pg@eu-west/replica1").queries > 15_000);
+    // ...and by default the copy lags by the one-way delay (half the 80 ms
+    // round trip), its replica too (its replication lag adds nothing here),
+    // so the eu copy's own node serves stale reads as its replica does
+    // (when reads go to it).
+    for (reads, served_by) in [("", "replica1"), (", reads: Primary", "primary")] {
+        let r = run(&replicated_regions(
+            &format!(r#", replication_lag: Const("0ms") {reads}"#),
+            100,
+            2.0,
+            "10s",
+        ));
+        for n in ["pg@eu-west/primary", "pg@eu-west/replica1"] {
+            let x = node(&r, "pg@eu-west", n);
+            assert_eq!(x.lag_mean_ms, 40.0, "{n}");
+            assert_eq!(x.lag_max_ms, 40.0, "{n}");
+        }
+        let x = node(&r, "pg@eu-west", &format!("pg@eu-west/{served_by}"));
+        assert!(x.queries > 15_000 && x.stale_reads > 0, "{x:?}");
+        assert_eq!(x.stale_reads, db(&r, "pg@eu-west").stale_reads);
+    }
+}
+
+#[test]
+fn the_cross_region_stale_read_fraction_is_one_minus_e_to_the_minus_w_l() {
+    // 600 req/s, a quarter writes over 100 uniform keys: w = 1.5 writes/s
+    // per key at the primary (Poisson). A read of the eu copy is stale when
+    // its key was written within the last L: probability 1 - e^(-w L).
+    // Reads served by the copy's replica, or by its own node.
+    for (lag, l, reads) in [("200ms", 0.2, ""), ("500ms", 0.5, ", reads: Primary")] {
+        let r = run(&replicated_regions(
+            &format!(r#", cross_region_lag: Const("{lag}") {reads}"#),
+            300,
+            2.0,
+            "10s",
+        ));
+        let eu = db(&r, "pg@eu-west");
+        let w: f64 = 600.0 * 0.25 / 100.0;
+        let theory = 1.0 - (-w * l).exp();
+        let sim = eu.stale_reads as f64 / eu.reads as f64;
+        assert!(eu.reads > 45_000, "{}", eu.reads);
+        assert!((sim - theory).abs() < 0.01, "L {l}: {sim} vs {theory}");
+    }
+}
+
+#[test]
+fn read_your_writes_sends_eu_reads_after_a_write_to_the_primary() {
+    // One eu user, 200 requests/s: from its first write on (a few ms in),
+    // every read goes to the primary in us-east, paying the round trip.
+    let with = run(&replicated_regions(
+        r#", cross_region_lag: Const("500ms"), read_your_writes: "1h""#,
+        1,
+        200.0,
+        "0s",
+    ));
+    let (us, eu) = (db(&with, "pg@us-east"), db(&with, "pg@eu-west"));
+    let reads = with.endpoints.iter().find(|e| e.name == "read").unwrap();
+    assert_eq!(reads.errors, 0);
+    assert_eq!(us.reads + eu.reads, reads.completed);
+    // Every read the primary served was sent there by the window, each counted once.
+    assert_eq!(us.read_your_writes_reads, us.reads);
+    assert_eq!(
+        node(&with, "pg@us-east", "pg@us-east/primary").queries,
+        us.reads + us.writes
+    );
+    assert_eq!(node(&with, "pg@us-east", "pg@us-east/replica1").queries, 0);
+    // Only the reads before the first write committed (~0.1 s) stayed in eu.
+    assert!(eu.reads < 40, "{}", eu.reads);
+    assert_eq!(us.stale_reads + eu.stale_reads, 0);
+    assert!((reads.latency.mean_ms - 81.0).abs() < 0.1);
+    // Without the window the same reads stay in eu and some are stale.
+    let without = run(&replicated_regions(
+        r#", cross_region_lag: Const("500ms")"#,
+        1,
+        200.0,
+        "0s",
+    ));
+    assert_eq!(db(&without, "pg@us-east").reads, 0);
+    assert_eq!(db(&without, "pg@us-east").read_your_writes_reads, 0);
+    assert!(db(&without, "pg@eu-west").stale_reads > 1_000);
+}

@@ -538,3 +538,179 @@ fn run_writes_charts_with_faults_marked_and_cache_tiers() {
     }
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// 100 tenants and 500 keys declared at 1,000 users; each tenant may send
+/// 12 requests a minute; 0.01 requests/s per user (6 a minute per tenant).
+fn populated(ladder: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(
+            name: "populations", seed: 4,
+            run: (duration: "60s", warmup: "0s", interval: "10s"),
+            workload: (users: 1000, rps_per_user: 0.01, tenants: (count: 100), keys: (count: 500),
+                       mix: {{ "get": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "api": 1 }}, rate_limit: (algorithm: SlidingLog,
+                    window: "60s", tiers: [(name: "all", share: 1.0, max: 12)])),
+                Deployment(name: "api", replicas: 4, concurrency: 256),
+            ],
+            endpoints: {{ "get": [Lb("lb"), Compute(Const("1ms"))] }},
+            stages: [("1K", 1000), ("10K", 10000), ("100", 100)],
+            {ladder}
+        )"#
+    );
+    let s = scaletwin::scenario::parse(&text, "populations.ron").unwrap();
+    scaletwin::scenario::validate(&s).unwrap();
+    s
+}
+
+#[test]
+fn tenants_and_keys_grow_with_the_ladder_unless_told_otherwise() {
+    let counts = |s: &Scenario, name: &str, users: f64| {
+        let x = sweep::at_stage(s, name, users, true);
+        (
+            x.workload.users,
+            x.workload.tenants.unwrap().count,
+            x.workload.keys.unwrap().count,
+        )
+    };
+    // In proportion to the users, from the counts declared at 1,000 users.
+    let s = populated("");
+    assert_eq!(counts(&s, "1K", 1000.0), (1000.0, 100, 500));
+    assert_eq!(counts(&s, "10K", 10_000.0), (10_000.0, 1000, 5000));
+    assert_eq!(counts(&s, "100", 100.0), (100.0, 10, 50));
+    assert_eq!(counts(&s, "x", 1.0), (1.0, 1, 1));
+    // Kept as declared, or a stage's own counts.
+    let s = populated("ladder: (scale_populations: false),");
+    assert_eq!(counts(&s, "10K", 10_000.0), (10_000.0, 100, 500));
+    let s = populated(r#"ladder: (populations: { "10K": (tenants: 7) }),"#);
+    assert_eq!(counts(&s, "10K", 10_000.0), (10_000.0, 7, 5000));
+    assert_eq!(counts(&s, "100", 100.0), (100.0, 10, 50));
+    // The stages run uses them: with tenants grown, each sends 6 of its 12
+    // a minute at every stage and none is limited; kept at 100, the 10K
+    // stage sends each 60 a minute and 4 in 5 are refused (a tenant's
+    // first 12 in the one-minute run pass).
+    let batch = Batch {
+        replications: 1,
+        max_requests: 0,
+        allow_large: false,
+    };
+    let grown = sweep::stages(&populated(""), "populations.ron", batch, None).unwrap();
+    let kept = sweep::stages(
+        &populated("ladder: (scale_populations: false),"),
+        "populations.ron",
+        batch,
+        None,
+    )
+    .unwrap();
+    let stage = |r: &StagesReport, i: usize| r.stages[i].clone();
+    assert_eq!(
+        (stage(&grown, 1).tenants, stage(&grown, 1).keys),
+        (Some(1000), Some(5000))
+    );
+    assert_eq!(stage(&kept, 1).tenants, Some(100));
+    assert!(
+        stage(&grown, 1).error_rate.mean < 0.02,
+        "{:?}",
+        stage(&grown, 1).error_rate
+    );
+    let refused = stage(&kept, 1).error_rate.mean;
+    assert!((refused - 0.8).abs() < 0.03, "{refused}");
+    // The stage at the declared users is the same run either way.
+    assert_eq!(stage(&grown, 0).runs, stage(&kept, 0).runs);
+}
+
+#[test]
+fn a_stage_population_must_name_a_stage_and_a_declared_population() {
+    let text = r#"Scenario(
+        name: "bad", run: (duration: "10s"),
+        workload: (users: 10, rps_per_user: 1.0, tenants: (count: 5), mix: { "a": 1.0 }),
+        components: [Deployment(name: "api", replicas: 1, concurrency: 1)],
+        endpoints: { "a": [Compute(Const("1ms"))] },
+        stages: [("small", 10)],
+        ladder: (populations: { "big": (tenants: 3), "small": (tenants: 0, keys: 9) }),
+    )"#;
+    let s = scaletwin::scenario::parse(text, "bad.ron").unwrap();
+    let problems = scaletwin::scenario::validate(&s).unwrap_err();
+    let has = |path: &str, text: &str| {
+        problems
+            .iter()
+            .any(|p| p.path == path && p.message.contains(text))
+    };
+    assert!(
+        has(
+            "ladder.populations.big",
+            "no stage is named `big`; the ladder's stages: `small`"
+        ),
+        "{problems:?}"
+    );
+    assert!(
+        has("ladder.populations.small.tenants", "at least 1"),
+        "{problems:?}"
+    );
+    assert!(
+        has("ladder.populations.small.keys", "declares no `keys`"),
+        "{problems:?}"
+    );
+}
+
+/// An HPA on CPU at 60% over pods of one worker (1 to 20 pods); 100 req/s
+/// of 39 ms of work.
+fn hpa_stage(ladder: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(
+            name: "settle", seed: 8,
+            run: (duration: "120s", warmup: "30s", interval: "10s"),
+            workload: (users: 1000, rps_per_user: 0.1, mix: {{ "get": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                Deployment(name: "api", replicas: 1, concurrency: 1, hpa: (min: 1, max: 20, cpu: 60)),
+            ],
+            endpoints: {{ "get": [Lb("lb"), Compute(Const("39ms"))] }},
+            stages: [("1K", 1000)],
+            {ladder}
+        )"#
+    );
+    let s = scaletwin::scenario::parse(&text, "settle.ron").unwrap();
+    scaletwin::scenario::validate(&s).unwrap();
+    s
+}
+
+#[test]
+fn an_autoscaled_stage_starts_where_its_hpa_settles_unless_cold() {
+    let batch = Batch {
+        replications: 1,
+        max_requests: 0,
+        allow_large: false,
+    };
+    // Offered load x demand / (target x capacity per pod): 100 x 0.039 /
+    // (0.6 x 1) = 6.5 pods at target, so the HPA settles at 7 (at 7 pods
+    // the usage ratio 0.93 is within its 10% tolerance).
+    let settles_at = (100.0_f64 * 0.039 / (0.6 * 1.0)).ceil() as u32;
+    assert_eq!(settles_at, 7);
+    let r = sweep::stages(&hpa_stage(""), "settle.ron", batch, None).unwrap();
+    let row = &r.stages[0];
+    let span = &row.runs[0].autoscaled[0];
+    assert_eq!(
+        (span.deployment.as_str(), span.start, span.end, span.moving),
+        ("api", settles_at, settles_at, false),
+        "{span:?}"
+    );
+    assert_eq!(row.unsteady, None);
+    assert!(row.error_rate.mean == 0.0);
+    let md = scaletwin::report::stages_markdown(&r);
+    assert!(md.contains("| api 7→7 | yes |"), "{md}");
+    // A cold start is today's run: the scenario's one replica, the HPA climbing.
+    let s = hpa_stage("ladder: (start: Cold),");
+    let cold = sweep::stages(&s, "settle.ron", batch, None).unwrap();
+    let run = &cold.stages[0].runs[0];
+    assert_eq!(run.autoscaled[0].start, 1);
+    assert!(run.autoscaled[0].end >= settles_at, "{:?}", run.autoscaled);
+    let direct = sweep::prepare(
+        &sweep::at_stage(&s, "1K", 1000.0, true),
+        None,
+        sweep::seed_for(s.seed, 0, 0),
+        0,
+    );
+    let (_, summary, _) = sweep::run_one(&direct, "settle.ron").unwrap();
+    assert_eq!(&summary, run);
+}

@@ -72,6 +72,13 @@ pub(crate) fn resolve(
             name,
         );
     }
+    if db.cross_region_lag.is_some() && in_regions.len() < 2 {
+        p.add_at(
+            at("cross_region_lag"),
+            "a cross-region lag needs copies in two or more regions: list them in `regions`",
+            name,
+        );
+    }
     if let Some(t) = db.read_your_writes {
         check_nonzero(
             p,
@@ -94,6 +101,10 @@ pub(crate) fn resolve(
         .replication_lag
         .as_ref()
         .and_then(|d| cx.samplers.add(Stage::Lag, &at("replication_lag"), d));
+    let cross_region_lag = db
+        .cross_region_lag
+        .as_ref()
+        .and_then(|d| cx.samplers.add(Stage::Lag, &at("cross_region_lag"), d));
     let spec = DatabaseSpec {
         name: match (in_regions.first(), &cx.regions) {
             (Some(&r), Some(rs)) => format!("{name}@{}", rs.names[r as usize]),
@@ -115,6 +126,8 @@ pub(crate) fn resolve(
             schema::ReadRouting::Primary => ReadRouting::Primary,
         },
         lag,
+        writer: logical,
+        cross_region_lag,
         read_your_writes: db.read_your_writes.map(|t| t.nanos()),
         max_connections: db.max_connections,
         bouncer: db.pgbouncer.as_ref().map(|b| b.pool_size),
@@ -188,8 +201,10 @@ fn shard_layout(p: &mut Problems, i: usize, name: &str, x: &schema::Shards) -> S
 }
 
 /// Adds the extra copies of each database (one per region after its
-/// first) after the databases the scenario names, and links every copy
-/// of a database to the others. `extra[l]`: the regions of database `l`'s copies.
+/// first) after the databases the scenario names, links every copy of a
+/// database to the others and names the one that takes the writes (in the
+/// primary region, or the first listed). A copy's replicas lag behind it as
+/// the named database's replicas do. `extra[l]`: the regions of database `l`'s copies.
 pub(crate) fn add_copies(cx: &Context, databases: &mut Vec<DatabaseSpec>, extra: &[Vec<u8>]) {
     let named = databases.len();
     for (logical, regions) in extra.iter().enumerate() {
@@ -204,16 +219,21 @@ pub(crate) fn add_copies(cx: &Context, databases: &mut Vec<DatabaseSpec>, extra:
             spec.name = format!("{base}@{region_name}");
             spec.region = Some(r);
             spec.copies = Vec::new();
-            // A copy's replicas apply writes at once: the lag is the named database's.
-            spec.lag = None;
             databases.push(spec);
             databases[logical].copies.push(copy);
         }
     }
+    let primary = cx.regions.as_ref().map(|rs| rs.primary);
     for l in 0..named {
         let copies = databases[l].copies.clone();
-        for &c in copies.iter().skip(1) {
+        let writer = copies
+            .iter()
+            .copied()
+            .find(|&c| databases[c].region == primary)
+            .unwrap_or(l);
+        for &c in &copies {
             databases[c].copies = copies.clone();
+            databases[c].writer = writer;
         }
     }
 }

@@ -9,7 +9,8 @@
 
 use super::{Controller, Pending, Scaling};
 use crate::algo::hpa::{
-    MetricInput, MetricSpec, PodMetric, PodPhase, PodSample, ReadyCondition, ResourceName,
+    MetricError, MetricInput, MetricProposal, MetricSpec, PodMetric, PodPhase, PodSample,
+    ReadyCondition, ResourceName,
 };
 use crate::algo::Nanos;
 use crate::metrics::round6;
@@ -115,6 +116,7 @@ impl Controller<'_> {
             .collect();
         let from = self.s.desired;
         let rec = hpa.reconcile_at(now, from as i32, &inputs);
+        record_usage(&mut self.s.usage, &hpa.spec().metrics, &rec.proposals);
         if rec.desired_replicas > 0 && rec.desired_replicas as u32 != from {
             let to = rec.desired_replicas as u32;
             self.s.desired = to;
@@ -214,4 +216,39 @@ fn replay(
         out.push(scale.desired);
     }
     out
+}
+
+/// Adds each metric's usage ratio (its value over its target, as the HPA
+/// computes it) of one sync to `usage`.
+fn record_usage(
+    usage: &mut Vec<(f64, u32)>,
+    metrics: &[MetricSpec],
+    proposals: &[Result<MetricProposal, MetricError>],
+) {
+    usage.resize(metrics.len(), (0.0, 0));
+    for ((m, p), u) in metrics.iter().zip(proposals).zip(usage.iter_mut()) {
+        let Ok(p) = p else { continue };
+        let ratio = match *m {
+            MetricSpec::ResourceUtilization {
+                target_average_utilization: t,
+                ..
+            } => p.utilization.map(|x| f64::from(x) / f64::from(t.max(1))),
+            MetricSpec::ResourceAverageValue {
+                target_average_value_milli: t,
+                ..
+            }
+            | MetricSpec::PodsAverageValue {
+                target_average_value_milli: t,
+                ..
+            }
+            | MetricSpec::ExternalAverageValue {
+                target_average_value_milli: t,
+                ..
+            } => Some(p.average_value_milli as f64 / t.max(1) as f64),
+        };
+        if let Some(r) = ratio {
+            u.0 += r;
+            u.1 += 1;
+        }
+    }
 }

@@ -136,6 +136,9 @@ pub(super) struct Scaling {
     kill_rng: Rng,
     /// Picks the nodes of `ReclaimSpot` faults.
     reclaim_rng: Rng,
+    /// Per HPA metric: the sum of the usage ratios (metric / target) its
+    /// syncs saw, and how many.
+    usage: Vec<(f64, u32)>,
 }
 
 impl Scaling {
@@ -177,6 +180,7 @@ impl Scaling {
             zone_down: vec![0; spec.zones.len()],
             kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
             reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
+            usage: Vec::new(),
         };
         for p in 0..spec.replicas as usize {
             s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
@@ -214,6 +218,11 @@ impl Scaling {
             events: std::mem::take(&mut self.events),
             series: std::mem::take(&mut self.series),
             zones: spec.zones.clone(),
+            hpa_usage: self
+                .usage
+                .iter()
+                .map(|&(sum, n)| if n == 0 { 0.0 } else { sum / f64::from(n) })
+                .collect(),
         }
     }
 }
