@@ -329,6 +329,8 @@ impl Deployment {
         }
         let waiting = pod.slots.clear();
         self.scale.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        pod.cpu.advance(now, &mut self.cpu_totals);
+        pod.cpu.stop_all(&mut self.cpu_stopped);
         self.pod_gone(spec, now, p);
     }
 
@@ -567,14 +569,13 @@ impl Deployment {
                 })
             };
             let dtc = dt.max(1);
-            let cpu_v =
-                pod.busy_area * spec.cpu_milli as u128 / (dtc * u128::from(spec.concurrency));
+            let cpu_v = cpu_usage_milli(spec, pod, now, dtc, &mut self.cpu_totals);
             let mem_v = (spec.base_memory_mib * 1000.0
                 + spec.per_request_mib * 1000.0 * pod.inflight_area as f64 / dtc as f64)
                 as i64;
             let rps_v = (u128::from(pod.served) * 1_000_000_000_000 / dtc) as i64;
             cpu.push(PodSample {
-                metric: metric(cpu_v as i64),
+                metric: metric(cpu_v),
                 request_milli: Some(spec.cpu_milli),
                 ..base
             });
@@ -681,6 +682,7 @@ impl Deployment {
             events: std::mem::take(&mut s.events),
             series: std::mem::take(&mut s.series),
             zones: spec.zones.clone(),
+            resources: None,
         }
     }
 }
@@ -721,6 +723,8 @@ impl Sim<'_> {
             self.families.pods.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
         }
+        let stopped = &mut self.families.pods.deployments[d].cpu_stopped;
+        self.ready.extend(stopped.drain(..)); // they fail at their next step
         self.workers_changed(now, d);
     }
 
@@ -810,6 +814,25 @@ impl Sim<'_> {
             d.scale.gone > 0 && d.pods[h.pod as usize].epoch != h.epoch
         })
     }
+}
+
+/// A pod's CPU use over the sample window of `dt` ns, millicores, as the
+/// metrics server reports it: with the CPU model, the CPU it used (which can
+/// pass the request, up to the limit); without, its busy worker slots' share
+/// of the request.
+fn cpu_usage_milli(
+    spec: &DeploymentSpec,
+    pod: &mut Pod,
+    now: Nanos,
+    dt: u128,
+    totals: &mut super::cpu::CpuTotals,
+) -> i64 {
+    if spec.cpu.is_none() {
+        return (pod.busy_area * spec.cpu_milli as u128 / (dt * u128::from(spec.concurrency)))
+            as i64;
+    }
+    pod.cpu.advance(now, totals);
+    (pod.cpu.take_window() * 1000.0 / dt as f64) as i64
 }
 
 /// Moves `k` items picked uniformly at random (a partial Fisher-Yates

@@ -9,6 +9,7 @@
 //!                                            └─ queue (full: "queue_full"; waited > shed_after: "load_shed")
 //! ```
 
+use super::cpu::{CpuTotals, Processor};
 use super::event::Event;
 use super::families::{Family, StationSamples};
 use super::interpreter::{slowed, Sim};
@@ -102,7 +103,11 @@ impl Family for Pods {
             .deployments
             .iter()
             .zip(&mut self.deployments)
-            .map(|(spec, d)| d.scaling_report(spec, now))
+            .map(|(spec, d)| {
+                let mut row = d.scaling_report(spec, now);
+                row.resources = d.resource_report(spec, now, &row);
+                row
+            })
             .collect();
         for (spec, d) in plan.deployments.iter().zip(&mut self.deployments) {
             report.stations.push(StationReport {
@@ -135,6 +140,11 @@ impl Sim<'_> {
                 let pods = &mut self.families.pods;
                 let t = self.plan.samplers[dist as usize].sample(&mut pods.rngs[d]);
                 let t = slowed(t, pods.deployments[d].slowdown);
+                if t > Nanos::ZERO && self.plan.deployments[d].cpu.is_some() {
+                    let p = req.held[req.depth as usize - 1].pod as usize;
+                    self.start_compute(now, r, d, p, t);
+                    return false;
+                }
                 if t > Nanos::ZERO {
                     self.queue.schedule(now + t, Event::Resume(r.into()));
                     return false;
@@ -283,6 +293,8 @@ pub(super) struct Pod {
     /// Jobs of deployment-backed queues running on this pod (they count as
     /// busy workers and keep a draining pod alive).
     pub(super) jobs: u32,
+    /// Its processors (used when the deployment declares CPU).
+    pub(super) cpu: Processor,
 }
 
 impl Pod {
@@ -307,6 +319,10 @@ impl Pod {
             last: now,
             sample_start: now,
             jobs: 0,
+            cpu: match &spec.cpu {
+                Some(c) => Processor::new(c.cores, c.limit, now, epoch as u8),
+                None => Processor::new(1.0, None, now, 0),
+            },
         }
     }
 
@@ -332,6 +348,10 @@ pub(super) struct Deployment {
     pub(super) slowdown: f64,
     /// Autoscaling, pod lifecycle and node state.
     pub(super) scale: super::autoscale::Scaling,
+    /// CPU its pods used (with the CPU model).
+    pub(super) cpu_totals: CpuTotals,
+    /// Requests whose compute stopped when their pod died; they resume to fail.
+    pub(super) cpu_stopped: Vec<u32>,
 }
 
 impl Deployment {
@@ -345,6 +365,8 @@ impl Deployment {
             occupancy: Occupancy::new(u64::from(spec.replicas) * u64::from(spec.concurrency)),
             slowdown: 1.0,
             scale: super::autoscale::Scaling::new(spec, seed),
+            cpu_totals: CpuTotals::default(),
+            cpu_stopped: Vec::new(),
         };
         d.place_initial(spec);
         d

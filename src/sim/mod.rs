@@ -15,6 +15,7 @@
 mod autoscale;
 mod cache_aside;
 mod cdn;
+mod cpu;
 mod database;
 mod dependency;
 mod deployment;

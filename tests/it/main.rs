@@ -28,6 +28,7 @@ mod import_k8s;
 mod import_otlp;
 mod jobs;
 mod output_paths;
+mod pod_cpu;
 mod queue_autoscale;
 mod queueing;
 mod recordings;
