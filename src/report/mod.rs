@@ -356,13 +356,13 @@ pub struct ScalingReport {
     /// `ReplicaRow::zones`; absent without zones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zones: Vec<String>,
-    /// CPU and memory of its pods (absent unless the deployment declares
-    /// CPU requests or limits, or a memory limit).
+    /// CPU its pods used (absent unless the deployment declares CPU
+    /// requests or limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<PodResourceReport>,
 }
 
-/// What a deployment's pods used of their CPU and memory.
+/// What a deployment's pods used of their CPU.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PodResourceReport {
     /// CPU request per pod, cores.
@@ -370,27 +370,15 @@ pub struct PodResourceReport {
     /// CPU limit per pod, cores (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_limit_cores: Option<f64>,
-    /// CPU in use, cores, summed over the pods and averaged over the run
-    /// (absent without the CPU model).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_used_cores: Option<f64>,
+    /// CPU in use, cores, summed over the pods and averaged over the run.
+    pub cpu_used_cores: f64,
     /// CPU used per pod-second over the request, percent (can pass 100
     /// up to the limit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_used_pct_of_request: Option<f64>,
+    pub cpu_used_pct_of_request: f64,
     /// Share of the CFS periods with work to run in which the quota ran
     /// out (`nr_throttled / nr_periods`; absent without a CPU limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttled_share: Option<f64>,
-    /// Memory limit per pod, MiB (absent without one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_limit_mib: Option<f64>,
-    /// The most memory one pod used, MiB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_peak_mib: Option<f64>,
-    /// Times a pod went over its memory limit and was OOM-killed and restarted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oom_kills: Option<u64>,
 }
 
 /// A queue's state at the end of a time-series bucket.

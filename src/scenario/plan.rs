@@ -489,8 +489,6 @@ pub struct DeploymentSpec {
     /// The CPU model, when the deployment declares CPU requests or limits
     /// (`None`: `Compute` holds a worker slot for its time).
     pub cpu: Option<CpuSpec>,
-    /// Memory limit per pod, MiB: over it the pod is OOM-killed.
-    pub memory_limit_mib: Option<f64>,
     /// PodDisruptionBudget `minAvailable`.
     pub min_available: Option<u32>,
     /// Availability zones its pods are spread over (empty: none modelled).

@@ -1181,7 +1181,7 @@ pub struct PodResources {
     pub requests: Option<ResourceList>,
     /// Kubernetes `resources.limits`: `cpu` caps the cores the pod runs on
     /// and throttles it as the CFS quota does (limit x 100 ms per 100 ms
-    /// period); `memory` OOM-kills the pod when its memory goes over it.
+    /// period). A memory limit is not modelled yet, and refused.
     #[serde(default)]
     pub limits: Option<ResourceList>,
 }

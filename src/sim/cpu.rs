@@ -243,17 +243,14 @@ impl Processor {
 }
 
 impl Deployment {
-    /// The CPU and memory section of its report (`None` unless declared).
+    /// The CPU section of its report (`None` without the CPU model).
     pub(super) fn resource_report(
         &mut self,
         spec: &DeploymentSpec,
         now: Nanos,
         scaling: &ScalingReport,
     ) -> Option<PodResourceReport> {
-        let cpu = spec.cpu.as_ref();
-        if cpu.is_none() && spec.memory_limit_mib.is_none() {
-            return None;
-        }
+        let cpu = spec.cpu.as_ref()?;
         for pod in &mut self.pods {
             if pod.state != PodState::Gone {
                 pod.cpu.advance(now, &mut self.cpu_totals);
@@ -265,16 +262,12 @@ impl Deployment {
         let used_s = t.used_ns / 1e9;
         Some(PodResourceReport {
             cpu_request_cores: request,
-            cpu_limit_cores: cpu.and_then(|c| c.limit),
-            cpu_used_cores: cpu.map(|_| round6(used_s / now.as_secs_f64().max(1e-9))),
-            cpu_used_pct_of_request: cpu
-                .map(|_| round6(100.0 * used_s / (request * pod_seconds).max(1e-9))),
-            throttled_share: cpu.and_then(|c| c.limit).map(|_| {
-                round6(t.throttled_periods as f64 / t.periods.max(1) as f64)
-            }),
-            memory_limit_mib: spec.memory_limit_mib,
-            memory_peak_mib: None,
-            oom_kills: None,
+            cpu_limit_cores: cpu.limit,
+            cpu_used_cores: round6(used_s / now.as_secs_f64().max(1e-9)),
+            cpu_used_pct_of_request: round6(100.0 * used_s / (request * pod_seconds).max(1e-9)),
+            throttled_share: cpu
+                .limit
+                .map(|_| round6(t.throttled_periods as f64 / t.periods.max(1) as f64)),
         })
     }
 }

@@ -124,11 +124,11 @@ fn a_half_core_limit_serves_a_one_core_demand_at_the_quota_rate() {
         "throughput {} vs 50/s",
         r.summary.throughput_rps
     );
-    let used = res.cpu_used_cores.unwrap();
+    let used = res.cpu_used_cores;
     assert!((used - 0.5).abs() < 0.01, "CPU used {used} cores vs 0.5");
     assert!(res.throttled_share.unwrap() > 0.99, "{res:?}");
     // Used over the 250m request: 200%, above 100% as the limit allows.
-    let pct = res.cpu_used_pct_of_request.unwrap();
+    let pct = res.cpu_used_pct_of_request;
     assert!((pct - 200.0).abs() < 4.0, "{pct}% of the request");
 
     // The same pod without a limit runs its one core flat out: no throttling,
@@ -166,7 +166,7 @@ fn hpa_scales_on_cpu_used_not_on_busy_worker_slots() {
     let cpu = run(&db_bound("(requests: (cpu: \"250m\"))"));
     let slots = run(&db_bound("(cpu: \"250m\")"));
     let busy = |r: &Report| r.stations[0].stats.utilization;
-    let used = resources(&cpu, "api").cpu_used_pct_of_request.unwrap();
+    let used = resources(&cpu, "api").cpu_used_pct_of_request;
     // The two numbers: worker slots ~25% busy, CPU ~80% of the request.
     println!(
         "busy slots {:.1}%, CPU {used:.1}% of request",

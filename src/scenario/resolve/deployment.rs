@@ -68,7 +68,6 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         per_request_mib: capacity.per_request_mib,
         nodes: capacity.nodes,
         cpu: capacity.cpu,
-        memory_limit_mib: capacity.memory_limit_mib,
         min_available: d.min_available,
         zones: capacity.zones,
     }
