@@ -142,7 +142,7 @@ impl Processor {
             self.last = seg_end;
             if seg_end == self.period_end {
                 self.close_period(totals);
-                self.period_end = self.period_end + CFS_PERIOD;
+                self.period_end += CFS_PERIOD;
             }
         }
     }
