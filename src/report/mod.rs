@@ -367,6 +367,29 @@ pub struct ScalingReport {
     /// Not written out.
     #[serde(skip)]
     pub hpa_usage: Vec<f64>,
+    /// CPU its pods used (absent unless the deployment declares CPU
+    /// requests or limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<PodResourceReport>,
+}
+
+/// What a deployment's pods used of their CPU.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PodResourceReport {
+    /// CPU request per pod, cores.
+    pub cpu_request_cores: f64,
+    /// CPU limit per pod, cores (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit_cores: Option<f64>,
+    /// CPU in use, cores, summed over the pods and averaged over the run.
+    pub cpu_used_cores: f64,
+    /// CPU used per pod-second over the request, percent (can pass 100
+    /// up to the limit).
+    pub cpu_used_pct_of_request: f64,
+    /// Share of the CFS periods with work to run in which the quota ran
+    /// out (`nr_throttled / nr_periods`; absent without a CPU limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_share: Option<f64>,
 }
 
 /// A queue's state at the end of a time-series bucket.

@@ -189,6 +189,7 @@ pub fn render_table(r: &Report) -> String {
     queues_table(&mut out, r);
     data_tables(&mut out, r);
     scaling(&mut out, r);
+    pod_cpu(&mut out, r);
     out
 }
 
@@ -535,6 +536,42 @@ fn scaling(out: &mut String, r: &Report) {
             );
         }
     }
+}
+
+/// CPU used per deployment with the CPU model (shown only for those).
+fn pod_cpu(out: &mut String, r: &Report) {
+    let rows: Vec<Vec<String>> = r
+        .scaling
+        .iter()
+        .filter_map(|s| {
+            let c = s.resources.as_ref()?;
+            Some(vec![
+                s.name.clone(),
+                format!("{}", c.cpu_request_cores),
+                c.cpu_limit_cores.map_or("-".into(), |l| format!("{l}")),
+                format!("{:.3}", c.cpu_used_cores),
+                format!("{:.1}%", c.cpu_used_pct_of_request),
+                c.throttled_share
+                    .map_or("-".into(), |t| format!("{:.1}%", 100.0 * t)),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\npod cpu\n");
+    table(
+        out,
+        &[
+            "deployment",
+            "request",
+            "limit",
+            "used cores",
+            "of request",
+            "throttled",
+        ],
+        &rows,
+    );
 }
 
 fn latency_row(

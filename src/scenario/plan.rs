@@ -514,6 +514,9 @@ pub struct DeploymentSpec {
     pub per_request_mib: f64,
     /// The node pool, if modelled.
     pub nodes: Option<NodePoolSpec>,
+    /// The CPU model, when the deployment declares CPU requests or limits
+    /// (`None`: `Compute` holds a worker slot for its time).
+    pub cpu: Option<CpuSpec>,
     /// PodDisruptionBudget `minAvailable`.
     pub min_available: Option<u32>,
     /// Availability zones its pods are spread over (empty: none modelled).
@@ -529,6 +532,15 @@ pub struct AutoscaleSpec {
     pub sync_period: Nanos,
     /// The queue whose depth is the External metric, if any (index into `Plan::queues`).
     pub queue: Option<usize>,
+}
+
+/// A pod's processors, resolved.
+#[derive(Clone, Debug)]
+pub struct CpuSpec {
+    /// Cores the pod may run on at once.
+    pub cores: f64,
+    /// CPU limit in cores (its CFS quota), if any.
+    pub limit: Option<f64>,
 }
 
 /// A resolved node pool.

@@ -1271,6 +1271,32 @@ pub struct PodResources {
     #[serde(default, deserialize_with = "units::mib")]
     #[schemars(with = "Option<units::Mebibytes>")]
     pub per_request_mib: Option<f64>,
+    /// Kubernetes `resources.requests`. A CPU request here (or any CPU
+    /// limit) turns on the CPU model: `Compute` steps consume CPU time,
+    /// shared by the requests computing on the pod, and the HPA's CPU
+    /// utilization is CPU used over this request. (The older `cpu` field sets
+    /// the request only, and pods keep the worker-slot model.)
+    #[serde(default)]
+    pub requests: Option<ResourceList>,
+    /// Kubernetes `resources.limits`: `cpu` caps the cores the pod runs on
+    /// and throttles it as the CFS quota does (limit x 100 ms per 100 ms
+    /// period). A memory limit is not modelled yet, and refused.
+    #[serde(default)]
+    pub limits: Option<ResourceList>,
+}
+
+/// CPU and memory amounts, as in a Kubernetes `ResourceList`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceList {
+    /// CPU in cores (`0.5`) or a Kubernetes quantity (`"500m"`).
+    #[serde(default, deserialize_with = "units::cores")]
+    #[schemars(with = "Option<units::Cores>")]
+    pub cpu: Option<f64>,
+    /// Memory in MiB (`512`) or a Kubernetes quantity (`"512Mi"`, `"1Gi"`).
+    #[serde(default, deserialize_with = "units::mib")]
+    #[schemars(with = "Option<units::Mebibytes>")]
+    pub memory: Option<f64>,
 }
 
 /// The node pool a Deployment's pods run on.

@@ -10,6 +10,7 @@
 //!                                            └─ queue (full: "queue_full"; waited > shed_after: "load_shed")
 //! ```
 
+use super::cpu::{CpuTotals, Processor};
 use super::event::Event;
 use super::families::{Family, StationSamples};
 use super::interpreter::{slowed, Sim};
@@ -94,6 +95,16 @@ impl Family for Pods {
     }
 
     fn report(&mut self, plan: &Plan, now: Nanos, report: &mut Report) {
+        // Autoscaling wrote the scaling rows (it reports first): each
+        // gets its pods' CPU section.
+        for ((spec, d), row) in plan
+            .deployments
+            .iter()
+            .zip(&mut self.deployments)
+            .zip(&mut report.scaling)
+        {
+            row.resources = d.resource_report(spec, now, row);
+        }
         for (spec, d) in plan.deployments.iter().zip(&mut self.deployments) {
             report.stations.push(StationReport {
                 name: spec.name.clone(),
@@ -125,6 +136,11 @@ impl Sim<'_> {
                 let pods = &mut self.families.pods;
                 let t = self.plan.samplers[dist as usize].sample(&mut pods.rngs[d]);
                 let t = slowed(t, pods.deployments[d].slowdown);
+                if t > Nanos::ZERO && self.plan.deployments[d].cpu.is_some() {
+                    let p = req.held[req.depth as usize - 1].pod as usize;
+                    self.start_compute(now, r, d, p, t);
+                    return false;
+                }
                 if t > Nanos::ZERO {
                     self.queue.schedule(now + t, Event::Resume(r.into()));
                     return false;
@@ -275,6 +291,8 @@ pub(super) struct Pod {
     /// Jobs of deployment-backed queues running on this pod (they count as
     /// busy workers and keep a draining pod alive).
     pub(super) jobs: u32,
+    /// Its processors (used when the deployment declares CPU).
+    pub(super) cpu: Processor,
 }
 
 impl Pod {
@@ -296,6 +314,10 @@ impl Pod {
             last: now,
             sample_start: now,
             jobs: 0,
+            cpu: match &spec.cpu {
+                Some(c) => Processor::new(c.cores, c.limit, now, epoch as u8),
+                None => Processor::new(1.0, None, now, 0),
+            },
         }
     }
 
@@ -325,6 +347,10 @@ pub(super) struct Deployment {
     free: Vec<u32>,
     /// Requests that were queued in pods that died; the simulator fails them.
     pub(super) orphans: Vec<u32>,
+    /// CPU its pods used (with the CPU model).
+    pub(super) cpu_totals: CpuTotals,
+    /// Requests whose compute stopped when their pod died; they resume to fail.
+    pub(super) cpu_stopped: Vec<u32>,
 }
 
 impl Deployment {
@@ -340,6 +366,8 @@ impl Deployment {
             gone: 0,
             free: Vec::new(),
             orphans: Vec::new(),
+            cpu_totals: CpuTotals::default(),
+            cpu_stopped: Vec::new(),
         }
     }
 }
@@ -407,6 +435,8 @@ impl Deployment {
         let serving = pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready;
         let waiting = pod.slots.clear();
         self.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        pod.cpu.advance(now, &mut self.cpu_totals);
+        pod.cpu.stop_all(&mut self.cpu_stopped);
         self.end_pod(spec, now, p);
         serving
     }

@@ -9,6 +9,7 @@
 
 use super::autoscale::AutoscaleEvent;
 use super::cache_aside::CacheEvent;
+use super::cpu::CpuDone;
 use super::dependency::DependencyEvent;
 use super::faults::FaultEvent;
 use super::jobs::JobEvent;
@@ -41,6 +42,8 @@ pub(super) enum Event {
     Jobs(JobEvent),
     /// Autoscaling: HPA syncs, pod startups, spot nodes.
     Autoscale(AutoscaleEvent),
+    /// A pod's processors: a compute ends, the CPU quota runs out or renews.
+    Cpu(CpuDone),
 }
 
 // Explicit one-byte tags: cheap to match, and 8 bytes, so a queue entry stays 16.

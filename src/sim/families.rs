@@ -109,8 +109,8 @@ impl Families {
     /// Hands every family to `v`, in report order (stations: deployments,
     /// databases, queues).
     pub(super) fn visit(&mut self, v: &mut impl Visit) {
-        v.visit(&mut self.pods);
         v.visit(&mut self.autoscale);
+        v.visit(&mut self.pods);
         v.visit(&mut self.queries);
         v.visit(&mut self.cache);
         v.visit(&mut self.cdn);

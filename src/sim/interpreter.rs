@@ -250,6 +250,7 @@ impl Sim<'_> {
                 Event::Dependencies(e) => self.dependency_event(now, e),
                 Event::Jobs(e) => self.job_event(now, e),
                 Event::Autoscale(e) => self.autoscale_event(now, e),
+                Event::Cpu(e) => self.cpu_event(now, e),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {

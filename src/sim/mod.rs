@@ -16,6 +16,7 @@ mod autoscale;
 mod cache_aside;
 mod call_stack;
 mod cdn;
+mod cpu;
 mod database;
 mod dependency;
 mod deployment;

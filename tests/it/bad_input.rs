@@ -319,6 +319,16 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "cpu_01_requests_and_limits",
+        &[
+            "components[1].resources.requests.cpu: the CPU request is given twice",
+            "components[1].resources.limits.cpu: the CPU request (2 cores) is above its limit (0.5)",
+            "components[1].resources.limits.memory: a memory limit (OOM kills) is not modelled yet",
+            "components[2].resources.requests.memory: the memory request is given twice",
+            "components[2].resources.requests.cpu",
+        ],
+    ),
+    (
         "52_pod_does_not_fit_node",
         &["components[1].nodes.spot_fraction", "does not fit"],
     ),

@@ -8,7 +8,7 @@ use crate::algo::hpa::{
     Behavior, HpaSpec, MetricSpec, Policy, PolicyKind, ResourceName, ScalingRules, SelectPolicy,
 };
 use crate::algo::Nanos;
-use crate::scenario::plan::{AutoscaleSpec, DeploymentSpec, NodePoolSpec, QueueSpec};
+use crate::scenario::plan::{AutoscaleSpec, CpuSpec, DeploymentSpec, NodePoolSpec, QueueSpec};
 use crate::scenario::schema::{self, Component, Hpa, Nodes, Scenario};
 use crate::scenario::units::Duration;
 
@@ -25,6 +25,106 @@ pub(super) struct PodCapacity {
     pub(super) per_request_mib: f64,
     pub(super) nodes: Option<NodePoolSpec>,
     pub(super) zones: Vec<String>,
+    pub(super) cpu: Option<CpuSpec>,
+}
+
+/// What `resources.requests` and `resources.limits` declare, checked.
+#[derive(Default)]
+struct Declared {
+    cpu_request: Option<f64>,
+    cpu_limit: Option<f64>,
+    memory_request: Option<f64>,
+}
+
+impl Declared {
+    /// The CPU model, when CPU is declared: the pod runs on the node's
+    /// allocatable cores (`node_cpu`), or without a node pool on its
+    /// request rounded up to whole cores (at least one); a limit caps that
+    /// at the limit rounded up and adds the CFS quota.
+    fn cpu_model(&self, node_cpu: Option<f64>) -> Option<CpuSpec> {
+        let request = self.cpu_request.or(self.cpu_limit)?;
+        let own = libm::ceil(self.cpu_limit.unwrap_or(request)).max(1.0);
+        let cores = match (node_cpu, self.cpu_limit) {
+            (Some(node), Some(limit)) => node.min(libm::ceil(limit).max(1.0)),
+            (Some(node), None) => node,
+            (None, _) => own,
+        };
+        Some(CpuSpec {
+            cores,
+            limit: self.cpu_limit,
+        })
+    }
+}
+
+/// Reads and checks `requests` and `limits` (a request above its limit, or
+/// a field also given the older way, is a problem).
+fn declared_resources(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    r: &schema::PodResources,
+) -> Declared {
+    let requests = r.requests.as_ref();
+    let limits = r.limits.as_ref();
+    let d = Declared {
+        cpu_request: requests.and_then(|x| x.cpu),
+        cpu_limit: limits.and_then(|x| x.cpu),
+        memory_request: requests.and_then(|x| x.memory),
+    };
+    if limits.and_then(|x| x.memory).is_some() {
+        p.add(
+            at("resources.limits.memory"),
+            "a memory limit (OOM kills) is not modelled yet: leave it out (the memory request is requests.memory)",
+        );
+    }
+    let ranges = [
+        (
+            "requests.cpu",
+            d.cpu_request,
+            0.001,
+            1000.0,
+            "a CPU request (cores)",
+        ),
+        (
+            "limits.cpu",
+            d.cpu_limit,
+            0.001,
+            1000.0,
+            "a CPU limit (cores)",
+        ),
+        (
+            "requests.memory",
+            d.memory_request,
+            1.0,
+            1e7,
+            "a memory request (MiB)",
+        ),
+    ];
+    for (field, value, low, high, what) in ranges {
+        if let Some(v) = value {
+            check_finite(p, &at(&format!("resources.{field}")), v, low, high, what);
+        }
+    }
+    if r.cpu.is_some() && d.cpu_request.is_some() {
+        p.add(
+            at("resources.requests.cpu"),
+            "the CPU request is given twice (resources.cpu and resources.requests.cpu): keep one",
+        );
+    }
+    if r.memory_mib.is_some() && d.memory_request.is_some() {
+        p.add(
+            at("resources.requests.memory"),
+            "the memory request is given twice (resources.memory_mib and resources.requests.memory): keep one",
+        );
+    }
+    if let (Some(request), Some(limit)) = (d.cpu_request.or(r.cpu), d.cpu_limit) {
+        if request > limit {
+            p.add(
+                at("resources.limits.cpu"),
+                format!("the CPU request ({request} cores) is above its limit ({limit}); Kubernetes refuses such a pod"),
+            );
+        }
+    }
+    d
 }
 
 /// Resolves the autoscaling and capacity fields of Deployment `d` (the
@@ -35,7 +135,11 @@ pub(super) fn resolve_deployment(
     d: &schema::Deployment,
 ) -> PodCapacity {
     let r = d.resources.as_ref();
-    let cpu = r.and_then(|r| r.cpu).unwrap_or(1.0);
+    let declared = r.map(|r| declared_resources(p, at, r)).unwrap_or_default();
+    let cpu = r
+        .and_then(|r| r.cpu)
+        .or(declared.cpu_request)
+        .unwrap_or(1.0);
     check_finite(
         p,
         &at("resources.cpu"),
@@ -44,7 +148,10 @@ pub(super) fn resolve_deployment(
         1000.0,
         "a CPU request (cores)",
     );
-    let memory = r.and_then(|r| r.memory_mib).unwrap_or(512.0);
+    let memory = r
+        .and_then(|r| r.memory_mib)
+        .or(declared.memory_request)
+        .unwrap_or(512.0);
     check_finite(
         p,
         &at("resources.memory_mib"),
@@ -96,7 +203,9 @@ pub(super) fn resolve_deployment(
         .zones
         .as_deref()
         .map_or_else(Vec::new, |z| resolve_zones(p, at, z));
+    let cpu_model = declared.cpu_model(d.nodes.as_ref().map(|n| n.cpu));
     PodCapacity {
+        cpu: cpu_model,
         hpa,
         startup: d.startup.map_or(Nanos::ZERO, Duration::nanos),
         cpu_milli,

@@ -67,6 +67,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         base_memory_mib: capacity.base_memory_mib,
         per_request_mib: capacity.per_request_mib,
         nodes: capacity.nodes,
+        cpu: capacity.cpu,
         min_available: d.min_available,
         zones: capacity.zones,
     }

@@ -57,14 +57,13 @@ impl Controller<'_> {
                 })
             };
             let dtc = dt.max(1);
-            let cpu_v =
-                pod.busy_area * spec.cpu_milli as u128 / (dtc * u128::from(spec.concurrency));
+            let cpu_v = cpu_usage_milli(spec, pod, now, dtc, &mut self.dep.cpu_totals);
             let mem_v = (spec.base_memory_mib * 1000.0
                 + spec.per_request_mib * 1000.0 * pod.inflight_area as f64 / dtc as f64)
                 as i64;
             let rps_v = (u128::from(pod.served) * 1_000_000_000_000 / dtc) as i64;
             cpu.push(PodSample {
-                metric: metric(cpu_v as i64),
+                metric: metric(cpu_v),
                 request_milli: Some(spec.cpu_milli),
                 ..base
             });
@@ -251,4 +250,23 @@ fn record_usage(
             u.1 += 1;
         }
     }
+}
+
+/// A pod's CPU use over the sample window of `dt` ns, millicores, as the
+/// metrics server reports it: with the CPU model, the CPU it used (which can
+/// pass the request, up to the limit); without, its busy worker slots' share
+/// of the request.
+fn cpu_usage_milli(
+    spec: &crate::scenario::DeploymentSpec,
+    pod: &mut super::super::deployment::Pod,
+    now: Nanos,
+    dt: u128,
+    totals: &mut super::super::cpu::CpuTotals,
+) -> i64 {
+    if spec.cpu.is_none() {
+        return (pod.busy_area * spec.cpu_milli as u128 / (dt * u128::from(spec.concurrency)))
+            as i64;
+    }
+    pod.cpu.advance(now, totals);
+    (pod.cpu.take_window() * 1000.0 / dt as f64) as i64
 }

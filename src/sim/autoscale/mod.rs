@@ -218,6 +218,7 @@ impl Scaling {
             events: std::mem::take(&mut self.events),
             series: std::mem::take(&mut self.series),
             zones: spec.zones.clone(),
+            resources: None,
             hpa_usage: self
                 .usage
                 .iter()
@@ -282,6 +283,8 @@ impl Sim<'_> {
             self.families.pods.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
         }
+        let stopped = &mut self.families.pods.deployments[d].cpu_stopped;
+        self.ready.extend(stopped.drain(..)); // they fail at their next step
         self.workers_changed(now, d);
     }
 
