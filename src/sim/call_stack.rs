@@ -44,7 +44,10 @@ struct Frame {
 
 impl Sim<'_> {
     /// Request `r` calls `program` from the op at its counter; `asides` is
-    /// where the callee's asides start after the caller's.
+    /// where the callee's asides start after the caller's. Out of line: the
+    /// interpreter's loop stays as small as when no request calls.
+    #[cold]
+    #[inline(never)]
     pub(super) fn call(&mut self, r: u32, program: u32, asides: u16) {
         let slot = r as usize;
         let stacks = &mut self.calls.stacks;
@@ -70,6 +73,8 @@ impl Sim<'_> {
     }
 
     /// Request `r` ran past the end of a called program: back to its caller.
+    #[cold]
+    #[inline(never)]
     pub(super) fn return_from_call(&mut self, r: u32) {
         let req = &mut self.requests[r];
         let stack = &mut self.calls.stacks[r as usize];

@@ -381,50 +381,49 @@ impl Sim<'_> {
             return;
         }
         let plan = self.plan;
-        let mut program = &plan.programs[self.requests[r].program as usize].ops;
+        // The outer loop enters the program the request is in: at the
+        // start, after a call and after a return.
         loop {
-            if self.families.regions.any_down() && self.holds_down_pod(r) {
-                self.fail(now, r, ErrorCause::RegionDown);
-                return;
-            }
-            let req = &mut self.requests[r];
-            let Some(&op) = program.get(req.pc as usize) else {
-                if req.calls == 0 {
-                    self.complete(now, r);
+            let program = &plan.programs[self.requests[r].program as usize].ops;
+            loop {
+                if self.families.regions.any_down() && self.holds_down_pod(r) {
+                    self.fail(now, r, ErrorCause::RegionDown);
                     return;
                 }
-                self.return_from_call(r);
-                program = &plan.programs[self.requests[r].program as usize].ops;
-                continue;
-            };
-            let go_on = match op {
-                Op::Pod(op) => self.pod_op(now, r, op),
-                Op::Delay { dist } => {
-                    req.pc += 1;
-                    let t = self.plan.samplers[dist as usize].sample(&mut self.network_rng);
-                    if t > Nanos::ZERO {
-                        self.queue.schedule(now + t, Event::Resume(r.into()));
+                let req = &mut self.requests[r];
+                let Some(&op) = program.get(req.pc as usize) else {
+                    if req.calls == 0 {
+                        self.complete(now, r);
                         return;
                     }
-                    true
+                    self.return_from_call(r);
+                    break;
+                };
+                let go_on = match op {
+                    Op::Pod(op) => self.pod_op(now, r, op),
+                    Op::Delay { dist } => {
+                        req.pc += 1;
+                        let t = self.plan.samplers[dist as usize].sample(&mut self.network_rng);
+                        if t > Nanos::ZERO {
+                            self.queue.schedule(now + t, Event::Resume(r.into()));
+                            return;
+                        }
+                        true
+                    }
+                    Op::Call { program, asides } => {
+                        self.call(r, program, asides);
+                        break;
+                    }
+                    Op::Limit(op) => self.limit_op(now, r, op),
+                    Op::Cdn(op) => self.cdn_op(now, r, op),
+                    Op::Dependency(op) => self.dependency_op(now, r, op),
+                    Op::Jobs(op) => self.job_op(now, r, op),
+                    Op::Cache(op) => self.cache_op(now, r, op),
+                    Op::Data(op) => self.data_op(now, r, op),
+                };
+                if !go_on {
+                    return;
                 }
-                Op::Call {
-                    program: callee,
-                    asides,
-                } => {
-                    self.call(r, callee, asides);
-                    program = &plan.programs[callee as usize].ops;
-                    true
-                }
-                Op::Limit(op) => self.limit_op(now, r, op),
-                Op::Cdn(op) => self.cdn_op(now, r, op),
-                Op::Dependency(op) => self.dependency_op(now, r, op),
-                Op::Jobs(op) => self.job_op(now, r, op),
-                Op::Cache(op) => self.cache_op(now, r, op),
-                Op::Data(op) => self.data_op(now, r, op),
-            };
-            if !go_on {
-                return;
             }
         }
     }
