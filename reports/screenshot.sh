@@ -34,7 +34,8 @@ for name in "${dirs[@]}"; do
     text=$(sed -n '1,/<figure/p' "$html" | wc -l)
     topology=$(grep -o '<figure class="topology"><svg width="[0-9]*" height="[0-9]*"' "$html" |
         sed 's/.*width="\([0-9]*\)" height="\([0-9]*\)"/\1 \2/' |
-        awk -v w="$width" '{h = $2 * (w - 40) / $1; if (h > 0.8 * 1200) h = 0.8 * 1200; print int(h) + 40}')
+        awk -v w="$width" '{h = $2 * (w - 40) / $1; if (h > 0.8 * 1200) h = 0.8 * 1200; print int(h) + 40}' ||
+        true)
     charts=$(grep -o '<figure><svg width="[0-9]*" height="[0-9]*"' "$html" |
         sed 's/.*height="\([0-9]*\)"/\1/' |
         awk '{if (NR % 2) row = $1; else { if ($1 > row) row = $1; s += row * 0.93 + 80; row = 0 }}

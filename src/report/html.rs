@@ -127,7 +127,8 @@ fn table_html(o: &mut String, rows: &[&str]) {
     o.push_str("</table>\n");
 }
 
-/// Escapes text and turns `code` spans into `<code>`.
+/// Escapes text, turns `code` spans into `<code>` and `**bold**` (outside
+/// code) into `<strong>`.
 fn inline(text: &str) -> String {
     esc(text)
         .split('`')
@@ -136,10 +137,30 @@ fn inline(text: &str) -> String {
             if k % 2 == 1 {
                 format!("<code>{part}</code>")
             } else {
-                part.to_string()
+                bold(part)
             }
         })
         .collect()
+}
+
+/// `**x**` as `<strong>x</strong>`; an unpaired `**` stays as it is.
+fn bold(text: &str) -> String {
+    let pieces: Vec<&str> = text.split("**").collect();
+    let mut out = String::new();
+    for (k, piece) in pieces.iter().enumerate() {
+        let closes = k % 2 == 1 && k + 1 < pieces.len();
+        if k % 2 == 1 && !closes {
+            out.push_str("**");
+        }
+        if closes {
+            out.push_str("<strong>");
+            out.push_str(piece);
+            out.push_str("</strong>");
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
 }
 
 /// `s` with `&`, `<` and `>` escaped, for HTML and SVG text.
@@ -222,5 +243,8 @@ mod tests {
         assert_eq!(h.matches("<tr>").count(), 3);
         assert!(h.contains("<pre>a  &lt;b&gt;\n</pre>"), "{h}");
         assert!(h.contains("<p>end</p>"), "{h}");
+        let h = html("| a |\n|---|\n| **total** |\n\nx ** y and `**z**`", &[]);
+        assert!(h.contains("<td><strong>total</strong></td>"), "{h}");
+        assert!(h.contains("<p>x ** y and <code>**z**</code></p>"), "{h}");
     }
 }
