@@ -87,8 +87,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
             ("series.csv".to_owned(), series_csv(&report)),
         ];
         files.extend(crate::report::chart::run_charts(&report));
-        let dot = crate::scenario::Topology::new(&scenario).to_dot(&scenario.name);
-        files.push(("topology.svg".to_owned(), crate::report::topology_svg(&dot)));
+        files.push(crate::report::topology_file(&scenario));
         let md = format!(
             "# {}\n\n```text\n{table}```\n{}",
             report.scenario,

@@ -35,8 +35,7 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     report.provenance = Some(provenance);
     let mut files = vec![("stages.csv".to_owned(), crate::report::stages_csv(&report))];
     files.extend(crate::report::chart::stages_charts(&report));
-    let dot = crate::scenario::Topology::new(&scenario).to_dot(&scenario.name);
-    files.push(("topology.svg".to_owned(), crate::report::topology_svg(&dot)));
+    files.push(crate::report::topology_file(&scenario));
     args.batch.emit(Emitted {
         json: serde_json::to_string_pretty(&report).expect("serializes") + "\n",
         files,

@@ -35,7 +35,7 @@ pub use html::html;
 pub use label::users_label;
 pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
 pub use table::render_table;
-pub use topology::topology_svg;
+pub use topology::topology_file;
 
 use crate::metrics::{IntervalRow, LatencySummary, OccupancySummary};
 use serde::{Deserialize, Serialize};

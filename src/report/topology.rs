@@ -2,13 +2,20 @@
 //! `graph` command prints it in Graphviz DOT) laid out and drawn in SVG by
 //! the pure-Rust `layout-rs` crate, so no Graphviz is needed.
 
+use crate::scenario::{Scenario, Topology};
 use layout::backends::svg::SVGWriter;
 use layout::gv::{DotParser, GraphBuilder};
+
+/// The report set's `topology.svg`: `scenario`'s graph laid out and drawn.
+pub fn topology_file(scenario: &Scenario) -> (String, String) {
+    let dot = Topology::new(scenario).to_dot(&scenario.name);
+    ("topology.svg".to_owned(), topology_svg(&dot))
+}
 
 /// `dot` laid out and drawn as an SVG document; a graph the parser cannot
 /// read gives an SVG that says so (the DOT comes from the scenario graph,
 /// so that would be a defect of ours, not of the scenario).
-pub fn topology_svg(dot: &str) -> String {
+fn topology_svg(dot: &str) -> String {
     match DotParser::new(dot).process() {
         Ok(graph) => {
             let mut builder = GraphBuilder::new();

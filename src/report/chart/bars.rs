@@ -2,8 +2,8 @@
 //! ([`BarChart`]), or one stacked bar per category ([`StackedBarChart`]).
 
 use super::draw::{
-    axis_range, category_axes, clip, color, fmt_tick, render, swatch_legend, text_style, Area, Res,
-    H, LEGEND_W, MARKER_COLOR, W,
+    axis_range, category_axes, clip, color, fmt_tick, no_data, render, swatch_legend, text_style,
+    Area, Res, H, LEGEND_W, W,
 };
 use super::{BarChart, StackedBarChart};
 use plotters::prelude::*;
@@ -139,14 +139,7 @@ impl BarChart {
             ))?;
         }
         if self.bars.is_empty() {
-            let (w, h) = plot.dim_in_pixel();
-            plot.draw(&Text::new(
-                "no data",
-                (w as i32 / 2, h as i32 / 2),
-                text_style(14)
-                    .color(&MARKER_COLOR)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            ))?;
+            no_data(&plot)?;
         }
         swatch_legend(&side, groups.into_iter())
     }

@@ -27,11 +27,7 @@ pub fn compare_charts(r: &CompareReport) -> Vec<(String, String)> {
             .collect()
     };
     let users = "active users (log scale)";
-    let (latency_slo, errors_slo) = objective_lines(
-        r.slo.p99.0.as_secs_f64() * 1e3,
-        r.slo.error_rate,
-        r.slo_default,
-    );
+    let (latency_slo, errors_slo) = objective_lines(&r.slo, r.slo_default);
     let mut out: Vec<(String, String)> = [
         (
             "latency.svg",

@@ -47,6 +47,19 @@ pub(super) fn dash(k: usize) -> Option<(u32, u32)> {
     }
 }
 
+/// Writes "no data" in the middle of `area`, for a chart with nothing to draw.
+pub(super) fn no_data(area: &Area) -> Res {
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        "no data",
+        (w as i32 / 2, h as i32 / 2),
+        text_style(14)
+            .color(&MARKER_COLOR)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
 /// The colour of reference lines (objectives, targets).
 const REFERENCE_COLOR: RGBColor = RGBColor(0xB0, 0x00, 0x20);
 

@@ -2,8 +2,9 @@
 //! of 95% confidence intervals, fault markers and their list.
 
 use super::draw::{
-    axis_range, clip, color, fmt_percentile, fmt_tick, reference_line, render, shape, styled_path,
-    text_style, Area, Res, BAR_DODGE, FONT, H, LEGEND_W, MARKER_COLOR, MAX_SHAPES, ROW_H, W,
+    axis_range, clip, color, fmt_percentile, fmt_tick, no_data, reference_line, render, shape,
+    styled_path, text_style, Area, Res, BAR_DODGE, FONT, H, LEGEND_W, MARKER_COLOR, MAX_SHAPES,
+    ROW_H, W,
 };
 use super::Chart;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
@@ -228,14 +229,7 @@ impl Chart {
             }
         }
         if self.lines.iter().all(|l| l.points.is_empty()) {
-            let (w, h) = area.dim_in_pixel();
-            area.draw(&Text::new(
-                "no data",
-                (w as i32 / 2, h as i32 / 2),
-                text_style(14)
-                    .color(&MARKER_COLOR)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            ))?;
+            no_data(area)?;
         }
         Ok(cut)
     }

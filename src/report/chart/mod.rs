@@ -151,16 +151,13 @@ pub struct StackedBarChart {
     pub series: Vec<(String, Vec<f64>)>,
 }
 
-/// The SLO's latency threshold (`p99_ms`) and error-rate objective
-/// (`error_rate`, 0..1) as reference lines for a latency chart in ms and an
-/// error chart in percent, marked when the default objective applies.
-fn objective_lines(
-    p99_ms: f64,
-    error_rate: f64,
-    default: bool,
-) -> (Vec<Reference>, Vec<Reference>) {
+/// The SLO's latency threshold and error-rate objective as reference lines
+/// for a latency chart in ms and an error chart in percent, marked when the
+/// default objective applies.
+fn objective_lines(slo: &crate::scenario::Slo, default: bool) -> (Vec<Reference>, Vec<Reference>) {
     let default = if default { " (default)" } else { "" };
-    let errors = error_rate * 100.0;
+    let p99_ms = slo.p99.0.as_secs_f64() * 1e3;
+    let errors = slo.error_rate * 100.0;
     (
         vec![Reference {
             y: p99_ms,

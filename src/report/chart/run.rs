@@ -48,11 +48,7 @@ pub fn run_charts(r: &Report) -> Vec<(String, String)> {
         ..Chart::default()
     };
     let (latency_slo, errors_slo) = r.slo.as_ref().map_or_else(Default::default, |slo| {
-        objective_lines(
-            slo.objective.p99.0.as_secs_f64() * 1e3,
-            slo.objective.error_rate,
-            slo.default,
-        )
+        objective_lines(&slo.objective, slo.default)
     });
     let mut out = vec![
         (

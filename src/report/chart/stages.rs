@@ -34,11 +34,7 @@ pub fn stages_charts(r: &StagesReport) -> Vec<(String, String)> {
         cost_lines.push(stage_line("spot", st, |s| (s.cost.spot_per_month, 0.0)));
     }
     let stations = st.first().map_or(0, |s| s.utilization.len());
-    let (latency_slo, errors_slo) = objective_lines(
-        r.slo.p99.0.as_secs_f64() * 1e3,
-        r.slo.error_rate,
-        r.slo_default,
-    );
+    let (latency_slo, errors_slo) = objective_lines(&r.slo, r.slo_default);
     let charts = [
         (
             "latency.svg",

@@ -91,11 +91,7 @@ pub fn sweep_charts(r: &SweepReport) -> Vec<(String, String)> {
         return Vec::new();
     };
     let (xs, x_label) = x_axis(r);
-    let (latency_slo, errors_slo) = objective_lines(
-        first.slo.p99.0.as_secs_f64() * 1e3,
-        first.slo.error_rate,
-        first.slo_default,
-    );
+    let (latency_slo, errors_slo) = objective_lines(&first.slo, first.slo_default);
     let with_ci = |e: &Estimate, scale: f64| (e.mean * scale, e.ci95 * scale);
     let chart = |title: &str, y_label: &str, lines: Vec<Line>| Chart {
         title: format!("{}: {title}", r.scenario),
