@@ -3,7 +3,7 @@
 //! it is judged against, a scenario type). `sweep` fills them;
 //! `batch_table` and `chart` render them.
 
-use super::{CostReport, Provenance};
+use super::{CostReport, HeldShare, Provenance};
 use crate::metrics::stats::Estimate;
 use crate::scenario::Slo;
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,10 @@ pub struct RunSummary {
     /// the run (absent without an HPA).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub autoscaled: Vec<ReplicaSpan>,
+    /// Each deployment whose workers spend over half their held time
+    /// waiting on one component: (deployment, what it waits on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<(String, HeldShare)>,
     /// USD per hour.
     pub cost_per_hour: f64,
     /// USD per month (730 h, schedules applied).
@@ -89,6 +93,15 @@ impl RunSummary {
             return Some(format!("replicas moving ({})", moving.join(", ")));
         }
         (self.warmup_s > self.simulated_s / 2.0).then(|| "warm-up over half the run".to_owned())
+    }
+
+    /// What `station`'s workers mostly wait on, if one component takes
+    /// over half their held time.
+    pub fn waits_of(&self, station: &str) -> Option<&HeldShare> {
+        self.waits
+            .iter()
+            .find(|(s, _)| s == station)
+            .map(|(_, w)| w)
     }
 
     /// The busiest station and its utilization.
@@ -150,6 +163,10 @@ pub struct StageRow {
     pub busiest: String,
     /// Its utilization.
     pub busiest_utilization: Estimate,
+    /// What the busiest station's workers mostly wait on (over half their
+    /// held time, the share averaged over the replications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busiest_waits_on: Option<HeldShare>,
     /// Mean utilization of every station.
     pub utilization: Vec<(String, f64)>,
     /// Each job queue's mean backlog growth, jobs per second.
@@ -173,6 +190,10 @@ pub struct Bottleneck {
     /// Users at which its utilization reaches 1, extrapolated linearly from
     /// the largest stage where it was still below 0.9.
     pub saturates_at_users: f64,
+    /// What its workers mostly wait on there (they are held, not working:
+    /// the component waited on is what to size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_on: Option<HeldShare>,
 }
 
 /// `scaletwin stages` output.

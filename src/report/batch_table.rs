@@ -49,7 +49,7 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     for s in &r.stages {
         let _ = writeln!(
             o,
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.0} | {:.2} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} ({}{}) | {:.0} | {:.2} | {} | {} | {} |",
             s.name,
             users_label(s.users),
             s.offered_rps,
@@ -62,6 +62,9 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             s.throughput_rps.show(0),
             s.busiest,
             pct_with(&s.busiest_utilization, 0),
+            s.busiest_waits_on
+                .as_ref()
+                .map_or(String::new(), |w| format!(", {:.0}% waiting on {}", w.share * 100.0, w.on)),
             s.cost.per_month,
             s.cost.per_million_requests,
             if s.slo_met { "met" } else { "BROKEN" },
@@ -72,11 +75,25 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     let _ = writeln!(o);
     match &r.bottleneck {
         Some(b) => {
-            let _ = writeln!(
+            let _ = write!(
                 o,
-                "Bottleneck: `{}` saturates first, at about {:.0} users.",
+                "Bottleneck: `{}` saturates first, at about {:.0} users",
                 b.station, b.saturates_at_users
             );
+            match &b.waits_on {
+                Some(w) => {
+                    let _ = writeln!(
+                        o,
+                        "; its workers are held, {:.0}% of the time waiting on `{}`: size `{}` first.",
+                        w.share * 100.0,
+                        w.on,
+                        w.on
+                    );
+                }
+                None => {
+                    let _ = writeln!(o, ".");
+                }
+            }
         }
         None => {
             let _ = writeln!(o, "Bottleneck: none found (no station is busy).");

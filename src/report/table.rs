@@ -1,6 +1,6 @@
 //! The terminal rendering of a report: aligned plain-text tables.
 
-use super::Report;
+use super::{Report, StationReport};
 use std::fmt::Write;
 
 /// Left-aligns the first column and right-aligns the rest.
@@ -184,6 +184,9 @@ pub fn render_table(r: &Report) -> String {
         ],
         &rows,
     );
+    for phrase in r.stations.iter().filter_map(StationReport::held_phrase) {
+        let _ = writeln!(out, "  {phrase}");
+    }
     render_edge(&mut out, r);
     regions_table(&mut out, r);
     queues_table(&mut out, r);

@@ -13,6 +13,7 @@
 use super::cpu::{CpuTotals, Processor};
 use super::event::Event;
 use super::families::{Family, StationSamples};
+use super::held_time::HeldTime;
 use super::interpreter::{slowed, Sim};
 use super::regions::Route;
 use super::station::{Admission, Slots};
@@ -54,6 +55,8 @@ pub(super) struct Pods {
     pub(super) deployments: Vec<Deployment>,
     /// Per deployment: the stream of its compute times.
     rngs: Vec<Rng>,
+    /// Where the deployments' held worker time goes.
+    pub(super) held_time: HeldTime,
 }
 
 impl Pods {
@@ -77,6 +80,7 @@ impl Pods {
                 .iter()
                 .map(|d| stream(seed, &format!("deployment/{}", d.name)))
                 .collect(),
+            held_time: HeldTime::new(plan),
         }
     }
 }
@@ -86,6 +90,7 @@ impl Family for Pods {
         for d in &mut self.deployments {
             d.occupancy.reset(now);
         }
+        self.held_time.reset(now);
     }
 
     fn tick(&mut self, now: Nanos, stations: &mut StationSamples) {
@@ -105,11 +110,19 @@ impl Family for Pods {
         {
             row.resources = d.resource_report(spec, now, row);
         }
-        for (spec, d) in plan.deployments.iter().zip(&mut self.deployments) {
+        let measured_s = (now - self.held_time.since()).as_secs_f64();
+        for (i, (spec, d)) in plan
+            .deployments
+            .iter()
+            .zip(&mut self.deployments)
+            .enumerate()
+        {
+            let stats = d.occupancy.summary(now);
             report.stations.push(StationReport {
                 name: spec.name.clone(),
                 kind: "deployment".into(),
-                stats: d.occupancy.summary(now),
+                held: self.held_time.shares(i, stats.mean_busy * measured_s),
+                stats,
             });
         }
     }

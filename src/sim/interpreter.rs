@@ -14,12 +14,13 @@ use super::deployment::Held;
 use super::event::Event;
 use super::families::{Families, Reporter, Reset, StationSamples, Tick};
 use super::footprint::MAX_IN_FLIGHT;
+use super::held_time::NOT_PARKED;
 use super::queries::QuerySide;
 use crate::algo::Nanos;
 use crate::engine::{stream, EventQueue, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
 use crate::report::{EndpointReport, EngineStats, Report, Summary};
-use crate::scenario::{Op, Plan, MAX_NESTING};
+use crate::scenario::{Op, Plan, PodOp, MAX_NESTING};
 use crate::workload::{Feed, NewRequest};
 use std::collections::VecDeque;
 
@@ -73,6 +74,9 @@ pub(super) struct Request {
     pub(super) cache: CacheSide,
     /// Its database query in progress.
     pub(super) query: QuerySide,
+    /// What it waits on while holding worker slots (`held_time::NOT_PARKED`
+    /// when it is not waiting; since when is kept by `HeldTime`).
+    pub(super) parked_on: u16,
 }
 
 impl Request {
@@ -105,6 +109,7 @@ impl Request {
             cdn: CdnSide::NONE,
             cache: CacheSide::NONE,
             query: QuerySide::NONE,
+            parked_on: NOT_PARKED,
         }
     }
 }
@@ -380,6 +385,9 @@ impl Sim<'_> {
             self.fail(now, r, ErrorCause::PodKilled);
             return;
         }
+        if self.requests[r].parked_on != NOT_PARKED {
+            self.unpark(now, r);
+        }
         let plan = self.plan;
         // The outer loop enters the program the request is in: at the
         // start, after a call and after a return.
@@ -406,9 +414,8 @@ impl Sim<'_> {
                         let t = self.plan.samplers[dist as usize].sample(&mut self.network_rng);
                         if t > Nanos::ZERO {
                             self.queue.schedule(now + t, Event::Resume(r.into()));
-                            return;
                         }
-                        true
+                        t == Nanos::ZERO
                     }
                     Op::Call { program, asides } => {
                         self.call(r, program, asides);
@@ -422,10 +429,42 @@ impl Sim<'_> {
                     Op::Data(op) => self.data_op(now, r, op),
                 };
                 if !go_on {
+                    // Computing is the pod's own work, the held time that
+                    // waits on nothing (`held_time` counts the rest); only
+                    // the slots held outside it wait on it.
+                    let depth = self.requests[r].depth;
+                    if depth > 1 || depth == 1 && !matches!(op, Op::Pod(PodOp::Compute { .. })) {
+                        self.park(now, r, op);
+                    }
                     return;
                 }
             }
         }
+    }
+
+    /// Request `r` steps again after waiting: its held slots waited until now.
+    #[inline(never)]
+    fn unpark(&mut self, now: Nanos, r: u32) {
+        let req = &mut self.requests[r];
+        let on = std::mem::replace(&mut req.parked_on, NOT_PARKED);
+        self.families.pods.held_time.add(now, r, &req.held, on);
+    }
+
+    /// Request `r`, holding worker slots, stopped at `op` to wait: note on
+    /// what (see `held_time`).
+    #[inline(never)]
+    fn park(&mut self, now: Nanos, r: u32, op: Op) {
+        if !self.requests[r].alive {
+            return;
+        }
+        let on = self
+            .families
+            .pods
+            .held_time
+            .target(self.plan, op, |a| self.aside_of(r, a));
+        let depth = self.requests[r].depth;
+        self.families.pods.held_time.park(now, r, depth);
+        self.requests[r].parked_on = on;
     }
 
     fn complete(&mut self, now: Nanos, r: u32) {

@@ -83,6 +83,7 @@ impl Family for Jobs {
                 name: spec.name.clone(),
                 kind: "queue".into(),
                 stats: q.occupancy.summary(now),
+                held: Vec::new(),
             });
         }
         report.queues = plan

@@ -24,6 +24,7 @@ mod event;
 mod families;
 mod faults;
 mod footprint;
+mod held_time;
 mod interpreter;
 mod jobs;
 mod limits;

@@ -244,6 +244,7 @@ impl Family for Queries {
                 name: spec.name.clone(),
                 kind: "database".into(),
                 stats: d.occupancy.summary(now),
+                held: Vec::new(),
             });
         }
         (report.databases, report.pools) = self.reports(plan, now);

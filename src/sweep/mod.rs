@@ -133,6 +133,11 @@ pub fn run_one(
             .collect(),
         backlogs: backlog::backlog_growth(&report),
         autoscaled: replica_spans(s, &report),
+        waits: report
+            .stations
+            .iter()
+            .filter_map(|st| Some((st.name.clone(), st.mostly_waiting_on()?.clone())))
+            .collect(),
         cost_per_hour: costs.per_hour,
         cost_per_month: costs.per_month,
         cost_per_million: costs.per_million_requests,

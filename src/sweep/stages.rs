@@ -7,8 +7,8 @@ use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
-    Bottleneck, CompareReport, CompareStage, CostReport, PairedDiff, RunSummary, StageRow,
-    StagesReport,
+    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff, RunSummary,
+    StageRow, StagesReport,
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
@@ -69,6 +69,7 @@ pub fn row(
         }
         None => (String::new(), Estimate::default()),
     };
+    let busiest_waits_on = waits_on(&runs, &busiest);
     let good_ratio = est(|r| r.good_ratio);
     let error_rate = est(|r| r.error_rate);
     StageRow {
@@ -88,12 +89,32 @@ pub fn row(
         throughput_rps: est(|r| r.throughput_rps),
         busiest,
         busiest_utilization,
+        busiest_waits_on,
         utilization,
         backlogs,
         cost: runs[0].1.clone(),
         slo_met: crate::report::slo::met_on_average(slo, good_ratio.mean, error_rate.mean),
         runs: runs.into_iter().map(|(r, _)| r).collect(),
     }
+}
+
+/// What `station`'s workers mostly wait on in the first run, with the share
+/// averaged over every run (0 where a run's workers waited on it less).
+fn waits_on(runs: &[(RunSummary, CostReport)], station: &str) -> Option<HeldShare> {
+    let on = &runs.first()?.0.waits_of(station)?.on;
+    let share = runs
+        .iter()
+        .map(|(r, _)| {
+            r.waits_of(station)
+                .filter(|w| &w.on == on)
+                .map_or(0.0, |w| w.share)
+        })
+        .sum::<f64>()
+        / runs.len() as f64;
+    Some(HeldShare {
+        on: on.clone(),
+        share: (share * 1e6).round() / 1e6,
+    })
 }
 
 /// Whether `station` is one of the job queues in `backlogs`.
@@ -112,23 +133,31 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
         }
         // Below saturation utilization grows in proportion to users.
         let mut at = None;
+        let mut there = None;
         for r in rows {
             let u = r.utilization[i].1;
             if u >= 0.9 {
                 if at.is_none() {
                     at = Some(r.users / u.max(1e-9));
                 }
+                there = Some(r);
                 break;
             }
             if u > 1e-6 {
                 at = Some(r.users / u);
+                there = Some(r);
             }
         }
-        if let Some(at) = at {
+        if let (Some(at), Some(there)) = (at, there) {
             if best.as_ref().is_none_or(|b| at < b.saturates_at_users) {
                 best = Some(Bottleneck {
                     station: station.clone(),
                     saturates_at_users: (at * 100.0).round() / 100.0,
+                    waits_on: there
+                        .runs
+                        .first()
+                        .and_then(|r| r.waits_of(station))
+                        .cloned(),
                 });
             }
         }

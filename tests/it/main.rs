@@ -26,6 +26,7 @@ mod endpoint_limits;
 mod faults;
 mod flags;
 mod fuzz_scenarios;
+mod held_time;
 mod import_k8s;
 mod import_otlp;
 mod jobs;
