@@ -228,4 +228,6 @@ fn replicas_have_their_own_class_capacity() {
     );
     assert!((p - 0.5).abs() < 0.02, "primary {p}");
     assert!((q - 0.125).abs() < 0.006, "replica {q}");
+    let table = scaletwin::report::render_table(&r);
+    assert!(table.contains("primary db.r6g.large vCPUs busy"), "{table}");
 }
