@@ -26,7 +26,7 @@ mod pricing;
 mod usage;
 
 pub use check::check;
-pub use prices::{bundled, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
+pub use prices::{bundled, DatabaseClass, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
 pub use pricing::Pricing;
 pub use usage::{CdnUsage, Usage};
 
@@ -45,6 +45,7 @@ pub fn table_for(prices: Option<&PriceSpec>) -> Result<PriceTable, CostError> {
     t.instances.extend(spec.instances);
     t.databases.extend(spec.databases);
     t.cache_nodes.extend(spec.cache_nodes);
+    t.database_classes.extend(spec.database_classes);
     if let Some(lb) = spec.load_balancer_hour {
         t.load_balancer_hour = lb;
         t.note.push_str("; load balancer price overridden");

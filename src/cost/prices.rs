@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// The name of the table used when a scenario names none.
 pub const DEFAULT_TABLE: &str = "aws-2025-01";
 
-pub use crate::scenario::InstancePrice;
+pub use crate::scenario::{DatabaseClass, InstancePrice};
 
 /// A complete price table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,9 @@ pub struct PriceTable {
     /// The instance size a PgBouncer host is billed as.
     #[serde(default)]
     pub default_bouncer_instance: String,
+    /// Database class -> vCPUs and memory (see [`PriceTable::database_class`]).
+    #[serde(default)]
+    pub database_classes: BTreeMap<String, DatabaseClass>,
 }
 
 fn map<V: Copy>(items: &[(&str, V)]) -> BTreeMap<String, V> {
@@ -92,6 +95,7 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
             default_database: "db.r6g.large".into(),
             default_cache_node: "cache.r6g.large".into(),
             default_bouncer_instance: "c6i.large".into(),
+            database_classes: aws_database_classes(),
         }),
         "gcp-2025-01" => Some(PriceTable {
             name: name.into(),
@@ -117,7 +121,72 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
             default_database: "db-custom-2-7680".into(),
             default_cache_node: "memorystore-standard-5gb".into(),
             default_bouncer_instance: "n2-standard-2".into(),
+            // GCP custom classes say their size in their name.
+            database_classes: BTreeMap::new(),
         }),
         _ => None,
+    }
+}
+
+// ---- Database class capacity (issue 14.3) ----
+
+/// The vCPUs and memory of the AWS table's database classes (RDS
+/// instance class specifications: Graviton `r6g` memory-optimised 8 GiB
+/// per vCPU, `m6g` general purpose 4 GiB, burstable `t3`).
+fn aws_database_classes() -> BTreeMap<String, DatabaseClass> {
+    let c = |vcpus, gib: f64| DatabaseClass {
+        vcpus,
+        memory: gib * 1024.0,
+    };
+    map(&[
+        ("db.t3.medium", c(2, 4.0)),
+        ("db.m6g.large", c(2, 8.0)),
+        ("db.r6g.large", c(2, 16.0)),
+        ("db.r6g.xlarge", c(4, 32.0)),
+        ("db.r6g.2xlarge", c(8, 64.0)),
+        ("db.r6g.4xlarge", c(16, 128.0)),
+    ])
+}
+
+impl PriceTable {
+    /// The vCPUs and memory of database class `name`: the table's entry
+    /// (the scenario's `prices.database_classes` included), else what a
+    /// Cloud SQL custom class says in its name (`db-custom-<vCPUs>-<MiB>`).
+    pub fn database_class(&self, name: &str) -> Option<DatabaseClass> {
+        if let Some(c) = self.database_classes.get(name) {
+            return Some(*c);
+        }
+        let (vcpus, mib) = name.strip_prefix("db-custom-")?.split_once('-')?;
+        let (vcpus, mib): (u32, u32) = (vcpus.parse().ok()?, mib.parse().ok()?);
+        (vcpus > 0 && mib > 0).then_some(DatabaseClass {
+            vcpus,
+            memory: f64::from(mib),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_carry_their_vcpus_and_memory() {
+        let aws = bundled("aws-2025-01").unwrap();
+        let spec = |t: &PriceTable, n: &str| t.database_class(n).map(|c| (c.vcpus, c.memory));
+        assert_eq!(spec(&aws, "db.t3.medium"), Some((2, 4096.0)));
+        assert_eq!(spec(&aws, "db.r6g.2xlarge"), Some((8, 65536.0)));
+        // Every priced AWS class has a capacity.
+        assert!(aws
+            .databases
+            .keys()
+            .all(|n| aws.database_class(n).is_some()));
+        let gcp = bundled("gcp-2025-01").unwrap();
+        assert_eq!(spec(&gcp, "db-custom-4-15360"), Some((4, 15360.0)));
+        assert!(gcp
+            .databases
+            .keys()
+            .all(|n| gcp.database_class(n).is_some()));
+        assert_eq!(spec(&gcp, "db-custom-0-100"), None);
+        assert_eq!(spec(&gcp, "on-box"), None);
     }
 }

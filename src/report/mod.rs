@@ -490,6 +490,12 @@ pub struct NodeReport {
     pub lag_mean_ms: f64,
     /// Largest replication lag drawn (replicas), milliseconds.
     pub lag_max_ms: f64,
+    /// Its class, when the database is sized by its class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Share of its class's vCPUs its queries used (sized by class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<f64>,
 }
 
 /// One shard's load.

@@ -92,6 +92,10 @@ fn database_line(d: &super::DatabaseReport) -> String {
     if d.shards.len() > 1 {
         parts.push(format!("hottest shard {}", pct(d.hottest_shard_share)));
     }
+    let primary = d.nodes.first();
+    if let Some((class, busy)) = primary.and_then(|n| n.class.as_ref().zip(n.cpu_utilization)) {
+        parts.push(format!("primary {class} vCPUs busy {}", pct(busy)));
+    }
     parts.join("  ")
 }
 

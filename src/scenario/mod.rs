@@ -27,7 +27,7 @@ pub use error::{LocatedProblem, ScenarioError};
 pub use graph::Topology;
 pub(crate) use overrides::value_span;
 pub use plan::*;
-pub use prices::{InstancePrice, PriceSpec, Schedule, ScheduleError};
+pub use prices::{DatabaseClass, InstancePrice, PriceSpec, Schedule, ScheduleError};
 pub use resolve::resolve_paths;
 pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{validate, Problem};

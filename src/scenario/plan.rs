@@ -593,6 +593,21 @@ pub struct DatabaseSpec {
     pub bouncer: Option<u32>,
     /// Sharding (`None`: one shard).
     pub shards: Option<ShardSpec>,
+    /// Every primary's class, when the database is sized by its class.
+    pub class: Option<NodeClass>,
+    /// Every replica's class, when the database is sized by its class.
+    pub replica_class: Option<NodeClass>,
+}
+
+/// The capacity of a database node sized by its class.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeClass {
+    /// The class name.
+    pub name: String,
+    /// vCPUs its queries share.
+    pub vcpus: u32,
+    /// Memory, MiB.
+    pub memory_mib: f64,
 }
 
 /// An endpoint, resolved (its entry program is `Plan::programs` at its index).

@@ -34,6 +34,26 @@ pub struct PriceSpec {
     /// Load balancer USD per hour.
     #[serde(default)]
     pub load_balancer_hour: Option<f64>,
+    /// Database class -> vCPUs and memory, added to or replacing the
+    /// table's: what a class is when a database is `sized_by_class`.
+    #[serde(
+        default,
+        deserialize_with = "super::unique::map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub database_classes: BTreeMap<String, DatabaseClass>,
+}
+
+/// The capacity of a database class: its vCPUs and memory.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseClass {
+    /// vCPUs: queries of a database sized by its class share them.
+    pub vcpus: u32,
+    /// Memory, MiB or a quantity (`"16Gi"`): sets `max_connections`' default.
+    #[serde(deserialize_with = "super::units::mib_given")]
+    #[schemars(with = "super::units::Mebibytes")]
+    pub memory: f64,
 }
 
 /// Hours a deployment or environment is switched off, every day.

@@ -625,6 +625,15 @@ pub struct Database {
     /// Class each read replica is billed as (default: `class`).
     #[serde(default)]
     pub replica_class: Option<String>,
+    /// The class sets the capacity (default false: only the price): each
+    /// node's queries share its class's vCPUs (a query's time is CPU work,
+    /// processor sharing, one vCPU at most per query), every primary with
+    /// `class`'s, every replica with `replica_class`'s, and
+    /// `max_connections` defaults from the primary class's memory as RDS
+    /// PostgreSQL computes it. The class needs vCPUs and memory in the
+    /// price table (`prices.database_classes` for one of your own).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sized_by_class: bool,
 }
 
 /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`

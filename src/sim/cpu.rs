@@ -101,6 +101,11 @@ impl Processor {
         }
     }
 
+    /// Cores it may run on.
+    pub(super) fn cores(&self) -> f64 {
+        self.cores
+    }
+
     /// Cores in use by `n` jobs (each runs on at most one).
     fn busy_cores(&self, n: usize) -> f64 {
         (n as f64).min(self.cores)
@@ -236,6 +241,16 @@ impl Processor {
         true
     }
 
+    /// Whether an event of `generation` is the pending one; if so, it is
+    /// pending no more (the caller advances and reschedules).
+    pub(super) fn take_event(&mut self, generation: u8) -> bool {
+        if self.generation != generation {
+            return false;
+        }
+        self.due = Nanos::MAX;
+        true
+    }
+
     /// CPU used since the last call (ns), for an HPA sample.
     pub(super) fn take_window(&mut self) -> f64 {
         std::mem::take(&mut self.window_ns)
@@ -286,10 +301,9 @@ impl Sim<'_> {
         let (d, p) = (e.deployment.get() as usize, e.pod.get() as usize);
         let dep = &mut self.families.pods.deployments[d];
         let pod = &mut dep.pods[p];
-        if pod.cpu.generation != e.generation {
+        if !pod.cpu.take_event(e.generation) {
             return; // superseded
         }
-        pod.cpu.due = Nanos::MAX;
         pod.cpu.advance(now, &mut dep.cpu_totals);
         while let Some(r) = pod.cpu.pop_done() {
             self.ready.push_back(r);

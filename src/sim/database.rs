@@ -2,12 +2,13 @@
 //! its own connections (served one query each, FIFO queue), replication lag
 //! and the connections opened to it.
 
+use super::cpu::{CpuTotals, Processor};
 use super::pool::Gate;
 use super::station::Slots;
 use crate::algo::ring::{HashRing, RangeMap, Sharding};
 use crate::algo::Nanos;
 use crate::metrics::Occupancy;
-use crate::scenario::DatabaseSpec;
+use crate::scenario::{DatabaseSpec, NodeClass};
 use std::collections::VecDeque;
 
 /// One server: a shard's primary or one of its replicas.
@@ -31,11 +32,17 @@ pub(super) struct Node {
     pub(super) lag_sum: f64,
     pub(super) lag_n: u64,
     pub(super) lag_max: Nanos,
+    /// Its class's vCPUs, when the database is sized by its class.
+    pub(super) cpu: Option<Processor>,
+    /// CPU its queries used (measured period).
+    pub(super) cpu_totals: CpuTotals,
 }
 
 impl Node {
-    fn new(connections: u32, limit: Option<u32>) -> Node {
+    fn new(connections: u32, limit: Option<u32>, class: Option<&NodeClass>) -> Node {
         Node {
+            cpu: class.map(|c| Processor::new(f64::from(c.vcpus), None, Nanos::ZERO, 0)),
+            cpu_totals: CpuTotals::default(),
             slots: Slots::new(connections, limit),
             occupancy: Occupancy::new(u64::from(connections)),
             queries: 0,
@@ -104,6 +111,8 @@ pub(super) struct Database {
     /// Reads and writes finished (measured period).
     pub(super) reads: u64,
     pub(super) writes: u64,
+    /// When the measured period began (the end of the warm-up).
+    pub(super) measured_since: Nanos,
 }
 
 impl Database {
@@ -114,10 +123,18 @@ impl Database {
         let mut nodes = Vec::new();
         let mut total = 0u64;
         for _ in 0..shards {
-            nodes.push(Node::new(spec.connections, spec.queue_limit));
+            nodes.push(Node::new(
+                spec.connections,
+                spec.queue_limit,
+                spec.class.as_ref(),
+            ));
             total += u64::from(spec.connections);
             for _ in 0..spec.replicas {
-                nodes.push(Node::new(spec.replica_connections, spec.queue_limit));
+                nodes.push(Node::new(
+                    spec.replica_connections,
+                    spec.queue_limit,
+                    spec.replica_class.as_ref(),
+                ));
                 total += u64::from(spec.replica_connections);
             }
         }
@@ -148,6 +165,7 @@ impl Database {
             ryw_reads: 0,
             reads: 0,
             writes: 0,
+            measured_since: Nanos::ZERO,
         }
     }
 
@@ -160,7 +178,12 @@ impl Database {
             n.lag_sum = 0.0;
             n.lag_n = 0;
             n.lag_max = Nanos::ZERO;
+            if let Some(cpu) = &mut n.cpu {
+                cpu.advance(now, &mut n.cpu_totals);
+            }
+            n.cpu_totals = CpuTotals::default();
         }
+        self.measured_since = now;
         for b in &mut self.bouncers {
             b.reset();
         }

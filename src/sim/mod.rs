@@ -18,6 +18,7 @@ mod call_stack;
 mod cdn;
 mod cpu;
 mod database;
+mod db_cpu;
 mod dependency;
 mod deployment;
 mod event;

@@ -44,6 +44,9 @@ pub(super) enum QueryEvent {
     Done(U32),
     /// A request's wait for a pool connection may have timed out.
     PoolTimeout(U32),
+    /// A database node's vCPUs (its place in all databases' nodes, and the
+    /// generation of its pending event): a query's CPU work may be done.
+    Cpu(U32, u8),
 }
 
 /// A request's query state.
@@ -110,13 +113,25 @@ pub(super) struct Queries {
     last_write: PagedTable<u64>,
     track_users: bool,
     seq: u64,
+    /// Per database: the place of its first node in all databases' nodes.
+    pub(super) node_base: Vec<u32>,
 }
 
 impl Queries {
     /// Idle databases and empty pools for `plan`.
     pub(super) fn new(plan: &Plan) -> Queries {
+        let databases: Vec<Database> = plan.databases.iter().map(Database::new).collect();
+        let node_base = databases
+            .iter()
+            .scan(0u32, |next, d| {
+                let base = *next;
+                *next += d.nodes.len() as u32;
+                Some(base)
+            })
+            .collect();
         Queries {
-            databases: plan.databases.iter().map(Database::new).collect(),
+            databases,
+            node_base,
             rngs: plan
                 .databases
                 .iter()
@@ -156,6 +171,7 @@ impl Queries {
             let mut shards = Vec::new();
             let total: u64 = d.nodes.iter().map(|n| n.queries).sum();
             let group = d.group as usize;
+            let since = d.measured_since;
             for (s, chunk) in d.nodes.chunks_mut(group).enumerate() {
                 let queries: u64 = chunk.iter().map(|n| n.queries).sum();
                 let mut primary_util = 0.0;
@@ -184,6 +200,14 @@ impl Queries {
                             crate::metrics::round6(n.lag_sum * 1e3 / n.lag_n as f64)
                         },
                         lag_max_ms: ms(n.lag_max),
+                        class: if i == 0 {
+                            &spec.class
+                        } else {
+                            &spec.replica_class
+                        }
+                        .as_ref()
+                        .map(|c| c.name.clone()),
+                        cpu_utilization: n.cpu_utilization(since, now),
                     });
                 }
                 shards.push(ShardReport {
@@ -258,6 +282,7 @@ impl Sim<'_> {
         match event {
             QueryEvent::Done(id) => self.query_done(now, id.get()),
             QueryEvent::PoolTimeout(r) => self.pool_timeout(now, r.get()),
+            QueryEvent::Cpu(at, generation) => self.query_cpu_event(now, at.get(), generation),
         }
     }
 
@@ -500,7 +525,7 @@ impl Sim<'_> {
             Admission::Started => {
                 n.occupancy.arrive_and_start(now);
                 d.occupancy.arrive_and_start(now);
-                self.start_service(now, db, r, s.dist);
+                self.start_service(now, db, node, r, s.dist);
             }
             Admission::Queued => {
                 n.occupancy.arrive_and_queue(now);
@@ -514,9 +539,16 @@ impl Sim<'_> {
         }
     }
 
-    fn start_service(&mut self, now: Nanos, db: usize, id: u32, dist: u32) {
+    /// Query (or scatter part) `id` starts on node `node`: its time is
+    /// drawn from `dist`, then waited, or, on a node sized by its class,
+    /// worked on its vCPUs.
+    fn start_service(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
         let t = self.plan.samplers[dist as usize].sample(&mut self.families.queries.rngs[db]);
-        let t = super::interpreter::slowed(t, self.families.queries.databases[db].slowdown);
+        let d = &self.families.queries.databases[db];
+        let t = super::interpreter::slowed(t, d.slowdown);
+        if d.nodes[node as usize].cpu.is_some() {
+            return self.start_query_cpu(now, db, node, id, t);
+        }
         self.queue
             .schedule(now + t, Event::Queries(QueryEvent::Done(id.into())));
     }
@@ -568,7 +600,7 @@ impl Sim<'_> {
                 next
             };
             let dist = self.requests[owner].query.dist;
-            self.start_service(now, db, next, dist);
+            self.start_service(now, db, node, next, dist);
         }
     }
 
@@ -721,7 +753,7 @@ impl Sim<'_> {
                     n.occupancy.arrive_and_start(now);
                     d.occupancy.arrive_and_start(now);
                     admitted += 1;
-                    self.start_service(now, db as usize, id, dist);
+                    self.start_service(now, db as usize, node, id, dist);
                 }
                 Admission::Queued => {
                     n.occupancy.arrive_and_queue(now);

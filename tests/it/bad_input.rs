@@ -261,6 +261,19 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "dbclass_01_class_without_capacity",
+        &[
+            ":7:",
+            "components[0].class",
+            "`on-box` has a price but no vCPUs and memory",
+            "prices.database_classes",
+        ],
+    ),
+    (
+        "dbclass_02_zero_vcpus",
+        &[":7:", "components[0].replica_class", "at least 1 vCPU"],
+    ),
+    (
         "100_shard_hash_typo",
         &[":6:96:", "Sha1", "`XxHash64` or `Md5`"],
     ),

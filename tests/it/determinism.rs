@@ -63,6 +63,7 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         shards: None,
         class: None,
         replica_class: None,
+        sized_by_class: false,
     }));
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());

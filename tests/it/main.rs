@@ -20,6 +20,7 @@ mod cli;
 mod cluster_sweep;
 mod cost_bill;
 mod data_tier;
+mod db_class;
 mod determinism;
 mod edge;
 mod endpoint_limits;

@@ -5,7 +5,8 @@ use super::checks::{check_count, check_nonzero, sizes};
 use super::context::{Context, Problems};
 use super::samplers::Stage;
 use crate::algo::keyhash::KeyHash;
-use crate::scenario::plan::{DatabaseSpec, ReadRouting, ShardSpec};
+use crate::cost::PriceTable;
+use crate::scenario::plan::{DatabaseSpec, NodeClass, ReadRouting, ShardSpec};
 use crate::scenario::schema::{self, ComponentKind};
 
 /// A resolved database and the regions of its extra copies (one per
@@ -105,6 +106,17 @@ pub(crate) fn resolve(
         .cross_region_lag
         .as_ref()
         .and_then(|d| cx.samplers.add(Stage::Lag, &at("cross_region_lag"), d));
+    let (class, replica_class) = if db.sized_by_class {
+        node_classes(cx, i, db)
+    } else {
+        (None, None)
+    };
+    let shard_count = db.shards.as_ref().map_or(1, |x| x.count);
+    let max_connections = db.max_connections.or_else(|| {
+        class
+            .as_ref()
+            .map(|c| rds_max_connections(c.memory_mib).saturating_mul(shard_count))
+    });
     let spec = DatabaseSpec {
         name: match (in_regions.first(), &cx.regions) {
             (Some(&r), Some(rs)) => format!("{name}@{}", rs.names[r as usize]),
@@ -129,14 +141,105 @@ pub(crate) fn resolve(
         writer: logical,
         cross_region_lag,
         read_your_writes: db.read_your_writes.map(|t| t.nanos()),
-        max_connections: db.max_connections,
+        max_connections,
         bouncer: db.pgbouncer.as_ref().map(|b| b.pool_size),
         shards,
+        class,
+        replica_class,
     };
     Resolved {
         spec,
         extra_regions: in_regions.into_iter().skip(1).collect(),
     }
+}
+
+/// RDS PostgreSQL's default `max_connections`,
+/// `LEAST({DBInstanceClassMemory/9531392}, 5000)` (the division truncates).
+/// DBInstanceClassMemory is the class memory less what the OS and RDS
+/// reserve; it is taken as the class's GiB figure in decimal bytes
+/// (GiB x 10^9), as AWS's own worked example does (15.25 GiB -> 1600):
+/// the 7% between GiB and 10^9 bytes stands for the reserve.
+pub(crate) fn rds_max_connections(memory_mib: f64) -> u32 {
+    let class_memory = memory_mib / 1024.0 * 1e9;
+    ((class_memory / 9_531_392.0).floor() as u32).min(5000)
+}
+
+/// The classes of a database sized by its class: its primaries' (`class`,
+/// or the table's default) and its replicas' (`replica_class`, or the
+/// primaries'). A priced class without vCPUs and memory is a problem
+/// naming it; an unpriced one is `cost::check`'s.
+fn node_classes(
+    cx: &mut Context,
+    i: usize,
+    db: &schema::Database,
+) -> (Option<NodeClass>, Option<NodeClass>) {
+    let Ok(table) = crate::cost::table_for(cx.scenario.prices.as_ref()) else {
+        return (None, None); // an unknown table is cost::check's problem
+    };
+    let primary = db
+        .class
+        .as_ref()
+        .map_or(("sized_by_class", &table.default_database), |c| {
+            ("class", c)
+        });
+    let replica = db
+        .replica_class
+        .as_ref()
+        .map_or(primary, |c| ("replica_class", c));
+    let mut find = |(field, name): (&str, &String)| {
+        node_class(
+            &mut cx.problems,
+            &table,
+            format!("components[{i}].{field}"),
+            &db.name,
+            name,
+        )
+    };
+    let class = find(primary);
+    let replica_class = if db.replicas > 0 {
+        find(replica)
+    } else {
+        class.clone()
+    };
+    (class, replica_class)
+}
+
+/// Class `name`'s capacity from `table`, or a problem at `path`.
+fn node_class(
+    p: &mut Problems,
+    table: &PriceTable,
+    path: String,
+    db: &str,
+    name: &str,
+) -> Option<NodeClass> {
+    if let Some(c) = table.database_class(name) {
+        if c.vcpus == 0 || !(c.memory.is_finite() && c.memory > 0.0) {
+            p.add_at(
+                path,
+                format!(
+                    "database class `{name}` needs at least 1 vCPU and some memory to size `{db}`"
+                ),
+                db,
+            );
+            return None;
+        }
+        return Some(NodeClass {
+            name: name.to_owned(),
+            vcpus: c.vcpus,
+            memory_mib: c.memory,
+        });
+    }
+    if table.databases.contains_key(name) {
+        p.add_at(
+            path,
+            format!(
+                "database class `{name}` has a price but no vCPUs and memory in price table `{}`, and `sized_by_class` needs them: add them under prices.database_classes, e.g. \"{name}\": (vcpus: 4, memory: \"16Gi\")",
+                table.name
+            ),
+            db,
+        );
+    }
+    None
 }
 
 /// The PgBouncer pool must fit under `max_connections` on every shard.
