@@ -27,6 +27,7 @@ mod footprint;
 mod interpreter;
 mod jobs;
 mod limits;
+mod memory;
 mod pool;
 mod queries;
 mod regions;

@@ -38,6 +38,7 @@ mod run;
 mod samplers;
 mod workload;
 
+pub use cache::{memory_bound, MemoryBound, REDIS_ENTRY_OVERHEAD, REDIS_EXPIRES_OVERHEAD};
 pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS};
 pub(crate) use checks::number;
 pub use context::Problem;
