@@ -31,6 +31,7 @@ mod import_otlp;
 mod jobs;
 mod output_paths;
 mod plan;
+mod pod_memory;
 mod pod_cpu;
 mod queue_autoscale;
 mod queueing;
