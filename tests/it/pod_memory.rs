@@ -50,7 +50,7 @@ fn run(name: &str, duration: &str, limit: &str) -> Report {
         r#"Scenario(
             name: "oom", seed: 1,
             run: (duration: "{duration}", warmup: "0s", interval: "1s"),
-            workload: (users: 1, arrivals: Replay(file: "requests.csv"),
+            workload: (users: 1, arrivals: Replay(file: "requests.csv"), keys: (count: 4096),
                        mix: {{ "warm": 1.0, "hold": 1.0 }}),
             components: [
                 LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
