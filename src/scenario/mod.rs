@@ -29,8 +29,8 @@ pub(crate) use overrides::value_span;
 pub use plan::*;
 pub use prices::{InstancePrice, PriceSpec, Schedule, ScheduleError};
 pub use resolve::resolve_paths;
-pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{memory_bound, MemoryBound, REDIS_ENTRY_OVERHEAD, REDIS_EXPIRES_OVERHEAD};
+pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{validate, Problem};
 pub use resolve::{
     MAX_CALL_DEPTH, MAX_COMPONENTS, MAX_ENDPOINT_STEPS, MAX_FAULTS, MAX_TOTAL_STEPS,

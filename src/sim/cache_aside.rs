@@ -641,6 +641,7 @@ mod tests {
             capacity: 2,
             ttl: None,
             propagation: Nanos::from_millis(100),
+            item_bytes: 0,
         });
         for p in [3, 5, 66, 69] {
             t.insert(p, 0, Nanos::ZERO, 7, 1);
@@ -664,6 +665,7 @@ mod tests {
             capacity: 1,
             ttl: None,
             propagation: Nanos::ZERO,
+            item_bytes: 0,
         });
         t.insert(2, 0, Nanos::ZERO, 1, 1);
         t.insert(2, 0, Nanos::ZERO, 2, 1); // evicts key 1 from pod 2

@@ -120,7 +120,11 @@ fn a_cache_node_holds_what_its_memory_allows_and_the_hit_ratio_follows_che_there
     let warned = warnings(&s, &text);
     assert_eq!(warned.len(), 1, "{warned:?}");
     assert_eq!(warned[0].path, "components[0].capacity");
-    assert!(warned[0].message.contains("the cache holds 3163 entries"), "{}", warned[0].message);
+    assert!(
+        warned[0].message.contains("the cache holds 3163 entries"),
+        "{}",
+        warned[0].message
+    );
     // The run's hit ratio is Che's at 3163 entries, well below Che at 9000.
     let at_fit = che(&zipf(10_000, 0.8), fit as f64);
     let declared = che(&zipf(10_000, 0.8), 9000.0);
@@ -129,7 +133,11 @@ fn a_cache_node_holds_what_its_memory_allows_and_the_hit_ratio_follows_che_there
     let c = cache(&r, "c");
     assert_eq!(c.entries, 3163, "full at the bound");
     assert!(c.evictions > 0);
-    assert!((c.hit_ratio - at_fit).abs() < 0.01, "simulated {} vs Che {at_fit}", c.hit_ratio);
+    assert!(
+        (c.hit_ratio - at_fit).abs() < 0.01,
+        "simulated {} vs Che {at_fit}",
+        c.hit_ratio
+    );
 }
 
 #[test]
@@ -142,7 +150,10 @@ fn a_cache_without_a_node_uses_the_tables_default_node_and_a_ttl_adds_the_expire
         "10s",
         "1s",
     )
-    .replace("components:", r#"prices: (table: "gcp-2025-01"), components:"#);
+    .replace(
+        "components:",
+        r#"prices: (table: "gcp-2025-01"), components:"#,
+    );
     let s = parse(&text, "test.ron").unwrap();
     let Component::Cache(c) = &s.components[0] else {
         panic!("a cache")

@@ -76,11 +76,7 @@ fn memory(r: &Report) -> &PodMemoryReport {
 }
 
 fn failed(r: &Report, cause: &str) -> u64 {
-    r.summary
-        .errors_by_cause
-        .get(cause)
-        .copied()
-        .unwrap_or(0)
+    r.summary.errors_by_cause.get(cause).copied().unwrap_or(0)
 }
 
 #[test]
@@ -99,7 +95,10 @@ fn the_pod_is_oom_killed_at_exactly_the_computed_in_flight_count() {
     // once; the one in service fails when its step ends.
     assert_eq!(failed(&after, "pod_killed"), 80);
     assert_eq!(after.summary.in_flight, 1);
-    assert_eq!(after.scaling[0].pods_killed, 0, "an OOM kill is not a deletion");
+    assert_eq!(
+        after.scaling[0].pods_killed, 0,
+        "an OOM kill is not a deletion"
+    );
 }
 
 #[test]

@@ -47,7 +47,12 @@ pub fn memory_bound(s: &Scenario, c: &schema::Cache) -> Option<MemoryBound> {
     let item = c.item_size?.0;
     let node = node_class(s, c)?;
     let gib = prices::cache_node_memory_gib(&node)?;
-    let overhead = REDIS_ENTRY_OVERHEAD + if c.ttl.is_some() { REDIS_EXPIRES_OVERHEAD } else { 0 };
+    let overhead = REDIS_ENTRY_OVERHEAD
+        + if c.ttl.is_some() {
+            REDIS_EXPIRES_OVERHEAD
+        } else {
+            0
+        };
     let entry_bytes = item.saturating_add(overhead);
     let maxmemory = libm::round(gib * f64::from(1u32 << 30)) as u64;
     Some(MemoryBound {
@@ -77,7 +82,10 @@ fn check_item_size(cx: &mut Context, i: usize, c: &schema::Cache) {
     if !(1..=512 << 20).contains(&size.0) {
         cx.problems.add_at(
             at,
-            format!("an item takes from 1 byte to 512Mi (Redis's largest value), not {} bytes", size.0),
+            format!(
+                "an item takes from 1 byte to 512Mi (Redis's largest value), not {} bytes",
+                size.0
+            ),
             name,
         );
         return;

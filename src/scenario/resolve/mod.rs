@@ -206,6 +206,7 @@ mod tests {
                 latency: Dist::Const(Duration::parse("1ms").unwrap()),
                 concurrency: 1,
                 node: None,
+                item_size: None,
             }));
         }
         let problems = validate(&s).unwrap_err();

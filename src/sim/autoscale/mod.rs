@@ -47,8 +47,8 @@ use crate::metrics::{round6, ErrorCause};
 use crate::report::{PodMemoryReport, ReplicaRow, Report, ScalingEvent, ScalingReport};
 use crate::scenario::{DeploymentSpec, Plan};
 use nodes::{Node, Placement};
-use restarts::{CrashLoop, OomCounts};
 use rand::RngExt;
+use restarts::{CrashLoop, OomCounts};
 use zones::Census;
 
 /// An autoscaling event of deployment `.0`.
