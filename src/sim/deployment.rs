@@ -2,8 +2,8 @@
 //! a request takes one of its worker slots (or waits in its FIFO queue),
 //! computes on it and releases it; a request queued longer than the
 //! deployment's `shed_after` is shed. A pod's life (new, ready, draining,
-//! gone, killed) changes only through the methods at the end of this file,
-//! which the autoscaling family (`autoscale/`) calls.
+//! gone, killed, restarted) changes only through the methods at the end of
+//! this file, which the autoscaling family (`autoscale/`) calls.
 //!
 //! ```text
 //!  Enter(lb) ──▶ balancer picks a pod ──▶ slot free? ──▶ Compute ... Leave (slot to the next in line)
