@@ -26,7 +26,10 @@ mod pricing;
 mod usage;
 
 pub use check::check;
-pub use prices::{bundled, DatabaseClass, InstancePrice, PriceTable, DEFAULT_TABLE, TABLES};
+pub use prices::{
+    bundled, cache_node_classes, cache_node_memory_gib, DatabaseClass, InstancePrice, PriceTable,
+    DEFAULT_TABLE, TABLES,
+};
 pub use pricing::Pricing;
 pub use usage::{CdnUsage, Usage};
 

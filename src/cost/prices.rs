@@ -128,6 +128,31 @@ pub fn bundled(name: &str) -> Option<PriceTable> {
     }
 }
 
+/// Memory each bundled cache node class gives Redis, GiB: its `maxmemory`
+/// as the provider lists it (ElastiCache node types: cache.t3.medium 3.09,
+/// cache.r6g.large 13.07, cache.r6g.xlarge 26.32 GiB; Memorystore's
+/// standard 5 GB instance, 5 GiB). ElastiCache's `reserved-memory-percent`
+/// is not subtracted: `maxmemory` is what Redis may use for data.
+const CACHE_NODE_MEMORY_GIB: [(&str, f64); 4] = [
+    ("cache.t3.medium", 3.09),
+    ("cache.r6g.large", 13.07),
+    ("cache.r6g.xlarge", 26.32),
+    ("memorystore-standard-5gb", 5.0),
+];
+
+/// The `maxmemory` of cache node class `class`, GiB, if it is a bundled one.
+pub fn cache_node_memory_gib(class: &str) -> Option<f64> {
+    CACHE_NODE_MEMORY_GIB
+        .iter()
+        .find(|(name, _)| *name == class)
+        .map(|&(_, gib)| gib)
+}
+
+/// The cache node classes whose memory is known, for messages.
+pub fn cache_node_classes() -> impl Iterator<Item = &'static str> {
+    CACHE_NODE_MEMORY_GIB.iter().map(|&(name, _)| name)
+}
+
 // ---- Database class capacity (issue 14.3) ----
 
 /// The vCPUs and memory of the AWS table's database classes (RDS

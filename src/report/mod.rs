@@ -371,6 +371,24 @@ pub struct ScalingReport {
     /// requests or limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<PodResourceReport>,
+    /// Memory and OOM kills (absent unless the deployment declares a
+    /// memory limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<PodMemoryReport>,
+}
+
+/// What a deployment's pods did with their memory limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PodMemoryReport {
+    /// Memory limit per pod, MiB.
+    pub limit_mib: f64,
+    /// The most memory a pod used, MiB (at the moments it grew).
+    pub peak_mib: f64,
+    /// Pods OOM-killed (each one's requests failed with "pod_killed").
+    pub oom_kills: u64,
+    /// Container restarts after OOM kills (a kill whose back-off outlasts
+    /// the run, or a draining pod's, has none).
+    pub restarts: u64,
 }
 
 /// What a deployment's pods used of their CPU.

@@ -465,6 +465,7 @@ fn scaling(out: &mut String, r: &Report) {
                 || s.node_hours_spot + s.node_hours_on_demand > 0.0
                 || s.pods_killed > 0
                 || !s.zones.is_empty()
+                || s.memory.is_some()
         })
         .collect();
     if shown.is_empty() {
@@ -527,6 +528,13 @@ fn scaling(out: &mut String, r: &Report) {
                 })
                 .collect();
             let _ = writeln!(out, "  {} ready per zone: {}", s.name, per_zone.join(", "));
+        }
+        if let Some(m) = &s.memory {
+            let _ = writeln!(
+                out,
+                "  {} memory: limit {} MiB, peak {:.1} MiB, {} OOM kills, {} restarts",
+                s.name, m.limit_mib, m.peak_mib, m.oom_kills, m.restarts
+            );
         }
         for e in s.events.iter().take(20) {
             let _ = writeln!(

@@ -29,6 +29,7 @@ pub(crate) use overrides::value_span;
 pub use plan::*;
 pub use prices::{DatabaseClass, InstancePrice, PriceSpec, Schedule, ScheduleError};
 pub use resolve::resolve_paths;
+pub use resolve::{memory_bound, MemoryBound, REDIS_ENTRY_OVERHEAD, REDIS_EXPIRES_OVERHEAD};
 pub(crate) use resolve::{number, MAX_RATE};
 pub use resolve::{validate, Problem};
 pub use resolve::{

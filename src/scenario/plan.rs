@@ -282,6 +282,8 @@ pub struct L1Spec {
     pub ttl: Option<Nanos>,
     /// Delay before an invalidation reaches the other pods.
     pub propagation: Nanos,
+    /// Bytes one entry takes in the pod's memory (0: not counted).
+    pub item_bytes: u64,
 }
 
 /// A per-pod connection pool, resolved.
@@ -512,6 +514,8 @@ pub struct DeploymentSpec {
     pub base_memory_mib: f64,
     /// Memory per request in the pod, MiB.
     pub per_request_mib: f64,
+    /// Memory limit per pod, MiB: over it the pod is OOM-killed (`None`: no limit).
+    pub memory_limit_mib: Option<f64>,
     /// The node pool, if modelled.
     pub nodes: Option<NodePoolSpec>,
     /// The CPU model, when the deployment declares CPU requests or limits

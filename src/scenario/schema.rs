@@ -698,6 +698,12 @@ pub struct Cache {
     /// (default: the table's `default_cache_node`).
     #[serde(default)]
     pub node: Option<String>,
+    /// Size of one cached value with its key (`"2Ki"`): the cache then
+    /// holds at most as many entries as its node's memory allows
+    /// (maxmemory over item size + Redis's per-entry overhead), and a
+    /// larger `capacity` is capped. Default: capacity alone bounds it.
+    #[serde(default)]
+    pub item_size: Option<units::Size>,
 }
 
 /// A CDN: edge caches in front of the origin, keyed by (endpoint, key).
@@ -864,6 +870,10 @@ pub struct L1 {
     /// How long an `Invalidate` takes to reach the other pods (pub/sub delay). Default: 0.
     #[serde(default)]
     pub propagation: Duration,
+    /// Memory one entry takes in the pod (`"2Ki"`), counted in the pod's
+    /// memory (OOM kills, the HPA memory metric). Default: none counted.
+    #[serde(default)]
+    pub item_size: Option<units::Size>,
 }
 
 /// A per-pod connection pool.
@@ -1289,7 +1299,10 @@ pub struct PodResources {
     pub requests: Option<ResourceList>,
     /// Kubernetes `resources.limits`: `cpu` caps the cores the pod runs on
     /// and throttles it as the CFS quota does (limit x 100 ms per 100 ms
-    /// period). A memory limit is not modelled yet, and refused.
+    /// period). `memory` turns on the OOM killer: a pod whose memory (idle
+    /// footprint + per request in it + its L1's entries x `l1.item_size`)
+    /// would pass the limit is OOM-killed (its requests fail) and restarted
+    /// in place, with the kubelet's CrashLoopBackOff delay if it keeps dying.
     #[serde(default)]
     pub limits: Option<ResourceList>,
 }

@@ -51,7 +51,36 @@ pub fn warnings(s: &Scenario, source: &str) -> Vec<Warning> {
             position: super::place::position(source, "workload.mix", None),
         });
     }
+    cache_capacity_capped(s, source, &mut out);
     out
+}
+
+/// A shared cache declaring more entries than its node's memory holds at
+/// its item size runs with the entries that fit.
+fn cache_capacity_capped(s: &Scenario, source: &str, out: &mut Vec<Warning>) {
+    for (i, c) in s.components.iter().enumerate() {
+        let super::schema::Component::Cache(cache) = c else {
+            continue;
+        };
+        let (Some(capacity), Some(bound)) = (cache.capacity, super::memory_bound(s, cache)) else {
+            continue;
+        };
+        if capacity > bound.entries {
+            let path = format!("components[{i}].capacity");
+            out.push(Warning {
+                message: format!(
+                    "{capacity} entries of {} bytes ({} with Redis's overhead) do not fit in the {} GiB maxmemory of {}: the cache holds {} entries",
+                    cache.item_size.map_or(0, |x| x.0),
+                    bound.entry_bytes,
+                    bound.gib,
+                    bound.node,
+                    bound.entries
+                ),
+                position: super::place::position(source, &path, None),
+                path,
+            });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,13 @@ impl L1Tier {
         }
         &mut self.pods[p as usize]
     }
+    /// Entries in pod `p`'s cache in its life `epoch` (0 if it has none yet).
+    pub(super) fn entries(&self, p: usize, epoch: u16) -> usize {
+        match (self.pods.get(p), self.epochs.get(p)) {
+            (Some(c), Some(&e)) if e == epoch => c.len(),
+            _ => 0,
+        }
+    }
     /// Stores `key` in pod `p`'s cache and keeps the holder bits right.
     fn insert(&mut self, p: u32, epoch: u16, now: Nanos, key: u64, version: u32) {
         let bit = holder_bit(p);
@@ -375,6 +382,11 @@ impl Sim<'_> {
                 self.fill(now, r, aside, tiers, version);
                 self.end_load(aside, key, true);
                 self.requests[r].pc += 1;
+                if self.holds_dead_pod(r) {
+                    // Its L1 entry took the pod over its memory limit.
+                    self.fail(now, r, crate::metrics::ErrorCause::PodKilled);
+                    return false;
+                }
                 true
             }
             CacheOp::Invalidate { tier } => {
@@ -453,8 +465,12 @@ impl Sim<'_> {
         for t in 0..upto {
             match self.plan.asides[aside as usize].tiers[t] {
                 TierRef::L1 => {
-                    if let Some(tier) = self.families.cache.l1[held.deployment as usize].as_mut() {
+                    let d = held.deployment as usize;
+                    if let Some(tier) = self.families.cache.l1[d].as_mut() {
                         tier.insert(held.pod, held.epoch, now, key, version);
+                        if tier.spec.item_bytes > 0 {
+                            self.check_memory(now, d, held.pod as usize);
+                        }
                     }
                 }
                 TierRef::Shared(c) => {
@@ -625,6 +641,7 @@ mod tests {
             capacity: 2,
             ttl: None,
             propagation: Nanos::from_millis(100),
+            item_bytes: 0,
         });
         for p in [3, 5, 66, 69] {
             t.insert(p, 0, Nanos::ZERO, 7, 1);
@@ -648,6 +665,7 @@ mod tests {
             capacity: 1,
             ttl: None,
             propagation: Nanos::ZERO,
+            item_bytes: 0,
         });
         t.insert(2, 0, Nanos::ZERO, 1, 1);
         t.insert(2, 0, Nanos::ZERO, 2, 1); // evicts key 1 from pod 2

@@ -2,8 +2,8 @@
 //! a request takes one of its worker slots (or waits in its FIFO queue),
 //! computes on it and releases it; a request queued longer than the
 //! deployment's `shed_after` is shed. A pod's life (new, ready, draining,
-//! gone, killed) changes only through the methods at the end of this file,
-//! which the autoscaling family (`autoscale/`) calls.
+//! gone, killed, restarted) changes only through the methods at the end of
+//! this file, which the autoscaling family (`autoscale/`) calls.
 //!
 //! ```text
 //!  Enter(lb) ──▶ balancer picks a pod ──▶ slot free? ──▶ Compute ... Leave (slot to the next in line)
@@ -212,12 +212,17 @@ impl Sim<'_> {
                 req.held[req.depth as usize] = held;
                 req.depth += 1;
                 req.pc += 1;
+                if self.check_memory(now, d, p) {
+                    self.fail(now, r, ErrorCause::PodKilled);
+                    return false;
+                }
                 true
             }
             Admission::Queued => {
                 dep.occupancy.arrive_and_queue(now);
                 let req = &mut self.requests[r];
                 req.held[req.depth as usize] = held;
+                self.check_memory(now, d, p); // an OOM kill fails it with the queue
                 false
             }
             Admission::Rejected => {
@@ -452,6 +457,30 @@ impl Deployment {
         pod.cpu.stop_all(&mut self.cpu_stopped);
         self.end_pod(spec, now, p);
         serving
+    }
+
+    /// Restarts pod `p`'s container in place (an OOM kill): its work fails
+    /// as with [`Self::kill_pod`], and it starts again with cold caches and
+    /// a new epoch at `now`, ready at `ready_at`, keeping its index (its
+    /// node and zone) and its creation time.
+    pub(super) fn restart_pod(
+        &mut self,
+        spec: &DeploymentSpec,
+        now: Nanos,
+        p: usize,
+        ready_at: Nanos,
+    ) {
+        let pod = &mut self.pods[p];
+        pod.touch(now);
+        let waiting = pod.slots.clear();
+        self.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        pod.cpu.advance(now, &mut self.cpu_totals);
+        pod.cpu.stop_all(&mut self.cpu_stopped);
+        let scheduled = pod.scheduled;
+        *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1));
+        pod.scheduled = scheduled;
+        self.gone += 1;
+        self.refresh_capacity(spec, now);
     }
 
     /// Worker slots of the pods that serve (ready or draining).

@@ -29,6 +29,7 @@ mod held_time;
 mod interpreter;
 mod jobs;
 mod limits;
+mod memory;
 mod pool;
 mod queries;
 mod regions;

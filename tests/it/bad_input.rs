@@ -336,9 +336,17 @@ const CASES: &[(&str, &[&str])] = &[
         &[
             "components[1].resources.requests.cpu: the CPU request is given twice",
             "components[1].resources.limits.cpu: the CPU request (2 cores) is above its limit (0.5)",
-            "components[1].resources.limits.memory: a memory limit (OOM kills) is not modelled yet",
             "components[2].resources.requests.memory: the memory request is given twice",
             "components[2].resources.requests.cpu",
+        ],
+    ),
+    (
+        "memory_01_limits",
+        &[
+            "components[1].resources.limits.memory: the memory request (1024 MiB) is above its limit (512 MiB)",
+            "components[2].resources.base_memory_mib: the idle memory (600 MiB) is above the memory limit (512 MiB)",
+            "components[2].l1.item_size: an L1 entry takes from 1 byte to 1Gi, not 0 bytes",
+            "components[3].item_size: item_size bounds the cache by its node's memory, and the memory of node class \"my-redis\" is not known",
         ],
     ),
     (

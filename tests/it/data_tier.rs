@@ -4,7 +4,8 @@
 
 use crate::run_text as run;
 use scaletwin::report::{CacheReport, DatabaseReport, PoolReport};
-use scaletwin::scenario::{parse, validate};
+use scaletwin::scenario::schema::Component;
+use scaletwin::scenario::{memory_bound, parse, validate, warnings};
 use scaletwin::Report;
 
 fn problems(ron: &str) -> Vec<scaletwin::scenario::Problem> {
@@ -95,6 +96,80 @@ fn lru_l2_hit_ratio_matches_ches_approximation() {
         "simulated {} vs Che {expect}",
         c.hit_ratio
     );
+}
+
+#[test]
+fn a_cache_node_holds_what_its_memory_allows_and_the_hit_ratio_follows_che_there() {
+    // cache.t3.medium: maxmemory 3.09 GiB = 3,317,862,318 bytes; an entry of
+    // 1Mi takes 1,048,576 + 64 bytes of Redis overhead: 3163 entries fit,
+    // not the 9000 declared.
+    let fit = (3.09f64 * 1073741824.0).round() as u64 / (1_048_576 + 64);
+    assert_eq!(fit, 3163);
+    let text = one_cache(
+        r#"Cache(name: "c", capacity: 9000, item_size: "1Mi", node: "cache.t3.medium", latency: Const("0ms"), concurrency: 64)"#,
+        2000.0,
+        "300s",
+        "30s",
+    );
+    let s = parse(&text, "test.ron").unwrap();
+    let Component::Cache(c) = &s.components[0] else {
+        panic!("a cache")
+    };
+    let bound = memory_bound(&s, c).unwrap();
+    assert_eq!((bound.entries, bound.entry_bytes), (fit, 1_048_640));
+    let warned = warnings(&s, &text);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].path, "components[0].capacity");
+    assert!(
+        warned[0].message.contains("the cache holds 3163 entries"),
+        "{}",
+        warned[0].message
+    );
+    // The run's hit ratio is Che's at 3163 entries, well below Che at 9000.
+    let at_fit = che(&zipf(10_000, 0.8), fit as f64);
+    let declared = che(&zipf(10_000, 0.8), 9000.0);
+    assert!(declared - at_fit > 0.15, "{declared} vs {at_fit}");
+    let r = run(&text);
+    let c = cache(&r, "c");
+    assert_eq!(c.entries, 3163, "full at the bound");
+    assert!(c.evictions > 0);
+    assert!(
+        (c.hit_ratio - at_fit).abs() < 0.01,
+        "simulated {} vs Che {at_fit}",
+        c.hit_ratio
+    );
+}
+
+#[test]
+fn a_cache_without_a_node_uses_the_tables_default_node_and_a_ttl_adds_the_expires_entry() {
+    // gcp-2025-01's default cache node, memorystore-standard-5gb: 5 GiB; a
+    // 4Ki item with a TTL takes 4096 + 64 + 24 bytes.
+    let text = one_cache(
+        r#"Cache(name: "c", ttl: "1h", item_size: "4Ki", latency: Const("0ms"), concurrency: 64)"#,
+        10.0,
+        "10s",
+        "1s",
+    )
+    .replace(
+        "components:",
+        r#"prices: (table: "gcp-2025-01"), components:"#,
+    );
+    let s = parse(&text, "test.ron").unwrap();
+    let Component::Cache(c) = &s.components[0] else {
+        panic!("a cache")
+    };
+    let bound = memory_bound(&s, c).unwrap();
+    assert_eq!(bound.node, "memorystore-standard-5gb");
+    assert_eq!(bound.entries, 5 * 1_073_741_824 / (4096 + 64 + 24));
+    // A TTL-only cache becomes an LRU at what its memory holds, no warning.
+    assert!(warnings(&s, &text).is_empty());
+    assert!(validate(&s).is_ok());
+    // Without item_size nothing changes: the capacity alone bounds it.
+    let plain = parse(&text.replace(r#"item_size: "4Ki", "#, ""), "t.ron").unwrap();
+    let Component::Cache(c) = &plain.components[0] else {
+        panic!("a cache")
+    };
+    assert_eq!(memory_bound(&plain, c), None);
 }
 
 #[test]

@@ -34,6 +34,7 @@ mod jobs;
 mod output_paths;
 mod plan;
 mod pod_cpu;
+mod pod_memory;
 mod queue_autoscale;
 mod queueing;
 mod recordings;

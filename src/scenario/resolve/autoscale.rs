@@ -23,6 +23,7 @@ pub(super) struct PodCapacity {
     pub(super) memory_mib: f64,
     pub(super) base_memory_mib: f64,
     pub(super) per_request_mib: f64,
+    pub(super) memory_limit_mib: Option<f64>,
     pub(super) nodes: Option<NodePoolSpec>,
     pub(super) zones: Vec<String>,
     pub(super) cpu: Option<CpuSpec>,
@@ -34,6 +35,7 @@ struct Declared {
     cpu_request: Option<f64>,
     cpu_limit: Option<f64>,
     memory_request: Option<f64>,
+    memory_limit: Option<f64>,
 }
 
 impl Declared {
@@ -69,13 +71,8 @@ fn declared_resources(
         cpu_request: requests.and_then(|x| x.cpu),
         cpu_limit: limits.and_then(|x| x.cpu),
         memory_request: requests.and_then(|x| x.memory),
+        memory_limit: limits.and_then(|x| x.memory),
     };
-    if limits.and_then(|x| x.memory).is_some() {
-        p.add(
-            at("resources.limits.memory"),
-            "a memory limit (OOM kills) is not modelled yet: leave it out (the memory request is requests.memory)",
-        );
-    }
     let ranges = [
         (
             "requests.cpu",
@@ -97,6 +94,13 @@ fn declared_resources(
             1.0,
             1e7,
             "a memory request (MiB)",
+        ),
+        (
+            "limits.memory",
+            d.memory_limit,
+            1.0,
+            1e7,
+            "a memory limit (MiB)",
         ),
     ];
     for (field, value, low, high, what) in ranges {
@@ -127,6 +131,31 @@ fn declared_resources(
     d
 }
 
+/// Checks the memory limit against the request and the idle footprint:
+/// Kubernetes refuses a request above the limit, and a pod whose idle
+/// memory is over its limit would be OOM-killed as soon as it starts.
+fn check_memory_limit(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    limit: Option<f64>,
+    request: f64,
+    base: f64,
+) {
+    let Some(limit) = limit else { return };
+    if request > limit {
+        p.add(
+            at("resources.limits.memory"),
+            format!("the memory request ({request} MiB) is above its limit ({limit} MiB); Kubernetes refuses such a pod"),
+        );
+    }
+    if base > limit {
+        p.add(
+            at("resources.base_memory_mib"),
+            format!("the idle memory ({base} MiB) is above the memory limit ({limit} MiB): every pod would be OOM-killed as it starts"),
+        );
+    }
+}
+
 /// Resolves the autoscaling and capacity fields of Deployment `d` (the
 /// other fields are the caller's).
 pub(super) fn resolve_deployment(
@@ -151,6 +180,7 @@ pub(super) fn resolve_deployment(
     let memory = r
         .and_then(|r| r.memory_mib)
         .or(declared.memory_request)
+        .or(declared.memory_limit) // Kubernetes copies a lone limit into the request
         .unwrap_or(512.0);
     check_finite(
         p,
@@ -178,6 +208,7 @@ pub(super) fn resolve_deployment(
         1e6,
         "memory per request (MiB)",
     );
+    check_memory_limit(p, at, declared.memory_limit, memory, base);
     let cpu_milli = (cpu * 1000.0).round().max(1.0) as i64;
 
     let hpa = d
@@ -212,6 +243,7 @@ pub(super) fn resolve_deployment(
         memory_mib: memory,
         base_memory_mib: base,
         per_request_mib: per_request,
+        memory_limit_mib: declared.memory_limit,
         nodes,
         zones,
     }

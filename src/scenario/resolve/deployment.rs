@@ -66,6 +66,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         memory_mib: capacity.memory_mib,
         base_memory_mib: capacity.base_memory_mib,
         per_request_mib: capacity.per_request_mib,
+        memory_limit_mib: capacity.memory_limit_mib,
         nodes: capacity.nodes,
         cpu: capacity.cpu,
         min_available: d.min_available,
@@ -96,10 +97,19 @@ fn resolve_l1(p: &mut Problems, i: usize, name: &str, l: &schema::L1) -> L1Spec 
             "a TTL must be longer than zero (leave it out for none)",
         );
     }
+    let item_bytes = l.item_size.map_or(0, |s| s.0);
+    if l.item_size.is_some() && !(1..=1 << 30).contains(&item_bytes) {
+        p.add_at(
+            at("l1.item_size"),
+            format!("an L1 entry takes from 1 byte to 1Gi, not {item_bytes} bytes"),
+            name,
+        );
+    }
     L1Spec {
         capacity: l.capacity as usize,
         ttl: l.ttl.map(|t| t.nanos()),
         propagation: l.propagation.nanos(),
+        item_bytes,
     }
 }
 

@@ -38,6 +38,7 @@ mod run;
 mod samplers;
 mod workload;
 
+pub use cache::{memory_bound, MemoryBound, REDIS_ENTRY_OVERHEAD, REDIS_EXPIRES_OVERHEAD};
 pub use calls::{MAX_CALL_DEPTH, MAX_ENDPOINT_STEPS};
 pub(crate) use checks::number;
 pub use context::Problem;
@@ -205,6 +206,7 @@ mod tests {
                 latency: Dist::Const(Duration::parse("1ms").unwrap()),
                 concurrency: 1,
                 node: None,
+                item_size: None,
             }));
         }
         let problems = validate(&s).unwrap_err();

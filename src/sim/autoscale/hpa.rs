@@ -5,7 +5,8 @@
 //! count. Also the HPA replays: the same code driven by given loads.
 //!
 //! Memory model: a pod uses `base_memory_mib` plus `per_request_mib` for each
-//! request in it (in service or queued), averaged over the sample window.
+//! request in it (in service or queued), averaged over the sample window,
+//! plus what its L1 holds at the sample (entries x `l1.item_size`).
 
 use super::{Controller, Pending, Scaling};
 use crate::algo::hpa::{
@@ -20,15 +21,16 @@ use crate::sim::deployment::{Deployment, PodState};
 
 impl Controller<'_> {
     /// One HPA sync at `now`: samples every pod, runs the algorithm, applies
-    /// the new desired count. `queue_depth`: the `hpa.queue` metric's value now.
-    pub(super) fn hpa_sync(&mut self, now: Nanos, queue_depth: u64) {
+    /// the new desired count. `queue_depth`: the `hpa.queue` metric's value
+    /// now; `l1_mib`: per pod, what its L1 holds (empty: nothing counted).
+    pub(super) fn hpa_sync(&mut self, now: Nanos, queue_depth: u64, l1_mib: &[f64]) {
         let spec = self.spec;
         let Some(hpa_spec) = &spec.hpa else { return };
         let window = hpa_spec.sync_period;
         let mut cpu = Vec::with_capacity(self.dep.pods.len());
         let mut memory = Vec::with_capacity(self.dep.pods.len());
         let mut rps = Vec::with_capacity(self.dep.pods.len());
-        for pod in &mut self.dep.pods {
+        for (p, pod) in self.dep.pods.iter_mut().enumerate() {
             if pod.state == PodState::Gone {
                 continue;
             }
@@ -58,9 +60,10 @@ impl Controller<'_> {
             };
             let dtc = dt.max(1);
             let cpu_v = cpu_usage_milli(spec, pod, now, dtc, &mut self.dep.cpu_totals);
+            let l1 = l1_mib.get(p).map_or(0.0, |m| m * 1000.0);
             let mem_v = (spec.base_memory_mib * 1000.0
-                + spec.per_request_mib * 1000.0 * pod.inflight_area as f64 / dtc as f64)
-                as i64;
+                + spec.per_request_mib * 1000.0 * pod.inflight_area as f64 / dtc as f64
+                + l1) as i64;
             let rps_v = (u128::from(pod.served) * 1_000_000_000_000 / dtc) as i64;
             cpu.push(PodSample {
                 metric: metric(cpu_v),
@@ -211,7 +214,7 @@ fn replay(
             dep: &mut dep,
             s: &mut scale,
         }
-        .hpa_sync(now, depth);
+        .hpa_sync(now, depth, &[]);
         out.push(scale.desired);
     }
     out

@@ -25,11 +25,13 @@
 //! Parts: `lifecycle` (reconcile toward the desired count, PDB, kills),
 //! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
 //! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
-//! `ZoneDown`, the census).
+//! `ZoneDown`, the census), `restarts` (OOM-killed pods restarted in place
+//! with the kubelet's back-off).
 
 mod hpa;
 mod lifecycle;
 mod nodes;
+mod restarts;
 mod zones;
 
 pub use hpa::{replay_hpa, replay_queue_hpa};
@@ -42,10 +44,11 @@ use crate::algo::hpa::{Autoscaler, ControllerConfig};
 use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
 use crate::metrics::{round6, ErrorCause};
-use crate::report::{ReplicaRow, Report, ScalingEvent, ScalingReport};
+use crate::report::{PodMemoryReport, ReplicaRow, Report, ScalingEvent, ScalingReport};
 use crate::scenario::{DeploymentSpec, Plan};
 use nodes::{Node, Placement};
 use rand::RngExt;
+use restarts::{CrashLoop, OomCounts};
 use zones::Census;
 
 /// An autoscaling event of deployment `.0`.
@@ -139,6 +142,10 @@ pub(super) struct Scaling {
     /// Per HPA metric: the sum of the usage ratios (metric / target) its
     /// syncs saw, and how many.
     usage: Vec<(f64, u32)>,
+    /// Per pod, its crash loop (OOM kills).
+    crash: Vec<CrashLoop>,
+    /// OOM kills, restarts and the peak pod memory seen.
+    oom: OomCounts,
 }
 
 impl Scaling {
@@ -181,6 +188,8 @@ impl Scaling {
             kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
             reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
             usage: Vec::new(),
+            crash: Vec::new(),
+            oom: OomCounts::default(),
         };
         for p in 0..spec.replicas as usize {
             s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
@@ -219,6 +228,12 @@ impl Scaling {
             series: std::mem::take(&mut self.series),
             zones: spec.zones.clone(),
             resources: None,
+            memory: spec.memory_limit_mib.map(|limit| PodMemoryReport {
+                limit_mib: round6(limit),
+                peak_mib: round6(self.oom.peak_mib),
+                oom_kills: self.oom.kills,
+                restarts: self.oom.restarts,
+            }),
             hpa_usage: self
                 .usage
                 .iter()
@@ -300,7 +315,8 @@ impl Sim<'_> {
                     .as_ref()
                     .and_then(|h| h.queue)
                     .map_or(0, |q| self.families.jobs.queues[q].depth());
-                self.controller(d).hpa_sync(now, depth);
+                let l1_mib = self.l1_mib_per_pod(d);
+                self.controller(d).hpa_sync(now, depth, &l1_mib);
                 if let Some(h) = &spec.hpa {
                     let next = now.saturating_add(h.sync_period);
                     if next < plan.duration {
@@ -335,6 +351,19 @@ impl Sim<'_> {
     pub(super) fn zone_down(&mut self, now: Nanos, d: usize, z: u8, on: bool) {
         self.controller(d).zone_fault(now, z as usize, on);
         self.flush_scaling(now, d);
+    }
+
+    /// Pod `p` of deployment `d` went over its memory limit: OOM-killed.
+    pub(super) fn oom_kill(&mut self, now: Nanos, d: usize, p: usize) {
+        let end = self.plan.duration;
+        self.controller(d).oom_kill(now, p, end);
+        self.flush_scaling(now, d);
+    }
+
+    /// Keeps deployment `d`'s peak pod memory (MiB) up to date.
+    pub(super) fn note_memory(&mut self, d: usize, mib: f64) {
+        let peak = &mut self.families.autoscale.scaling[d].oom.peak_mib;
+        *peak = peak.max(mib);
     }
 
     /// A `KillPods` fault kills `count` ready pods of deployment `d`.
