@@ -457,6 +457,9 @@ impl Sim<'_> {
         home: u8,
         latency: Nanos,
     ) {
+        if self.families.autoscale.rolling > 0 {
+            self.families.autoscale.observe(Some(latency));
+        }
         let m = &mut self.measure;
         m.series.success(at, latency);
         if m.counts(start) {
@@ -499,6 +502,9 @@ impl Sim<'_> {
         home: u8,
         cause: ErrorCause,
     ) {
+        if self.families.autoscale.rolling > 0 {
+            self.families.autoscale.observe(None);
+        }
         let m = &mut self.measure;
         m.series.error(at);
         if m.counts(start) {

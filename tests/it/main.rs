@@ -36,6 +36,7 @@ mod queue_autoscale;
 mod queueing;
 mod recordings;
 mod regions;
+mod rollout;
 mod report_index;
 mod report_sets;
 mod schema;

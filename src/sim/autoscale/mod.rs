@@ -13,6 +13,8 @@
 //!      replacements scheduled ──▶ notice ends: node gone, pods still on it die
 //!  zones: a new pod goes to the up zone with the fewest pods (maxSkew 1);
 //!      ZoneDown kills the zone's pods and keeps new ones out until it is back
+//!  Deploy: new-template pods up to desired + surge, old ones drained while
+//!      ready >= desired - unavailable, one controller sync per instant
 //! ```
 //!
 //! The pods themselves belong to the pods family (`deployment.rs`); this
@@ -25,11 +27,12 @@
 //! Parts: `lifecycle` (reconcile toward the desired count, PDB, kills),
 //! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
 //! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
-//! `ZoneDown`, the census).
+//! `ZoneDown`, the census), `rollout` (rolling updates).
 
 mod hpa;
 mod lifecycle;
 mod nodes;
+mod rollout;
 mod zones;
 
 pub use hpa::{replay_hpa, replay_queue_hpa};
@@ -43,6 +46,7 @@ use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
 use crate::metrics::{round6, ErrorCause};
 use crate::report::{ReplicaRow, Report, ScalingEvent, ScalingReport};
+use crate::scenario::units::IntOrPercent;
 use crate::scenario::{DeploymentSpec, Plan};
 use nodes::{Node, Placement};
 use rand::RngExt;
@@ -60,6 +64,8 @@ pub(super) enum AutoscaleEvent {
     NodeNotice(U16, U32),
     /// A node under notice goes: (deployment, node).
     NodeGone(U16, U32),
+    /// The Deployment controller syncs a rollout of the deployment.
+    RolloutSync(U16),
 }
 
 /// Something the simulator must schedule for a deployment.
@@ -68,11 +74,14 @@ enum Pending {
     PodReady(u32),
     NodeNotice(u32),
     NodeGone(u32),
+    RolloutSync,
 }
 
 /// The autoscaling family's state: one [`Scaling`] per deployment, in plan order.
 pub(super) struct Autoscaling {
     scaling: Vec<Scaling>,
+    /// Rollouts in progress (their requests are measured apart).
+    pub(super) rolling: u32,
 }
 
 impl Autoscaling {
@@ -84,6 +93,15 @@ impl Autoscaling {
                 .iter()
                 .map(|d| Scaling::new(d, plan.seed))
                 .collect(),
+            rolling: 0,
+        }
+    }
+
+    /// A request ended now (`Some(latency)`: it succeeded) while a rollout
+    /// runs: each running rollout counts it.
+    pub(super) fn observe(&mut self, outcome: Option<Nanos>) {
+        for r in self.scaling.iter_mut().filter_map(|s| s.rollout.as_mut()) {
+            r.observe(outcome);
         }
     }
 }
@@ -139,6 +157,12 @@ pub(super) struct Scaling {
     /// Per HPA metric: the sum of the usage ratios (metric / target) its
     /// syncs saw, and how many.
     usage: Vec<(f64, u32)>,
+    /// The pod template revision new pods get (a `Deploy` makes a new one).
+    revision: u16,
+    /// The rolling update in progress, if any.
+    rollout: Option<rollout::Rollout>,
+    /// Rollouts ended (completed or overtaken), their reports.
+    rollouts: Vec<crate::report::RolloutReport>,
 }
 
 impl Scaling {
@@ -181,6 +205,9 @@ impl Scaling {
             kill_rng: stream(seed, &format!("faults/kill/{}", spec.name)),
             reclaim_rng: stream(seed, &format!("faults/reclaim/{}", spec.name)),
             usage: Vec::new(),
+            revision: 0,
+            rollout: None,
+            rollouts: Vec::new(),
         };
         for p in 0..spec.replicas as usize {
             s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
@@ -224,6 +251,7 @@ impl Scaling {
                 .iter()
                 .map(|&(sum, n)| if n == 0 { 0.0 } else { sum / f64::from(n) })
                 .collect(),
+            rollouts: self.rollout_reports(),
         }
     }
 }
@@ -274,11 +302,15 @@ impl Sim<'_> {
                     Pending::PodReady(p) => AutoscaleEvent::PodReady(dep, p.into()),
                     Pending::NodeNotice(n) => AutoscaleEvent::NodeNotice(dep, n.into()),
                     Pending::NodeGone(n) => AutoscaleEvent::NodeGone(dep, n.into()),
+                    Pending::RolloutSync => AutoscaleEvent::RolloutSync(dep),
                 };
                 self.queue.schedule(t, Event::Autoscale(event));
             }
         }
         self.families.autoscale.scaling[d].pending = pending;
+        let scaling = &self.families.autoscale.scaling;
+        self.families.autoscale.rolling =
+            scaling.iter().filter(|s| s.rollout.is_some()).count() as u32;
         while let Some(r) = self.families.pods.deployments[d].orphans.pop() {
             self.families.pods.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
@@ -327,6 +359,11 @@ impl Sim<'_> {
                 self.controller(d).node_gone(now, n.get() as usize);
                 d
             }
+            AutoscaleEvent::RolloutSync(d) => {
+                let d = d.get() as usize;
+                self.controller(d).rollout_sync(now);
+                d
+            }
         };
         self.flush_scaling(now, d);
     }
@@ -346,6 +383,21 @@ impl Sim<'_> {
     /// A `ReclaimSpot` fault gives spot nodes of deployment `d` their notice.
     pub(super) fn reclaim_spot(&mut self, now: Nanos, d: usize, count: Option<u32>, fraction: f64) {
         self.controller(d).reclaim(now, count, fraction);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `Deploy` (fault `fault`) starts a rolling update of deployment `d`.
+    pub(super) fn deploy(
+        &mut self,
+        now: Nanos,
+        d: usize,
+        fault: usize,
+        max_surge: IntOrPercent,
+        max_unavailable: IntOrPercent,
+    ) {
+        let s = &mut self.families.autoscale.scaling[d];
+        let active = s.census.starting + s.census.ready;
+        s.start_rollout(now, fault, max_surge, max_unavailable, active);
         self.flush_scaling(now, d);
     }
 
