@@ -99,18 +99,25 @@ fn new_pods_start_with_cold_l1_caches_that_refill() {
         let l1 = r.caches.iter().find(|c| c.name == "api/l1").unwrap();
         l1.hit_ratio
     };
+    // 500 entries per L1 (the hot keys): a pod's cache fills in seconds.
+    let run = |deploy: &str, warmup: &str, duration: &str| {
+        let text = scenario(deploy, warmup)
+            .replace("capacity: 2_000", "capacity: 500")
+            .replace(r#"duration: "90s""#, &format!("duration: {duration:?}"));
+        hit_ratio(&run_text(&text))
+    };
     let deploy = r#"Deploy(deployment: "api", at: "30s")"#;
-    // Measured from 25 s: the rollout's cold caches count.
-    let steady = hit_ratio(&run_text(&scenario("", "25s")));
-    let during = hit_ratio(&run_text(&scenario(deploy, "25s")));
+    // Measured from 25 s to 60 s: the rollout's cold caches count.
+    let steady = run("", "25s", "60s");
+    let during = run(deploy, "25s", "60s");
     assert!(
         during < steady - 0.02,
         "cold L1s lower the hit ratio: {during} vs {steady}"
     );
-    // Measured from 70 s (rollout done at 50 s): the new pods' caches are
-    // warm again.
-    let steady = hit_ratio(&run_text(&scenario("", "70s")));
-    let after = hit_ratio(&run_text(&scenario(deploy, "70s")));
+    // Measured from 100 s (rollout done at 50 s): the new pods' caches
+    // are warm again.
+    let steady = run("", "100s", "150s");
+    let after = run(deploy, "100s", "150s");
     assert!(
         (after - steady).abs() < 0.01,
         "refilled: {after} vs {steady}"
@@ -138,7 +145,9 @@ fn zero_downtime_with_surge_only_and_errors_with_a_big_batch() {
     // ones start: queues fill, requests fail, the p99 jumps.
     assert_eq!(big_ro.min_ready, 5);
     assert!(big_ro.errors > 1_000, "{big_ro:?}");
-    assert!(big_ro.latency.p99_ms > 5.0 * safe_ro.latency.p99_ms);
+    // Queues of 40 at 200 rps a pod: about 200 ms more wait.
+    let (big_p99, safe_p99) = (big_ro.latency.p99_ms, safe_ro.latency.p99_ms);
+    assert!(big_p99 > 2.0 * safe_p99, "{big_p99} vs {safe_p99}");
     assert_eq!(big.summary.errors, big_ro.errors);
 }
 
