@@ -386,7 +386,8 @@ pub struct RolloutReport {
     /// When it started, seconds since the start.
     pub started_s: f64,
     /// When it completed (every pod of the new template ready, none of the
-    /// old ones left), if it did before the run ended.
+    /// old ones left); absent if the run ended first or another `Deploy`
+    /// of the deployment overtook it.
     pub completed_s: Option<f64>,
     /// `max_surge` as written, and in pods of the desired count at the start.
     pub max_surge: String,
@@ -413,6 +414,11 @@ pub struct RolloutReport {
     pub error_rate: f64,
     /// Latency of the successes among them.
     pub latency: LatencySummary,
+    /// The p99 of the successes that ended while no rollout ran (the run's
+    /// own, to compare with).
+    pub p99_outside_ms: f64,
+    /// The error rate of the requests that ended while no rollout ran.
+    pub error_rate_outside: f64,
 }
 
 /// A step of a rolling update: the pod counts the Deployment controller

@@ -540,7 +540,7 @@ fn scaling(out: &mut String, r: &Report) {
 }
 
 /// Rolling updates: their window, bounds, and the p99 and errors of the
-/// requests that ended during each, beside the run's p99.
+/// requests that ended during each, beside those outside any rollout.
 fn rollouts(out: &mut String, r: &Report) {
     let rows: Vec<Vec<String>> = r
         .scaling
@@ -558,8 +558,17 @@ fn rollouts(out: &mut String, r: &Report) {
                 ),
                 ro.peak_pods.to_string(),
                 ro.min_ready.to_string(),
-                format!("{} (run {})", ms(ro.latency.p99_ms), ms(r.summary.latency.p99_ms)),
-                format!("{} ({})", ro.errors, pct(ro.error_rate)),
+                format!(
+                    "{} (outside {})",
+                    ms(ro.latency.p99_ms),
+                    ms(ro.p99_outside_ms)
+                ),
+                format!(
+                    "{} ({}; outside {})",
+                    ro.errors,
+                    pct(ro.error_rate),
+                    pct(ro.error_rate_outside)
+                ),
             ]
         })
         .collect();

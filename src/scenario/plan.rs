@@ -13,8 +13,8 @@ use crate::algo::jobqueue::DailyTimes;
 use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
-use crate::scenario::units::IntOrPercent;
 use crate::engine::Sampler;
+use crate::scenario::units::IntOrPercent;
 use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
 /// A validated scenario. Its fields are crate-private: validation is the only

@@ -359,7 +359,8 @@ pub enum IntOrPercent {
     Percent(u32),
 }
 
-const INT_OR_PERCENT_HELP: &str = "a whole number of pods (3) or a percentage of the replicas (\"25%\")";
+const INT_OR_PERCENT_HELP: &str =
+    "a whole number of pods (3) or a percentage of the replicas (\"25%\")";
 
 impl IntOrPercent {
     /// The pods it stands for out of `replicas`: a percentage rounds up
@@ -533,7 +534,10 @@ mod tests {
         let read = |t: &str| ron::from_str::<IntOrPercent>(t);
         assert_eq!(read("\"25%\"").unwrap(), p);
         assert_eq!(read("2").unwrap(), IntOrPercent::Count(2));
-        assert!(read("\"25\"").unwrap_err().to_string().contains("percentage"));
+        assert!(read("\"25\"")
+            .unwrap_err()
+            .to_string()
+            .contains("percentage"));
         assert!(read("-1").is_err());
         assert!(IntOrPercent::Percent(0).is_zero());
     }

@@ -457,7 +457,7 @@ impl Sim<'_> {
         home: u8,
         latency: Nanos,
     ) {
-        if self.families.autoscale.rolling > 0 {
+        if self.families.autoscale.measures_rollouts() {
             self.families.autoscale.observe(Some(latency));
         }
         let m = &mut self.measure;
@@ -502,7 +502,7 @@ impl Sim<'_> {
         home: u8,
         cause: ErrorCause,
     ) {
-        if self.families.autoscale.rolling > 0 {
+        if self.families.autoscale.measures_rollouts() {
             self.families.autoscale.observe(None);
         }
         let m = &mut self.measure;

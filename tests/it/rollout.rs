@@ -140,7 +140,8 @@ fn zero_downtime_with_surge_only_and_errors_with_a_big_batch() {
     assert_eq!(safe_ro.min_ready, 10);
     assert_eq!(safe_ro.errors, 0);
     assert_eq!(safe.summary.errors, 0);
-    assert!(safe_ro.latency.p99_ms < 1.5 * safe.summary.latency.p99_ms);
+    assert!(safe_ro.latency.p99_ms < 1.5 * safe_ro.p99_outside_ms);
+    assert_eq!(safe_ro.error_rate_outside, 0.0);
     // Half the pods at once: 5 pods (1,000 rps) for 1,200 rps while the new
     // ones start: queues fill, requests fail, the p99 jumps.
     assert_eq!(big_ro.min_ready, 5);
@@ -148,6 +149,8 @@ fn zero_downtime_with_surge_only_and_errors_with_a_big_batch() {
     // Queues of 40 at 200 rps a pod: about 200 ms more wait.
     let (big_p99, safe_p99) = (big_ro.latency.p99_ms, safe_ro.latency.p99_ms);
     assert!(big_p99 > 2.0 * safe_p99, "{big_p99} vs {safe_p99}");
+    assert!(big_p99 > 2.0 * big_ro.p99_outside_ms);
+    assert!(big_ro.error_rate > 0.05 && big_ro.error_rate_outside < 0.01);
     assert_eq!(big.summary.errors, big_ro.errors);
 }
 

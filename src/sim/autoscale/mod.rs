@@ -44,12 +44,13 @@ use super::interpreter::Sim;
 use crate::algo::hpa::{Autoscaler, ControllerConfig};
 use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
-use crate::metrics::{round6, ErrorCause};
+use crate::metrics::{round6, ErrorCause, LatencyHistogram};
 use crate::report::{ReplicaRow, Report, ScalingEvent, ScalingReport};
 use crate::scenario::units::IntOrPercent;
-use crate::scenario::{DeploymentSpec, Plan};
+use crate::scenario::{DeploymentSpec, FaultKind, Plan};
 use nodes::{Node, Placement};
 use rand::RngExt;
+use rollout::error_rate;
 use zones::Census;
 
 /// An autoscaling event of deployment `.0`.
@@ -81,7 +82,11 @@ enum Pending {
 pub(super) struct Autoscaling {
     scaling: Vec<Scaling>,
     /// Rollouts in progress (their requests are measured apart).
-    pub(super) rolling: u32,
+    rolling: u32,
+    /// With a `Deploy` in the plan: the latency of the successes and the
+    /// failures that ended while no rollout ran (what a rollout's figures
+    /// are compared with).
+    outside: Option<(LatencyHistogram, u64)>,
 }
 
 impl Autoscaling {
@@ -94,12 +99,32 @@ impl Autoscaling {
                 .map(|d| Scaling::new(d, plan.seed))
                 .collect(),
             rolling: 0,
+            outside: plan
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::Deploy { .. }))
+                .then(|| (LatencyHistogram::new(3), 0)),
         }
     }
 
-    /// A request ended now (`Some(latency)`: it succeeded) while a rollout
-    /// runs: each running rollout counts it.
+    /// Whether requests are measured for rollouts (the plan has one).
+    #[inline]
+    pub(super) fn measures_rollouts(&self) -> bool {
+        self.outside.is_some()
+    }
+
+    /// A request ended now (`Some(latency)`: it succeeded): each running
+    /// rollout counts it, or, with none running, the figures outside them.
     pub(super) fn observe(&mut self, outcome: Option<Nanos>) {
+        if self.rolling == 0 {
+            if let Some((latency, errors)) = self.outside.as_mut() {
+                match outcome {
+                    Some(t) => latency.record(t),
+                    None => *errors += 1,
+                }
+            }
+            return;
+        }
         for r in self.scaling.iter_mut().filter_map(|s| s.rollout.as_mut()) {
             r.observe(outcome);
         }
@@ -120,6 +145,13 @@ impl Family for Autoscaling {
             .zip(&mut self.scaling)
             .map(|(spec, s)| s.scaling_report(spec, now))
             .collect();
+        if let Some((latency, errors)) = &self.outside {
+            let p99_ms = latency.summary().p99_ms;
+            let rate = error_rate(*errors, latency.count());
+            for r in report.scaling.iter_mut().flat_map(|s| &mut s.rollouts) {
+                (r.p99_outside_ms, r.error_rate_outside) = (p99_ms, rate);
+            }
+        }
     }
 }
 

@@ -70,12 +70,17 @@ impl Rollout {
         let r = &mut self.report;
         r.completed = ok;
         r.latency = self.latency.summary();
-        r.error_rate = if ok + r.errors == 0 {
-            0.0
-        } else {
-            round6(r.errors as f64 / (ok + r.errors) as f64)
-        };
+        r.error_rate = error_rate(r.errors, ok);
         self.report
+    }
+}
+
+/// Errors as a share of answers (0 with none).
+pub(super) fn error_rate(errors: u64, ok: u64) -> f64 {
+    if errors + ok == 0 {
+        0.0
+    } else {
+        round6(errors as f64 / (errors + ok) as f64)
     }
 }
 
@@ -126,6 +131,8 @@ impl Scaling {
                 errors: 0,
                 error_rate: 0.0,
                 latency: Default::default(),
+                p99_outside_ms: 0.0,
+                error_rate_outside: 0.0,
             },
             latency: LatencyHistogram::new(3),
         };
