@@ -375,6 +375,9 @@ pub struct ScalingReport {
     /// memory limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<PodMemoryReport>,
+    /// Its rolling updates (`Deploy`), in start order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<RolloutReport>,
 }
 
 /// What a deployment's pods did with their memory limit.
@@ -389,6 +392,63 @@ pub struct PodMemoryReport {
     /// Container restarts after OOM kills (a kill whose back-off outlasts
     /// the run, or a draining pod's, has none).
     pub restarts: u64,
+}
+
+/// One rolling update of a deployment, as it ran: its window, the
+/// controller's steps, and the requests that ended during it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutReport {
+    /// The fault's index in the timeline (to mark its end on the charts).
+    #[serde(skip)]
+    pub fault: usize,
+    /// When it started, seconds since the start.
+    pub started_s: f64,
+    /// When it completed (every pod of the new template ready, none of the
+    /// old ones left); absent if the run ended first or another `Deploy`
+    /// of the deployment overtook it.
+    pub completed_s: Option<f64>,
+    /// `max_surge` as written, and in pods of the desired count at the start.
+    pub max_surge: String,
+    /// `max_unavailable` as written.
+    pub max_unavailable: String,
+    /// Pods above the desired count allowed (at the start).
+    pub surge_pods: u32,
+    /// Pods below it allowed unavailable (at the start).
+    pub unavailable_pods: u32,
+    /// Most pods starting or ready at once (draining pods not counted, as
+    /// the controller counts them).
+    pub peak_pods: u32,
+    /// Fewest ready pods at once.
+    pub min_ready: u32,
+    /// Pods of the new template created.
+    pub pods_created: u32,
+    /// Each step of the controller: the replica counts it set.
+    pub steps: Vec<RolloutStep>,
+    /// Requests that ended while it ran (whenever sent), by outcome.
+    pub completed: u64,
+    /// Failures among them.
+    pub errors: u64,
+    /// Errors as a share of those answers.
+    pub error_rate: f64,
+    /// Latency of the successes among them.
+    pub latency: LatencySummary,
+    /// The p99 of the successes that ended while no rollout ran (the run's
+    /// own, to compare with).
+    pub p99_outside_ms: f64,
+    /// The error rate of the requests that ended while no rollout ran.
+    pub error_rate_outside: f64,
+}
+
+/// A step of a rolling update: the pod counts the Deployment controller
+/// set for the old and new templates' ReplicaSets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutStep {
+    /// When, seconds since the start.
+    pub t_s: f64,
+    /// Pods wanted of the old templates.
+    pub old: u32,
+    /// Pods wanted of the new template.
+    pub new: u32,
 }
 
 /// What a deployment's pods used of their CPU.

@@ -196,6 +196,7 @@ pub fn render_table(r: &Report) -> String {
     queues_table(&mut out, r);
     data_tables(&mut out, r);
     scaling(&mut out, r);
+    rollouts(&mut out, r);
     pod_cpu(&mut out, r);
     out
 }
@@ -551,6 +552,59 @@ fn scaling(out: &mut String, r: &Report) {
             );
         }
     }
+}
+
+/// Rolling updates: their window, bounds, and the p99 and errors of the
+/// requests that ended during each, beside those outside any rollout.
+fn rollouts(out: &mut String, r: &Report) {
+    let rows: Vec<Vec<String>> = r
+        .scaling
+        .iter()
+        .flat_map(|s| s.rollouts.iter().map(move |ro| (s, ro)))
+        .map(|(s, ro)| {
+            vec![
+                s.name.clone(),
+                format!("{:.1}s", ro.started_s),
+                ro.completed_s
+                    .map_or("not done".into(), |t| format!("{t:.1}s")),
+                format!(
+                    "{}/{} ({}/{} pods)",
+                    ro.max_surge, ro.max_unavailable, ro.surge_pods, ro.unavailable_pods
+                ),
+                ro.peak_pods.to_string(),
+                ro.min_ready.to_string(),
+                format!(
+                    "{} (outside {})",
+                    ms(ro.latency.p99_ms),
+                    ms(ro.p99_outside_ms)
+                ),
+                format!(
+                    "{} ({}; outside {})",
+                    ro.errors,
+                    pct(ro.error_rate),
+                    pct(ro.error_rate_outside)
+                ),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\nrollouts\n");
+    table(
+        out,
+        &[
+            "deployment",
+            "start",
+            "complete",
+            "surge/unavailable",
+            "peak pods",
+            "min ready",
+            "p99 during",
+            "errors during",
+        ],
+        &rows,
+    );
 }
 
 /// CPU used per deployment with the CPU model (shown only for those).

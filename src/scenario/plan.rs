@@ -14,6 +14,7 @@ use crate::algo::keyhash::KeyHash;
 use crate::algo::limiter::Limiter;
 use crate::algo::Nanos;
 use crate::engine::Sampler;
+use crate::scenario::units::IntOrPercent;
 use crate::workload::{PopularitySampler, RatePattern, ReplayLog};
 
 /// A validated scenario. Its fields are crate-private: validation is the only
@@ -430,6 +431,15 @@ pub enum FaultKind {
     ZoneDown {
         /// The zones hit.
         targets: Vec<(usize, u8)>,
+    },
+    /// A rolling update replaces a deployment's pods.
+    Deploy {
+        /// Deployment index.
+        deployment: usize,
+        /// Pods allowed above the desired count (percentages round up).
+        max_surge: IntOrPercent,
+        /// Pods allowed below it, unavailable (percentages round down).
+        max_unavailable: IntOrPercent,
     },
 }
 

@@ -1402,6 +1402,8 @@ pub enum Fault {
     ReclaimSpot(ReclaimSpot),
     /// See [`ZoneDown`].
     ZoneDown(ZoneDown),
+    /// See [`Deploy`].
+    Deploy(Deploy),
 }
 
 /// Every service time of a deployment's pods or a database's queries is
@@ -1550,6 +1552,29 @@ pub struct ZoneDown {
     pub length: Option<Duration>,
 }
 
+/// A rolling update of a deployment's pods, as the Kubernetes Deployment
+/// controller runs one: new pods are created up to the desired replicas
+/// plus `max_surge`, old pods are removed while the ready pods stay at or
+/// above the desired replicas minus `max_unavailable`; a new pod counts as
+/// available once ready (it pays the startup, with a cold L1 cache), an old
+/// one drains. The desired count is the HPA's when it has one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    /// A Deployment name.
+    pub deployment: String,
+    /// When the rollout starts.
+    pub at: Duration,
+    /// Pods above the desired replicas during the rollout: a count or a
+    /// percentage of the replicas, rounded up (default "25%").
+    #[serde(default)]
+    pub max_surge: Option<units::IntOrPercent>,
+    /// Pods below the desired replicas that may be unavailable: a count or
+    /// a percentage, rounded down (default "25%"); not both zero.
+    #[serde(default)]
+    pub max_unavailable: Option<units::IntOrPercent>,
+}
+
 impl Fault {
     /// When the fault starts.
     pub fn at(&self) -> Duration {
@@ -1564,6 +1589,7 @@ impl Fault {
             Fault::KillPods(f) => f.at,
             Fault::ReclaimSpot(f) => f.at,
             Fault::ZoneDown(f) => f.at,
+            Fault::Deploy(f) => f.at,
         }
     }
 }

@@ -348,6 +348,110 @@ pub(crate) fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
     d.deserialize_option(Percent)
 }
 
+/// A Kubernetes `IntOrString` count of pods: a whole number (`3`) or a
+/// whole percentage of the desired replicas (`"25%"`), as a Deployment's
+/// `maxSurge` and `maxUnavailable` are written.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IntOrPercent {
+    /// That many pods.
+    Count(u32),
+    /// That percentage of the desired replicas.
+    Percent(u32),
+}
+
+const INT_OR_PERCENT_HELP: &str =
+    "a whole number of pods (3) or a percentage of the replicas (\"25%\")";
+
+impl IntOrPercent {
+    /// The pods it stands for out of `replicas`: a percentage rounds up
+    /// (`round_up`, as for `maxSurge`) or down (as for `maxUnavailable`),
+    /// as the Deployment controller's `GetScaledValueFromIntOrPercent` does.
+    pub fn of(self, replicas: u32, round_up: bool) -> u32 {
+        match self {
+            IntOrPercent::Count(n) => n,
+            IntOrPercent::Percent(p) => {
+                let scaled = u64::from(p) * u64::from(replicas);
+                let pods = if round_up {
+                    scaled.div_ceil(100)
+                } else {
+                    scaled / 100
+                };
+                u32::try_from(pods).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// Whether it is zero pods whatever the replicas (`0` or `"0%"`).
+    pub fn is_zero(self) -> bool {
+        matches!(self, IntOrPercent::Count(0) | IntOrPercent::Percent(0))
+    }
+}
+
+impl fmt::Display for IntOrPercent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntOrPercent::Count(n) => write!(f, "{n}"),
+            IntOrPercent::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for IntOrPercent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pods;
+        impl Visitor<'_> for Pods {
+            type Value = IntOrPercent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(INT_OR_PERCENT_HELP)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntOrPercent, E> {
+                u32::try_from(v)
+                    .map(IntOrPercent::Count)
+                    .map_err(|_| E::custom(format!("{v} pods is too many")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntOrPercent, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("{v} is not {INT_OR_PERCENT_HELP}")))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrPercent, E> {
+                let bad = || E::custom(format!("`{v}` is not {INT_OR_PERCENT_HELP}"));
+                let number = v.trim().strip_suffix('%').ok_or_else(bad)?;
+                number
+                    .trim()
+                    .parse::<u32>()
+                    .map(IntOrPercent::Percent)
+                    .map_err(|_| bad())
+            }
+        }
+        d.deserialize_any(Pods)
+    }
+}
+
+impl Serialize for IntOrPercent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrPercent::Count(n) => s.serialize_u32(*n),
+            IntOrPercent::Percent(_) => s.serialize_str(&self.to_string()),
+        }
+    }
+}
+
+impl schemars::JsonSchema for IntOrPercent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IntOrPercent".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A whole number of pods (3) or a percentage of the replicas (\"25%\")",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": r"^\s*[0-9]+\s*%\s*$" },
+            ],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,5 +522,23 @@ mod tests {
             let d = Duration::parse(text).unwrap();
             assert_eq!(Duration::parse(&d.to_string()).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn pod_counts_round_as_the_deployment_controller() {
+        // GetScaledValueFromIntOrPercent: surge rounds up, unavailable down.
+        let p = IntOrPercent::Percent(25);
+        assert_eq!((p.of(10, true), p.of(10, false)), (3, 2));
+        assert_eq!((p.of(3, true), p.of(3, false)), (1, 0));
+        assert_eq!(IntOrPercent::Count(4).of(10, true), 4);
+        let read = |t: &str| ron::from_str::<IntOrPercent>(t);
+        assert_eq!(read("\"25%\"").unwrap(), p);
+        assert_eq!(read("2").unwrap(), IntOrPercent::Count(2));
+        assert!(read("\"25\"")
+            .unwrap_err()
+            .to_string()
+            .contains("percentage"));
+        assert!(read("-1").is_err());
+        assert!(IntOrPercent::Percent(0).is_zero());
     }
 }

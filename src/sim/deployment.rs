@@ -311,11 +311,19 @@ pub(super) struct Pod {
     pub(super) jobs: u32,
     /// Its processors (used when the deployment declares CPU).
     pub(super) cpu: Processor,
+    /// The pod template revision it runs (a `Deploy` makes a new one).
+    pub(super) revision: u16,
 }
 
 impl Pod {
-    /// A pod scheduled at `now`, ready at `ready_at`.
-    pub(super) fn new(spec: &DeploymentSpec, now: Nanos, ready_at: Nanos, epoch: u16) -> Pod {
+    /// A pod of template `revision` scheduled at `now`, ready at `ready_at`.
+    pub(super) fn new(
+        spec: &DeploymentSpec,
+        now: Nanos,
+        ready_at: Nanos,
+        epoch: u16,
+        revision: u16,
+    ) -> Pod {
         Pod {
             slots: Slots::new(spec.concurrency, spec.queue_limit),
             state: if ready_at <= now {
@@ -336,6 +344,7 @@ impl Pod {
                 Some(c) => Processor::new(c.cores, c.limit, now, epoch as u8),
                 None => Processor::new(1.0, None, now, 0),
             },
+            revision,
         }
     }
 
@@ -375,7 +384,7 @@ impl Deployment {
     /// The deployment at time zero, all pods ready.
     pub(super) fn new(spec: &DeploymentSpec) -> Self {
         let pods = (0..spec.replicas)
-            .map(|_| Pod::new(spec, Nanos::ZERO, Nanos::ZERO, 0))
+            .map(|_| Pod::new(spec, Nanos::ZERO, Nanos::ZERO, 0, 0))
             .collect();
         Deployment {
             pods,
@@ -394,18 +403,19 @@ impl Deployment {
 /// changes. The autoscaling family decides when; these keep the pods'
 /// slots, epochs, free indices and capacity right.
 impl Deployment {
-    /// A new pod scheduled at `now`, ready after the spec's startup (at once
-    /// without one), at the index of a gone pod if there is one. Its index.
-    pub(super) fn add_pod(&mut self, spec: &DeploymentSpec, now: Nanos) -> usize {
+    /// A new pod of template `revision` scheduled at `now`, ready after the
+    /// spec's startup (at once without one), at the index of a gone pod if
+    /// there is one. Its index.
+    pub(super) fn add_pod(&mut self, spec: &DeploymentSpec, now: Nanos, revision: u16) -> usize {
         let ready_at = now.saturating_add(spec.startup);
         match self.free.pop() {
             Some(p) => {
                 let epoch = self.pods[p as usize].epoch;
-                self.pods[p as usize] = Pod::new(spec, now, ready_at, epoch);
+                self.pods[p as usize] = Pod::new(spec, now, ready_at, epoch, revision);
                 p as usize
             }
             None => {
-                self.pods.push(Pod::new(spec, now, ready_at, 0));
+                self.pods.push(Pod::new(spec, now, ready_at, 0, revision));
                 self.pods.len() - 1
             }
         }
@@ -462,7 +472,7 @@ impl Deployment {
     /// Restarts pod `p`'s container in place (an OOM kill): its work fails
     /// as with [`Self::kill_pod`], and it starts again with cold caches and
     /// a new epoch at `now`, ready at `ready_at`, keeping its index (its
-    /// node and zone) and its creation time.
+    /// node and zone), its template revision and its creation time.
     pub(super) fn restart_pod(
         &mut self,
         spec: &DeploymentSpec,
@@ -477,7 +487,13 @@ impl Deployment {
         pod.cpu.advance(now, &mut self.cpu_totals);
         pod.cpu.stop_all(&mut self.cpu_stopped);
         let scheduled = pod.scheduled;
-        *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1));
+        *pod = Pod::new(
+            spec,
+            now,
+            ready_at,
+            pod.epoch.wrapping_add(1),
+            pod.revision,
+        );
         pod.scheduled = scheduled;
         self.gone += 1;
         self.refresh_capacity(spec, now);

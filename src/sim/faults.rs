@@ -4,6 +4,7 @@
 //! ```text
 //!  FaultStart(i) ──▶ Slowdown · FailDependency · PurgeCdn · ReplicationLag · Failover
 //!                    · FlushCache · RegionDown · KillPods · ReclaimSpot · ZoneDown
+//!                    · Deploy
 //!  FaultEnd(i)   ──▶ the same fault undone (where undoing means something)
 //! ```
 
@@ -30,16 +31,30 @@ pub(super) enum FaultEvent {
 pub(super) struct Faults;
 
 impl Family for Faults {
+    /// Each fault's window; a `Deploy` ends when its rollout completed
+    /// (autoscaling reported the rollouts before).
     fn report(&mut self, plan: &Plan, _now: Nanos, report: &mut Report) {
-        report.faults = plan
+        let rollout_end = |i: usize, d: usize| {
+            report.scaling[d]
+                .rollouts
+                .iter()
+                .find(|r| r.fault == i)
+                .and_then(|r| r.completed_s)
+        };
+        let faults = plan
             .faults
             .iter()
-            .map(|f| FaultReport {
+            .enumerate()
+            .map(|(i, f)| FaultReport {
                 label: f.label.clone(),
                 at_s: round6(f.at.as_secs_f64()),
-                until_s: f.until.map(|u| round6(u.as_secs_f64())),
+                until_s: match f.kind {
+                    FaultKind::Deploy { deployment, .. } => rollout_end(i, deployment),
+                    _ => f.until.map(|u| round6(u.as_secs_f64())),
+                },
             })
             .collect();
+        report.faults = faults;
     }
 }
 
@@ -124,6 +139,15 @@ impl Sim<'_> {
             FaultKind::ZoneDown { ref targets } => {
                 for &(d, z) in targets {
                     self.zone_down(now, d, z, on);
+                }
+            }
+            FaultKind::Deploy {
+                deployment,
+                max_surge,
+                max_unavailable,
+            } => {
+                if on {
+                    self.deploy(now, deployment, i, max_surge, max_unavailable);
                 }
             }
         }

@@ -496,6 +496,9 @@ impl Sim<'_> {
         home: u8,
         latency: Nanos,
     ) {
+        if self.families.autoscale.measures_rollouts() {
+            self.families.autoscale.observe(Some(latency));
+        }
         let m = &mut self.measure;
         m.series.success(at, latency);
         if m.counts(start) {
@@ -538,6 +541,9 @@ impl Sim<'_> {
         home: u8,
         cause: ErrorCause,
     ) {
+        if self.families.autoscale.measures_rollouts() {
+            self.families.autoscale.observe(None);
+        }
         let m = &mut self.measure;
         m.series.error(at);
         if m.counts(start) {

@@ -59,7 +59,8 @@ pub(super) fn shorten(s: &mut Scenario, f: f64) {
             | Fault::Failover(schema::Failover { at, .. })
             | Fault::FlushCache(schema::FlushCache { at, .. })
             | Fault::KillPods(schema::KillPods { at, .. })
-            | Fault::ReclaimSpot(schema::ReclaimSpot { at, .. }) => (at, None),
+            | Fault::ReclaimSpot(schema::ReclaimSpot { at, .. })
+            | Fault::Deploy(schema::Deploy { at, .. }) => (at, None),
         };
         scale_time(at);
         if let Some(length) = length {

@@ -481,6 +481,24 @@ const CASES: &[(&str, &[&str])] = &[
             "an endpoint Called k times runs its steps k times",
         ],
     ),
+    (
+        "rollout_01_deploy_bounds",
+        &[
+            ":11:",
+            "faults[0].deployment",
+            "no Deployment is named \"apo\"",
+            ":12:",
+            "faults[1].max_unavailable",
+            "cannot both be zero",
+            ":13:",
+            "faults[2].max_unavailable",
+            "at most 100%, not 150%",
+        ],
+    ),
+    (
+        "rollout_02_deploy_surge_text",
+        &[":11:", "`25 pods` is not a whole number of pods (3) or a percentage"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -41,6 +41,7 @@ mod recordings;
 mod regions;
 mod report_index;
 mod report_sets;
+mod rollout;
 mod schema;
 mod set_values;
 mod sli;

@@ -1,5 +1,5 @@
 //! The `faults` list: what each fault hits, and when. Faults on pods and
-//! nodes (`KillPods`, `ReclaimSpot`, `ZoneDown`) are in [`super::pod_faults`].
+//! nodes (`KillPods`, `ReclaimSpot`, `ZoneDown`, `Deploy`) are in [`super::pod_faults`].
 
 use super::checks::check_finite;
 use super::context::{list, Context};
@@ -43,6 +43,7 @@ pub(crate) fn resolve(cx: &mut Context, duration: Nanos) -> Vec<FaultSpec> {
             Fault::ZoneDown(x) => super::pod_faults::zone_down(cx, i, x, before),
             Fault::KillPods(x) => super::pod_faults::kill_pods(cx, i, x, before),
             Fault::ReclaimSpot(x) => super::pod_faults::reclaim_spot(cx, i, x, before),
+            Fault::Deploy(x) => super::pod_faults::deploy(cx, i, x, before),
         };
         out.extend(spec);
     }

@@ -1,4 +1,5 @@
-//! Faults on pods and nodes: `ZoneDown`, `KillPods` and `ReclaimSpot`.
+//! Faults on pods and nodes: `ZoneDown`, `KillPods`, `ReclaimSpot`, and
+//! the rolling update `Deploy`.
 
 use super::autoscale::MAX_ZONES;
 use super::context::{list, Context};
@@ -7,6 +8,7 @@ use crate::algo::Nanos;
 use crate::scenario::plan::{FaultKind, FaultSpec};
 use crate::scenario::schema::{self, Component, ComponentKind};
 use crate::scenario::suggest::hint;
+use crate::scenario::units::IntOrPercent;
 
 /// Resolves a `ZoneDown` fault (fault `i`): every Deployment spread over the
 /// zone (in the given region, if any) is hit. `before`: the problem count
@@ -189,6 +191,47 @@ pub(crate) fn reclaim_spot(
             deployment: idx?,
             count: f.count,
             fraction: f.fraction.unwrap_or(1.0),
+        },
+    })
+}
+
+/// Resolves a `Deploy` (fault `i`): the deployment and the rollout's
+/// `max_surge` and `max_unavailable` (default 25% each; as Kubernetes
+/// validates them: not both zero, `max_unavailable` at most 100%);
+/// `before`: the problem count before its checks.
+pub(crate) fn deploy(
+    cx: &mut Context,
+    i: usize,
+    f: &schema::Deploy,
+    before: usize,
+) -> Option<FaultSpec> {
+    let idx = deployment(cx, i, &f.deployment);
+    let max_surge = f.max_surge.unwrap_or(IntOrPercent::Percent(25));
+    let max_unavailable = f.max_unavailable.unwrap_or(IntOrPercent::Percent(25));
+    if max_surge.is_zero() && max_unavailable.is_zero() {
+        cx.problems.add(
+            format!("faults[{i}].max_unavailable"),
+            "max_surge and max_unavailable cannot both be zero (the rollout could never start); \
+             give one of them at least 1 pod or 1%",
+        );
+    }
+    if let IntOrPercent::Percent(p @ 101..) = max_unavailable {
+        cx.problems.add(
+            format!("faults[{i}].max_unavailable"),
+            format!("max_unavailable is at most 100%, not {p}%"),
+        );
+    }
+    if cx.problems.len() > before {
+        return None;
+    }
+    Some(FaultSpec {
+        label: format!("Deploy({})", f.deployment),
+        at: f.at.nanos(),
+        until: None,
+        kind: FaultKind::Deploy {
+            deployment: idx?,
+            max_surge,
+            max_unavailable,
         },
     })
 }

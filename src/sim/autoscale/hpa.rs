@@ -204,6 +204,7 @@ fn replay(
                 Pending::PodReady(p) => c.pod_ready(t, p as usize),
                 Pending::NodeNotice(n) => c.node_notice(t, n as usize),
                 Pending::NodeGone(n) => c.node_gone(t, n as usize),
+                Pending::RolloutSync => c.rollout_sync(t),
             }
             pending.append(&mut scale.pending);
             pending.sort_by_key(|&(t, _)| t);

@@ -12,13 +12,14 @@ use crate::algo::Nanos;
 use crate::sim::deployment::PodState;
 
 impl Controller<'_> {
-    /// Schedules a new pod at `now` (none while every zone is down: it stays
-    /// pending, costs nothing, and is scheduled when a zone comes back).
-    fn schedule_pod(&mut self, now: Nanos) {
+    /// Schedules a new pod of template `revision` at `now` (none while
+    /// every zone is down: it stays pending, costs nothing, and is scheduled
+    /// when a zone comes back).
+    pub(super) fn schedule_pod(&mut self, now: Nanos, revision: u16) {
         if self.s.pick_zone(self.spec).is_none() {
             return;
         }
-        let p = self.dep.add_pod(self.spec, now);
+        let p = self.dep.add_pod(self.spec, now, revision);
         let pod = &self.dep.pods[p];
         let (state, ready_at) = (pod.state, pod.ready_at);
         self.s.place(self.spec, now, p, state);
@@ -46,7 +47,7 @@ impl Controller<'_> {
     }
 
     /// Voluntary removal: drain, or go at once if idle.
-    fn remove_pod(&mut self, now: Nanos, p: usize) {
+    pub(super) fn remove_pod(&mut self, now: Nanos, p: usize) {
         if self.dep.is_idle(p) {
             self.pod_gone(now, p);
         } else {
@@ -73,9 +74,10 @@ impl Controller<'_> {
     /// Moves the pods toward `desired`: evicts pods from nodes under notice
     /// (the node termination handler drains through the eviction API, so the
     /// PDB limits it; a blocked pod is retried here whenever a pod becomes
-    /// ready), schedules missing pods, removes excess ones (starting before
-    /// ready, newest first). Scale-down ignores the PDB, as the ReplicaSet
-    /// controller deletes pods directly.
+    /// ready), then, during a rollout, takes its next steps
+    /// (`rollout.rs`), else schedules missing pods and removes excess ones
+    /// (starting before ready, newest first). Scale-down ignores the PDB, as
+    /// the ReplicaSet controller deletes pods directly.
     pub(super) fn reconcile(&mut self, now: Nanos) {
         if self.spec.nodes.is_some() {
             for p in 0..self.dep.pods.len() {
@@ -90,36 +92,47 @@ impl Controller<'_> {
                 }
             }
         }
+        if self.s.rollout.is_some() {
+            self.roll(now);
+            return;
+        }
         let active = self.s.census.starting + self.s.census.ready;
         let desired = self.s.desired;
         if active < desired {
             for _ in active..desired {
-                self.schedule_pod(now);
+                self.schedule_pod(now, self.s.revision);
             }
         } else if active > desired {
-            let mut excess = active - desired;
-            let pods = &self.dep.pods;
-            let mut order: Vec<usize> = (0..pods.len())
-                .filter(|&p| matches!(pods[p].state, PodState::Starting | PodState::Ready))
-                .collect();
-            // Starting first, then newest first, then highest index.
-            order.sort_by_key(|&p| {
-                let pod = &pods[p];
-                (
-                    pod.state == PodState::Ready,
-                    std::cmp::Reverse(pod.scheduled),
-                    std::cmp::Reverse(p),
-                )
-            });
-            for p in order {
-                if excess == 0 {
-                    break;
-                }
-                self.remove_pod(now, p);
-                excess -= 1;
-            }
-            self.dep.refresh_capacity(self.spec, now);
+            self.remove_excess(now, active - desired, |_| true);
         }
+    }
+
+    /// Removes `excess` of the active pods that `of` picks (a revision's):
+    /// starting before ready, newest first, as the ReplicaSet controller
+    /// picks the pods it deletes.
+    pub(super) fn remove_excess(&mut self, now: Nanos, mut excess: u32, of: impl Fn(u16) -> bool) {
+        let pods = &self.dep.pods;
+        let mut order: Vec<usize> = (0..pods.len())
+            .filter(|&p| matches!(pods[p].state, PodState::Starting | PodState::Ready))
+            .filter(|&p| of(pods[p].revision))
+            .collect();
+        // Starting first, then newest first, then highest index.
+        order.sort_by_key(|&p| {
+            let pod = &pods[p];
+            (
+                pod.state == PodState::Ready,
+                std::cmp::Reverse(pod.scheduled),
+                std::cmp::Reverse(p),
+            )
+        });
+        for p in order {
+            if excess == 0 {
+                break;
+            }
+            self.remove_pod(now, p);
+            excess -= 1;
+        }
+        self.dep.refresh_capacity(self.spec, now);
     }
 
     /// Pod `p`'s startup ended (if the event is still current).

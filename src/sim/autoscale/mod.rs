@@ -13,6 +13,8 @@
 //!      replacements scheduled ──▶ notice ends: node gone, pods still on it die
 //!  zones: a new pod goes to the up zone with the fewest pods (maxSkew 1);
 //!      ZoneDown kills the zone's pods and keeps new ones out until it is back
+//!  Deploy: new-template pods up to desired + surge, old ones drained while
+//!      ready >= desired - unavailable, one controller sync per instant
 //! ```
 //!
 //! The pods themselves belong to the pods family (`deployment.rs`); this
@@ -26,12 +28,13 @@
 //! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
 //! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
 //! `ZoneDown`, the census), `restarts` (OOM-killed pods restarted in place
-//! with the kubelet's back-off).
+//! with the kubelet's back-off), `rollout` (rolling updates).
 
 mod hpa;
 mod lifecycle;
 mod nodes;
 mod restarts;
+mod rollout;
 mod zones;
 
 pub use hpa::{replay_hpa, replay_queue_hpa};
@@ -43,12 +46,14 @@ use super::interpreter::Sim;
 use crate::algo::hpa::{Autoscaler, ControllerConfig};
 use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
-use crate::metrics::{round6, ErrorCause};
+use crate::metrics::{round6, ErrorCause, LatencyHistogram};
 use crate::report::{PodMemoryReport, ReplicaRow, Report, ScalingEvent, ScalingReport};
-use crate::scenario::{DeploymentSpec, Plan};
+use crate::scenario::units::IntOrPercent;
+use crate::scenario::{DeploymentSpec, FaultKind, Plan};
 use nodes::{Node, Placement};
 use rand::RngExt;
 use restarts::{CrashLoop, OomCounts};
+use rollout::error_rate;
 use zones::Census;
 
 /// An autoscaling event of deployment `.0`.
@@ -63,6 +68,8 @@ pub(super) enum AutoscaleEvent {
     NodeNotice(U16, U32),
     /// A node under notice goes: (deployment, node).
     NodeGone(U16, U32),
+    /// The Deployment controller syncs a rollout of the deployment.
+    RolloutSync(U16),
 }
 
 /// Something the simulator must schedule for a deployment.
@@ -71,11 +78,18 @@ enum Pending {
     PodReady(u32),
     NodeNotice(u32),
     NodeGone(u32),
+    RolloutSync,
 }
 
 /// The autoscaling family's state: one [`Scaling`] per deployment, in plan order.
 pub(super) struct Autoscaling {
     scaling: Vec<Scaling>,
+    /// Rollouts in progress (their requests are measured apart).
+    rolling: u32,
+    /// With a `Deploy` in the plan: the latency of the successes and the
+    /// failures that ended while no rollout ran (what a rollout's figures
+    /// are compared with).
+    outside: Option<(LatencyHistogram, u64)>,
 }
 
 impl Autoscaling {
@@ -87,6 +101,35 @@ impl Autoscaling {
                 .iter()
                 .map(|d| Scaling::new(d, plan.seed))
                 .collect(),
+            rolling: 0,
+            outside: plan
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::Deploy { .. }))
+                .then(|| (LatencyHistogram::new(3), 0)),
+        }
+    }
+
+    /// Whether requests are measured for rollouts (the plan has one).
+    #[inline]
+    pub(super) fn measures_rollouts(&self) -> bool {
+        self.outside.is_some()
+    }
+
+    /// A request ended now (`Some(latency)`: it succeeded): each running
+    /// rollout counts it, or, with none running, the figures outside them.
+    pub(super) fn observe(&mut self, outcome: Option<Nanos>) {
+        if self.rolling == 0 {
+            if let Some((latency, errors)) = self.outside.as_mut() {
+                match outcome {
+                    Some(t) => latency.record(t),
+                    None => *errors += 1,
+                }
+            }
+            return;
+        }
+        for r in self.scaling.iter_mut().filter_map(|s| s.rollout.as_mut()) {
+            r.observe(outcome);
         }
     }
 }
@@ -105,6 +148,13 @@ impl Family for Autoscaling {
             .zip(&mut self.scaling)
             .map(|(spec, s)| s.scaling_report(spec, now))
             .collect();
+        if let Some((latency, errors)) = &self.outside {
+            let p99_ms = latency.summary().p99_ms;
+            let rate = error_rate(*errors, latency.count());
+            for r in report.scaling.iter_mut().flat_map(|s| &mut s.rollouts) {
+                (r.p99_outside_ms, r.error_rate_outside) = (p99_ms, rate);
+            }
+        }
     }
 }
 
@@ -146,6 +196,12 @@ pub(super) struct Scaling {
     crash: Vec<CrashLoop>,
     /// OOM kills, restarts and the peak pod memory seen.
     oom: OomCounts,
+    /// The pod template revision new pods get (a `Deploy` makes a new one).
+    revision: u16,
+    /// The rolling update in progress, if any.
+    rollout: Option<rollout::Rollout>,
+    /// Rollouts ended (completed or overtaken), their reports.
+    rollouts: Vec<crate::report::RolloutReport>,
 }
 
 impl Scaling {
@@ -190,6 +246,9 @@ impl Scaling {
             usage: Vec::new(),
             crash: Vec::new(),
             oom: OomCounts::default(),
+            revision: 0,
+            rollout: None,
+            rollouts: Vec::new(),
         };
         for p in 0..spec.replicas as usize {
             s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
@@ -239,6 +298,7 @@ impl Scaling {
                 .iter()
                 .map(|&(sum, n)| if n == 0 { 0.0 } else { sum / f64::from(n) })
                 .collect(),
+            rollouts: self.rollout_reports(),
         }
     }
 }
@@ -289,11 +349,15 @@ impl Sim<'_> {
                     Pending::PodReady(p) => AutoscaleEvent::PodReady(dep, p.into()),
                     Pending::NodeNotice(n) => AutoscaleEvent::NodeNotice(dep, n.into()),
                     Pending::NodeGone(n) => AutoscaleEvent::NodeGone(dep, n.into()),
+                    Pending::RolloutSync => AutoscaleEvent::RolloutSync(dep),
                 };
                 self.queue.schedule(t, Event::Autoscale(event));
             }
         }
         self.families.autoscale.scaling[d].pending = pending;
+        let scaling = &self.families.autoscale.scaling;
+        self.families.autoscale.rolling =
+            scaling.iter().filter(|s| s.rollout.is_some()).count() as u32;
         while let Some(r) = self.families.pods.deployments[d].orphans.pop() {
             self.families.pods.deployments[d].occupancy.abandon(now);
             self.fail(now, r, ErrorCause::PodKilled);
@@ -343,6 +407,11 @@ impl Sim<'_> {
                 self.controller(d).node_gone(now, n.get() as usize);
                 d
             }
+            AutoscaleEvent::RolloutSync(d) => {
+                let d = d.get() as usize;
+                self.controller(d).rollout_sync(now);
+                d
+            }
         };
         self.flush_scaling(now, d);
     }
@@ -375,6 +444,21 @@ impl Sim<'_> {
     /// A `ReclaimSpot` fault gives spot nodes of deployment `d` their notice.
     pub(super) fn reclaim_spot(&mut self, now: Nanos, d: usize, count: Option<u32>, fraction: f64) {
         self.controller(d).reclaim(now, count, fraction);
+        self.flush_scaling(now, d);
+    }
+
+    /// A `Deploy` (fault `fault`) starts a rolling update of deployment `d`.
+    pub(super) fn deploy(
+        &mut self,
+        now: Nanos,
+        d: usize,
+        fault: usize,
+        max_surge: IntOrPercent,
+        max_unavailable: IntOrPercent,
+    ) {
+        let s = &mut self.families.autoscale.scaling[d];
+        let active = s.census.starting + s.census.ready;
+        s.start_rollout(now, fault, max_surge, max_unavailable, active);
         self.flush_scaling(now, d);
     }
 
