@@ -732,7 +732,7 @@ pub struct CdnClass {
     /// Unique name within the CDN (reported per class).
     pub name: String,
     /// The endpoints whose `Cdn` step of this CDN uses the class.
-    pub endpoints: Vec<String>,
+    pub used_by: Vec<String>,
     /// The class's own objects and their popularity (e.g. 20,000
     /// fingerprinted assets): each request asks for one of them, drawn on
     /// its own stream, and carries it as its key. Default: the request's

@@ -24,7 +24,7 @@ fn two_classes(asset_capacity: u64) -> String {
                mix: {{ "asset": 0.5, "api": 0.5 }}),
     components: [
         Cdn(name: "edge", capacity: 20000, ttl: "60s", latency: Const("5ms"), response_bytes: 2000,
-            classes: [(name: "assets", endpoints: ["asset"], objects: (count: 5000, popularity: Zipf(0.8)),
+            classes: [(name: "assets", used_by: ["asset"], objects: (count: 5000, popularity: Zipf(0.8)),
                        ttl: "365d", response_bytes: 50000, capacity: {asset_capacity})]),
     ],
     endpoints: {{ "asset": [Cdn("edge"), Delay(Const("20ms"))],
@@ -84,7 +84,7 @@ fn revalidated() -> String {
     workload: (users: 1000, rps_per_user: 1.0, mix: { "logo": 1.0 }),
     components: [
         Cdn(name: "edge", capacity: 10, ttl: "1h", latency: Const("5ms"),
-            classes: [(name: "logo", endpoints: ["logo"], objects: (count: 1),
+            classes: [(name: "logo", used_by: ["logo"], objects: (count: 1),
                        ttl: "1s", stale_while_revalidate: "1h", response_bytes: 100)]),
     ],
     endpoints: { "logo": [Cdn("edge"), Delay(Const("100ms"))] },
@@ -132,7 +132,7 @@ fn stale_while_revalidate_sends_one_revalidation_per_expiry_per_edge() {
 #[test]
 fn class_mistakes_are_named_by_path() {
     let text = two_classes(500)
-        .replace(r#"endpoints: ["asset"]"#, r#"endpoints: ["assset", "api", "api"]"#)
+        .replace(r#"used_by: ["asset"]"#, r#"used_by: ["assset", "api", "api"]"#)
         .replace("ttl: \"365d\"", "ttl: \"0s\"");
     let s = parse(&text, "t.ron").unwrap();
     let problems = validate(&s).unwrap_err();
@@ -146,7 +146,7 @@ fn class_mistakes_are_named_by_path() {
             "{path} / {words} in {said:#?}"
         )
     };
-    has("components[0].classes[0].endpoints[0]", "did you mean \"asset\"");
-    has("components[0].classes[0].endpoints[2]", "already in another class");
+    has("components[0].classes[0].used_by[0]", "did you mean \"asset\"");
+    has("components[0].classes[0].used_by[2]", "already in another class");
     has("components[0].classes[0].ttl", "longer than zero");
 }

@@ -106,15 +106,15 @@ fn assign_endpoints(
     class_of: &mut [u8],
 ) {
     let names: Vec<&str> = cx.scenario.endpoints.keys().map(String::as_str).collect();
-    if class.endpoints.is_empty() {
+    if class.used_by.is_empty() {
         cx.problems.add_at(
-            format!("{path}.endpoints"),
+            format!("{path}.used_by"),
             "a CDN class needs at least one endpoint",
             &class.name,
         );
     }
-    for (j, ep) in class.endpoints.iter().enumerate() {
-        let at = format!("{path}.endpoints[{j}]");
+    for (j, ep) in class.used_by.iter().enumerate() {
+        let at = format!("{path}.used_by[{j}]");
         match names.iter().position(|x| x == ep) {
             None => cx.problems.add_at(
                 at,

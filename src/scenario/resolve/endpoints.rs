@@ -65,7 +65,7 @@ fn has_own_objects(s: &Scenario, cdn: &str, ep: &str) -> bool {
         Component::Cdn(c) if c.name == cdn => c
             .classes
             .iter()
-            .any(|k| k.objects.is_some() && k.endpoints.iter().any(|e| e == ep)),
+            .any(|k| k.objects.is_some() && k.used_by.iter().any(|e| e == ep)),
         _ => false,
     })
 }
