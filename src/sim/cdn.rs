@@ -255,7 +255,11 @@ fn class_reports(spec: &crate::scenario::CdnSpec, c: &CdnState) -> Vec<CdnClassR
                 add(&mut t, &pop.classes[k].report());
             }
             CdnClassReport {
-                name: if k == 0 { "default".to_owned() } else { class.name.clone() },
+                name: if k == 0 {
+                    "default".to_owned()
+                } else {
+                    class.name.clone()
+                },
                 lookups: t.lookups,
                 hits: t.hits,
                 stale_hits: t.stale_hits,

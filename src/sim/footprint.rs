@@ -147,7 +147,11 @@ impl Footprint {
             state += entries(c.capacity) * CACHE_ENTRY;
         }
         for c in &plan.cdns {
-            let held: f64 = c.classes.iter().map(|k| entries(Some(k.cache.capacity))).sum();
+            let held: f64 = c
+                .classes
+                .iter()
+                .map(|k| entries(Some(k.cache.capacity)))
+                .sum();
             state += held * CACHE_ENTRY * c.pops.len().max(1) as f64;
         }
         // Pods: their most replicas; each L1 holds at most its capacity.

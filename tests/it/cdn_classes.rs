@@ -120,19 +120,33 @@ fn stale_while_revalidate_sends_one_revalidation_per_expiry_per_edge() {
         // Everyone else during a revalidation gets the stale copy: about
         // 500 req/s × 0.1 s = 50 per cycle.
         let per_cycle = pop.stale_hits as f64 / pop.refreshes as f64;
-        assert!((45.0..=56.0).contains(&per_cycle), "{}: {per_cycle}", pop.region);
+        assert!(
+            (45.0..=56.0).contains(&per_cycle),
+            "{}: {per_cycle}",
+            pop.region
+        );
     }
     // Stale answers come from the edge at its 5 ms: nobody waits for the origin.
     assert_eq!(r.summary.errors, 0);
-    assert!(r.summary.latency.p99_ms <= 5.5, "{}", r.summary.latency.p99_ms);
+    assert!(
+        r.summary.latency.p99_ms <= 5.5,
+        "{}",
+        r.summary.latency.p99_ms
+    );
     let logo = class(&r, "logo");
-    assert_eq!(logo.refreshes, c.pops.iter().map(|p| p.refreshes).sum::<u64>());
+    assert_eq!(
+        logo.refreshes,
+        c.pops.iter().map(|p| p.refreshes).sum::<u64>()
+    );
 }
 
 #[test]
 fn class_mistakes_are_named_by_path() {
     let text = two_classes(500)
-        .replace(r#"used_by: ["asset"]"#, r#"used_by: ["assset", "api", "api"]"#)
+        .replace(
+            r#"used_by: ["asset"]"#,
+            r#"used_by: ["assset", "api", "api"]"#,
+        )
         .replace("ttl: \"365d\"", "ttl: \"0s\"");
     let s = parse(&text, "t.ron").unwrap();
     let problems = validate(&s).unwrap_err();
@@ -142,11 +156,18 @@ fn class_mistakes_are_named_by_path() {
         .collect();
     let has = |path: &str, words: &str| {
         assert!(
-            said.iter().any(|x| x.starts_with(path) && x.contains(words)),
+            said.iter()
+                .any(|x| x.starts_with(path) && x.contains(words)),
             "{path} / {words} in {said:#?}"
         )
     };
-    has("components[0].classes[0].used_by[0]", "did you mean \"asset\"");
-    has("components[0].classes[0].used_by[2]", "already in another class");
+    has(
+        "components[0].classes[0].used_by[0]",
+        "did you mean \"asset\"",
+    );
+    has(
+        "components[0].classes[0].used_by[2]",
+        "already in another class",
+    );
     has("components[0].classes[0].ttl", "longer than zero");
 }

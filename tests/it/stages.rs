@@ -761,9 +761,19 @@ fn stage5_holds_the_slo_at_a_million_users_at_a_cost_it_reports() {
             .find(|c| c.name == name)
             .map_or(0.0, |c| c.per_month)
     };
-    for name in ["edge", "projects-db", "search-db", "gateway-us", "search-eu"] {
+    for name in [
+        "edge",
+        "projects-db",
+        "search-db",
+        "gateway-us",
+        "search-eu",
+    ] {
         assert!(billed(name) > 0.0, "{name} is billed");
     }
     let sum: f64 = row.cost.by_component.iter().map(|c| c.per_month).sum();
-    assert!((sum - row.cost.per_month).abs() < 1.0, "{sum} vs {}", row.cost.per_month);
+    assert!(
+        (sum - row.cost.per_month).abs() < 1.0,
+        "{sum} vs {}",
+        row.cost.per_month
+    );
 }
