@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates reports/ from scenarios/: for the bundled default and the four
+# Regenerates reports/ from scenarios/: for the bundled default and the five
 # seed stages, one directory with the `stages` report (report.json,
 # stages.csv, report.md, SVG charts, report.html), and the journey view
-# comparing the four seed stages, and two single-run reports (`scaletwin run
+# comparing the five seed stages, and two single-run reports (`scaletwin run
 # --out`): the stage-3 architecture, and spot-capacity with its faults marked
 # on the time series. (Every other scenario is covered by the snapshot tests;
 # run `scaletwin stages FILE --out DIR` for its report.) Screenshots of the
@@ -18,7 +18,8 @@ for f in scenarios/default.ron scenarios/stage*.ron; do
     "$bin" stages "$f" --quiet --out "reports/$name"
 done
 "$bin" compare scenarios/stage1-single-server.ron scenarios/stage2-managed-db-cache.ron \
-    scenarios/stage3-horizontal.ron scenarios/stage4-services.ron --stages --quiet --out reports/journey
+    scenarios/stage3-horizontal.ron scenarios/stage4-services.ron scenarios/stage5-global.ron \
+    --stages --quiet --out reports/journey
 for name in stage3-horizontal spot-capacity; do
     "$bin" run "scenarios/$name.ron" --quiet --out "reports/run-$name"
 done

@@ -62,7 +62,7 @@ enum Command {
   scaletwin bench                                 the default scenario, best of 3
   scaletwin bench scenarios/mm8.ron --repeat 5")]
     Bench(bench::BenchArgs),
-    /// Run one architecture at every stage of the user ladder (100 .. 1M users).
+    /// Run one architecture at every stage of the user ladder (100 .. 10M users).
     #[command(after_help = "Examples:
   scaletwin stages scenarios/stage1-single-server.ron
   scaletwin stages scenarios/stage3-horizontal.ron --replications 3 --out reports/s3-stages")]

@@ -16,7 +16,7 @@ pub(crate) struct PlanArgs {
     /// Plan for this many active users (default: the scenario's workload.users).
     #[arg(long, conflicts_with = "ladder")]
     users: Option<f64>,
-    /// Plan every stage of the scenario's ladder (its `stages`, else 100 .. 1M).
+    /// Plan every stage of the scenario's ladder (its `stages`, else 100 .. 10M).
     #[arg(long)]
     ladder: bool,
     /// Most replications of a candidate still undecided (default: 4 x

@@ -172,6 +172,35 @@ pub struct CdnReport {
     /// above are their sums). Empty without regions (one PoP).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pops: Vec<PopReport>,
+    /// With content classes: each class over every PoP, the CDN's own
+    /// (endpoints in no class) first as "default". Empty without classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<CdnClassReport>,
+}
+
+/// One CDN content class, over every point of presence.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CdnClassReport {
+    /// The class ("default" for the CDN's own fields).
+    pub name: String,
+    /// Lookups of this class's objects.
+    pub lookups: u64,
+    /// Answered fresh from an edge.
+    pub hits: u64,
+    /// Answered stale from an edge (inside stale-while-revalidate).
+    pub stale_hits: u64,
+    /// Sent on to the origin.
+    pub misses: u64,
+    /// (hits + stale hits) / lookups.
+    pub hit_ratio: f64,
+    /// Background revalidations started by stale hits.
+    pub refreshes: u64,
+    /// Objects pushed out by capacity.
+    pub evictions: u64,
+    /// Bytes answered from the edges.
+    pub edge_bytes: u64,
+    /// Bytes the origin sent to the edges.
+    pub origin_bytes: u64,
 }
 
 /// One CDN point of presence (edge cache) in a region.

@@ -120,17 +120,31 @@ pub struct DependencySpec {
 pub struct CdnSpec {
     /// Name.
     pub name: String,
-    /// Edge cache: capacity, s-maxage TTL, stale-while-revalidate.
-    pub cache: CacheConfig,
+    /// Content classes: 0 is the CDN's own fields (endpoints in no class),
+    /// then the declared classes in order.
+    pub classes: Vec<CdnClassSpec>,
+    /// Per endpoint (in endpoint order), the class its lookups use.
+    pub class_of: Vec<u8>,
     /// Sampler index of the edge latency.
     pub latency: u32,
-    /// Bytes per response.
-    pub response_bytes: u64,
     /// With regions: the region of each point of presence, in region order.
     /// Empty without regions (one PoP, no round trips).
     pub pops: Vec<u8>,
     /// With regions: per region, its PoP (index into `pops`), if it has one.
     pub pop_in: Vec<Option<u8>>,
+}
+
+/// A CDN content class, resolved: its edge cache at each PoP and its objects.
+#[derive(Clone, Debug)]
+pub struct CdnClassSpec {
+    /// Name (empty for the CDN's own class 0).
+    pub name: String,
+    /// Edge cache per PoP: capacity, s-maxage TTL, stale-while-revalidate.
+    pub cache: CacheConfig,
+    /// Bytes per response.
+    pub response_bytes: u64,
+    /// The class's own objects, or `None`: requests keep their data key.
+    pub objects: Option<PopularitySampler>,
 }
 
 /// A per-endpoint rate limit, resolved.

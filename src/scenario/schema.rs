@@ -731,6 +731,43 @@ pub struct Cdn {
     /// uses the nearest PoP and pays the round trip to it.
     #[serde(default)]
     pub pops: Vec<String>,
+    /// Content classes: endpoints whose responses are cached by rules of
+    /// their own (e.g. fingerprinted static assets kept a year, API
+    /// responses with a short s-maxage). An endpoint in no class uses the
+    /// fields above. Default: none.
+    #[serde(default)]
+    pub classes: Vec<CdnClass>,
+}
+
+/// A CDN content class: what a request through one of its endpoints asks
+/// the edge for, and how long the answer stays there (Cache-Control).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdnClass {
+    /// Unique name within the CDN (reported per class).
+    pub name: String,
+    /// The endpoints whose `Cdn` step of this CDN uses the class.
+    pub used_by: Vec<String>,
+    /// The class's own objects and their popularity (e.g. 20,000
+    /// fingerprinted assets): each request asks for one of them, drawn on
+    /// its own stream, and carries it as its key. Default: the request's
+    /// data key (one response per endpoint and key, as for API responses).
+    #[serde(default)]
+    pub objects: Option<Population>,
+    /// How long an object stays fresh (s-maxage; `"365d"` for immutable,
+    /// fingerprinted assets).
+    pub ttl: Duration,
+    /// How long after `ttl` a stale copy is still served while one
+    /// background request revalidates it (default 0).
+    #[serde(default)]
+    pub stale_while_revalidate: Duration,
+    /// Size of one response in bytes (default 0).
+    #[serde(default)]
+    pub response_bytes: u64,
+    /// Most objects of this class held at each PoP, apart from the other
+    /// classes (default: the CDN's `capacity`).
+    #[serde(default)]
+    pub capacity: Option<u64>,
 }
 
 /// An external dependency (a third-party API, another team's service):

@@ -1,6 +1,7 @@
 //! CDN points of presence at run time: an edge cache per PoP, the round
 //! trip to the nearest PoP with regions, stale-while-revalidate refreshes in
-//! the background, and purges.
+//! the background, and purges. Each PoP holds one cache per content class;
+//! a class with its own objects draws the object a request asks for.
 //!
 //! ```text
 //!  client ──(RTT to the nearest PoP if the user's region has none)──▶ PoP edge
@@ -16,7 +17,7 @@ use crate::algo::cache::{Cache, Lookup};
 use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
 use crate::metrics::{round6, ErrorCause};
-use crate::report::{CdnReport, PopReport, Report};
+use crate::report::{CdnClassReport, CdnReport, PopReport, Report};
 use crate::scenario::{CdnOp, Plan};
 
 /// A request's CDN state.
@@ -39,39 +40,46 @@ impl CdnSide {
     };
 }
 
-/// One CDN: its points of presence and the edge latency's stream.
+/// One CDN: its points of presence, the edge latency's stream and one
+/// stream per content class (drawing its objects).
 pub(super) struct CdnState {
     pops: Vec<PopState>,
     rng: Rng,
+    objects: Vec<Rng>,
     purges: u64,
 }
 
-/// One point of presence: its own edge cache and counters.
+/// One point of presence: an edge cache per content class, and the lookups
+/// it served for other regions.
 struct PopState {
-    cache: Cache<(u16, u64), ()>,
-    edge_bytes: u64,
-    origin_bytes: u64,
-    refreshes: u64,
+    classes: Vec<EdgeCache>,
     /// Lookups by users from other regions (who paid the round trip here).
     remote: u64,
 }
 
-impl PopState {
+/// One content class's edge cache at one PoP, and its byte counters.
+struct EdgeCache {
+    cache: Cache<(u16, u64), ()>,
+    edge_bytes: u64,
+    origin_bytes: u64,
+    refreshes: u64,
+}
+
+impl EdgeCache {
     fn reset(&mut self) {
         self.cache.reset_stats();
         self.edge_bytes = 0;
         self.origin_bytes = 0;
         self.refreshes = 0;
-        self.remote = 0;
     }
 
-    /// This PoP's figures (`region` left empty).
+    /// This cache's figures (`region` left empty, no remote lookups).
     fn report(&self) -> PopReport {
         let s = self.cache.stats();
         PopReport {
             region: String::new(),
             lookups: s.lookups(),
-            remote_lookups: self.remote,
+            remote_lookups: 0,
             hits: s.hits,
             stale_hits: s.stale_hits,
             misses: s.misses,
@@ -81,6 +89,27 @@ impl PopState {
             edge_bytes: self.edge_bytes,
             origin_bytes: self.origin_bytes,
         }
+    }
+}
+
+impl PopState {
+    fn reset(&mut self) {
+        self.classes.iter_mut().for_each(EdgeCache::reset);
+        self.remote = 0;
+    }
+
+    /// This PoP's figures over its classes (`region` left empty).
+    fn report(&self) -> PopReport {
+        let mut total = PopReport::default();
+        for c in &self.classes {
+            add(&mut total, &c.report());
+        }
+        if self.classes.len() == 1 {
+            // One class: its own ratio, as computed by the cache.
+            total.hit_ratio = self.classes[0].report().hit_ratio;
+        }
+        total.remote_lookups = self.remote;
+        total
     }
 }
 
@@ -127,14 +156,25 @@ impl Cdns {
                 .map(|c| CdnState {
                     pops: (0..c.pops.len().max(1))
                         .map(|_| PopState {
-                            cache: Cache::new(c.cache),
-                            edge_bytes: 0,
-                            origin_bytes: 0,
-                            refreshes: 0,
+                            classes: c
+                                .classes
+                                .iter()
+                                .map(|k| EdgeCache {
+                                    cache: Cache::new(k.cache),
+                                    edge_bytes: 0,
+                                    origin_bytes: 0,
+                                    refreshes: 0,
+                                })
+                                .collect(),
                             remote: 0,
                         })
                         .collect(),
                     rng: stream(plan.seed, &format!("cdn/{}", c.name)),
+                    objects: c
+                        .classes
+                        .iter()
+                        .map(|k| stream(plan.seed, &format!("cdn/{}/class/{}", c.name, k.name)))
+                        .collect(),
                     purges: 0,
                 })
                 .collect(),
@@ -145,7 +185,9 @@ impl Cdns {
     pub(super) fn purge(&mut self, cdn: usize, measuring: bool) {
         let c = &mut self.cdns[cdn];
         for pop in &mut c.pops {
-            pop.cache.clear();
+            for class in &mut pop.classes {
+                class.cache.clear();
+            }
         }
         if measuring {
             c.purges += 1;
@@ -192,10 +234,44 @@ impl Family for Cdns {
                     origin_bytes: total.origin_bytes,
                     purges: c.purges,
                     pops,
+                    classes: class_reports(spec, c),
                 }
             })
             .collect();
     }
+}
+
+/// Each content class over every PoP, when the CDN declares classes.
+fn class_reports(spec: &crate::scenario::CdnSpec, c: &CdnState) -> Vec<CdnClassReport> {
+    if spec.classes.len() == 1 {
+        return Vec::new();
+    }
+    spec.classes
+        .iter()
+        .enumerate()
+        .map(|(k, class)| {
+            let mut t = PopReport::default();
+            for pop in &c.pops {
+                add(&mut t, &pop.classes[k].report());
+            }
+            CdnClassReport {
+                name: if k == 0 {
+                    "default".to_owned()
+                } else {
+                    class.name.clone()
+                },
+                lookups: t.lookups,
+                hits: t.hits,
+                stale_hits: t.stale_hits,
+                misses: t.misses,
+                hit_ratio: t.hit_ratio,
+                refreshes: t.refreshes,
+                evictions: t.evictions,
+                edge_bytes: t.edge_bytes,
+                origin_bytes: t.origin_bytes,
+            }
+        })
+        .collect()
 }
 
 impl Sim<'_> {
@@ -265,15 +341,21 @@ impl Sim<'_> {
         let t = self.plan.samplers[spec.latency as usize].sample(&mut c.rng);
         let pop = &mut c.pops[p as usize];
         let req = &mut self.requests[r];
+        let k = usize::from(spec.class_of[usize::from(req.endpoint)]);
+        let class = &spec.classes[k];
+        if let Some(objects) = &class.objects {
+            req.key = objects.sample(&mut c.objects[k]);
+        }
         req.cdn.pop = p;
         let measuring = self.measure.on;
         if measuring && req.cdn.pop_from != req.at {
             pop.remote += 1;
         }
-        match pop.cache.get_at(now, &(req.endpoint, req.key)) {
+        let edge = &mut pop.classes[k];
+        match edge.cache.get_at(now, &cache_key(class, req)) {
             Lookup::Hit(_) | Lookup::Stale { refresh: false, .. } => {
                 if measuring {
-                    pop.edge_bytes += spec.response_bytes;
+                    edge.edge_bytes += class.response_bytes;
                 }
                 req.pc = hit_pc;
                 req.at = req.cdn.pop_from;
@@ -283,8 +365,8 @@ impl Sim<'_> {
                 // The client gets the stale copy now; this request carries on
                 // to the origin in the background to refresh the edge.
                 if measuring {
-                    pop.edge_bytes += spec.response_bytes;
-                    pop.refreshes += 1;
+                    edge.edge_bytes += class.response_bytes;
+                    edge.refreshes += 1;
                 }
                 req.pc += 1;
                 let (start, endpoint, home) = (req.start, req.endpoint, req.home);
@@ -307,19 +389,35 @@ impl Sim<'_> {
         req.pc += 1;
         req.cdn.refreshing = 0;
         req.at = req.cdn.pop_from;
-        let key = (req.endpoint, req.key);
+        let spec = &self.plan.cdns[cdn as usize];
+        let k = usize::from(spec.class_of[usize::from(req.endpoint)]);
+        let class = &spec.classes[k];
         let pop = &mut self.families.cdn.cdns[cdn as usize].pops[req.cdn.pop as usize];
-        pop.cache.insert_at(now, key, ());
+        let edge = &mut pop.classes[k];
+        edge.cache.insert_at(now, cache_key(class, req), ());
         if self.measure.on {
-            pop.origin_bytes += self.plan.cdns[cdn as usize].response_bytes;
+            edge.origin_bytes += class.response_bytes;
         }
     }
 
     /// A background refresh failed: the next stale read starts another.
     pub(super) fn cdn_refresh_failed(&mut self, req: &Request) {
-        let c = &mut self.families.cdn.cdns[req.cdn.refreshing as usize - 1];
-        c.pops[req.cdn.pop as usize]
+        let cdn = req.cdn.refreshing as usize - 1;
+        let spec = &self.plan.cdns[cdn];
+        let k = usize::from(spec.class_of[usize::from(req.endpoint)]);
+        let c = &mut self.families.cdn.cdns[cdn];
+        c.pops[req.cdn.pop as usize].classes[k]
             .cache
-            .refresh_failed(&(req.endpoint, req.key));
+            .refresh_failed(&cache_key(&spec.classes[k], req));
+    }
+}
+
+/// What a request asks an edge for: an object of its class (shared by the
+/// class's endpoints), or its endpoint's response for its data key.
+fn cache_key(class: &crate::scenario::CdnClassSpec, req: &Request) -> (u16, u64) {
+    if class.objects.is_some() {
+        (0, req.key)
+    } else {
+        (req.endpoint, req.key)
     }
 }

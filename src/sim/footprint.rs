@@ -147,7 +147,12 @@ impl Footprint {
             state += entries(c.capacity) * CACHE_ENTRY;
         }
         for c in &plan.cdns {
-            state += entries(Some(c.cache.capacity)) * CACHE_ENTRY * c.pops.len().max(1) as f64;
+            let held: f64 = c
+                .classes
+                .iter()
+                .map(|k| entries(Some(k.cache.capacity)))
+                .sum();
+            state += held * CACHE_ENTRY * c.pops.len().max(1) as f64;
         }
         // Pods: their most replicas; each L1 holds at most its capacity.
         for d in &plan.deployments {

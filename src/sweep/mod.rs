@@ -32,13 +32,15 @@ use crate::Report;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-/// Default user ladder: (stage name, users), from the seed material's table.
-pub const DEFAULT_STAGES: [(&str, f64); 5] = [
+/// Default user ladder: (stage name, users), the seed material's table and
+/// one step past it (10M: what breaks after the architecture that holds 1M).
+pub const DEFAULT_STAGES: [(&str, f64); 6] = [
     ("100", 100.0),
     ("1K", 1_000.0),
     ("10K", 10_000.0),
     ("100K", 100_000.0),
     ("1M", 1_000_000.0),
+    ("10M", 10_000_000.0),
 ];
 
 /// Default cap on the requests one run simulates (see [`Batch::max_requests`]):

@@ -31,6 +31,11 @@ pub(super) fn shorten(s: &mut Scenario, f: f64) {
     };
     scale(&mut s.run.duration);
     scale_time(&mut s.run.warmup);
+    // At the floor the run still outlasts its warm-up (a 10M-user stage
+    // capped at a few thousand requests shrinks both below 1 ms).
+    if s.run.duration.nanos() <= s.run.warmup.nanos() {
+        s.run.duration = Duration(s.run.warmup.nanos() + Nanos::from_secs_f64(1e-3));
+    }
     scale(&mut s.run.interval);
     match &mut s.workload.pattern {
         Pattern::Constant => {}

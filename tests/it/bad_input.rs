@@ -200,6 +200,21 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "edge_04_cdn_classes",
+        &[
+            "6 problems",
+            ":7:40: components[0].classes[0].used_by[0]",
+            "no endpoint is named \"aset\"; did you mean \"asset\"?",
+            ":7:70: components[0].classes[0].ttl",
+            "components[0].classes[0].objects.count: count must be from 1 to 10^12, not 0",
+            ":8:20: components[0].classes[1].name: two classes of this CDN are named \"assets\"",
+            // The typo leaves `asset` in no class, and `page` is in a class
+            // without objects: both need data keys.
+            ":11:32: endpoints.asset[0]: a Cdn step caches by key",
+            "endpoints.page[0]: a Cdn step caches by key",
+        ],
+    ),
+    (
         "edge_03_endpoint_limits",
         &[
             "3 problems",

@@ -38,7 +38,7 @@ pub(crate) fn zipf(n: usize, s: f64) -> Vec<f64> {
 
 /// Che's approximation of an LRU cache's hit ratio: bisection for the
 /// characteristic time T with Σ (1 − e^{−p_i T}) = C.
-fn che(p: &[f64], capacity: f64) -> f64 {
+pub(crate) fn che(p: &[f64], capacity: f64) -> f64 {
     let filled = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
     let (mut lo, mut hi) = (0.0, 1.0);
     while filled(hi) < capacity {

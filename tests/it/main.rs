@@ -15,6 +15,7 @@ mod blow_up;
 mod calibrate;
 mod calibrate_workload;
 mod calls;
+mod cdn_classes;
 mod cdn_pops;
 mod cli;
 mod cluster_sweep;

@@ -333,6 +333,8 @@ fn progress_lines_appear_when_stderr_is_not_a_terminal() {
         "run.duration=30s",
         "--replications",
         "1",
+        "--max-requests",
+        "3000000",
         "--progress-every",
         "50ms",
         "--json",
@@ -342,7 +344,7 @@ fn progress_lines_appear_when_stderr_is_not_a_terminal() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.lines()
-            .any(|l| l.starts_with("scaletwin: ") && l.contains(" of 5 runs done")),
+            .any(|l| l.starts_with("scaletwin: ") && l.contains(" of 6 runs done")),
         "{err}"
     );
     let out = scaletwin(&["run", "--progress-every", "0s"]);

@@ -221,14 +221,14 @@ fn every_scenario_runs_through_stages_and_compare() {
         let r = sweep::stages(&s, "x", SHORT, None).unwrap();
         assert_eq!(
             r.stages.len(),
-            s.stages.as_ref().map_or(5, Vec::len),
+            s.stages.as_ref().map_or(6, Vec::len),
             "{}",
             f.display()
         );
         all.push((s, f.display().to_string()));
     }
     let c = sweep::compare(&all, true, SHORT, None).unwrap();
-    assert_eq!(c.stages.len(), 5);
+    assert_eq!(c.stages.len(), 6);
     assert_eq!(c.stages[0].diffs.len(), files.len() - 1);
 }
 
@@ -713,4 +713,67 @@ fn an_autoscaled_stage_starts_where_its_hpa_settles_unless_cold() {
     );
     let (_, summary, _) = sweep::run_one(&direct, "settle.ron").unwrap();
     assert_eq!(&summary, run);
+}
+
+#[test]
+fn the_default_ladder_goes_past_a_million_to_ten_million_users() {
+    let s = scenario("scenarios/stage3-horizontal.ron", &[]);
+    assert!(s.stages.is_none());
+    let ladder = sweep::ladder(&s);
+    let names: Vec<&str> = ladder.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["100", "1K", "10K", "100K", "1M", "10M"]);
+    assert_eq!(ladder[5].1, 10_000_000.0);
+}
+
+/// Stage 5 at 1M users (100,000 req/s), its autoscaled tiers started where
+/// their HPAs settle, as `stages` runs it; shortened to 3M requests (30
+/// simulated seconds after a 5 s warm-up: the pods start settled, so the
+/// steady state is reached at once) and one replication to keep the test short.
+#[test]
+fn stage5_holds_the_slo_at_a_million_users_at_a_cost_it_reports() {
+    let mut s = scenario("scenarios/stage5-global.ron", &[]);
+    s.stages = Some(vec![("1M".to_owned(), 1_000_000.0)]);
+    let batch = Batch {
+        replications: 1,
+        max_requests: 3_000_000,
+        allow_large: false,
+    };
+    let r = sweep::stages(&s, "stage5-global.ron", batch, None).unwrap();
+    let row = &r.stages[0];
+    assert_eq!(row.users, 1_000_000.0);
+    assert!(row.offered_rps > 99_000.0, "{}", row.offered_rps);
+    assert!(row.simulated_s >= 29.0, "{}", row.simulated_s);
+    assert!(
+        row.slo_met && row.error_rate.mean < 0.01 && row.good_ratio.mean >= 0.99,
+        "errors {} good {} p99 all {}",
+        row.error_rate.mean,
+        row.good_ratio.mean,
+        row.p99_all_ms.mean
+    );
+    assert!(row.p99_all_ms.mean < 500.0, "{}", row.p99_all_ms.mean);
+    assert!(r.first_failing_stage.is_none());
+    // The bill names every tier: the CDN's traffic, the databases' nodes
+    // (every shard, copy and replica) and the autoscaled pods.
+    let billed = |name: &str| {
+        row.cost
+            .by_component
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0.0, |c| c.per_month)
+    };
+    for name in [
+        "edge",
+        "projects-db",
+        "search-db",
+        "gateway-us",
+        "search-eu",
+    ] {
+        assert!(billed(name) > 0.0, "{name} is billed");
+    }
+    let sum: f64 = row.cost.by_component.iter().map(|c| c.per_month).sum();
+    assert!(
+        (sum - row.cost.per_month).abs() < 1.0,
+        "{sum} vs {}",
+        row.cost.per_month
+    );
 }

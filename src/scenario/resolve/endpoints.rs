@@ -3,7 +3,7 @@
 
 use super::context::{list, Context};
 use crate::scenario::graph::Topology;
-use crate::scenario::schema::{ComponentKind, Step};
+use crate::scenario::schema::{Component, ComponentKind, Scenario, Step};
 use crate::scenario::suggest::hint;
 
 /// Checks that every name a step refers to resolves to the right kind.
@@ -29,7 +29,8 @@ pub(crate) fn check_references(cx: &mut Context) {
                 // The guard resolves the name (reporting an unknown Cdn) in any case.
                 Step::Cdn(cdn)
                     if cx.lookup(path.clone(), cdn, ComponentKind::Cdn).is_some()
-                        && s.workload.keys.is_none() =>
+                        && s.workload.keys.is_none()
+                        && !has_own_objects(s, cdn, ep) =>
                 {
                     cx.problems.add_at(
                         path,
@@ -55,6 +56,18 @@ pub(crate) fn check_references(cx: &mut Context) {
             }
         }
     }
+}
+
+/// Whether endpoint `ep` is in a class of CDN `cdn` that has its own
+/// objects (so its lookups need no data keys).
+fn has_own_objects(s: &Scenario, cdn: &str, ep: &str) -> bool {
+    s.components.iter().any(|c| match c {
+        Component::Cdn(c) if c.name == cdn => c
+            .classes
+            .iter()
+            .any(|k| k.objects.is_some() && k.used_by.iter().any(|e| e == ep)),
+        _ => false,
+    })
 }
 
 /// The steps of a list with the fallbacks of its `External` steps after

@@ -216,7 +216,11 @@ fn resolve_pattern(p: &mut Problems, pattern: &Pattern, endpoints: &[&str]) -> O
     })
 }
 
-fn resolve_population(p: &mut Problems, path: &str, pop: &Population) -> Option<PopularitySampler> {
+pub(super) fn resolve_population(
+    p: &mut Problems,
+    path: &str,
+    pop: &Population,
+) -> Option<PopularitySampler> {
     if pop.count == 0 || pop.count > 1_000_000_000_000 {
         p.add(
             format!("{path}.count"),
