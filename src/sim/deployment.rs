@@ -487,13 +487,7 @@ impl Deployment {
         pod.cpu.advance(now, &mut self.cpu_totals);
         pod.cpu.stop_all(&mut self.cpu_stopped);
         let scheduled = pod.scheduled;
-        *pod = Pod::new(
-            spec,
-            now,
-            ready_at,
-            pod.epoch.wrapping_add(1),
-            pod.revision,
-        );
+        *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1), pod.revision);
         pod.scheduled = scheduled;
         self.gone += 1;
         self.refresh_capacity(spec, now);
