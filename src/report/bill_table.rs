@@ -62,7 +62,8 @@ pub fn by_component_markdown(headers: &[String], bills: &[&CostReport]) -> Strin
         let cells: Vec<String> = bills
             .iter()
             .map(|b| match b.by_component.iter().find(|c| c.name == n) {
-                Some(c) => format!("{:.0}", c.per_month),
+                // A cost that rounds to nothing prints 0, not "-0".
+                Some(c) => format!("{:.0}", c.per_month.round() + 0.0),
                 None => "-".to_owned(),
             })
             .collect();
