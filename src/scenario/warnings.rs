@@ -52,7 +52,36 @@ pub fn warnings(s: &Scenario, source: &str) -> Vec<Warning> {
         });
     }
     cache_capacity_capped(s, source, &mut out);
+    l1_size_unread(s, source, &mut out);
     out
+}
+
+/// An L1's `item_size` counts only in its pods' memory, which only a memory
+/// limit (OOM kills) or an HPA memory target reads: without either it
+/// changes nothing.
+fn l1_size_unread(s: &Scenario, source: &str, out: &mut Vec<Warning>) {
+    for (i, c) in s.components.iter().enumerate() {
+        let super::schema::Component::Deployment(d) = c else {
+            continue;
+        };
+        if d.l1.as_ref().is_none_or(|l| l.item_size.is_none()) {
+            continue;
+        }
+        let limited = d
+            .resources
+            .as_ref()
+            .and_then(|r| r.limits.as_ref())
+            .is_some_and(|l| l.memory.is_some());
+        let scaled = d.hpa.as_ref().is_some_and(|h| h.memory.is_some());
+        if !limited && !scaled {
+            let path = format!("components[{i}].l1.item_size");
+            out.push(Warning {
+                message: "it only counts in the pods' memory, and nothing reads that here: add `resources: (limits: (memory: ..))` (OOM kills) or an `hpa` memory target, or leave it out".to_owned(),
+                position: super::place::position(source, &path, None),
+                path,
+            });
+        }
+    }
 }
 
 /// A shared cache declaring more entries than its node's memory holds at
@@ -104,5 +133,31 @@ mod tests {
         );
         assert!(w[0].position.is_some());
         assert!(w[0].render("d.ron").starts_with("warning: d.ron:"));
+    }
+
+    #[test]
+    fn an_l1_item_size_nothing_reads_is_a_warning() {
+        let text = |extra: &str| {
+            format!(
+                r#"Scenario(
+                name: "l1", seed: 1, run: (duration: "1s"),
+                workload: (users: 10, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
+                components: [
+                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                    Deployment(name: "api", replicas: 1, concurrency: 4,
+                        l1: (capacity: 100, item_size: "1Ki") {extra}),
+                ],
+                endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))] }},
+            )"#
+            )
+        };
+        let src = text("");
+        let s = crate::scenario::parse(&src, "l1.ron").unwrap();
+        let w = warnings(&s, &src);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, "components[1].l1.item_size");
+        let src = text(r#", resources: (limits: (memory: "512Mi"))"#);
+        let s = crate::scenario::parse(&src, "l1.ron").unwrap();
+        assert_eq!(warnings(&s, &src), vec![]);
     }
 }
