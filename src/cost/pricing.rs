@@ -36,7 +36,8 @@ struct Priced {
 #[derive(Clone, Debug)]
 enum Bill {
     /// The pods of deployment `index`, each billed as one instance of
-    /// `size`; `spot` splits its pods when no node pool is modelled.
+    /// `size`; `spot` splits its pods when no node pool is modelled. With
+    /// a node pool (`nodes`), its nodes are the instances billed.
     Pods {
         index: usize,
         size: String,
@@ -174,7 +175,8 @@ fn priced(t: &PriceTable, c: &BilledSpec) -> Result<Bill, CostError> {
     })
 }
 
-/// The pods of deployment `index` over the usage's hours.
+/// The pods of deployment `index` over the usage's hours; with a modelled
+/// node pool, the nodes they ran on (each node one instance of `size`).
 fn pod_lines(
     usage: &Usage,
     hours: f64,
@@ -185,16 +187,23 @@ fn pod_lines(
     nodes: bool,
 ) -> Lines {
     let (on_demand_s, spot_s) = usage.pods.get(index).copied().unwrap_or_default();
-    let (od_s, spot_s) = if nodes {
-        (on_demand_s, spot_s)
-    } else {
-        let total = on_demand_s + spot_s;
-        let sp = total * spot.unwrap_or(0.0);
-        (total - sp, sp)
-    };
-    let pods = (od_s + spot_s) / 3600.0 / hours;
-    let od = od_s / 3600.0 * price.on_demand / hours;
-    let sp = spot_s / 3600.0 * price.spot / hours;
+    let pods = (on_demand_s + spot_s) / 3600.0 / hours;
+    if nodes {
+        let (od_s, spot_s) = usage.nodes.get(index).copied().unwrap_or_default();
+        let count = (od_s + spot_s) / 3600.0 / hours;
+        let od = od_s / 3600.0 * price.on_demand / hours;
+        let sp = spot_s / 3600.0 * price.spot / hours;
+        return vec![(
+            "nodes".to_owned(),
+            format!("{count:.2} x {size} ({pods:.2} pods)"),
+            od,
+            sp,
+        )];
+    }
+    let total = on_demand_s + spot_s;
+    let sp = total * spot.unwrap_or(0.0);
+    let od = (total - sp) / 3600.0 * price.on_demand / hours;
+    let sp = sp / 3600.0 * price.spot / hours;
     vec![("pods".to_owned(), format!("{pods:.2} x {size}"), od, sp)]
 }
 

@@ -18,6 +18,11 @@ pub struct Usage {
     /// every pod is on-demand here, and billing splits them by the
     /// deployment's `spot` share.
     pub pods: Vec<(f64, f64)>,
+    /// Per deployment: (on-demand node-seconds, spot node-seconds) of its
+    /// modelled node pool (zeros without one): what such a deployment is
+    /// billed for, since its pods share the nodes.
+    #[serde(default)]
+    pub nodes: Vec<(f64, f64)>,
     /// Per CDN: the traffic of each point of presence (one without regions).
     #[serde(default)]
     pub cdns: Vec<Vec<CdnUsage>>,
@@ -52,6 +57,11 @@ impl Usage {
                 .scaling
                 .iter()
                 .map(|x| (x.pod_seconds_on_demand, x.pod_seconds_spot))
+                .collect(),
+            nodes: report
+                .scaling
+                .iter()
+                .map(|x| (x.node_hours_on_demand * 3600.0, x.node_hours_spot * 3600.0))
                 .collect(),
             cdns: report.cdns.iter().map(|x| cdn_usage(x, measured)).collect(),
             queues: report

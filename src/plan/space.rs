@@ -293,7 +293,8 @@ fn located(problems: Vec<Problem>, source: &str, file: &str) -> ScenarioError {
 
 /// The least a scenario can cost per month before it runs: its nodes by
 /// the hour, and each deployment at its fewest pods (the HPA's `min`, else
-/// its `replicas`) for the whole run, on spot where its nodes may be spot.
+/// its `replicas`) for the whole run (with a node pool, the fewest nodes
+/// that hold them), on spot where its nodes may be spot.
 /// Traffic (CDN, queue requests) is left out, so the bill of a run is below
 /// it only when pods were lost (faults, spot reclaims) and not yet replaced.
 pub fn cost_floor(s: &Scenario) -> Result<f64, ScenarioError> {
@@ -313,19 +314,19 @@ pub fn cost_floor(s: &Scenario) -> Result<f64, ScenarioError> {
     })?;
     let pricing = Pricing::of(&plan).map_err(|e| invalid(e.to_string()))?;
     let seconds = 3600.0;
-    let mut pods = Vec::new();
+    let (mut pods, mut nodes) = (Vec::new(), Vec::new());
+    let mut specs = plan.deployments().iter();
     let (mut cdns, mut queues) = (0, 0);
     for c in &s.components {
         match c {
             Component::Deployment(d) => {
                 let fewest = d.hpa.as_ref().map_or(d.replicas, |h| h.min.min(d.replicas));
-                let pod_seconds = f64::from(fewest) * seconds;
-                let spot = d.nodes.as_ref().is_some_and(|n| n.spot_fraction > 0.0);
-                pods.push(if spot {
-                    (0.0, pod_seconds)
-                } else {
-                    (pod_seconds, 0.0)
-                });
+                let pool = specs.next().and_then(|spec| spec.nodes.as_ref());
+                let node_count = pool.map_or(0, |p| fewest.div_ceil(p.pods_per_node.max(1)));
+                let spot = pool.is_some_and(|n| n.spot_fraction > 0.0);
+                let split = |s: f64| if spot { (0.0, s) } else { (s, 0.0) };
+                pods.push(split(f64::from(fewest) * seconds));
+                nodes.push(split(f64::from(node_count) * seconds));
             }
             Component::Cdn(_) => cdns += 1,
             Component::Queue(_) => queues += 1,
@@ -336,6 +337,7 @@ pub fn cost_floor(s: &Scenario) -> Result<f64, ScenarioError> {
         seconds,
         served_per_s: 0.0,
         pods,
+        nodes,
         cdns: vec![Vec::new(); cdns],
         queues: vec![0.0; queues],
     };

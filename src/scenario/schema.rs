@@ -553,7 +553,8 @@ pub struct Deployment {
     #[serde(default)]
     pub min_available: Option<u32>,
     /// Instance size one pod runs on, priced from the price table
-    /// (default: the table's `default_instance`).
+    /// (default: the table's `default_instance`). With `nodes`, the
+    /// instance type of those nodes: the bill is then their node-hours.
     #[serde(default)]
     pub instance: Option<String>,
     /// Share of pod-hours on spot capacity (0..1, default 0).

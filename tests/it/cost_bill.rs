@@ -49,6 +49,7 @@ fn usage() -> Usage {
         // Per deployment, CDN and queue in scenario order: `api`; `edge`;
         // `managed`, then `bull` (Redis-backed: billed by its node).
         pods: vec![(3.0 * 3600.0, 0.0)],
+        nodes: vec![(0.0, 0.0)],
         cdns: vec![vec![
             CdnUsage {
                 region: Some("us".into()),
@@ -91,6 +92,45 @@ fn pods_are_billed_per_pod_hour_of_their_instance() {
     let c = cost(&plan(""), &usage()).unwrap();
     // c6i.large on demand: $0.085/h.
     close(line(&c, "api", "pods"), 3.0 * 0.085);
+}
+
+#[test]
+fn pods_on_a_node_pool_are_billed_as_the_nodes_they_ran_on() {
+    // Four 500m pods fit on a 2-core node: 8 pods for the hour on two
+    // nodes, one on demand and one spot, bill two c6i.large node-hours
+    // (on demand $0.085/h, spot $0.034/h), not eight.
+    use scaletwin::scenario::schema::{Component, Nodes, PodResources, ResourceList};
+    let mut s = scenario("");
+    for c in &mut s.components {
+        if let Component::Deployment(d) = c {
+            d.replicas = 8;
+            d.resources = Some(PodResources {
+                requests: Some(ResourceList {
+                    cpu: Some(0.5),
+                    memory: Some(1024.0),
+                }),
+                cpu: None,
+                memory_mib: None,
+                base_memory_mib: None,
+                per_request_mib: None,
+                limits: None,
+            });
+            d.nodes = Some(Nodes {
+                cpu: 2.0,
+                memory_mib: 8192.0,
+                spot_fraction: 0.5,
+                reclaims_per_hour: 0.0,
+                notice: None,
+            });
+        }
+    }
+    let mut u = usage();
+    u.pods = vec![(4.0 * 3600.0, 4.0 * 3600.0)];
+    u.nodes = vec![(3600.0, 3600.0)];
+    let c = cost(&validate(&s).unwrap(), &u).unwrap();
+    close(line(&c, "api", "nodes"), 0.085 + 0.034);
+    let api = c.by_component.iter().find(|x| x.name == "api").unwrap();
+    assert_eq!(api.items[0].billed_as, "2.00 x c6i.large (8.00 pods)");
 }
 
 #[test]
