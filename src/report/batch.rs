@@ -43,7 +43,8 @@ pub struct RunSummary {
     /// absent when fewer than 99% succeeded.
     #[serde(default)]
     pub p99_good_ms: Option<f64>,
-    /// Utilization of every station, in report order: (name, 0..1).
+    /// Utilization of every station, in report order: (name, 0..1); for a
+    /// database sized by its class, its busiest node's vCPUs when busier.
     pub utilization: Vec<(String, f64)>,
     /// Each job queue's backlog growth, jobs per second over the measured
     /// period (negative when it drains), in scenario order.

@@ -24,7 +24,7 @@ pub use stages::{bottleneck, compare, ladder, row as stage_row, stages};
 use crate::algo::Nanos;
 use crate::cost::{cost, Usage};
 use crate::metrics::stats::mser5;
-use crate::report::{CostReport, ReplicaSpan, RunSummary};
+use crate::report::{CostReport, ReplicaSpan, RunSummary, StationReport};
 use crate::scenario::schema::Component;
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
@@ -131,7 +131,7 @@ pub fn run_one(
         utilization: report
             .stations
             .iter()
-            .map(|st| (st.name.clone(), st.stats.utilization))
+            .map(|st| (st.name.clone(), capacity_used(&report, st)))
             .collect(),
         backlogs: backlog::backlog_growth(&report),
         autoscaled: replica_spans(s, &report),
@@ -145,6 +145,21 @@ pub fn run_one(
         cost_per_million: costs.per_million_requests,
     };
     Ok((report, summary, costs))
+}
+
+/// How much of station `st`'s capacity the run used: its servers'
+/// utilization, or for a database sized by its class its busiest node's
+/// vCPUs when they are busier (queries share the cores, so the connections
+/// can be mostly idle while the cores are full).
+fn capacity_used(report: &Report, st: &StationReport) -> f64 {
+    let cores = report
+        .databases
+        .iter()
+        .filter(|d| d.name == st.name)
+        .flat_map(|d| &d.nodes)
+        .filter_map(|n| n.cpu_utilization)
+        .fold(0.0, f64::max);
+    st.stats.utilization.max(cores)
 }
 
 /// Where each autoscaled deployment of `s` started and ended its run

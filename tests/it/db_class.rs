@@ -231,3 +231,42 @@ fn replicas_have_their_own_class_capacity() {
     let table = scaletwin::report::render_table(&r);
     assert!(table.contains("primary db.r6g.large vCPUs busy"), "{table}");
 }
+
+#[test]
+fn stages_measure_a_class_sized_database_by_its_busiest_vcpus() {
+    // 32 connections on 2 vCPUs at 150 queries/s of 10 ms: the cores are
+    // 75% busy (rho = 150 x 0.01 / 2) while the connections, each holding a
+    // query for its sojourn, are far less used. The stage row's utilization
+    // of `pg`, which the bottleneck reads, is the cores'.
+    let mut s = parse(
+        &direct(
+            150.0,
+            "Exp(\"10ms\")",
+            r#"connections: 32, class: "db.r6g.large", sized_by_class: true"#,
+            5,
+            400,
+        ),
+        "db_class.ron",
+    )
+    .unwrap();
+    s.stages = Some(vec![("150/s".into(), 150.0)]);
+    let batch = scaletwin::sweep::Batch {
+        replications: 1,
+        max_requests: 0,
+        allow_large: false,
+    };
+    let r = scaletwin::sweep::stages(&s, "db_class.ron", batch, None).unwrap();
+    let row = &r.stages[0];
+    let util = row.utilization.iter().find(|u| u.0 == "pg").unwrap().1;
+    assert!((util - 0.75).abs() < 0.03, "cores {util}");
+    // The same run's connections: the station's own utilization.
+    let run = run(&direct(
+        150.0,
+        "Exp(\"10ms\")",
+        r#"connections: 32, class: "db.r6g.large", sized_by_class: true"#,
+        5,
+        400,
+    ));
+    let connections = run.stations[0].stats.utilization;
+    assert!(connections < 0.2, "connections {connections}");
+}
