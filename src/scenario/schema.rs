@@ -141,6 +141,13 @@ pub struct Run {
     /// interval of `stages`, `compare` and `sweep` (default 1).
     #[serde(default)]
     pub replications: Option<u32>,
+    /// Stop each configuration of `stages`, `compare` and `sweep` once the
+    /// 95% confidence half-widths of its mean latency and p99 are within
+    /// this share of the estimates ("5%"): replications of the run shortened
+    /// to a twentieth are added until then, at most twenty (the duration as
+    /// written). `run` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<units::Precision>,
 }
 
 fn default_interval() -> Duration {
