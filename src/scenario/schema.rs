@@ -146,7 +146,7 @@ pub struct Run {
     /// this share of the estimates ("5%"): replications of the run shortened
     /// to a twentieth are added until then, at most twenty (the duration as
     /// written). `run` ignores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub precision: Option<units::Precision>,
 }
 
