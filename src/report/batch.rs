@@ -194,12 +194,13 @@ pub struct PrecisionReached {
     pub mean_pct: f64,
     /// Half-width of the p99's 95% interval over the p99, in percent.
     pub p99_pct: f64,
-    /// Replications run (each the run shortened to a twentieth).
+    /// Replications run (each measuring a twentieth of the span after the
+    /// warm-up, which each runs as written).
     pub replications: u32,
     /// Simulated seconds over every replication, warm-ups included.
     pub simulated_s: f64,
-    /// Whether the cap (twenty replications: the duration as written) was
-    /// hit before the precision was reached.
+    /// Whether the cap (twenty replications: the measured span as written)
+    /// was hit before the precision was reached.
     pub capped: bool,
 }
 

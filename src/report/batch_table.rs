@@ -164,7 +164,7 @@ fn precision_markdown<'a>(
     };
     let _ = writeln!(
         o,
-        "\nRun to a precision of {}%: replications of the run shortened to a twentieth (`sim s` is one replication's) were added until the 95% half-widths of the mean latency and p99 were within {}% of them, at most twenty (the duration as written).\n",
+        "\nRun to a precision of {}%: replications measuring a twentieth of the run after its warm-up (`sim s` is one replication's, warm-up included) were added until the 95% half-widths of the mean latency and p99 were within {}% of them, at most twenty (the measured span as written).\n",
         first.target_pct, first.target_pct
     );
     let _ = writeln!(

@@ -143,9 +143,9 @@ pub struct Run {
     pub replications: Option<u32>,
     /// Stop each configuration of `stages`, `compare` and `sweep` once the
     /// 95% confidence half-widths of its mean latency and p99 are within
-    /// this share of the estimates ("5%"): replications of the run shortened
-    /// to a twentieth are added until then, at most twenty (the duration as
-    /// written). `run` ignores it.
+    /// this share of the estimates ("5%"): replications measuring a
+    /// twentieth of the span after the warm-up (each with the warm-up as
+    /// written) are added until then, at most twenty. `run` ignores it.
     #[serde(default)]
     pub precision: Option<units::Precision>,
 }

@@ -1,12 +1,12 @@
 //! Runs that stop at a requested precision (`run.precision`, `--precision`):
-//! sequential replications, each the run as written shortened to a
-//! twentieth of its timeline, added until the 95% confidence half-widths of
+//! sequential replications, each the run as written with its measured span
+//! shortened to a twentieth (its warm-up kept), added until the 95% confidence half-widths of
 //! the mean latency and of p99 across replications are within the target.
 //!
 //! ```text
 //!  config ──5 replications (seeds 0..5, in parallel)──▶ Student-t intervals of mean and p99
 //!         ──both half-widths ≤ γ/(1+γ) of their estimates?──yes──▶ done
-//!         ──no: 2 more replications (next seeds), until 20 (the cap: the duration as written)
+//!         ──no: 2 more replications (next seeds), until 20 (the cap: the measured span as written)
 //! ```
 //!
 //! Why replications and not batch means: a replication's p99 is an
@@ -19,16 +19,17 @@
 
 use super::shorten::shorten;
 use super::{prepare, run_all, Batch};
+use crate::algo::Nanos;
 use crate::metrics::stats::Estimate;
 use crate::report::{CostReport, PrecisionReached, RunSummary};
-use crate::scenario::units::Precision;
+use crate::scenario::units::{Duration, Precision};
 use crate::scenario::{Scenario, ScenarioError};
 use indicatif::ProgressBar;
 
 /// Replications before the first look.
 pub const MIN_REPLICATIONS: usize = 5;
-/// Replications at most; each is the run shortened to `1 / SLICES`, so the
-/// cap simulates the duration as written.
+/// Replications at most; each measures `1 / SLICES` of the span after the
+/// warm-up, so the cap measures the span as written.
 pub const SLICES: usize = 20;
 /// Replications added per look.
 const ROUND: usize = 2;
@@ -89,11 +90,22 @@ pub(super) fn run_to_precision(
 }
 
 /// Replication `seed` of `config`: its request cap applied, then its
-/// timeline shortened to `1 / SLICES` (warm-up, faults and load changes
-/// keep their place in it).
+/// timeline shortened to `1 / SLICES` (faults and load changes keep their
+/// place in it) except the warm-up, which stays as written: the measured
+/// span shrinks, the transient before it does not. The interval grows back
+/// in proportion, so the run has the buckets it had.
 fn slice(config: &Scenario, seed: u64, max_requests: u64) -> Scenario {
     let mut s = prepare(config, None, seed, max_requests);
+    let (duration, warmup, interval) = (s.run.duration, s.run.warmup, s.run.interval);
     shorten(&mut s, 1.0 / SLICES as f64);
+    let shrunk = s.run.warmup.nanos();
+    let length = Nanos(s.run.duration.nanos().0 - shrunk.0 + warmup.nanos().0);
+    let buckets = duration.nanos().as_secs_f64() / interval.nanos().as_secs_f64();
+    s.run.warmup = warmup;
+    s.run.duration = Duration(length);
+    s.run.interval = Duration(Nanos::from_secs_f64(
+        (length.as_secs_f64() / buckets).max(1e-3),
+    ));
     s
 }
 

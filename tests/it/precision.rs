@@ -57,8 +57,8 @@ fn precision(p: &SweepPoint) -> &PrecisionReached {
 
 /// Coverage over independent master seeds (60 here; set
 /// `SCALETWIN_COVERAGE_SEEDS` for the README's figure). The run as written
-/// is 300000 s (15000 s per replication, 600 s of it warm-up), long enough
-/// that 5% is reached before the cap: at mm8.ron's 50000 s, p99 is not.
+/// is 300000 s with 600 s of warm-up (replications of 600 + 14970 s), long
+/// enough that 5% is reached before the cap: at mm8.ron's 50000 s, p99 is not.
 #[test]
 fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
     let seeds: u64 = std::env::var("SCALETWIN_COVERAGE_SEEDS")
@@ -67,7 +67,7 @@ fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
         .unwrap_or(60);
     let points: Vec<SweepPoint> = (0..seeds)
         .into_par_iter()
-        .map(|k| point(&mm8_for(10_000 + k, "5%", "", "300000s", "12000s")))
+        .map(|k| point(&mm8_for(10_000 + k, "5%", "", "300000s", "600s")))
         .collect();
     let covers =
         |e: &scaletwin::metrics::stats::Estimate, exact: f64| (e.mean - exact).abs() <= e.ci95;
@@ -116,16 +116,19 @@ fn a_looser_precision_stops_sooner_and_an_unreachable_one_at_the_duration_as_wri
     let reached = precision(&loose);
     assert_eq!(reached.replications as usize, MIN_REPLICATIONS);
     assert!(!reached.capped && reached.target_pct == 20.0);
-    // Each replication is the run shortened to a twentieth: 2500 s.
-    assert!((loose.runs[0].simulated_s - 2500.0).abs() < 1e-6);
+    // Each replication measures a twentieth of the 48000 s after the
+    // warm-up, which it runs as written: 2000 + 2400 s.
+    assert!((loose.runs[0].simulated_s - 4400.0).abs() < 1e-6);
+    assert!((loose.runs[0].warmup_s - 2000.0).abs() < 1e-6);
     let tight = point(&mm8(3, "2%", ""));
     assert!(precision(&tight).replications > reached.replications);
     let unreachable = point(&mm8(3, "0.1%", ""));
     let capped = precision(&unreachable);
     assert!(capped.capped && capped.replications as usize == SLICES);
     assert!(capped.mean_pct > 0.1 || capped.p99_pct > 0.1);
-    // The cap: twenty twentieths, the 50000 s the scenario states.
-    assert!((capped.simulated_s - 50_000.0).abs() < 1e-3, "{capped:?}");
+    // The cap: twenty twentieths of the 48000 s measured as written, and
+    // twenty warm-ups.
+    assert!((capped.simulated_s - 88_000.0).abs() < 1e-3, "{capped:?}");
     // The first replications are the same runs whatever the target.
     assert_eq!(loose.runs[..5], tight.runs[..5]);
 }
