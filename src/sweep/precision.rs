@@ -40,7 +40,7 @@ pub(super) type Precise = (Vec<(RunSummary, CostReport)>, PrecisionReached);
 /// Runs every configuration in `configs` to `target`: replication `r` of
 /// configuration `k` runs with seed `seed(k, r)`, starting from
 /// `start` replications (at least [`MIN_REPLICATIONS`]). Results in
-/// configuration order.
+/// configuration order; each round adds its runs to `bar`'s length.
 pub(super) fn run_to_precision(
     configs: &[Scenario],
     seed: &(dyn Fn(usize, usize) -> u64 + Sync),
@@ -52,9 +52,6 @@ pub(super) fn run_to_precision(
 ) -> Result<Vec<Precise>, ScenarioError> {
     let mut runs: Vec<Vec<(RunSummary, CostReport)>> = vec![Vec::new(); configs.len()];
     let mut wanted = vec![start.clamp(MIN_REPLICATIONS, SLICES); configs.len()];
-    if let Some(b) = bar {
-        b.set_length(0);
-    }
     loop {
         let mut jobs = Vec::new();
         let mut owners = Vec::new();
