@@ -5,6 +5,7 @@ use super::output::{is_stdout, write_output};
 use super::progress::{BatchProgress, ProgressArgs};
 use super::report_set::{check_report_dir, write_report_set};
 use super::{console, CliError};
+use crate::scenario::Setting;
 use crate::sweep::{Batch, DEFAULT_MAX_REQUESTS};
 use std::path::PathBuf;
 
@@ -27,6 +28,11 @@ pub(crate) struct BatchArgs {
     /// Override a scenario field: path=value (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub(crate) sets: Vec<String>,
+    /// Run each configuration until the 95% half-widths of its mean latency
+    /// and p99 are within this share of them (e.g. 5%), up to the duration
+    /// as written: sets run.precision.
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) precision: Option<String>,
     /// Write the result as JSON to this file (- for stdout, which then holds
     /// the JSON only).
     #[arg(long, value_name = "OUT")]
@@ -44,6 +50,24 @@ pub(crate) struct BatchArgs {
 }
 
 impl BatchArgs {
+    /// The overrides: every `--set`, then `--precision` as the
+    /// `run.precision` it sets.
+    pub(crate) fn settings(&self) -> Vec<Setting> {
+        let mut out = super::scenario::sets(&self.sets);
+        if let Some(p) = &self.precision {
+            // A JSON string: the value is a percentage's text.
+            let mut s = Setting::flag("--precision", p, "run.precision");
+            s.expression = format!("run.precision={}", serde_json::Value::from(p.as_str()));
+            out.push(s);
+        }
+        out
+    }
+
+    /// The overrides as the provenance lists them (see [`Self::settings`]).
+    pub(crate) fn expressions(&self) -> Vec<String> {
+        self.settings().into_iter().map(|s| s.expression).collect()
+    }
+
     pub(crate) fn options(&self, replications: u32) -> Batch {
         Batch {
             replications,

@@ -20,7 +20,7 @@ pub(crate) struct CompareArgs {
 pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     let mut scenarios = Vec::new();
     for f in &args.files {
-        let (s, _) = super::scenario::load(Some(f), &super::scenario::sets(&args.batch.sets))?;
+        let (s, _) = super::scenario::load(Some(f), &args.batch.settings())?;
         scenarios.push((s, f.display().to_string()));
     }
     let reps = crate::sweep::replications(&scenarios[0].0, args.batch.replications);
@@ -36,8 +36,11 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), CliError> {
     });
     progress.finish();
     let mut report = report??;
-    let mut provenance =
-        super::provenance::of(Some(&args.files[0]), &scenarios[0].0, &args.batch.sets)?;
+    let mut provenance = super::provenance::of(
+        Some(&args.files[0]),
+        &scenarios[0].0,
+        &args.batch.expressions(),
+    )?;
     for f in &args.files {
         provenance.inputs.push(super::provenance::input(f)?);
     }

@@ -28,6 +28,12 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn plan(args: PlanArgs) -> Result<(), CliError> {
+    if args.batch.precision.is_some() {
+        // The search decides on its own replications' intervals.
+        return Err(CliError::Usage(
+            "plan decides each candidate with --replications and --max-replications; --precision is for stages, compare and sweep".into(),
+        ));
+    }
     let (scenario, _) =
         super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
     let file = args.file.display().to_string();

@@ -14,8 +14,7 @@ pub(crate) struct StagesArgs {
 }
 
 pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
-    let (scenario, _) =
-        super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
+    let (scenario, _) = super::scenario::load(Some(&args.file), &args.batch.settings())?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     args.batch.check_out()?;
     let progress = args.batch.progress();
@@ -30,7 +29,7 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     });
     progress.finish();
     let mut report = report??;
-    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
+    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.expressions())?;
     let provenance_md = provenance.markdown();
     report.provenance = Some(provenance);
     let mut files = vec![("stages.csv".to_owned(), crate::report::stages_csv(&report))];

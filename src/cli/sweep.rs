@@ -41,8 +41,7 @@ fn partition(text: &str) -> Result<(usize, usize), CliError> {
 
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let part = args.partition.as_deref().map(partition).transpose()?;
-    let (scenario, _) =
-        super::scenario::load(Some(&args.file), &super::scenario::sets(&args.batch.sets))?;
+    let (scenario, _) = super::scenario::load(Some(&args.file), &args.batch.settings())?;
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     args.batch.check_out()?;
     let progress = args.batch.progress();
@@ -59,7 +58,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), CliError> {
     });
     progress.finish();
     let mut report = report??;
-    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.sets)?;
+    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.expressions())?;
     let provenance_md = provenance.markdown();
     report.provenance = Some(provenance);
     args.batch.emit(Emitted {

@@ -180,6 +180,29 @@ pub struct StageRow {
     pub slo_met: bool,
     /// Every replication.
     pub runs: Vec<RunSummary>,
+    /// How precise the stage's estimates are, when it ran to a precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionReached>,
+}
+
+/// What a configuration run to a requested precision reached (`run.precision`,
+/// `--precision`): the 95% half-widths over their estimates, as percentages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionReached {
+    /// The precision asked for, in percent.
+    pub target_pct: f64,
+    /// Half-width of the mean latency's 95% interval over the mean, in percent.
+    pub mean_pct: f64,
+    /// Half-width of the p99's 95% interval over the p99, in percent.
+    pub p99_pct: f64,
+    /// Replications run (each measuring a twentieth of the span after the
+    /// warm-up, which each runs as written).
+    pub replications: u32,
+    /// Simulated seconds over every replication, warm-ups included.
+    pub simulated_s: f64,
+    /// Whether the cap (twenty replications: the measured span as written)
+    /// was hit before the precision was reached.
+    pub capped: bool,
 }
 
 /// The station on the request path that saturates first as users grow
@@ -309,6 +332,9 @@ pub struct SweepPoint {
     pub slo_met: bool,
     /// Every replication.
     pub runs: Vec<RunSummary>,
+    /// How precise the point's estimates are, when it ran to a precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionReached>,
 }
 
 /// `scaletwin sweep` (or `merge`) output.

@@ -3,8 +3,8 @@
 
 use super::slo::describe;
 use super::{
-    by_component_markdown, users_label, CompareReport, CostReport, StageRow, StagesReport,
-    SweepReport,
+    by_component_markdown, users_label, CompareReport, CostReport, PrecisionReached, StageRow,
+    StagesReport, SweepReport,
 };
 use crate::metrics::stats::Estimate;
 use std::fmt::Write;
@@ -141,7 +141,52 @@ pub fn stages_markdown(r: &StagesReport) -> String {
             r.max_requests
         );
     }
+    precision_markdown(
+        &mut o,
+        r.stages
+            .iter()
+            .map(|s| (s.name.clone(), s.precision.as_ref())),
+    );
     o
+}
+
+/// The precision each configuration run to one reached (nothing when none
+/// was): its half-widths, replications and simulated time, and whether the
+/// cap stopped it first.
+fn precision_markdown<'a>(
+    o: &mut String,
+    rows: impl Iterator<Item = (String, Option<&'a PrecisionReached>)>,
+) {
+    let rows: Vec<(String, &PrecisionReached)> =
+        rows.filter_map(|(name, p)| Some((name, p?))).collect();
+    let Some((_, first)) = rows.first() else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "\nRun to a precision of {}%: replications measuring a twentieth of the run after its warm-up (`sim s` is one replication's, warm-up included) were added until the 95% half-widths of the mean latency and p99 were within {}% of them, at most twenty (the measured span as written).\n",
+        first.target_pct, first.target_pct
+    );
+    let _ = writeln!(
+        o,
+        "| configuration | mean ± | p99 ± | replications | simulated s | stopped by |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
+    for (name, p) in rows {
+        let _ = writeln!(
+            o,
+            "| {name} | {:.2}% | {:.2}% | {} | {:.1} | {} |",
+            p.mean_pct,
+            p.p99_pct,
+            p.replications,
+            p.simulated_s,
+            if p.capped {
+                "the cap (precision not reached)"
+            } else {
+                "the precision"
+            }
+        );
+    }
 }
 
 /// Job queues, apart from the request path: where each one's backlog grows
@@ -335,6 +380,15 @@ pub fn compare_markdown(r: &CompareReport) -> String {
                 .unwrap_or("none meets the SLO")
         );
     }
+    precision_markdown(
+        &mut o,
+        r.stages.iter().flat_map(|st| {
+            r.architectures
+                .iter()
+                .zip(&st.rows)
+                .map(move |(a, row)| (format!("{a} at {}", st.name), row.precision.as_ref()))
+        }),
+    );
     o
 }
 
@@ -394,5 +448,11 @@ pub fn sweep_markdown(r: &SweepReport) -> String {
             describe(&p.slo, p.slo_default)
         );
     }
+    precision_markdown(
+        &mut o,
+        r.points
+            .iter()
+            .map(|p| (format!("#{}", p.index), p.precision.as_ref())),
+    );
     o
 }

@@ -141,6 +141,13 @@ pub struct Run {
     /// interval of `stages`, `compare` and `sweep` (default 1).
     #[serde(default)]
     pub replications: Option<u32>,
+    /// Stop each configuration of `stages`, `compare` and `sweep` once the
+    /// 95% confidence half-widths of its mean latency and p99 are within
+    /// this share of the estimates ("5%"): replications measuring a
+    /// twentieth of the span after the warm-up (each with the warm-up as
+    /// written) are added until then, at most twenty. `run` ignores it.
+    #[serde(default)]
+    pub precision: Option<units::Precision>,
 }
 
 fn default_interval() -> Duration {

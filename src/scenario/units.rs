@@ -452,6 +452,66 @@ impl schemars::JsonSchema for IntOrPercent {
     }
 }
 
+/// A relative precision, written as a percentage (`"5%"`, `"2.5%"`): how wide
+/// a 95% confidence interval may be on each side, over its estimate.
+#[derive(Copy, Clone, Debug, PartialEq, PartialOrd)]
+pub struct Precision(f64);
+
+const PRECISION_HELP: &str =
+    "a percentage such as \"5%\" or \"2.5%\" (more than 0%, less than 100%)";
+const PRECISION_PATTERN: &str = r"^\s*[0-9_.]*[0-9][0-9_.]*\s*%\s*$";
+
+impl Precision {
+    /// Reads `"5%"`: a percentage above 0 and below 100.
+    pub fn parse(text: &str) -> Result<Precision, UnitError> {
+        let bad = || UnitError(format!("\"{text}\" is not {PRECISION_HELP}"));
+        let number = text.trim().strip_suffix('%').ok_or_else(bad)?;
+        let pct: f64 = number.trim().replace('_', "").parse().map_err(|_| bad())?;
+        if !(pct > 0.0 && pct < 100.0) {
+            return Err(bad());
+        }
+        Ok(Precision(pct))
+    }
+
+    /// The precision as a fraction (0.05 for 5%).
+    pub fn fraction(self) -> f64 {
+        self.0 / 100.0
+    }
+
+    /// The percentage as written (5 for 5%).
+    pub fn percent(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Precision {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_str(TextVisitor(PRECISION_HELP))?;
+        Precision::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Precision {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl schemars::JsonSchema for Precision {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Precision".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        text_schema(PRECISION_PATTERN, PRECISION_HELP)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,5 +600,19 @@ mod tests {
             .contains("percentage"));
         assert!(read("-1").is_err());
         assert!(IntOrPercent::Percent(0).is_zero());
+    }
+
+    #[test]
+    fn a_precision_is_a_percentage_between_0_and_100() {
+        let p = Precision::parse(" 2.5% ").unwrap();
+        assert_eq!(
+            (p.percent(), p.fraction(), p.to_string()),
+            (2.5, 0.025, "2.5%".to_owned())
+        );
+        assert_eq!(Precision::parse("5%").unwrap().to_string(), "5%");
+        for bad in ["5", "0%", "100%", "-1%", "x%", "%"] {
+            let e = Precision::parse(bad).unwrap_err().0;
+            assert!(e.contains("more than 0%"), "{bad}: {e}");
+        }
     }
 }

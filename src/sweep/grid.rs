@@ -1,9 +1,10 @@
 //! Parameter sweeps: a grid of `--vary path=v1,v2` overrides, each point
 //! with replications, runnable as deterministic partitions and merged.
 
+use super::precision::run_to_precision;
 use super::{prepare, run_all, seed_for, Batch};
 use crate::metrics::stats::Estimate;
-use crate::report::{RunSummary, SweepPoint, SweepReport};
+use crate::report::{CostReport, PrecisionReached, RunSummary, SweepPoint, SweepReport};
 use crate::scenario::{apply_settings, Scenario, ScenarioError, Setting};
 use indicatif::ProgressBar;
 
@@ -63,7 +64,7 @@ pub fn sweep(
         .enumerate()
         .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
         .collect();
-    let mut jobs = Vec::new();
+    let mut configs = Vec::new();
     let mut objectives = Vec::new();
     for (_, sets) in &chosen {
         // Point set k comes from `--vary` expression k (see `grid`).
@@ -78,24 +79,15 @@ pub fn sweep(
             .collect();
         let point = apply_settings(s, &settings)?;
         objectives.push(point.slo.clone());
-        for r in 0..reps {
-            jobs.push(prepare(
-                &point,
-                None,
-                seed_for(point.seed, 0, r as u64),
-                batch.max_requests,
-            ));
-        }
+        configs.push(point);
     }
-    if let Some(b) = bar {
-        b.set_length(jobs.len() as u64);
-    }
-    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+    let results = point_runs(s, &configs, vary, batch, file, bar)?;
     let points = chosen
         .into_iter()
         .zip(objectives)
-        .map(|((index, sets), stated)| {
-            let runs: Vec<RunSummary> = results.by_ref().take(reps).map(|(r, _)| r).collect();
+        .zip(results)
+        .map(|(((index, sets), stated), (runs, precision))| {
+            let runs: Vec<RunSummary> = runs.into_iter().map(|(r, _)| r).collect();
             let est =
                 |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
             let slo = crate::report::slo::objective(stated.as_ref());
@@ -113,6 +105,7 @@ pub fn sweep(
                 slo,
                 slo_default: stated.is_none(),
                 runs,
+                precision,
             }
         })
         .collect();
@@ -126,6 +119,57 @@ pub fn sweep(
         provenance: None,
     })
 }
+
+/// The runs of every point in `configs`: `batch.replications` each, with
+/// seeds from the point's own seed, or as many as reach the scenario's
+/// precision (the same for every point: `--vary run.precision` is refused).
+fn point_runs(
+    s: &Scenario,
+    configs: &[Scenario],
+    vary: &[String],
+    batch: Batch,
+    file: &str,
+    bar: Option<&ProgressBar>,
+) -> Result<Vec<PointRuns>, ScenarioError> {
+    let reps = batch.replications.max(1) as usize;
+    let seeds = |k: usize, r: usize| seed_for(configs[k].seed, 0, r as u64);
+    if let Some(target) = s.run.precision {
+        if let Some(v) = vary
+            .iter()
+            .find(|v| v.trim_start().starts_with("run.precision"))
+        {
+            return Err(ScenarioError::Override {
+                flag: "--vary".into(),
+                expression: v.clone(),
+                message: "every point runs to the one precision of --precision or run.precision; it cannot be varied".into(),
+            });
+        }
+        if let Some(b) = bar {
+            b.set_length(0);
+        }
+        let precise = run_to_precision(configs, &seeds, target, reps, batch, file, bar)?;
+        return Ok(precise
+            .into_iter()
+            .map(|(runs, reached)| (runs, Some(reached)))
+            .collect());
+    }
+    let jobs: Vec<Scenario> = (0..configs.len())
+        .flat_map(|k| {
+            (0..reps).map(move |r| prepare(&configs[k], None, seeds(k, r), batch.max_requests))
+        })
+        .collect();
+    if let Some(b) = bar {
+        b.set_length(jobs.len() as u64);
+    }
+    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+    Ok(configs
+        .iter()
+        .map(|_| (results.by_ref().take(reps).collect(), None))
+        .collect())
+}
+
+/// A point's runs, and the precision they reached when it ran to one.
+type PointRuns = (Vec<(RunSummary, CostReport)>, Option<PrecisionReached>);
 
 /// Combines partitions of one sweep into the whole; fails when they belong
 /// to different sweeps or the grid is incomplete.

@@ -1,14 +1,15 @@
 //! `stages` (one architecture across the user ladder) and `compare`
 //! (several architectures on the same workload and seeds).
 
+use super::precision::run_to_precision;
 use super::settle::settled;
 use super::workload_diff::{labels, workload_differences};
 use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
-    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff, RunSummary,
-    StageRow, StagesReport,
+    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff, PrecisionReached,
+    RunSummary, StageRow, StagesReport,
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
@@ -95,6 +96,7 @@ pub fn row(
         cost: runs[0].1.clone(),
         slo_met: crate::report::slo::met_on_average(slo, good_ratio.mean, error_rate.mean),
         runs: runs.into_iter().map(|(r, _)| r).collect(),
+        precision: None,
     }
 }
 
@@ -165,20 +167,19 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
     best
 }
 
-/// The runs of `s` over `ladder`, `reps` replications each, stage by stage,
-/// seeded from `seed` by stage and replication index; `scale`: tenants and
-/// keys grow with each stage's users (see [`super::at_stage`]), and
-/// autoscaled deployments start each stage settled (see `settle`).
-fn ladder_jobs(
+/// The stages of `s` over `ladder`; `scale`: tenants and keys grow with
+/// each stage's users (see [`super::at_stage`]), and autoscaled
+/// deployments start each stage settled (see `settle`, whose pilot of stage
+/// `k` runs with the seed of its first replication).
+fn ladder_stages(
     s: &Scenario,
     ladder: &[(String, f64)],
-    reps: usize,
     seed: u64,
     batch: Batch,
     scale: bool,
     file: &str,
 ) -> Result<Vec<Scenario>, ScenarioError> {
-    let stages: Vec<Scenario> = ladder
+    ladder
         .par_iter()
         .enumerate()
         .map(|(k, (name, users))| {
@@ -188,8 +189,32 @@ fn ladder_jobs(
             }
             settled(&stage, seed_for(seed, k as u64, 0), file, batch.allow_large)
         })
-        .collect::<Result<_, _>>()?;
-    Ok(stages
+        .collect()
+}
+
+/// The runs of every stage of `s` over `ladder`, seeded from `seed` by
+/// stage and replication index: `batch.replications` each, or, when the
+/// scenario asks for a precision, as many as reach it (see `precision`).
+fn ladder_runs(
+    s: &Scenario,
+    ladder: &[(String, f64)],
+    seed: u64,
+    batch: Batch,
+    scale: bool,
+    file: &str,
+    bar: Option<&ProgressBar>,
+) -> Result<Vec<StageRuns>, ScenarioError> {
+    let stages = ladder_stages(s, ladder, seed, batch, scale, file)?;
+    let reps = batch.replications.max(1) as usize;
+    if let Some(target) = s.run.precision {
+        let seeds = |k: usize, r: usize| seed_for(seed, k as u64, r as u64);
+        let precise = run_to_precision(&stages, &seeds, target, reps, batch, file, bar)?;
+        return Ok(precise
+            .into_iter()
+            .map(|(runs, reached)| (runs, Some(reached)))
+            .collect());
+    }
+    let jobs: Vec<Scenario> = stages
         .iter()
         .enumerate()
         .flat_map(|(k, stage)| {
@@ -202,7 +227,25 @@ fn ladder_jobs(
                 )
             })
         })
+        .collect();
+    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+    Ok(stages
+        .iter()
+        .map(|_| (results.by_ref().take(reps).collect(), None))
         .collect())
+}
+
+/// A stage's runs, and the precision they reached when it ran to one.
+type StageRuns = (Vec<(RunSummary, CostReport)>, Option<PrecisionReached>);
+
+/// The length a progress bar over `runs` fixed runs starts with: 0 when
+/// `s` runs to a precision (each round then adds its runs).
+fn bar_length(s: &Scenario, runs: usize) -> u64 {
+    if s.run.precision.is_some() {
+        0
+    } else {
+        runs as u64
+    }
 }
 
 /// Runs scenario `s` at every stage of its ladder.
@@ -214,17 +257,20 @@ pub fn stages(
 ) -> Result<StagesReport, ScenarioError> {
     let ladder = ladder(s);
     let reps = batch.replications.max(1) as usize;
-    let jobs = ladder_jobs(s, &ladder, reps, s.seed, batch, true, file)?;
     if let Some(b) = bar {
-        b.set_length(jobs.len() as u64);
+        b.set_length(bar_length(s, ladder.len() * reps));
     }
-    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+    let results = ladder_runs(s, &ladder, s.seed, batch, true, file, bar)?;
     let slo = objective(s.slo.as_ref());
     let rows: Vec<StageRow> = ladder
         .iter()
-        .map(|(name, users)| {
+        .zip(results)
+        .map(|((name, users), (runs, precision))| {
             let stage = at_stage(s, name, *users, true);
-            row(name, &stage, results.by_ref().take(reps).collect(), &slo)
+            StageRow {
+                precision,
+                ..row(name, &stage, runs, &slo)
+            }
         })
         .collect();
     Ok(StagesReport {
@@ -259,7 +305,7 @@ pub fn compare(
     let slo = objective(first.slo.as_ref());
     let labels = labels(scenarios);
     if let Some(b) = bar {
-        b.set_length((scenarios.len() * ladder.len() * reps) as u64);
+        b.set_length(bar_length(first, scenarios.len() * ladder.len() * reps));
     }
     let mut per_arch = Vec::new();
     for (s, file) in scenarios {
@@ -269,13 +315,16 @@ pub fn compare(
             ..s.clone()
         };
         // The first scenario's seeds for all: common random numbers.
-        let jobs = ladder_jobs(s, &ladder, reps, first.seed, batch, ladder_mode, file)?;
-        let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, file, bar)?;
         let rows: Vec<StageRow> = ladder
             .iter()
-            .map(|(name, users)| {
+            .zip(results)
+            .map(|((name, users), (runs, precision))| {
                 let stage = at_stage(s, name, *users, ladder_mode);
-                row(name, &stage, results.by_ref().take(reps).collect(), &slo)
+                StageRow {
+                    precision,
+                    ..row(name, &stage, runs, &slo)
+                }
             })
             .collect();
         per_arch.push(rows);

@@ -514,6 +514,10 @@ const CASES: &[(&str, &[&str])] = &[
         "rollout_02_deploy_surge_text",
         &[":11:", "`25 pods` is not a whole number of pods (3) or a percentage"],
     ),
+    (
+        "precision_01_not_a_percentage",
+        &[":3:", "\"5\" is not a percentage such as \"5%\"", "more than 0%"],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

@@ -1,0 +1,221 @@
+//! Runs that stop at a requested precision (`run.precision`, `--precision`):
+//! honest intervals against M/M/8's exact mean sojourn and p99, the
+//! precision reached, the cap, and the same stopping point at any thread
+//! count.
+
+use rayon::prelude::*;
+use scaletwin::report::{PrecisionReached, SweepPoint};
+use scaletwin::scenario::{parse, Scenario};
+use scaletwin::sweep::{self, Batch, MIN_REPLICATIONS, SLICES};
+use std::process::Command;
+
+/// M/M/8 at ρ = 0.9 (λ = 7.2/s, μ = 1/s): Erlang C gives a mean sojourn of
+/// 1.876916 s; the sojourn's tail, (1-Pw)e^(-μt) + Pw (θe^(-μt) - μe^(-θt))
+/// / (θ-μ) with θ = cμ-λ = 0.8 and Pw = 0.701533, is 1% at 7.08735 s.
+const MEAN_MS: f64 = 1876.916;
+const P99_MS: f64 = 7087.35;
+
+/// M/M/8 as `scenarios/mm8.ron` writes it (50000 s, 2000 s warm-up), with
+/// `precision` and `stages`.
+fn mm8(seed: u64, precision: &str, stages: &str) -> Scenario {
+    mm8_for(seed, precision, stages, "50000s", "2000s")
+}
+
+/// M/M/8 over `duration` with `warmup`.
+fn mm8_for(seed: u64, precision: &str, stages: &str, duration: &str, warmup: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(
+            name: "mm8", seed: {seed},
+            run: (duration: "{duration}", warmup: "{warmup}", interval: "1h", precision: "{precision}"),
+            workload: (users: 7.2, rps_per_user: 1.0, mix: {{ "serve": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "server": 1 }}),
+                Deployment(name: "server", replicas: 1, concurrency: 8),
+            ],
+            endpoints: {{ "serve": [Lb("lb"), Compute(Exp("1s"))] }},
+            {stages}
+        )"#
+    );
+    parse(&text, "mm8.ron").unwrap()
+}
+
+const BATCH: Batch = Batch {
+    replications: 1,
+    max_requests: 0,
+    allow_large: false,
+};
+
+/// The one point of a sweep over nothing: the scenario run to its precision.
+fn point(s: &Scenario) -> SweepPoint {
+    let r = sweep::sweep(s, "mm8.ron", &[], BATCH, None, None).unwrap();
+    r.points.into_iter().next().unwrap()
+}
+
+fn precision(p: &SweepPoint) -> &PrecisionReached {
+    p.precision.as_ref().expect("ran to a precision")
+}
+
+/// Coverage over independent master seeds (60 here; set
+/// `SCALETWIN_COVERAGE_SEEDS` for the README's figure). The run as written
+/// is 300000 s with 600 s of warm-up (replications of 600 + 14970 s), long
+/// enough that 5% is reached before the cap: at mm8.ron's 50000 s, p99 is not.
+#[test]
+fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
+    let seeds: u64 = std::env::var("SCALETWIN_COVERAGE_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let points: Vec<SweepPoint> = (0..seeds)
+        .into_par_iter()
+        .map(|k| point(&mm8_for(10_000 + k, "5%", "", "300000s", "600s")))
+        .collect();
+    let covers =
+        |e: &scaletwin::metrics::stats::Estimate, exact: f64| (e.mean - exact).abs() <= e.ci95;
+    let mean = points
+        .iter()
+        .filter(|p| covers(&p.mean_ms, MEAN_MS))
+        .count();
+    let p99 = points.iter().filter(|p| covers(&p.p99_ms, P99_MS)).count();
+    let reps: u32 = points.iter().map(|p| precision(p).replications).sum();
+    let capped = points.iter().filter(|p| precision(p).capped).count();
+    eprintln!(
+        "M/M/8 at 5%: {seeds} seeds, mean covered {mean} ({:.1}%), p99 covered {p99} ({:.1}%), {:.2} replications on average, {capped} capped",
+        100.0 * mean as f64 / seeds as f64,
+        100.0 * p99 as f64 / seeds as f64,
+        f64::from(reps) / seeds as f64
+    );
+    for p in &points {
+        let reached = precision(p);
+        assert!(reached.replications as usize >= MIN_REPLICATIONS);
+        assert_eq!(reached.replications as usize, p.runs.len());
+        if !reached.capped {
+            assert!(
+                reached.mean_pct <= 5.0 && reached.p99_pct <= 5.0,
+                "{reached:?}"
+            );
+        }
+        // What the precision says is the interval the point reports.
+        let p99_pct = 100.0 * p.p99_ms.ci95 / p.p99_ms.mean;
+        assert!(
+            (reached.p99_pct - p99_pct).abs() < 1e-3,
+            "{reached:?} vs {p99_pct}"
+        );
+    }
+    // 95% intervals: over 60 seeds, 57 expected, fewer than 51 has
+    // probability below 0.2% (binomial).
+    let floor = (seeds as f64 * 0.85).floor() as usize;
+    assert!(
+        mean >= floor && p99 >= floor,
+        "mean {mean}, p99 {p99} of {seeds}"
+    );
+}
+
+#[test]
+fn a_looser_precision_stops_sooner_and_an_unreachable_one_at_the_duration_as_written() {
+    let loose = point(&mm8(3, "20%", ""));
+    let reached = precision(&loose);
+    assert_eq!(reached.replications as usize, MIN_REPLICATIONS);
+    assert!(!reached.capped && reached.target_pct == 20.0);
+    // Each replication measures a twentieth of the 48000 s after the
+    // warm-up, which it runs as written: 2000 + 2400 s.
+    assert!((loose.runs[0].simulated_s - 4400.0).abs() < 1e-6);
+    assert!((loose.runs[0].warmup_s - 2000.0).abs() < 1e-6);
+    let tight = point(&mm8(3, "2%", ""));
+    assert!(precision(&tight).replications > reached.replications);
+    let unreachable = point(&mm8(3, "0.1%", ""));
+    let capped = precision(&unreachable);
+    assert!(capped.capped && capped.replications as usize == SLICES);
+    assert!(capped.mean_pct > 0.1 || capped.p99_pct > 0.1);
+    // The cap: twenty twentieths of the 48000 s measured as written, and
+    // twenty warm-ups.
+    assert!((capped.simulated_s - 88_000.0).abs() < 1e-3, "{capped:?}");
+    // The first replications are the same runs whatever the target.
+    assert_eq!(loose.runs[..5], tight.runs[..5]);
+}
+
+#[test]
+fn the_stopping_point_is_the_same_at_one_and_two_threads() {
+    let s = mm8(11, "3%", r#"stages: [("half", 3.6), ("full", 7.2)],"#);
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let stages = sweep::stages(&s, "mm8.ron", BATCH, None).unwrap();
+            let grid = sweep::sweep(
+                &s,
+                "mm8.ron",
+                &["components.server.concurrency=8,9".to_owned()],
+                BATCH,
+                None,
+                None,
+            )
+            .unwrap();
+            serde_json::to_string(&(stages, grid)).unwrap()
+        })
+    };
+    let one = in_pool(1);
+    assert_eq!(one, in_pool(2));
+    let (stages, _): (
+        scaletwin::report::StagesReport,
+        scaletwin::report::SweepReport,
+    ) = serde_json::from_str(&one).unwrap();
+    for row in &stages.stages {
+        let reached = row.precision.as_ref().unwrap();
+        assert_eq!(reached.replications as usize, row.runs.len());
+    }
+    // Half the load is easier to pin down than ρ = 0.9.
+    let reps = |i: usize| stages.stages[i].runs.len();
+    assert!(reps(0) <= reps(1), "{} vs {}", reps(0), reps(1));
+}
+
+fn scaletwin(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scaletwin"))
+        .args(args)
+        .output()
+        .expect("run scaletwin")
+}
+
+#[test]
+fn the_precision_flag_sets_run_precision_and_reports_what_it_reached() {
+    let mm8 = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm8.ron");
+    let one = "components.server.concurrency=8";
+    let out = scaletwin(&[
+        "sweep",
+        mm8,
+        "--vary",
+        one,
+        "--precision",
+        "10%",
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: scaletwin::report::SweepReport = serde_json::from_slice(&out.stdout).unwrap();
+    let reached = report.points[0].precision.as_ref().unwrap();
+    assert_eq!(reached.target_pct, 10.0);
+    let sets = &report.provenance.as_ref().unwrap().sets;
+    assert_eq!(sets, &["run.precision=\"10%\"".to_owned()]);
+    let md = scaletwin(&["sweep", mm8, "--vary", one, "--precision", "10%"]);
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        text.contains("Run to a precision of 10%") && text.contains("| #0 |"),
+        "{text}"
+    );
+    for bad in ["0%", "5", "120%"] {
+        let out = scaletwin(&["stages", mm8, "--precision", bad]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("--precision") && err.contains("more than 0%"),
+            "{err}"
+        );
+    }
+    let plan = scaletwin(&["plan", mm8, "--precision", "5%"]);
+    assert_eq!(plan.status.code(), Some(2));
+}
