@@ -243,6 +243,16 @@ pub struct RateLimit {
     /// are the most active ones (list enterprise first to give the biggest
     /// tenants the largest limit).
     pub tiers: Vec<RateTier>,
+    /// The `Cache` node (Redis) that holds the limiter's counters: every
+    /// check is one round trip there that holds one of its `concurrency`
+    /// servers for the check's commands, each a draw of its `latency`, in
+    /// line with the cache reads (SortedSetLog and SlidingLog 4:
+    /// ZREMRANGEBYSCORE, ZADD, ZCARD, EXPIRE in one MULTI or script;
+    /// SlidingCounter 3: INCR, EXPIRE, GET; TokenBucket 3: HMGET, HSET,
+    /// EXPIRE in a script; Gcra 2: GET, SET in a script). The request waits
+    /// for the answer. Default: none (the check takes no time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
 }
 
 /// A rate-limit algorithm.
@@ -924,6 +934,22 @@ pub struct Pool {
     pub max: u32,
     /// A query waiting longer than this for a connection fails with "pool timeout".
     pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on the pool's connections: a query
+    /// still running this long after it started on a database connection
+    /// is cancelled there; it fails with "statement_timeout" and frees its
+    /// database connection and pool connection at the cancel. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_timeout: Option<Duration>,
+    /// HikariCP's `idleTimeout`: a connection above `min` left idle this long
+    /// is closed; a later query that needs it opens a new one and pays
+    /// `connect_time` first. Default: never closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<Duration>,
+    /// Time to open a connection (TCP, TLS and authentication) that a
+    /// query pays before it runs when the pool opens one for it
+    /// (default 0; a PostgreSQL connection typically takes 5-20ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_time: Option<Duration>,
 }
 
 /// A shared transaction-mode pooler (PgBouncer).

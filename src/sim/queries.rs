@@ -68,6 +68,8 @@ pub(super) struct QuerySide {
     remaining: u32,
     /// Why a scatter read fails once its started parts are done.
     scatter_failed: Option<ErrorCause>,
+    /// Its `Done` is the pool's statement timeout cancelling it.
+    cancelled: bool,
 }
 
 impl QuerySide {
@@ -86,6 +88,7 @@ impl QuerySide {
         since: Nanos::ZERO,
         remaining: 0,
         scatter_failed: None,
+        cancelled: false,
     };
 }
 
@@ -361,6 +364,7 @@ impl Sim<'_> {
         s.has_pool = false;
         s.has_bouncer = false;
         s.waiting_pool = false;
+        s.cancelled = false;
         self.stage_pool(now, r);
     }
 
@@ -549,8 +553,29 @@ impl Sim<'_> {
         if d.nodes[node as usize].cpu.is_some() {
             return self.start_query_cpu(now, db, node, id, t);
         }
+        let t = match self.statement_timeout(id) {
+            Some(limit) if t > limit => {
+                self.requests[id].query.cancelled = true;
+                limit
+            }
+            _ => t,
+        };
         self.queue
             .schedule(now + t, Event::Queries(QueryEvent::Done(id.into())));
+    }
+
+    /// The `statement_timeout` of the pool query `id` (not a scatter part) holds, if any.
+    fn statement_timeout(&self, id: u32) -> Option<Nanos> {
+        if id & SUB != 0 {
+            return None;
+        }
+        let s = &self.requests[id].query;
+        if !s.has_pool {
+            return None;
+        }
+        self.plan.deployments[s.pool_dep as usize]
+            .pool
+            .and_then(|p| p.statement_timeout)
     }
 
     /// Releases the pool and PgBouncer connections `r` holds; hands them on.
@@ -632,6 +657,11 @@ impl Sim<'_> {
         let db = s.db as usize;
         let since = self.requests[r].station_since;
         self.release_node(now, db, s.node, since);
+        if s.cancelled {
+            // Cancelled on the server: nothing committed, connections freed now.
+            self.requests[r].query.cancelled = false;
+            return self.query_fail(now, r, ErrorCause::StatementTimeout);
+        }
         self.commit(now, r, db, s);
         self.release_connections(now, r);
         self.requests[r].pc += 1;

@@ -34,6 +34,7 @@ mod import_otlp;
 mod jobs;
 mod output_paths;
 mod plan;
+mod pool_timeouts;
 mod pod_cpu;
 mod pod_memory;
 mod queue_autoscale;
