@@ -47,7 +47,15 @@ pub(super) enum QueryEvent {
     /// A database node's vCPUs (its place in all databases' nodes, and the
     /// generation of its pending event): a query's CPU work may be done.
     Cpu(U32, u8),
+    /// A request's new pool connection is open (its connect time is over).
+    Connected(U32),
+    /// A deployment's pool housekeeper closes connections idle too long.
+    Housekeep(U32),
 }
+
+/// How often a pool's housekeeper looks for idle connections to close
+/// (HikariCP's `housekeepingPeriodMs`, 30s).
+pub(super) const HOUSEKEEPING_PERIOD: Nanos = Nanos::from_secs(30);
 
 /// A request's query state.
 #[derive(Copy, Clone, Debug)]
@@ -286,6 +294,8 @@ impl Sim<'_> {
             QueryEvent::Done(id) => self.query_done(now, id.get()),
             QueryEvent::PoolTimeout(r) => self.pool_timeout(now, r.get()),
             QueryEvent::Cpu(at, generation) => self.query_cpu_event(now, at.get(), generation),
+            QueryEvent::Connected(r) => self.stage_bouncer(now, r.get()),
+            QueryEvent::Housekeep(d) => self.housekeep(now, d.get()),
         }
     }
 
@@ -323,6 +333,36 @@ impl Sim<'_> {
                 };
                 self.families.queries.pools[d].push(Gate::new(pool.max, open));
             }
+            if pool.idle_timeout.is_some() && HOUSEKEEPING_PERIOD < self.plan.duration {
+                self.queue.schedule(
+                    HOUSEKEEPING_PERIOD,
+                    Event::Queries(QueryEvent::Housekeep((d as u32).into())),
+                );
+            }
+        }
+    }
+
+    /// Deployment `d`'s pool housekeeper: in every pod's pool, the
+    /// connections above `min` idle `idle_timeout` or longer are closed
+    /// (and with them their server connections); it runs again a period later.
+    fn housekeep(&mut self, now: Nanos, d: u32) {
+        let spec = &self.plan.deployments[d as usize];
+        let pool = spec.pool.expect("a housekeeper needs a pool");
+        let timeout = pool.idle_timeout.expect("a housekeeper needs an idle timeout");
+        let direct = spec
+            .database
+            .filter(|&db| self.plan.databases[db].bouncer.is_none());
+        let fam = &mut self.families.queries;
+        for gate in &mut fam.pools[d as usize] {
+            let closed = gate.close_idle(now, timeout, pool.min);
+            if let Some(db) = direct {
+                fam.databases[db].close(closed);
+            }
+        }
+        let next = now + HOUSEKEEPING_PERIOD;
+        if next < self.plan.duration {
+            self.queue
+                .schedule(next, Event::Queries(QueryEvent::Housekeep(d.into())));
         }
     }
 
@@ -395,6 +435,19 @@ impl Sim<'_> {
                     return self.query_fail(now, r, ErrorCause::TooManyConnections);
                 }
                 self.pool_gate(s.pool_dep, s.pool_pod).opened();
+                let connect = self.plan.deployments[s.pool_dep as usize]
+                    .pool
+                    .expect("pool")
+                    .connect_time;
+                if connect > Nanos::ZERO {
+                    // The query goes on once its new connection is open.
+                    self.requests[r].query.has_pool = true;
+                    self.queue.schedule(
+                        now + connect,
+                        Event::Queries(QueryEvent::Connected(r.into())),
+                    );
+                    return;
+                }
             }
             Acquire::Wait => {
                 self.pool_gate(s.pool_dep, s.pool_pod)

@@ -40,6 +40,7 @@ mod pod_memory;
 mod queue_autoscale;
 mod queueing;
 mod recordings;
+mod redis_shared;
 mod regions;
 mod report_index;
 mod report_sets;

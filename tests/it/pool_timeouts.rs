@@ -86,3 +86,55 @@ fn a_statement_timeout_is_refused_with_a_database_sized_by_its_class() {
         "{problems:?}"
     );
 }
+
+/// One client querying about every 100s (Exp gaps), Const(5ms) a query,
+/// through a pool whose new connections take 20ms to open.
+fn sparse(pool_extra: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "idle-timeout", seed: 12,
+    run: (duration: "200000s", warmup: "0s"),
+    workload: (users: 1, rps_per_user: 0.01, mix: {{"q": 1.0}}),
+    components: [
+        LoadBalancer(name: "alb", strategy: RoundRobin, targets: {{"api": 1}}),
+        Deployment(name: "api", replicas: 1, concurrency: 4,
+                   pool: (max: 4, acquire_timeout: "1s", connect_time: "20ms"{pool_extra})),
+        Database(name: "pg", connections: 10),
+    ],
+    endpoints: {{ "q": [Lb("alb"), DbRead(Const("5ms"))] }},
+)"#
+    )
+}
+
+#[test]
+fn idle_connections_above_min_close_and_the_next_query_pays_the_connect_time() {
+    // Kept open: only the first query opens a connection.
+    let kept = run(&sparse(""));
+    let n = kept.summary.completed as f64;
+    assert!(n > 1900.0, "{n}");
+    let mean = kept.summary.latency.mean_ms;
+    assert!((mean - (5.0 + 20.0 / n)).abs() < 0.01, "{mean}");
+    assert_eq!(kept.summary.latency.max_ms.round(), 25.0);
+    // Closed when idle 10s, by a housekeeper that looks every 30s: a
+    // connection released at a uniform phase of the housekeeper survives a
+    // gap g if g <= 10s, or else with chance 1 - (g - 10)/30 (none past
+    // 40s). With g ~ Exp(100s) that is 0.218273, so 78.17% of the queries
+    // open a connection: mean = 5 + 20 × 0.781727 ms.
+    let l = 0.01f64;
+    let survive = (1.0 - (-10.0 * l).exp()) + ((-10.0 * l).exp() - (-40.0 * l).exp())
+        - (-10.0 * l).exp() / 30.0 / l * (1.0 - (-30.0 * l).exp() * (1.0 + 30.0 * l));
+    assert!((survive - 0.218273).abs() < 1e-5, "{survive}");
+    let closing = run(&sparse(r#", idle_timeout: "10s""#));
+    let n = closing.summary.completed as f64;
+    let share = (closing.summary.latency.mean_ms - 5.0) / 20.0;
+    let sd = (survive * (1.0 - survive) / n).sqrt();
+    assert!(
+        (share - (1.0 - survive)).abs() < 4.0 * sd,
+        "{share} of the queries opened a connection; expected {}",
+        1.0 - survive
+    );
+    // `min` connections are never closed: the one kept open serves them all.
+    let min = run(&sparse(r#", min: 1, idle_timeout: "10s""#));
+    assert_eq!(min.summary.latency.max_ms.round(), 5.0);
+    assert_eq!(min.databases[0].open_connections, 1);
+}
