@@ -654,7 +654,8 @@ pub struct Summary {
     pub errors: u64,
     /// errors / (completed + errors).
     pub error_rate: f64,
-    /// Failures by cause; every cause is listed, zeros included.
+    /// Failures by cause; every cause is listed, zeros included, but those
+    /// of opt-in features (`statement_timeout`) only once they occur.
     pub errors_by_cause: BTreeMap<String, u64>,
     /// Of those, requests still waiting for their answer when the run ended.
     #[serde(default)]
