@@ -263,6 +263,17 @@ pub struct QueueSpec {
     pub deployment: Option<usize>,
     /// Jobs per worker.
     pub concurrency: u32,
+    /// Lock duration and stalls allowed, when stalled jobs are modelled.
+    pub lock: Option<JobLock>,
+}
+
+/// BullMQ's job lock: `lockDuration` and `maxStalledCount`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobLock {
+    /// How long a lock lasts unrenewed (renewed every half of it).
+    pub duration: Nanos,
+    /// Stalls a job survives; the next one fails it.
+    pub max_stalled: u32,
 }
 
 /// A repeating job, resolved.

@@ -686,6 +686,19 @@ pub struct Queue {
     /// (a send, a receive and a delete per message).
     #[serde(default)]
     pub redis_node: Option<String>,
+    /// BullMQ's `lockDuration` (its default is 30s): a worker holds a lock
+    /// on its job, renewed every half of it while the worker lives. When a
+    /// worker pod dies under a job, the job is seen as stalled only when
+    /// its lock expires (the last renewal + `lock_duration`), and then goes
+    /// back to the wait list at once (no backoff, no attempt used); its
+    /// `max_stalled_count + 1`th stall fails it for good (dead-lettered).
+    /// Needs `deployment` workers. Default: not modelled, a killed pod's
+    /// jobs fail at once and are retried per `attempts` and `backoff`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_duration: Option<Duration>,
+    /// BullMQ's `maxStalledCount` (default 1): stalls a job survives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stalled_count: Option<u32>,
 }
 
 /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.

@@ -31,6 +31,7 @@ mod fuzz_scenarios;
 mod held_time;
 mod import_k8s;
 mod import_otlp;
+mod job_locks;
 mod jobs;
 mod output_paths;
 mod plan;
