@@ -121,7 +121,7 @@ impl Sim<'_> {
     }
 
     /// The limit op `op` checks.
-    pub(super) fn limit_spec(&self, op: LimitOp) -> &'_ RateLimitSpec {
+    pub(super) fn limit_spec(&self, op: LimitOp) -> &RateLimitSpec {
         match op {
             LimitOp::Balancer { lb } => self.plan.balancers[lb as usize]
                 .rate_limit

@@ -348,7 +348,9 @@ impl Sim<'_> {
     fn housekeep(&mut self, now: Nanos, d: u32) {
         let spec = &self.plan.deployments[d as usize];
         let pool = spec.pool.expect("a housekeeper needs a pool");
-        let timeout = pool.idle_timeout.expect("a housekeeper needs an idle timeout");
+        let timeout = pool
+            .idle_timeout
+            .expect("a housekeeper needs an idle timeout");
         let direct = spec
             .database
             .filter(|&db| self.plan.databases[db].bouncer.is_none());

@@ -43,7 +43,10 @@ fn a_job_lost_with_its_worker_is_retried_when_its_lock_expires() {
     // done at 165s, 65s after it was enqueued.
     let plain = run(&one_job(", attempts: 2"));
     let q = queue(&plain);
-    assert_eq!((q.enqueued, q.succeeded, q.failed_attempts, q.retries), (2, 2, 1, 1));
+    assert_eq!(
+        (q.enqueued, q.succeeded, q.failed_attempts, q.retries),
+        (2, 2, 1, 1)
+    );
     assert_eq!(q.stalled, 0);
     assert!((q.total.max_ms - 65_000.0).abs() < 65.0, "{q:?}");
     // With a 30s lock renewed every 15s, the last renewal before the kill
@@ -51,19 +54,29 @@ fn a_job_lost_with_its_worker_is_retried_when_its_lock_expires() {
     // 85s after it was enqueued; no attempt or backoff is used.
     let locked = run(&one_job(r#", lock_duration: "30s""#));
     let q = queue(&locked);
-    assert_eq!((q.enqueued, q.succeeded, q.failed_attempts, q.retries), (2, 2, 1, 0));
+    assert_eq!(
+        (q.enqueued, q.succeeded, q.failed_attempts, q.retries),
+        (2, 2, 1, 0)
+    );
     assert_eq!((q.stalled, q.dead_lettered, q.started), (1, 0, 3));
     assert!((q.total.max_ms - 85_000.0).abs() < 85.0, "{q:?}");
     // A 60s lock (renewed every 30s, none yet at the kill) expires at 160s.
     let q60 = run(&one_job(r#", lock_duration: "60s""#));
-    assert!((queue(&q60).total.max_ms - 100_000.0).abs() < 100.0, "{:?}", queue(&q60));
+    assert!(
+        (queue(&q60).total.max_ms - 100_000.0).abs() < 100.0,
+        "{:?}",
+        queue(&q60)
+    );
 }
 
 #[test]
 fn past_max_stalled_count_the_stalled_job_fails_for_good() {
     let r = run(&one_job(r#", lock_duration: "30s", max_stalled_count: 0"#));
     let q = queue(&r);
-    assert_eq!((q.enqueued, q.succeeded, q.stalled, q.dead_lettered), (2, 1, 1, 1));
+    assert_eq!(
+        (q.enqueued, q.succeeded, q.stalled, q.dead_lettered),
+        (2, 1, 1, 1)
+    );
     assert_eq!(q.failed_attempts, 1);
 }
 
@@ -73,7 +86,9 @@ fn a_lock_needs_deployment_workers_and_max_stalled_count_a_lock() {
         .replace(r#"deployment: "workers", concurrency: 1,"#, "workers: 1,");
     let problems = validate(&parse(&text, "t.ron").unwrap()).expect_err("refused");
     assert!(
-        problems.iter().any(|p| p.path == "components[3].lock_duration"),
+        problems
+            .iter()
+            .any(|p| p.path == "components[3].lock_duration"),
         "{problems:?}"
     );
     let text = one_job(", max_stalled_count: 2");

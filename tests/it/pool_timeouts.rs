@@ -40,7 +40,9 @@ fn a_statement_timeout_cancels_exp_mu_t_of_the_queries_and_frees_the_server_at_t
     let off = run(&timed_queries(""));
     assert_eq!(errors(&off, "statement_timeout"), 0);
     assert!(
-        !off.summary.errors_by_cause.contains_key("statement_timeout"),
+        !off.summary
+            .errors_by_cause
+            .contains_key("statement_timeout"),
         "an opt-in cause is not listed by runs without it"
     );
     // T = 20ms on Exp(mean 10ms): P(X > T) = e^(-2).
@@ -67,7 +69,11 @@ fn a_statement_timeout_cancels_exp_mu_t_of_the_queries_and_frees_the_server_at_t
     let held_off = pg_off.mean_busy / pg_off.arrival_rate * 1e3;
     assert!((held_off - 10.0).abs() < 0.2, "{held_off}");
     // Every query that succeeded ran less than T.
-    assert!(on.summary.latency.max_ms <= 20.0, "{:?}", on.summary.latency);
+    assert!(
+        on.summary.latency.max_ms <= 20.0,
+        "{:?}",
+        on.summary.latency
+    );
 }
 
 #[test]

@@ -68,8 +68,20 @@ fn a_limiter_on_the_cache_node_adds_its_commands_to_the_nodes_utilization_and_sl
         (read_together - expected).abs() < 0.03 * expected,
         "read mean {read_together}ms, M/G/1 {expected}ms"
     );
-    let p99 = |r: &Report| r.endpoints.iter().find(|e| e.name == "read").unwrap().latency.p99_ms;
-    assert!(p99(&together) > p99(&apart) + 0.5, "{} vs {}", p99(&together), p99(&apart));
+    let p99 = |r: &Report| {
+        r.endpoints
+            .iter()
+            .find(|e| e.name == "read")
+            .unwrap()
+            .latency
+            .p99_ms
+    };
+    assert!(
+        p99(&together) > p99(&apart) + 0.5,
+        "{} vs {}",
+        p99(&together),
+        p99(&apart)
+    );
     // The limited request waits for its check's round trip (0.8ms + wait).
     let api = endpoint_mean_ms(&together, "api");
     assert!((api - (1.0 + 0.8 + 0.11333)).abs() < 0.05, "{api}");
@@ -91,5 +103,9 @@ fn a_limiter_on_an_unknown_cache_is_refused_with_the_caches_there_are() {
     let problems = validate(&s).expect_err("refused");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].path, "limits.api.redis");
-    assert!(problems[0].message.contains("\"redis\""), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("\"redis\""),
+        "{}",
+        problems[0].message
+    );
 }

@@ -185,7 +185,10 @@ pub(crate) fn check_statement_timeouts(cx: &mut Context, databases: &[DatabaseSp
     };
     for (i, c) in cx.scenario.components.iter().enumerate() {
         if let Component::Deployment(d) = c {
-            if d.pool.as_ref().is_some_and(|p| p.statement_timeout.is_some()) {
+            if d.pool
+                .as_ref()
+                .is_some_and(|p| p.statement_timeout.is_some())
+            {
                 cx.problems.add_at(
                     format!("components[{i}].pool.statement_timeout"),
                     format!(
