@@ -68,9 +68,10 @@ fn a_statement_timeout_cancels_exp_mu_t_of_the_queries_and_frees_the_server_at_t
     let pg_off = &station(&off, "pg").stats;
     let held_off = pg_off.mean_busy / pg_off.arrival_rate * 1e3;
     assert!((held_off - 10.0).abs() < 0.2, "{held_off}");
-    // Every query that succeeded ran less than T.
+    // Every query that succeeded ran less than T (the histogram keeps 3
+    // significant digits).
     assert!(
-        on.summary.latency.max_ms <= 20.0,
+        on.summary.latency.max_ms <= 20.0 * 1.001,
         "{:?}",
         on.summary.latency
     );
