@@ -43,11 +43,13 @@ pub enum ErrorCause {
     DbFailover,
     /// The pod serving the request died (killed, or its spot node reclaimed).
     PodKilled,
+    /// The query ran past its pool's `statement_timeout` and was cancelled.
+    StatementTimeout,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 12] = [
+    pub const ALL: [ErrorCause; 13] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
@@ -60,6 +62,7 @@ impl ErrorCause {
         ErrorCause::TooManyConnections,
         ErrorCause::DbFailover,
         ErrorCause::PodKilled,
+        ErrorCause::StatementTimeout,
     ];
 
     /// The cause's name in reports.
@@ -77,7 +80,15 @@ impl ErrorCause {
             ErrorCause::TooManyConnections => "too_many_connections",
             ErrorCause::DbFailover => "db_failover",
             ErrorCause::PodKilled => "pod_killed",
+            ErrorCause::StatementTimeout => "statement_timeout",
         }
+    }
+
+    /// Whether reports list the cause when it never happened: the causes
+    /// of opt-in features are listed only once they occur, so reports of
+    /// scenarios without them stay as they were.
+    pub fn listed_when_zero(self) -> bool {
+        !matches!(self, ErrorCause::StatementTimeout)
     }
 
     /// Index into per-cause counter arrays.

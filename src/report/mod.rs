@@ -306,6 +306,10 @@ pub struct QueueReport {
     pub failed_attempts: u64,
     /// Failed attempts that were retried after a backoff delay.
     pub retries: u64,
+    /// Attempts lost with their worker and found stalled when their lock
+    /// expired (counted in `failed_attempts` too; with a `lock_duration`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stalled: u64,
     /// Jobs whose last attempt failed (error cause "queue dead-lettered").
     pub dead_lettered: u64,
     /// failed_attempts / finished attempts.
@@ -654,7 +658,8 @@ pub struct Summary {
     pub errors: u64,
     /// errors / (completed + errors).
     pub error_rate: f64,
-    /// Failures by cause; every cause is listed, zeros included.
+    /// Failures by cause; every cause is listed, zeros included, but those
+    /// of opt-in features (`statement_timeout`) only once they occur.
     pub errors_by_cause: BTreeMap<String, u64>,
     /// Of those, requests still waiting for their answer when the run ended.
     #[serde(default)]

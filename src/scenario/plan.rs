@@ -175,6 +175,18 @@ pub struct RateLimitSpec {
     pub cumulative: Vec<f64>,
     /// Tenants in the workload (1 when tenants are not modelled).
     pub tenants: u64,
+    /// The shared cache holding the counters, and the Redis commands one
+    /// check runs there (`None`: the check takes no time).
+    pub redis: Option<RedisCommands>,
+}
+
+/// Redis commands run on a shared cache's servers in one round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedisCommands {
+    /// The cache's index.
+    pub cache: u16,
+    /// Commands run, each a draw of the cache's latency.
+    pub commands: u32,
 }
 
 impl RateLimitSpec {
@@ -251,6 +263,17 @@ pub struct QueueSpec {
     pub deployment: Option<usize>,
     /// Jobs per worker.
     pub concurrency: u32,
+    /// Lock duration and stalls allowed, when stalled jobs are modelled.
+    pub lock: Option<JobLock>,
+}
+
+/// BullMQ's job lock: `lockDuration` and `maxStalledCount`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobLock {
+    /// How long a lock lasts unrenewed (renewed every half of it).
+    pub duration: Nanos,
+    /// Stalls a job survives; the next one fails it.
+    pub max_stalled: u32,
 }
 
 /// A repeating job, resolved.
@@ -310,6 +333,12 @@ pub struct PoolSpec {
     pub max: u32,
     /// Longest wait for a connection.
     pub acquire_timeout: Nanos,
+    /// Longest a query runs on its connection before it is cancelled.
+    pub statement_timeout: Option<Nanos>,
+    /// Idle time after which a connection above `min` is closed.
+    pub idle_timeout: Option<Nanos>,
+    /// Time to open a connection, paid by the query that opens it.
+    pub connect_time: Nanos,
 }
 
 /// A cache tier of a `CacheAside` or `Invalidate` step.
@@ -850,6 +879,7 @@ mod tests {
                     tiers: vec![("t".to_owned(), limiter); cumulative.len()],
                     cumulative,
                     tenants,
+                    redis: None,
                 };
                 for tier in 0..spec.tiers.len() {
                     let walked = (0..tenants).filter(|&k| spec.tier_of(k) == tier).count();
@@ -862,6 +892,7 @@ mod tests {
             tiers: vec![("free".to_owned(), limiter), ("paid".to_owned(), limiter)],
             cumulative: vec![0.9, 1.0],
             tenants: 1_000_000_000_000,
+            redis: None,
         };
         assert_eq!(spec.tenants_in(0) + spec.tenants_in(1), spec.tenants);
         assert_eq!(spec.tenants_in(1), 100_000_000_000);

@@ -250,6 +250,16 @@ pub struct RateLimit {
     /// are the most active ones (list enterprise first to give the biggest
     /// tenants the largest limit).
     pub tiers: Vec<RateTier>,
+    /// The `Cache` node (Redis) that holds the limiter's counters: every
+    /// check is one round trip there that holds one of its `concurrency`
+    /// servers for the check's commands, each a draw of its `latency`, in
+    /// line with the cache reads (SortedSetLog and SlidingLog 4:
+    /// ZREMRANGEBYSCORE, ZADD, ZCARD, EXPIRE in one MULTI or script;
+    /// SlidingCounter 3: INCR, EXPIRE, GET; TokenBucket 3: HMGET, HSET,
+    /// EXPIRE in a script; Gcra 2: GET, SET in a script). The request waits
+    /// for the answer. Default: none (the check takes no time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
 }
 
 /// A rate-limit algorithm.
@@ -684,6 +694,19 @@ pub struct Queue {
     /// (a send, a receive and a delete per message).
     #[serde(default)]
     pub redis_node: Option<String>,
+    /// BullMQ's `lockDuration` (its default is 30s): a worker holds a lock
+    /// on its job, renewed every half of it while the worker lives. When a
+    /// worker pod dies under a job, the job is seen as stalled only when
+    /// its lock expires (the last renewal + `lock_duration`), and then goes
+    /// back to the wait list at once (no backoff, no attempt used); its
+    /// `max_stalled_count + 1`th stall fails it for good (dead-lettered).
+    /// Needs `deployment` workers. Default: not modelled, a killed pod's
+    /// jobs fail at once and are retried per `attempts` and `backoff`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_duration: Option<Duration>,
+    /// BullMQ's `maxStalledCount` (default 1): stalls a job survives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stalled_count: Option<u32>,
 }
 
 /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
@@ -932,6 +955,22 @@ pub struct Pool {
     pub max: u32,
     /// A query waiting longer than this for a connection fails with "pool timeout".
     pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on the pool's connections: a query
+    /// still running this long after it started on a database connection
+    /// is cancelled there; it fails with "statement_timeout" and frees its
+    /// database connection and pool connection at the cancel. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_timeout: Option<Duration>,
+    /// HikariCP's `idleTimeout`: a connection above `min` left idle this long
+    /// is closed; a later query that needs it opens a new one and pays
+    /// `connect_time` first. Default: never closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<Duration>,
+    /// Time to open a connection (TCP, TLS and authentication) that a
+    /// query pays before it runs when the pool opens one for it
+    /// (default 0; a PostgreSQL connection typically takes 5-20ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_time: Option<Duration>,
 }
 
 /// A shared transaction-mode pooler (PgBouncer).

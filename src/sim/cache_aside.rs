@@ -354,19 +354,7 @@ impl Sim<'_> {
                         true
                     }
                     TierRef::Shared(c) => {
-                        self.requests[r].station_since = now;
-                        let cache = &mut self.families.cache.shared[c as usize];
-                        match cache.slots.admit(r, now) {
-                            Admission::Started => {
-                                cache.occupancy.arrive_and_start(now);
-                                let t = self.plan.samplers
-                                    [self.plan.caches[c as usize].latency as usize]
-                                    .sample(&mut self.network_rng);
-                                self.queue
-                                    .schedule(now + t, Event::Cache(CacheEvent::Done(r.into())));
-                            }
-                            _ => cache.occupancy.arrive_and_queue(now),
-                        }
+                        self.redis_round_trip(now, r, c);
                         false
                     }
                 }
@@ -558,23 +546,64 @@ impl Sim<'_> {
         }
     }
 
-    /// A shared cache operation finished.
+    /// Request `r` sends its commands to shared cache `c` (a cache read,
+    /// or the Redis commands of a rate-limit check) and waits for the answer.
+    pub(super) fn redis_round_trip(&mut self, now: Nanos, r: u32, c: u16) {
+        self.requests[r].station_since = now;
+        let cache = &mut self.families.cache.shared[c as usize];
+        match cache.slots.admit(r, now) {
+            Admission::Started => {
+                cache.occupancy.arrive_and_start(now);
+                self.start_redis_service(now, r, c);
+            }
+            _ => cache.occupancy.arrive_and_queue(now),
+        }
+    }
+
+    /// Request `r`'s commands start on one of cache `c`'s servers: one
+    /// draw of its latency per command (a cache read is one).
+    fn start_redis_service(&mut self, now: Nanos, r: u32, c: u16) {
+        let commands = match self.op_at(r) {
+            Op::Limit(op) => self.limit_spec(op).redis.map_or(1, |x| x.commands),
+            _ => 1,
+        };
+        let latency = &self.plan.samplers[self.plan.caches[c as usize].latency as usize];
+        let mut t = Nanos::ZERO;
+        for _ in 0..commands {
+            t += latency.sample(&mut self.network_rng);
+        }
+        self.queue
+            .schedule(now + t, Event::Cache(CacheEvent::Done(r.into())));
+    }
+
+    /// Request `r`'s commands on a shared cache finished: the next in line
+    /// starts, and `r` reads its answer (a cache lookup or a limiter check).
     fn cache_done(&mut self, now: Nanos, r: u32) {
-        let (aside, tier, _) = self.current_get(r);
-        let TierRef::Shared(c) = self.plan.asides[aside as usize].tiers[tier as usize] else {
-            panic!("a shared-cache operation finished for an L1 tier")
+        let op = self.op_at(r);
+        let c = match op {
+            Op::Limit(limit) => self.limit_spec(limit).redis.expect("kept on a cache").cache,
+            _ => {
+                let (aside, tier, _) = self.current_get(r);
+                match self.plan.asides[aside as usize].tiers[tier as usize] {
+                    TierRef::Shared(c) => c,
+                    TierRef::L1 => panic!("a shared-cache operation finished for an L1 tier"),
+                }
+            }
         };
         let sc = &mut self.families.cache.shared[c as usize];
         sc.occupancy
             .finish(now, now - self.requests[r].station_since);
         if let Some((next, queued_at)) = sc.slots.release() {
             sc.occupancy.start_from_queue(now, now - queued_at);
-            let t = self.plan.samplers[self.plan.caches[c as usize].latency as usize]
-                .sample(&mut self.network_rng);
-            self.queue
-                .schedule(now + t, Event::Cache(CacheEvent::Done(next.into())));
+            self.start_redis_service(now, next, c);
         }
-        self.cache_lookup(now, r);
+        if let Op::Limit(limit) = op {
+            if !self.limit_checked(now, r, limit) {
+                return;
+            }
+        } else {
+            self.cache_lookup(now, r);
+        }
         self.step(now, r);
     }
 

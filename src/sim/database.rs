@@ -205,6 +205,11 @@ impl Database {
         opened
     }
 
+    /// A pool closed `n` of its server connections.
+    pub(super) fn close(&mut self, n: u32) {
+        self.open -= n;
+    }
+
     /// Opens one server connection if max_connections allows it.
     pub(super) fn try_open(&mut self, max: Option<u32>) -> bool {
         if max.is_some_and(|m| self.open >= m) {

@@ -578,6 +578,7 @@ impl Sim<'_> {
             error_rate: error_rate(errors, m.completed),
             errors_by_cause: ErrorCause::ALL
                 .iter()
+                .filter(|c| c.listed_when_zero() || m.errors[c.index()] > 0)
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
                 .collect(),
             in_flight: m.in_flight_at_end,

@@ -3,7 +3,9 @@
 //! first and FIFO within a priority (src/algo/jobqueue), start no faster
 //! than the queue's rate limit (GCRA from src/algo/limiter), run, and on
 //! failure come back after a backoff delay (src/algo/backoff) until their
-//! attempts run out, when they are dead-lettered.
+//! attempts run out, when they are dead-lettered. With a lock duration, a
+//! job whose worker pod died is found stalled when its lock expires and
+//! goes back to the wait list (BullMQ's stalled-job check).
 //!
 //! ```text
 //!  Enqueue / schedule ──▶ [ by priority, FIFO ] ──rate limit──▶ worker slot ──done──▶ success
@@ -25,7 +27,7 @@ use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng, Slab};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
 use crate::report::{QueueReport, QueueRow, Report, StationReport};
-use crate::scenario::{JobOp, Plan, QueueSpec, ScheduleTimes};
+use crate::scenario::{JobLock, JobOp, Plan, QueueSpec, ScheduleTimes};
 
 /// A job event.
 #[derive(Copy, Clone, Debug)]
@@ -39,6 +41,8 @@ pub(super) enum JobEvent {
     Wake(U16),
     /// Repeating job `.1` of queue `.0` is due.
     Scheduled(U16, U16),
+    /// The lock of a job whose worker died expired: the job is stalled.
+    LockExpired(U32),
 }
 
 /// The job family's state.
@@ -122,6 +126,8 @@ pub(super) struct Job {
     done_at: Nanos,
     /// Index in the queue's `running` list (`NOT_RUNNING` when not running).
     run_idx: u32,
+    /// Times it was found stalled.
+    stalled: u32,
 }
 
 /// `Job::run_idx` of a job that is waiting or in backoff.
@@ -136,6 +142,7 @@ struct JobStats {
     failed_attempts: u64,
     retries: u64,
     dead_lettered: u64,
+    stalled: u64,
     wait: LatencyHistogram,
     run: LatencyHistogram,
     total: LatencyHistogram,
@@ -185,6 +192,7 @@ impl JobQueue {
                 failed_attempts: 0,
                 retries: 0,
                 dead_lettered: 0,
+                stalled: 0,
                 wait: LatencyHistogram::new(3),
                 run: LatencyHistogram::new(3),
                 total: LatencyHistogram::new(3),
@@ -234,6 +242,7 @@ impl JobQueue {
         let s = &mut self.stats;
         (s.enqueued, s.started, s.succeeded) = (0, 0, 0);
         (s.failed_attempts, s.retries, s.dead_lettered) = (0, 0, 0);
+        s.stalled = 0;
         s.wait.reset();
         s.run.reset();
         s.total.reset();
@@ -250,6 +259,7 @@ impl JobQueue {
             succeeded: s.succeeded,
             failed_attempts: s.failed_attempts,
             retries: s.retries,
+            stalled: s.stalled,
             dead_lettered: s.dead_lettered,
             attempt_failure_rate: if attempts == 0 {
                 0.0
@@ -278,6 +288,7 @@ impl Sim<'_> {
             JobEvent::Retry(j) => self.push_job(now, j.get()),
             JobEvent::Wake(q) => self.queue_wake(now, q.get()),
             JobEvent::Scheduled(q, i) => self.scheduled(now, q.get(), i.get()),
+            JobEvent::LockExpired(j) => self.stalled(now, j.get()),
         }
     }
 
@@ -346,6 +357,7 @@ impl Sim<'_> {
             token: 0,
             done_at: Nanos::ZERO,
             run_idx: NOT_RUNNING,
+            stalled: 0,
         });
         if self.measure.on {
             self.families.jobs.queues[q as usize].stats.enqueued += 1;
@@ -468,7 +480,10 @@ impl Sim<'_> {
                 let jq = &mut self.families.jobs.queues[q];
                 jq.pod_jobs[job.pod as usize] -= 1;
                 jq.untrack(&mut self.families.jobs.jobs, j);
-                self.attempt_ended(now, j, true);
+                match spec.lock {
+                    Some(lock) => self.lose_locked(now, j, lock),
+                    None => self.attempt_ended(now, j, true),
+                }
             }
             let ready = self.families.pods.deployments[d]
                 .pods
@@ -515,18 +530,62 @@ impl Sim<'_> {
         self.dispatch(now, q as u16);
     }
 
+    /// Job `j`'s worker died under it: its slot is free now, and the job
+    /// is found stalled when its lock expires, a `lock.duration` after the
+    /// last renewal (every half lock duration since it started).
+    fn lose_locked(&mut self, now: Nanos, j: u32, lock: JobLock) {
+        self.free_slot(now, j);
+        let started = self.families.jobs.jobs[j].started;
+        let half = Nanos(lock.duration.0 / 2).max(Nanos(1));
+        let renewed = started + Nanos((now - started).0 / half.0 * half.0);
+        self.queue.schedule(
+            renewed + lock.duration,
+            Event::Jobs(JobEvent::LockExpired(j.into())),
+        );
+    }
+
+    /// Job `j`'s lock expired with its worker gone: back to the wait list,
+    /// or failed for good past `max_stalled_count` stalls.
+    fn stalled(&mut self, now: Nanos, j: u32) {
+        let on = self.measure.on;
+        let job = &mut self.families.jobs.jobs[j];
+        job.stalled += 1;
+        let (q, stalls) = (job.queue as usize, job.stalled);
+        let lock = self.plan.queues[q].lock.expect("stalls need a lock");
+        let jq = &mut self.families.jobs.queues[q];
+        if on {
+            jq.stats.stalled += 1;
+            jq.stats.failed_attempts += 1;
+        }
+        if stalls > lock.max_stalled {
+            if on {
+                jq.stats.dead_lettered += 1;
+            }
+            self.families.jobs.jobs.remove(j);
+        } else {
+            self.push_job(now, j);
+        }
+    }
+
+    /// Job `j`'s attempt leaves its worker slot.
+    fn free_slot(&mut self, now: Nanos, j: u32) {
+        let job = self.families.jobs.jobs[j];
+        let jq = &mut self.families.jobs.queues[job.queue as usize];
+        jq.busy -= 1;
+        jq.occupancy.finish(now, now - job.enqueued);
+        if self.measure.on {
+            jq.stats.run.record(now - job.started);
+        }
+    }
+
     /// Job `j`'s running attempt ended (it is no longer on a worker).
     fn attempt_ended(&mut self, now: Nanos, j: u32, failed: bool) {
+        self.free_slot(now, j);
         let on = self.measure.on;
         let job = self.families.jobs.jobs[j];
         let q = job.queue;
         let spec = &self.plan.queues[q as usize];
         let jq = &mut self.families.jobs.queues[q as usize];
-        jq.busy -= 1;
-        jq.occupancy.finish(now, now - job.enqueued);
-        if on {
-            jq.stats.run.record(now - job.started);
-        }
         if !failed {
             if on {
                 jq.stats.succeeded += 1;

@@ -109,8 +109,31 @@ impl Family for Limits {
 }
 
 impl Sim<'_> {
-    /// Runs rate-limit op `op` of request `r`; true if the request goes on stepping now.
+    /// Runs rate-limit op `op` of request `r`; true if the request goes on
+    /// stepping now. A limit kept on a shared cache first sends its
+    /// commands there; the check is made when they are done.
     pub(super) fn limit_op(&mut self, now: Nanos, r: u32, op: LimitOp) -> bool {
+        if let Some(redis) = self.limit_spec(op).redis {
+            self.redis_round_trip(now, r, redis.cache);
+            return false;
+        }
+        self.limit_checked(now, r, op)
+    }
+
+    /// The limit op `op` checks.
+    pub(super) fn limit_spec(&self, op: LimitOp) -> &RateLimitSpec {
+        match op {
+            LimitOp::Balancer { lb } => self.plan.balancers[lb as usize]
+                .rate_limit
+                .as_ref()
+                .expect("RateLimit ops are compiled only for balancers with a rate limit"),
+            LimitOp::Endpoint { limit } => &self.plan.limits[limit as usize].limit,
+        }
+    }
+
+    /// Makes request `r`'s check of `op`: admitted, it moves on (true);
+    /// rejected, it fails with "rate_limited".
+    pub(super) fn limit_checked(&mut self, now: Nanos, r: u32, op: LimitOp) -> bool {
         if !self.rate_limit(now, r, op) {
             self.fail(now, r, ErrorCause::RateLimited);
             return false;

@@ -1,5 +1,7 @@
 //! A connection pool: up to `max` connections, opened lazily (and `min` at
-//! start), kept open, handed to waiters first come, first served.
+//! start), kept open (or, with an idle timeout, closed by the housekeeper
+//! once idle that long above `min`), handed to waiters first come, first
+//! served; an idle connection is reused most recently released first.
 
 use crate::algo::Nanos;
 use std::collections::VecDeque;
@@ -20,6 +22,9 @@ pub(super) struct Gate {
     pub(super) max: u32,
     pub(super) open: u32,
     pub(super) idle: u32,
+    /// When each idle connection was released, oldest first (the last is
+    /// reused first, so the first ones are those left idle longest).
+    idle_since: VecDeque<Nanos>,
     /// Waiting requests and when they started waiting.
     pub(super) queue: VecDeque<(u32, Nanos)>,
     pub(super) acquired: u64,
@@ -37,6 +42,7 @@ impl Gate {
             max,
             open,
             idle: open,
+            idle_since: std::iter::repeat_n(Nanos::ZERO, open as usize).collect(),
             queue: VecDeque::new(),
             acquired: 0,
             waited: 0,
@@ -51,6 +57,7 @@ impl Gate {
     pub(super) fn try_acquire(&mut self) -> Acquire {
         if self.idle > 0 {
             self.idle -= 1;
+            self.idle_since.pop_back();
             self.acquired += 1;
             Acquire::Idle
         } else if self.open < self.max {
@@ -81,9 +88,28 @@ impl Gate {
             }
             None => {
                 self.idle += 1;
+                self.idle_since.push_back(now);
                 None
             }
         }
+    }
+
+    /// Closes the connections above `min` idle since `idle_timeout` before
+    /// `now` or longer; returns how many closed.
+    pub(super) fn close_idle(&mut self, now: Nanos, idle_timeout: Nanos, min: u32) -> u32 {
+        let mut closed = 0;
+        while self.open > min
+            && self
+                .idle_since
+                .front()
+                .is_some_and(|&t| t.saturating_add(idle_timeout) <= now)
+        {
+            self.idle_since.pop_front();
+            self.idle -= 1;
+            self.open -= 1;
+            closed += 1;
+        }
+        closed
     }
 
     /// Removes a waiter whose timeout fired; false if it was not waiting.

@@ -47,7 +47,15 @@ pub(super) enum QueryEvent {
     /// A database node's vCPUs (its place in all databases' nodes, and the
     /// generation of its pending event): a query's CPU work may be done.
     Cpu(U32, u8),
+    /// A request's new pool connection is open (its connect time is over).
+    Connected(U32),
+    /// A deployment's pool housekeeper closes connections idle too long.
+    Housekeep(U32),
 }
+
+/// How often a pool's housekeeper looks for idle connections to close
+/// (HikariCP's `housekeepingPeriodMs`, 30s).
+pub(super) const HOUSEKEEPING_PERIOD: Nanos = Nanos::from_secs(30);
 
 /// A request's query state.
 #[derive(Copy, Clone, Debug)]
@@ -68,6 +76,8 @@ pub(super) struct QuerySide {
     remaining: u32,
     /// Why a scatter read fails once its started parts are done.
     scatter_failed: Option<ErrorCause>,
+    /// Its `Done` is the pool's statement timeout cancelling it.
+    cancelled: bool,
 }
 
 impl QuerySide {
@@ -86,6 +96,7 @@ impl QuerySide {
         since: Nanos::ZERO,
         remaining: 0,
         scatter_failed: None,
+        cancelled: false,
     };
 }
 
@@ -283,6 +294,8 @@ impl Sim<'_> {
             QueryEvent::Done(id) => self.query_done(now, id.get()),
             QueryEvent::PoolTimeout(r) => self.pool_timeout(now, r.get()),
             QueryEvent::Cpu(at, generation) => self.query_cpu_event(now, at.get(), generation),
+            QueryEvent::Connected(r) => self.stage_bouncer(now, r.get()),
+            QueryEvent::Housekeep(d) => self.housekeep(now, d.get()),
         }
     }
 
@@ -320,6 +333,38 @@ impl Sim<'_> {
                 };
                 self.families.queries.pools[d].push(Gate::new(pool.max, open));
             }
+            if pool.idle_timeout.is_some() && HOUSEKEEPING_PERIOD < self.plan.duration {
+                self.queue.schedule(
+                    HOUSEKEEPING_PERIOD,
+                    Event::Queries(QueryEvent::Housekeep((d as u32).into())),
+                );
+            }
+        }
+    }
+
+    /// Deployment `d`'s pool housekeeper: in every pod's pool, the
+    /// connections above `min` idle `idle_timeout` or longer are closed
+    /// (and with them their server connections); it runs again a period later.
+    fn housekeep(&mut self, now: Nanos, d: u32) {
+        let spec = &self.plan.deployments[d as usize];
+        let pool = spec.pool.expect("a housekeeper needs a pool");
+        let timeout = pool
+            .idle_timeout
+            .expect("a housekeeper needs an idle timeout");
+        let direct = spec
+            .database
+            .filter(|&db| self.plan.databases[db].bouncer.is_none());
+        let fam = &mut self.families.queries;
+        for gate in &mut fam.pools[d as usize] {
+            let closed = gate.close_idle(now, timeout, pool.min);
+            if let Some(db) = direct {
+                fam.databases[db].close(closed);
+            }
+        }
+        let next = now + HOUSEKEEPING_PERIOD;
+        if next < self.plan.duration {
+            self.queue
+                .schedule(next, Event::Queries(QueryEvent::Housekeep(d.into())));
         }
     }
 
@@ -361,6 +406,7 @@ impl Sim<'_> {
         s.has_pool = false;
         s.has_bouncer = false;
         s.waiting_pool = false;
+        s.cancelled = false;
         self.stage_pool(now, r);
     }
 
@@ -391,6 +437,19 @@ impl Sim<'_> {
                     return self.query_fail(now, r, ErrorCause::TooManyConnections);
                 }
                 self.pool_gate(s.pool_dep, s.pool_pod).opened();
+                let connect = self.plan.deployments[s.pool_dep as usize]
+                    .pool
+                    .expect("pool")
+                    .connect_time;
+                if connect > Nanos::ZERO {
+                    // The query goes on once its new connection is open.
+                    self.requests[r].query.has_pool = true;
+                    self.queue.schedule(
+                        now + connect,
+                        Event::Queries(QueryEvent::Connected(r.into())),
+                    );
+                    return;
+                }
             }
             Acquire::Wait => {
                 self.pool_gate(s.pool_dep, s.pool_pod)
@@ -549,8 +608,29 @@ impl Sim<'_> {
         if d.nodes[node as usize].cpu.is_some() {
             return self.start_query_cpu(now, db, node, id, t);
         }
+        let t = match self.statement_timeout(id) {
+            Some(limit) if t > limit => {
+                self.requests[id].query.cancelled = true;
+                limit
+            }
+            _ => t,
+        };
         self.queue
             .schedule(now + t, Event::Queries(QueryEvent::Done(id.into())));
+    }
+
+    /// The `statement_timeout` of the pool query `id` (not a scatter part) holds, if any.
+    fn statement_timeout(&self, id: u32) -> Option<Nanos> {
+        if id & SUB != 0 {
+            return None;
+        }
+        let s = &self.requests[id].query;
+        if !s.has_pool {
+            return None;
+        }
+        self.plan.deployments[s.pool_dep as usize]
+            .pool
+            .and_then(|p| p.statement_timeout)
     }
 
     /// Releases the pool and PgBouncer connections `r` holds; hands them on.
@@ -632,6 +712,11 @@ impl Sim<'_> {
         let db = s.db as usize;
         let since = self.requests[r].station_since;
         self.release_node(now, db, s.node, since);
+        if s.cancelled {
+            // Cancelled on the server: nothing committed, connections freed now.
+            self.requests[r].query.cancelled = false;
+            return self.query_fail(now, r, ErrorCause::StatementTimeout);
+        }
         self.commit(now, r, db, s);
         self.release_connections(now, r);
         self.requests[r].pc += 1;

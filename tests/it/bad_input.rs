@@ -511,6 +511,19 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "redisjobs_01_pool_timeouts_and_limiter_cache",
+        &[
+            ":8:",
+            "components[1].pool.statement_timeout",
+            "statement_timeout must be longer than zero",
+            "components[1].pool.idle_timeout",
+            ":13:",
+            "limits.a.redis",
+            "no Cache component is named \"redsi\"",
+            "\"redis\"",
+        ],
+    ),
+    (
         "rollout_02_deploy_surge_text",
         &[":11:", "`25 pods` is not a whole number of pods (3) or a percentage"],
     ),

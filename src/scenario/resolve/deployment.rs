@@ -5,8 +5,8 @@
 use super::checks::{check_count, check_nonzero, sizes, MAX_SIZE};
 use super::context::{Context, Problems};
 use crate::algo::Nanos;
-use crate::scenario::plan::{DeploymentSpec, L1Spec, PoolSpec};
-use crate::scenario::schema::{self, ComponentKind};
+use crate::scenario::plan::{DatabaseSpec, DeploymentSpec, L1Spec, PoolSpec};
+use crate::scenario::schema::{self, Component, ComponentKind};
 
 /// Checks deployment component `i` and resolves it.
 pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> DeploymentSpec {
@@ -143,10 +143,27 @@ fn resolve_pool(p: &mut Problems, i: usize, name: &str, pl: &schema::Pool) -> Po
         pl.acquire_timeout.nanos(),
         "an acquire timeout must be longer than zero",
     );
+    for (field, value) in [
+        ("statement_timeout", pl.statement_timeout),
+        ("idle_timeout", pl.idle_timeout),
+    ] {
+        if let Some(t) = value {
+            check_nonzero(
+                p,
+                at(&format!("pool.{field}")),
+                Some(name),
+                t.nanos(),
+                &format!("a pool's {field} must be longer than zero (leave it out for none)"),
+            );
+        }
+    }
     PoolSpec {
         min: pl.min,
         max: pl.max,
         acquire_timeout: pl.acquire_timeout.nanos(),
+        statement_timeout: pl.statement_timeout.map(|t| t.nanos()),
+        idle_timeout: pl.idle_timeout.map(|t| t.nanos()),
+        connect_time: pl.connect_time.map_or(Nanos::ZERO, |t| t.nanos()),
     }
 }
 
@@ -155,6 +172,32 @@ pub(crate) fn default_database(deployments: &mut [DeploymentSpec], named_databas
     if named_databases == 1 {
         for d in deployments {
             d.database.get_or_insert(0);
+        }
+    }
+}
+
+/// A pool's `statement_timeout` cancels a query at a known time after it
+/// starts, which a database sized by its class (queries sharing vCPUs,
+/// their end unknown in advance) does not model: the two are refused together.
+pub(crate) fn check_statement_timeouts(cx: &mut Context, databases: &[DatabaseSpec]) {
+    let Some(sized) = databases.iter().find(|d| d.class.is_some()) else {
+        return;
+    };
+    for (i, c) in cx.scenario.components.iter().enumerate() {
+        if let Component::Deployment(d) = c {
+            if d.pool
+                .as_ref()
+                .is_some_and(|p| p.statement_timeout.is_some())
+            {
+                cx.problems.add_at(
+                    format!("components[{i}].pool.statement_timeout"),
+                    format!(
+                        "statement_timeout is not modelled with a database sized by its class ({} has sized_by_class: true): leave one of them out",
+                        sized.name
+                    ),
+                    "statement_timeout",
+                );
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use super::checks::check_finite;
 use super::context::{list, Problems};
 use crate::algo::limiter::{Limiter, LimiterParams};
 use crate::algo::Nanos;
-use crate::scenario::plan::{EndpointLimitSpec, RateLimitSpec};
+use crate::scenario::plan::{EndpointLimitSpec, RateLimitSpec, RedisCommands};
 use crate::scenario::schema::{self, Scenario};
 use crate::scenario::suggest::hint;
 
@@ -78,11 +78,55 @@ pub(crate) fn resolve_rate_limit(
         *last = f64::INFINITY;
     }
     let tenants = s.workload.tenants.as_ref().map_or(1, |t| t.count.max(1));
+    let commands = match r.algorithm {
+        schema::LimitAlgorithm::SlidingLog | schema::LimitAlgorithm::SortedSetLog => 4,
+        schema::LimitAlgorithm::SlidingCounter | schema::LimitAlgorithm::TokenBucket => 3,
+        schema::LimitAlgorithm::Gcra => 2,
+    };
+    let redis = match &r.redis {
+        None => None,
+        Some(name) => {
+            let cache = redis_cache(p, &format!("{path}.redis"), name, s);
+            ok &= cache.is_some();
+            cache.map(|cache| RedisCommands { cache, commands })
+        }
+    };
     ok.then_some(RateLimitSpec {
         tiers,
         cumulative,
         tenants,
+        redis,
     })
+}
+
+/// The index of the `Cache` component `name` (Redis commands run there),
+/// or a problem at `path` naming the caches there are.
+pub(crate) fn redis_cache(p: &mut Problems, path: &str, name: &str, s: &Scenario) -> Option<u16> {
+    let caches: Vec<&str> = s
+        .components
+        .iter()
+        .filter_map(|c| match c {
+            schema::Component::Cache(c) => Some(c.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let found = caches.iter().position(|c| *c == name);
+    if found.is_none() {
+        p.add_at(
+            path,
+            format!(
+                "no Cache component is named \"{name}\";{} Redis commands run on a Cache: {}",
+                hint(name, caches.iter().copied()),
+                if caches.is_empty() {
+                    "the scenario has none".to_owned()
+                } else {
+                    list(&caches)
+                }
+            ),
+            name,
+        );
+    }
+    found.map(|i| i as u16)
 }
 
 /// Resolves the per-endpoint rate limits (`limits`), in endpoint name order.

@@ -179,6 +179,7 @@ fn resolve_components(cx: &mut Context) -> Components {
     autoscale::resolve_hpa_queues(&mut cx.problems, s, &mut c.deployments, &c.queues);
     balancer::regional(cx, &mut c.balancers, &c.deployments);
     deployment::default_database(&mut c.deployments, c.named_databases);
+    deployment::check_statement_timeouts(cx, &c.databases);
     c
 }
 

@@ -1,13 +1,13 @@
 //! `Queue` components: job queues, their workers, retries and schedules.
 
-use super::checks::{check_count, check_finite, sizes, MAX_SIZE};
+use super::checks::{check_count, check_finite, check_nonzero, sizes, MAX_SIZE};
 use super::context::Context;
 use super::samplers::Stage;
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::jobqueue::DailyTimes;
 use crate::algo::limiter::Gcra;
 use crate::algo::Nanos;
-use crate::scenario::plan::{DeploymentSpec, JobScheduleSpec, QueueSpec, ScheduleTimes};
+use crate::scenario::plan::{DeploymentSpec, JobLock, JobScheduleSpec, QueueSpec, ScheduleTimes};
 use crate::scenario::schema::{self, Component, ComponentKind, Step};
 
 /// Checks queue component `i` and resolves it (its worker Deployment, if
@@ -34,6 +34,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
     let rate_limit = q.rate_limit.as_ref().and_then(|r| job_rate_limit(cx, i, r));
     let backoff = retry_policy(cx, i, q);
     let schedules = compile_schedules(cx, i, q);
+    let lock = job_lock(cx, i, q);
     QueueSpec {
         name: q.name.clone(),
         slots: slots.min(u64::from(MAX_SIZE)) as u32,
@@ -43,7 +44,43 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
         schedules,
         deployment: None,
         concurrency: q.concurrency,
+        lock,
     }
+}
+
+/// Checks `lock_duration` and `max_stalled_count`; the job lock, if modelled.
+fn job_lock(cx: &mut Context, i: usize, q: &schema::Queue) -> Option<JobLock> {
+    let at = |f: &str| format!("components[{i}].{f}");
+    let p = &mut cx.problems;
+    let Some(duration) = q.lock_duration else {
+        if q.max_stalled_count.is_some() {
+            p.add_at(
+                at("max_stalled_count"),
+                "max_stalled_count needs a lock_duration (BullMQ's default is \"30s\")",
+                &q.name,
+            );
+        }
+        return None;
+    };
+    if q.deployment.is_none() {
+        p.add_at(
+            at("lock_duration"),
+            "a lock_duration needs `deployment` workers: fixed `workers` never die, so no job stalls",
+            &q.name,
+        );
+    }
+    let duration = duration.nanos();
+    check_nonzero(
+        p,
+        at("lock_duration"),
+        Some(&q.name),
+        duration,
+        "a lock_duration must be longer than zero",
+    );
+    Some(JobLock {
+        duration,
+        max_stalled: q.max_stalled_count.unwrap_or(1),
+    })
 }
 
 /// Checks `workers` / `deployment` and `concurrency`; the job slots.
