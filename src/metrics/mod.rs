@@ -43,11 +43,14 @@ pub enum ErrorCause {
     DbFailover,
     /// The pod serving the request died (killed, or its spot node reclaimed).
     PodKilled,
+    /// A `CallWith` (or `Parallel`) call's timeout passed (after its
+    /// retries) and there was no fallback.
+    CallTimeout,
 }
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 12] = [
+    pub const ALL: [ErrorCause; 13] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
@@ -60,6 +63,7 @@ impl ErrorCause {
         ErrorCause::TooManyConnections,
         ErrorCause::DbFailover,
         ErrorCause::PodKilled,
+        ErrorCause::CallTimeout,
     ];
 
     /// The cause's name in reports.
@@ -77,6 +81,7 @@ impl ErrorCause {
             ErrorCause::TooManyConnections => "too_many_connections",
             ErrorCause::DbFailover => "db_failover",
             ErrorCause::PodKilled => "pod_killed",
+            ErrorCause::CallTimeout => "call_timeout",
         }
     }
 

@@ -19,6 +19,7 @@ mod balancer;
 mod billing;
 mod cache;
 mod calls;
+mod client_calls;
 mod cdn;
 mod checks;
 mod context;
@@ -123,6 +124,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         regions: cx.regions,
         caches: c.caches,
         asides: compiled.asides,
+        call_sites: compiled.call_sites,
         limits,
         slo: s.slo.clone(),
         billing: billing::resolve(s),
