@@ -514,6 +514,24 @@ const CASES: &[(&str, &[&str])] = &[
         "rollout_02_deploy_surge_text",
         &[":11:", "`25 pods` is not a whole number of pods (3) or a percentage"],
     ),
+    (
+        "calls_01_client_calls",
+        &[
+            "4 problems",
+            "endpoints.a[0].timeout: a call timeout must be longer than zero",
+            "endpoints.a[1].retries.attempts: attempts (the first call included) must be from 1 to 100, not 0",
+            "endpoints.a[2].calls[0]: each call of a Parallel step is a Call(\"endpoint\") or a CallWith(endpoint: ...)",
+            "endpoints.a[2].calls[1].fallback: a call of a Parallel step has no fallback of its own",
+            "endpoints.a[3].calls: a Parallel step needs at least one call",
+        ],
+    ),
+    (
+        "calls_02_unknown_callee",
+        &[
+            ":7:", "endpoints.a[0].calls[1]",
+            "no endpoint is named \"bb\"; did you mean \"b\"?",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {
