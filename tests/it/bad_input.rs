@@ -517,7 +517,7 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "calls_01_client_calls",
         &[
-            "4 problems",
+            "5 problems",
             "endpoints.a[0].timeout: a call timeout must be longer than zero",
             "endpoints.a[1].retries.attempts: attempts (the first call included) must be from 1 to 100, not 0",
             "endpoints.a[2].calls[0]: each call of a Parallel step is a Call(\"endpoint\") or a CallWith(endpoint: ...)",

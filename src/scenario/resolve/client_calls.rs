@@ -57,7 +57,10 @@ pub(super) fn site(
                 .enumerate()
                 .map(|(k, c)| branch(c, &format!("{path}.calls[{k}]"), index, p))
                 .collect();
-            (*wait == Wait::First, resolved.into_iter().collect::<Option<_>>()?)
+            (
+                *wait == Wait::First,
+                resolved.into_iter().collect::<Option<_>>()?,
+            )
         }
         _ => return None,
     };

@@ -41,7 +41,8 @@ pub(crate) fn check_references(cx: &mut Context) {
                 Step::Enqueue { queue, .. } => {
                     cx.lookup(format!("{path}.queue"), queue, ComponentKind::Queue);
                 }
-                Step::Call(target) | Step::CallWith {
+                Step::Call(target)
+                | Step::CallWith {
                     endpoint: target, ..
                 } if !s.endpoints.contains_key(target) => {
                     cx.problems.add_at(

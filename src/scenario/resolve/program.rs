@@ -20,9 +20,9 @@
 use super::context::list;
 use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
-    AsideSpec, BalancerSpec, CacheOp, CacheSpec, CallSiteSpec, CdnOp, ClientOp, CdnSpec, DataOp, DatabaseSpec,
-    DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec, JobOp, LimitOp,
-    Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
+    AsideSpec, BalancerSpec, CacheOp, CacheSpec, CallSiteSpec, CdnOp, CdnSpec, ClientOp, DataOp,
+    DatabaseSpec, DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec,
+    JobOp, LimitOp, Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
