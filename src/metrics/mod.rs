@@ -45,6 +45,9 @@ pub enum ErrorCause {
     PodKilled,
     /// The query ran past its pool's `statement_timeout` and was cancelled.
     StatementTimeout,
+    /// A `CallWith` (or `Parallel`) call's timeout passed (after its
+    /// retries) and there was no fallback.
+    CallTimeout,
 }
 
 impl ErrorCause {
@@ -63,6 +66,7 @@ impl ErrorCause {
         ErrorCause::DbFailover,
         ErrorCause::PodKilled,
         ErrorCause::StatementTimeout,
+        ErrorCause::CallTimeout,
     ];
 
     /// The cause's name in reports.
@@ -81,6 +85,7 @@ impl ErrorCause {
             ErrorCause::DbFailover => "db_failover",
             ErrorCause::PodKilled => "pod_killed",
             ErrorCause::StatementTimeout => "statement_timeout",
+            ErrorCause::CallTimeout => "call_timeout",
         }
     }
 

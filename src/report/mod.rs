@@ -77,6 +77,9 @@ pub struct Report {
     pub retries: Option<RetryReport>,
     /// External dependencies: calls, failures, breaker and fallbacks.
     pub dependencies: Vec<DependencyReport>,
+    /// `CallWith` and `Parallel` steps: sub-requests, timeouts, orphans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallSiteReport>,
     /// Job queues, in scenario order. Their dead-lettered jobs are not client
     /// errors (the client got its 202 at once) and are counted here only, under
     /// the cause "queue dead-lettered".
@@ -128,6 +131,34 @@ pub struct DependencyReport {
     pub failed_requests: u64,
     /// Every breaker state change, in order.
     pub breaker_events: Vec<BreakerEventReport>,
+}
+
+/// One `CallWith` or `Parallel` step's figures (measured period).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallSiteReport {
+    /// Where the step is written: `endpoint[step]`.
+    pub site: String,
+    /// What it waits for: `one` (a `CallWith`), `all` or `first`.
+    pub wait: String,
+    /// The called endpoints, in order.
+    pub callees: Vec<String>,
+    /// Requests that ran the step.
+    pub requests: u64,
+    /// Sub-requests sent (retries included).
+    pub attempts: u64,
+    /// Attempts the caller stopped waiting for at its timeout.
+    pub timeouts: u64,
+    /// Attempts retried after a failure or a timeout.
+    pub retries: u64,
+    /// Attempts that failed at the callee.
+    pub errors: u64,
+    /// Answers nobody waited for any more (after a timeout, or once the
+    /// fan-out had decided): the orphaned work's results, discarded.
+    pub late_answers: u64,
+    /// Requests answered by the step's fallback.
+    pub fallbacks: u64,
+    /// Requests that failed at the step (no fallback).
+    pub failed_requests: u64,
 }
 
 /// A circuit breaker state change.

@@ -276,6 +276,7 @@ rate limits (per tenant)
             &rows,
         );
     }
+    calls_table(out, r);
     if let Some(x) = &r.retries {
         let _ = writeln!(
             out,
@@ -284,6 +285,48 @@ client retries: {} requests, {} retries (amplification x{:.3}), {} denied by bud
             x.requests, x.retries, x.amplification, x.budget_denied, x.exhausted, x.abandoned_attempts
         );
     }
+}
+
+/// The `CallWith` and `Parallel` steps, a row each.
+fn calls_table(out: &mut String, r: &Report) {
+    if r.calls.is_empty() {
+        return;
+    }
+    out.push_str("\ncalls (CallWith, Parallel)\n");
+    let rows: Vec<Vec<String>> = r
+        .calls
+        .iter()
+        .map(|c| {
+            vec![
+                c.site.clone(),
+                format!("{} {}", c.wait, c.callees.join(", ")),
+                c.requests.to_string(),
+                c.attempts.to_string(),
+                c.timeouts.to_string(),
+                c.retries.to_string(),
+                c.errors.to_string(),
+                c.late_answers.to_string(),
+                c.fallbacks.to_string(),
+                c.failed_requests.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "step",
+            "waits for",
+            "requests",
+            "attempts",
+            "timeouts",
+            "retries",
+            "errors",
+            "late",
+            "fallbacks",
+            "failed",
+        ],
+        &rows,
+    );
 }
 
 /// Latency per user region, when the scenario has regions.

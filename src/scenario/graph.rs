@@ -132,7 +132,9 @@ impl Topology {
                 };
                 let (targets, label) = match step {
                     Step::Lb(lb) => (node(lb).into_iter().collect(), "enters"),
-                    Step::Call(ep) => (endpoints.get(ep).copied().into_iter().collect(), "calls"),
+                    Step::Call(ep) | Step::CallWith { endpoint: ep, .. } => {
+                        (endpoints.get(ep).copied().into_iter().collect(), "calls")
+                    }
                     Step::Cdn(cdn) => (node(cdn).into_iter().collect(), "cached at"),
                     Step::External { dependency, .. } => {
                         (node(dependency).into_iter().collect(), "depends on")
@@ -258,6 +260,12 @@ fn nested(steps: &[Step]) -> Vec<&Step> {
             Step::CacheAside { on_miss, .. } => out.extend(nested(on_miss)),
             // Steps inside fallbacks count too (a fallback may call an endpoint).
             Step::External { fallback, .. } => out.extend(nested(fallback)),
+            // A `CallWith`'s fallback and a `Parallel`'s calls and fallback.
+            Step::CallWith { .. } | Step::Parallel { .. } => {
+                for list in step.nested_lists() {
+                    out.extend(nested(list));
+                }
+            }
             _ => {}
         }
     }

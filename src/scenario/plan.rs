@@ -63,6 +63,8 @@ pub struct Plan {
     pub(crate) asides: Vec<AsideSpec>,
     /// Per-endpoint rate limits, in endpoint name order.
     pub(crate) limits: Vec<EndpointLimitSpec>,
+    /// `CallWith` and `Parallel` steps, referenced from [`ClientOp`]s.
+    pub(crate) call_sites: Vec<CallSiteSpec>,
     /// The service-level objective the scenario states, if any.
     pub(crate) slo: Option<super::Slo>,
     /// What each component is billed as, by its index in its family.
@@ -89,8 +91,15 @@ impl Plan {
                 if found(op) {
                     return true;
                 }
-                if let Op::Call { program, .. } = op {
-                    todo.push(*program);
+                match op {
+                    Op::Call { program, .. } => todo.push(*program),
+                    Op::Client(c) => todo.extend(
+                        self.call_sites[c.site as usize]
+                            .calls
+                            .iter()
+                            .map(|call| u32::from(call.endpoint)),
+                    ),
+                    _ => {}
                 }
             }
         }
@@ -721,6 +730,40 @@ pub enum Op {
     Cache(CacheOp),
     /// Database queries.
     Data(DataOp),
+    /// Calls to other endpoints as sub-requests (`CallWith`, `Parallel`).
+    Client(ClientOp),
+}
+
+/// A `CallWith` or `Parallel` step: start its calls as sub-requests and wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientOp {
+    /// Index into `Plan::call_sites`.
+    pub site: u32,
+    /// Where the request goes on when the calls succeed (past the fallback
+    /// ops that follow this one).
+    pub end: u32,
+}
+
+/// A `CallWith` or `Parallel` step, resolved.
+#[derive(Clone, Debug)]
+pub struct CallSiteSpec {
+    /// Where it is written: `endpoint[step]` (with `.fallback[k]` when nested).
+    pub name: String,
+    /// Whether the step waits for the first success (`Parallel(wait: First)`).
+    pub first: bool,
+    /// The calls, started together.
+    pub calls: Vec<ClientCallSpec>,
+}
+
+/// One call of a call site: a sub-request to an endpoint's entry.
+#[derive(Clone, Debug)]
+pub struct ClientCallSpec {
+    /// The called endpoint (its entry program has the same index).
+    pub endpoint: u16,
+    /// How long the caller waits for one attempt.
+    pub timeout: Option<Nanos>,
+    /// Retries of a failed or timed-out attempt.
+    pub retries: Option<Backoff>,
 }
 
 /// A pod instruction.

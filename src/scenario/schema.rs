@@ -1249,6 +1249,67 @@ pub enum Step {
     Invalidate(Vec<Tier>),
     /// A read on every shard of the service's database; done when the slowest is.
     ScatterRead(Dist),
+    /// Call another endpoint as a real client: a sub-request of its own (from
+    /// the callee's entry, its limit and `Lb` included) that this request
+    /// waits for, holding its worker slots. Past `timeout` the caller gives
+    /// up ("call_timeout") while the callee's work runs on to its end (an
+    /// orphan, its late answer discarded); a failed or timed-out attempt is
+    /// retried as a new sub-request after a backoff; if it still fails the
+    /// `fallback` steps run, or the request fails with the callee's cause.
+    CallWith {
+        /// The called endpoint's name.
+        endpoint: String,
+        /// How long the caller waits for one attempt. Default: no limit.
+        #[serde(default)]
+        timeout: Option<Duration>,
+        /// Retries of a failed or timed-out attempt. Default: none.
+        #[serde(default)]
+        retries: Option<DependencyRetries>,
+        /// Steps that give a degraded answer when the call fails. Default: none.
+        #[serde(default)]
+        fallback: Vec<Step>,
+    },
+    /// Run `calls` (each a `Call` or a `CallWith` without fallback) at once,
+    /// each a sub-request as `CallWith` makes, and wait for all or the first
+    /// success; the calls the request no longer waits for run on as orphans.
+    /// If the fan-out fails (`All`: any call failed; `First`: every call
+    /// failed) the `fallback` steps run, or the request fails.
+    Parallel {
+        /// What the request waits for. Default: `All`.
+        #[serde(default)]
+        wait: Wait,
+        /// The calls, started together.
+        calls: Vec<Step>,
+        /// Steps that give a degraded answer when the fan-out fails. Default: none.
+        #[serde(default)]
+        fallback: Vec<Step>,
+    },
+}
+
+/// What a `Parallel` step waits for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Wait {
+    /// Every call's success (the slowest decides); the first failure fails
+    /// the fan-out at once.
+    #[default]
+    All,
+    /// The first success; it fails once every call has failed.
+    First,
+}
+
+impl Step {
+    /// The step lists nested in this step (fallbacks, loads, the calls of a
+    /// `Parallel`).
+    pub fn nested_lists(&self) -> Vec<&[Step]> {
+        match self {
+            Step::External { fallback, .. } | Step::CallWith { fallback, .. } => vec![fallback],
+            Step::CacheAside { on_miss, .. } => vec![on_miss],
+            Step::Parallel {
+                calls, fallback, ..
+            } => vec![calls, fallback],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A Deployment's HorizontalPodAutoscaler (autoscaling/v2), run every sync period.

@@ -369,11 +369,16 @@ impl Sim<'_> {
                     edge.refreshes += 1;
                 }
                 req.pc += 1;
-                let (start, endpoint, home) = (req.start, req.endpoint, req.home);
+                let (start, endpoint, home, sub) = (req.start, req.endpoint, req.home, req.sub);
                 req.cdn.refreshing = cdn + 1;
                 req.detached = true;
                 req.deadline = Nanos::MAX;
-                self.record_success(now, start, endpoint, home, now + t - start);
+                if sub {
+                    // A `CallWith` sub-request: its caller gets the stale copy.
+                    self.sub_ended(now, now + t, r, None);
+                } else {
+                    self.record_success(now, start, endpoint, home, now + t - start);
+                }
                 Some(Nanos::ZERO)
             }
             Lookup::Miss => {

@@ -9,6 +9,7 @@
 
 use super::autoscale::AutoscaleEvent;
 use super::cache_aside::CacheEvent;
+use super::client_calls::ClientEvent;
 use super::cpu::CpuDone;
 use super::dependency::DependencyEvent;
 use super::faults::FaultEvent;
@@ -44,6 +45,8 @@ pub(super) enum Event {
     Autoscale(AutoscaleEvent),
     /// A pod's processors: a compute ends, the CPU quota runs out or renews.
     Cpu(CpuDone),
+    /// `CallWith` and `Parallel` calls: timeouts and retries.
+    Client(ClientEvent),
 }
 
 // Explicit one-byte tags: cheap to match, and 8 bytes, so a queue entry stays 16.

@@ -10,6 +10,7 @@
 use super::autoscale::Autoscaling;
 use super::cache_aside::CacheAside;
 use super::cdn::Cdns;
+use super::client_calls::ClientCalls;
 use super::dependency::Dependencies;
 use super::deployment::Pods;
 use super::faults::Faults;
@@ -80,6 +81,8 @@ pub(super) struct Families {
     pub(super) retries: Retries,
     /// External dependencies.
     pub(super) dependencies: Dependencies,
+    /// Calls of other endpoints as sub-requests (`CallWith`, `Parallel`).
+    pub(super) client_calls: ClientCalls,
     /// Job queues and their jobs.
     pub(super) jobs: Jobs,
     /// Regions.
@@ -100,6 +103,7 @@ impl Families {
             limits: Limits::new(plan),
             retries: Retries::new(plan),
             dependencies: Dependencies::new(plan),
+            client_calls: ClientCalls::new(plan),
             jobs: Jobs::new(plan),
             regions: Geo::new(plan),
             faults: Faults,
@@ -117,6 +121,7 @@ impl Families {
         v.visit(&mut self.limits);
         v.visit(&mut self.retries);
         v.visit(&mut self.dependencies);
+        v.visit(&mut self.client_calls);
         v.visit(&mut self.jobs);
         v.visit(&mut self.regions);
         v.visit(&mut self.faults);

@@ -109,6 +109,36 @@ impl HeldTime {
             Op::Cache(CacheOp::Get { aside, tier, .. }) => shared(aside, Some(tier)),
             Op::Cache(CacheOp::Fill { aside }) => shared(aside, None),
             Op::Dependency(DependencyOp::Call { dep, .. }) => self.dependencies + dep,
+            Op::Client(op) => Self::callees(plan, op.site),
+            _ => OTHER,
+        }
+    }
+
+    /// What a request waiting at call site `site` waits on: the deployment
+    /// the callees' entries enter first, if they all enter the same one
+    /// (a balancer with one deployment), else `other`.
+    fn callees(plan: &Plan, site: u32) -> u16 {
+        let first_entered = |endpoint: u16| {
+            let mut ops = plan.programs[usize::from(endpoint)].ops.iter();
+            // Calls followed: an entry with a limit check calls the body.
+            for _ in 0..plan.programs.len().saturating_mul(4).max(64) {
+                match ops.next()? {
+                    Op::Pod(PodOp::Enter { lb }) => {
+                        return match plan.balancers[*lb as usize].targets[..] {
+                            [(d, _)] => Some(FIRST + d as u16),
+                            _ => None,
+                        };
+                    }
+                    Op::Call { program, .. } => ops = plan.programs[*program as usize].ops.iter(),
+                    _ => {}
+                }
+            }
+            None
+        };
+        let mut calls = plan.call_sites[site as usize].calls.iter();
+        let first = calls.next().and_then(|c| first_entered(c.endpoint));
+        match first {
+            Some(d) if calls.all(|c| first_entered(c.endpoint) == Some(d)) => d,
             _ => OTHER,
         }
     }

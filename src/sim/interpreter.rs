@@ -58,6 +58,9 @@ pub(super) struct Request {
     /// CDN copy answered it and this is the background refresh): the request
     /// still uses resources but its outcome is not counted.
     pub(super) detached: bool,
+    /// A `CallWith`/`Parallel` sub-request (detached) whose caller is still
+    /// to be told its outcome (see `client_calls`).
+    pub(super) sub: bool,
     /// The user's region (0 without regions).
     pub(super) home: u8,
     /// The region the request is being served in now.
@@ -101,6 +104,7 @@ impl Request {
             attempt: 0,
             backoff_prev: Nanos::ZERO,
             detached: false,
+            sub: false,
             home: 0,
             at: 0,
             hop_from: 0,
@@ -256,6 +260,7 @@ impl Sim<'_> {
                 Event::Jobs(e) => self.job_event(now, e),
                 Event::Autoscale(e) => self.autoscale_event(now, e),
                 Event::Cpu(e) => self.cpu_event(now, e),
+                Event::Client(e) => self.client_event(now, e),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {
@@ -427,6 +432,7 @@ impl Sim<'_> {
                     Op::Jobs(op) => self.job_op(now, r, op),
                     Op::Cache(op) => self.cache_op(now, r, op),
                     Op::Data(op) => self.data_op(now, r, op),
+                    Op::Client(op) => self.client_op(now, r, op),
                 };
                 if !go_on {
                     // Computing is the pod's own work, the held time that
@@ -477,7 +483,11 @@ impl Sim<'_> {
             req.start,
         );
         if detached {
-            // Nobody is waiting: the answer is wasted work (or a CDN refresh).
+            // Nobody is waiting: the answer is wasted work (or a CDN
+            // refresh), unless a caller waits for this sub-request.
+            if self.requests[r].sub {
+                self.sub_ended(now, now, r, None);
+            }
         } else if now > deadline {
             self.count_error(deadline, start, endpoint, home, ErrorCause::ClientTimeout);
         } else {
@@ -521,7 +531,10 @@ impl Sim<'_> {
         }
         // A client whose timeout already passed saw the timeout, not this error.
         if req.detached {
-            // Nobody is waiting for this answer.
+            // Nobody is waiting for this answer, unless it is a sub-request.
+            if req.sub {
+                self.sub_ended(now, now, r, Some(cause));
+            }
         } else if now > req.deadline {
             let (at, cause) = (req.deadline, ErrorCause::ClientTimeout);
             self.count_error(at, req.start, req.endpoint, req.home, cause);
@@ -576,9 +589,18 @@ impl Sim<'_> {
             completed: m.completed,
             errors,
             error_rate: error_rate(errors, m.completed),
+            // The causes of opt-in features are listed where they can
+            // happen ("call_timeout" where calls can time out) or once they
+            // did: the reports of scenarios without them stay as they were.
             errors_by_cause: ErrorCause::ALL
                 .iter()
-                .filter(|c| c.listed_when_zero() || m.errors[c.index()] > 0)
+                .filter(|&&c| {
+                    m.errors[c.index()] > 0
+                        || match c {
+                            ErrorCause::CallTimeout => !self.plan.call_sites.is_empty(),
+                            c => c.listed_when_zero(),
+                        }
+                })
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
                 .collect(),
             in_flight: m.in_flight_at_end,
@@ -634,6 +656,7 @@ impl Sim<'_> {
             rate_limits: Vec::new(),
             retries: None,
             dependencies: Vec::new(),
+            calls: Vec::new(),
             queues: Vec::new(),
             regions: Vec::new(),
             caches: Vec::new(),

@@ -16,6 +16,7 @@ mod autoscale;
 mod cache_aside;
 mod call_stack;
 mod cdn;
+mod client_calls;
 mod cpu;
 mod database;
 mod db_cpu;

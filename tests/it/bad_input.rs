@@ -531,6 +531,24 @@ const CASES: &[(&str, &[&str])] = &[
         "precision_01_not_a_percentage",
         &[":3:", "\"5\" is not a percentage such as \"5%\"", "more than 0%"],
     ),
+    (
+        "calls_01_client_calls",
+        &[
+            "5 problems",
+            "endpoints.a[0].timeout: a call timeout must be longer than zero",
+            "endpoints.a[1].retries.attempts: attempts (the first call included) must be from 1 to 100, not 0",
+            "endpoints.a[2].calls[0]: each call of a Parallel step is a Call(\"endpoint\") or a CallWith(endpoint: ...)",
+            "endpoints.a[2].calls[1].fallback: a call of a Parallel step has no fallback of its own",
+            "endpoints.a[3].calls: a Parallel step needs at least one call",
+        ],
+    ),
+    (
+        "calls_02_unknown_callee",
+        &[
+            ":7:", "endpoints.a[0].calls[1]",
+            "no endpoint is named \"bb\"; did you mean \"b\"?",
+        ],
+    ),
 ];
 
 fn validate(path: &str) -> (i32, String) {

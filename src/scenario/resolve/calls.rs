@@ -48,6 +48,23 @@ fn local(steps: &[Step], index: &HashMap<&str, usize>) -> Local {
                         out.calls.push((callee, level));
                     }
                 }
+                Step::CallWith {
+                    endpoint, fallback, ..
+                } => {
+                    out.steps += 1;
+                    if let Some(&callee) = index.get(endpoint.as_str()) {
+                        out.calls.push((callee, level));
+                    }
+                    lists.push((fallback, level + 1));
+                }
+                // Its calls are made from this level; its fallback nests.
+                Step::Parallel {
+                    calls, fallback, ..
+                } => {
+                    out.steps += 1;
+                    lists.push((calls, level));
+                    lists.push((fallback, level + 1));
+                }
                 Step::External { fallback, .. } => {
                     out.steps += 1;
                     lists.push((fallback, level + 1));

@@ -41,7 +41,10 @@ pub(crate) fn check_references(cx: &mut Context) {
                 Step::Enqueue { queue, .. } => {
                     cx.lookup(format!("{path}.queue"), queue, ComponentKind::Queue);
                 }
-                Step::Call(target) if !s.endpoints.contains_key(target) => {
+                Step::Call(target)
+                | Step::CallWith {
+                    endpoint: target, ..
+                } if !s.endpoints.contains_key(target) => {
                     cx.problems.add_at(
                         path,
                         format!(
@@ -86,6 +89,7 @@ fn flatten<'s>(base: &str, steps: &'s [Step]) -> Vec<(String, &'s Step)> {
                 flat.push((format!("{base}.fallback[{k}]"), st));
             }
         }
+        super::client_calls::flatten_into(&mut flat, next);
         next += 1;
     }
     flat

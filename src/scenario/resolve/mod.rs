@@ -21,6 +21,7 @@ mod cache;
 mod calls;
 mod cdn;
 mod checks;
+mod client_calls;
 mod context;
 mod database;
 mod dependency;
@@ -123,6 +124,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         regions: cx.regions,
         caches: c.caches,
         asides: compiled.asides,
+        call_sites: compiled.call_sites,
         limits,
         slo: s.slo.clone(),
         billing: billing::resolve(s),

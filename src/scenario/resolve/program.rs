@@ -20,9 +20,9 @@
 use super::context::list;
 use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
-    AsideSpec, BalancerSpec, CacheOp, CacheSpec, CdnOp, CdnSpec, DataOp, DatabaseSpec,
-    DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec, JobOp, LimitOp,
-    Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
+    AsideSpec, BalancerSpec, CacheOp, CacheSpec, CallSiteSpec, CdnOp, CdnSpec, ClientOp, DataOp,
+    DatabaseSpec, DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec,
+    JobOp, LimitOp, Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
@@ -53,6 +53,8 @@ pub(crate) struct Compiled {
     pub(crate) programs: Vec<Program>,
     /// Every place a request can run a `CacheAside` step.
     pub(crate) asides: Vec<AsideSpec>,
+    /// `CallWith` and `Parallel` steps.
+    pub(crate) call_sites: Vec<CallSiteSpec>,
 }
 
 /// Compiles every endpoint, in name order (each entry starting with its
@@ -88,6 +90,8 @@ pub(crate) fn compile(
         names,
         limited,
         shared: HashMap::new(),
+        call_sites: Vec::new(),
+        sites: HashMap::new(),
         steps: 0,
         full: false,
     };
@@ -158,6 +162,9 @@ struct Compiler<'a, 'b> {
     made: Vec<Made>,
     /// The program of each (endpoint, balancers held) compiled so far.
     shared: HashMap<(usize, Vec<usize>), u32>,
+    /// `CallWith` and `Parallel` steps, and each one's index by its path.
+    call_sites: Vec<CallSiteSpec>,
+    sites: HashMap<String, u32>,
     /// Steps compiled so far, and whether that went over [`MAX_TOTAL_STEPS`].
     steps: u64,
     full: bool,
@@ -256,6 +263,7 @@ impl<'a> Compiler<'a, '_> {
             endpoints,
             programs: self.made.into_iter().map(|m| m.program).collect(),
             asides,
+            call_sites: self.call_sites,
         }
     }
 
@@ -442,6 +450,9 @@ impl<'a> Compiler<'a, '_> {
                     dependency,
                     fallback,
                 } => self.external(&path, dependency, fallback, held, program),
+                Step::CallWith { fallback, .. } | Step::Parallel { fallback, .. } => {
+                    self.client(&path, step, fallback, held, program);
+                }
                 Step::CacheAside {
                     tiers,
                     on_miss,
@@ -533,6 +544,39 @@ impl<'a> Compiler<'a, '_> {
         self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
         program.ops[at] = Op::Dependency(DependencyOp::Call {
             dep,
+            end: program.ops.len() as u32,
+        });
+    }
+
+    /// A `CallWith` or `Parallel` step: its call site (one per step, however
+    /// many places compile it), then the steps that run if it fails.
+    fn client(
+        &mut self,
+        path: &str,
+        step: &'a Step,
+        fallback: &'a [Step],
+        held: &mut Vec<usize>,
+        program: &mut Builder,
+    ) {
+        let site = match self.sites.get(path) {
+            Some(&site) => site,
+            None => {
+                let mut spec = None;
+                let index = &self.index;
+                self.samplers.problems(Stage::Endpoints, |p| {
+                    spec = super::client_calls::site(step, path, index, p);
+                });
+                let site = self.call_sites.len() as u32;
+                self.call_sites.extend(spec);
+                self.sites.insert(path.to_owned(), site);
+                site
+            }
+        };
+        let at = program.ops.len();
+        program.ops.push(Op::Client(ClientOp { site, end: 0 }));
+        self.compile_steps(fallback, &format!("{path}.fallback"), held, program);
+        program.ops[at] = Op::Client(ClientOp {
+            site,
             end: program.ops.len() as u32,
         });
     }

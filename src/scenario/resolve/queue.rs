@@ -259,6 +259,9 @@ pub(super) fn is_fed(s: &crate::scenario::schema::Scenario, name: &str) -> bool 
             Step::Enqueue { queue, .. } => queue == name,
             Step::External { fallback, .. } => enqueues(fallback, name),
             Step::CacheAside { on_miss, .. } => enqueues(on_miss, name),
+            Step::CallWith { .. } | Step::Parallel { .. } => {
+                st.nested_lists().iter().any(|l| enqueues(l, name))
+            }
             _ => false,
         })
     }
