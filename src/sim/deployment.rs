@@ -637,4 +637,56 @@ mod tests {
         assert_eq!(bulk, one_by_one);
         assert_eq!(bulk, [u64::MAX, 0, 0, 3, 0]);
     }
+
+    #[test]
+    fn a_pod_out_of_the_targets_gets_nothing_from_any_strategy() {
+        use crate::algo::balance::Strategy;
+        let text = r#"Scenario(
+            name: "four", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+            components: [
+                LoadBalancer(name: "lb", targets: { "api": 1 }),
+                Deployment(name: "api", replicas: 4, concurrency: 1),
+            ],
+            endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+        )"#;
+        let plan =
+            crate::scenario::validate(&crate::scenario::parse(text, "four.ron").unwrap()).unwrap();
+        let mut deps: Vec<Deployment> = plan.deployments.iter().map(Deployment::new).collect();
+        deps[0].pods[2].unready = true; // its readiness probe failed
+        let targets = [(0, 1)];
+        let view = PodView {
+            targets: &targets,
+            deployments: &deps,
+        };
+        for strategy in [
+            Strategy::RoundRobin,
+            Strategy::Random,
+            Strategy::LeastConnections,
+            Strategy::Weighted,
+            Strategy::PowerOfTwoChoices,
+        ] {
+            let mut b = Balancer::new(strategy);
+            let mut rng = stream(1, "test");
+            let mut per_pod = [0u32; 4];
+            for _ in 0..3000 {
+                per_pod[b.pick(&view, &mut rng).unwrap()] += 1;
+            }
+            assert_eq!(per_pod[2], 0, "{strategy:?}: {per_pod:?}");
+            assert!(
+                per_pod.iter().enumerate().all(|(p, &n)| p == 2 || n > 500),
+                "{strategy:?}: {per_pod:?}"
+            );
+        }
+        // Back in the targets, it gets its share again.
+        deps[0].pods[2].unready = false;
+        let view = PodView {
+            targets: &targets,
+            deployments: &deps,
+        };
+        let mut b = Balancer::new(Strategy::RoundRobin);
+        let mut rng = stream(1, "test");
+        let picks: Vec<usize> = (0..8).map(|_| b.pick(&view, &mut rng).unwrap()).collect();
+        assert_eq!(picks.iter().filter(|&&p| p == 2).count(), 2, "{picks:?}");
+    }
 }

@@ -36,6 +36,7 @@ mod output_paths;
 mod plan;
 mod pod_cpu;
 mod pod_memory;
+mod probes;
 mod queue_autoscale;
 mod queueing;
 mod recordings;
