@@ -10,12 +10,12 @@
 //!                                            └─ queue (full: "queue_full"; waited > shed_after: "load_shed")
 //! ```
 
+use super::autoscale::is_probe;
 use super::cpu::{CpuTotals, Processor};
 use super::event::Event;
 use super::families::{Family, StationSamples};
 use super::held_time::HeldTime;
 use super::interpreter::{slowed, Sim};
-use super::autoscale::is_probe;
 use super::regions::Route;
 use super::station::{Admission, Slots};
 use crate::algo::balance::{Backends, Balancer};

@@ -42,12 +42,23 @@ fn a_spike_collapses_a_deployment_whose_probes_queue_behind_work() {
     let p = probe_report(&r);
     assert!(p.readiness_failures >= 12, "{p:?}");
     assert!(p.liveness_failures >= 6, "{p:?}");
-    assert!(p.removed_from_targets >= 4, "every pod leaves the targets: {p:?}");
+    assert!(
+        p.removed_from_targets >= 4,
+        "every pod leaves the targets: {p:?}"
+    );
     assert!(p.liveness_restarts >= 2, "{p:?}");
     // Out of the targets, pods leave requests no healthy pod; restarts kill
     // the work in flight and queued.
-    assert!(cause(&r, "no_healthy_pod") > 1_000, "{:?}", r.summary.errors_by_cause);
-    assert!(cause(&r, "pod_killed") > 5_000, "{:?}", r.summary.errors_by_cause);
+    assert!(
+        cause(&r, "no_healthy_pod") > 1_000,
+        "{:?}",
+        r.summary.errors_by_cause
+    );
+    assert!(
+        cause(&r, "pod_killed") > 5_000,
+        "{:?}",
+        r.summary.errors_by_cause
+    );
     assert!(
         (0.05..0.15).contains(&r.summary.error_rate),
         "error rate {}",
@@ -122,9 +133,16 @@ fn cpu_throttling_fails_probes_that_find_a_free_slot() {
     // each readiness failure takes it out of the balancer.
     let r = lone_pod(60.0, 64, "100m");
     let p = probe_report(&r);
-    assert!(p.readiness_failures >= 3 && p.removed_from_targets >= 3, "{p:?}");
+    assert!(
+        p.readiness_failures >= 3 && p.removed_from_targets >= 3,
+        "{p:?}"
+    );
     assert!(p.liveness_restarts >= 4, "{p:?}");
-    assert!(cause(&r, "pod_killed") > 0, "{:?}", r.summary.errors_by_cause);
+    assert!(
+        cause(&r, "pod_killed") > 0,
+        "{:?}",
+        r.summary.errors_by_cause
+    );
     // With a whole core, the same load (60 % busy: 2.5 requests on the
     // processor on average, a probe's 1 ms stretched to a few) fails none.
     let r = lone_pod(60.0, 64, "1");

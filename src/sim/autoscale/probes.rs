@@ -480,18 +480,28 @@ mod tests {
             }
         }
         assert!(!is_probe(PROBE_TOKENS - 1));
-        assert_eq!(split(pod_and_kind(12345, ProbeKind::Liveness)), (12345, ProbeKind::Liveness));
+        assert_eq!(
+            split(pod_and_kind(12345, ProbeKind::Liveness)),
+            (12345, ProbeKind::Liveness)
+        );
     }
 
     #[test]
     fn offsets_spread_pods_over_the_period() {
         let period = Nanos(10_000_000_000);
-        let offs: Vec<Nanos> = (0..8).map(|p| offset(7, p, ProbeKind::Readiness, period)).collect();
+        let offs: Vec<Nanos> = (0..8)
+            .map(|p| offset(7, p, ProbeKind::Readiness, period))
+            .collect();
         assert!(offs.iter().all(|&o| o < period));
         let mut sorted = offs.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 8, "{offs:?}");
-        assert_eq!(offs, (0..8).map(|p| offset(7, p, ProbeKind::Readiness, period)).collect::<Vec<_>>());
+        assert_eq!(
+            offs,
+            (0..8)
+                .map(|p| offset(7, p, ProbeKind::Readiness, period))
+                .collect::<Vec<_>>()
+        );
     }
 }
