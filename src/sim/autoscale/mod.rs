@@ -28,7 +28,8 @@
 //! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
 //! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
 //! `ZoneDown`, the census), `restarts` (OOM-killed pods restarted in place
-//! with the kubelet's back-off), `rollout` (rolling updates).
+//! with the kubelet's back-off), `probes` (the kubelet's readiness and
+//! liveness probes), `rollout` (rolling updates).
 
 mod hpa;
 mod lifecycle;

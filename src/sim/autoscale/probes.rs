@@ -313,6 +313,10 @@ impl Controller<'_> {
         let Some((seq, sent)) = k.pods[p][kind as usize].waiting else {
             return;
         };
+        if self.dep.pods[p].state == PodState::Gone {
+            k.pods[p][kind as usize].waiting = None; // killed: nobody to probe
+            return;
+        }
         let passed = match outcome {
             Outcome::Answer(a) if a == seq & SEQ_MASK => true,
             Outcome::Answer(_) => return, // an answer the kubelet gave up on
