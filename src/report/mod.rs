@@ -442,6 +442,24 @@ pub struct ScalingReport {
     /// Its rolling updates (`Deploy`), in start order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollouts: Vec<RolloutReport>,
+    /// What its readiness and liveness probes did (absent without `probes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<ProbeReport>,
+}
+
+/// What a deployment's probes did over the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    /// Readiness probes that failed (timed out, or refused by a full queue).
+    pub readiness_failures: u64,
+    /// Liveness probes that failed.
+    pub liveness_failures: u64,
+    /// Times a pod left its balancers' targets (`failure_threshold`
+    /// readiness failures in a row).
+    pub removed_from_targets: u64,
+    /// Containers restarted after `failure_threshold` liveness failures
+    /// in a row (a restart whose back-off outlasts the run is not counted).
+    pub liveness_restarts: u64,
 }
 
 /// What a deployment's pods did with their memory limit.

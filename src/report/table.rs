@@ -1,6 +1,6 @@
 //! The terminal rendering of a report: aligned plain-text tables.
 
-use super::{Report, StationReport};
+use super::{ProbeReport, Report, StationReport};
 use std::fmt::Write;
 
 /// Left-aligns the first column and right-aligns the rest.
@@ -510,6 +510,7 @@ fn scaling(out: &mut String, r: &Report) {
                 || s.pods_killed > 0
                 || !s.zones.is_empty()
                 || s.memory.is_some()
+                || s.probes.is_some_and(|p| p != ProbeReport::default())
         })
         .collect();
     if shown.is_empty() {
@@ -578,6 +579,17 @@ fn scaling(out: &mut String, r: &Report) {
                 out,
                 "  {} memory: limit {} MiB, peak {:.1} MiB, {} OOM kills, {} restarts",
                 s.name, m.limit_mib, m.peak_mib, m.oom_kills, m.restarts
+            );
+        }
+        if let Some(p) = s.probes.filter(|p| *p != ProbeReport::default()) {
+            let _ = writeln!(
+                out,
+                "  {} probes: {} readiness and {} liveness failures, {} removals from the targets, {} liveness restarts",
+                s.name,
+                p.readiness_failures,
+                p.liveness_failures,
+                p.removed_from_targets,
+                p.liveness_restarts
             );
         }
         for e in s.events.iter().take(20) {

@@ -587,6 +587,36 @@ pub struct DeploymentSpec {
     pub min_available: Option<u32>,
     /// Availability zones its pods are spread over (empty: none modelled).
     pub zones: Vec<String>,
+    /// The kubelet's probes of its pods, if any.
+    pub probes: Option<ProbesSpec>,
+}
+
+/// A deployment's probes, resolved.
+#[derive(Clone, Debug)]
+pub struct ProbesSpec {
+    /// The readiness probe, if any.
+    pub readiness: Option<ProbeSpec>,
+    /// The liveness probe, if any.
+    pub liveness: Option<ProbeSpec>,
+    /// Probes wait for a worker slot (shared port) or always pass (separate).
+    pub shared_port: bool,
+    /// CPU time of the probe handler (with the CPU model).
+    pub cost: Nanos,
+}
+
+/// One probe's timing, resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// Time between probes.
+    pub period: Nanos,
+    /// Time a probe waits for its answer.
+    pub timeout: Nanos,
+    /// Failures in a row that make it fail.
+    pub failure_threshold: u32,
+    /// Passes in a row that make it pass again.
+    pub success_threshold: u32,
+    /// Time from the container's start to its first probe.
+    pub initial_delay: Nanos,
 }
 
 /// A resolved HPA: the algorithm's spec plus the sync period.

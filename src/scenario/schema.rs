@@ -585,6 +585,70 @@ pub struct Deployment {
     /// to the up zone with the fewest pods. Default: none.
     #[serde(default)]
     pub zones: Option<Vec<String>>,
+    /// The kubelet's readiness and liveness probes of its pods. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Probes>,
+}
+
+/// The kubelet's probes of a deployment's pods. On the shared port a probe
+/// is a request to the pod that waits for a worker slot behind real work
+/// (and computes `cost` with the CPU model); it fails when it has no
+/// answer within its timeout. Readiness failures take the pod out of its
+/// balancers' targets until it passes again; liveness failures restart
+/// its container in place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probes {
+    /// Readiness probe: after `failure_threshold` failures in a row the pod
+    /// leaves the balancers' targets (it finishes what it holds) until
+    /// `success_threshold` passes in a row. Default: none.
+    #[serde(default)]
+    pub readiness: Option<Probe>,
+    /// Liveness probe: after `failure_threshold` failures in a row the
+    /// container restarts in place (its requests fail, start-up again,
+    /// cold L1, the CrashLoopBackOff of OOM kills). Default: none.
+    #[serde(default)]
+    pub liveness: Option<Probe>,
+    /// Where probes are answered (default `Shared`: by the worker slots).
+    #[serde(default)]
+    pub port: ProbePort,
+    /// CPU time the probe handler computes on the pod's processors (needs
+    /// the deployment's CPU model and the shared port). Default "1ms".
+    #[serde(default)]
+    pub cost: Option<Duration>,
+}
+
+/// One probe's timing, as Kubernetes writes it (`periodSeconds`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// Time between probes (default "10s"); a probe still waiting when the
+    /// next is due delays it until its answer or its timeout.
+    #[serde(default)]
+    pub period: Option<Duration>,
+    /// A probe without an answer after this long fails (default "1s").
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// Failures in a row that make the probe fail (default 3).
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+    /// Passes in a row that make a failed probe pass (default 1; must be
+    /// 1 for liveness, as in Kubernetes).
+    #[serde(default)]
+    pub success_threshold: Option<u32>,
+    /// Time after the container starts before the first probe (default "0s").
+    #[serde(default)]
+    pub initial_delay: Option<Duration>,
+}
+
+/// Where a pod answers its probes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ProbePort {
+    /// The port the requests use: a probe waits for a worker slot.
+    #[default]
+    Shared,
+    /// A port and thread of their own: probes pass while the process lives.
+    Separate,
 }
 
 /// A database server: a number of connections, each serving one query at a time.

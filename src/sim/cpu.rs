@@ -14,6 +14,7 @@
 //! event per pod ([`CpuDone`]); a generation number in the event tells a
 //! current one from one superseded since, so no event is ever removed.
 
+use super::autoscale::is_probe;
 use super::deployment::{Deployment, PodState};
 use super::event::{Event, U16, U32};
 use super::interpreter::Sim;
@@ -305,8 +306,12 @@ impl Sim<'_> {
             return; // superseded
         }
         pod.cpu.advance(now, &mut dep.cpu_totals);
-        while let Some(r) = pod.cpu.pop_done() {
-            self.ready.push_back(r);
+        while let Some(r) = self.families.pods.deployments[d].pods[p].cpu.pop_done() {
+            if is_probe(r) {
+                self.probe_served(now, d, p, r);
+            } else {
+                self.ready.push_back(r);
+            }
         }
         self.schedule_cpu(now, d, p);
     }

@@ -10,6 +10,7 @@
 //!                                            └─ queue (full: "queue_full"; waited > shed_after: "load_shed")
 //! ```
 
+use super::autoscale::is_probe;
 use super::cpu::{CpuTotals, Processor};
 use super::event::Event;
 use super::families::{Family, StationSamples};
@@ -243,17 +244,31 @@ impl Sim<'_> {
         }
         pod.touch(now);
         pod.served += 1;
+        self.next_in_line(now, held.deployment as usize, held.pod as usize);
+    }
+
+    /// A worker slot of pod `p` of deployment `d` is free (its accounting
+    /// brought up to `now`): the next in its queue takes it (a request, or
+    /// a probe), or a draining pod may go.
+    #[inline]
+    pub(super) fn next_in_line(&mut self, now: Nanos, d: usize, p: usize) {
+        let dep = &mut self.families.pods.deployments[d];
+        let pod = &mut dep.pods[p];
         if let Some((next, queued_at)) = pod.slots.release() {
+            if is_probe(next) {
+                self.probe_takes_slot(now, d, p, next);
+                return;
+            }
             dep.occupancy.start_from_queue(now, now - queued_at);
             let req = &mut self.requests[next];
             req.depth += 1;
             req.pc += 1;
-            match self.plan.deployments[held.deployment as usize].shed_after {
+            match self.plan.deployments[d].shed_after {
                 Some(limit) if now - queued_at > limit => self.shed.push_back(next),
                 _ => self.ready.push_back(next),
             }
         } else if pod.state == PodState::Draining {
-            self.check_drained(now, held.deployment as usize, held.pod as usize);
+            self.check_drained(now, d, p);
         }
     }
 
@@ -313,6 +328,8 @@ pub(super) struct Pod {
     pub(super) cpu: Processor,
     /// The pod template revision it runs (a `Deploy` makes a new one).
     pub(super) revision: u16,
+    /// Its readiness probe fails: out of the balancers' targets.
+    pub(super) unready: bool,
 }
 
 impl Pod {
@@ -345,6 +362,7 @@ impl Pod {
                 None => Processor::new(1.0, None, now, 0),
             },
             revision,
+            unready: false,
         }
     }
 
@@ -462,9 +480,11 @@ impl Deployment {
         pod.touch(now);
         let serving = pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready;
         let waiting = pod.slots.clear();
-        self.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        self.orphans
+            .extend(waiting.iter().map(|&(r, _)| r).filter(|&r| !is_probe(r)));
         pod.cpu.advance(now, &mut self.cpu_totals);
         pod.cpu.stop_all(&mut self.cpu_stopped);
+        self.cpu_stopped.retain(|&r| !is_probe(r));
         self.end_pod(spec, now, p);
         serving
     }
@@ -483,9 +503,11 @@ impl Deployment {
         let pod = &mut self.pods[p];
         pod.touch(now);
         let waiting = pod.slots.clear();
-        self.orphans.extend(waiting.iter().map(|&(r, _)| r));
+        self.orphans
+            .extend(waiting.iter().map(|&(r, _)| r).filter(|&r| !is_probe(r)));
         pod.cpu.advance(now, &mut self.cpu_totals);
         pod.cpu.stop_all(&mut self.cpu_stopped);
+        self.cpu_stopped.retain(|&r| !is_probe(r));
         let scheduled = pod.scheduled;
         *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1), pod.revision);
         pod.scheduled = scheduled;
@@ -545,7 +567,8 @@ impl Backends for PodView<'_> {
     #[inline]
     fn is_healthy(&self, i: usize) -> bool {
         let (d, p, _) = self.locate(i);
-        self.deployments[d].pods[p].state == PodState::Ready
+        let pod = &self.deployments[d].pods[p];
+        pod.state == PodState::Ready && !pod.unready
     }
     #[inline]
     fn in_flight(&self, i: usize) -> u32 {
@@ -561,7 +584,7 @@ impl Backends for PodView<'_> {
         out.clear();
         for &(d, _) in self.targets {
             out.extend(self.deployments[d].pods.iter().map(|p| {
-                if p.state == PodState::Ready {
+                if p.state == PodState::Ready && !p.unready {
                     u64::from(p.slots.in_flight())
                 } else {
                     u64::MAX
@@ -613,5 +636,57 @@ mod tests {
             .collect();
         assert_eq!(bulk, one_by_one);
         assert_eq!(bulk, [u64::MAX, 0, 0, 3, 0]);
+    }
+
+    #[test]
+    fn a_pod_out_of_the_targets_gets_nothing_from_any_strategy() {
+        use crate::algo::balance::Strategy;
+        let text = r#"Scenario(
+            name: "four", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+            components: [
+                LoadBalancer(name: "lb", targets: { "api": 1 }),
+                Deployment(name: "api", replicas: 4, concurrency: 1),
+            ],
+            endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+        )"#;
+        let plan =
+            crate::scenario::validate(&crate::scenario::parse(text, "four.ron").unwrap()).unwrap();
+        let mut deps: Vec<Deployment> = plan.deployments.iter().map(Deployment::new).collect();
+        deps[0].pods[2].unready = true; // its readiness probe failed
+        let targets = [(0, 1)];
+        let view = PodView {
+            targets: &targets,
+            deployments: &deps,
+        };
+        for strategy in [
+            Strategy::RoundRobin,
+            Strategy::Random,
+            Strategy::LeastConnections,
+            Strategy::Weighted,
+            Strategy::PowerOfTwoChoices,
+        ] {
+            let mut b = Balancer::new(strategy);
+            let mut rng = stream(1, "test");
+            let mut per_pod = [0u32; 4];
+            for _ in 0..3000 {
+                per_pod[b.pick(&view, &mut rng).unwrap()] += 1;
+            }
+            assert_eq!(per_pod[2], 0, "{strategy:?}: {per_pod:?}");
+            assert!(
+                per_pod.iter().enumerate().all(|(p, &n)| p == 2 || n > 500),
+                "{strategy:?}: {per_pod:?}"
+            );
+        }
+        // Back in the targets, it gets its share again.
+        deps[0].pods[2].unready = false;
+        let view = PodView {
+            targets: &targets,
+            deployments: &deps,
+        };
+        let mut b = Balancer::new(Strategy::RoundRobin);
+        let mut rng = stream(1, "test");
+        let picks: Vec<usize> = (0..8).map(|_| b.pick(&view, &mut rng).unwrap()).collect();
+        assert_eq!(picks.iter().filter(|&&p| p == 2).count(), 2, "{picks:?}");
     }
 }

@@ -61,6 +61,12 @@ impl Slots {
         None
     }
 
+    /// Whether a server is free.
+    #[inline]
+    pub fn has_free(&self) -> bool {
+        self.busy < self.servers
+    }
+
     /// Requests in service.
     #[inline]
     pub fn busy(&self) -> u32 {

@@ -524,6 +524,29 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "probes_01_bad_values",
+        &[
+            ":11:24: components[1].probes.cost",
+            "needs the deployment's CPU model",
+            ":9:36: components[1].probes.readiness.period",
+            ":9:50: components[1].probes.readiness.failure_threshold",
+            "must be from 1 to 1000000, not 0",
+            ":9:72: components[1].probes.readiness.success_threshold",
+            ":10:35: components[1].probes.liveness.timeout",
+            ":10:50: components[1].probes.liveness.success_threshold",
+            "must be 1, as in Kubernetes, not 2",
+        ],
+    ),
+    (
+        "probes_02_none_and_separate_cost",
+        &[
+            ":7:62: components[1].probes",
+            "need a `readiness` or a `liveness` probe",
+            ":9:59: components[2].probes.cost",
+            "with `port: Separate` probes cost nothing",
+        ],
+    ),
+    (
         "rollout_02_deploy_surge_text",
         &[":11:", "`25 pods` is not a whole number of pods (3) or a percentage"],
     ),

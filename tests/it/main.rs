@@ -39,6 +39,7 @@ mod pod_cpu;
 mod pod_memory;
 mod pool_timeouts;
 mod precision;
+mod probes;
 mod queue_autoscale;
 mod queueing;
 mod recordings;

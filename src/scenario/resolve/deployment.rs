@@ -50,6 +50,10 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         .as_ref()
         .map(|x| resolve_pool(&mut cx.problems, i, name, x));
     let capacity = super::autoscale::resolve_deployment(&mut cx.problems, &at, d);
+    let probes = d.probes.as_ref().map(|x| {
+        let has_cpu = capacity.cpu.is_some();
+        super::probes::resolve(&mut cx.problems, &at("probes"), name, x, has_cpu)
+    });
     DeploymentSpec {
         name: d.name.clone(),
         replicas: d.replicas,
@@ -71,6 +75,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, d: &schema::Deployment) -> Dep
         cpu: capacity.cpu,
         min_available: d.min_available,
         zones: capacity.zones,
+        probes,
     }
 }
 

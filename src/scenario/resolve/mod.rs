@@ -31,6 +31,7 @@ mod faults;
 mod limits;
 mod names;
 mod pod_faults;
+mod probes;
 mod program;
 mod queue;
 mod recordings;

@@ -205,6 +205,8 @@ fn replay(
                 Pending::NodeNotice(n) => c.node_notice(t, n as usize),
                 Pending::NodeGone(n) => c.node_gone(t, n as usize),
                 Pending::RolloutSync => c.rollout_sync(t),
+                // The replay's pods serve no requests: every probe passes.
+                Pending::ProbeDue(_) | Pending::ProbeTimeout(_) => {}
             }
             pending.append(&mut scale.pending);
             pending.sort_by_key(|&(t, _)| t);

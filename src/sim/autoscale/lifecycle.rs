@@ -23,6 +23,7 @@ impl Controller<'_> {
         let pod = &self.dep.pods[p];
         let (state, ready_at) = (pod.state, pod.ready_at);
         self.s.place(self.spec, now, p, state);
+        self.start_probing(now, p);
         if state == PodState::Starting {
             self.s.pending.push((ready_at, Pending::PodReady(p as u32)));
         } else {

@@ -28,16 +28,19 @@
 //! `hpa` (the metrics sampled, the algorithm applied, HPA replays),
 //! `nodes` (packing, spot notices, pod- and node-time), `zones` (spread,
 //! `ZoneDown`, the census), `restarts` (OOM-killed pods restarted in place
-//! with the kubelet's back-off), `rollout` (rolling updates).
+//! with the kubelet's back-off), `probes` (the kubelet's readiness and
+//! liveness probes), `rollout` (rolling updates).
 
 mod hpa;
 mod lifecycle;
 mod nodes;
+mod probes;
 mod restarts;
 mod rollout;
 mod zones;
 
 pub use hpa::{replay_hpa, replay_queue_hpa};
+pub(super) use probes::is_probe;
 
 use super::deployment::Deployment;
 use super::event::{Event, U16, U32};
@@ -51,6 +54,7 @@ use crate::report::{PodMemoryReport, ReplicaRow, Report, ScalingEvent, ScalingRe
 use crate::scenario::units::IntOrPercent;
 use crate::scenario::{DeploymentSpec, FaultKind, Plan};
 use nodes::{Node, Placement};
+use probes::Kubelet;
 use rand::RngExt;
 use restarts::{CrashLoop, OomCounts};
 use rollout::error_rate;
@@ -70,6 +74,10 @@ pub(super) enum AutoscaleEvent {
     NodeGone(U16, U32),
     /// The Deployment controller syncs a rollout of the deployment.
     RolloutSync(U16),
+    /// A probe is due: (deployment, pod x 2 + kind).
+    ProbeDue(U16, U32),
+    /// The kubelet gives up on a probe: (deployment, pod x 2 + kind).
+    ProbeTimeout(U16, U32),
 }
 
 /// Something the simulator must schedule for a deployment.
@@ -79,6 +87,8 @@ enum Pending {
     NodeNotice(u32),
     NodeGone(u32),
     RolloutSync,
+    ProbeDue(u32),
+    ProbeTimeout(u32),
 }
 
 /// The autoscaling family's state: one [`Scaling`] per deployment, in plan order.
@@ -202,6 +212,8 @@ pub(super) struct Scaling {
     rollout: Option<rollout::Rollout>,
     /// Rollouts ended (completed or overtaken), their reports.
     rollouts: Vec<crate::report::RolloutReport>,
+    /// The kubelet's probes (with `probes` in the spec).
+    probes: Option<Kubelet>,
 }
 
 impl Scaling {
@@ -249,6 +261,7 @@ impl Scaling {
             revision: 0,
             rollout: None,
             rollouts: Vec::new(),
+            probes: spec.probes.as_ref().map(|_| Kubelet::new(seed)),
         };
         for p in 0..spec.replicas as usize {
             s.place(spec, Nanos::ZERO, p, super::deployment::PodState::Ready);
@@ -299,6 +312,7 @@ impl Scaling {
                 .map(|&(sum, n)| if n == 0 { 0.0 } else { sum / f64::from(n) })
                 .collect(),
             rollouts: self.rollout_reports(),
+            probes: self.probes.as_ref().map(Kubelet::report),
         }
     }
 }
@@ -333,6 +347,12 @@ impl Sim<'_> {
             }
         }
         for d in 0..self.plan.deployments.len() {
+            let mut c = self.controller(d);
+            if c.spec.probes.is_some() {
+                for p in 0..c.spec.replicas as usize {
+                    c.start_probing(Nanos::ZERO, p);
+                }
+            }
             self.flush_scaling(Nanos::ZERO, d);
         }
     }
@@ -350,6 +370,8 @@ impl Sim<'_> {
                     Pending::NodeNotice(n) => AutoscaleEvent::NodeNotice(dep, n.into()),
                     Pending::NodeGone(n) => AutoscaleEvent::NodeGone(dep, n.into()),
                     Pending::RolloutSync => AutoscaleEvent::RolloutSync(dep),
+                    Pending::ProbeDue(x) => AutoscaleEvent::ProbeDue(dep, x.into()),
+                    Pending::ProbeTimeout(x) => AutoscaleEvent::ProbeTimeout(dep, x.into()),
                 };
                 self.queue.schedule(t, Event::Autoscale(event));
             }
@@ -410,6 +432,17 @@ impl Sim<'_> {
             AutoscaleEvent::RolloutSync(d) => {
                 let d = d.get() as usize;
                 self.controller(d).rollout_sync(now);
+                d
+            }
+            AutoscaleEvent::ProbeDue(d, x) => {
+                let (d, (p, kind)) = (d.get() as usize, probes::split(x.get()));
+                self.probe_due(now, d, p, kind);
+                d
+            }
+            AutoscaleEvent::ProbeTimeout(d, x) => {
+                let (d, (p, kind)) = (d.get() as usize, probes::split(x.get()));
+                let end = self.plan.duration;
+                self.controller(d).probe_timeout(now, p, kind, end);
                 d
             }
         };

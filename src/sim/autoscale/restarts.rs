@@ -1,4 +1,5 @@
-//! The kubelet's restarts of OOM-killed containers. The pod stays (its
+//! The kubelet's restarts of OOM-killed containers (and of failed
+//! liveness probes, `probes.rs`). The pod stays (its
 //! index, node and zone; the ReplicaSet does not replace it): its container
 //! starts again at once after a first crash, then after the CrashLoopBackOff
 //! delay, 10 s doubling up to 5 minutes; the delay starts over once the
@@ -63,11 +64,20 @@ impl Controller<'_> {
     /// its back-off (counted if that is before `end`), or goes if draining.
     pub(super) fn oom_kill(&mut self, now: Nanos, p: usize, end: Nanos) {
         self.s.oom.kills += 1;
+        if self.restart_container(now, p).is_some_and(|t| t < end) {
+            self.s.oom.restarts += 1;
+        }
+    }
+
+    /// Pod `p`'s container dies at `now` (OOM kill, failed liveness): its
+    /// requests fail; it restarts in place after its back-off, or goes if
+    /// draining. When it restarts (`None`: it went).
+    pub(super) fn restart_container(&mut self, now: Nanos, p: usize) -> Option<Nanos> {
         let state = self.dep.pods[p].state;
         if state == PodState::Draining {
             self.kill_pod(now, p);
             self.reconcile(now);
-            return;
+            return None;
         }
         if self.s.crash.len() <= p {
             self.s.crash.resize(p + 1, CrashLoop::default());
@@ -81,9 +91,6 @@ impl Controller<'_> {
             };
         }
         let restart = now.saturating_add(crash.next_delay(now));
-        if restart < end {
-            self.s.oom.restarts += 1;
-        }
         let ready_at = restart.saturating_add(self.spec.startup);
         let zone = self.s.placed[p].zone;
         self.s.census.remove(zone, state);
@@ -93,6 +100,8 @@ impl Controller<'_> {
         if now_state == PodState::Starting {
             self.s.pending.push((ready_at, Pending::PodReady(p as u32)));
         }
+        self.start_probing(restart, p);
+        Some(restart)
     }
 }
 
