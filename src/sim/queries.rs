@@ -47,6 +47,8 @@ pub(super) enum QueryEvent {
     /// A database node's vCPUs (its place in all databases' nodes, and the
     /// generation of its pending event): a query's CPU work may be done.
     Cpu(U32, u8),
+    /// A query's (or scatter part's) page read from its node's volume is done.
+    Read(U32),
 }
 
 /// A request's query state.
@@ -95,6 +97,8 @@ pub(super) struct Queries {
     pub(super) databases: Vec<Database>,
     /// Per database: the stream of its query times and lags.
     pub(super) rngs: Vec<Rng>,
+    /// Per database: the stream of its buffer-cache lookups and page reads.
+    pub(super) storage_rngs: Vec<Rng>,
     /// Per database copy: the stream of the lags of the writes it receives
     /// from another region (drawn only when a lag is declared).
     cross_rngs: Vec<Rng>,
@@ -136,6 +140,11 @@ impl Queries {
                 .databases
                 .iter()
                 .map(|d| stream(plan.seed, &format!("database/{}", d.name)))
+                .collect(),
+            storage_rngs: plan
+                .databases
+                .iter()
+                .map(|d| stream(plan.seed, &format!("database/{}/storage", d.name)))
                 .collect(),
             cross_rngs: plan
                 .databases
@@ -208,6 +217,11 @@ impl Queries {
                         .as_ref()
                         .map(|c| c.name.clone()),
                         cpu_utilization: n.cpu_utilization(since, now),
+                        storage: spec.data.as_ref().map(|data| {
+                            let cache = if i == 0 { &data.primary } else { &data.replica };
+                            let seconds = (now - since).as_secs_f64();
+                            n.storage.report(data, cache.hit_ratio, seconds)
+                        }),
                     });
                 }
                 shards.push(ShardReport {
@@ -283,6 +297,7 @@ impl Sim<'_> {
             QueryEvent::Done(id) => self.query_done(now, id.get()),
             QueryEvent::PoolTimeout(r) => self.pool_timeout(now, r.get()),
             QueryEvent::Cpu(at, generation) => self.query_cpu_event(now, at.get(), generation),
+            QueryEvent::Read(id) => self.read_done(now, id.get()),
         }
     }
 
@@ -525,7 +540,7 @@ impl Sim<'_> {
             Admission::Started => {
                 n.occupancy.arrive_and_start(now);
                 d.occupancy.arrive_and_start(now);
-                self.start_service(now, db, node, r, s.dist);
+                self.start_query(now, db, node, r, s.dist);
             }
             Admission::Queued => {
                 n.occupancy.arrive_and_queue(now);
@@ -542,7 +557,7 @@ impl Sim<'_> {
     /// Query (or scatter part) `id` starts on node `node`: its time is
     /// drawn from `dist`, then waited, or, on a node sized by its class,
     /// worked on its vCPUs.
-    fn start_service(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
+    pub(super) fn start_service(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
         let t = self.plan.samplers[dist as usize].sample(&mut self.families.queries.rngs[db]);
         let d = &self.families.queries.databases[db];
         let t = super::interpreter::slowed(t, d.slowdown);
@@ -551,6 +566,17 @@ impl Sim<'_> {
         }
         self.queue
             .schedule(now + t, Event::Queries(QueryEvent::Done(id.into())));
+    }
+
+    /// Query (or scatter part) `id`'s page read is done: its work starts.
+    fn read_done(&mut self, now: Nanos, id: u32) {
+        let s = self.requests[owner(id)].query;
+        let node = if id & SUB != 0 {
+            id & ((1 << NODE_BITS) - 1)
+        } else {
+            s.node
+        };
+        self.start_service(now, s.db as usize, node, id, s.dist);
     }
 
     /// Releases the pool and PgBouncer connections `r` holds; hands them on.
@@ -600,7 +626,7 @@ impl Sim<'_> {
                 next
             };
             let dist = self.requests[owner].query.dist;
-            self.start_service(now, db, node, next, dist);
+            self.start_query(now, db, node, next, dist);
         }
     }
 
@@ -753,7 +779,7 @@ impl Sim<'_> {
                     n.occupancy.arrive_and_start(now);
                     d.occupancy.arrive_and_start(now);
                     admitted += 1;
-                    self.start_service(now, db as usize, node, id, dist);
+                    self.start_query(now, db as usize, node, id, dist);
                 }
                 Admission::Queued => {
                     n.occupancy.arrive_and_queue(now);
@@ -775,6 +801,15 @@ impl Sim<'_> {
                 self.fail(now, r, cause);
             }
         }
+    }
+}
+
+/// The request a query id (a request, or one shard's part of its scatter read) belongs to.
+pub(super) fn owner(id: u32) -> u32 {
+    if id & SUB != 0 {
+        (id & !SUB) >> NODE_BITS
+    } else {
+        id
     }
 }
 
