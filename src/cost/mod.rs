@@ -31,7 +31,7 @@ pub use prices::{
     DEFAULT_TABLE, TABLES,
 };
 // Database storage (issue 15.7).
-pub use prices::{storage_prices, StoragePrices, HOURS_PER_MONTH};
+pub use prices::{storage_prices, StoragePrices};
 pub use pricing::Pricing;
 pub use usage::{CdnUsage, Usage};
 

@@ -204,9 +204,6 @@ pub struct StoragePrices {
     pub mibps_month: f64,
 }
 
-/// Hours in a billing month, as AWS converts monthly prices.
-pub const HOURS_PER_MONTH: f64 = 730.0;
-
 /// Storage prices of bundled table `table` for volume `kind`: RDS
 /// us-east-1 gp3 ($0.115 per GB-month, $0.02 per IOPS-month above 3,000,
 /// $0.08 per MiB/s-month above 125) and io2 ($0.125 per GB-month, $0.10

@@ -420,7 +420,7 @@ fn storage_lines(
         return Vec::new();
     };
     let n = f64::from(nodes);
-    let hourly = |month: f64| month / super::prices::HOURS_PER_MONTH;
+    let hourly = |month: f64| month / super::HOURS_PER_MONTH;
     let kind = match s.kind {
         crate::scenario::schema::VolumeType::Gp3 => "gp3",
         crate::scenario::schema::VolumeType::Io2 => "io2",
