@@ -83,7 +83,7 @@ fn buffer_cache_hits_as_che_predicts() {
 /// key k of Zipf(`s`) over `n`, one of its `m` pages (its rows fill pages
 /// `[k·m, (k+1)·m)` in order of popularity) uniformly.
 fn lru_over_pages(n: u64, s: f64, m: f64, capacity: usize) -> f64 {
-    use rand::Rng as _;
+    use rand::RngExt as _;
     let keys = PopularitySampler::zipf(n, s);
     let mut rng = stream(0x15_07, "lru-pages");
     let mut cache: Cache<u64, ()> = Cache::new(CacheConfig::lru(capacity));

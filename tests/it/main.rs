@@ -20,7 +20,6 @@ mod cdn_pops;
 mod cli;
 mod cluster_sweep;
 mod cost_bill;
-mod data_size;
 mod data_tier;
 mod db_class;
 mod determinism;
