@@ -9,6 +9,7 @@ pub mod backoff;
 pub mod balance;
 pub mod breaker;
 pub mod cache;
+pub mod che;
 pub mod clock;
 pub mod hpa;
 pub mod jobqueue;

@@ -63,24 +63,9 @@ impl CacheModel {
             lru.min(ttl)
         };
         let held = |t: f64| p.iter().map(|&pi| per_key(pi, t)).sum::<f64>();
-        let t = match self.capacity {
-            Some(c) if held(f64::INFINITY) > c => {
-                let (mut lo, mut hi) = (0.0, 1.0);
-                while held(hi) < c && hi < 1e15 {
-                    hi *= 2.0;
-                }
-                for _ in 0..64 {
-                    let mid = 0.5 * (lo + hi);
-                    if held(mid) < c {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                0.5 * (lo + hi)
-            }
-            _ => f64::INFINITY,
-        };
+        let t = self.capacity.map_or(f64::INFINITY, |c| {
+            crate::algo::che::characteristic_time(held, c)
+        });
         p.iter().map(|&pi| pi * per_key(pi, t)).sum()
     }
 

@@ -30,6 +30,8 @@ pub use prices::{
     bundled, cache_node_classes, cache_node_memory_gib, DatabaseClass, InstancePrice, PriceTable,
     DEFAULT_TABLE, TABLES,
 };
+// Database storage (issue 15.7).
+pub use prices::{storage_prices, StoragePrices};
 pub use pricing::Pricing;
 pub use usage::{CdnUsage, Usage};
 

@@ -190,6 +190,43 @@ impl PriceTable {
     }
 }
 
+// ---- Database storage (issue 15.7) ----
+
+/// What a table charges a database node's storage volume, USD per month:
+/// per GiB, and per IOPS and MiB/s provisioned beyond what the type includes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StoragePrices {
+    /// Per GiB-month of volume.
+    pub gib_month: f64,
+    /// Per provisioned IOPS-month beyond the included.
+    pub iops_month: f64,
+    /// Per MiB/s-month of throughput beyond the included.
+    pub mibps_month: f64,
+}
+
+/// Storage prices of bundled table `table` for volume `kind`: RDS
+/// us-east-1 gp3 ($0.115 per GB-month, $0.02 per IOPS-month above 3,000,
+/// $0.08 per MiB/s-month above 125) and io2 ($0.125 per GB-month, $0.10
+/// per IOPS-month); Cloud SQL SSD storage ($0.17 per GB-month, IOPS
+/// included) for either type in the GCP table.
+pub fn storage_prices(
+    table: &str,
+    kind: crate::scenario::schema::VolumeType,
+) -> Option<StoragePrices> {
+    use crate::scenario::schema::VolumeType;
+    let p = |gib_month, iops_month, mibps_month| StoragePrices {
+        gib_month,
+        iops_month,
+        mibps_month,
+    };
+    match (table, kind) {
+        ("aws-2025-01", VolumeType::Gp3) => Some(p(0.115, 0.02, 0.08)),
+        ("aws-2025-01", VolumeType::Io2) => Some(p(0.125, 0.10, 0.0)),
+        ("gcp-2025-01", _) => Some(p(0.17, 0.0, 0.0)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -361,6 +361,7 @@ fn database_lines(t: &PriceTable, billed: &Billed) -> Result<Lines, CostError> {
         shards,
         class,
         replica_class,
+        storage,
     } = billed
     else {
         return Ok(Vec::new());
@@ -408,6 +409,52 @@ fn database_lines(t: &PriceTable, billed: &Billed) -> Result<Lines, CostError> {
             let price = instance_price(t, &size)?;
             lines.push((at("pgbouncer"), format!("1 x {size}"), price.on_demand, 0.0));
         }
+        if let Some(s) = storage {
+            lines.extend(storage_lines(t, s, shards * (1 + *replicas), &at));
+        }
     }
     Ok(lines)
+}
+
+/// The volumes of `nodes` database nodes, per hour: their GiB, and the
+/// IOPS and throughput provisioned beyond the included. A table without
+/// storage prices (not a bundled one) bills none.
+fn storage_lines(
+    t: &PriceTable,
+    s: &crate::scenario::StorageBilled,
+    nodes: u32,
+    at: &dyn Fn(&str) -> String,
+) -> Lines {
+    let Some(p) = super::prices::storage_prices(&t.name, s.kind) else {
+        return Vec::new();
+    };
+    let n = f64::from(nodes);
+    let hourly = |month: f64| month / super::HOURS_PER_MONTH;
+    let kind = match s.kind {
+        crate::scenario::schema::VolumeType::Gp3 => "gp3",
+        crate::scenario::schema::VolumeType::Io2 => "io2",
+    };
+    let mut lines = vec![(
+        at("storage"),
+        format!("{nodes} x {:.0} GiB {kind}", s.gib),
+        hourly(n * s.gib * p.gib_month),
+        0.0,
+    )];
+    if s.extra_iops > 0 && p.iops_month > 0.0 {
+        lines.push((
+            at("provisioned IOPS"),
+            format!("{nodes} x {} IOPS", s.extra_iops),
+            hourly(n * f64::from(s.extra_iops) * p.iops_month),
+            0.0,
+        ));
+    }
+    if s.extra_mibps > 0.0 && p.mibps_month > 0.0 {
+        lines.push((
+            at("provisioned throughput"),
+            format!("{nodes} x {:.0} MiB/s", s.extra_mibps),
+            hourly(n * s.extra_mibps * p.mibps_month),
+            0.0,
+        ));
+    }
+    lines
 }

@@ -656,6 +656,28 @@ pub struct NodeReport {
     /// Share of its class's vCPUs its queries used (sized by class).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_utilization: Option<f64>,
+    /// Its buffer cache and volume (with a data size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<NodeStorageReport>,
+}
+
+/// A database node's buffer cache and storage volume (measured period).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeStorageReport {
+    /// Page lookups (one per query started).
+    pub lookups: u64,
+    /// Share of lookups that found their page cached.
+    pub hit_ratio: f64,
+    /// The hit ratio Che's approximation predicts for its cache.
+    pub che_hit_ratio: f64,
+    /// Pages read from the volume (the misses).
+    pub reads: u64,
+    /// Page reads per second.
+    pub reads_per_second: f64,
+    /// Share of its IOPS (or throughput) the reads used.
+    pub volume_busy: f64,
+    /// Mean wait of a read for the volume, milliseconds.
+    pub read_wait_mean_ms: f64,
 }
 
 /// One shard's load.

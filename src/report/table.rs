@@ -96,6 +96,16 @@ fn database_line(d: &super::DatabaseReport) -> String {
     if let Some((class, busy)) = primary.and_then(|n| n.class.as_ref().zip(n.cpu_utilization)) {
         parts.push(format!("primary {class} vCPUs busy {}", pct(busy)));
     }
+    if let Some(s) = primary.and_then(|n| n.storage.as_ref()) {
+        parts.push(format!(
+            "primary buffer cache hits {} (Che {}), page reads {:.1}/s (volume busy {}, wait {} ms)",
+            pct(s.hit_ratio),
+            pct(s.che_hit_ratio),
+            s.reads_per_second,
+            pct(s.volume_busy),
+            ms(s.read_wait_mean_ms)
+        ));
+    }
     parts.join("  ")
 }
 

@@ -78,6 +78,11 @@ impl Plan {
         &self.deployments
     }
 
+    /// The databases, in scenario order (read-only, as `deployments`).
+    pub fn databases(&self) -> &[DatabaseSpec] {
+        &self.databases
+    }
+
     /// Whether program `program`, or one it calls, has an op for which
     /// `found` is true (each program is looked at once).
     pub(crate) fn reaches(&self, program: u32, found: impl Fn(&Op) -> bool) -> bool {
@@ -693,6 +698,80 @@ pub struct DatabaseSpec {
     pub class: Option<NodeClass>,
     /// Every replica's class, when the database is sized by its class.
     pub replica_class: Option<NodeClass>,
+    /// Its data on pages, its nodes' buffer caches and volumes (`data_size`).
+    pub data: Option<DataSpec>,
+}
+
+/// A database's data on pages, each node's buffer cache and storage volume.
+///
+/// The data is spread evenly over the workload's keys, in order of
+/// popularity (key k's rows fill pages `[k·m, (k+1)·m)`, m =
+/// `pages_per_key`, below 1 when keys share a page), and a query of key k
+/// reads one of its pages: the page's lookups come at p_k/m of all. A
+/// node's cache is an LRU of `pages`, which by Che's approximation holds
+/// the page of rate q with probability 1 − e^{−qT}, T its
+/// characteristic time (in lookups), so a query of key k hits with
+/// probability 1 − e^{−p_k·T/m}.
+#[derive(Clone, Debug)]
+pub struct DataSpec {
+    /// Bytes of data.
+    pub bytes: u64,
+    /// Page size, bytes.
+    pub page_size: u64,
+    /// Pages of each key's rows.
+    pub pages_per_key: f64,
+    /// The keys' popularity.
+    pub keys: crate::workload::Law,
+    /// Each primary's buffer cache.
+    pub primary: BufferCache,
+    /// Each replica's buffer cache.
+    pub replica: BufferCache,
+    /// Each node's volume.
+    pub volume: VolumeSpec,
+}
+
+/// A node's buffer cache by Che's approximation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BufferCache {
+    /// Pages it holds (its class's memory x the cache share / page size).
+    pub pages: f64,
+    /// Characteristic time in lookups (the database's, over all its
+    /// shards: each shard's node caches `pages` of its keys); infinite when
+    /// every page fits.
+    pub characteristic: f64,
+    /// Che's hit ratio over all queries.
+    pub hit_ratio: f64,
+}
+
+impl DataSpec {
+    /// The probability that a query of `key` finds its page in `cache`.
+    pub fn hit_probability(&self, cache: &BufferCache, key: u64) -> f64 {
+        if cache.characteristic.is_infinite() {
+            return 1.0;
+        }
+        let rate = self.keys.probability(key) / self.pages_per_key;
+        -libm::expm1(-rate * cache.characteristic)
+    }
+}
+
+/// A node's storage volume.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VolumeSpec {
+    /// Its type.
+    pub kind: crate::scenario::schema::VolumeType,
+    /// Provisioned IOPS.
+    pub iops: u32,
+    /// Throughput, bytes per second.
+    pub throughput: u64,
+    /// IOPS and throughput (bytes/s) included in the price (gp3's baseline).
+    pub included_iops: u32,
+    /// Throughput included in the price, bytes per second.
+    pub included_throughput: u64,
+    /// Time between the starts of two reads at full speed: the larger of
+    /// 1/IOPS and a page over the throughput.
+    pub read_interval: Nanos,
+    /// Sampler index of one read's latency.
+    pub latency: u32,
 }
 
 /// The capacity of a database node sized by its class.
@@ -987,6 +1066,20 @@ pub struct BillingSpec {
     pub cross_region: bool,
 }
 
+/// A database node's storage volume, as billed: its size, and the IOPS
+/// and throughput provisioned beyond what its type includes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StorageBilled {
+    /// Volume type.
+    pub kind: crate::scenario::schema::VolumeType,
+    /// Size of each node's volume, GiB.
+    pub gib: f64,
+    /// IOPS beyond the included ones.
+    pub extra_iops: u32,
+    /// Throughput beyond the included, MiB/s.
+    pub extra_mibps: f64,
+}
+
 /// One component's billing.
 #[derive(Clone, Debug)]
 pub struct BilledSpec {
@@ -1032,6 +1125,8 @@ pub enum Billed {
         regions: Vec<String>,
         /// With PgBouncer: its instance size.
         pgbouncer: Option<Option<String>>,
+        /// Each node's storage volume, with a data size.
+        storage: Option<StorageBilled>,
     },
     /// One load balancer.
     LoadBalancer,

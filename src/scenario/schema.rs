@@ -716,6 +716,61 @@ pub struct Database {
     /// price table (`prices.database_classes` for one of your own).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sized_by_class: bool,
+    /// The data it holds (`"100Gi"`), spread evenly over `workload.keys`:
+    /// each node then caches pages in a buffer cache sized from its class's
+    /// memory (needs `sized_by_class`), hits as an LRU of that size does by
+    /// Che's approximation over the keys' popularity, and a query that
+    /// misses first reads a page from its storage volume (`storage`).
+    /// Default: none, every query served from memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_size: Option<units::Size>,
+    /// The pages, buffer cache and volume behind `data_size` (default: 8Ki
+    /// pages, 75% of memory caching them, a gp3 volume at its baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
+}
+
+/// A database's pages, buffer cache and storage volume (with `data_size`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Page size (default `"8Ki"`, PostgreSQL's block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<units::Size>,
+    /// Share of the class's memory that caches pages: shared_buffers and
+    /// the OS page cache together, PostgreSQL's `effective_cache_size`
+    /// (default 0.75, as RDS's and PostgreSQL's tuning guides set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_share: Option<f64>,
+    /// The volume type (default `Gp3`).
+    #[serde(default)]
+    pub volume: VolumeType,
+    /// Provisioned IOPS of each node's volume. gp3: default and at least
+    /// the baseline (3,000 IOPS, 12,000 from 400 GiB as RDS stripes it),
+    /// IOPS above it billed; io2: required, all billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<u32>,
+    /// Throughput of each node's volume per second (`"125Mi"`). gp3:
+    /// default and at least the baseline (125 MiB/s, 500 from 400 GiB),
+    /// more billed; io2: default 4,000 MiB/s, included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<units::Size>,
+    /// Time of one page read once the volume starts it (default gp3
+    /// `Lognormal(median: "0.6ms", p99: "2ms")`, io2
+    /// `Lognormal(median: "0.3ms", p99: "1ms")`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_latency: Option<Dist>,
+}
+
+/// An EBS volume type, as RDS offers them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum VolumeType {
+    /// General purpose SSD: a baseline of IOPS and throughput included,
+    /// more provisioned at a price.
+    #[default]
+    Gp3,
+    /// Provisioned IOPS SSD: every IOPS provisioned and billed.
+    Io2,
 }
 
 /// A job queue: jobs wait in FIFO order for one of `workers × concurrency`

@@ -5,6 +5,7 @@
 use super::cpu::{CpuTotals, Processor};
 use super::pool::Gate;
 use super::station::Slots;
+use super::storage::NodeStorage;
 use crate::algo::ring::{HashRing, RangeMap, Sharding};
 use crate::algo::Nanos;
 use crate::metrics::Occupancy;
@@ -36,6 +37,8 @@ pub(super) struct Node {
     pub(super) cpu: Option<Processor>,
     /// CPU its queries used (measured period).
     pub(super) cpu_totals: CpuTotals,
+    /// Its buffer cache and volume (with a data size).
+    pub(super) storage: NodeStorage,
 }
 
 impl Node {
@@ -43,6 +46,7 @@ impl Node {
         Node {
             cpu: class.map(|c| Processor::new(f64::from(c.vcpus), None, Nanos::ZERO, 0)),
             cpu_totals: CpuTotals::default(),
+            storage: NodeStorage::default(),
             slots: Slots::new(connections, limit),
             occupancy: Occupancy::new(u64::from(connections)),
             queries: 0,
@@ -182,6 +186,7 @@ impl Database {
                 cpu.advance(now, &mut n.cpu_totals);
             }
             n.cpu_totals = CpuTotals::default();
+            n.storage.reset();
         }
         self.measured_since = now;
         for b in &mut self.bouncers {

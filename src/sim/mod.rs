@@ -36,6 +36,7 @@ mod queries;
 mod regions;
 mod retries;
 mod station;
+mod storage;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};

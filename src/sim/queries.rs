@@ -51,6 +51,8 @@ pub(super) enum QueryEvent {
     Connected(U32),
     /// A deployment's pool housekeeper closes connections idle too long.
     Housekeep(U32),
+    /// A query's (or scatter part's) page read from its node's volume is done.
+    Read(U32),
 }
 
 /// How often a pool's housekeeper looks for idle connections to close
@@ -106,6 +108,8 @@ pub(super) struct Queries {
     pub(super) databases: Vec<Database>,
     /// Per database: the stream of its query times and lags.
     pub(super) rngs: Vec<Rng>,
+    /// Per database: the stream of its buffer-cache lookups and page reads.
+    pub(super) storage_rngs: Vec<Rng>,
     /// Per database copy: the stream of the lags of the writes it receives
     /// from another region (drawn only when a lag is declared).
     cross_rngs: Vec<Rng>,
@@ -147,6 +151,11 @@ impl Queries {
                 .databases
                 .iter()
                 .map(|d| stream(plan.seed, &format!("database/{}", d.name)))
+                .collect(),
+            storage_rngs: plan
+                .databases
+                .iter()
+                .map(|d| stream(plan.seed, &format!("database/{}/storage", d.name)))
                 .collect(),
             cross_rngs: plan
                 .databases
@@ -219,6 +228,11 @@ impl Queries {
                         .as_ref()
                         .map(|c| c.name.clone()),
                         cpu_utilization: n.cpu_utilization(since, now),
+                        storage: spec.data.as_ref().map(|data| {
+                            let cache = if i == 0 { &data.primary } else { &data.replica };
+                            let seconds = (now - since).as_secs_f64();
+                            n.storage.report(data, cache.hit_ratio, seconds)
+                        }),
                     });
                 }
                 shards.push(ShardReport {
@@ -296,6 +310,7 @@ impl Sim<'_> {
             QueryEvent::Cpu(at, generation) => self.query_cpu_event(now, at.get(), generation),
             QueryEvent::Connected(r) => self.stage_bouncer(now, r.get()),
             QueryEvent::Housekeep(d) => self.housekeep(now, d.get()),
+            QueryEvent::Read(id) => self.read_done(now, id.get()),
         }
     }
 
@@ -584,7 +599,7 @@ impl Sim<'_> {
             Admission::Started => {
                 n.occupancy.arrive_and_start(now);
                 d.occupancy.arrive_and_start(now);
-                self.start_service(now, db, node, r, s.dist);
+                self.start_query(now, db, node, r, s.dist);
             }
             Admission::Queued => {
                 n.occupancy.arrive_and_queue(now);
@@ -601,7 +616,7 @@ impl Sim<'_> {
     /// Query (or scatter part) `id` starts on node `node`: its time is
     /// drawn from `dist`, then waited, or, on a node sized by its class,
     /// worked on its vCPUs.
-    fn start_service(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
+    pub(super) fn start_service(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
         let t = self.plan.samplers[dist as usize].sample(&mut self.families.queries.rngs[db]);
         let d = &self.families.queries.databases[db];
         let t = super::interpreter::slowed(t, d.slowdown);
@@ -631,6 +646,17 @@ impl Sim<'_> {
         self.plan.deployments[s.pool_dep as usize]
             .pool
             .and_then(|p| p.statement_timeout)
+    }
+
+    /// Query (or scatter part) `id`'s page read is done: its work starts.
+    fn read_done(&mut self, now: Nanos, id: u32) {
+        let s = self.requests[owner(id)].query;
+        let node = if id & SUB != 0 {
+            id & ((1 << NODE_BITS) - 1)
+        } else {
+            s.node
+        };
+        self.start_service(now, s.db as usize, node, id, s.dist);
     }
 
     /// Releases the pool and PgBouncer connections `r` holds; hands them on.
@@ -680,7 +706,7 @@ impl Sim<'_> {
                 next
             };
             let dist = self.requests[owner].query.dist;
-            self.start_service(now, db, node, next, dist);
+            self.start_query(now, db, node, next, dist);
         }
     }
 
@@ -838,7 +864,7 @@ impl Sim<'_> {
                     n.occupancy.arrive_and_start(now);
                     d.occupancy.arrive_and_start(now);
                     admitted += 1;
-                    self.start_service(now, db as usize, node, id, dist);
+                    self.start_query(now, db as usize, node, id, dist);
                 }
                 Admission::Queued => {
                     n.occupancy.arrive_and_queue(now);
@@ -860,6 +886,15 @@ impl Sim<'_> {
                 self.fail(now, r, cause);
             }
         }
+    }
+}
+
+/// The request a query id (a request, or one shard's part of its scatter read) belongs to.
+pub(super) fn owner(id: u32) -> u32 {
+    if id & SUB != 0 {
+        (id & !SUB) >> NODE_BITS
+    } else {
+        id
     }
 }
 

@@ -13,6 +13,6 @@ mod trace;
 
 pub use arrivals::{Arrivals, RatePattern};
 pub use feed::{Feed, NewRequest, RequestSource, THREADED_FROM};
-pub use popularity::{Alias, PopularitySampler, Zipf, ALIAS_MAX};
+pub use popularity::{Alias, Law, PopularitySampler, Zipf, ALIAS_MAX};
 pub use replay::{Recorded, ReplayLog, Replayer, Seconds, LOG_COLUMNS, TIMESTAMP_COLUMNS};
 pub use trace::{RateTrace, TIME_COLUMNS};

@@ -124,6 +124,105 @@ impl PopularitySampler {
     }
 }
 
+impl PopularitySampler {
+    /// The law it draws from, for sums over its members' probabilities.
+    pub fn law(&self) -> Law {
+        match self {
+            PopularitySampler::Uniform { n } => Law::Uniform { n: *n },
+            PopularitySampler::Zipf(z) => Law::zipf(z.n, z.s),
+            PopularitySampler::Alias(a) => {
+                // Column i keeps itself with keep[i] and gives the rest to its alias.
+                let n = a.keep.len() as f64;
+                let mut p: Vec<f64> = a.keep.iter().map(|k| k / n).collect();
+                for (keep, &to) in a.keep.iter().zip(&a.alias) {
+                    p[to as usize] += (1.0 - keep) / n;
+                }
+                Law::Table(p)
+            }
+        }
+    }
+}
+
+/// A popularity law's member probabilities: member k's exactly
+/// ([`Law::probability`]), and sums over every member ([`Law::sum`]) that
+/// cost as much for 10^12 members as for 10^4.
+#[derive(Clone, Debug)]
+pub enum Law {
+    /// `n` members, each 1/n.
+    Uniform {
+        /// Population size.
+        n: u64,
+    },
+    /// Each member's probability.
+    Table(Vec<f64>),
+    /// Member k (0-based) has (k + 1)^-s / `norm`.
+    Zipf {
+        /// Population size.
+        n: u64,
+        /// Exponent.
+        s: f64,
+        /// Σ k^-s over the population (as [`Law::sum`] counts it).
+        norm: f64,
+    },
+}
+
+/// Zipf ranks summed one by one; beyond, in buckets.
+const EXACT_RANKS: u64 = 4096;
+/// Each bucket of ranks ends this factor past its start.
+const BUCKET_GROWTH: f64 = 1.002;
+
+impl Law {
+    /// Zipf(s) over `n` members.
+    fn zipf(n: u64, s: f64) -> Law {
+        let norm = zipf_buckets(n, s, |count, w| count * w);
+        Law::Zipf { n, s, norm }
+    }
+
+    /// Member `k`'s probability (0: the most popular).
+    pub fn probability(&self, k: u64) -> f64 {
+        match self {
+            Law::Uniform { n } => 1.0 / *n as f64,
+            Law::Table(p) => p.get(k as usize).copied().unwrap_or(0.0),
+            Law::Zipf { s, norm, .. } => h((k + 1) as f64, *s) / norm,
+        }
+    }
+
+    /// Σ f(p_k) over every member. Exact but for Zipf ranks past
+    /// 4,096: those come in buckets 0.2% wide, each counted as its ranks'
+    /// mean probability (the integral of x^-s over it), which moves a
+    /// smooth f's sum by a fraction of a millionth.
+    pub fn sum(&self, f: impl Fn(f64) -> f64) -> f64 {
+        match self {
+            Law::Uniform { n } => *n as f64 * f(1.0 / *n as f64),
+            Law::Table(p) => p.iter().map(|&x| f(x)).sum(),
+            Law::Zipf { n, s, norm } => zipf_buckets(*n, *s, |count, w| count * f(w / norm)),
+        }
+    }
+}
+
+/// Σ g(count, weight) over Zipf(s)'s ranks `1..=n`: one by one up to
+/// [`EXACT_RANKS`], then buckets of ranks with their mean weight.
+fn zipf_buckets(n: u64, s: f64, g: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut total = 0.0;
+    for k in 1..=n.min(EXACT_RANKS) {
+        total += g(1.0, h(k as f64, s));
+    }
+    let mut a = EXACT_RANKS + 1;
+    while a <= n {
+        let b = ((a as f64 * BUCKET_GROWTH) as u64).clamp(a + 1, n + 1);
+        let count = (b - a) as f64;
+        let (lo, hi) = (a as f64 - 0.5, b as f64 - 0.5);
+        let integral = if (s - 1.0).abs() < 1e-12 {
+            libm::log(hi / lo)
+        } else {
+            (libm::pow(hi, 1.0 - s) - libm::pow(lo, 1.0 - s)) / (1.0 - s)
+        };
+        total += g(count, integral / count);
+        a = b;
+    }
+    total
+}
+
 /// Rejection-inversion Zipf sampler over `1..=n` with exponent `s > 0`.
 #[derive(Clone, Debug)]
 pub struct Zipf {
@@ -251,6 +350,32 @@ mod tests {
     fn uniform_is_flat_and_in_range() {
         let f = frequencies(&PopularitySampler::uniform(10), 200_000);
         assert!(f.iter().all(|&p| (p - 0.1).abs() < 0.005));
+    }
+
+    #[test]
+    fn laws_give_each_members_probability_and_sums() {
+        let exact = |n: u64, s: f64| -> Vec<f64> {
+            let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+            let t: f64 = w.iter().sum();
+            w.iter().map(|x| x / t).collect()
+        };
+        // The alias table's law is the Zipf it was built from.
+        let law = PopularitySampler::zipf(1000, 0.9).law();
+        let p = exact(1000, 0.9);
+        for k in [0, 1, 10, 999] {
+            assert!((law.probability(k) - p[k as usize]).abs() < 1e-12);
+        }
+        // Bucketed ranks: the sums of p and of a concave f agree with the exact ones.
+        let n = 200_000u64;
+        let big = Law::zipf(n, 0.9);
+        let p = exact(n, 0.9);
+        assert!((big.sum(|x| x) - 1.0).abs() < 1e-6);
+        assert!((big.probability(100_000) - p[100_000]).abs() < 1e-6 * p[100_000]);
+        let f = |x: f64| 1.0 - (-x * 3e5).exp();
+        let exact_sum: f64 = p.iter().map(|&x| f(x)).sum();
+        assert!((big.sum(f) - exact_sum).abs() < 1e-5 * exact_sum);
+        let u = PopularitySampler::uniform(40).law();
+        assert!((u.sum(|x| x * x) - 1.0 / 40.0).abs() < 1e-15);
     }
 
     #[test]

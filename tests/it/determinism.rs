@@ -64,6 +64,8 @@ fn adding_a_component_leaves_arrivals_unchanged() {
         class: None,
         replica_class: None,
         sized_by_class: false,
+        data_size: None,
+        storage: None,
     }));
     let a = scaletwin::simulate(&validate(&base).unwrap());
     let b = scaletwin::simulate(&validate(&more).unwrap());

@@ -20,6 +20,7 @@ mod cdn_pops;
 mod cli;
 mod cluster_sweep;
 mod cost_bill;
+mod data_size;
 mod data_tier;
 mod db_class;
 mod determinism;

@@ -79,6 +79,7 @@ fn billed(c: &Component, next: &mut Next) -> Billed {
             replicas: d.replicas,
             regions: d.regions.clone(),
             pgbouncer: d.pgbouncer.as_ref().map(|b| b.instance.clone()),
+            storage: super::data_size::billed(d),
         },
         Component::LoadBalancer(_) => Billed::LoadBalancer,
         Component::Cache(x) => Billed::CacheNode {

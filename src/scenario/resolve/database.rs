@@ -111,6 +111,7 @@ pub(crate) fn resolve(
     } else {
         (None, None)
     };
+    let data = super::data_size::resolve(cx, i, db, (class.as_ref(), replica_class.as_ref()));
     let shard_count = db.shards.as_ref().map_or(1, |x| x.count);
     let max_connections = db.max_connections.or_else(|| {
         class
@@ -146,6 +147,7 @@ pub(crate) fn resolve(
         shards,
         class,
         replica_class,
+        data,
     };
     Resolved {
         spec,

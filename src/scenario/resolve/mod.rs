@@ -23,6 +23,7 @@ mod cdn;
 mod checks;
 mod client_calls;
 mod context;
+mod data_size;
 mod database;
 mod dependency;
 mod deployment;
@@ -82,6 +83,7 @@ pub fn validate(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         .and_then(|r| regions::resolve_regions(&mut cx.problems, r));
     let mut c = resolve_components(&mut cx);
     let workload = workload::resolve(&mut cx.problems, s);
+    data_size::fit_caches(&mut c.databases, workload.keys.as_ref());
     endpoints::check_references(&mut cx);
     let endpoint_names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
     let limits = limits::resolve_endpoint_limits(&mut cx.problems, s, &endpoint_names);
