@@ -52,7 +52,7 @@ pub enum ErrorCause {
 
 impl ErrorCause {
     /// Every cause, in report order.
-    pub const ALL: [ErrorCause; 13] = [
+    pub const ALL: [ErrorCause; 14] = [
         ErrorCause::ClientTimeout,
         ErrorCause::QueueFull,
         ErrorCause::NoHealthyPod,
