@@ -7,8 +7,8 @@
 //! ```
 //! use scaletwin::algo::che::characteristic_time;
 //! // Two keys of rates 0.9 and 0.1 (per lookup) in a cache of one entry.
-//! let p = [0.9, 0.1];
-//! let held = |t: f64| p.iter().map(|pi| -(-pi * t).exp_m1()).sum::<f64>();
+//! let p: [f64; 2] = [0.9, 0.1];
+//! let held = |t: f64| p.iter().map(|pi: &f64| -(-pi * t).exp_m1()).sum::<f64>();
 //! let t = characteristic_time(&held, 1.0);
 //! assert!((held(t) - 1.0).abs() < 1e-9);
 //! // A cache that holds every key never evicts: T is infinite.
