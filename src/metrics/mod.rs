@@ -89,13 +89,6 @@ impl ErrorCause {
         }
     }
 
-    /// Whether reports list the cause when it never happened: the causes
-    /// of opt-in features are listed only once they occur, so reports of
-    /// scenarios without them stay as they were.
-    pub fn listed_when_zero(self) -> bool {
-        !matches!(self, ErrorCause::StatementTimeout)
-    }
-
     /// Index into per-cause counter arrays.
     pub fn index(self) -> usize {
         self as usize

@@ -226,6 +226,21 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
 }
 
 impl Sim<'_> {
+    /// Whether the report lists error cause `c` though it never happened:
+    /// the causes of opt-in features only where the scenario uses the
+    /// feature, so the reports of scenarios without it stay as they were.
+    fn lists_cause(&self, c: ErrorCause) -> bool {
+        match c {
+            ErrorCause::CallTimeout => !self.plan.call_sites.is_empty(),
+            ErrorCause::StatementTimeout => self
+                .plan
+                .deployments
+                .iter()
+                .any(|d| d.pool.is_some_and(|p| p.statement_timeout.is_some())),
+            _ => true,
+        }
+    }
+
     fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
         let end = self.plan.duration;
         self.schedule_arrival();
@@ -589,18 +604,9 @@ impl Sim<'_> {
             completed: m.completed,
             errors,
             error_rate: error_rate(errors, m.completed),
-            // The causes of opt-in features are listed where they can
-            // happen ("call_timeout" where calls can time out) or once they
-            // did: the reports of scenarios without them stay as they were.
             errors_by_cause: ErrorCause::ALL
                 .iter()
-                .filter(|&&c| {
-                    m.errors[c.index()] > 0
-                        || match c {
-                            ErrorCause::CallTimeout => !self.plan.call_sites.is_empty(),
-                            c => c.listed_when_zero(),
-                        }
-                })
+                .filter(|&&c| m.errors[c.index()] > 0 || self.lists_cause(c))
                 .map(|c| (c.name().to_owned(), m.errors[c.index()]))
                 .collect(),
             in_flight: m.in_flight_at_end,

@@ -75,16 +75,12 @@ impl NodeStorage {
 }
 
 impl Sim<'_> {
-    /// Looks up `key`'s page in node `node` of database `db`: `None` on a
-    /// hit (or without data), else when the page read from the volume is done.
-    pub(super) fn page_read(
-        &mut self,
-        now: Nanos,
-        db: usize,
-        node: u32,
-        key: u64,
-    ) -> Option<Nanos> {
+    /// Looks up the page of query `id`'s key in node `node` of database
+    /// `db`: `None` on a hit (or without data), else when the page read
+    /// from the volume is done.
+    fn page_read(&mut self, now: Nanos, db: usize, node: u32, id: u32) -> Option<Nanos> {
         let data = self.plan.databases[db].data.as_ref()?;
+        let key = self.requests[super::queries::owner(id)].key;
         let queries = &mut self.families.queries;
         let d = &mut queries.databases[db];
         let cache = if node.is_multiple_of(d.group) {
@@ -116,8 +112,7 @@ impl Sim<'_> {
     /// Starts query (or scatter part) `id` on its node: its page read
     /// first if the page is not cached, then its work.
     pub(super) fn start_query(&mut self, now: Nanos, db: usize, node: u32, id: u32, dist: u32) {
-        let key = self.requests[super::queries::owner(id)].key;
-        match self.page_read(now, db, node, key) {
+        match self.page_read(now, db, node, id) {
             Some(done) => self
                 .queue
                 .schedule(done, Event::Queries(QueryEvent::Read(id.into()))),
