@@ -25,7 +25,27 @@ pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<(String, Scenar
     let root = Reader::new(tree)
         .document()
         .ok_or("the scenario could not be written out as RON")?;
-    let span = walk(&root, tree, path)?;
+    // A field at its default may be left out of the written form (`data_size`,
+    // `sized_by_class`): it is added to its struct, and a name the struct
+    // does not take gets the walk's message.
+    let (tree, span, absent) = match walk(&root, tree, path) {
+        Ok(span) => (tree.to_owned(), span, None),
+        Err(e) => {
+            let (text, span) = with_field(&root, tree, path, "None").ok_or_else(|| e.clone())?;
+            (text, span, Some(e))
+        }
+    };
+    let tree = tree.as_str();
+    let result = set_span(tree, &span, value);
+    match (result, absent) {
+        (Err(parse), Some(walk)) if parse.contains("unknown field") => Err(walk),
+        (result, _) => result,
+    }
+}
+
+/// `tree` with `value` put in `span` (raw RON, a JSON object as a struct,
+/// else a quoted string), and the scenario it reads as.
+fn set_span(tree: &str, span: &Range<usize>, value: &str) -> Result<(String, Scenario), String> {
     let spliced = |v: &str| format!("{}{v}{}", &tree[..span.start], &tree[span.end..]);
     let raw = spliced(value);
     let raw_error = match from_ron(&raw) {
@@ -69,23 +89,11 @@ pub(super) fn set_in_source(source: &str, path: &str, value: &str) -> Result<Str
             [at(value), at(&format!("{value:?}"))]
         }
         Err(e) => {
-            let (parent, field) = path.rsplit_once('.').ok_or_else(|| e.clone())?;
-            let node = node_at(&root, source, parent).ok_or_else(|| e.clone())?;
-            let Shape::Struct(fields) = &node.unwrapped().shape else {
-                return Err(e);
-            };
-            let (insert_at, lead) = match fields.last() {
-                Some((_, last)) => (last.span.end, ", "),
-                None => (node.unwrapped().span.start + 1, ""),
-            };
-            let at = |v: &str| {
-                format!(
-                    "{}{lead}{field}: {v}{}",
-                    &source[..insert_at],
-                    &source[insert_at..]
-                )
-            };
-            [at(value), at(&format!("{value:?}"))]
+            let at = |v: &str| with_field(&root, source, path, v).map(|(text, _)| text);
+            [
+                at(value).ok_or_else(|| e.clone())?,
+                at(&format!("{value:?}")).ok_or(e)?,
+            ]
         }
     };
     let mut last = String::new();
@@ -96,6 +104,28 @@ pub(super) fn set_in_source(source: &str, path: &str, value: &str) -> Result<Str
         }
     }
     Err(last)
+}
+
+/// `text` with the last field of `path`, absent from its struct, added as
+/// `field: value`, and the span of `value` in the new text; `None` when the
+/// parent is not a struct.
+fn with_field(root: &Node, text: &str, path: &str, value: &str) -> Option<(String, Range<usize>)> {
+    let (parent, field) = path.rsplit_once('.')?;
+    let node = node_at(root, text, parent)?;
+    let Shape::Struct(fields) = &node.unwrapped().shape else {
+        return None;
+    };
+    let (insert_at, lead) = match fields.last() {
+        Some((_, last)) => (last.span.end, ", "),
+        None => (node.unwrapped().span.start + 1, ""),
+    };
+    let start = insert_at + lead.len() + field.len() + 2;
+    let out = format!(
+        "{}{lead}{field}: {value}{}",
+        &text[..insert_at],
+        &text[insert_at..]
+    );
+    Some((out, start..start + value.len()))
 }
 
 /// The node at `path` (as [`walk`] finds it).

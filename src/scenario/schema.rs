@@ -371,7 +371,8 @@ pub struct RateStep {
 pub struct Ladder {
     /// Tenants and keys grow in proportion to the stage's users (rounded,
     /// at least 1) from the counts declared at `workload.users` (default
-    /// true); false keeps the declared counts at every stage.
+    /// true); false keeps the declared counts at every stage. A database's
+    /// `data_size` grows with the keys (each key keeps its pages).
     #[serde(default = "yes")]
     pub scale_populations: bool,
     /// Per stage name, counts that replace the scaled (or declared) ones,

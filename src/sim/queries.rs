@@ -115,10 +115,18 @@ pub(super) struct Queries {
     cross_rngs: Vec<Rng>,
     /// Per deployment: its pods' connection pools.
     pools: Vec<Vec<Gate>>,
-    /// Per key: (write count, sequence number of its last write). Kept only
-    /// when something reads it (replicas or regional copies for stale reads,
-    /// cache-aside for stale cached values): it grows with the keys written.
-    versions: PagedTable<(u32, u64)>,
+    /// Per key: its write count in every database (the version cache-aside
+    /// compares with its cached values). Kept only when something reads it
+    /// (replicas or regional copies, cache-aside): it grows with the keys
+    /// written.
+    versions: PagedTable<u32>,
+    /// Per database (its writer copy's index): per key, the sequence number
+    /// of its last write there, which a replica or regional copy has applied
+    /// or not (a stale read). Pages only for databases with replicas or copies.
+    last_writes: Vec<PagedTable<u64>>,
+    /// Per database (its writer copy's index): whether any node of it reads
+    /// behind the primary (replicas, or copies in other regions).
+    lagging: Vec<bool>,
     track_versions: bool,
     /// Whether the workload models keys: without them every request touches
     /// key 0, whose versions say nothing of staleness, so none is counted.
@@ -164,6 +172,19 @@ impl Queries {
                 .collect(),
             pools: plan.deployments.iter().map(|_| Vec::new()).collect(),
             versions: PagedTable::new(plan.workload.keys.as_ref().map_or(1, |k| k.len())),
+            last_writes: plan
+                .databases
+                .iter()
+                .map(|_| PagedTable::new(plan.workload.keys.as_ref().map_or(1, |k| k.len())))
+                .collect(),
+            lagging: (0..plan.databases.len())
+                .map(|w| {
+                    plan.databases
+                        .iter()
+                        .enumerate()
+                        .any(|(i, d)| d.writer == w && (d.replicas > 0 || i != w))
+                })
+                .collect(),
             track_versions: !plan.asides.is_empty()
                 || plan
                     .databases
@@ -178,7 +199,7 @@ impl Queries {
 
     /// Writes of `key` so far: its version.
     pub(super) fn count(&self, key: u64) -> u32 {
-        self.versions.get(key).0
+        self.versions.get(key)
     }
 
     /// The databases' and pools' report sections.
@@ -764,9 +785,11 @@ impl Sim<'_> {
             fam.seq += 1;
             let seq = fam.seq;
             if fam.track_versions {
-                let v = fam.versions.get_mut(key);
-                v.0 += 1;
-                v.1 = seq;
+                *fam.versions.get_mut(key) += 1;
+                let writer = self.plan.databases[db].writer;
+                if fam.lagging[writer] {
+                    *fam.last_writes[writer].get_mut(key) = seq;
+                }
             }
             if fam.track_users {
                 *fam.last_write.get_mut(user) = now.0 + 1;
@@ -779,8 +802,16 @@ impl Sim<'_> {
             if measured {
                 d.reads += 1;
             }
-            let (count, last) = fam.versions.get(key);
-            let primary = db == self.plan.databases[db].writer && s.node.is_multiple_of(d.group);
+            let writer = self.plan.databases[db].writer;
+            let primary = db == writer && s.node.is_multiple_of(d.group);
+            let count = fam.versions.get(key);
+            // Stale against this database's last write of the key (not writes
+            // of the same key to other databases).
+            let last = if primary {
+                0
+            } else {
+                fam.last_writes[writer].get(key)
+            };
             let n = &mut d.nodes[s.node as usize];
             n.catch_up(now);
             // Stale against the primary's version: any node but the writer's primary may lag.

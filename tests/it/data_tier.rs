@@ -283,6 +283,44 @@ fn stale_reads_are_zero_without_lag_grow_with_lag_and_vanish_with_read_your_writ
     assert!(many_ryw > 0);
 }
 
+#[test]
+fn writes_to_another_database_do_not_make_a_replicas_reads_stale() {
+    // Two databases over the same keys: `search` has a lagging replica and
+    // no writes; `pg` takes every write. A key is stale on search's replica
+    // only if search itself wrote it: never.
+    let two = |search_writes: f64| {
+        let text = format!(
+            r#"Scenario(
+    name: "two-dbs", seed: 3,
+    run: (duration: "60s", warmup: "5s"),
+    workload: (users: 100, rps_per_user: 4.0, keys: (count: 50),
+               mix: {{"search": 0.6, "write": {w}, "index": {s}}}),
+    components: [
+        LoadBalancer(name: "app-lb", targets: {{ "app": 1 }}),
+        LoadBalancer(name: "search-lb", targets: {{ "searcher": 1 }}),
+        Deployment(name: "app", replicas: 2, concurrency: 16, database: "pg"),
+        Deployment(name: "searcher", replicas: 2, concurrency: 16, database: "search"),
+        Database(name: "pg", connections: 8),
+        Database(name: "search", connections: 8, replicas: 1, replication_lag: Const("500ms")),
+    ],
+    endpoints: {{
+        "search": [Lb("search-lb"), DbRead(Exp("2ms"))],
+        "write": [Lb("app-lb"), DbWrite(Exp("2ms"))],
+        "index": [Lb("search-lb"), DbWrite(Exp("2ms"))],
+    }},
+)"#,
+            w = 0.4 - search_writes,
+            s = search_writes
+        );
+        db(&run(&text), "search").stale_reads
+    };
+    assert_eq!(two(0.0), 0);
+    // The same writes sent to search itself: with 50 keys each written
+    // about 3.2 times a second and a 500 ms lag, most reads are stale
+    // (1 − e^{−3.2·0.5} ≈ 0.80 of the replica's reads).
+    assert!(two(0.4) > 10_000);
+}
+
 fn pooled(pool_max: u32, pods: u32, extra_db: &str) -> String {
     format!(
         r#"Scenario(
