@@ -566,6 +566,22 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "testbed_01_periodic",
+        &[
+            "2 problems",
+            ":5:38: workload.periodic[0].endpoint",
+            "no endpoint is named \"scrap\"; did you mean \"scrape\"?",
+            ":5:82: workload.periodic[1].every: a periodic request's period must be at least 1ms",
+        ],
+    ),
+    (
+        "testbed_02_round_trips_without_a_shared_tier",
+        &[
+            "endpoints.a[1].after_round_trip",
+            "after_round_trip runs when a shared tier (a Cache) replies; this CacheAside reads only L1",
+        ],
+    ),
+    (
         "calls_02_unknown_callee",
         &[
             ":7:", "endpoints.a[0].calls[1]",

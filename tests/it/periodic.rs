@@ -32,7 +32,11 @@ const SCRAPE: &str = r#", periodic: [(endpoint: "scrape", every: "1s")]"#;
 fn a_periodic_job_on_the_slot_delays_requests_by_its_busy_share_times_half_its_length() {
     let quiet = run(&scenario(""));
     let busy = run(&scenario(SCRAPE));
-    assert!(quiet.summary.latency.mean_ms < 0.01, "{:?}", quiet.summary.latency);
+    assert!(
+        quiet.summary.latency.mean_ms < 0.01,
+        "{:?}",
+        quiet.summary.latency
+    );
     // 40,000 arrivals; the latency's standard deviation is 17.5ms, so the
     // mean's standard error is 0.09ms: 5ms within 0.4ms.
     let mean = busy.summary.latency.mean_ms;
@@ -46,12 +50,22 @@ fn a_periodic_job_on_the_slot_delays_requests_by_its_busy_share_times_half_its_l
         assert!((n - 40_000.0).abs() < 1_000.0, "{n}");
         assert_eq!(r.summary.completed, r.summary.arrivals);
     }
-    assert_eq!(busy.endpoints.iter().find(|e| e.name == "scrape").unwrap().latency.count, 0);
+    assert_eq!(
+        busy.endpoints
+            .iter()
+            .find(|e| e.name == "scrape")
+            .unwrap()
+            .latency
+            .count,
+        0
+    );
 }
 
 #[test]
 fn a_periodic_request_needs_a_known_endpoint_and_a_period_of_1ms_or_more() {
-    let text = scenario(r#", periodic: [(endpoint: "scrap", every: "1s"), (endpoint: "scrape", every: "10us")]"#);
+    let text = scenario(
+        r#", periodic: [(endpoint: "scrap", every: "1s"), (endpoint: "scrape", every: "10us")]"#,
+    );
     let problems = validate(&parse(&text, "t.ron").unwrap()).unwrap_err();
     let text = format!("{problems:?}");
     assert!(text.contains("workload.periodic[0].endpoint"), "{text}");

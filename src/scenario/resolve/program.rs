@@ -640,8 +640,15 @@ impl<'a> Compiler<'a, '_> {
             );
         }
         let resumes = !after_round_trip.is_empty();
-        // Past u16 the total is over the limit and reported.
+        // Past u16 the total is over the limit and reported. Numbered before
+        // any nested list is compiled, as the asides in those come after it.
         let aside = program.aside_count.min(u64::from(u16::MAX)) as u16;
+        let shared_tiers = tiers.iter().filter(|t| shared(t)).count();
+        program.asides.push(Numbered::Own(AsideSpec {
+            tiers: tiers.clone(),
+            coalesce,
+        }));
+        program.aside_count = program.aside_count.saturating_add(1);
         // (op index of the Get, whether a hit there runs its own copy of R)
         let mut gets = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
@@ -658,11 +665,6 @@ impl<'a> Compiler<'a, '_> {
                 self.compile_steps(after_round_trip, &round_trip_path, held, program);
             }
         }
-        let shared_tiers = tiers.iter().filter(|t| shared(t)).count();
-        program
-            .asides
-            .push(Numbered::Own(AsideSpec { tiers, coalesce }));
-        program.aside_count = program.aside_count.saturating_add(1);
         let load = program.ops.len();
         program
             .ops
@@ -692,7 +694,10 @@ impl<'a> Compiler<'a, '_> {
         }
         let skip_to = |from: usize, to: usize| (to - from).min(usize::from(u16::MAX)) as u16;
         for (g, _) in gets {
-            let to = hit_at.iter().find(|&&(h, _)| h == g).map_or(end, |&(_, at)| at);
+            let to = hit_at
+                .iter()
+                .find(|&&(h, _)| h == g)
+                .map_or(end, |&(_, at)| at);
             if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program.ops[g] {
                 *skip = skip_to(g, to);
             }
