@@ -582,6 +582,16 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "testbed_03_unknown_names_in_cache_aside_lists",
+        &[
+            "2 problems",
+            ":11:64: endpoints.a[1].on_miss[0]",
+            "no LoadBalancer is named \"lbb\"",
+            ":12:59: endpoints.a[1].after_round_trip[0]",
+            "no endpoint is named \"resum\"; did you mean \"resume\"?",
+        ],
+    ),
+    (
         "calls_02_unknown_callee",
         &[
             ":7:", "endpoints.a[0].calls[1]",

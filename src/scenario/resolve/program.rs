@@ -649,6 +649,7 @@ impl<'a> Compiler<'a, '_> {
             coalesce,
         }));
         program.aside_count = program.aside_count.saturating_add(1);
+        let first_shared = tiers.iter().position(shared).unwrap_or(usize::MAX);
         // (op index of the Get, whether a hit there runs its own copy of R)
         let mut gets = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
@@ -661,8 +662,10 @@ impl<'a> Compiler<'a, '_> {
                 tier: t as u8,
                 skip: 0,
             }));
-            if resumes && shared(tier) {
+            if resumes && shared(tier) && t == first_shared {
                 self.compile_steps(after_round_trip, &round_trip_path, held, program);
+            } else if resumes && shared(tier) {
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
             }
         }
         let load = program.ops.len();
@@ -673,7 +676,7 @@ impl<'a> Compiler<'a, '_> {
         program.ops.push(Op::Cache(CacheOp::Fill { aside }));
         if resumes {
             for _ in 0..shared_tiers {
-                self.compile_steps(after_round_trip, &round_trip_path, held, program);
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
             }
         }
         // The hits' copies of R, each jumped over by the path before it.
@@ -684,7 +687,7 @@ impl<'a> Compiler<'a, '_> {
                 jumps.push(program.ops.len());
                 program.ops.push(Op::Cache(CacheOp::Jump { skip: 0 }));
                 hit_at.push((g, program.ops.len()));
-                self.compile_steps(after_round_trip, &round_trip_path, held, program);
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
             }
         }
         let end = program.ops.len();
@@ -710,6 +713,21 @@ impl<'a> Compiler<'a, '_> {
         if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program.ops[load] {
             *skip = skip_to(load, end);
         }
+    }
+
+    /// Compiles a step list a second time at this point (another copy of a
+    /// `CacheAside`'s `after_round_trip`), keeping the problems of its first
+    /// compilation only.
+    fn compile_copy(
+        &mut self,
+        steps: &'a [Step],
+        path: &str,
+        held: &mut Vec<usize>,
+        program: &mut Builder,
+    ) {
+        let known = self.samplers.problem_count();
+        self.compile_steps(steps, path, held, program);
+        self.samplers.forget_problems_after(known);
     }
 
     /// The database a query at this point goes to: the innermost pod's, or the only one.
