@@ -585,9 +585,9 @@ const CASES: &[(&str, &[&str])] = &[
         "testbed_03_unknown_names_in_cache_aside_lists",
         &[
             "2 problems",
-            ":11:64: endpoints.a[1].on_miss[0]",
+            ":11:67: endpoints.a[1].on_miss[0]",
             "no LoadBalancer is named \"lbb\"",
-            ":12:59: endpoints.a[1].after_round_trip[0]",
+            ":12:60: endpoints.a[1].after_round_trip[0]",
             "no endpoint is named \"resum\"; did you mean \"resume\"?",
         ],
     ),

@@ -50,15 +50,15 @@ fn a_periodic_job_on_the_slot_delays_requests_by_its_busy_share_times_half_its_l
         assert!((n - 40_000.0).abs() < 1_000.0, "{n}");
         assert_eq!(r.summary.completed, r.summary.arrivals);
     }
-    assert_eq!(
-        busy.endpoints
-            .iter()
-            .find(|e| e.name == "scrape")
-            .unwrap()
-            .latency
-            .count,
-        0
-    );
+    let scrape = busy.endpoints.iter().find(|e| e.name == "scrape");
+    assert_eq!(scrape.map_or(0, |e| e.latency.count), 0);
+    // ...but they take the slot a tenth of the time.
+    let slot = |r: &scaletwin::Report| {
+        let one = r.stations.iter().find(|s| s.name == "one").unwrap();
+        one.stats.utilization
+    };
+    assert!(slot(&quiet) < 0.001, "{}", slot(&quiet));
+    assert!((slot(&busy) - 0.1).abs() < 0.001, "{}", slot(&busy));
 }
 
 #[test]
