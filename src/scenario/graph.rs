@@ -251,17 +251,17 @@ impl Topology {
     }
 }
 
-/// Every step of a list, with the `on_miss` steps of `CacheAside` steps included.
+/// Every step of a list, with the steps nested in its steps included.
 fn nested(steps: &[Step]) -> Vec<&Step> {
     let mut out = Vec::new();
     for step in steps {
         out.push(step);
         match step {
-            Step::CacheAside { on_miss, .. } => out.extend(nested(on_miss)),
             // Steps inside fallbacks count too (a fallback may call an endpoint).
             Step::External { fallback, .. } => out.extend(nested(fallback)),
-            // A `CallWith`'s fallback and a `Parallel`'s calls and fallback.
-            Step::CallWith { .. } | Step::Parallel { .. } => {
+            // A `CacheAside`'s load and round-trip steps, a `CallWith`'s
+            // fallback and a `Parallel`'s calls and fallback.
+            Step::CacheAside { .. } | Step::CallWith { .. } | Step::Parallel { .. } => {
                 for list in step.nested_lists() {
                     out.extend(nested(list));
                 }

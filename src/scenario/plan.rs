@@ -530,6 +530,17 @@ pub struct WorkloadSpec {
     pub retries: Option<RetrySpec>,
     /// A recorded request log replayed instead of Poisson arrivals.
     pub replay: Option<ReplayLog>,
+    /// Requests sent on a timer, not counted (`workload.periodic`).
+    pub periodic: Vec<PeriodicSpec>,
+}
+
+/// A request of endpoint `endpoint` every `every`, resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct PeriodicSpec {
+    /// The endpoint's index (its entry program).
+    pub endpoint: u16,
+    /// The period.
+    pub every: Nanos,
 }
 
 /// A load balancer, resolved.
@@ -984,6 +995,12 @@ pub enum CacheOp {
     Fill {
         /// Aside offset.
         aside: u16,
+    },
+    /// Jump `skip` ops ahead: from the end of a `CacheAside`'s miss path
+    /// past the copies of its `after_round_trip` steps that hits run.
+    Jump {
+        /// Ops to jump over.
+        skip: u16,
     },
     /// Delete the request's key from a tier.
     Invalidate {

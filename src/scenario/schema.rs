@@ -184,6 +184,23 @@ pub struct Workload {
     /// Clients retry a timed-out request (needs `client_timeout`). Default: no retries.
     #[serde(default)]
     pub retries: Option<Retries>,
+    /// Requests the system sends itself on a timer, besides the users'
+    /// (a Prometheus scrape, a health checker, a cron-triggered call): each
+    /// runs its endpoint's steps and takes their resources like any request,
+    /// but nobody in the workload waits for it, so it is not counted in the
+    /// report's requests, latencies or errors. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periodic: Vec<PeriodicRequest>,
+}
+
+/// A request sent every `every`, from `every` after the start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodicRequest {
+    /// The endpoint whose steps it runs.
+    pub endpoint: String,
+    /// Its period (at least 1ms).
+    pub every: Duration,
 }
 
 /// Client retries on timeout: how many attempts, how long to back off, and an
@@ -1363,6 +1380,13 @@ pub enum Step {
         /// (request coalescing) instead of all loading. Default: false.
         #[serde(default)]
         coalesce: bool,
+        /// Steps run each time a reply from a shared (`Cache`) tier comes
+        /// back: after its lookup, hit or miss, and after the fill that
+        /// follows a load (once per shared tier), as an async handler is
+        /// polled again on its runtime thread after every await (e.g.
+        /// `[Call("resume")]`, a wait for that thread). Default: none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        after_round_trip: Vec<Step>,
     },
     /// Delete the request's key from these tiers: a shared cache and this pod's
     /// L1 at once, the other pods' L1 after the L1's propagation delay.
@@ -1423,7 +1447,11 @@ impl Step {
     pub fn nested_lists(&self) -> Vec<&[Step]> {
         match self {
             Step::External { fallback, .. } | Step::CallWith { fallback, .. } => vec![fallback],
-            Step::CacheAside { on_miss, .. } => vec![on_miss],
+            Step::CacheAside {
+                on_miss,
+                after_round_trip,
+                ..
+            } => vec![on_miss, after_round_trip],
             Step::Parallel {
                 calls, fallback, ..
             } => vec![calls, fallback],

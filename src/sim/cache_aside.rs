@@ -377,6 +377,10 @@ impl Sim<'_> {
                 }
                 true
             }
+            CacheOp::Jump { skip } => {
+                self.requests[r].pc += u32::from(skip);
+                true
+            }
             CacheOp::Invalidate { tier } => {
                 self.invalidate(now, r, tier);
                 self.requests[r].pc += 1;

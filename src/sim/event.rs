@@ -47,6 +47,8 @@ pub(super) enum Event {
     Cpu(CpuDone),
     /// `CallWith` and `Parallel` calls: timeouts and retries.
     Client(ClientEvent),
+    /// Periodic request `.0` of `workload.periodic` is due.
+    Periodic(U16),
 }
 
 // Explicit one-byte tags: cheap to match, and 8 bytes, so a queue entry stays 16.

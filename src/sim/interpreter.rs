@@ -249,6 +249,7 @@ impl Sim<'_> {
             self.queue.schedule(self.plan.warmup, Event::WarmupEnd);
         }
         self.start_schedules();
+        self.start_periodic();
         self.queue
             .schedule(self.plan.interval.min(end), Event::Tick);
         self.start_scaling();
@@ -276,6 +277,7 @@ impl Sim<'_> {
                 Event::Autoscale(e) => self.autoscale_event(now, e),
                 Event::Cpu(e) => self.cpu_event(now, e),
                 Event::Client(e) => self.client_event(now, e),
+                Event::Periodic(i) => self.periodic_due(now, i.get()),
             }
             loop {
                 if let Some(r) = self.ready.pop_front() {

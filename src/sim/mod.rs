@@ -31,6 +31,7 @@ mod interpreter;
 mod jobs;
 mod limits;
 mod memory;
+mod periodic;
 mod pool;
 mod queries;
 mod regions;

@@ -566,6 +566,32 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "testbed_01_periodic",
+        &[
+            "2 problems",
+            ":5:38: workload.periodic[0].endpoint",
+            "no endpoint is named \"scrap\"; did you mean \"scrape\"?",
+            ":5:82: workload.periodic[1].every: a periodic request's period must be at least 1ms",
+        ],
+    ),
+    (
+        "testbed_02_round_trips_without_a_shared_tier",
+        &[
+            "endpoints.a[1].after_round_trip",
+            "after_round_trip runs when a shared tier (a Cache) replies; this CacheAside reads only L1",
+        ],
+    ),
+    (
+        "testbed_03_unknown_names_in_cache_aside_lists",
+        &[
+            "2 problems",
+            ":11:67: endpoints.a[1].on_miss[0]",
+            "no LoadBalancer is named \"lbb\"",
+            ":12:60: endpoints.a[1].after_round_trip[0]",
+            "no endpoint is named \"resum\"; did you mean \"resume\"?",
+        ],
+    ),
+    (
         "calls_02_unknown_callee",
         &[
             ":7:", "endpoints.a[0].calls[1]",

@@ -69,9 +69,14 @@ fn local(steps: &[Step], index: &HashMap<&str, usize>) -> Local {
                     out.steps += 1;
                     lists.push((fallback, level + 1));
                 }
-                Step::CacheAside { on_miss, .. } => {
+                Step::CacheAside {
+                    on_miss,
+                    after_round_trip,
+                    ..
+                } => {
                     out.steps += 1;
                     lists.push((on_miss, level + 1));
+                    lists.push((after_round_trip, level + 1));
                 }
                 _ => out.steps += 1,
             }

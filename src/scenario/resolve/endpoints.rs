@@ -73,8 +73,9 @@ fn has_own_objects(s: &Scenario, cdn: &str, ep: &str) -> bool {
     })
 }
 
-/// The steps of a list with the fallbacks of its `External` steps after
-/// them (breadth first), each with its path.
+/// The steps of a list with the fallbacks of its `External` steps and the
+/// lists of its `CacheAside` steps after them (breadth first), each with
+/// its path.
 fn flatten<'s>(base: &str, steps: &'s [Step]) -> Vec<(String, &'s Step)> {
     let mut flat: Vec<(String, &Step)> = steps
         .iter()
@@ -87,6 +88,19 @@ fn flatten<'s>(base: &str, steps: &'s [Step]) -> Vec<(String, &'s Step)> {
             let base = flat[next].0.clone();
             for (k, st) in fallback.iter().enumerate() {
                 flat.push((format!("{base}.fallback[{k}]"), st));
+            }
+        }
+        if let Step::CacheAside {
+            on_miss,
+            after_round_trip,
+            ..
+        } = flat[next].1
+        {
+            let base = flat[next].0.clone();
+            for (field, steps) in [("on_miss", on_miss), ("after_round_trip", after_round_trip)] {
+                for (k, st) in steps.iter().enumerate() {
+                    flat.push((format!("{base}.{field}[{k}]"), st));
+                }
             }
         }
         super::client_calls::flatten_into(&mut flat, next);

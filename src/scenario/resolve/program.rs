@@ -108,6 +108,14 @@ pub(crate) fn compile(
     compiler.finish_all()
 }
 
+/// The step lists of a `CacheAside` step.
+struct AsideLists<'a> {
+    /// What loads a missed value.
+    on_miss: &'a [Step],
+    /// What runs after each reply of a shared tier.
+    after_round_trip: &'a [Step],
+}
+
 /// What a program's `CacheAside` numbers stand for, in order.
 enum Numbered {
     /// One of its own steps.
@@ -457,7 +465,14 @@ impl<'a> Compiler<'a, '_> {
                     tiers,
                     on_miss,
                     coalesce,
-                } => self.cache_aside(&path, tiers, on_miss, *coalesce, held, program),
+                    after_round_trip,
+                } => {
+                    let lists = AsideLists {
+                        on_miss,
+                        after_round_trip,
+                    };
+                    self.cache_aside(&path, tiers, lists, *coalesce, held, program);
+                }
                 Step::Invalidate(tiers) => {
                     for tier in self.tiers(&path, tiers, held) {
                         program.ops.push(Op::Cache(CacheOp::Invalidate { tier }));
@@ -582,15 +597,33 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// A read through cache tiers, loading on a miss with `on_miss`.
+    /// Compiles a `CacheAside` step. Without `after_round_trip` steps:
+    ///
+    /// ```text
+    /// Get(tier 0) … Get(tier n) Load on_miss… Fill END      (a hit jumps to END)
+    /// ```
+    ///
+    /// With them (R), after each shared tier's lookup and after the fill:
+    ///
+    /// ```text
+    /// Get(L1) Get(redis) R Load on_miss… Fill R Jump(END) H: R END
+    /// ```
+    ///
+    /// a miss at the shared tier runs R and goes on; a hit there jumps to
+    /// its own copy H of R, which ends at END.
     fn cache_aside(
         &mut self,
         path: &str,
         tiers: &[schema::Tier],
-        on_miss: &'a [Step],
+        lists: AsideLists<'a>,
         coalesce: bool,
         held: &mut Vec<usize>,
         program: &mut Builder,
     ) {
+        let AsideLists {
+            on_miss,
+            after_round_trip,
+        } = lists;
         let tiers = self.tiers(path, tiers, held);
         if on_miss.is_empty() {
             self.problem(
@@ -598,42 +631,103 @@ impl<'a> Compiler<'a, '_> {
                 "on_miss needs at least one step (what loads the value, e.g. DbRead)",
             );
         }
-        // Past u16 the total is over the limit and reported.
+        let shared = |t: &TierRef| matches!(t, TierRef::Shared(_));
+        let round_trip_path = format!("{path}.after_round_trip");
+        if !after_round_trip.is_empty() && !tiers.is_empty() && !tiers.iter().any(shared) {
+            self.problem(
+                &round_trip_path,
+                "after_round_trip runs when a shared tier (a Cache) replies; this CacheAside reads only L1: remove it, or add the Cache tier",
+            );
+        }
+        let resumes = !after_round_trip.is_empty();
+        // Past u16 the total is over the limit and reported. Numbered before
+        // any nested list is compiled, as the asides in those come after it.
         let aside = program.aside_count.min(u64::from(u16::MAX)) as u16;
+        let shared_tiers = tiers.iter().filter(|t| shared(t)).count();
+        program.asides.push(Numbered::Own(AsideSpec {
+            tiers: tiers.clone(),
+            coalesce,
+        }));
+        program.aside_count = program.aside_count.saturating_add(1);
+        let first_shared = tiers.iter().position(shared).unwrap_or(usize::MAX);
+        // (op index of the Get, whether a hit there runs its own copy of R)
         let mut gets = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
-            if matches!(tier, TierRef::Shared(_)) {
+            if shared(tier) {
                 self.hop(program);
             }
-            gets.push(program.ops.len());
+            gets.push((program.ops.len(), resumes && shared(tier)));
             program.ops.push(Op::Cache(CacheOp::Get {
                 aside,
                 tier: t as u8,
                 skip: 0,
             }));
+            if resumes && shared(tier) && t == first_shared {
+                self.compile_steps(after_round_trip, &round_trip_path, held, program);
+            } else if resumes && shared(tier) {
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
+            }
         }
-        program
-            .asides
-            .push(Numbered::Own(AsideSpec { tiers, coalesce }));
-        program.aside_count = program.aside_count.saturating_add(1);
         let load = program.ops.len();
         program
             .ops
             .push(Op::Cache(CacheOp::Load { aside, skip: 0 }));
         self.compile_steps(on_miss, &format!("{path}.on_miss"), held, program);
         program.ops.push(Op::Cache(CacheOp::Fill { aside }));
+        if resumes {
+            for _ in 0..shared_tiers {
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
+            }
+        }
+        // The hits' copies of R, each jumped over by the path before it.
+        let mut jumps = Vec::new();
+        let mut hit_at = Vec::new();
+        for &(g, own) in &gets {
+            if own {
+                jumps.push(program.ops.len());
+                program.ops.push(Op::Cache(CacheOp::Jump { skip: 0 }));
+                hit_at.push((g, program.ops.len()));
+                self.compile_copy(after_round_trip, &round_trip_path, held, program);
+            }
+        }
         let end = program.ops.len();
-        if end - load > usize::from(u16::MAX) {
+        let first = gets.first().map_or(load, |&(g, _)| g);
+        if end - first > usize::from(u16::MAX) {
             self.problem(path, "on_miss compiles to too many operations");
         }
-        for g in gets {
+        let skip_to = |from: usize, to: usize| (to - from).min(usize::from(u16::MAX)) as u16;
+        for (g, _) in gets {
+            let to = hit_at
+                .iter()
+                .find(|&&(h, _)| h == g)
+                .map_or(end, |&(_, at)| at);
             if let Op::Cache(CacheOp::Get { skip, .. }) = &mut program.ops[g] {
-                *skip = (end - g) as u16;
+                *skip = skip_to(g, to);
+            }
+        }
+        for j in jumps {
+            if let Op::Cache(CacheOp::Jump { skip }) = &mut program.ops[j] {
+                *skip = skip_to(j, end);
             }
         }
         if let Op::Cache(CacheOp::Load { skip, .. }) = &mut program.ops[load] {
-            *skip = (end - load) as u16;
+            *skip = skip_to(load, end);
         }
+    }
+
+    /// Compiles a step list a second time at this point (another copy of a
+    /// `CacheAside`'s `after_round_trip`), keeping the problems of its first
+    /// compilation only.
+    fn compile_copy(
+        &mut self,
+        steps: &'a [Step],
+        path: &str,
+        held: &mut Vec<usize>,
+        program: &mut Builder,
+    ) {
+        let known = self.samplers.problem_count();
+        self.compile_steps(steps, path, held, program);
+        self.samplers.forget_problems_after(known);
     }
 
     /// The database a query at this point goes to: the innermost pod's, or the only one.

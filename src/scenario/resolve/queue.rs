@@ -258,8 +258,7 @@ pub(super) fn is_fed(s: &crate::scenario::schema::Scenario, name: &str) -> bool 
         steps.iter().any(|st| match st {
             Step::Enqueue { queue, .. } => queue == name,
             Step::External { fallback, .. } => enqueues(fallback, name),
-            Step::CacheAside { on_miss, .. } => enqueues(on_miss, name),
-            Step::CallWith { .. } | Step::Parallel { .. } => {
+            Step::CacheAside { .. } | Step::CallWith { .. } | Step::Parallel { .. } => {
                 st.nested_lists().iter().any(|l| enqueues(l, name))
             }
             _ => false,

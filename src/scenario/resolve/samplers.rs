@@ -63,6 +63,17 @@ impl Samplers {
         self.late.extend(p.0.into_iter().map(|x| (stage, x)));
     }
 
+    /// Problems recorded so far.
+    pub(crate) fn problem_count(&self) -> usize {
+        self.late.len()
+    }
+
+    /// Forgets the problems recorded after the first `n` (a step list
+    /// compiled again reports what its first compilation did).
+    pub(crate) fn forget_problems_after(&mut self, n: usize) {
+        self.late.truncate(n);
+    }
+
     /// The table, or the problems of the distributions in [`Stage`] order.
     pub(crate) fn finish(self) -> Result<Vec<Sampler>, Vec<Problem>> {
         if self.late.is_empty() {

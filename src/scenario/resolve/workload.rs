@@ -1,11 +1,12 @@
 //! The `workload` section: users and their rate, the rate pattern or a
-//! replayed log, tenants and keys, client timeouts and retries, the mix.
+//! replayed log, tenants and keys, client timeouts and retries, the mix,
+//! the requests sent on a timer.
 
 use super::checks::{check_finite, number};
 use super::context::{list, Problems};
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::Nanos;
-use crate::scenario::plan::{RetrySpec, WorkloadSpec};
+use crate::scenario::plan::{PeriodicSpec, RetrySpec, WorkloadSpec};
 use crate::scenario::schema::{self, Pattern, Popularity, Population, Scenario};
 use crate::scenario::suggest::hint;
 use crate::workload::{PopularitySampler, RatePattern};
@@ -87,7 +88,45 @@ pub(crate) fn resolve(p: &mut Problems, s: &Scenario) -> WorkloadSpec {
         client_timeout,
         retries,
         replay,
+        periodic: periodic(p, s),
     }
+}
+
+/// Shortest period of a `workload.periodic` request.
+const MIN_PERIOD: Nanos = Nanos::from_millis(1);
+
+/// The requests sent on a timer: a known endpoint, a period of at least 1ms.
+fn periodic(p: &mut Problems, s: &Scenario) -> Vec<PeriodicSpec> {
+    let endpoint_names: Vec<&str> = s.endpoints.keys().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for (k, x) in s.workload.periodic.iter().enumerate() {
+        let at = format!("workload.periodic[{k}]");
+        let every = x.every.nanos();
+        if every < MIN_PERIOD {
+            p.add(
+                format!("{at}.every"),
+                "a periodic request's period must be at least 1ms",
+            );
+        }
+        match endpoint_names.iter().position(|e| *e == x.endpoint) {
+            Some(i) if every >= MIN_PERIOD => out.push(PeriodicSpec {
+                endpoint: i as u16,
+                every,
+            }),
+            Some(_) => {}
+            None => p.add_at(
+                format!("{at}.endpoint"),
+                format!(
+                    "no endpoint is named \"{}\";{} endpoints: {}",
+                    x.endpoint,
+                    hint(&x.endpoint, endpoint_names.iter().copied()),
+                    list(&endpoint_names)
+                ),
+                &x.endpoint,
+            ),
+        }
+    }
+    out
 }
 
 /// Checks the mix; the cumulative share of each endpoint, in name order.
