@@ -24,9 +24,14 @@
 //! # Layout
 //!
 //! The recency list is intrusive and doubly linked, threaded through a slab
-//! `Vec` by `u32` indices; a `HashMap<K, u32>` finds a key's slot. Every
+//! `Vec` by `u32` indices; a hash table of those `u32` slot indices (a
+//! `hashbrown::HashTable`, compared through the slot's key) finds a key's
+//! slot. Each key is stored once, in its slot: the index is 4 bytes an entry
+//! instead of a key and an index, so over hundreds of thousands of entries
+//! far more of it stays in the CPU caches (a lookup touches the table's
+//! control bytes, its `u32`, then the slot it needs anyway). Every
 //! operation is O(1); a get never allocates and an insert into a full cache
-//! reuses the evicted slot. The map is only ever used for lookup, never
+//! reuses the evicted slot. The index is only ever used for lookup, never
 //! iterated, so its order cannot reach any output. Its default hasher
 //! ([`BuildKeyHasher`]) is fixed (no per-process random seed): fast for
 //! integer keys and deterministic, but not resistant to hash flooding; pass
@@ -41,8 +46,9 @@
 //! rejections (inserts refused by a zero capacity or the admission filter).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+
+use hashbrown::HashTable;
 
 use crate::algo::clock::{Clock, Nanos};
 
@@ -323,7 +329,9 @@ struct Node<K, V> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Cache<K, V, S = BuildKeyHasher> {
-    map: HashMap<K, u32, S>,
+    /// Live slots by their key's hash (each slot holds its key).
+    index: HashTable<u32>,
+    hasher: S,
     nodes: Vec<Node<K, V>>,
     /// Most recently used.
     head: u32,
@@ -354,7 +362,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             _ => None,
         };
         Cache {
-            map: HashMap::with_hasher(hasher),
+            index: HashTable::new(),
+            hasher,
             nodes: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -374,12 +383,12 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
 
     /// Number of stored entries, including dead ones no lookup has dropped yet.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// True if nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 
     /// The counters so far.
@@ -406,7 +415,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         if let Some(f) = &mut self.filter {
             f.record(BuildKeyHasher.hash_one(key));
         }
-        let Some(&i) = self.map.get(key) else {
+        let Some(i) = self.find(key) else {
             self.stats.misses += 1;
             return Lookup::Miss;
         };
@@ -427,7 +436,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
                 refresh,
             };
         }
-        self.map.remove(key);
+        self.unindex(key, i);
         self.release(i);
         self.stats.expirations += 1;
         self.stats.misses += 1;
@@ -454,7 +463,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             None => Nanos::MAX,
         };
         let stale_until = expires_at.saturating_add(self.swr);
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(&key) {
             let e = self.entry_mut(i);
             let old = std::mem::replace(&mut e.value, value);
             e.expires_at = expires_at;
@@ -471,7 +480,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             stale_until,
             refreshing: false,
         };
-        if self.map.len() >= self.capacity {
+        if self.index.len() >= self.capacity {
             let victim = self.tail;
             if let Some(f) = &self.filter {
                 let candidate = BuildKeyHasher.hash_one(&fresh.key);
@@ -482,19 +491,18 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
                 }
             }
             self.unlink(victim);
-            let key = fresh.key.clone();
+            let old_hash = self.hasher.hash_one(&self.entry(victim).key);
+            self.unindex_hashed(old_hash, victim);
             let old = self.nodes[victim as usize]
                 .entry
                 .replace(fresh)
                 .expect("the LRU tail is a live slot");
-            self.map.remove(&old.key);
-            self.map.insert(key, victim);
+            self.index_slot(victim);
             self.push_front(victim);
             self.stats.evictions += 1;
             self.stats.inserts += 1;
             return Insert::Evicted(old.key, old.value);
         }
-        let key = fresh.key.clone();
         let i = if self.free != NIL {
             let i = self.free;
             self.free = self.nodes[i as usize].next;
@@ -509,7 +517,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             });
             i
         };
-        self.map.insert(key, i);
+        self.index_slot(i);
         self.push_front(i);
         self.stats.inserts += 1;
         Insert::Inserted
@@ -521,7 +529,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let i = self.map.remove(key)?;
+        let i = self.find(key)?;
+        self.unindex(key, i);
         self.release(i).map(|e| e.value)
     }
 
@@ -533,8 +542,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.map.get(key) {
-            Some(&i) => std::mem::replace(&mut self.entry_mut(i).refreshing, false),
+        match self.find(key) {
+            Some(i) => std::mem::replace(&mut self.entry_mut(i).refreshing, false),
             None => false,
         }
     }
@@ -546,8 +555,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.map.get(key) {
-            Some(&i) => {
+        match self.find(key) {
+            Some(i) => {
                 let e = self.entry(i);
                 now < e.stale_until || e.expires_at == Nanos::MAX
             }
@@ -557,7 +566,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
 
     /// Drops every entry (a flush); counters and admission history are kept.
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.index.clear();
         self.nodes.clear();
         self.head = NIL;
         self.tail = NIL;
@@ -609,6 +618,52 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         Q: Hash + Eq + ?Sized,
     {
         self.contains_at(clock.now(), key)
+    }
+
+    /// The slot holding `key`, if any.
+    #[inline]
+    fn find<Q>(&self, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let nodes = &self.nodes;
+        self.index
+            .find(self.hasher.hash_one(key), |&i| {
+                nodes[i as usize]
+                    .entry
+                    .as_ref()
+                    .is_some_and(|e| e.key.borrow() == key)
+            })
+            .copied()
+    }
+
+    /// Adds live slot `i` to the index under its key's hash.
+    #[inline]
+    fn index_slot(&mut self, i: u32) {
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        let hash = hasher.hash_one(&nodes[i as usize].entry.as_ref().expect("a live slot").key);
+        self.index.insert_unique(hash, i, |&j| {
+            let e = nodes[j as usize].entry.as_ref().expect("indexed slot is live");
+            hasher.hash_one(&e.key)
+        });
+    }
+
+    /// Drops slot `i`, which holds `key`, from the index.
+    #[inline]
+    fn unindex<Q>(&mut self, key: &Q, i: u32)
+    where
+        Q: Hash + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        self.unindex_hashed(hash, i);
+    }
+
+    /// Drops slot `i`, whose key hashes to `hash`, from the index.
+    #[inline]
+    fn unindex_hashed(&mut self, hash: u64, i: u32) {
+        let found = self.index.find_entry(hash, |&j| j == i);
+        found.expect("a live slot is indexed").remove();
     }
 
     #[inline]
