@@ -23,8 +23,10 @@
 //!
 //! # Layout
 //!
-//! The recency list is intrusive and doubly linked, threaded through a slab
-//! `Vec` by `u32` indices; a hash table of those `u32` slot indices (a
+//! Entries sit in a slab `Vec` of slots; the recency list is doubly linked
+//! by `u32` slot indices kept in a second `Vec` beside it (8 bytes a slot,
+//! so moving an entry to the front touches its neighbours' links, not their
+//! entries); a hash table of those `u32` slot indices (a
 //! `hashbrown::HashTable`, compared through the slot's key) finds a key's
 //! slot. Each key is stored once, in its slot: the index is 4 bytes an entry
 //! instead of a key and an index, so over hundreds of thousands of entries
@@ -283,9 +285,11 @@ struct Entry<K, V> {
     refreshing: bool,
 }
 
-#[derive(Clone, Debug)]
-struct Node<K, V> {
-    entry: Option<Entry<K, V>>,
+/// A slot's neighbours in the recency list (a free slot: the next free one
+/// in `next`). Kept apart from the entries, 8 bytes a slot, so moving an
+/// entry to the front touches its neighbours' links, not their entries.
+#[derive(Clone, Copy, Debug)]
+struct Link {
     prev: u32,
     next: u32,
 }
@@ -332,7 +336,10 @@ pub struct Cache<K, V, S = BuildKeyHasher> {
     /// Live slots by their key's hash (each slot holds its key).
     index: HashTable<u32>,
     hasher: S,
-    nodes: Vec<Node<K, V>>,
+    /// Entries by slot (`None`: a free slot).
+    slots: Vec<Option<Entry<K, V>>>,
+    /// The recency list and the free list, by slot.
+    links: Vec<Link>,
     /// Most recently used.
     head: u32,
     /// Least recently used.
@@ -364,7 +371,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         Cache {
             index: HashTable::new(),
             hasher,
-            nodes: Vec::new(),
+            slots: Vec::new(),
+            links: Vec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
@@ -493,8 +501,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             self.unlink(victim);
             let old_hash = self.hasher.hash_one(&self.entry(victim).key);
             self.unindex_hashed(old_hash, victim);
-            let old = self.nodes[victim as usize]
-                .entry
+            let old = self.slots[victim as usize]
                 .replace(fresh)
                 .expect("the LRU tail is a live slot");
             self.index_slot(victim);
@@ -505,13 +512,13 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         }
         let i = if self.free != NIL {
             let i = self.free;
-            self.free = self.nodes[i as usize].next;
-            self.nodes[i as usize].entry = Some(fresh);
+            self.free = self.links[i as usize].next;
+            self.slots[i as usize] = Some(fresh);
             i
         } else {
-            let i = u32::try_from(self.nodes.len()).expect("slot count below capacity");
-            self.nodes.push(Node {
-                entry: Some(fresh),
+            let i = u32::try_from(self.slots.len()).expect("slot count below capacity");
+            self.slots.push(Some(fresh));
+            self.links.push(Link {
                 prev: NIL,
                 next: NIL,
             });
@@ -567,7 +574,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
     /// Drops every entry (a flush); counters and admission history are kept.
     pub fn clear(&mut self) {
         self.index.clear();
-        self.nodes.clear();
+        self.slots.clear();
+        self.links.clear();
         self.head = NIL;
         self.tail = NIL;
         self.free = NIL;
@@ -580,9 +588,9 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             if i == NIL {
                 return None;
             }
-            let node = &self.nodes[i as usize];
-            i = node.next;
-            node.entry.as_ref().map(|e| (&e.key, &e.value))
+            let entry = self.slots[i as usize].as_ref();
+            i = self.links[i as usize].next;
+            entry.map(|e| (&e.key, &e.value))
         })
     }
 
@@ -627,11 +635,10 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let nodes = &self.nodes;
+        let slots = &self.slots;
         self.index
             .find(self.hasher.hash_one(key), |&i| {
-                nodes[i as usize]
-                    .entry
+                slots[i as usize]
                     .as_ref()
                     .is_some_and(|e| e.key.borrow() == key)
             })
@@ -641,10 +648,10 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
     /// Adds live slot `i` to the index under its key's hash.
     #[inline]
     fn index_slot(&mut self, i: u32) {
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
-        let hash = hasher.hash_one(&nodes[i as usize].entry.as_ref().expect("a live slot").key);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let hash = hasher.hash_one(&slots[i as usize].as_ref().expect("a live slot").key);
         self.index.insert_unique(hash, i, |&j| {
-            let e = nodes[j as usize].entry.as_ref().expect("indexed slot is live");
+            let e = slots[j as usize].as_ref().expect("indexed slot is live");
             hasher.hash_one(&e.key)
         });
     }
@@ -668,16 +675,14 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
 
     #[inline]
     fn entry(&self, i: u32) -> &Entry<K, V> {
-        self.nodes[i as usize]
-            .entry
+        self.slots[i as usize]
             .as_ref()
             .expect("indexed slot is live")
     }
 
     #[inline]
     fn entry_mut(&mut self, i: u32) -> &mut Entry<K, V> {
-        self.nodes[i as usize]
-            .entry
+        self.slots[i as usize]
             .as_mut()
             .expect("indexed slot is live")
     }
@@ -685,42 +690,37 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
     /// Unlinks slot `i`, puts it on the free list and returns its entry.
     fn release(&mut self, i: u32) -> Option<Entry<K, V>> {
         self.unlink(i);
-        let node = &mut self.nodes[i as usize];
-        node.next = self.free;
+        self.links[i as usize].next = self.free;
         self.free = i;
-        node.entry.take()
+        self.slots[i as usize].take()
     }
 
     #[inline]
     fn unlink(&mut self, i: u32) {
-        let (prev, next) = {
-            let n = &self.nodes[i as usize];
-            (n.prev, n.next)
-        };
+        let Link { prev, next } = self.links[i as usize];
         if prev == NIL {
             self.head = next;
         } else {
-            self.nodes[prev as usize].next = next;
+            self.links[prev as usize].next = next;
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            self.nodes[next as usize].prev = prev;
+            self.links[next as usize].prev = prev;
         }
     }
 
     #[inline]
     fn push_front(&mut self, i: u32) {
         let head = self.head;
-        {
-            let n = &mut self.nodes[i as usize];
-            n.prev = NIL;
-            n.next = head;
-        }
+        self.links[i as usize] = Link {
+            prev: NIL,
+            next: head,
+        };
         if head == NIL {
             self.tail = i;
         } else {
-            self.nodes[head as usize].prev = i;
+            self.links[head as usize].prev = i;
         }
         self.head = i;
     }
