@@ -23,10 +23,17 @@
 //!
 //! # Layout
 //!
-//! The recency list is intrusive and doubly linked, threaded through a slab
-//! `Vec` by `u32` indices; a `HashMap<K, u32>` finds a key's slot. Every
+//! Entries sit in a slab `Vec` of slots; the recency list is doubly linked
+//! by `u32` slot indices kept in a second `Vec` beside it (8 bytes a slot,
+//! so moving an entry to the front touches its neighbours' links, not their
+//! entries); a hash table of those `u32` slot indices (a
+//! `hashbrown::HashTable`, compared through the slot's key) finds a key's
+//! slot. Each key is stored once, in its slot: the index is 4 bytes an entry
+//! instead of a key and an index, so over hundreds of thousands of entries
+//! far more of it stays in the CPU caches (a lookup touches the table's
+//! control bytes, its `u32`, then the slot it needs anyway). Every
 //! operation is O(1); a get never allocates and an insert into a full cache
-//! reuses the evicted slot. The map is only ever used for lookup, never
+//! reuses the evicted slot. The index is only ever used for lookup, never
 //! iterated, so its order cannot reach any output. Its default hasher
 //! ([`BuildKeyHasher`]) is fixed (no per-process random seed): fast for
 //! integer keys and deterministic, but not resistant to hash flooding; pass
@@ -41,8 +48,9 @@
 //! rejections (inserts refused by a zero capacity or the admission filter).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+
+use hashbrown::HashTable;
 
 use crate::algo::clock::{Clock, Nanos};
 
@@ -277,9 +285,11 @@ struct Entry<K, V> {
     refreshing: bool,
 }
 
-#[derive(Clone, Debug)]
-struct Node<K, V> {
-    entry: Option<Entry<K, V>>,
+/// A slot's neighbours in the recency list (a free slot: the next free one
+/// in `next`). Kept apart from the entries, 8 bytes a slot, so moving an
+/// entry to the front touches its neighbours' links, not their entries.
+#[derive(Clone, Copy, Debug)]
+struct Link {
     prev: u32,
     next: u32,
 }
@@ -323,8 +333,13 @@ struct Node<K, V> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Cache<K, V, S = BuildKeyHasher> {
-    map: HashMap<K, u32, S>,
-    nodes: Vec<Node<K, V>>,
+    /// Live slots by their key's hash (each slot holds its key).
+    index: HashTable<u32>,
+    hasher: S,
+    /// Entries by slot (`None`: a free slot).
+    slots: Vec<Option<Entry<K, V>>>,
+    /// The recency list and the free list, by slot.
+    links: Vec<Link>,
     /// Most recently used.
     head: u32,
     /// Least recently used.
@@ -354,8 +369,10 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             _ => None,
         };
         Cache {
-            map: HashMap::with_hasher(hasher),
-            nodes: Vec::new(),
+            index: HashTable::new(),
+            hasher,
+            slots: Vec::new(),
+            links: Vec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
@@ -374,12 +391,12 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
 
     /// Number of stored entries, including dead ones no lookup has dropped yet.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// True if nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 
     /// The counters so far.
@@ -406,7 +423,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         if let Some(f) = &mut self.filter {
             f.record(BuildKeyHasher.hash_one(key));
         }
-        let Some(&i) = self.map.get(key) else {
+        let Some(i) = self.find(key) else {
             self.stats.misses += 1;
             return Lookup::Miss;
         };
@@ -427,7 +444,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
                 refresh,
             };
         }
-        self.map.remove(key);
+        self.unindex(key, i);
         self.release(i);
         self.stats.expirations += 1;
         self.stats.misses += 1;
@@ -454,7 +471,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             None => Nanos::MAX,
         };
         let stale_until = expires_at.saturating_add(self.swr);
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(&key) {
             let e = self.entry_mut(i);
             let old = std::mem::replace(&mut e.value, value);
             e.expires_at = expires_at;
@@ -471,7 +488,7 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             stale_until,
             refreshing: false,
         };
-        if self.map.len() >= self.capacity {
+        if self.index.len() >= self.capacity {
             let victim = self.tail;
             if let Some(f) = &self.filter {
                 let candidate = BuildKeyHasher.hash_one(&fresh.key);
@@ -482,34 +499,32 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
                 }
             }
             self.unlink(victim);
-            let key = fresh.key.clone();
-            let old = self.nodes[victim as usize]
-                .entry
+            let old_hash = self.hasher.hash_one(&self.entry(victim).key);
+            self.unindex_hashed(old_hash, victim);
+            let old = self.slots[victim as usize]
                 .replace(fresh)
                 .expect("the LRU tail is a live slot");
-            self.map.remove(&old.key);
-            self.map.insert(key, victim);
+            self.index_slot(victim);
             self.push_front(victim);
             self.stats.evictions += 1;
             self.stats.inserts += 1;
             return Insert::Evicted(old.key, old.value);
         }
-        let key = fresh.key.clone();
         let i = if self.free != NIL {
             let i = self.free;
-            self.free = self.nodes[i as usize].next;
-            self.nodes[i as usize].entry = Some(fresh);
+            self.free = self.links[i as usize].next;
+            self.slots[i as usize] = Some(fresh);
             i
         } else {
-            let i = u32::try_from(self.nodes.len()).expect("slot count below capacity");
-            self.nodes.push(Node {
-                entry: Some(fresh),
+            let i = u32::try_from(self.slots.len()).expect("slot count below capacity");
+            self.slots.push(Some(fresh));
+            self.links.push(Link {
                 prev: NIL,
                 next: NIL,
             });
             i
         };
-        self.map.insert(key, i);
+        self.index_slot(i);
         self.push_front(i);
         self.stats.inserts += 1;
         Insert::Inserted
@@ -521,7 +536,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let i = self.map.remove(key)?;
+        let i = self.find(key)?;
+        self.unindex(key, i);
         self.release(i).map(|e| e.value)
     }
 
@@ -533,8 +549,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.map.get(key) {
-            Some(&i) => std::mem::replace(&mut self.entry_mut(i).refreshing, false),
+        match self.find(key) {
+            Some(i) => std::mem::replace(&mut self.entry_mut(i).refreshing, false),
             None => false,
         }
     }
@@ -546,8 +562,8 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.map.get(key) {
-            Some(&i) => {
+        match self.find(key) {
+            Some(i) => {
                 let e = self.entry(i);
                 now < e.stale_until || e.expires_at == Nanos::MAX
             }
@@ -557,8 +573,9 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
 
     /// Drops every entry (a flush); counters and admission history are kept.
     pub fn clear(&mut self) {
-        self.map.clear();
-        self.nodes.clear();
+        self.index.clear();
+        self.slots.clear();
+        self.links.clear();
         self.head = NIL;
         self.tail = NIL;
         self.free = NIL;
@@ -571,9 +588,9 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
             if i == NIL {
                 return None;
             }
-            let node = &self.nodes[i as usize];
-            i = node.next;
-            node.entry.as_ref().map(|e| (&e.key, &e.value))
+            let entry = self.slots[i as usize].as_ref();
+            i = self.links[i as usize].next;
+            entry.map(|e| (&e.key, &e.value))
         })
     }
 
@@ -611,18 +628,61 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
         self.contains_at(clock.now(), key)
     }
 
+    /// The slot holding `key`, if any.
+    #[inline]
+    fn find<Q>(&self, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let slots = &self.slots;
+        self.index
+            .find(self.hasher.hash_one(key), |&i| {
+                slots[i as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.key.borrow() == key)
+            })
+            .copied()
+    }
+
+    /// Adds live slot `i` to the index under its key's hash.
+    #[inline]
+    fn index_slot(&mut self, i: u32) {
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let hash = hasher.hash_one(&slots[i as usize].as_ref().expect("a live slot").key);
+        self.index.insert_unique(hash, i, |&j| {
+            let e = slots[j as usize].as_ref().expect("indexed slot is live");
+            hasher.hash_one(&e.key)
+        });
+    }
+
+    /// Drops slot `i`, which holds `key`, from the index.
+    #[inline]
+    fn unindex<Q>(&mut self, key: &Q, i: u32)
+    where
+        Q: Hash + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        self.unindex_hashed(hash, i);
+    }
+
+    /// Drops slot `i`, whose key hashes to `hash`, from the index.
+    #[inline]
+    fn unindex_hashed(&mut self, hash: u64, i: u32) {
+        let found = self.index.find_entry(hash, |&j| j == i);
+        found.expect("a live slot is indexed").remove();
+    }
+
     #[inline]
     fn entry(&self, i: u32) -> &Entry<K, V> {
-        self.nodes[i as usize]
-            .entry
+        self.slots[i as usize]
             .as_ref()
             .expect("indexed slot is live")
     }
 
     #[inline]
     fn entry_mut(&mut self, i: u32) -> &mut Entry<K, V> {
-        self.nodes[i as usize]
-            .entry
+        self.slots[i as usize]
             .as_mut()
             .expect("indexed slot is live")
     }
@@ -630,42 +690,37 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher> Cache<K, V, S> {
     /// Unlinks slot `i`, puts it on the free list and returns its entry.
     fn release(&mut self, i: u32) -> Option<Entry<K, V>> {
         self.unlink(i);
-        let node = &mut self.nodes[i as usize];
-        node.next = self.free;
+        self.links[i as usize].next = self.free;
         self.free = i;
-        node.entry.take()
+        self.slots[i as usize].take()
     }
 
     #[inline]
     fn unlink(&mut self, i: u32) {
-        let (prev, next) = {
-            let n = &self.nodes[i as usize];
-            (n.prev, n.next)
-        };
+        let Link { prev, next } = self.links[i as usize];
         if prev == NIL {
             self.head = next;
         } else {
-            self.nodes[prev as usize].next = next;
+            self.links[prev as usize].next = next;
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            self.nodes[next as usize].prev = prev;
+            self.links[next as usize].prev = prev;
         }
     }
 
     #[inline]
     fn push_front(&mut self, i: u32) {
         let head = self.head;
-        {
-            let n = &mut self.nodes[i as usize];
-            n.prev = NIL;
-            n.next = head;
-        }
+        self.links[i as usize] = Link {
+            prev: NIL,
+            next: head,
+        };
         if head == NIL {
             self.tail = i;
         } else {
-            self.nodes[head as usize].prev = i;
+            self.links[head as usize].prev = i;
         }
         self.head = i;
     }

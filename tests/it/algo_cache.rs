@@ -1,6 +1,7 @@
 //! The cache through its public API: a reference model, the `lru` crate as a
 //! peer, Che's approximation and the TTL formula, stale-while-revalidate.
 
+use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroUsize;
 
 use proptest::prelude::*;
@@ -154,6 +155,88 @@ fn answer(l: Lookup<'_, u32>) -> Answer {
     }
 }
 
+fn config_of(capacity: usize, default_ttl: Option<u64>, swr: u64) -> CacheConfig {
+    let mut config = CacheConfig::lru(capacity).stale_while_revalidate(Nanos(swr));
+    config.default_ttl = default_ttl.map(Nanos);
+    config
+}
+
+/// Runs `ops` on `cache` and on the reference model: same answers, same
+/// counters, same recency order.
+fn check_against_model<S: BuildHasher>(
+    mut cache: Cache<u8, u32, S>,
+    capacity: usize,
+    default_ttl: Option<u64>,
+    swr: u64,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
+    let mut plan = Plan {
+        capacity,
+        default_ttl,
+        swr,
+        entries: Vec::new(),
+        stats: CacheStats::default(),
+    };
+    let mut now = 0u64;
+    for op in ops {
+        match op {
+            Op::Get(k) => prop_assert_eq!(answer(cache.get_at(Nanos(now), &k)), plan.get(now, k)),
+            Op::Insert(k, v) => prop_assert_eq!(
+                cache.insert_at(Nanos(now), k, v),
+                plan.insert(now, k, v, None)
+            ),
+            Op::InsertTtl(k, v, t) => prop_assert_eq!(
+                cache.insert_with_ttl_at(Nanos(now), k, v, Nanos(t)),
+                plan.insert(now, k, v, Some(t))
+            ),
+            Op::Remove(k) => prop_assert_eq!(cache.remove(&k), plan.remove(k)),
+            Op::RefreshFailed(k) => {
+                prop_assert_eq!(cache.refresh_failed(&k), plan.refresh_failed(k))
+            }
+            Op::Clear => {
+                cache.clear();
+                plan.entries.clear();
+            }
+            Op::Advance(d) => now += d,
+        }
+        prop_assert_eq!(cache.stats(), plan.stats);
+        prop_assert_eq!(cache.len(), plan.entries.len());
+        prop_assert!(cache.len() <= capacity);
+        for k in 0u8..10 {
+            prop_assert_eq!(cache.contains_at(Nanos(now), &k), plan.servable(now, k));
+        }
+    }
+    let order: Vec<(u8, u32)> = cache.iter().map(|(k, v)| (*k, *v)).collect();
+    let model_order: Vec<(u8, u32)> = plan.entries.iter().map(|e| (e.key, e.value)).collect();
+    prop_assert_eq!(order, model_order);
+    Ok(())
+}
+
+/// A hasher that sends every key to one of two hashes (by its low bit).
+#[derive(Clone, Copy, Default)]
+struct TwoBuckets;
+
+impl BuildHasher for TwoBuckets {
+    type Hasher = LowBit;
+    fn build_hasher(&self) -> LowBit {
+        LowBit(0)
+    }
+}
+
+/// The hasher of [`TwoBuckets`]: keeps only the low bit of what it is fed.
+struct LowBit(u64);
+
+impl Hasher for LowBit {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = u64::from(b & 1);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -165,34 +248,22 @@ proptest! {
         swr in 0u64..20,
         ops in prop::collection::vec(op(), 0..120),
     ) {
-        let mut config = CacheConfig::lru(capacity).stale_while_revalidate(Nanos(swr));
-        config.default_ttl = default_ttl.map(Nanos);
-        let mut cache: Cache<u8, u32> = Cache::new(config);
-        let mut plan = Plan { capacity, default_ttl, swr, entries: Vec::new(), stats: CacheStats::default() };
-        let mut now = 0u64;
-        for op in ops {
-            match op {
-                Op::Get(k) => prop_assert_eq!(answer(cache.get_at(Nanos(now), &k)), plan.get(now, k)),
-                Op::Insert(k, v) => prop_assert_eq!(cache.insert_at(Nanos(now), k, v), plan.insert(now, k, v, None)),
-                Op::InsertTtl(k, v, t) => prop_assert_eq!(
-                    cache.insert_with_ttl_at(Nanos(now), k, v, Nanos(t)),
-                    plan.insert(now, k, v, Some(t))
-                ),
-                Op::Remove(k) => prop_assert_eq!(cache.remove(&k), plan.remove(k)),
-                Op::RefreshFailed(k) => prop_assert_eq!(cache.refresh_failed(&k), plan.refresh_failed(k)),
-                Op::Clear => { cache.clear(); plan.entries.clear(); }
-                Op::Advance(d) => now += d,
-            }
-            prop_assert_eq!(cache.stats(), plan.stats);
-            prop_assert_eq!(cache.len(), plan.entries.len());
-            prop_assert!(cache.len() <= capacity);
-            for k in 0u8..10 {
-                prop_assert_eq!(cache.contains_at(Nanos(now), &k), plan.servable(now, k));
-            }
-        }
-        let order: Vec<(u8, u32)> = cache.iter().map(|(k, v)| (*k, *v)).collect();
-        let model_order: Vec<(u8, u32)> = plan.entries.iter().map(|e| (e.key, e.value)).collect();
-        prop_assert_eq!(order, model_order);
+        let cache = Cache::new(config_of(capacity, default_ttl, swr));
+        check_against_model(cache, capacity, default_ttl, swr, ops)?;
+    }
+
+    /// The same with every key hashing to one of two values: the cache's
+    /// index finds a key through its slot's key and drops a slot by its
+    /// index, so colliding keys must neither mix up nor lose entries.
+    #[test]
+    fn cache_with_colliding_hashes_matches_reference_model(
+        capacity in 0usize..6,
+        default_ttl in prop::option::of(0u64..40),
+        swr in 0u64..20,
+        ops in prop::collection::vec(op(), 0..120),
+    ) {
+        let cache = Cache::with_hasher(config_of(capacity, default_ttl, swr), TwoBuckets);
+        check_against_model(cache, capacity, default_ttl, swr, ops)?;
     }
 
     /// With TTL off, evictions (and every answer) match the `lru` crate.
