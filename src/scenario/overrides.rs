@@ -585,6 +585,7 @@ impl<'t> Reader<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::schema::Component;
 
     const TREE: &str = r#"(name: "x", workload: (users: 10, mix: {"read": 0.5, "write": 0.5}), components: [Deployment(name: "api", replicas: 2, hpa: Some((min: 1, max: 4))), Cache(name: "redis")], pattern: Exp("1ms"))"#;
 
@@ -627,6 +628,26 @@ mod tests {
         );
         let node = node_at(&root, source, "components.pg").unwrap();
         assert!(matches!(node.unwrapped().shape, Shape::Struct(ref f) if f.len() == 2));
+    }
+
+    #[test]
+    fn a_field_left_out_of_the_written_form_can_be_set() {
+        // `sized_by_class` and `data_size` are skipped when at their
+        // defaults, so the written tree has no place for them.
+        let tree = r#"(name: "x", run: (duration: "1s"), workload: (users: 10, rps_per_user: 1.0, mix: {"r": 1.0}), components: [Database(name: "pg", connections: 2)], endpoints: {"r": [DbRead(Exp("1ms"))]})"#;
+        let (_, s) = set(tree, "components.pg.sized_by_class", "true").unwrap();
+        let Component::Database(db) = &s.components[0] else {
+            panic!()
+        };
+        assert!(db.sized_by_class);
+        let (_, s) = set(tree, "components.pg.data_size", "10Gi").unwrap();
+        let Component::Database(db) = &s.components[0] else {
+            panic!()
+        };
+        assert_eq!(db.data_size.unwrap().0, 10 << 30);
+        // A name the struct does not take still gets a message naming the right one.
+        let e = set(tree, "components.pg.datasize", "10Gi").unwrap_err();
+        assert!(e.contains("data_size"), "{e}");
     }
 
     #[test]
