@@ -140,7 +140,7 @@ impl<E: Copy> EventQueue<E> {
                 // than stopping at the first earlier one, has no branch to
                 // mispredict.
                 let i = self.small.iter().filter(|e| e.time > time).count();
-                insert_small(&mut self.small, i, Entry { time, event });
+                self.small.insert(i, Entry { time, event });
                 return;
             }
             self.move_to_radix();
@@ -313,22 +313,6 @@ impl<E: Copy> EventQueue<E> {
     pub fn events_processed(&self) -> u64 {
         self.popped
     }
-}
-
-/// Inserts `entry` into the sorted array at `i`, moving the entries from
-/// `i` on one place along, one by one. `Vec::insert` calls `memmove`, whose
-/// call and size dispatch cost more than the few moves (4% of an M/M/8
-/// run's time, 3.2 M of 229 M instructions).
-#[inline(always)]
-fn insert_small<E: Copy>(small: &mut Vec<Entry<E>>, i: usize, entry: Entry<E>) {
-    small.push(entry);
-    let s = small.as_mut_slice();
-    let mut j = s.len() - 1;
-    while j > i {
-        s[j] = s[j - 1];
-        j -= 1;
-    }
-    s[i] = entry;
 }
 
 /// The bucket of a time that differs from `last` by `diff != 0`: the index
