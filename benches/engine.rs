@@ -1,40 +1,134 @@
 //! Criterion bench `engine`: events per second through the real engine and
-//! interpreter on an M/M/8 queue at ρ = 0.9 (one event per arrival, one per
-//! service completion), and the bare event queue under the classic hold model.
+//! interpreter (`engine/mm8`, `engine/mm1`) beside a minimal hand-written
+//! binary-heap loop of the same model (`bare/mm8`, `bare/mm1`, see
+//! `bare_loop.rs`), and the bare event queue under the classic hold model.
+//!
+//! The queues: M/M/8 at ρ = 0.9 (λ = 7200/s, μ = 1000/s per server) for
+//! 139 simulated seconds and M/M/1 at ρ = 0.9 (λ = 900/s, μ = 1000/s) for
+//! 1112 s, about 1 M customers each; an event is an arrival or a service
+//! completion. After criterion, `cargo bench` prints the engine/bare ratio of
+//! each model from alternating runs in the same process.
 //!
 //! `cargo bench --bench engine -- --warm-up-time 1 --measurement-time 5`
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+mod bare_loop;
+
+use bare_loop::MmcModel;
+use criterion::{criterion_group, Criterion, Throughput};
 use scaletwin::algo::Nanos;
 use scaletwin::engine::{stream, EventQueue};
 use std::hint::black_box;
+use std::time::Instant;
 
-fn mm8_model() -> scaletwin::Plan {
-    // λ = 7200/s, μ = 1000/s per slot, 8 slots: ρ = 0.9; 100 simulated seconds.
-    let text = r#"Scenario(
-        name: "mm8", seed: 1,
-        run: (duration: "100s", interval: "1h"),
-        workload: (users: 7200, rps_per_user: 1.0, mix: { "serve": 1.0 }),
+/// The two queues, by name.
+const MODELS: [(&str, MmcModel); 2] = [
+    (
+        "mm8",
+        MmcModel {
+            lambda: 7200.0,
+            mu: 1000.0,
+            servers: 8,
+            seconds: 139.0,
+        },
+    ),
+    (
+        "mm1",
+        MmcModel {
+            lambda: 900.0,
+            mu: 1000.0,
+            servers: 1,
+            seconds: 1112.0,
+        },
+    ),
+];
+
+/// The scenario of `model`: one balancer, one pod with `servers` worker
+/// slots, exponential compute.
+fn engine_plan(name: &str, model: &MmcModel) -> scaletwin::Plan {
+    let text = format!(
+        r#"Scenario(
+        name: "{name}", seed: 1,
+        run: (duration: "{seconds}s", interval: "1h"),
+        workload: (users: {lambda}, rps_per_user: 1.0, mix: {{ "serve": 1.0 }}),
         components: [
-            LoadBalancer(name: "lb", targets: { "station": 1 }),
-            Deployment(name: "station", replicas: 1, concurrency: 8),
+            LoadBalancer(name: "lb", targets: {{ "station": 1 }}),
+            Deployment(name: "station", replicas: 1, concurrency: {servers}),
         ],
-        endpoints: { "serve": [Lb("lb"), Compute(Exp("1ms"))] },
-    )"#;
-    let s = scaletwin::scenario::parse(text, "mm8.ron").unwrap();
+        endpoints: {{ "serve": [Lb("lb"), Compute(Exp("{service_us}us"))] }},
+    )"#,
+        seconds = model.seconds,
+        lambda = model.lambda,
+        servers = model.servers,
+        service_us = 1e6 / model.mu,
+    );
+    let s = scaletwin::scenario::parse(&text, "bench.ron").unwrap();
     scaletwin::scenario::validate(&s).unwrap()
 }
 
-fn bench_mm8(c: &mut Criterion) {
-    let plan = mm8_model();
-    let events = scaletwin::simulate(&plan).engine.events;
-    let mut g = c.benchmark_group("engine");
-    g.sample_size(10);
-    g.throughput(Throughput::Elements(events));
-    g.bench_function("mm8_rho0.9_events", |b| {
-        b.iter(|| black_box(scaletwin::simulate(&plan)))
-    });
-    g.finish();
+/// The bare loop's mean sojourn must be Erlang C's (within the noise of
+/// 1 M customers at ρ = 0.9), or its speed means nothing.
+fn check_bare(name: &str, model: &MmcModel) -> u64 {
+    let run = model.run(1);
+    let exact = model.exact_mean_sojourn_s();
+    let error = (run.mean_sojourn_s / exact - 1.0).abs();
+    assert!(
+        error < 0.1,
+        "bare {name}: mean sojourn {} s over {} customers, Erlang C {exact} s",
+        run.mean_sojourn_s,
+        run.departed
+    );
+    run.events
+}
+
+fn bench_queues(c: &mut Criterion) {
+    for (name, model) in MODELS {
+        let plan = engine_plan(name, &model);
+        let engine_events = scaletwin::simulate(&plan).engine.events;
+        let bare_events = check_bare(name, &model);
+        let mut g = c.benchmark_group("engine");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(engine_events));
+        g.bench_function(name, |b| b.iter(|| black_box(scaletwin::simulate(&plan))));
+        g.finish();
+        let mut g = c.benchmark_group("bare");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(bare_events));
+        g.bench_function(name, |b| b.iter(|| black_box(model.run(1))));
+        g.finish();
+    }
+}
+
+/// Alternates runs of the engine and the bare loop on each model and
+/// prints their events per second and the ratio (medians of `ROUNDS`).
+fn print_ratios() {
+    const ROUNDS: usize = 7;
+    println!("engine / bare loop, events per second, median of {ROUNDS} alternating runs:");
+    for (name, model) in MODELS {
+        let plan = engine_plan(name, &model);
+        let (mut engine, mut bare) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            let events = black_box(scaletwin::simulate(&plan)).engine.events;
+            engine.push(events as f64 / t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let events = black_box(model.run(1)).events;
+            bare.push(events as f64 / t.elapsed().as_secs_f64());
+        }
+        let ratios: Vec<f64> = engine.iter().zip(&bare).map(|(e, b)| e / b).collect();
+        let (e, b, r) = (median(engine), median(bare), median(ratios.clone()));
+        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios.iter().copied().fold(0.0, f64::max);
+        println!(
+            "  {name}: engine {:.2} M/s, bare {:.2} M/s, ratio {r:.3} (pairs {lo:.3}-{hi:.3})",
+            e / 1e6,
+            b / 1e6,
+        );
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn bench_hold(c: &mut Criterion) {
@@ -65,5 +159,14 @@ fn bench_hold(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_mm8, bench_hold);
-criterion_main!(benches);
+criterion_group!(benches, bench_queues, bench_hold);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not and
+    // only checks that every bench runs once.
+    if std::env::args().any(|a| a == "--bench") {
+        print_ratios();
+    }
+}

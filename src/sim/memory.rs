@@ -39,10 +39,19 @@ impl Sim<'_> {
 
     /// Pod `p` of deployment `d` grew (a request came in, its L1 took an
     /// entry): over its memory limit it is OOM-killed. Whether it was.
+    /// Inlined down to the test for a limit, so that a deployment without
+    /// one pays no call per request.
+    #[inline]
     pub(super) fn check_memory(&mut self, now: Nanos, d: usize, p: usize) -> bool {
-        let Some(limit) = self.plan.deployments[d].memory_limit_mib else {
-            return false;
-        };
+        match self.plan.deployments[d].memory_limit_mib {
+            Some(limit) => self.check_memory_limit(now, d, p, limit),
+            None => false,
+        }
+    }
+
+    /// `check_memory` for a deployment with a memory limit of `limit` MiB.
+    #[inline(never)]
+    fn check_memory_limit(&mut self, now: Nanos, d: usize, p: usize, limit: f64) -> bool {
         let used = self.pod_memory_mib(d, p);
         self.note_memory(d, used);
         if used <= limit {
