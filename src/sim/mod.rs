@@ -33,6 +33,7 @@ mod limits;
 mod memory;
 mod pool;
 mod queries;
+mod redis;
 mod regions;
 mod retries;
 mod station;
