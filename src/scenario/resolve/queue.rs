@@ -116,6 +116,13 @@ const BULLMQ_LOCK: Nanos = Nanos(30_000_000_000);
 fn queue_redis(cx: &mut Context, i: usize, q: &schema::Queue, lock: Option<JobLock>) -> Option<QueueRedis> {
     let name = q.redis.as_ref()?;
     let path = format!("components[{i}].redis");
+    if q.redis_node.is_some() {
+        cx.problems.add_at(
+            &path,
+            "give `redis` (the queue lives on that Cache, billed as the Cache) or `redis_node` (a Redis node of its own, billed per node-hour), not both",
+            name,
+        );
+    }
     let cache = redis_cache(&mut cx.problems, &path, name, cx.scenario)?;
     let lock = lock.map_or(BULLMQ_LOCK, |l| l.duration);
     Some(QueueRedis {
