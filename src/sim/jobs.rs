@@ -602,13 +602,19 @@ impl Sim<'_> {
         let job = self.families.jobs.jobs[j];
         let spec = &self.plan.queues[job.queue as usize];
         let renews = spec.lock.is_none_or(|l| l.renewal);
-        if let Some(lock) = spec.lock.filter(|l| !l.renewal && job.done_at - now >= l.duration) {
+        if let Some(lock) = spec
+            .lock
+            .filter(|l| !l.renewal && job.done_at - now >= l.duration)
+        {
             self.families.jobs.jobs[j].lock = RunLock::Lost;
             self.queue.schedule(
                 lock.found_at(now),
                 Event::Jobs(JobEvent::LockExpired(j.into())),
             );
-        } else if let Some(redis) = spec.redis.filter(|r| renews && now + r.renew_every < job.done_at) {
+        } else if let Some(redis) = spec
+            .redis
+            .filter(|r| renews && now + r.renew_every < job.done_at)
+        {
             let slot = self.pairs.insert((j, job.token));
             self.queue.schedule(
                 now + redis.renew_every,
@@ -663,7 +669,9 @@ impl Sim<'_> {
         self.free_slot(now, j);
         let job = self.families.jobs.jobs[j];
         if self.measure.on {
-            self.families.jobs.queues[job.queue as usize].stats.lost_runs += 1;
+            self.families.jobs.queues[job.queue as usize]
+                .stats
+                .lost_runs += 1;
         }
         if job.lock == RunLock::Orphan {
             self.families.jobs.jobs.remove(j);

@@ -17,10 +17,10 @@
 
 use super::autoscale::PROBE_TOKENS;
 use super::interpreter::Sim;
+use super::station::Admission;
 use crate::algo::Nanos;
 use crate::engine::Slab;
 use crate::scenario::{bullmq_commands, JobOp, Op, RedisCommands, RedisOp};
-use super::station::Admission;
 
 /// Slot ids from here up (below the probes' tokens) are background commands.
 pub(super) const REDIS_TOKENS: u32 = 0xFE00_0000;
@@ -99,7 +99,10 @@ impl Sim<'_> {
             since: now,
         });
         let token = REDIS_TOKENS + work;
-        assert!(is_background(token), "too much background Redis work at once");
+        assert!(
+            is_background(token),
+            "too much background Redis work at once"
+        );
         let cache = &mut self.families.cache.shared[redis.cache as usize];
         match cache.slots.admit(token, now) {
             Admission::Started => {
@@ -126,5 +129,4 @@ impl Sim<'_> {
         self.families.jobs.background.remove(id - REDIS_TOKENS);
         (work.cache, work.since)
     }
-
 }

@@ -150,7 +150,13 @@ fn a_job_longer_than_its_unrenewed_lock_runs_twice_and_then_fails() {
     let r = run(&blocking_job(1, r#", stalled_interval: "30s""#));
     let q = queue(&r);
     assert_eq!(
-        (q.enqueued, q.started, q.succeeded, q.stalled, q.dead_lettered),
+        (
+            q.enqueued,
+            q.started,
+            q.succeeded,
+            q.stalled,
+            q.dead_lettered
+        ),
         (1, 2, 0, 2, 1),
         "{q:?}"
     );
@@ -165,7 +171,10 @@ fn a_job_longer_than_its_unrenewed_lock_runs_twice_and_then_fails() {
         .replace("workers: 1,", r#"deployment: "api","#);
     let q = run(&renewed);
     let q = queue(&q);
-    assert_eq!((q.started, q.succeeded, q.stalled, q.lost_runs), (1, 1, 0, 0));
+    assert_eq!(
+        (q.started, q.succeeded, q.stalled, q.lost_runs),
+        (1, 1, 0, 0)
+    );
 }
 
 #[test]
@@ -195,12 +204,18 @@ fn a_second_worker_runs_the_stalled_job_while_the_first_run_goes_on() {
 
 #[test]
 fn stalled_interval_and_lock_renewal_need_a_lock_duration() {
-    for (field, value) in [("stalled_interval", r#""30s""#), ("lock_renewal", "Some(false)")] {
+    for (field, value) in [
+        ("stalled_interval", r#""30s""#),
+        ("lock_renewal", "Some(false)"),
+    ] {
         let text = one_job(&format!(", {field}: {value}"));
         let problems = validate(&parse(&text, "t.ron").unwrap()).expect_err("refused");
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].path, format!("components[3].{field}"));
-        assert!(problems[0].message.contains("lock_duration"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("lock_duration"),
+            "{problems:?}"
+        );
     }
     let text = one_job(r#", lock_duration: "30s", stalled_interval: "0s""#);
     let problems = validate(&parse(&text, "t.ron").unwrap()).expect_err("refused");

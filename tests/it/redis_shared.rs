@@ -143,7 +143,10 @@ fn a_session_read_is_one_command_on_the_node_and_its_wait_is_on_the_request_path
     assert!((u - 0.1).abs() < 0.02 * 0.1, "{u}");
     let page = endpoint_mean_ms(&r, "page");
     let expected = 0.2 + 0.5 * 0.04 / 1.8 + 1.0;
-    assert!((page - expected).abs() < 0.005 * expected, "{page} vs {expected}");
+    assert!(
+        (page - expected).abs() < 0.005 * expected,
+        "{page} vs {expected}"
+    );
     // Saved back (GET and SET EX): 0.4ms a request, ρ = 0.2, wait
     // 0.5 × 0.16 / 1.6 = 0.05ms.
     let r = run(&sessions(500, r#"Session(cache: "redis", write: true)"#));
@@ -151,7 +154,10 @@ fn a_session_read_is_one_command_on_the_node_and_its_wait_is_on_the_request_path
     assert!((u - 0.2).abs() < 0.02 * 0.2, "{u}");
     let page = endpoint_mean_ms(&r, "page");
     let expected = 0.4 + 0.05 + 1.0;
-    assert!((page - expected).abs() < 0.005 * expected, "{page} vs {expected}");
+    assert!(
+        (page - expected).abs() < 0.005 * expected,
+        "{page} vs {expected}"
+    );
 }
 
 #[test]
@@ -213,7 +219,10 @@ fn a_queue_on_the_cache_node_runs_bullmqs_scripts_there_and_slows_reads() {
     let read = endpoint_mean_ms(&together, "read") - 0.1;
     let read_apart = endpoint_mean_ms(&apart, "read") - 0.1;
     assert!(read_apart < 0.002, "{read_apart}");
-    assert!(read > 0.7 * wait && read < 1.5 * wait, "{read} vs M/G/1 {wait}");
+    assert!(
+        read > 0.7 * wait && read < 1.5 * wait,
+        "{read} vs M/G/1 {wait}"
+    );
     // A job of 40s also renews its lock at 15s and 30s (BullMQ's 30s lock
     // renewed every 15s): 6 more commands, 0.18 from the queue in all
     // (measured after a warm-up of 45s, when jobs end as fast as they start).

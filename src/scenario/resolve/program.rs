@@ -22,7 +22,7 @@ use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
     AsideSpec, BalancerSpec, CacheOp, CacheSpec, CallSiteSpec, CdnOp, CdnSpec, ClientOp, DataOp,
     DatabaseSpec, DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec,
-    JobOp, RedisCommands, RedisOp, LimitOp, Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
+    JobOp, LimitOp, Op, PodOp, Program, QueueSpec, RedisCommands, RedisOp, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;

@@ -2,12 +2,12 @@
 
 use super::checks::{check_count, check_finite, check_nonzero, sizes, MAX_SIZE};
 use super::context::Context;
+use super::limits::redis_cache;
 use super::samplers::Stage;
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::jobqueue::DailyTimes;
 use crate::algo::limiter::Gcra;
 use crate::algo::Nanos;
-use super::limits::redis_cache;
 use crate::scenario::plan::{
     DeploymentSpec, JobLock, JobScheduleSpec, QueueRedis, QueueSpec, ScheduleTimes,
 };
@@ -113,7 +113,12 @@ fn job_lock(cx: &mut Context, i: usize, q: &schema::Queue) -> Option<JobLock> {
 const BULLMQ_LOCK: Nanos = Nanos(30_000_000_000);
 
 /// Resolves `redis`: the Cache the queue's commands run on.
-fn queue_redis(cx: &mut Context, i: usize, q: &schema::Queue, lock: Option<JobLock>) -> Option<QueueRedis> {
+fn queue_redis(
+    cx: &mut Context,
+    i: usize,
+    q: &schema::Queue,
+    lock: Option<JobLock>,
+) -> Option<QueueRedis> {
     let name = q.redis.as_ref()?;
     let path = format!("components[{i}].redis");
     if q.redis_node.is_some() {
