@@ -341,6 +341,11 @@ pub struct QueueReport {
     /// expired (counted in `failed_attempts` too; with a `lock_duration`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub stalled: u64,
+    /// Runs that went on after losing their lock (`lock_renewal: false`):
+    /// their completion was refused or their worker died, and the job ran
+    /// again, its work done twice.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost_runs: u64,
     /// Jobs whose last attempt failed (error cause "queue dead-lettered").
     pub dead_lettered: u64,
     /// failed_attempts / finished attempts.

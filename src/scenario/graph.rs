@@ -140,6 +140,9 @@ impl Topology {
                         (node(dependency).into_iter().collect(), "depends on")
                     }
                     Step::Enqueue { queue, .. } => (node(queue).into_iter().collect(), "enqueues"),
+                    Step::Session { cache, .. } => {
+                        (node(cache).into_iter().collect(), "keeps sessions in")
+                    }
                     Step::CacheAside { tiers, .. } => (caches(tiers), "reads through"),
                     Step::Invalidate(tiers) => (caches(tiers), "invalidates"),
                     _ => continue,

@@ -279,6 +279,38 @@ pub struct QueueSpec {
     pub concurrency: u32,
     /// Lock duration and stalls allowed, when stalled jobs are modelled.
     pub lock: Option<JobLock>,
+    /// The shared cache the queue lives on, when its operations are Redis
+    /// commands there.
+    pub redis: Option<QueueRedis>,
+}
+
+/// A BullMQ queue's Redis node and the cadence of its lock renewals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueRedis {
+    /// The cache's index.
+    pub cache: u16,
+    /// Each running job's lock is extended this often (half the lock).
+    pub renew_every: Nanos,
+}
+
+/// Commands of BullMQ's Lua scripts on their common path (no parent, no
+/// deduplication, no delayed jobs; src/commands of taskforcesh/bullmq).
+pub mod bullmq_commands {
+    /// addStandardJob: INCR, HGET, HMSET, XADD, HMGET, LPUSH, ZADD, XADD.
+    pub const ADD: u32 = 8;
+    /// moveToActive: HMGET, ZRANGEBYSCORE, RPOPLPUSH, SET, XADD, HMSET,
+    /// HINCRBY, HGETALL.
+    pub const TAKE: u32 = 8;
+    /// moveToFinished, completed: EXISTS, SCARD, ZCARD, GET, DEL, SREM,
+    /// HMGET, LREM, HGET, XTRIM, HINCRBY, ZADD, HSET, XADD.
+    pub const COMPLETE: u32 = 14;
+    /// moveToFinished, failed: as completed less SCARD and ZCARD, plus HDEL.
+    pub const FAIL: u32 = 13;
+    /// moveToFinished of a run whose lock is gone: EXISTS, SCARD, ZCARD,
+    /// GET, then "missing lock".
+    pub const REFUSED: u32 = 4;
+    /// extendLock: GET, SET, SREM.
+    pub const EXTEND_LOCK: u32 = 3;
 }
 
 /// BullMQ's job lock: `lockDuration` and `maxStalledCount`.
@@ -288,6 +320,26 @@ pub struct JobLock {
     pub duration: Nanos,
     /// Stalls a job survives; the next one fails it.
     pub max_stalled: u32,
+    /// The stalled-job check's period (`None`: a job is found the moment
+    /// its lock expires).
+    pub check_every: Option<Nanos>,
+    /// Whether a live worker renews its jobs' locks.
+    pub renewal: bool,
+}
+
+impl JobLock {
+    /// When a job whose lock was last set (taken or renewed) at `set` and
+    /// not renewed again is found stalled: the lock is gone at `set +
+    /// duration`; with a check period, at the first check that finds it
+    /// gone after an earlier check at or after `set` marked the job.
+    pub fn found_at(&self, set: Nanos) -> Nanos {
+        let expiry = set.saturating_add(self.duration);
+        let Some(every) = self.check_every else {
+            return expiry;
+        };
+        let ceil = |t: Nanos| Nanos(t.0.div_ceil(every.0).saturating_mul(every.0));
+        ceil(expiry).max(ceil(set).saturating_add(every))
+    }
 }
 
 /// A repeating job, resolved.
@@ -852,6 +904,17 @@ pub enum Op {
     Data(DataOp),
     /// Calls to other endpoints as sub-requests (`CallWith`, `Parallel`).
     Client(ClientOp),
+    /// Commands on a shared Redis node that are neither cache reads nor
+    /// limiter checks.
+    Redis(RedisOp),
+}
+
+/// A step that runs Redis commands on a shared cache and waits for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RedisOp {
+    /// Read (and with two commands, save) the user's session.
+    Session(RedisCommands),
 }
 
 /// A `CallWith` or `Parallel` step: start its calls as sub-requests and wait.

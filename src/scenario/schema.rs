@@ -844,6 +844,32 @@ pub struct Queue {
     /// BullMQ's `maxStalledCount` (default 1): stalls a job survives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_stalled_count: Option<u32>,
+    /// BullMQ's `stalledInterval` (its default is 30s): the stalled-job
+    /// check runs on this timer (at 0, every interval after), not at the
+    /// moment a lock expires. A job is found stalled at the first check
+    /// that sees its lock gone after an earlier check marked it active.
+    /// Needs `lock_duration`. Default: a job is found at its lock's expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalled_interval: Option<Duration>,
+    /// Whether a live worker renews its jobs' locks (every half
+    /// `lock_duration`; BullMQ does, default true). `false` is a worker
+    /// whose event loop is blocked by its job (CPU-bound work in Node.js):
+    /// a run longer than `lock_duration` loses its lock while it runs, is
+    /// found stalled and runs again on a free worker; the first run goes on
+    /// to its end, and its completion is refused (a lost run: its work is
+    /// done twice). Needs `lock_duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_renewal: Option<bool>,
+    /// The `Cache` node (Redis) the queue lives on: each BullMQ operation
+    /// is a Lua script that holds one of its servers for its commands, each
+    /// a draw of the cache's latency, in line with cache reads: adding a
+    /// job 8 commands (the `Enqueue` step waits for it), a worker taking
+    /// one 8 (moveToActive), finishing one 14 (moveToFinished; 13 for a
+    /// failure), and each lock renewal 3 (every half `lock_duration`, or
+    /// 15s, BullMQ's default lock of 30s). The worker side does not wait
+    /// for its commands. Default: none (queue operations take no time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
 }
 
 /// A shared cache server (Redis-like): the named tier of `CacheAside` steps.
@@ -1357,6 +1383,19 @@ pub enum Step {
         /// Steps that produce a degraded answer. Default: none.
         #[serde(default)]
         fallback: Vec<Step>,
+    },
+    /// Read the user's session from a `Cache` node (Redis), as
+    /// connect-redis or a session middleware does: one GET, or with
+    /// `write` a GET and a SET with the session's expiry (a changed or
+    /// rolling session), run on one of its servers in line with cache
+    /// reads, each command a draw of its latency. The request waits for
+    /// the answer.
+    Session {
+        /// The Cache's name.
+        cache: String,
+        /// Also save the session back (SET with EX). Default: false.
+        #[serde(default)]
+        write: bool,
     },
     /// Put a job on a queue and go on at once: the client's request does not
     /// wait for the job (an HTTP 202).

@@ -16,6 +16,7 @@
 use super::event::{Event, U16, U32};
 use super::families::Family;
 use super::interpreter::Sim;
+use super::redis::is_background;
 use crate::algo::cache::{BuildKeyHasher, Cache, CacheConfig, Insert, Lookup, MAX_CAPACITY};
 use crate::algo::Nanos;
 use crate::metrics::{round6, Occupancy};
@@ -566,11 +567,8 @@ impl Sim<'_> {
 
     /// Request `r`'s commands start on one of cache `c`'s servers: one
     /// draw of its latency per command (a cache read is one).
-    fn start_redis_service(&mut self, now: Nanos, r: u32, c: u16) {
-        let commands = match self.op_at(r) {
-            Op::Limit(op) => self.limit_spec(op).redis.map_or(1, |x| x.commands),
-            _ => 1,
-        };
+    pub(super) fn start_redis_service(&mut self, now: Nanos, r: u32, c: u16) {
+        let commands = self.commands_at(r);
         let latency = &self.plan.samplers[self.plan.caches[c as usize].latency as usize];
         let mut t = Nanos::ZERO;
         for _ in 0..commands {
@@ -583,10 +581,15 @@ impl Sim<'_> {
     /// Request `r`'s commands on a shared cache finished: the next in line
     /// starts, and `r` reads its answer (a cache lookup or a limiter check).
     fn cache_done(&mut self, now: Nanos, r: u32) {
+        if is_background(r) {
+            let (c, since) = self.background_done(r);
+            self.redis_server_freed(now, c, since);
+            return;
+        }
         let op = self.op_at(r);
-        let c = match op {
-            Op::Limit(limit) => self.limit_spec(limit).redis.expect("kept on a cache").cache,
-            _ => {
+        let c = match self.redis_commands_of(op) {
+            Some(commands) => commands.cache,
+            None => {
                 let (aside, tier, _) = self.current_get(r);
                 match self.plan.asides[aside as usize].tiers[tier as usize] {
                     TierRef::Shared(c) => c,
@@ -594,21 +597,27 @@ impl Sim<'_> {
                 }
             }
         };
+        self.redis_server_freed(now, c, self.requests[r].station_since);
+        match op {
+            Op::Limit(limit) => {
+                if !self.limit_checked(now, r, limit) {
+                    return;
+                }
+            }
+            Op::Cache(_) => self.cache_lookup(now, r),
+            _ => self.redis_answered(now, r, op),
+        }
+        self.step(now, r);
+    }
+
+    /// Work that came to cache `c` at `since` left a server: the next in line starts.
+    fn redis_server_freed(&mut self, now: Nanos, c: u16, since: Nanos) {
         let sc = &mut self.families.cache.shared[c as usize];
-        sc.occupancy
-            .finish(now, now - self.requests[r].station_since);
+        sc.occupancy.finish(now, now - since);
         if let Some((next, queued_at)) = sc.slots.release() {
             sc.occupancy.start_from_queue(now, now - queued_at);
             self.start_redis_service(now, next, c);
         }
-        if let Op::Limit(limit) = op {
-            if !self.limit_checked(now, r, limit) {
-                return;
-            }
-        } else {
-            self.cache_lookup(now, r);
-        }
-        self.step(now, r);
     }
 
     /// Invalidations due now reach the other pods of deployment `d`.

@@ -450,6 +450,7 @@ impl Sim<'_> {
                     Op::Cache(op) => self.cache_op(now, r, op),
                     Op::Data(op) => self.data_op(now, r, op),
                     Op::Client(op) => self.client_op(now, r, op),
+                    Op::Redis(op) => self.redis_op(now, r, op),
                 };
                 if !go_on {
                     // Computing is the pod's own work, the held time that

@@ -21,13 +21,14 @@ use super::deployment::PodState;
 use super::event::{Event, U16, U32};
 use super::families::{Family, StationSamples};
 use super::interpreter::Sim;
+use super::redis::BackgroundSlab;
 use crate::algo::jobqueue::PriorityFifo;
 use crate::algo::limiter::{DirectLimiter, Gcra};
 use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng, Slab};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
 use crate::report::{QueueReport, QueueRow, Report, StationReport};
-use crate::scenario::{JobLock, JobOp, Plan, QueueSpec, ScheduleTimes};
+use crate::scenario::{bullmq_commands, JobLock, JobOp, Plan, QueueSpec, ScheduleTimes};
 
 /// A job event.
 #[derive(Copy, Clone, Debug)]
@@ -41,8 +42,11 @@ pub(super) enum JobEvent {
     Wake(U16),
     /// Repeating job `.1` of queue `.0` is due.
     Scheduled(U16, U16),
-    /// The lock of a job whose worker died expired: the job is stalled.
+    /// A job's lock expired unrenewed (its worker died, or does not renew)
+    /// and the stalled-job check finds it: the job is stalled.
     LockExpired(U32),
+    /// A running job's worker extends its lock: `pairs` slot holding (job, attempt token).
+    Renew(U32),
 }
 
 /// The job family's state.
@@ -51,6 +55,8 @@ pub(super) struct Jobs {
     jobs: Slab<Job>,
     /// The queues, in plan order.
     pub(super) queues: Vec<JobQueue>,
+    /// Queue commands on Redis nodes that no one waits for.
+    pub(super) background: BackgroundSlab,
 }
 
 impl Jobs {
@@ -63,6 +69,7 @@ impl Jobs {
                 .iter()
                 .map(|q| JobQueue::new(q, plan.seed))
                 .collect(),
+            background: BackgroundSlab::new(),
         }
     }
 }
@@ -128,6 +135,23 @@ pub(super) struct Job {
     run_idx: u32,
     /// Times it was found stalled.
     stalled: u32,
+    /// Whether the current run holds its lock.
+    lock: RunLock,
+    /// The `pairs` slot of the current run's `Done` event.
+    done_slot: u32,
+}
+
+/// A run's hold on its job's lock.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum RunLock {
+    /// Held (renewed while the worker lives), or no lock is modelled.
+    Held,
+    /// It expires before the run ends: the job is found stalled (a
+    /// `LockExpired` is scheduled) and the run's completion is refused.
+    Lost,
+    /// The run of a job found stalled while it ran, still on its worker:
+    /// a copy of the job that goes when the run ends.
+    Orphan,
 }
 
 /// `Job::run_idx` of a job that is waiting or in backoff.
@@ -143,6 +167,7 @@ struct JobStats {
     retries: u64,
     dead_lettered: u64,
     stalled: u64,
+    lost_runs: u64,
     wait: LatencyHistogram,
     run: LatencyHistogram,
     total: LatencyHistogram,
@@ -193,6 +218,7 @@ impl JobQueue {
                 retries: 0,
                 dead_lettered: 0,
                 stalled: 0,
+                lost_runs: 0,
                 wait: LatencyHistogram::new(3),
                 run: LatencyHistogram::new(3),
                 total: LatencyHistogram::new(3),
@@ -242,7 +268,7 @@ impl JobQueue {
         let s = &mut self.stats;
         (s.enqueued, s.started, s.succeeded) = (0, 0, 0);
         (s.failed_attempts, s.retries, s.dead_lettered) = (0, 0, 0);
-        s.stalled = 0;
+        (s.stalled, s.lost_runs) = (0, 0);
         s.wait.reset();
         s.run.reset();
         s.total.reset();
@@ -260,6 +286,7 @@ impl JobQueue {
             failed_attempts: s.failed_attempts,
             retries: s.retries,
             stalled: s.stalled,
+            lost_runs: s.lost_runs,
             dead_lettered: s.dead_lettered,
             attempt_failure_rate: if attempts == 0 {
                 0.0
@@ -289,6 +316,10 @@ impl Sim<'_> {
             JobEvent::Wake(q) => self.queue_wake(now, q.get()),
             JobEvent::Scheduled(q, i) => self.scheduled(now, q.get(), i.get()),
             JobEvent::LockExpired(j) => self.stalled(now, j.get()),
+            JobEvent::Renew(slot) => {
+                let (j, token) = self.take_pair(slot.get());
+                self.renew(now, j, token);
+            }
         }
     }
 
@@ -300,6 +331,11 @@ impl Sim<'_> {
                 dist,
                 priority,
             } => {
+                if let Some(redis) = self.plan.queues[queue as usize].redis {
+                    // The add script runs first; the job joins when it is done.
+                    self.redis_round_trip(now, r, redis.cache);
+                    return false;
+                }
                 self.requests[r].pc += 1;
                 self.enqueue(now, queue, dist, priority);
             }
@@ -342,7 +378,7 @@ impl Sim<'_> {
     }
 
     /// A new job working a draw of sampler `work` joins queue `q` with `priority`.
-    fn enqueue(&mut self, now: Nanos, q: u16, work: u32, priority: u32) {
+    pub(super) fn enqueue(&mut self, now: Nanos, q: u16, work: u32, priority: u32) {
         let j = self.families.jobs.jobs.insert(Job {
             queue: q,
             work,
@@ -358,6 +394,8 @@ impl Sim<'_> {
             done_at: Nanos::ZERO,
             run_idx: NOT_RUNNING,
             stalled: 0,
+            lock: RunLock::Held,
+            done_slot: 0,
         });
         if self.measure.on {
             self.families.jobs.queues[q as usize].stats.enqueued += 1;
@@ -386,6 +424,18 @@ impl Sim<'_> {
     /// A deployment-backed queue's slots are `concurrency` per READY pod; a
     /// job goes to the ready pod running the fewest of this queue's jobs.
     fn dispatch(&mut self, now: Nanos, q: u16) {
+        let first = self.families.jobs.queues[q as usize].running.len();
+        self.start_jobs(now, q);
+        for k in first..self.families.jobs.queues[q as usize].running.len() {
+            let j = self.families.jobs.queues[q as usize].running[k];
+            self.queue_commands(now, q, bullmq_commands::TAKE);
+            self.lock_taken(now, j);
+        }
+    }
+
+    /// Starts waiting jobs while worker slots are free and the limiter allows
+    /// (appended to the queue's `running` list).
+    fn start_jobs(&mut self, now: Nanos, q: u16) {
         let on = self.measure.on;
         let spec = &self.plan.queues[q as usize];
         let jq = &mut self.families.jobs.queues[q as usize];
@@ -452,6 +502,8 @@ impl Sim<'_> {
                 jq.stats.wait.record(waited);
             }
             let slot = self.pairs.insert((j, jq.runs));
+            job.done_slot = slot;
+            job.lock = RunLock::Held;
             self.queue
                 .schedule(now + t, Event::Jobs(JobEvent::Done(slot.into())));
             jq.track(&mut self.families.jobs.jobs, j);
@@ -480,9 +532,10 @@ impl Sim<'_> {
                 let jq = &mut self.families.jobs.queues[q];
                 jq.pod_jobs[job.pod as usize] -= 1;
                 jq.untrack(&mut self.families.jobs.jobs, j);
-                match spec.lock {
-                    Some(lock) => self.lose_locked(now, j, lock),
-                    None => self.attempt_ended(now, j, true),
+                match (spec.lock, job.lock) {
+                    (_, RunLock::Lost | RunLock::Orphan) => self.run_without_lock_ended(now, j),
+                    (Some(lock), RunLock::Held) => self.lose_locked(now, j, lock),
+                    (None, RunLock::Held) => self.attempt_ended(now, j, true),
                 }
             }
             let ready = self.families.pods.deployments[d]
@@ -517,12 +570,23 @@ impl Sim<'_> {
             pod.served += 1;
             drained = Some((d, job.pod as usize));
         }
-        let failed = {
-            let spec = &self.plan.queues[q];
-            spec.failure_probability > 0.0
-                && unit_open(&mut jq.retry_rng) < spec.failure_probability
-        };
-        self.attempt_ended(now, j, failed);
+        if job.lock == RunLock::Held {
+            let failed = {
+                let spec = &self.plan.queues[q];
+                spec.failure_probability > 0.0
+                    && unit_open(&mut jq.retry_rng) < spec.failure_probability
+            };
+            let commands = if failed {
+                bullmq_commands::FAIL
+            } else {
+                bullmq_commands::COMPLETE
+            };
+            self.queue_commands(now, job.queue, commands);
+            self.attempt_ended(now, j, failed);
+        } else {
+            self.queue_commands(now, job.queue, bullmq_commands::REFUSED);
+            self.run_without_lock_ended(now, j);
+        }
         if let Some((d, p)) = drained {
             // A draining worker pod goes once its last job ends.
             self.check_drained(now, d, p);
@@ -530,24 +594,107 @@ impl Sim<'_> {
         self.dispatch(now, q as u16);
     }
 
+    /// Run `j` starts on a worker: with a lock that is not renewed and a
+    /// run as long as it, the lock is lost before the run ends and the
+    /// stalled-job check will find the job; with a renewing worker on a
+    /// Redis node, its first lock extension is due.
+    fn lock_taken(&mut self, now: Nanos, j: u32) {
+        let job = self.families.jobs.jobs[j];
+        let spec = &self.plan.queues[job.queue as usize];
+        let renews = spec.lock.is_none_or(|l| l.renewal);
+        if let Some(lock) = spec
+            .lock
+            .filter(|l| !l.renewal && job.done_at - now >= l.duration)
+        {
+            self.families.jobs.jobs[j].lock = RunLock::Lost;
+            self.queue.schedule(
+                lock.found_at(now),
+                Event::Jobs(JobEvent::LockExpired(j.into())),
+            );
+        } else if let Some(redis) = spec
+            .redis
+            .filter(|r| renews && now + r.renew_every < job.done_at)
+        {
+            let slot = self.pairs.insert((j, job.token));
+            self.queue.schedule(
+                now + redis.renew_every,
+                Event::Jobs(JobEvent::Renew(slot.into())),
+            );
+        }
+    }
+
+    /// Job `j`'s worker extends the lock of run `token` (if that run still
+    /// goes on): its commands go to the queue's Redis node, and the next
+    /// extension is due unless the run ends first.
+    fn renew(&mut self, now: Nanos, j: u32, token: u32) {
+        let job = self.families.jobs.jobs[j];
+        if job.run_idx == NOT_RUNNING || job.token != token || job.done_at <= now {
+            return;
+        }
+        self.queue_commands(now, job.queue, bullmq_commands::EXTEND_LOCK);
+        let every = self.plan.queues[job.queue as usize]
+            .redis
+            .expect("renewals are counted on a Redis node")
+            .renew_every;
+        if now + every < job.done_at {
+            let slot = self.pairs.insert((j, token));
+            self.queue
+                .schedule(now + every, Event::Jobs(JobEvent::Renew(slot.into())));
+        }
+    }
+
     /// Job `j`'s worker died under it: its slot is free now, and the job
-    /// is found stalled when its lock expires, a `lock.duration` after the
-    /// last renewal (every half lock duration since it started).
+    /// is found stalled once its lock expires, a `lock.duration` after it
+    /// was last set: the last renewal (every half lock duration since it
+    /// started) or, without renewals, the start.
     fn lose_locked(&mut self, now: Nanos, j: u32, lock: JobLock) {
         self.free_slot(now, j);
         let started = self.families.jobs.jobs[j].started;
         let half = Nanos(lock.duration.0 / 2).max(Nanos(1));
-        let renewed = started + Nanos((now - started).0 / half.0 * half.0);
+        let renewed = if lock.renewal {
+            started + Nanos((now - started).0 / half.0 * half.0)
+        } else {
+            started
+        };
         self.queue.schedule(
-            renewed + lock.duration,
+            lock.found_at(renewed),
             Event::Jobs(JobEvent::LockExpired(j.into())),
         );
     }
 
-    /// Job `j`'s lock expired with its worker gone: back to the wait list,
-    /// or failed for good past `max_stalled_count` stalls.
+    /// A run that had lost its lock left its worker (it ended, its
+    /// completion refused, or its worker died): its slot is free, and an
+    /// orphan run's copy of the job goes.
+    fn run_without_lock_ended(&mut self, now: Nanos, j: u32) {
+        self.free_slot(now, j);
+        let job = self.families.jobs.jobs[j];
+        if self.measure.on {
+            self.families.jobs.queues[job.queue as usize]
+                .stats
+                .lost_runs += 1;
+        }
+        if job.lock == RunLock::Orphan {
+            self.families.jobs.jobs.remove(j);
+        }
+    }
+
+    /// Job `j` is found stalled (its lock expired unrenewed): back to the
+    /// wait list, or failed for good past `max_stalled_count` stalls. A run
+    /// still going on its worker becomes an orphan (a copy of the job that
+    /// holds the worker until the run ends).
     fn stalled(&mut self, now: Nanos, j: u32) {
         let on = self.measure.on;
+        let job = self.families.jobs.jobs[j];
+        if job.run_idx != NOT_RUNNING {
+            let orphan = self.families.jobs.jobs.insert(Job {
+                lock: RunLock::Orphan,
+                ..job
+            });
+            let jq = &mut self.families.jobs.queues[job.queue as usize];
+            jq.running[job.run_idx as usize] = orphan;
+            self.pairs[job.done_slot] = (orphan, job.token);
+            self.families.jobs.jobs[j].run_idx = NOT_RUNNING;
+        }
         let job = &mut self.families.jobs.jobs[j];
         job.stalled += 1;
         let (q, stalls) = (job.queue as usize, job.stalled);

@@ -34,6 +34,7 @@ mod memory;
 mod periodic;
 mod pool;
 mod queries;
+mod redis;
 mod regions;
 mod retries;
 mod station;

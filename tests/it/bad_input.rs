@@ -524,6 +524,17 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "redisq_01_session_queue_stalls",
+        &[
+            ":8:15: components[1].stalled_interval",
+            "stalled_interval needs a lock_duration",
+            ":7:50: components[1].redis",
+            "no Cache component is named \"reddis\"",
+            ":10:39: endpoints.a[0].cache",
+            "did you mean \"redis\"",
+        ],
+    ),
+    (
         "probes_01_bad_values",
         &[
             ":11:24: components[1].probes.cost",

@@ -88,6 +88,12 @@ fn billed(c: &Component, next: &mut Next) -> Billed {
         Component::Cdn(_) => Billed::Cdn {
             cdn: take(&mut next.cdn),
         },
+        // On a shared Cache node: the node's bill is the queue's (its
+        // family index is used all the same, so later queues keep theirs).
+        Component::Queue(q) if q.redis.is_some() => {
+            take(&mut next.queue);
+            Billed::External
+        }
         Component::Queue(q) => Billed::Queue {
             queue: take(&mut next.queue),
             redis_node: q.redis_node.clone(),

@@ -41,6 +41,9 @@ pub(crate) fn check_references(cx: &mut Context) {
                 Step::Enqueue { queue, .. } => {
                     cx.lookup(format!("{path}.queue"), queue, ComponentKind::Queue);
                 }
+                Step::Session { cache, .. } => {
+                    cx.lookup(format!("{path}.cache"), cache, ComponentKind::Cache);
+                }
                 Step::Call(target)
                 | Step::CallWith {
                     endpoint: target, ..

@@ -22,7 +22,7 @@ use super::samplers::{Samplers, Stage};
 use crate::scenario::plan::{
     AsideSpec, BalancerSpec, CacheOp, CacheSpec, CallSiteSpec, CdnOp, CdnSpec, ClientOp, DataOp,
     DatabaseSpec, DependencyOp, DependencySpec, DeploymentSpec, EndpointLimitSpec, EndpointSpec,
-    JobOp, LimitOp, Op, PodOp, Program, QueueSpec, TierRef, MAX_NESTING,
+    JobOp, LimitOp, Op, PodOp, Program, QueueSpec, RedisCommands, RedisOp, TierRef, MAX_NESTING,
 };
 use crate::scenario::schema::{self, Dist, Scenario, Step};
 use crate::scenario::suggest::hint;
@@ -415,6 +415,16 @@ impl<'a> Compiler<'a, '_> {
                 Step::Delay(d) => {
                     if let Some(dist) = self.sampler(&path, d) {
                         program.ops.push(Op::Delay { dist });
+                    }
+                }
+                Step::Session { cache, write } => {
+                    // An unknown name is reported by `check_references`.
+                    if let Some(c) = self.targets.caches.iter().position(|c| c.name == *cache) {
+                        self.hop(program);
+                        program.ops.push(Op::Redis(RedisOp::Session(RedisCommands {
+                            cache: c as u16,
+                            commands: 1 + u32::from(*write),
+                        })));
                     }
                 }
                 Step::Enqueue {

@@ -2,12 +2,15 @@
 
 use super::checks::{check_count, check_finite, check_nonzero, sizes, MAX_SIZE};
 use super::context::Context;
+use super::limits::redis_cache;
 use super::samplers::Stage;
 use crate::algo::backoff::{Backoff, Jitter};
 use crate::algo::jobqueue::DailyTimes;
 use crate::algo::limiter::Gcra;
 use crate::algo::Nanos;
-use crate::scenario::plan::{DeploymentSpec, JobLock, JobScheduleSpec, QueueSpec, ScheduleTimes};
+use crate::scenario::plan::{
+    DeploymentSpec, JobLock, JobScheduleSpec, QueueRedis, QueueSpec, ScheduleTimes,
+};
 use crate::scenario::schema::{self, Component, ComponentKind, Step};
 
 /// Checks queue component `i` and resolves it (its worker Deployment, if
@@ -35,6 +38,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
     let backoff = retry_policy(cx, i, q);
     let schedules = compile_schedules(cx, i, q);
     let lock = job_lock(cx, i, q);
+    let redis = queue_redis(cx, i, q, lock);
     QueueSpec {
         name: q.name.clone(),
         slots: slots.min(u64::from(MAX_SIZE)) as u32,
@@ -45,6 +49,7 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
         deployment: None,
         concurrency: q.concurrency,
         lock,
+        redis,
     }
 }
 
@@ -52,21 +57,39 @@ pub(crate) fn resolve(cx: &mut Context, i: usize, q: &schema::Queue) -> QueueSpe
 fn job_lock(cx: &mut Context, i: usize, q: &schema::Queue) -> Option<JobLock> {
     let at = |f: &str| format!("components[{i}].{f}");
     let p = &mut cx.problems;
+    let renewal = q.lock_renewal.unwrap_or(true);
     let Some(duration) = q.lock_duration else {
-        if q.max_stalled_count.is_some() {
-            p.add_at(
-                at("max_stalled_count"),
-                "max_stalled_count needs a lock_duration (BullMQ's default is \"30s\")",
-                &q.name,
-            );
+        let needing = [
+            ("max_stalled_count", q.max_stalled_count.is_some()),
+            ("stalled_interval", q.stalled_interval.is_some()),
+            ("lock_renewal", q.lock_renewal.is_some()),
+        ];
+        for (field, given) in needing {
+            if given {
+                p.add_at(
+                    at(field),
+                    format!("{field} needs a lock_duration (BullMQ's default is \"30s\")"),
+                    &q.name,
+                );
+            }
         }
         return None;
     };
-    if q.deployment.is_none() {
+    if q.deployment.is_none() && renewal {
         p.add_at(
             at("lock_duration"),
-            "a lock_duration needs `deployment` workers: fixed `workers` never die, so no job stalls",
+            "a lock_duration needs `deployment` workers or `lock_renewal: Some(false)`: fixed `workers` never die and renew their locks, so no job stalls",
             &q.name,
+        );
+    }
+    let check_every = q.stalled_interval.map(|d| d.nanos());
+    if let Some(every) = check_every {
+        check_nonzero(
+            p,
+            at("stalled_interval"),
+            Some(&q.name),
+            every,
+            "a stalled_interval must be longer than zero",
         );
     }
     let duration = duration.nanos();
@@ -80,6 +103,36 @@ fn job_lock(cx: &mut Context, i: usize, q: &schema::Queue) -> Option<JobLock> {
     Some(JobLock {
         duration,
         max_stalled: q.max_stalled_count.unwrap_or(1),
+        check_every,
+        renewal,
+    })
+}
+
+/// BullMQ's default `lockDuration`, the renewal cadence's base when a
+/// Redis-backed queue does not model stalls.
+const BULLMQ_LOCK: Nanos = Nanos(30_000_000_000);
+
+/// Resolves `redis`: the Cache the queue's commands run on.
+fn queue_redis(
+    cx: &mut Context,
+    i: usize,
+    q: &schema::Queue,
+    lock: Option<JobLock>,
+) -> Option<QueueRedis> {
+    let name = q.redis.as_ref()?;
+    let path = format!("components[{i}].redis");
+    if q.redis_node.is_some() {
+        cx.problems.add_at(
+            &path,
+            "give `redis` (the queue lives on that Cache, billed as the Cache) or `redis_node` (a Redis node of its own, billed per node-hour), not both",
+            name,
+        );
+    }
+    let cache = redis_cache(&mut cx.problems, &path, name, cx.scenario)?;
+    let lock = lock.map_or(BULLMQ_LOCK, |l| l.duration);
+    Some(QueueRedis {
+        cache,
+        renew_every: Nanos(lock.0 / 2).max(Nanos(1)),
     })
 }
 

@@ -40,7 +40,7 @@ mod rollout;
 mod zones;
 
 pub use hpa::{replay_hpa, replay_queue_hpa};
-pub(super) use probes::is_probe;
+pub(super) use probes::{is_probe, PROBE_TOKENS};
 
 use super::deployment::Deployment;
 use super::event::{Event, U16, U32};
