@@ -671,6 +671,7 @@ impl Sim<'_> {
             pools: Vec::new(),
             scaling: Vec::new(),
             provenance: None,
+            precision: None,
         };
         self.families.visit(&mut Reporter {
             plan: self.plan,
