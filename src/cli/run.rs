@@ -1,10 +1,10 @@
 //! `scaletwin run`: simulate one scenario.
 
 use super::output::{is_stdout, write_output};
-use super::progress::{ProgressArgs, RunProgress};
+use super::progress::{BatchProgress, ProgressArgs, RunProgress};
 use super::report_set::{check_report_dir, write_report_set};
 use super::{console, CliError};
-use crate::report::render_table;
+use crate::report::{render_table, run_precision_section};
 use crate::scenario::Setting;
 use std::path::PathBuf;
 
@@ -43,6 +43,11 @@ pub(crate) struct RunArgs {
     /// Exit with code 1 when the run breaks its SLO (after writing every output).
     #[arg(long)]
     check: bool,
+    /// Run replications until the 95% half-widths of the mean latency and
+    /// p99 over them are within this share of them (e.g. 5%), up to the
+    /// duration as written: sets run.precision. The report details the first.
+    #[arg(long, value_name = "PERCENT")]
+    precision: Option<String>,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
@@ -57,6 +62,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         sets.push(s);
     }
     sets.extend(super::scenario::sets(&args.sets));
+    if let Some(p) = &args.precision {
+        // A JSON string: the value is a percentage's text.
+        let mut s = Setting::flag("--precision", p, "run.precision");
+        s.expression = format!("run.precision={}", serde_json::Value::from(p.as_str()));
+        sets.push(s);
+    }
     let (scenario, plan) = super::scenario::load(args.file.as_deref(), &sets)?;
     let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
     let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
@@ -65,10 +76,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         check_report_dir(dir)?;
     }
-    let mut progress = RunProgress::new(plan.duration, &args.progress, args.quiet);
-    let mut report = crate::sim::simulate(&plan, &mut |t| progress.update(t));
+    let mut report = simulate(&scenario, &plan, &file, &args)?;
     report.provenance = Some(provenance);
-    progress.finish();
     let bill = crate::cost::cost(&plan, &crate::cost::Usage::from_report(&report))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let verdict = report
@@ -77,7 +86,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         .map(|v| super::verdict::run_verdict(v, &report.summary))
         .unwrap_or_default();
     let table = format!(
-        "{verdict}{}{}",
+        "{verdict}{}{}{}",
+        run_precision_section(&report),
         render_table(&report),
         crate::report::cost_section(&bill)
     );
@@ -113,6 +123,29 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The run: as written, or, when the scenario asks for a precision, its
+/// replications to it (a bar over them) with the first one's report.
+fn simulate(
+    scenario: &crate::scenario::Scenario,
+    plan: &crate::scenario::Plan,
+    file: &str,
+    args: &RunArgs,
+) -> Result<crate::Report, CliError> {
+    if scenario.run.precision.is_none() {
+        let mut progress = RunProgress::new(plan.duration, &args.progress, args.quiet);
+        let report = crate::sim::simulate(plan, &mut |t| progress.update(t));
+        progress.finish();
+        return Ok(report);
+    }
+    let bar = BatchProgress::new(&args.progress, args.quiet);
+    let (mut report, precision) =
+        crate::sweep::run_precise(scenario, file, args.allow_large, bar.counter())?
+            .expect("the scenario asks for a precision");
+    bar.finish();
+    report.precision = Some(precision);
+    Ok(report)
 }
 
 /// The per-interval series as CSV: one row per interval, one column per

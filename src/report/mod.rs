@@ -19,6 +19,7 @@ pub mod chart;
 mod html;
 pub mod index;
 mod label;
+mod precision;
 mod provenance;
 pub mod slo;
 mod table;
@@ -33,6 +34,7 @@ pub use bill::{BillItem, ComponentCost, CostReport};
 pub use bill_table::{by_component_markdown, cost_section};
 pub use html::html;
 pub use label::users_label;
+pub use precision::{run_precision_section, RunPrecision};
 pub use provenance::{result_command, sha256_hex, InputFile, Provenance};
 pub use table::render_table;
 pub use topology::topology_file;
@@ -107,6 +109,10 @@ pub struct Report {
     /// report made through the library).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// When `run` ran to a precision: the estimates over its replications
+    /// (the rest of the report is the first replication's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<RunPrecision>,
 }
 
 /// One external dependency's figures (counters over the measured period;

@@ -674,6 +674,7 @@ impl Sim<'_> {
             pools: Vec::new(),
             scaling: Vec::new(),
             provenance: None,
+            precision: None,
         };
         self.families.visit(&mut Reporter {
             plan: self.plan,

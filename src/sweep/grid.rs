@@ -147,7 +147,7 @@ fn point_runs(
         if let Some(b) = bar {
             b.set_length(0);
         }
-        let precise = run_to_precision(configs, &seeds, target, reps, batch, file, bar)?;
+        let precise = run_to_precision(configs, &seeds, target, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(runs, reached)| (runs, Some(reached)))

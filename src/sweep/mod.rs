@@ -19,7 +19,7 @@ mod workload_diff;
 
 pub use grid::{grid, merge, sweep, MergeError};
 pub use populations::at_stage;
-pub use precision::{MIN_REPLICATIONS, SLICES};
+pub use precision::{run_precise, MIN_REPLICATIONS, SLICES};
 pub use settle::fixed_point;
 pub use stages::{bottleneck, compare, ladder, row as stage_row, stages};
 

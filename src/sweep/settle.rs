@@ -17,6 +17,7 @@ use crate::algo::Nanos;
 use crate::scenario::schema::{Component, LadderStart};
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
+use indicatif::ProgressBar;
 
 /// HPA syncs a pilot runs (at most the stage's duration).
 const PILOT_SYNCS: u64 = 8;
@@ -32,6 +33,7 @@ pub(super) fn settled(
     seed: u64,
     file: &str,
     allow_large: bool,
+    bar: Option<&ProgressBar>,
 ) -> Result<Scenario, ScenarioError> {
     let cold = stage
         .ladder
@@ -48,7 +50,13 @@ pub(super) fn settled(
     if !allow_large {
         super::admit_all(std::slice::from_ref(&pilot), file)?;
     }
+    if let Some(b) = bar {
+        b.inc_length(1);
+    }
     let report = crate::simulate(&crate::scenario::check(&pilot, "", file)?);
+    if let Some(b) = bar {
+        b.inc(1);
+    }
     let mut out = stage.clone();
     for c in &mut out.components {
         let Component::Deployment(d) = c else {
@@ -70,7 +78,8 @@ pub(super) fn settled(
 
 /// The pilot: `stage` for a few HPA syncs, without faults, with each
 /// autoscaled deployment held at its `max` replicas (so no pod saturates
-/// unless the stage needs more than `max`).
+/// unless the stage needs more than `max`). A stage run to a precision
+/// pilots for one replication's length at most (see [`pilot_length`]).
 fn pilot(stage: &Scenario, seed: u64) -> Scenario {
     let mut p = stage.clone();
     p.seed = seed;
@@ -85,11 +94,42 @@ fn pilot(stage: &Scenario, seed: u64) -> Scenario {
         h.min = h.max;
         d.replicas = h.max;
     }
-    let length = Nanos(sync.0.saturating_mul(PILOT_SYNCS)).min(p.run.duration.nanos());
+    let (length, short_sync) = pilot_length(stage, sync);
+    if let Some(short) = short_sync {
+        for c in &mut p.components {
+            if let Component::Deployment(d) = c {
+                if let Some(h) = &mut d.hpa {
+                    h.sync_period = Some(Duration(short));
+                }
+            }
+        }
+    }
     p.run.duration = Duration(length);
     p.run.warmup = Duration(Nanos::ZERO);
     p.run.interval = Duration(p.run.interval.nanos().min(length));
     p
+}
+
+/// How long the pilot of `stage` runs with HPA syncs every `sync`: a few
+/// syncs, at most the stage's duration. A stage run to a precision pilots
+/// for one replication's length at most, its warm-up and a
+/// [`super::SLICES`]th of the rest (its replications are that long: a
+/// pilot as long as the stage as written would cost more than they do),
+/// with its syncs brought closer together (the second value: the pilot's
+/// sync period) so it still averages [`PILOT_SYNCS`] samples.
+fn pilot_length(stage: &Scenario, sync: Nanos) -> (Nanos, Option<Nanos>) {
+    let length = Nanos(sync.0.saturating_mul(PILOT_SYNCS)).min(stage.run.duration.nanos());
+    if stage.run.precision.is_none() {
+        return (length, None);
+    }
+    let (duration, warmup) = (stage.run.duration.nanos(), stage.run.warmup.nanos());
+    let replication = warmup.0 + (duration.0 - warmup.0.min(duration.0)) / super::SLICES as u64;
+    // The shortest sync period a scenario may write is 100 ms.
+    let short = replication.max(PILOT_SYNCS * Nanos::from_millis(100).0);
+    if short >= length.0 {
+        return (length, None);
+    }
+    (Nanos(short), Some(Nanos(short / PILOT_SYNCS)))
 }
 
 /// The HPA's rule iterated from `start` (clamped to `[min, max]`) to its

@@ -170,7 +170,8 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
 /// The stages of `s` over `ladder`; `scale`: tenants and keys grow with
 /// each stage's users (see [`super::at_stage`]), and autoscaled
 /// deployments start each stage settled (see `settle`, whose pilot of stage
-/// `k` runs with the seed of its first replication).
+/// `k` runs with the seed of its first replication; `bar` counts the
+/// pilots).
 fn ladder_stages(
     s: &Scenario,
     ladder: &[(String, f64)],
@@ -178,6 +179,7 @@ fn ladder_stages(
     batch: Batch,
     scale: bool,
     file: &str,
+    bar: Option<&ProgressBar>,
 ) -> Result<Vec<Scenario>, ScenarioError> {
     ladder
         .par_iter()
@@ -187,7 +189,13 @@ fn ladder_stages(
             if !scale {
                 return Ok(stage);
             }
-            settled(&stage, seed_for(seed, k as u64, 0), file, batch.allow_large)
+            settled(
+                &stage,
+                seed_for(seed, k as u64, 0),
+                file,
+                batch.allow_large,
+                bar,
+            )
         })
         .collect()
 }
@@ -204,11 +212,11 @@ fn ladder_runs(
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<StageRuns>, ScenarioError> {
-    let stages = ladder_stages(s, ladder, seed, batch, scale, file)?;
+    let stages = ladder_stages(s, ladder, seed, batch, scale, file, bar)?;
     let reps = batch.replications.max(1) as usize;
     if let Some(target) = s.run.precision {
         let seeds = |k: usize, r: usize| seed_for(seed, k as u64, r as u64);
-        let precise = run_to_precision(&stages, &seeds, target, reps, batch, file, bar)?;
+        let precise = run_to_precision(&stages, &seeds, target, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(runs, reached)| (runs, Some(reached)))
