@@ -31,7 +31,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<(), CliError> {
     if args.batch.precision.is_some() {
         // The search decides on its own replications' intervals.
         return Err(CliError::Usage(
-            "plan decides each candidate with --replications and --max-replications; --precision is for stages, compare and sweep".into(),
+            "plan decides each candidate with --replications and --max-replications; --precision is for run, stages, compare and sweep".into(),
         ));
     }
     let (scenario, _) =
