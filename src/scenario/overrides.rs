@@ -27,20 +27,13 @@ pub(super) fn set(tree: &str, path: &str, value: &str) -> Result<(String, Scenar
         .ok_or("the scenario could not be written out as RON")?;
     // A field at its default may be left out of the written form (`data_size`,
     // `sized_by_class`): it is added to its struct, and a name the struct
-    // does not take gets the walk's message.
-    let (tree, span, absent) = match walk(&root, tree, path) {
-        Ok(span) => (tree.to_owned(), span, None),
-        Err(e) => {
-            let (text, span) = with_field(&root, tree, path, "None").ok_or_else(|| e.clone())?;
-            (text, span, Some(e))
-        }
+    // does not take gets the parser's message (every field it takes, and
+    // the nearest).
+    let (tree, span) = match walk(&root, tree, path) {
+        Ok(span) => (tree.to_owned(), span),
+        Err(e) => with_field(&root, tree, path, "None").ok_or(e)?,
     };
-    let tree = tree.as_str();
-    let result = set_span(tree, &span, value);
-    match (result, absent) {
-        (Err(parse), Some(walk)) if parse.contains("unknown field") => Err(walk),
-        (result, _) => result,
-    }
+    set_span(&tree, &span, value)
 }
 
 /// `tree` with `value` put in `span` (raw RON, a JSON object as a struct,

@@ -107,7 +107,7 @@ fn errors_name_the_flag_that_was_typed() {
         &["run", MM1, "--set", "workload.userz=3"],
         &[
             "error: --set workload.userz=3:",
-            "did you mean `users`? it has:",
+            "did you mean `users`? expected one of",
         ],
     );
     rejected(

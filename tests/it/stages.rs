@@ -41,6 +41,8 @@ fn fixed(spot: f64) -> Scenario {
             "run.duration=30s",
             "components.app.replicas=3",
             &format!("components.app.spot={spot}"),
+            // The volume's bill has its own test (data_size).
+            "components.pg.data_size=None",
         ],
     )
 }
@@ -133,6 +135,8 @@ fn scheduled_shutdown_shows_its_savings() {
         &[
             "run.duration=20s",
             r#"schedule={"off":"19:00-07:00","weekends":false}"#,
+            // A volume is billed while its instance is stopped too.
+            "components.pg.data_size=None",
         ],
     );
     let plan = scaletwin::scenario::validate(&s).unwrap();
