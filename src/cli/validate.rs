@@ -26,6 +26,20 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), CliError> {
         mean,
         estimate.peak_rate,
     );
+    // The `plan` block is checked as `scaletwin plan` reads it: every path
+    // reaches a field and every value, set alone, gives a valid scenario.
+    if scenario.plan.is_some() {
+        let source = std::fs::read_to_string(&args.file).map_err(|e| CliError::Input {
+            path: loaded.file.clone(),
+            message: e.to_string(),
+        })?;
+        let space = crate::plan::Space::of(scenario, &source, &loaded.file)?;
+        text.push_str(&format!(
+            "  plan: {} candidates over {} fields\n",
+            space.candidates().len(),
+            space.dimensions.len()
+        ));
+    }
     for w in &loaded.warnings {
         text.push_str(&super::terminal_safe(&w.render(&loaded.file)));
         text.push('\n');

@@ -112,6 +112,32 @@ fn validate_accepts_every_bundled_scenario() {
 }
 
 #[test]
+fn validate_checks_the_plan_space_as_plan_reads_it() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/stage3-horizontal.ron"
+    );
+    let ok = scaletwin(&["validate", path]);
+    assert!(ok.status.success());
+    // 3 HPA ceilings x 3 classes x 2 replica counts.
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("plan: 18 candidates over 3 fields"));
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("\"components.pg.class\"", "\"components.pg.klass\"");
+    let dir = std::env::temp_dir().join(format!("scaletwin-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad-plan.ron");
+    std::fs::write(&bad, text).unwrap();
+    let out = scaletwin(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("plan.vary.components.pg.klass[0]") && err.contains("did you mean `class`?"),
+        "{err}"
+    );
+}
+
+#[test]
 fn help_teaches() {
     let out = scaletwin(&["run", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
