@@ -417,6 +417,12 @@ fn queues_table(out: &mut String, r: &Report) {
             ],
             &rows,
         );
+        for q in r.queues.iter().filter(|q| q.stalled + q.lost_runs > 0) {
+            out.push_str(&format!(
+                "  {}: {} attempts found stalled (lock expired), {} runs lost (their work done again)\n",
+                q.name, q.stalled, q.lost_runs
+            ));
+        }
     }
 }
 

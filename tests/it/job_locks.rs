@@ -161,6 +161,10 @@ fn a_job_longer_than_its_unrenewed_lock_runs_twice_and_then_fails() {
         "{q:?}"
     );
     assert_eq!((q.lost_runs, q.failed_attempts), (2, 2));
+    // The run's table says it under the queues.
+    assert!(scaletwin::report::render_table(&r).contains(
+        "  q: 2 attempts found stalled (lock expired), 2 runs lost (their work done again)"
+    ));
     // Each run held its worker its full 40s (run time max 40s, and the
     // worker was busy 80s of the 199s).
     assert!((q.run.max_ms - 40_000.0).abs() < 40.0, "{q:?}");
