@@ -49,17 +49,21 @@ pub(crate) struct BatchArgs {
     pub(crate) progress: ProgressArgs,
 }
 
+/// `--precision P`, as the `run.precision` it sets (`run` and every batch
+/// command read it alike).
+pub(crate) fn precision_setting(p: &str) -> Setting {
+    // A JSON string: the value is a percentage's text.
+    let mut s = Setting::flag("--precision", p, "run.precision");
+    s.expression = format!("run.precision={}", serde_json::Value::from(p));
+    s
+}
+
 impl BatchArgs {
     /// The overrides: every `--set`, then `--precision` as the
     /// `run.precision` it sets.
     pub(crate) fn settings(&self) -> Vec<Setting> {
         let mut out = super::scenario::sets(&self.sets);
-        if let Some(p) = &self.precision {
-            // A JSON string: the value is a percentage's text.
-            let mut s = Setting::flag("--precision", p, "run.precision");
-            s.expression = format!("run.precision={}", serde_json::Value::from(p.as_str()));
-            out.push(s);
-        }
+        out.extend(self.precision.as_deref().map(precision_setting));
         out
     }
 

@@ -62,12 +62,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
         sets.push(s);
     }
     sets.extend(super::scenario::sets(&args.sets));
-    if let Some(p) = &args.precision {
-        // A JSON string: the value is a percentage's text.
-        let mut s = Setting::flag("--precision", p, "run.precision");
-        s.expression = format!("run.precision={}", serde_json::Value::from(p.as_str()));
-        sets.push(s);
-    }
+    sets.extend(
+        args.precision
+            .as_deref()
+            .map(super::batch::precision_setting),
+    );
     let (scenario, plan) = super::scenario::load(args.file.as_deref(), &sets)?;
     let expressions: Vec<String> = sets.iter().map(|s| s.expression.clone()).collect();
     let provenance = super::provenance::of(args.file.as_deref(), &scenario, &expressions)?;
