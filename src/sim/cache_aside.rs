@@ -555,11 +555,17 @@ impl Sim<'_> {
     /// or the Redis commands of a rate-limit check) and waits for the answer.
     pub(super) fn redis_round_trip(&mut self, now: Nanos, r: u32, c: u16) {
         self.requests[r].station_since = now;
+        self.admit_on_redis(now, r, c);
+    }
+
+    /// Slot id `id` (a request, or background work's token) reaches cache
+    /// `c`: a free server starts its commands, else it queues.
+    pub(super) fn admit_on_redis(&mut self, now: Nanos, id: u32, c: u16) {
         let cache = &mut self.families.cache.shared[c as usize];
-        match cache.slots.admit(r, now) {
+        match cache.slots.admit(id, now) {
             Admission::Started => {
                 cache.occupancy.arrive_and_start(now);
-                self.start_redis_service(now, r, c);
+                self.start_redis_service(now, id, c);
             }
             _ => cache.occupancy.arrive_and_queue(now),
         }

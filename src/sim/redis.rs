@@ -2,7 +2,7 @@
 //! session (`Session` steps), a BullMQ queue's scripts (adding a job, a
 //! worker taking, finishing and renewing one) and, through the same door,
 //! a rate limiter's checks. Each holds one of the node's servers for its
-//! commands (`redis_round_trip` and `start_redis_service` in
+//! commands (`redis_round_trip`, `admit_on_redis` and `start_redis_service` in
 //! `cache_aside`), so they load the servers cache reads wait for.
 //!
 //! ```text
@@ -17,7 +17,6 @@
 
 use super::autoscale::PROBE_TOKENS;
 use super::interpreter::Sim;
-use super::station::Admission;
 use crate::algo::Nanos;
 use crate::engine::Slab;
 use crate::scenario::{bullmq_commands, JobOp, Op, RedisCommands, RedisOp};
@@ -103,14 +102,7 @@ impl Sim<'_> {
             is_background(token),
             "too much background Redis work at once"
         );
-        let cache = &mut self.families.cache.shared[redis.cache as usize];
-        match cache.slots.admit(token, now) {
-            Admission::Started => {
-                cache.occupancy.arrive_and_start(now);
-                self.start_redis_service(now, token, redis.cache);
-            }
-            _ => cache.occupancy.arrive_and_queue(now),
-        }
+        self.admit_on_redis(now, token, redis.cache);
     }
 
     /// The commands slot id `id` runs once on a server: a request's by the
