@@ -805,17 +805,12 @@ impl Sim<'_> {
             let writer = self.plan.databases[db].writer;
             let primary = db == writer && s.node.is_multiple_of(d.group);
             let count = fam.versions.get(key);
-            // Stale against this database's last write of the key (not writes
-            // of the same key to other databases).
-            let last = if primary {
-                0
-            } else {
-                fam.last_writes[writer].get(key)
-            };
             let n = &mut d.nodes[s.node as usize];
             n.catch_up(now);
-            // Stale against the primary's version: any node but the writer's primary may lag.
-            let stale = fam.keyed && !primary && last > n.applied;
+            // Stale against this database's last write of the key (not writes
+            // of the same key to other databases): any node but the writer's
+            // primary may lag.
+            let stale = fam.keyed && !primary && fam.last_writes[writer].get(key) > n.applied;
             if stale && measured {
                 n.stale_reads += 1;
             }
