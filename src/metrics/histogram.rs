@@ -235,6 +235,24 @@ impl LatencyHistogram {
         self.top = self.top.max(other.top);
     }
 
+    /// The values recorded since `earlier`, an earlier copy of this
+    /// histogram (of the same precision, with nothing recorded that is
+    /// not here).
+    pub fn since(&self, earlier: &LatencyHistogram) -> LatencyHistogram {
+        assert_eq!(self.half, earlier.half, "histograms of different precision");
+        let mut out = self.clone();
+        for (mine, &c) in out.counts.iter_mut().zip(&earlier.counts[..=earlier.top]) {
+            *mine -= c;
+        }
+        out.total -= earlier.total;
+        out.sum -= earlier.sum;
+        out.top = out.counts[..=out.top]
+            .iter()
+            .rposition(|&c| c > 0)
+            .unwrap_or(0);
+        out
+    }
+
     /// The usual percentiles, in milliseconds.
     pub fn summary(&self) -> LatencySummary {
         let ms = |ns: u64| round6(ns as f64 / 1e6);

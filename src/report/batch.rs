@@ -195,13 +195,15 @@ pub struct PrecisionReached {
     pub mean_pct: f64,
     /// Half-width of the p99's 95% interval over the p99, in percent.
     pub p99_pct: f64,
-    /// Replications run (each measuring a twentieth of the span after the
-    /// warm-up, which each runs as written).
-    pub replications: u32,
-    /// Simulated seconds over every replication, warm-ups included.
+    /// Sections of the truncated run the intervals are over (10 to 20).
+    pub sections: u32,
+    /// Simulated seconds of the one run, warm-up included: where it stopped.
     pub simulated_s: f64,
-    /// Whether the cap (twenty replications: the measured span as written)
-    /// was hit before the precision was reached.
+    /// Measured seconds after the warm-up that MSER-5 left out as transient
+    /// (the estimates cover the rest).
+    pub truncated_s: f64,
+    /// Whether the run reached its duration as written (the cap) before
+    /// the precision.
     pub capped: bool,
 }
 

@@ -164,22 +164,23 @@ fn precision_markdown<'a>(
     };
     let _ = writeln!(
         o,
-        "\nRun to a precision of {}%: replications measuring a twentieth of the run after its warm-up (`sim s` is one replication's, warm-up included) were added until the 95% half-widths of the mean latency and p99 were within {}% of them, at most twenty (the measured span as written).\n",
+        "\nRun to a precision of {}%: one run per configuration, its warm-up as written, stopped at the first look where the 95% half-widths of the mean latency (batch means) and of p99 (sectioning) after MSER-5's truncation were within {}% of them, at most the duration as written (`sim s` is the run's, warm-up included).\n",
         first.target_pct, first.target_pct
     );
     let _ = writeln!(
         o,
-        "| configuration | mean ± | p99 ± | replications | simulated s | stopped by |"
+        "| configuration | mean ± | p99 ± | sections | simulated s | transient dropped s | stopped by |"
     );
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---|");
     for (name, p) in rows {
         let _ = writeln!(
             o,
-            "| {name} | {:.2}% | {:.2}% | {} | {:.1} | {} |",
+            "| {name} | {:.2}% | {:.2}% | {} | {:.1} | {:.1} | {} |",
             p.mean_pct,
             p.p99_pct,
-            p.replications,
+            p.sections,
             p.simulated_s,
+            p.truncated_s,
             if p.capped {
                 "the cap (precision not reached)"
             } else {

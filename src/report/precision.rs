@@ -1,20 +1,22 @@
-//! A `run` made to a precision (`run.precision`, `--precision`): what the
-//! replications say together, beside the one replication the report details.
+//! A `run` made to a precision (`run.precision`, `--precision`): the
+//! intervals its batches give, beside the report of the run up to its stop.
 
 use super::{PrecisionReached, Report};
 use crate::metrics::stats::Estimate;
 use serde::{Deserialize, Serialize};
 
-/// The replications of a `run` made to a precision: the estimates over all
-/// of them and what they reached. The rest of the report is the first
-/// replication's.
+/// A `run` made to a precision: the estimates over its batches after
+/// MSER-5's truncation and what they reached. The rest of the report is
+/// the run's, from its warm-up's end to its stop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunPrecision {
-    /// Mean latency of successful requests over the replications, in ms.
+    /// Mean latency of successful requests after the truncation, in ms,
+    /// with its batch-means interval.
     pub mean_ms: Estimate,
-    /// p99 of successful requests over the replications, in ms.
+    /// p99 of successful requests after the truncation, in ms, with its
+    /// sectioning interval.
     pub p99_ms: Estimate,
-    /// The half-widths reached, the replications and their simulated time.
+    /// The half-widths reached, the sections and the simulated time.
     pub reached: PrecisionReached,
 }
 
@@ -31,11 +33,11 @@ pub fn run_precision_section(report: &Report) -> String {
         "precision reached"
     };
     format!(
-        "Run to a precision of {}%: {} replications, {} simulated s in all (warm-ups included); {stop}.\n  \
-         mean {:.3} ms ± {:.3} ({}%), p99 {:.3} ms ± {:.3} ({}%) over the replications;\n  \
-         the sections below are the first replication's (seed {}).\n\n",
+        "Run to a precision of {}%: stopped at {} simulated s (warm-up included); {stop}.\n  \
+         mean {:.3} ms ± {:.3} ({}%), p99 {:.3} ms ± {:.3} ({}%) over {} sections,\n  \
+         after MSER-5 left out {} s of transient past the warm-up;\n  \
+         the sections below cover the warm-up's end to the stop.\n\n",
         r.target_pct,
-        r.replications,
         r.simulated_s,
         p.mean_ms.mean,
         p.mean_ms.ci95,
@@ -43,6 +45,7 @@ pub fn run_precision_section(report: &Report) -> String {
         p.p99_ms.mean,
         p.p99_ms.ci95,
         r.p99_pct,
-        report.seed,
+        r.sections,
+        r.truncated_s,
     )
 }

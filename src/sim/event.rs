@@ -29,6 +29,8 @@ pub(super) enum Event {
     Tick,
     /// The warm-up ends: statistics start.
     WarmupEnd,
+    /// A caller's checkpoint (only in runs with checkpoints: see `checkpoint`).
+    Checkpoint,
     /// A fault of the timeline starts or ends.
     Fault(FaultEvent),
     /// Client retries: a client times out.

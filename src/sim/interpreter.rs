@@ -8,6 +8,7 @@
 
 use super::cache_aside::CacheSide;
 use super::call_stack::CallStacks;
+use super::checkpoint::{self, Checkpoints};
 use super::cdn::CdnSide;
 use super::dependency::CallSide;
 use super::deployment::Held;
@@ -175,15 +176,34 @@ pub(super) struct Sim<'m> {
     pub(super) families: Families,
     /// The return points of requests in a `Call`.
     pub(super) calls: CallStacks,
+    /// When the run ends: its duration, or the checkpoint that stopped it.
+    pub(super) end: Nanos,
 }
 
 /// Runs `plan` to its end and reports. `progress` is told the simulated
 /// time now and then (for a progress bar); it does not affect the run.
 pub fn simulate(plan: &Plan, progress: &mut dyn FnMut(Nanos)) -> Report {
-    Feed::with(plan, |feed| simulate_with(plan, feed, progress))
+    Feed::with(plan, |feed| simulate_with(plan, feed, progress, None))
 }
 
-fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Nanos)) -> Report {
+/// [`simulate`] with `checkpoints`: the run ends at the first checkpoint
+/// whose caller says stop, or at its duration.
+pub fn simulate_checked(
+    plan: &Plan,
+    progress: &mut dyn FnMut(Nanos),
+    checkpoints: Checkpoints,
+) -> Report {
+    Feed::with(plan, |feed| {
+        simulate_with(plan, feed, progress, Some(checkpoints))
+    })
+}
+
+fn simulate_with<'m>(
+    plan: &'m Plan,
+    feed: Feed<'m>,
+    progress: &mut dyn FnMut(Nanos),
+    checkpoints: Option<Checkpoints>,
+) -> Report {
     let seed = plan.seed;
     let mut sim = Sim {
         plan,
@@ -219,9 +239,10 @@ fn simulate_with<'m>(plan: &'m Plan, feed: Feed<'m>, progress: &mut dyn FnMut(Na
         shed: VecDeque::new(),
         families: Families::new(plan),
         calls: CallStacks::default(),
+        end: plan.duration,
     };
     sim.open_min_connections();
-    sim.run(progress);
+    sim.run(progress, checkpoints);
     sim.report()
 }
 
@@ -241,8 +262,14 @@ impl Sim<'_> {
         }
     }
 
-    fn run(&mut self, progress: &mut dyn FnMut(Nanos)) {
-        let end = self.plan.duration;
+    fn run(&mut self, progress: &mut dyn FnMut(Nanos), mut checkpoints: Option<Checkpoints>) {
+        let mut end = self.plan.duration;
+        if let Some(c) = &checkpoints {
+            let at = checkpoint::first(self.plan.warmup, c.every);
+            if at <= end {
+                self.queue.schedule(at, Event::Checkpoint);
+            }
+        }
         self.schedule_arrival();
         self.schedule_faults();
         if self.plan.warmup > Nanos::ZERO {
@@ -268,6 +295,15 @@ impl Sim<'_> {
                     }
                 }
                 Event::WarmupEnd => self.start_measuring(now),
+                Event::Checkpoint => {
+                    if let Some(c) = &mut checkpoints {
+                        if self.checkpoint(now, c) {
+                            end = now;
+                            self.end = now;
+                            break;
+                        }
+                    }
+                }
                 Event::Fault(e) => self.fault_event(now, e),
                 Event::Retries(e) => self.retry_event(now, e),
                 Event::Queries(e) => self.query_event(now, e),
@@ -313,6 +349,23 @@ impl Sim<'_> {
             }
         }
         progress(end);
+    }
+
+    /// Checkpoint `c` at `now`: whether its caller stops the run here (if
+    /// not, the next one is scheduled, at the end at the latest).
+    fn checkpoint(&mut self, now: Nanos, c: &mut Checkpoints) -> bool {
+        let mut successes = LatencyHistogram::new(3);
+        for (h, _) in &self.measure.endpoints {
+            successes.merge(h);
+        }
+        if (c.decide)(now, &successes) {
+            return true;
+        }
+        let next = now.saturating_add(c.every);
+        if next <= self.plan.duration {
+            self.queue.schedule(next, Event::Checkpoint);
+        }
+        false
     }
 
     fn start_measuring(&mut self, now: Nanos) {
@@ -592,7 +645,7 @@ impl Sim<'_> {
     }
 
     fn report(mut self) -> Report {
-        let now = self.plan.duration;
+        let now = self.end;
         let m = &self.measure;
         let measured_s = (now - m.since).as_secs_f64().max(1e-9);
         let errors: u64 = m.errors.iter().sum();

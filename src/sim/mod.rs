@@ -16,6 +16,7 @@ mod autoscale;
 mod cache_aside;
 mod call_stack;
 mod cdn;
+mod checkpoint;
 mod client_calls;
 mod cpu;
 mod database;
@@ -42,5 +43,6 @@ mod storage;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
-pub use interpreter::simulate;
+pub use checkpoint::Checkpoints;
+pub use interpreter::{simulate, simulate_checked};
 pub use station::{Admission, Slots};

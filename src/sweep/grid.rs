@@ -1,10 +1,10 @@
 //! Parameter sweeps: a grid of `--vary path=v1,v2` overrides, each point
 //! with replications, runnable as deterministic partitions and merged.
 
-use super::precision::run_to_precision;
+use super::precision::{run_to_precision, Intervals};
 use super::{prepare, run_all, seed_for, Batch};
 use crate::metrics::stats::Estimate;
-use crate::report::{CostReport, PrecisionReached, RunSummary, SweepPoint, SweepReport};
+use crate::report::{CostReport, RunSummary, SweepPoint, SweepReport};
 use crate::scenario::{apply_settings, Scenario, ScenarioError, Setting};
 use indicatif::ProgressBar;
 
@@ -92,11 +92,15 @@ pub fn sweep(
                 |f: fn(&RunSummary) -> f64| Estimate::of(&runs.iter().map(f).collect::<Vec<_>>());
             let slo = crate::report::slo::objective(stated.as_ref());
             let (good_ratio, error_rate) = (est(|r| r.good_ratio), est(|r| r.error_rate));
+            let (p99_ms, mean_ms) = match &precision {
+                Some(i) => (i.p99_ms, i.mean_ms),
+                None => (est(|r| r.p99_ms), est(|r| r.mean_ms)),
+            };
             SweepPoint {
                 index,
                 sets,
-                p99_ms: est(|r| r.p99_ms),
-                mean_ms: est(|r| r.mean_ms),
+                p99_ms,
+                mean_ms,
                 error_rate,
                 throughput_rps: est(|r| r.throughput_rps),
                 cost_per_month: est(|r| r.cost_per_month),
@@ -105,7 +109,7 @@ pub fn sweep(
                 slo,
                 slo_default: stated.is_none(),
                 runs,
-                precision,
+                precision: precision.map(|i| i.reached),
             }
         })
         .collect();
@@ -121,8 +125,9 @@ pub fn sweep(
 }
 
 /// The runs of every point in `configs`: `batch.replications` each, with
-/// seeds from the point's own seed, or as many as reach the scenario's
-/// precision (the same for every point: `--vary run.precision` is refused).
+/// seeds from the point's own seed, or one run to the scenario's precision
+/// with the first of them (the same precision for every point: `--vary
+/// run.precision` is refused).
 fn point_runs(
     s: &Scenario,
     configs: &[Scenario],
@@ -147,10 +152,12 @@ fn point_runs(
         if let Some(b) = bar {
             b.set_length(0);
         }
-        let precise = run_to_precision(configs, &seeds, target, batch, file, bar)?;
+        let seed = |k: usize| seeds(k, 0);
+        let (cap, large) = (batch.max_requests, batch.allow_large);
+        let precise = run_to_precision(configs, &seed, target, cap, large, file, bar)?;
         return Ok(precise
             .into_iter()
-            .map(|(runs, reached)| (runs, Some(reached)))
+            .map(|(run, intervals)| (vec![run], Some(intervals)))
             .collect());
     }
     let jobs: Vec<Scenario> = (0..configs.len())
@@ -168,8 +175,8 @@ fn point_runs(
         .collect())
 }
 
-/// A point's runs, and the precision they reached when it ran to one.
-type PointRuns = (Vec<(RunSummary, CostReport)>, Option<PrecisionReached>);
+/// A point's runs, and its intervals when it ran to a precision.
+type PointRuns = (Vec<(RunSummary, CostReport)>, Option<Intervals>);
 
 /// Combines partitions of one sweep into the whole; fails when they belong
 /// to different sweeps or the grid is incomplete.

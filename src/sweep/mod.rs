@@ -9,6 +9,7 @@
 //! their renderings live in `report`.
 
 mod backlog;
+mod batch_means;
 mod grid;
 mod populations;
 mod precision;
@@ -19,7 +20,7 @@ mod workload_diff;
 
 pub use grid::{grid, merge, sweep, MergeError};
 pub use populations::at_stage;
-pub use precision::{run_precise, MIN_REPLICATIONS, SLICES};
+pub use precision::{run_precise, CHECKPOINTS};
 pub use settle::fixed_point;
 pub use stages::{bottleneck, compare, ladder, row as stage_row, stages};
 
@@ -111,7 +112,17 @@ pub fn run_one(
             report = crate::simulate(&plan);
         }
     }
-    let costs = cost(&plan, &Usage::from_report(&report)).map_err(|m| ScenarioError::Override {
+    let (summary, costs) = summarize(s, &plan, &report)?;
+    Ok((report, summary, costs))
+}
+
+/// The summary and cost of `report`, the run of scenario `s` (checked as `plan`).
+fn summarize(
+    s: &Scenario,
+    plan: &crate::scenario::Plan,
+    report: &Report,
+) -> Result<(RunSummary, CostReport), ScenarioError> {
+    let costs = cost(plan, &Usage::from_report(report)).map_err(|m| ScenarioError::Override {
         flag: "scenario".into(),
         expression: "prices".into(),
         message: m.to_string(),
@@ -133,10 +144,10 @@ pub fn run_one(
         utilization: report
             .stations
             .iter()
-            .map(|st| (st.name.clone(), capacity_used(&report, st)))
+            .map(|st| (st.name.clone(), capacity_used(report, st)))
             .collect(),
-        backlogs: backlog::backlog_growth(&report),
-        autoscaled: replica_spans(s, &report),
+        backlogs: backlog::backlog_growth(report),
+        autoscaled: replica_spans(s, report),
         waits: report
             .stations
             .iter()
@@ -146,7 +157,7 @@ pub fn run_one(
         cost_per_month: costs.per_month,
         cost_per_million: costs.per_million_requests,
     };
-    Ok((report, summary, costs))
+    Ok((summary, costs))
 }
 
 /// How much of station `st`'s capacity the run used: its servers'

@@ -21,6 +21,9 @@ use indicatif::ProgressBar;
 
 /// HPA syncs a pilot runs (at most the stage's duration).
 const PILOT_SYNCS: u64 = 8;
+/// The share of the measured span a pilot of a stage run to a precision
+/// adds to its warm-up: one twentieth.
+const PILOT_SHARE: u64 = 20;
 /// The controller's default tolerance on the usage ratio.
 const TOLERANCE: f64 = 0.1;
 
@@ -112,20 +115,19 @@ fn pilot(stage: &Scenario, seed: u64) -> Scenario {
 
 /// How long the pilot of `stage` runs with HPA syncs every `sync`: a few
 /// syncs, at most the stage's duration. A stage run to a precision pilots
-/// for one replication's length at most, its warm-up and a
-/// [`super::SLICES`]th of the rest (its replications are that long: a
-/// pilot as long as the stage as written would cost more than they do),
-/// with its syncs brought closer together (the second value: the pilot's
-/// sync period) so it still averages [`PILOT_SYNCS`] samples.
+/// for its warm-up and a [`PILOT_SHARE`] of the rest at most (a pilot as
+/// long as the stage as written would cost more than the stage's run to a
+/// precision), with its syncs brought closer together (the second value:
+/// the pilot's sync period) so it still averages [`PILOT_SYNCS`] samples.
 fn pilot_length(stage: &Scenario, sync: Nanos) -> (Nanos, Option<Nanos>) {
     let length = Nanos(sync.0.saturating_mul(PILOT_SYNCS)).min(stage.run.duration.nanos());
     if stage.run.precision.is_none() {
         return (length, None);
     }
     let (duration, warmup) = (stage.run.duration.nanos(), stage.run.warmup.nanos());
-    let replication = warmup.0 + (duration.0 - warmup.0.min(duration.0)) / super::SLICES as u64;
+    let short = warmup.0 + (duration.0 - warmup.0.min(duration.0)) / PILOT_SHARE;
     // The shortest sync period a scenario may write is 100 ms.
-    let short = replication.max(PILOT_SYNCS * Nanos::from_millis(100).0);
+    let short = short.max(PILOT_SYNCS * Nanos::from_millis(100).0);
     if short >= length.0 {
         return (length, None);
     }

@@ -1,14 +1,14 @@
 //! `stages` (one architecture across the user ladder) and `compare`
 //! (several architectures on the same workload and seeds).
 
-use super::precision::run_to_precision;
+use super::precision::{run_to_precision, Intervals};
 use super::settle::settled;
 use super::workload_diff::{labels, workload_differences};
 use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
-    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff, PrecisionReached,
+    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff,
     RunSummary, StageRow, StagesReport,
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
@@ -97,6 +97,20 @@ pub fn row(
         slo_met: crate::report::slo::met_on_average(slo, good_ratio.mean, error_rate.mean),
         runs: runs.into_iter().map(|(r, _)| r).collect(),
         precision: None,
+    }
+}
+
+/// `row` with the intervals of its run to a precision, if it ran to one:
+/// its mean and p99 are the batch-means estimates.
+fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
+    match intervals {
+        Some(i) => StageRow {
+            mean_ms: i.mean_ms,
+            p99_ms: i.p99_ms,
+            precision: Some(i.reached),
+            ..row
+        },
+        None => row,
     }
 }
 
@@ -202,7 +216,7 @@ fn ladder_stages(
 
 /// The runs of every stage of `s` over `ladder`, seeded from `seed` by
 /// stage and replication index: `batch.replications` each, or, when the
-/// scenario asks for a precision, as many as reach it (see `precision`).
+/// scenario asks for a precision, one run to it (see `precision`).
 fn ladder_runs(
     s: &Scenario,
     ladder: &[(String, f64)],
@@ -215,11 +229,12 @@ fn ladder_runs(
     let stages = ladder_stages(s, ladder, seed, batch, scale, file, bar)?;
     let reps = batch.replications.max(1) as usize;
     if let Some(target) = s.run.precision {
-        let seeds = |k: usize, r: usize| seed_for(seed, k as u64, r as u64);
-        let precise = run_to_precision(&stages, &seeds, target, batch, file, bar)?;
+        let seeds = |k: usize| seed_for(seed, k as u64, 0);
+        let (cap, large) = (batch.max_requests, batch.allow_large);
+        let precise = run_to_precision(&stages, &seeds, target, cap, large, file, bar)?;
         return Ok(precise
             .into_iter()
-            .map(|(runs, reached)| (runs, Some(reached)))
+            .map(|(run, intervals)| (vec![run], Some(intervals)))
             .collect());
     }
     let jobs: Vec<Scenario> = stages
@@ -243,11 +258,11 @@ fn ladder_runs(
         .collect())
 }
 
-/// A stage's runs, and the precision they reached when it ran to one.
-type StageRuns = (Vec<(RunSummary, CostReport)>, Option<PrecisionReached>);
+/// A stage's runs, and its intervals when it ran to a precision.
+type StageRuns = (Vec<(RunSummary, CostReport)>, Option<Intervals>);
 
 /// The length a progress bar over `runs` fixed runs starts with: 0 when
-/// `s` runs to a precision (each round then adds its runs).
+/// `s` runs to a precision (the runs to it add themselves).
 fn bar_length(s: &Scenario, runs: usize) -> u64 {
     if s.run.precision.is_some() {
         0
@@ -275,10 +290,7 @@ pub fn stages(
         .zip(results)
         .map(|((name, users), (runs, precision))| {
             let stage = at_stage(s, name, *users, true);
-            StageRow {
-                precision,
-                ..row(name, &stage, runs, &slo)
-            }
+            precise_row(row(name, &stage, runs, &slo), precision)
         })
         .collect();
     Ok(StagesReport {
@@ -329,10 +341,7 @@ pub fn compare(
             .zip(results)
             .map(|((name, users), (runs, precision))| {
                 let stage = at_stage(s, name, *users, ladder_mode);
-                StageRow {
-                    precision,
-                    ..row(name, &stage, runs, &slo)
-                }
+                precise_row(row(name, &stage, runs, &slo), precision)
             })
             .collect();
         per_arch.push(rows);

@@ -1,0 +1,220 @@
+//! Batch means within one run: the batches a run to a precision keeps at
+//! its checkpoints, MSER-5 truncation over their means, and the 95%
+//! intervals of the mean latency (batch means) and of p99 (sectioning).
+//!
+//! ```text
+//!  checkpoint ──successes since the last one──▶ batch k (count, latency sum, histogram)
+//!  over MAX_BATCHES batches: adjacent pairs merge (batches twice as long, memory flat)
+//!  a look ──MSER-5 on the batch means──▶ drop the first d batches (the transient left)
+//!         ──the rest in b sections of equal length (10 <= b <= 20)──▶
+//!           mean: all successes' mean ± t(b-1) · s/√b over the section means
+//!           p99:  the p99 of all of them ± t(b-1) · s/√b over the section p99s
+//! ```
+//!
+//! Sectioning (Asmussen and Glynn 2007, Nakayama 2014): the point estimate
+//! is the p99 of the whole truncated run, not the average of section p99s,
+//! which are biased (a short stretch's p99 is skewed); only the spread comes
+//! from the sections, measured around the point estimate.
+
+use crate::metrics::stats::{mser5, t975, Estimate};
+use crate::metrics::LatencyHistogram;
+
+/// Batches kept at most: one more and adjacent pairs merge.
+const MAX_BATCHES: usize = 64;
+/// Sections at most; the truncated run is cut into as many as its
+/// batches allow, between 10 and this.
+const MAX_SECTIONS: usize = 20;
+
+/// The batches of one run so far.
+pub(super) struct BatchMeans {
+    batches: Vec<LatencyHistogram>,
+    /// Checkpoints per batch (doubles at each merge).
+    per_batch: usize,
+    /// Checkpoints in the batch being filled.
+    filling: usize,
+    /// The successes so far at the last checkpoint.
+    seen: LatencyHistogram,
+}
+
+/// What a look at the batches says.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Look {
+    /// Mean latency of successes after the truncation, ms, with its interval.
+    pub(super) mean_ms: Estimate,
+    /// Their p99, ms, with its interval.
+    pub(super) p99_ms: Estimate,
+    /// Share of the batches MSER-5 dropped (0 to 1/2).
+    pub(super) truncated: f64,
+}
+
+impl BatchMeans {
+    /// No batches yet.
+    pub(super) fn new() -> Self {
+        BatchMeans {
+            batches: Vec::new(),
+            per_batch: 1,
+            filling: 0,
+            seen: LatencyHistogram::new(3),
+        }
+    }
+
+    /// A checkpoint with the `successes` so far (cumulative): the ones
+    /// since the last checkpoint join the batch being filled. Whether a
+    /// batch closed here.
+    pub(super) fn checkpoint(&mut self, successes: &LatencyHistogram) -> bool {
+        let new = successes.since(&self.seen);
+        self.seen = successes.clone();
+        if self.filling == 0 {
+            self.batches.push(new);
+        } else {
+            self.batches.last_mut().expect("a batch is filling").merge(&new);
+        }
+        self.filling += 1;
+        if self.filling < self.per_batch {
+            return false;
+        }
+        self.filling = 0;
+        if self.batches.len() > MAX_BATCHES {
+            self.halve();
+        }
+        true
+    }
+
+    /// Adjacent pairs merge into batches twice as long (an odd last one
+    /// keeps filling to the new length).
+    fn halve(&mut self) {
+        let old = std::mem::take(&mut self.batches);
+        let odd = old.len() % 2 == 1;
+        let mut pairs = old.chunks(2);
+        for pair in pairs.by_ref() {
+            let mut b = pair[0].clone();
+            if let Some(second) = pair.get(1) {
+                b.merge(second);
+            }
+            self.batches.push(b);
+        }
+        self.per_batch *= 2;
+        if odd {
+            self.filling = self.per_batch / 2;
+        }
+    }
+
+    /// The estimates over the closed batches (`None` with fewer than 10
+    /// after the truncation, or no success).
+    pub(super) fn look(&self) -> Option<Look> {
+        let closed = if self.filling > 0 {
+            &self.batches[..self.batches.len() - 1]
+        } else {
+            &self.batches[..]
+        };
+        estimates(closed)
+    }
+}
+
+/// [`Look`] over `batches` of equal length.
+fn estimates(batches: &[LatencyHistogram]) -> Option<Look> {
+    let means: Vec<f64> = batches.iter().map(LatencyHistogram::mean).collect();
+    let dropped = mser5(&means);
+    let rest = batches.len() - dropped;
+    if rest < 10 {
+        return None;
+    }
+    let per_section = rest.div_ceil(MAX_SECTIONS);
+    let b = rest / per_section;
+    // The remainder goes with the truncation: sections stay equal.
+    let start = batches.len() - b * per_section;
+    let sections: Vec<LatencyHistogram> = batches[start..]
+        .chunks(per_section)
+        .map(|c| {
+            let mut h = c[0].clone();
+            for x in &c[1..] {
+                h.merge(x);
+            }
+            h
+        })
+        .collect();
+    let mut all = sections[0].clone();
+    for s in &sections[1..] {
+        all.merge(s);
+    }
+    if all.count() == 0 || sections.iter().any(|s| s.count() == 0) {
+        return None;
+    }
+    let ms = |ns: f64| ns / 1e6;
+    let mean = sectioned(ms(all.mean()), sections.iter().map(|s| ms(s.mean())));
+    let p99 = |h: &LatencyHistogram| ms(h.quantile(0.99) as f64);
+    let p99 = sectioned(p99(&all), sections.iter().map(p99));
+    Some(Look {
+        mean_ms: mean,
+        p99_ms: p99,
+        truncated: start as f64 / batches.len() as f64,
+    })
+}
+
+/// The sectioning interval: `point` (the estimate over every section) ±
+/// t(b-1) · s/√b, with s² the sections' squared distances from `point`
+/// over b-1.
+fn sectioned(point: f64, sections: impl Iterator<Item = f64>) -> Estimate {
+    let xs: Vec<f64> = sections.collect();
+    let b = xs.len();
+    let var = xs.iter().map(|x| (x - point).powi(2)).sum::<f64>() / (b - 1) as f64;
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    Estimate {
+        mean: round(point),
+        ci95: round(t975(b as u32 - 1) * (var / b as f64).sqrt()),
+        n: b as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::Nanos;
+
+    /// A batch of `n` successes at `ms` each.
+    fn batch(ms: u64, n: u64) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new(3);
+        h.record_n(Nanos::from_millis(ms), n);
+        h
+    }
+
+    #[test]
+    fn the_sectioning_interval_is_centred_on_the_whole_estimate() {
+        // Sections 9, 10, 11, 10, 10 around 10: s² = 2/4, t(4) = 2.776.
+        let e = sectioned(10.0, [9.0, 10.0, 11.0, 10.0, 10.0].into_iter());
+        assert!((e.ci95 - 2.776 * (0.5_f64 / 5.0).sqrt()).abs() < 1e-6);
+        // Around 11 instead the distances grow: the interval widens.
+        assert!(sectioned(11.0, [9.0, 10.0, 11.0, 10.0, 10.0].into_iter()).ci95 > e.ci95);
+    }
+
+    #[test]
+    fn mser5_drops_the_transient_batches_and_sections_are_equal() {
+        // 10 slow batches, then 30 at 100 ms alternating with 102 ms.
+        let mut batches: Vec<LatencyHistogram> = (0..10).map(|_| batch(500, 100)).collect();
+        batches.extend((0..30).map(|i| batch(100 + 2 * (i % 2), 100)));
+        let look = estimates(&batches).unwrap();
+        // MSER-5 drops the 10 slow ones; 30 left make 15 sections of 2.
+        assert_eq!(look.truncated, 0.25);
+        assert_eq!(look.mean_ms.n, 15);
+        assert!((look.mean_ms.mean - 101.0).abs() < 0.01, "{look:?}");
+        assert_eq!(look.mean_ms.ci95, 0.0);
+    }
+
+    #[test]
+    fn batches_merge_in_pairs_past_the_cap_and_keep_every_success() {
+        let mut b = BatchMeans::new();
+        let mut so_far = LatencyHistogram::new(3);
+        for i in 0..(MAX_BATCHES as u64 + 1) {
+            so_far.record(Nanos::from_millis(10 + i));
+            b.checkpoint(&so_far);
+        }
+        // 65 batches of one checkpoint: 33 of two (the last one half full).
+        assert_eq!((b.batches.len(), b.per_batch, b.filling), (33, 2, 1));
+        let total: u64 = b.batches.iter().map(LatencyHistogram::count).sum();
+        assert_eq!(total, MAX_BATCHES as u64 + 1);
+        so_far.record(Nanos::from_millis(1));
+        assert!(b.checkpoint(&so_far));
+        assert_eq!(b.batches.last().unwrap().count(), 2);
+        assert!(b.look().is_some());
+    }
+}
