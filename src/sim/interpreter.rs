@@ -8,8 +8,8 @@
 
 use super::cache_aside::CacheSide;
 use super::call_stack::CallStacks;
-use super::checkpoint::{self, Checkpoints};
 use super::cdn::CdnSide;
+use super::checkpoint::{self, Checkpoints};
 use super::dependency::CallSide;
 use super::deployment::Held;
 use super::event::Event;

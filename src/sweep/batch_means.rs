@@ -23,7 +23,11 @@ use crate::metrics::LatencyHistogram;
 const MAX_BATCHES: usize = 64;
 /// Sections at most; the truncated run is cut into as many as its
 /// batches allow, between 10 and this.
-const MAX_SECTIONS: usize = 20;
+const MAX_SECTIONS: usize = 32;
+
+/// The largest lag-1 autocorrelation of the batch means under which the
+/// batches count as independent.
+const MAX_LAG1: f64 = 0.1;
 
 /// The batches of one run so far.
 pub(super) struct BatchMeans {
@@ -45,6 +49,18 @@ pub(super) struct Look {
     pub(super) p99_ms: Estimate,
     /// Share of the batches MSER-5 dropped (0 to 1/2).
     pub(super) truncated: f64,
+    /// Lag-1 autocorrelation of the batch means after the truncation: near
+    /// 0 once batches are long enough to be nearly independent.
+    pub(super) lag1: f64,
+}
+
+impl Look {
+    /// Whether the batches are long enough to trust the intervals: their
+    /// means' lag-1 autocorrelation is at most [`MAX_LAG1`] (Law and
+    /// Carson's test; batches double in length as the run grows).
+    pub(super) fn independent(&self) -> bool {
+        self.lag1 <= MAX_LAG1
+    }
 }
 
 impl BatchMeans {
@@ -67,7 +83,10 @@ impl BatchMeans {
         if self.filling == 0 {
             self.batches.push(new);
         } else {
-            self.batches.last_mut().expect("a batch is filling").merge(&new);
+            self.batches
+                .last_mut()
+                .expect("a batch is filling")
+                .merge(&new);
         }
         self.filling += 1;
         if self.filling < self.per_batch {
@@ -148,7 +167,20 @@ fn estimates(batches: &[LatencyHistogram]) -> Option<Look> {
         mean_ms: mean,
         p99_ms: p99,
         truncated: start as f64 / batches.len() as f64,
+        lag1: lag1(&means[dropped..]),
     })
+}
+
+/// The lag-1 autocorrelation of `xs` (0 when they do not vary).
+fn lag1(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+    if var == 0.0 {
+        return 0.0;
+    }
+    let cov: f64 = xs.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    cov / var
 }
 
 /// The sectioning interval: `point` (the estimate over every section) ±
@@ -185,6 +217,16 @@ mod tests {
         assert!((e.ci95 - 2.776 * (0.5_f64 / 5.0).sqrt()).abs() < 1e-6);
         // Around 11 instead the distances grow: the interval widens.
         assert!(sectioned(11.0, [9.0, 10.0, 11.0, 10.0, 10.0].into_iter()).ci95 > e.ci95);
+    }
+
+    #[test]
+    fn lag1_autocorrelation_tells_runs_from_alternation() {
+        assert!((lag1(&[1.0, 2.0, 1.0, 2.0, 1.0, 2.0]) + 5.0 / 6.0).abs() < 1e-12);
+        // Pairs 1,1,2,2,…: deviations ±½, adjacent products +¼ four times
+        // and −¼ three times over a sum of squares of 2: 0.125.
+        let runs = lag1(&[1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
+        assert!((runs - 0.125).abs() < 1e-12, "{runs}");
+        assert_eq!(lag1(&[3.0, 3.0, 3.0]), 0.0);
     }
 
     #[test]

@@ -10,9 +10,14 @@
 //!         ──no, at the duration as written: the cap (precision not reached)
 //! ```
 //!
-//! The bound γ/(1+γ) (Law and Kelton's relative-precision rule) makes up
-//! for stopping when the spread happens to be small; looks 20% apart, not
-//! at every checkpoint, keep such lucky stops rare. The stopping point
+//! A look also needs the batch means' lag-1 autocorrelation at most 0.1
+//! (batches long enough to be nearly independent). The bound γ/(1+γ) (Law
+//! and Kelton's relative-precision rule) and looks 20% apart, not at every
+//! checkpoint, are meant to make up for stopping when the spread happens to
+//! be small, but do not fully: on M/M/8 at ρ = 0.9 the intervals of a run
+//! stopped at 5% cover the exact mean in 86% and p99 in 64% of 100 seeds
+//! (runs that stop early are calm ones, low in both estimate and spread),
+//! while at the fixed length as written they cover in 90% and 87.5% of 40. The stopping point
 //! depends only on the seed and what the run measures: checkpoints fall at
 //! fixed simulated times, whatever the thread count.
 
@@ -139,7 +144,7 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
             return false;
         };
         last = Some(look);
-        relative(look.mean_ms) <= bound && relative(look.p99_ms) <= bound
+        look.independent() && relative(look.mean_ms) <= bound && relative(look.p99_ms) <= bound
     };
     let report = crate::sim::simulate_checked(
         &plan,
@@ -151,9 +156,9 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
     );
     let (summary, cost) = summarize(s, &plan, &report)?;
     let measured = report.simulated_s - report.warmup_s;
-    let (mean_ms, p99_ms, truncated) = last.map_or(
-        (Estimate::default(), Estimate::default(), 0.0),
-        |l| (l.mean_ms, l.p99_ms, l.truncated),
+    let (mean_ms, p99_ms, truncated, independent) = last.map_or(
+        (Estimate::default(), Estimate::default(), 0.0, false),
+        |l| (l.mean_ms, l.p99_ms, l.truncated, l.independent()),
     );
     let (mean, p99) = (relative(mean_ms), relative(p99_ms));
     let pct = |x: f64| (x * 100.0 * 1e4).round() / 1e4;
@@ -164,7 +169,7 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
         sections: mean_ms.n,
         simulated_s: report.simulated_s,
         truncated_s: ((measured * truncated) * 1e6).round() / 1e6,
-        capped: !(mean <= bound && p99 <= bound),
+        capped: !(independent && mean <= bound && p99 <= bound),
     };
     let intervals = Intervals {
         mean_ms,

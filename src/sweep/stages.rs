@@ -8,8 +8,8 @@ use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
-    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff,
-    RunSummary, StageRow, StagesReport,
+    Bottleneck, CompareReport, CompareStage, CostReport, HeldShare, PairedDiff, RunSummary,
+    StageRow, StagesReport,
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
