@@ -330,6 +330,9 @@ pub(super) struct Pod {
     pub(super) revision: u16,
     /// Its readiness probe fails: out of the balancers' targets.
     pub(super) unready: bool,
+    /// Its deployment has an HPA, the only reader of the areas and `served`:
+    /// without one, `touch` keeps no accounts (a cost per slot change).
+    sampled: bool,
 }
 
 impl Pod {
@@ -363,12 +366,17 @@ impl Pod {
             },
             revision,
             unready: false,
+            sampled: spec.hpa.is_some(),
         }
     }
 
-    /// Brings the per-pod areas up to `now` (call before any slot change).
+    /// Brings the per-pod areas up to `now` (call before any slot change);
+    /// nothing without an HPA to read them.
     #[inline]
     pub(super) fn touch(&mut self, now: Nanos) {
+        if !self.sampled {
+            return;
+        }
         let dt = u128::from(now.0.saturating_sub(self.last.0));
         if dt > 0 {
             self.busy_area += u128::from(self.slots.busy() + self.jobs) * dt;
