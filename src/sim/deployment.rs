@@ -334,6 +334,9 @@ pub(super) struct Pod {
     /// When its readiness probe last changed its verdict, or when the pod
     /// (or its restarted container) was created if it never did.
     pub(super) readiness_changed: Nanos,
+    /// Its deployment has an HPA, the only reader of the areas and `served`:
+    /// without one, `touch` keeps no accounts (a cost per slot change).
+    sampled: bool,
 }
 
 impl Pod {
@@ -368,6 +371,7 @@ impl Pod {
             revision,
             unready: false,
             readiness_changed: now,
+            sampled: spec.hpa.is_some(),
         }
     }
 
@@ -387,9 +391,13 @@ impl Pod {
         }
     }
 
-    /// Brings the per-pod areas up to `now` (call before any slot change).
+    /// Brings the per-pod areas up to `now` (call before any slot change);
+    /// nothing without an HPA to read them.
     #[inline]
     pub(super) fn touch(&mut self, now: Nanos) {
+        if !self.sampled {
+            return;
+        }
         let dt = u128::from(now.0.saturating_sub(self.last.0));
         if dt > 0 {
             self.busy_area += u128::from(self.slots.busy() + self.jobs) * dt;
