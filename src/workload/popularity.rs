@@ -532,7 +532,10 @@ mod tests {
                 // Only s within 1e-3 of 1 (but not 1) has no quick verdict;
                 // ranks past a billion are too coarse for one.
                 if ((s - 1.0f64).abs() >= 1e-3 || s == 1.0) && n <= 1_000_000 {
-                    assert!(answered * 100 > RANDOM_CANDIDATES * 99, "s={s} n={n}: {answered}");
+                    assert!(
+                        answered * 100 > RANDOM_CANDIDATES * 99,
+                        "s={s} n={n}: {answered}"
+                    );
                 } else if (s - 1.0f64).abs() < 1e-3 && s != 1.0 {
                     assert_eq!(answered, 0);
                 }
@@ -551,7 +554,10 @@ mod tests {
                     .is_none()
             })
             .count();
-        assert!(unanswered < 200, "{unanswered} of 200,000 draws needed libm");
+        assert!(
+            unanswered < 200,
+            "{unanswered} of 200,000 draws needed libm"
+        );
     }
 
     #[test]
@@ -569,10 +575,18 @@ mod tests {
         for (i, (&keep, &alias)) in a.keep.iter().zip(&a.alias).enumerate() {
             let c = a.columns[i];
             let edge = c.keep_below;
-            for low in lows.iter().copied().chain([edge.wrapping_sub(1), edge, edge.wrapping_add(1)]) {
+            for low in
+                lows.iter()
+                    .copied()
+                    .chain([edge.wrapping_sub(1), edge, edge.wrapping_add(1)])
+            {
                 let u = f64::from(low) * (1.0 / 4_294_967_296.0);
                 let float = if u < keep { i as u32 } else { alias };
-                let column = if low < c.keep_below { i as u32 } else { c.alias };
+                let column = if low < c.keep_below {
+                    i as u32
+                } else {
+                    c.alias
+                };
                 assert_eq!(float, column, "column {i} keep {keep} low {low}");
             }
         }
