@@ -352,11 +352,13 @@ impl Zipf {
         }
         let margin = QUICK_MARGIN * (1.0 + x);
         let rounded = x + 0.5;
-        let fraction = rounded - rounded.floor();
+        // Its floor (it is positive), without a call to `floor`.
+        let whole = rounded as u64;
+        let fraction = rounded - whole as f64;
         if fraction < margin || fraction > 1.0 - margin {
             return None;
         }
-        let k = (rounded as u64).clamp(1, self.n);
+        let k = whole.clamp(1, self.n);
         let kf = k as f64;
         let below_threshold = kf - x - self.threshold;
         if below_threshold <= -margin {
