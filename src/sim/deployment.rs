@@ -331,8 +331,8 @@ pub(super) struct Pod {
     pub(super) revision: u16,
     /// Its readiness probe fails: out of the balancers' targets.
     pub(super) unready: bool,
-    /// When its readiness probe last changed its verdict, or when the pod
-    /// (or its restarted container) was created if it never did.
+    /// When its `Ready` condition last changed: the pod (or its restarted
+    /// container) was created, became ready, or its readiness probe flipped.
     pub(super) readiness_changed: Nanos,
     /// Its deployment has an HPA, the only reader of the areas and `served`:
     /// without one, `touch` keeps no accounts (a cost per slot change).
@@ -376,18 +376,11 @@ impl Pod {
     }
 
     /// Its `Ready` condition as the HPA reads it: ready when it takes
-    /// traffic and its readiness probe passes; the condition last changed
-    /// when the pod became ready, or later when a probe flipped it (a
-    /// restarted container's condition went false at the restart).
+    /// traffic and its readiness probe passes, since `readiness_changed`.
     pub(super) fn ready_condition(&self) -> ReadyCondition {
-        let became_ready = if self.state == PodState::Starting {
-            Nanos::ZERO
-        } else {
-            self.ready_at
-        };
         ReadyCondition {
             ready: self.state == PodState::Ready && !self.unready,
-            last_transition: self.readiness_changed.max(became_ready),
+            last_transition: self.readiness_changed,
         }
     }
 
@@ -476,6 +469,7 @@ impl Deployment {
             return false;
         }
         pod.state = PodState::Ready;
+        pod.readiness_changed = now;
         pod.touch(now);
         self.refresh_capacity(spec, now);
         true
@@ -686,13 +680,16 @@ mod tests {
             .unwrap();
         let spec = &plan.deployments[0];
         let s = Nanos::from_secs;
-        let mut pod = Pod::new(spec, Nanos::ZERO, s(20), 0, 0);
+        let mut dep = Deployment::new(spec);
+        dep.pods.push(Pod::new(spec, Nanos::ZERO, s(20), 0, 0));
+        let p = dep.pods.len() - 1;
         let condition = |p: &Pod| {
             let c = p.ready_condition();
             (c.ready, c.last_transition)
         };
-        assert_eq!(condition(&pod), (false, Nanos::ZERO), "starting");
-        pod.state = PodState::Ready;
+        assert_eq!(condition(&dep.pods[p]), (false, Nanos::ZERO), "starting");
+        assert!(dep.mark_ready(spec, s(20), p));
+        let mut pod = dep.pods[p].clone();
         assert_eq!(
             condition(&pod),
             (true, s(20)),
