@@ -278,11 +278,19 @@ pub struct Zipf {
     h_integral_x1: f64,
     h_integral_n: f64,
     threshold: f64,
-    /// H^-1(u) = (1 + (1 - s) u)^power with power = 1 / (1 - s) (for
-    /// s = 1, H^-1(u) = e^u); `None` where s is so close to 1 (but not 1)
-    /// that the power form loses precision: every candidate then takes the
-    /// exact verdict.
-    power: Option<f64>,
+    /// How the quick verdict computes H^-1(u); `None` where s is so close
+    /// to 1 (but not 1) that the power form loses precision: every
+    /// candidate then takes the exact verdict.
+    quick: Option<QuickInverse>,
+}
+
+/// H^-1(u) by one call to the platform's functions.
+#[derive(Clone, Copy, Debug)]
+enum QuickInverse {
+    /// s = 1: e^u.
+    Exp,
+    /// (1 + (1 - s) u)^power, with power = 1 / (1 - s).
+    Power(f64),
 }
 
 /// The quick verdict's margin, relative to H^-1(u): it answers only where
@@ -299,14 +307,18 @@ impl Zipf {
         let h_integral_x1 = h_integral(1.5, s) - 1.0;
         let h_integral_n = h_integral(n as f64 + 0.5, s);
         let threshold = 2.0 - h_integral_inverse(h_integral(2.5, s) - h(2.0, s), s);
-        let power = (s == 1.0 || (1.0 - s).abs() >= 1e-3).then(|| 1.0 / (1.0 - s));
+        let quick = if s == 1.0 {
+            Some(QuickInverse::Exp)
+        } else {
+            ((1.0 - s).abs() >= 1e-3).then(|| QuickInverse::Power(1.0 / (1.0 - s)))
+        };
         Zipf {
             n,
             s,
             h_integral_x1,
             h_integral_n,
             threshold,
-            power,
+            quick,
         }
     }
 
@@ -342,10 +354,9 @@ impl Zipf {
     /// s = 0.9 reach it).
     #[inline]
     fn quick_verdict(&self, u: f64) -> Option<Option<u64>> {
-        let x = match self.power {
-            Some(_) if self.s == 1.0 => u.exp(),
-            Some(power) => (1.0 + (1.0 - self.s) * u).max(0.0).powf(power),
-            None => return None,
+        let x = match self.quick? {
+            QuickInverse::Exp => u.exp(),
+            QuickInverse::Power(power) => (1.0 + (1.0 - self.s) * u).max(0.0).powf(power),
         };
         if !x.is_finite() || x >= self.n as f64 + 1.0 {
             return None;
