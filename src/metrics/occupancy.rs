@@ -181,30 +181,25 @@ impl Occupancy {
         self.waits.reset();
     }
 
-    /// The busy, queue and capacity areas from `marks` to `now`.
-    fn areas_since(&mut self, marks: [u128; 3], now: Nanos) -> [u128; 3] {
-        let areas = self.areas(now);
-        [0, 1, 2].map(|i| areas[i].wrapping_sub(marks[i]))
-    }
-
     /// Utilization and mean queue length since the last call; starts a new interval.
     pub fn take_interval(&mut self, now: Nanos) -> (f64, f64) {
         let dt = now.0.saturating_sub(self.interval_start.0) as f64;
-        let [busy, queue, capacity] = self.areas_since(self.interval_marks, now);
+        let areas = self.areas(now);
+        let [busy, queue, capacity] = minus(areas, self.interval_marks);
         let util = if capacity > 0 {
             busy as f64 / capacity as f64
         } else {
             0.0
         };
         let queue = if dt > 0.0 { queue as f64 / dt } else { 0.0 };
-        self.interval_marks = self.areas(now);
+        self.interval_marks = areas;
         self.interval_start = now;
         (round6(util), round6(queue))
     }
 
     /// The statistics from the last reset up to `now`.
     pub fn summary(&mut self, now: Nanos) -> OccupancySummary {
-        let [busy_area, queue_area, capacity_area] = self.areas_since(self.reset_areas, now);
+        let [busy_area, queue_area, capacity_area] = minus(self.areas(now), self.reset_areas);
         self.waits.record_n(Nanos::ZERO, self.zero_waits);
         self.zero_waits = 0;
         let t = now.0.saturating_sub(self.since.0) as f64;
@@ -235,6 +230,11 @@ impl Occupancy {
             ),
         }
     }
+}
+
+/// Areas `a` less the areas at an earlier mark `b` (wrapping, as the areas).
+fn minus(a: [u128; 3], b: [u128; 3]) -> [u128; 3] {
+    [0, 1, 2].map(|i| a[i].wrapping_sub(b[i]))
 }
 
 /// Σ of the times each count went up less the times it went down, each
