@@ -19,6 +19,7 @@ use super::interpreter::{slowed, Sim};
 use super::regions::Route;
 use super::station::{Admission, Slots};
 use crate::algo::balance::{Backends, Balancer};
+use crate::algo::hpa::ReadyCondition;
 use crate::algo::Nanos;
 use crate::engine::{stream, Rng};
 use crate::metrics::{ErrorCause, Occupancy};
@@ -330,6 +331,12 @@ pub(super) struct Pod {
     pub(super) revision: u16,
     /// Its readiness probe fails: out of the balancers' targets.
     pub(super) unready: bool,
+    /// When its `Ready` condition last changed: the pod (or its restarted
+    /// container) was created, became ready, or its readiness probe flipped.
+    pub(super) readiness_changed: Nanos,
+    /// Its deployment has an HPA, the only reader of the areas and `served`:
+    /// without one, `touch` keeps no accounts (a cost per slot change).
+    sampled: bool,
 }
 
 impl Pod {
@@ -363,12 +370,27 @@ impl Pod {
             },
             revision,
             unready: false,
+            readiness_changed: now,
+            sampled: spec.hpa.is_some(),
         }
     }
 
-    /// Brings the per-pod areas up to `now` (call before any slot change).
+    /// Its `Ready` condition as the HPA reads it: ready when it takes
+    /// traffic and its readiness probe passes, since `readiness_changed`.
+    pub(super) fn ready_condition(&self) -> ReadyCondition {
+        ReadyCondition {
+            ready: self.state == PodState::Ready && !self.unready,
+            last_transition: self.readiness_changed,
+        }
+    }
+
+    /// Brings the per-pod areas up to `now` (call before any slot change);
+    /// nothing without an HPA to read them.
     #[inline]
     pub(super) fn touch(&mut self, now: Nanos) {
+        if !self.sampled {
+            return;
+        }
         let dt = u128::from(now.0.saturating_sub(self.last.0));
         if dt > 0 {
             self.busy_area += u128::from(self.slots.busy() + self.jobs) * dt;
@@ -447,6 +469,7 @@ impl Deployment {
             return false;
         }
         pod.state = PodState::Ready;
+        pod.readiness_changed = now;
         pod.touch(now);
         self.refresh_capacity(spec, now);
         true
@@ -636,6 +659,101 @@ mod tests {
             .collect();
         assert_eq!(bulk, one_by_one);
         assert_eq!(bulk, [u64::MAX, 0, 0, 3, 0]);
+    }
+
+    #[test]
+    fn the_hpa_reads_a_failed_readiness_probe_as_kubernetes_does() {
+        use crate::algo::hpa::{
+            resource_utilization_replicas, ControllerConfig, PodMetric, PodPhase, PodSample,
+            ResourceName, Tolerances,
+        };
+        let text = r#"Scenario(
+            name: "probed", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+            components: [
+                LoadBalancer(name: "lb", targets: { "api": 1 }),
+                Deployment(name: "api", replicas: 3, concurrency: 1, startup: "20s"),
+            ],
+            endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+        )"#;
+        let plan = crate::scenario::validate(&crate::scenario::parse(text, "probed.ron").unwrap())
+            .unwrap();
+        let spec = &plan.deployments[0];
+        let s = Nanos::from_secs;
+        let mut dep = Deployment::new(spec);
+        dep.pods.push(Pod::new(spec, Nanos::ZERO, s(20), 0, 0));
+        let p = dep.pods.len() - 1;
+        let condition = |p: &Pod| {
+            let c = p.ready_condition();
+            (c.ready, c.last_transition)
+        };
+        assert_eq!(condition(&dep.pods[p]), (false, Nanos::ZERO), "starting");
+        assert!(dep.mark_ready(spec, s(20), p));
+        let mut pod = dep.pods[p].clone();
+        assert_eq!(
+            condition(&pod),
+            (true, s(20)),
+            "ready since its start-up ended"
+        );
+        // Its readiness probe fails at 100 s (what probes.rs records).
+        pod.unready = true;
+        pod.readiness_changed = s(100);
+        assert_eq!(condition(&pod), (false, s(100)));
+        // The HPA (groupPods, CPU) at 120 s, inside the 5-minute CPU
+        // initialization period, sets the unready pod's sample aside and, on a
+        // scale-up, counts it at 0% (replica_calculator.go). Ready pods at
+        // 900m and 700m of 1000m, target 40%: with the unready pod at 0%,
+        // 1600 x 100 / 3000 = 53% -> 53 / 40 x 3 = 3.975 -> 4 pods; counted
+        // as ready at its 300m, 63% -> 4.725 -> 5.
+        let sample = |usage: i64, c: Option<ReadyCondition>| PodSample {
+            phase: PodPhase::Running,
+            deleting: false,
+            start_time: Some(Nanos::ZERO),
+            ready: c,
+            metric: Some(PodMetric {
+                value_milli: usage,
+                timestamp: s(120),
+                window: s(15),
+            }),
+            request_milli: Some(1000),
+        };
+        let ready_pod = |u| {
+            sample(
+                u,
+                Some(ReadyCondition {
+                    ready: true,
+                    last_transition: s(20),
+                }),
+            )
+        };
+        let replicas = |pods: &[PodSample], now| {
+            resource_utilization_replicas(
+                now,
+                3,
+                40,
+                ResourceName::Cpu,
+                Tolerances::both(0.1),
+                pods,
+                &ControllerConfig::default(),
+            )
+            .unwrap()
+            .0
+        };
+        let pods = [
+            ready_pod(900),
+            ready_pod(700),
+            sample(300, Some(pod.ready_condition())),
+        ];
+        assert_eq!(replicas(&pods, s(120)), 4);
+        let counted = [ready_pod(900), ready_pod(700), ready_pod(300)];
+        assert_eq!(replicas(&counted, s(120)), 5);
+        // Recovered at 130 s: ready again, changed then.
+        pod.unready = false;
+        pod.readiness_changed = s(130);
+        assert_eq!(condition(&pod), (true, s(130)));
+        // A restarted container (liveness) is a new start: false since the restart.
+        let restarted = Pod::new(spec, s(200), s(220), 1, 0);
+        assert_eq!(condition(&restarted), (false, s(200)));
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn unmodelled_fields_are_warnings_naming_them() {
     for path in [
         "Deployment/shop/api: spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef: not modelled",
         "spec.template.spec.containers[0].resources.limits: not modelled",
-        "spec.template.spec.containers[0].livenessProbe.initialDelaySeconds: not modelled",
+        "spec.template.spec.containers[0].livenessProbe.httpGet.path: not modelled",
         "Service/shop/api: spec.ports[0]: not modelled",
     ] {
         assert!(has(path), "no warning {path:?} in {:#?}", imported.warnings);
@@ -90,6 +90,8 @@ fn unmodelled_fields_are_warnings_naming_them() {
     for modelled in [
         "requests",
         "readinessProbe.periodSeconds",
+        "livenessProbe.initialDelaySeconds",
+        "containers[0].ports",
         "behavior",
         "minAvailable",
         "spec.replicas",

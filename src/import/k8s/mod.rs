@@ -3,7 +3,7 @@
 //! scenario components, read with the `k8s-openapi` API types.
 //!
 //! ```text
-//! Deployment ─▶ Deployment(replicas, resources, startup)   ◀─ HPA (scaleTargetRef) ─▶ hpa
+//! Deployment ─▶ Deployment(replicas, resources, startup, probes)   ◀─ HPA (scaleTargetRef) ─▶ hpa
 //!                                                          ◀─ PDB (selector)       ─▶ min_available
 //! Service (selector) ─▶ LoadBalancer(targets) + an endpoint skeleton
 //! ```
@@ -346,6 +346,9 @@ impl Manifests {
         }
         if !resources.is_empty() {
             let _ = writeln!(out, "            resources: ({}),", resources.join(", "));
+        }
+        if let Some(probes) = &pod.probes {
+            let _ = writeln!(out, "            probes: {probes},");
         }
         let labels = pod_labels(&self.deployments[i].item);
         let (name, namespace) = (

@@ -1,12 +1,14 @@
-//! A Deployment's pod template: what one pod requests, and how long a new
-//! pod takes to become ready according to its probes.
+//! A Deployment's pod template: what one pod requests, how long a new pod
+//! takes to become ready according to its probes, and the readiness and
+//! liveness probes that go on running once it is.
 
 use super::super::unmodelled::Used;
 use super::super::ImportError;
 use super::yaml::Document;
 use crate::algo::Nanos;
 use crate::scenario::quantity::{cpu_millicores, memory_bytes, QuantityError};
-use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// What a pod requests (summed over its containers) and when it is ready.
 #[derive(Debug, Default)]
@@ -17,6 +19,9 @@ pub(super) struct Pod {
     pub(super) memory_bytes: Option<u64>,
     /// From scheduling to ready.
     pub(super) startup: Nanos,
+    /// The `probes` field (RON) from the first container with a readiness
+    /// or liveness probe.
+    pub(super) probes: Option<String>,
     /// One comment line per source of the numbers above.
     pub(super) notes: Vec<String>,
 }
@@ -45,6 +50,12 @@ pub(super) fn read(
         let (ready, note) = ready_after(used, &at, c);
         pod.notes.push(format!("container {:?}: {note}", c.name));
         pod.startup = pod.startup.max(ready);
+        if pod.probes.is_none() {
+            if let Some((ron, note)) = probes(used, &at, c) {
+                pod.probes = Some(ron);
+                pod.notes.push(format!("container {:?}: {note}", c.name));
+            }
+        }
     }
     Ok(pod)
 }
@@ -134,6 +145,103 @@ fn first_pass(used: &mut Used, at: &str, p: &Probe, not_before: u64) -> u64 {
     first + (p.success_threshold.unwrap_or(1).max(1) as u64 - 1) * period
 }
 
+/// The container's readiness and liveness probes as the scenario's
+/// `probes` value, with a note on where they are answered; `None` without
+/// either. Kubernetes' defaults fill what the manifest leaves out (period
+/// 10 s, timeout 1 s, 3 failures, 1 success, no initial delay). A probe
+/// waits for a worker slot (`Shared`) when an HTTP or gRPC handler answers
+/// it on the serving port (the container's first `containerPort`); a TCP
+/// probe passes once the kernel accepts the connection, and an `exec`
+/// probe runs a command beside the server, so neither waits (`Separate`).
+fn probes(used: &mut Used, at: &str, c: &Container) -> Option<(String, String)> {
+    if c.readiness_probe.is_none() && c.liveness_probe.is_none() {
+        return None;
+    }
+    let serving = c.ports.as_ref().and_then(|p| p.first());
+    let mut fields = Vec::new();
+    let mut why = Vec::new();
+    let mut shared = false;
+    let kinds = [
+        ("readiness", "readinessProbe", &c.readiness_probe),
+        ("liveness", "livenessProbe", &c.liveness_probe),
+    ];
+    for (name, key, probe) in kinds {
+        let Some(p) = probe else { continue };
+        let path = format!("{at}.{key}");
+        for field in [
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+            "successThreshold",
+            "initialDelaySeconds",
+        ] {
+            used.mark(format!("{path}.{field}"));
+        }
+        let (on_workers, how) = answered_by(used, &path, p, serving);
+        if on_workers {
+            used.mark(format!("{at}.ports[0].containerPort"));
+            used.mark(format!("{at}.ports[0].name"));
+        }
+        shared |= on_workers;
+        why.push(format!("{key} {how}"));
+        fields.push(format!(
+            "{name}: (period: \"{}s\", timeout: \"{}s\", failure_threshold: {}, success_threshold: {}, initial_delay: \"{}s\")",
+            p.period_seconds.unwrap_or(10).max(1),
+            p.timeout_seconds.unwrap_or(1).max(1),
+            p.failure_threshold.unwrap_or(3).max(1),
+            p.success_threshold.unwrap_or(1).max(1),
+            p.initial_delay_seconds.unwrap_or(0).max(0),
+        ));
+    }
+    fields.push(format!(
+        "port: {}",
+        if shared { "Shared" } else { "Separate" }
+    ));
+    Some((format!("({})", fields.join(", ")), why.join("; ")))
+}
+
+/// Whether probe `p` at `path` waits for the server's workers, and why.
+fn answered_by(
+    used: &mut Used,
+    path: &str,
+    p: &Probe,
+    serving: Option<&ContainerPort>,
+) -> (bool, String) {
+    let on_serving_port = |port: &IntOrString| match (port, serving) {
+        (IntOrString::Int(n), Some(s)) => *n == s.container_port,
+        (IntOrString::String(name), Some(s)) => s.name.as_deref() == Some(name.as_str()),
+        (_, None) => false,
+    };
+    let (handler, port) = if let Some(h) = &p.http_get {
+        ("httpGet", Some(h.port.clone()))
+    } else if let Some(g) = &p.grpc {
+        ("grpc", Some(IntOrString::Int(g.port)))
+    } else if p.tcp_socket.is_some() {
+        ("tcpSocket", None)
+    } else {
+        ("exec", None)
+    };
+    let Some(port) = port else {
+        used.mark(format!("{path}.{handler}"));
+        return (
+            false,
+            format!("{handler}: answered without a worker (Separate)"),
+        );
+    };
+    used.mark(format!("{path}.{handler}.port"));
+    if on_serving_port(&port) {
+        (
+            true,
+            format!("{handler} on the serving port: waits for a worker slot (Shared)"),
+        )
+    } else {
+        (
+            false,
+            format!("{handler} on another port than the serving one: answered apart (Separate)"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +264,80 @@ mod tests {
         assert_eq!(first_pass(&mut used, "p", &probe(5, 5, Some(3)), 0), 15);
         // Readiness waits for the startup probe: it passed at 20 s.
         assert_eq!(first_pass(&mut used, "p", &probe(5, 3, None), 20), 21);
+    }
+
+    #[test]
+    fn probes_wait_for_workers_only_behind_a_handler_on_the_serving_port() {
+        use k8s_openapi::api::core::v1::{ExecAction, GRPCAction, HTTPGetAction, TCPSocketAction};
+        let container = |readiness: Probe, liveness: Option<Probe>| Container {
+            name: "app".into(),
+            ports: Some(vec![ContainerPort {
+                container_port: 8080,
+                name: Some("http".into()),
+                ..ContainerPort::default()
+            }]),
+            readiness_probe: Some(readiness),
+            liveness_probe: liveness,
+            ..Container::default()
+        };
+        let http = |port: IntOrString| Probe {
+            http_get: Some(HTTPGetAction {
+                port,
+                ..HTTPGetAction::default()
+            }),
+            ..Probe::default()
+        };
+        let port_of = |c: &Container| {
+            let (ron, _) = probes(&mut Used::default(), "c", c).unwrap();
+            ron.rsplit("port: ")
+                .next()
+                .unwrap()
+                .trim_end_matches(')')
+                .to_owned()
+        };
+        for shared in [
+            http(IntOrString::Int(8080)),
+            http(IntOrString::String("http".into())),
+            Probe {
+                grpc: Some(GRPCAction {
+                    port: 8080,
+                    ..GRPCAction::default()
+                }),
+                ..Probe::default()
+            },
+        ] {
+            assert_eq!(port_of(&container(shared, None)), "Shared");
+        }
+        let tcp = Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::Int(8080),
+                ..TCPSocketAction::default()
+            }),
+            ..Probe::default()
+        };
+        let exec = Probe {
+            exec: Some(ExecAction::default()),
+            ..Probe::default()
+        };
+        for apart in [http(IntOrString::Int(9090)), tcp, exec.clone()] {
+            assert_eq!(port_of(&container(apart, None)), "Separate");
+        }
+        // One probe on the workers is enough: they share the pod's port setting.
+        let both = container(exec, Some(http(IntOrString::Int(8080))));
+        assert_eq!(port_of(&both), "Shared");
+        // Kubernetes' defaults fill what the manifest leaves out.
+        let (ron, _) = probes(&mut Used::default(), "c", &both).unwrap();
+        assert!(
+            ron.starts_with(
+                "(readiness: (period: \"10s\", timeout: \"1s\", failure_threshold: 3, \
+                 success_threshold: 1, initial_delay: \"0s\")"
+            ),
+            "{ron}"
+        );
+        let bare = Container {
+            name: "app".into(),
+            ..Container::default()
+        };
+        assert!(probes(&mut Used::default(), "c", &bare).is_none());
     }
 }

@@ -11,7 +11,7 @@
 use super::{Controller, Pending, Scaling};
 use crate::algo::hpa::{
     MetricError, MetricInput, MetricProposal, MetricSpec, PodMetric, PodPhase, PodSample,
-    ReadyCondition, ResourceName,
+    ResourceName,
 };
 use crate::algo::Nanos;
 use crate::metrics::round6;
@@ -40,14 +40,7 @@ impl Controller<'_> {
                 phase: PodPhase::Running,
                 deleting: pod.state == PodState::Draining,
                 start_time: Some(pod.scheduled),
-                ready: Some(ReadyCondition {
-                    ready: pod.state == PodState::Ready,
-                    last_transition: if pod.state == PodState::Starting {
-                        pod.scheduled
-                    } else {
-                        pod.ready_at
-                    },
-                }),
+                ready: Some(pod.ready_condition()),
                 metric: None,
                 request_milli: None,
             };

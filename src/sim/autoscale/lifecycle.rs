@@ -9,7 +9,8 @@
 
 use super::{choose, Controller, Pending};
 use crate::algo::Nanos;
-use crate::sim::deployment::PodState;
+use crate::sim::deployment::{Pod, PodState};
+use std::cmp::Reverse;
 
 impl Controller<'_> {
     /// Schedules a new pod of template `revision` at `now` (none while
@@ -77,7 +78,7 @@ impl Controller<'_> {
     /// PDB limits it; a blocked pod is retried here whenever a pod becomes
     /// ready), then, during a rollout, takes its next steps
     /// (`rollout.rs`), else schedules missing pods and removes excess ones
-    /// (starting before ready, newest first). Scale-down ignores the PDB, as
+    /// (not ready before ready, newest first). Scale-down ignores the PDB, as
     /// the ReplicaSet controller deletes pods directly.
     pub(super) fn reconcile(&mut self, now: Nanos) {
         if self.spec.nodes.is_some() {
@@ -109,23 +110,15 @@ impl Controller<'_> {
     }
 
     /// Removes `excess` of the active pods that `of` picks (a revision's):
-    /// starting before ready, newest first, as the ReplicaSet controller
-    /// picks the pods it deletes.
+    /// not ready (starting or failing readiness) before ready, newest first,
+    /// as the ReplicaSet controller picks the pods it deletes.
     pub(super) fn remove_excess(&mut self, now: Nanos, mut excess: u32, of: impl Fn(u16) -> bool) {
         let pods = &self.dep.pods;
         let mut order: Vec<usize> = (0..pods.len())
             .filter(|&p| matches!(pods[p].state, PodState::Starting | PodState::Ready))
             .filter(|&p| of(pods[p].revision))
             .collect();
-        // Starting first, then newest first, then highest index.
-        order.sort_by_key(|&p| {
-            let pod = &pods[p];
-            (
-                pod.state == PodState::Ready,
-                std::cmp::Reverse(pod.scheduled),
-                std::cmp::Reverse(p),
-            )
-        });
+        order.sort_by_key(|&p| deletion_rank(&pods[p], p));
         for p in order {
             if excess == 0 {
                 break;
@@ -157,5 +150,56 @@ impl Controller<'_> {
             self.kill_pod(now, p);
         }
         self.reconcile(now);
+    }
+}
+
+/// Where pod `p` comes in the ReplicaSet controller's deletion order
+/// (`ActivePodsWithRanks`), lowest first: not ready (starting, or failing
+/// its readiness probe) before ready, then newest first, then highest index.
+fn deletion_rank(pod: &Pod, p: usize) -> (bool, Reverse<Nanos>, Reverse<usize>) {
+    (
+        pod.state == PodState::Ready && !pod.unready,
+        Reverse(pod.scheduled),
+        Reverse(p),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_failing_readiness_is_deleted_before_newer_ready_pods() {
+        let text = r#"Scenario(
+            name: "three", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: { "a": 1.0 }),
+            components: [
+                LoadBalancer(name: "lb", targets: { "api": 1 }),
+                Deployment(name: "api", replicas: 3, concurrency: 1),
+            ],
+            endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+        )"#;
+        let plan =
+            crate::scenario::validate(&crate::scenario::parse(text, "three.ron").unwrap()).unwrap();
+        let spec = &plan.deployments[0];
+        let at = |s| Nanos::from_secs(s);
+        let mut pods: Vec<Pod> = [0, 10, 20]
+            .iter()
+            .map(|&t| Pod::new(spec, at(t), at(t), 0, 0))
+            .collect();
+        let order = |pods: &[Pod]| {
+            let mut o: Vec<usize> = (0..pods.len()).collect();
+            o.sort_by_key(|&p| deletion_rank(&pods[p], p));
+            o
+        };
+        assert_eq!(order(&pods), [2, 1, 0], "all ready: newest first");
+        pods[0].unready = true;
+        assert_eq!(order(&pods), [0, 2, 1], "the oldest fails its probe");
+        pods[1].state = PodState::Starting;
+        assert_eq!(
+            order(&pods),
+            [1, 0, 2],
+            "not ready: newest first among them"
+        );
     }
 }

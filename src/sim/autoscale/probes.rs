@@ -368,8 +368,12 @@ impl Controller<'_> {
                 k.counts.removed_from_targets += 1;
                 self.dep.pods[p].touch(now);
                 self.dep.pods[p].unready = true;
+                self.dep.pods[p].readiness_changed = now;
             }
-            (ProbeKind::Readiness, Some(Change::Recovered)) => self.dep.pods[p].unready = false,
+            (ProbeKind::Readiness, Some(Change::Recovered)) => {
+                self.dep.pods[p].unready = false;
+                self.dep.pods[p].readiness_changed = now;
+            }
             _ => {}
         }
         change

@@ -5,7 +5,7 @@
 //! failure come back after a backoff delay (src/algo/backoff) until their
 //! attempts run out, when they are dead-lettered. With a lock duration, a
 //! job whose worker pod died is found stalled when its lock expires and
-//! goes back to the wait list (BullMQ's stalled-job check).
+//! goes back to the wait list (BullMQ's stalled-job check: `locks`).
 //!
 //! ```text
 //!  Enqueue / schedule ──▶ [ by priority, FIFO ] ──rate limit──▶ worker slot ──done──▶ success
@@ -16,6 +16,8 @@
 //! The queue is also a station: its `Occupancy` gives utilization of the
 //! worker slots and the time-weighted queue depth per interval (the series'
 //! `queue_length` column), which an autoscaler can read as a metric.
+
+mod locks;
 
 use super::deployment::PodState;
 use super::event::{Event, U16, U32};
@@ -28,7 +30,8 @@ use crate::algo::Nanos;
 use crate::engine::{stream, unit_open, Rng, Slab};
 use crate::metrics::{round6, LatencyHistogram, Occupancy};
 use crate::report::{QueueReport, QueueRow, Report, StationReport};
-use crate::scenario::{bullmq_commands, JobLock, JobOp, Plan, QueueSpec, ScheduleTimes};
+use crate::scenario::{bullmq_commands, JobOp, Plan, QueueSpec, ScheduleTimes};
+use locks::RunLock;
 
 /// A job event.
 #[derive(Copy, Clone, Debug)]
@@ -139,19 +142,6 @@ pub(super) struct Job {
     lock: RunLock,
     /// The `pairs` slot of the current run's `Done` event.
     done_slot: u32,
-}
-
-/// A run's hold on its job's lock.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum RunLock {
-    /// Held (renewed while the worker lives), or no lock is modelled.
-    Held,
-    /// It expires before the run ends: the job is found stalled (a
-    /// `LockExpired` is scheduled) and the run's completion is refused.
-    Lost,
-    /// The run of a job found stalled while it ran, still on its worker:
-    /// a copy of the job that goes when the run ends.
-    Orphan,
 }
 
 /// `Job::run_idx` of a job that is waiting or in backoff.
@@ -592,126 +582,6 @@ impl Sim<'_> {
             self.check_drained(now, d, p);
         }
         self.dispatch(now, q as u16);
-    }
-
-    /// Run `j` starts on a worker: with a lock that is not renewed and a
-    /// run as long as it, the lock is lost before the run ends and the
-    /// stalled-job check will find the job; with a renewing worker on a
-    /// Redis node, its first lock extension is due.
-    fn lock_taken(&mut self, now: Nanos, j: u32) {
-        let job = self.families.jobs.jobs[j];
-        let spec = &self.plan.queues[job.queue as usize];
-        let renews = spec.lock.is_none_or(|l| l.renewal);
-        if let Some(lock) = spec
-            .lock
-            .filter(|l| !l.renewal && job.done_at - now >= l.duration)
-        {
-            self.families.jobs.jobs[j].lock = RunLock::Lost;
-            self.queue.schedule(
-                lock.found_at(now),
-                Event::Jobs(JobEvent::LockExpired(j.into())),
-            );
-        } else if let Some(redis) = spec
-            .redis
-            .filter(|r| renews && now + r.renew_every < job.done_at)
-        {
-            let slot = self.pairs.insert((j, job.token));
-            self.queue.schedule(
-                now + redis.renew_every,
-                Event::Jobs(JobEvent::Renew(slot.into())),
-            );
-        }
-    }
-
-    /// Job `j`'s worker extends the lock of run `token` (if that run still
-    /// goes on): its commands go to the queue's Redis node, and the next
-    /// extension is due unless the run ends first.
-    fn renew(&mut self, now: Nanos, j: u32, token: u32) {
-        let job = self.families.jobs.jobs[j];
-        if job.run_idx == NOT_RUNNING || job.token != token || job.done_at <= now {
-            return;
-        }
-        self.queue_commands(now, job.queue, bullmq_commands::EXTEND_LOCK);
-        let every = self.plan.queues[job.queue as usize]
-            .redis
-            .expect("renewals are counted on a Redis node")
-            .renew_every;
-        if now + every < job.done_at {
-            let slot = self.pairs.insert((j, token));
-            self.queue
-                .schedule(now + every, Event::Jobs(JobEvent::Renew(slot.into())));
-        }
-    }
-
-    /// Job `j`'s worker died under it: its slot is free now, and the job
-    /// is found stalled once its lock expires, a `lock.duration` after it
-    /// was last set: the last renewal (every half lock duration since it
-    /// started) or, without renewals, the start.
-    fn lose_locked(&mut self, now: Nanos, j: u32, lock: JobLock) {
-        self.free_slot(now, j);
-        let started = self.families.jobs.jobs[j].started;
-        let half = Nanos(lock.duration.0 / 2).max(Nanos(1));
-        let renewed = if lock.renewal {
-            started + Nanos((now - started).0 / half.0 * half.0)
-        } else {
-            started
-        };
-        self.queue.schedule(
-            lock.found_at(renewed),
-            Event::Jobs(JobEvent::LockExpired(j.into())),
-        );
-    }
-
-    /// A run that had lost its lock left its worker (it ended, its
-    /// completion refused, or its worker died): its slot is free, and an
-    /// orphan run's copy of the job goes.
-    fn run_without_lock_ended(&mut self, now: Nanos, j: u32) {
-        self.free_slot(now, j);
-        let job = self.families.jobs.jobs[j];
-        if self.measure.on {
-            self.families.jobs.queues[job.queue as usize]
-                .stats
-                .lost_runs += 1;
-        }
-        if job.lock == RunLock::Orphan {
-            self.families.jobs.jobs.remove(j);
-        }
-    }
-
-    /// Job `j` is found stalled (its lock expired unrenewed): back to the
-    /// wait list, or failed for good past `max_stalled_count` stalls. A run
-    /// still going on its worker becomes an orphan (a copy of the job that
-    /// holds the worker until the run ends).
-    fn stalled(&mut self, now: Nanos, j: u32) {
-        let on = self.measure.on;
-        let job = self.families.jobs.jobs[j];
-        if job.run_idx != NOT_RUNNING {
-            let orphan = self.families.jobs.jobs.insert(Job {
-                lock: RunLock::Orphan,
-                ..job
-            });
-            let jq = &mut self.families.jobs.queues[job.queue as usize];
-            jq.running[job.run_idx as usize] = orphan;
-            self.pairs[job.done_slot] = (orphan, job.token);
-            self.families.jobs.jobs[j].run_idx = NOT_RUNNING;
-        }
-        let job = &mut self.families.jobs.jobs[j];
-        job.stalled += 1;
-        let (q, stalls) = (job.queue as usize, job.stalled);
-        let lock = self.plan.queues[q].lock.expect("stalls need a lock");
-        let jq = &mut self.families.jobs.queues[q];
-        if on {
-            jq.stats.stalled += 1;
-            jq.stats.failed_attempts += 1;
-        }
-        if stalls > lock.max_stalled {
-            if on {
-                jq.stats.dead_lettered += 1;
-            }
-            self.families.jobs.jobs.remove(j);
-        } else {
-            self.push_job(now, j);
-        }
     }
 
     /// Job `j`'s attempt leaves its worker slot.
