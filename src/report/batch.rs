@@ -195,15 +195,16 @@ pub struct PrecisionReached {
     pub mean_pct: f64,
     /// Half-width of the p99's 95% interval over the p99, in percent.
     pub p99_pct: f64,
-    /// Sections of the truncated run the intervals are over (10 to 20).
+    /// Sections of the truncated run the intervals are over (10 to 32).
     pub sections: u32,
     /// Simulated seconds of the one run, warm-up included: where it stopped.
     pub simulated_s: f64,
     /// Measured seconds after the warm-up that MSER-5 left out as transient
     /// (the estimates cover the rest).
     pub truncated_s: f64,
-    /// Whether the run reached its duration as written (the cap) before
-    /// the precision.
+    /// Whether the run ended without reaching the precision: at its
+    /// duration as written (the cap), or at the end of its last planned
+    /// length.
     pub capped: bool,
 }
 

@@ -182,7 +182,7 @@ fn precision_markdown<'a>(
             p.simulated_s,
             p.truncated_s,
             if p.capped {
-                "the cap (precision not reached)"
+                "not reached (the cap or its last planned length)"
             } else {
                 "the precision"
             }

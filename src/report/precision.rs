@@ -28,14 +28,14 @@ pub fn run_precision_section(report: &Report) -> String {
     };
     let r = &p.reached;
     let stop = if r.capped {
-        "the cap stopped it (precision not reached)"
+        "precision not reached (the cap, or its last planned length)"
     } else {
         "precision reached"
     };
     format!(
         "Run to a precision of {}%: stopped at {} simulated s (warm-up included); {stop}.\n  \
          mean {:.3} ms ± {:.3} ({}%), p99 {:.3} ms ± {:.3} ({}%) over {} sections,\n  \
-         after MSER-5 left out {} s of transient past the warm-up;\n  \
+         after {} s of transient past the warm-up left out (MSER-5 on the pilot);\n  \
          the sections below cover the warm-up's end to the stop.\n\n",
         r.target_pct,
         r.simulated_s,
