@@ -163,6 +163,16 @@ impl LatencyHistogram {
         self.index_reaching(rank).map(|i| self.highest_at(i))
     }
 
+    /// Values recorded at or below `v`, counted by bucket (every value
+    /// equivalent to `v` counts): a tail fraction's numerator.
+    pub fn count_at_or_below(&self, v: u64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let i = self.index(v).min(self.top);
+        self.counts[..=i].iter().sum()
+    }
+
     /// The first index where the running count reaches `want`.
     fn index_reaching(&self, want: u64) -> Option<usize> {
         // Sums 8 counts at a time (vectorized) until the chunk holding the target.
