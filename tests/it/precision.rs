@@ -56,9 +56,9 @@ fn precision(p: &SweepPoint) -> &PrecisionReached {
 }
 
 /// Coverage over independent master seeds (100 here; set
-/// `SCALETWIN_COVERAGE_SEEDS` for the README's figure). The run as written
-/// is 300000 s with 600 s of warm-up, long enough that 5% is reached before
-/// the cap.
+/// `SCALETWIN_COVERAGE_SEEDS` for the README's figure, 200). The run as
+/// written is 300000 s with 600 s of warm-up: p99 at 5% takes about as
+/// much, so many runs stop at the cap; the others at the pilot's plan.
 #[test]
 fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
     let seeds: u64 = std::env::var("SCALETWIN_COVERAGE_SEEDS")
@@ -101,12 +101,12 @@ fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
             "{reached:?} vs {p99_pct}"
         );
     }
-    // NOT the 93-97% the intervals should cover: stopping by batch means
-    // within one run is biased towards calm runs (86 and 64 of these 100
-    // seeds; see `sweep::precision`). The floors guard against worse.
-    let floor = |share: f64| (seeds as f64 * share).floor() as usize;
+    // Honest 95% intervals cover in fewer than 88 of 100 seeds with
+    // probability 0.3%; the previous rule (looks every 20% more, p99 by
+    // section p99s) covered p99 in 64 of these 100.
+    let floor = (seeds as f64 * 0.88).floor() as usize;
     assert!(
-        mean >= floor(0.80) && p99 >= floor(0.55),
+        mean >= floor && p99 >= floor,
         "mean {mean}, p99 {p99} of {seeds}"
     );
 }
