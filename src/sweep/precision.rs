@@ -205,9 +205,11 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
 }
 
 /// Whether `look` reaches the relative half-width `bound` for both the mean
-/// and p99, over batches long enough to be nearly independent.
+/// and p99. Batches long enough to be nearly independent are the pilot's
+/// check: later batches are as long or longer, and a lag-1 estimate over a
+/// few dozen of them varies by ±0.2 by chance alone.
 fn reached(look: &Look, bound: f64) -> bool {
-    look.independent() && relative(look.mean_ms) <= bound && relative(look.p99_ms) <= bound
+    relative(look.mean_ms) <= bound && relative(look.p99_ms) <= bound
 }
 
 /// The 95% half-width of `e` over its estimate (0 when both are 0;
