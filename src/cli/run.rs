@@ -43,9 +43,9 @@ pub(crate) struct RunArgs {
     /// Exit with code 1 when the run breaks its SLO (after writing every output).
     #[arg(long)]
     check: bool,
-    /// Run replications until the 95% half-widths of the mean latency and
-    /// p99 over them are within this share of them (e.g. 5%), up to the
-    /// duration as written: sets run.precision. The report details the first.
+    /// Run until the 95% half-widths of the mean latency and p99 (batch
+    /// means within the run) are within this share of them (e.g. 5%), up
+    /// to the duration as written: sets run.precision.
     #[arg(long, value_name = "PERCENT")]
     precision: Option<String>,
 }
@@ -124,8 +124,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CliError> {
     }
 }
 
-/// The run: as written, or, when the scenario asks for a precision, its
-/// replications to it (a bar over them) with the first one's report.
+/// The run: as written, or, when the scenario asks for a precision, run
+/// to it (stopped at its plan or the cap) with its report.
 fn simulate(
     scenario: &crate::scenario::Scenario,
     plan: &crate::scenario::Plan,
