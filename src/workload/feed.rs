@@ -51,6 +51,11 @@ pub struct RequestSource<'m> {
     replay: Option<Box<Replayer>>,
     /// The rate trace splits its rate per endpoint: the mix follows it.
     trace_mix: bool,
+    /// Whether anything reads what `rng` draws: the endpoint (more than
+    /// one), the tenant, the key or the user (see [`Plan::reads_users`]).
+    /// When nothing does (an M/M/c model), its draws are skipped: no other
+    /// stream or outcome depends on them, so the run is the same.
+    draws: bool,
 }
 
 impl<'m> RequestSource<'m> {
@@ -74,6 +79,10 @@ impl<'m> RequestSource<'m> {
                 .as_ref()
                 .map(|log| Box::new(Replayer::new(log, plan.seed))),
             trace_mix: matches!(&w.pattern, RatePattern::Trace(t) if t.mix_at(Nanos::ZERO).is_some()),
+            draws: w.mix_cumulative.len() > 1
+                || w.tenants.is_some()
+                || w.keys.is_some()
+                || plan.reads_users(),
         }
     }
 
@@ -88,6 +97,25 @@ impl<'m> RequestSource<'m> {
         if at >= self.plan.duration {
             return None;
         }
+        let (endpoint, tenant, key, user) = if self.draws {
+            self.draw_what(at)
+        } else {
+            (0, 0, 0, 0)
+        };
+        let home = self.home();
+        Some(NewRequest {
+            at,
+            endpoint,
+            home,
+            tenant,
+            key,
+            user,
+        })
+    }
+
+    /// The endpoint, tenant, key and user of a request arriving at `at`.
+    #[inline(always)]
+    fn draw_what(&mut self, at: Nanos) -> (u16, u64, u64, u64) {
         let w = &self.plan.workload;
         let u = unit_open(&mut self.rng);
         let mix = match &w.pattern {
@@ -98,15 +126,7 @@ impl<'m> RequestSource<'m> {
         let tenant = w.tenants.as_ref().map_or(0, |t| t.sample(&mut self.rng));
         let key = w.keys.as_ref().map_or(0, |k| k.sample(&mut self.rng));
         let user = below(&mut self.rng, w.users);
-        let home = self.home();
-        Some(NewRequest {
-            at,
-            endpoint,
-            home,
-            tenant,
-            key,
-            user,
-        })
+        (endpoint, tenant, key, user)
     }
 
     /// The next request of a replayed log: the recorded time and endpoint,
