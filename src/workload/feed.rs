@@ -296,6 +296,56 @@ mod tests {
         crate::scenario::validate(&crate::scenario::parse(&text, "feed.ron").unwrap()).unwrap()
     }
 
+    /// One endpoint, no tenants or keys: with `read_your_writes`, a
+    /// database whose window reads the user.
+    fn one_endpoint(read_your_writes: bool) -> Plan {
+        let window = if read_your_writes { r#", read_your_writes: "5s""# } else { "" };
+        let text = format!(
+            r#"Scenario(
+                name: "feed", seed: 5, run: (duration: "60s"),
+                regions: (users: {{ "us": 0.5, "eu": 0.5 }}, rtt: {{ "us": {{ "eu": "80ms" }} }}, primary: "us"),
+                workload: (users: 1000, rps_per_user: 0.1, mix: {{ "a": 1.0 }}),
+                components: [
+                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                    Deployment(name: "api", replicas: 1, concurrency: 4),
+                    Database(name: "pg", connections: 4, replicas: 1{window}),
+                ],
+                endpoints: {{ "a": [Lb("lb"), DbWrite(Exp("1ms"))] }},
+            )"#
+        );
+        crate::scenario::validate(&crate::scenario::parse(&text, "feed.ron").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_model_that_reads_no_draw_of_the_request_stream_skips_them_and_keeps_its_arrivals() {
+        let m = one_endpoint(false);
+        let skipping = RequestSource::new(&m);
+        assert!(!skipping.draws);
+        let skipped = drain(Feed::Inline(skipping));
+        assert!(skipped.iter().all(|r| (r.endpoint, r.tenant, r.key, r.user) == (0, 0, 0, 0)));
+        // Drawing anyway changes nothing but the unread user: the arrival
+        // times and homes come from streams of their own.
+        let mut drawing = RequestSource::new(&m);
+        drawing.draws = true;
+        let drawn = drain(Feed::Inline(drawing));
+        assert!(drawn.iter().any(|r| r.user != 0));
+        assert!(skipped.len() > 5_000);
+        let when_and_where = |rs: &[NewRequest]| rs.iter().map(|r| (r.at, r.home)).collect::<Vec<_>>();
+        assert_eq!(when_and_where(&skipped), when_and_where(&drawn));
+        assert!(skipped.iter().any(|r| r.home == 1), "regions still drawn");
+    }
+
+    #[test]
+    fn a_read_your_writes_window_keeps_the_user_draw() {
+        let m = one_endpoint(true);
+        assert!(m.reads_users());
+        let source = RequestSource::new(&m);
+        assert!(source.draws);
+        let users: std::collections::BTreeSet<u64> =
+            drain(Feed::Inline(source)).iter().map(|r| r.user).collect();
+        assert!(users.len() > 900, "users drawn over 1000: {}", users.len());
+    }
+
     fn drain(mut feed: Feed<'_>) -> Vec<NewRequest> {
         std::iter::from_fn(|| feed.next_request()).collect()
     }
