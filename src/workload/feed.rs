@@ -299,7 +299,11 @@ mod tests {
     /// One endpoint, no tenants or keys: with `read_your_writes`, a
     /// database whose window reads the user.
     fn one_endpoint(read_your_writes: bool) -> Plan {
-        let window = if read_your_writes { r#", read_your_writes: "5s""# } else { "" };
+        let window = if read_your_writes {
+            r#", read_your_writes: "5s""#
+        } else {
+            ""
+        };
         let text = format!(
             r#"Scenario(
                 name: "feed", seed: 5, run: (duration: "60s"),
@@ -322,7 +326,9 @@ mod tests {
         let skipping = RequestSource::new(&m);
         assert!(!skipping.draws);
         let skipped = drain(Feed::Inline(skipping));
-        assert!(skipped.iter().all(|r| (r.endpoint, r.tenant, r.key, r.user) == (0, 0, 0, 0)));
+        assert!(skipped
+            .iter()
+            .all(|r| (r.endpoint, r.tenant, r.key, r.user) == (0, 0, 0, 0)));
         // Drawing anyway changes nothing but the unread user: the arrival
         // times and homes come from streams of their own.
         let mut drawing = RequestSource::new(&m);
@@ -330,7 +336,8 @@ mod tests {
         let drawn = drain(Feed::Inline(drawing));
         assert!(drawn.iter().any(|r| r.user != 0));
         assert!(skipped.len() > 5_000);
-        let when_and_where = |rs: &[NewRequest]| rs.iter().map(|r| (r.at, r.home)).collect::<Vec<_>>();
+        let when_and_where =
+            |rs: &[NewRequest]| rs.iter().map(|r| (r.at, r.home)).collect::<Vec<_>>();
         assert_eq!(when_and_where(&skipped), when_and_where(&drawn));
         assert!(skipped.iter().any(|r| r.home == 1), "regions still drawn");
     }
