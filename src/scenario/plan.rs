@@ -83,6 +83,12 @@ impl Plan {
         &self.databases
     }
 
+    /// Whether a request's user changes what happens to it: only a
+    /// database's read-your-writes window reads the user.
+    pub fn reads_users(&self) -> bool {
+        self.databases.iter().any(|d| d.read_your_writes.is_some())
+    }
+
     /// Whether program `program`, or one it calls, has an op for which
     /// `found` is true (each program is looked at once).
     pub(crate) fn reaches(&self, program: u32, found: impl Fn(&Op) -> bool) -> bool {

@@ -192,7 +192,7 @@ impl Queries {
                     .any(|d| d.replicas > 0 || !d.copies.is_empty()),
             keyed: plan.workload.keys.is_some(),
             last_write: PagedTable::new(plan.workload.users),
-            track_users: plan.databases.iter().any(|d| d.read_your_writes.is_some()),
+            track_users: plan.reads_users(),
             seq: 0,
         }
     }

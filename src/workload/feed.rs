@@ -51,6 +51,11 @@ pub struct RequestSource<'m> {
     replay: Option<Box<Replayer>>,
     /// The rate trace splits its rate per endpoint: the mix follows it.
     trace_mix: bool,
+    /// Whether anything reads what `rng` draws: the endpoint (more than
+    /// one), the tenant, the key or the user (see [`Plan::reads_users`]).
+    /// When nothing does (an M/M/c model), its draws are skipped: no other
+    /// stream or outcome depends on them, so the run is the same.
+    draws: bool,
 }
 
 impl<'m> RequestSource<'m> {
@@ -74,6 +79,10 @@ impl<'m> RequestSource<'m> {
                 .as_ref()
                 .map(|log| Box::new(Replayer::new(log, plan.seed))),
             trace_mix: matches!(&w.pattern, RatePattern::Trace(t) if t.mix_at(Nanos::ZERO).is_some()),
+            draws: w.mix_cumulative.len() > 1
+                || w.tenants.is_some()
+                || w.keys.is_some()
+                || plan.reads_users(),
         }
     }
 
@@ -88,6 +97,25 @@ impl<'m> RequestSource<'m> {
         if at >= self.plan.duration {
             return None;
         }
+        let (endpoint, tenant, key, user) = if self.draws {
+            self.draw_what(at)
+        } else {
+            (0, 0, 0, 0)
+        };
+        let home = self.home();
+        Some(NewRequest {
+            at,
+            endpoint,
+            home,
+            tenant,
+            key,
+            user,
+        })
+    }
+
+    /// The endpoint, tenant, key and user of a request arriving at `at`.
+    #[inline(always)]
+    fn draw_what(&mut self, at: Nanos) -> (u16, u64, u64, u64) {
         let w = &self.plan.workload;
         let u = unit_open(&mut self.rng);
         let mix = match &w.pattern {
@@ -98,15 +126,7 @@ impl<'m> RequestSource<'m> {
         let tenant = w.tenants.as_ref().map_or(0, |t| t.sample(&mut self.rng));
         let key = w.keys.as_ref().map_or(0, |k| k.sample(&mut self.rng));
         let user = below(&mut self.rng, w.users);
-        let home = self.home();
-        Some(NewRequest {
-            at,
-            endpoint,
-            home,
-            tenant,
-            key,
-            user,
-        })
+        (endpoint, tenant, key, user)
     }
 
     /// The next request of a replayed log: the recorded time and endpoint,
@@ -274,6 +294,63 @@ mod tests {
             )"#
         );
         crate::scenario::validate(&crate::scenario::parse(&text, "feed.ron").unwrap()).unwrap()
+    }
+
+    /// One endpoint, no tenants or keys: with `read_your_writes`, a
+    /// database whose window reads the user.
+    fn one_endpoint(read_your_writes: bool) -> Plan {
+        let window = if read_your_writes {
+            r#", read_your_writes: "5s""#
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"Scenario(
+                name: "feed", seed: 5, run: (duration: "60s"),
+                regions: (users: {{ "us": 0.5, "eu": 0.5 }}, rtt: {{ "us": {{ "eu": "80ms" }} }}, primary: "us"),
+                workload: (users: 1000, rps_per_user: 0.1, mix: {{ "a": 1.0 }}),
+                components: [
+                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                    Deployment(name: "api", replicas: 1, concurrency: 4),
+                    Database(name: "pg", connections: 4, replicas: 1{window}),
+                ],
+                endpoints: {{ "a": [Lb("lb"), DbWrite(Exp("1ms"))] }},
+            )"#
+        );
+        crate::scenario::validate(&crate::scenario::parse(&text, "feed.ron").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_model_that_reads_no_draw_of_the_request_stream_skips_them_and_keeps_its_arrivals() {
+        let m = one_endpoint(false);
+        let skipping = RequestSource::new(&m);
+        assert!(!skipping.draws);
+        let skipped = drain(Feed::Inline(skipping));
+        assert!(skipped
+            .iter()
+            .all(|r| (r.endpoint, r.tenant, r.key, r.user) == (0, 0, 0, 0)));
+        // Drawing anyway changes nothing but the unread user: the arrival
+        // times and homes come from streams of their own.
+        let mut drawing = RequestSource::new(&m);
+        drawing.draws = true;
+        let drawn = drain(Feed::Inline(drawing));
+        assert!(drawn.iter().any(|r| r.user != 0));
+        assert!(skipped.len() > 5_000);
+        let when_and_where =
+            |rs: &[NewRequest]| rs.iter().map(|r| (r.at, r.home)).collect::<Vec<_>>();
+        assert_eq!(when_and_where(&skipped), when_and_where(&drawn));
+        assert!(skipped.iter().any(|r| r.home == 1), "regions still drawn");
+    }
+
+    #[test]
+    fn a_read_your_writes_window_keeps_the_user_draw() {
+        let m = one_endpoint(true);
+        assert!(m.reads_users());
+        let source = RequestSource::new(&m);
+        assert!(source.draws);
+        let users: std::collections::BTreeSet<u64> =
+            drain(Feed::Inline(source)).iter().map(|r| r.user).collect();
+        assert!(users.len() > 900, "users drawn over 1000: {}", users.len());
     }
 
     fn drain(mut feed: Feed<'_>) -> Vec<NewRequest> {

@@ -175,3 +175,36 @@ fn a_rollout_under_an_hpa_follows_its_desired_count() {
     assert_eq!(ro.steps.last().unwrap().new, desired);
     assert!(desired != 10, "the HPA moved it: {desired}");
 }
+
+#[test]
+fn an_hpa_scaling_mid_rollout_grows_both_replica_sets_in_proportion() {
+    let text = scenario(
+        r#"Deploy(deployment: "api", at: "30s", max_surge: "25%", max_unavailable: 0)"#,
+        "5s",
+    )
+    .replace(
+        r#"startup: "10s","#,
+        r#"startup: "10s", hpa: (min: 4, max: 40, cpu: 40),"#,
+    )
+    .replace(
+        "users: 1_200,",
+        r#"users: 1_200, pattern: Spike(at: "33s", factor: 2.0, for: "10m"),"#,
+    );
+    let r = run_text(&text);
+    let s = &r.scaling[0];
+    let desired_at = |t: f64| s.series.iter().find(|row| row.t_s == t).unwrap().desired;
+    // The HPA's sync at 60 s takes the deployment from 16 to 23 replicas
+    // while the rollout stands at 8 old and 12 new pods (16 + 4 surge).
+    assert_eq!((desired_at(59.0), desired_at(60.0)), (16, 23));
+    let ro = &s.rollouts[0];
+    let i = ro.steps.iter().position(|st| st.t_s == 60.0).unwrap();
+    assert_eq!(ro.steps[i - 1], step(50.0, 8, 12));
+    // sync.go `scale`: 23 + ceil(25% x 23) = 29 allowed, 9 to add, shared by
+    // size against the max-replicas annotation 20, larger first: new
+    // round(12 x 29 / 20) - 12 = 5, old min(round(8 x 29 / 20) - 8, 9 - 5)
+    // = 4. The rolling rule alone would grow only the new one (to 21).
+    assert_eq!(ro.steps[i], step(60.0, 12, 17));
+    // Then the rolling steps go on to 23 new pods.
+    assert_eq!(ro.steps.last(), Some(&step(80.0, 0, 23)));
+    assert_eq!(ro.completed_s, Some(80.0));
+}

@@ -19,6 +19,14 @@
 //! its count says so). Draining pods do not count, as in Kubernetes.
 //! The requests that end while a rollout runs are measured apart, for its
 //! report.
+//!
+//! A change of the deployment's replicas while a rollout runs (an HPA sync)
+//! is a scaling event (sync.go `isScalingEvent`: the ReplicaSets' desired-
+//! replicas annotation differs from it): that sync scales the ReplicaSets
+//! in proportion to their sizes before the rolling steps go on
+//! ([`proportional`], sync.go `scale`). The old templates' ReplicaSets
+//! count as one here: exact with one old ReplicaSet, within a pod of
+//! rounding with several.
 
 use super::{Controller, Pending, Scaling};
 use crate::algo::Nanos;
@@ -35,6 +43,10 @@ pub(super) struct Rollout {
     new: u32,
     /// The old templates' ReplicaSets' replica count, together.
     old: u32,
+    /// The ReplicaSets' annotations: the deployment's replicas at the last
+    /// sync (`desired-replicas`) and those plus the surge then
+    /// (`max-replicas`).
+    annotated: (u32, u32),
     /// Whether a sync is scheduled for this instant.
     pub(super) sync_pending: bool,
     /// The report being written.
@@ -54,6 +66,21 @@ impl Rollout {
         } else {
             (surge, unavailable)
         }
+    }
+
+    /// Sets the ReplicaSets' counts to `(new, old)` at `now`, noting a
+    /// step if they moved; whether they did.
+    fn step_to(&mut self, now: Nanos, (new, old): (u32, u32)) -> bool {
+        let moved = (new, old) != (self.new, self.old);
+        (self.new, self.old) = (new, old);
+        if moved {
+            self.report.steps.push(RolloutStep {
+                t_s: round6(now.as_secs_f64()),
+                old,
+                new,
+            });
+        }
+        moved
     }
 
     /// Counts a request that ended now: `Some(latency)` if it succeeded.
@@ -82,6 +109,64 @@ pub(super) fn error_rate(errors: u64, ok: u64) -> f64 {
     } else {
         round6(errors as f64 / (errors + ok) as f64)
     }
+}
+
+/// The ReplicaSets' counts `(new, old)` after the deployment's replicas
+/// changed to `desired` during a rollout (sync.go `scale`): a lone active
+/// ReplicaSet (or, with none, the new one) takes `desired`; otherwise the
+/// pods allowed (`desired + surge`, 0 at 0) minus those there are shared in
+/// proportion to each ReplicaSet's size against its `max-replicas`
+/// annotation `annotated_max` (`GetProportion`, rounded half away from
+/// zero), larger ReplicaSets first (newer first on a tie when adding, older
+/// when removing), the rounding's leftover to the first.
+pub(super) fn proportional(
+    new: u32,
+    old: u32,
+    desired: u32,
+    surge: u32,
+    annotated_max: u32,
+) -> (u32, u32) {
+    match (new > 0, old > 0) {
+        (true, false) | (false, false) => return (desired, old),
+        (false, true) => return (new, desired),
+        (true, true) => {}
+    }
+    let allowed = if desired > 0 { desired + surge } else { 0 };
+    let to_add = i64::from(allowed) - i64::from(new) - i64::from(old);
+    if to_add == 0 {
+        return (new, old);
+    }
+    let mut sizes = [i64::from(new), i64::from(old)];
+    // Indices into `sizes` in the controller's order.
+    let order = if (to_add > 0 && old > new) || (to_add < 0 && old >= new) {
+        [1, 0]
+    } else {
+        [0, 1]
+    };
+    let mut added = 0i64;
+    for &i in &order {
+        let size = sizes[i];
+        if to_add == added {
+            break;
+        }
+        let fraction = if desired == 0 {
+            -size
+        } else {
+            let scaled = size as f64 * f64::from(desired + surge) / f64::from(annotated_max.max(1));
+            scaled.round() as i64 - size
+        };
+        let left = to_add - added;
+        let proportion = if to_add > 0 {
+            fraction.min(left)
+        } else {
+            fraction.max(left)
+        };
+        sizes[i] += proportion;
+        added += proportion;
+    }
+    sizes[order[0]] = (sizes[order[0]] + to_add - added).max(0);
+    let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    (count(sizes[0]), count(sizes[1]))
 }
 
 /// Pods of the current template and of older ones, by state.
@@ -114,6 +199,7 @@ impl Scaling {
             max_unavailable,
             new: 0,
             old: active,
+            annotated: (self.desired, 0),
             sync_pending: true,
             report: RolloutReport {
                 fault,
@@ -137,6 +223,7 @@ impl Scaling {
             latency: LatencyHistogram::new(3),
         };
         (r.report.surge_pods, r.report.unavailable_pods) = r.bounds(self.desired);
+        r.annotated.1 = self.desired + r.report.surge_pods;
         self.rollout = Some(r);
         self.pending.push((now, Pending::RolloutSync));
     }
@@ -168,25 +255,24 @@ impl Controller<'_> {
             return;
         };
         r.sync_pending = false;
+        let desired = self.s.desired;
+        if r.annotated.0 != desired {
+            let (surge, _) = r.bounds(desired);
+            let counts = proportional(r.new, r.old, desired, surge, r.annotated.1);
+            r.annotated = (desired, desired + surge);
+            r.step_to(now, counts);
+            self.keep_counts(now);
+        }
         loop {
-            let (new, old) = self.next_counts();
+            let counts = self.next_counts();
             let r = self.s.rollout.as_mut().expect("a rollout in progress");
-            let moved = (new, old) != (r.new, r.old);
-            (r.new, r.old) = (new, old);
-            if moved {
-                r.report.steps.push(RolloutStep {
-                    t_s: round6(now.as_secs_f64()),
-                    old,
-                    new,
-                });
-            }
+            let moved = r.step_to(now, counts);
             let changed = self.keep_counts(now);
             if !moved && !changed {
                 break;
             }
         }
         let c = self.counts();
-        let desired = self.s.desired;
         let r = self.s.rollout.as_mut().expect("a rollout in progress");
         if r.old == 0 && c.old_active == 0 && r.new == desired && c.new_ready == desired {
             r.report.completed_s = Some(round6(now.as_secs_f64()));
@@ -290,5 +376,39 @@ impl Controller<'_> {
         r.report.min_ready = r.report.min_ready.min(after.new_ready + after.old_ready);
         let total = |c: Counts| (c.new_active, c.new_ready, c.old_active, c.old_ready);
         total(before) != total(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proportional;
+
+    #[test]
+    fn a_scaling_event_mid_rollout_shares_the_new_pods_as_kubernetes_does() {
+        // The Kubernetes documentation's example (Deployments, "Proportional
+        // scaling"): 10 replicas, maxSurge 3, the old ReplicaSet at 8 and the
+        // new one at 5 (max-replicas 13) when the deployment goes to 15:
+        // 18 allowed, 5 to add; old round(8 x 18 / 13) - 8 = 3, new
+        // round(5 x 18 / 13) - 5 = 2.
+        assert_eq!(proportional(5, 8, 15, 3, 13), (7, 11));
+        // 25% surge to 20 replicas: surge 5, 25 allowed, 12 to add; old
+        // (larger, first) round(8 x 25 / 13) - 8 = 7, new min(5, 12 - 7) = 5.
+        assert_eq!(proportional(5, 8, 20, 5, 13), (10, 15));
+        // Down to 4 (surge 1): 5 allowed, 8 to remove; old (larger, first)
+        // round(8 x 5 / 13) - 8 = -5, new round(5 x 5 / 13) - 5 = -3.
+        assert_eq!(proportional(5, 8, 4, 1, 13), (2, 3));
+        // Equal sizes: on the way up the newer takes the rounding's leftover,
+        // on the way down the older loses it. 6 + 6 at max-replicas 13
+        // to 11 + 2 = 13 allowed: 1 to add, new first: round(6 x 13 / 13) -
+        // 6 = 0, old 0, leftover 1 to the new one.
+        assert_eq!(proportional(6, 6, 11, 2, 13), (7, 6));
+        // 6 + 6 to 9 + 2 = 11: 1 to remove, old first: round(6 x 11 / 13)
+        // - 6 = -1, new max(-1, 0) = 0.
+        assert_eq!(proportional(6, 6, 9, 2, 13), (6, 5));
+        // A lone active ReplicaSet takes the whole count.
+        assert_eq!(proportional(0, 10, 14, 4, 13), (0, 14));
+        assert_eq!(proportional(10, 0, 7, 2, 13), (7, 0));
+        // Nothing to move when the pods allowed are the pods there.
+        assert_eq!(proportional(5, 8, 10, 3, 13), (5, 8));
     }
 }
