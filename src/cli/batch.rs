@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// How many runs, how big, on how many threads.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BatchArgs {
-    /// Replications per point (default: the scenario's run.replications, else 1).
+    /// Replications per point (default: the scenario's run.replications,
+    /// else 1; `stages` without it runs to a precision, 5% by default).
     #[arg(long, value_parser = at_least_one)]
     pub(crate) replications: Option<u32>,
     /// Shorten any run above this many requests, for a quick look (default 0:

@@ -63,9 +63,17 @@ enum Command {
   scaletwin bench scenarios/mm8.ron --repeat 5")]
     Bench(bench::BenchArgs),
     /// Run one architecture at every stage of the user ladder (100 .. 10M users).
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Each stage starts settled (its autoscaled pods at the count its HPA holds) and,
+unless --replications, --precision or the scenario's run.precision says otherwise,
+runs once until the 95% half-widths of its mean latency and p99 are within 5%
+(batch means after MSER-5 truncation), at most the duration as written.
+
+Examples:
   scaletwin stages scenarios/stage1-single-server.ron
-  scaletwin stages scenarios/stage3-horizontal.ron --replications 3 --out reports/s3-stages")]
+  scaletwin stages scenarios/stage3-horizontal.ron --precision 10% --out reports/s3-stages
+  scaletwin stages scenarios/stage3-horizontal.ron --replications 3   fixed replications"
+    )]
     Stages(stages::StagesArgs),
     /// Run several architectures on the same workload and seeds; paired differences.
     #[command(after_help = "Examples:

@@ -13,8 +13,19 @@ pub(crate) struct StagesArgs {
     batch: BatchArgs,
 }
 
+/// The precision `stages` runs each stage to when neither the command line
+/// (`--precision`, `--replications`) nor the scenario (`run.precision`)
+/// says how long: the stages start settled, so one run each by batch means
+/// answers sooner than fixed replications and says how sure it is.
+pub(crate) const DEFAULT_PRECISION: &str = "5%";
+
 pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
-    let (scenario, _) = super::scenario::load(Some(&args.file), &args.batch.settings())?;
+    let mut settings = args.batch.settings();
+    let (mut scenario, _) = super::scenario::load(Some(&args.file), &settings)?;
+    if scenario.run.precision.is_none() && args.batch.replications.is_none() {
+        settings.push(super::batch::precision_setting(DEFAULT_PRECISION));
+        (scenario, _) = super::scenario::load(Some(&args.file), &settings)?;
+    }
     let reps = crate::sweep::replications(&scenario, args.batch.replications);
     args.batch.check_out()?;
     let progress = args.batch.progress();
@@ -29,7 +40,8 @@ pub(crate) fn stages(args: StagesArgs) -> Result<(), CliError> {
     });
     progress.finish();
     let mut report = report??;
-    let provenance = super::provenance::of(Some(&args.file), &scenario, &args.batch.expressions())?;
+    let expressions: Vec<String> = settings.into_iter().map(|s| s.expression).collect();
+    let provenance = super::provenance::of(Some(&args.file), &scenario, &expressions)?;
     let provenance_md = provenance.markdown();
     report.provenance = Some(provenance);
     let mut files = vec![("stages.csv".to_owned(), crate::report::stages_csv(&report))];

@@ -191,10 +191,13 @@ pub struct StageRow {
 pub struct PrecisionReached {
     /// The precision asked for, in percent.
     pub target_pct: f64,
-    /// Half-width of the mean latency's 95% interval over the mean, in percent.
-    pub mean_pct: f64,
-    /// Half-width of the p99's 95% interval over the p99, in percent.
-    pub p99_pct: f64,
+    /// Half-width of the mean latency's 95% interval over the mean, in
+    /// percent (None: no interval, the run measured fewer than two sections
+    /// of successes).
+    pub mean_pct: Option<f64>,
+    /// Half-width of the p99's 95% interval over the p99, in percent (None
+    /// as for `mean_pct`).
+    pub p99_pct: Option<f64>,
     /// Sections of the truncated run the intervals are over (10 to 32).
     pub sections: u32,
     /// Simulated seconds of the one run, warm-up included: where it stopped.

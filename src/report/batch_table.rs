@@ -164,7 +164,7 @@ fn precision_markdown<'a>(
     };
     let _ = writeln!(
         o,
-        "\nRun to a precision of {}%: one run per configuration, its warm-up as written, stopped at the first look where the 95% half-widths of the mean latency (batch means) and of p99 (sectioning) after MSER-5's truncation were within {}% of them, at most the duration as written (`sim s` is the run's, warm-up included).\n",
+        "\nRun to a precision of {}%: one run per configuration, its warm-up as written, a pilot (MSER-5's truncation, batches long enough to be independent) planned the length at which the 95% half-widths of the mean latency (batch means) and of p99 (sectioning) come within {}% of them, at most the duration as written; the intervals cover the run after the pilot (`sim s` is the run's, warm-up included).\n",
         first.target_pct, first.target_pct
     );
     let _ = writeln!(
@@ -175,9 +175,9 @@ fn precision_markdown<'a>(
     for (name, p) in rows {
         let _ = writeln!(
             o,
-            "| {name} | {:.2}% | {:.2}% | {} | {:.1} | {:.1} | {} |",
-            p.mean_pct,
-            p.p99_pct,
+            "| {name} | {} | {} | {} | {:.1} | {:.1} | {} |",
+            super::precision::half_width(p.mean_pct, Some(2)),
+            super::precision::half_width(p.p99_pct, Some(2)),
             p.sections,
             p.simulated_s,
             p.truncated_s,

@@ -34,18 +34,39 @@ pub fn run_precision_section(report: &Report) -> String {
     };
     format!(
         "Run to a precision of {}%: stopped at {} simulated s (warm-up included); {stop}.\n  \
-         mean {:.3} ms ± {:.3} ({}%), p99 {:.3} ms ± {:.3} ({}%) over {} sections,\n  \
+         mean {:.3} ms ± {:.3} ({}), p99 {:.3} ms ± {:.3} ({}) over {} sections,\n  \
          after {} s of transient past the warm-up left out (MSER-5 on the pilot);\n  \
          the sections below cover the warm-up's end to the stop.\n\n",
         r.target_pct,
         r.simulated_s,
         p.mean_ms.mean,
         p.mean_ms.ci95,
-        r.mean_pct,
+        half_width(r.mean_pct, None),
         p.p99_ms.mean,
         p.p99_ms.ci95,
-        r.p99_pct,
+        half_width(r.p99_pct, None),
         r.sections,
         r.truncated_s,
     )
+}
+
+/// A relative half-width in percent, to `decimals` places (as stored when
+/// None), or "no interval" when the run measured too little for one.
+pub(crate) fn half_width(pct: Option<f64>, decimals: Option<usize>) -> String {
+    match (pct, decimals) {
+        (Some(p), Some(d)) => format!("{p:.d$}%"),
+        (Some(p), None) => format!("{p}%"),
+        (None, _) => "no interval".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_half_width_without_an_interval_says_so() {
+        use super::half_width;
+        assert_eq!(half_width(Some(4.12345), Some(2)), "4.12%");
+        assert_eq!(half_width(Some(4.12345), None), "4.12345%");
+        assert_eq!(half_width(None, Some(2)), "no interval");
+    }
 }

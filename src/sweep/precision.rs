@@ -186,7 +186,7 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
         |l| (l.mean_ms, l.p99_ms, l.truncated, reached(&l, bound)),
     );
     let (mean, p99) = (relative(mean_ms), relative(p99_ms));
-    let pct = |x: f64| (x * 100.0 * 1e4).round() / 1e4;
+    let pct = |x: f64| x.is_finite().then(|| (x * 100.0 * 1e4).round() / 1e4);
     let reached = PrecisionReached {
         target_pct: target.percent(),
         mean_pct: pct(mean),

@@ -90,14 +90,14 @@ fn precision_intervals_cover_the_exact_mm8_mean_and_p99() {
         assert!((10..=32).contains(&reached.sections), "{reached:?}");
         if !reached.capped {
             assert!(
-                reached.mean_pct <= 5.0 && reached.p99_pct <= 5.0,
+                reached.mean_pct.unwrap() <= 5.0 && reached.p99_pct.unwrap() <= 5.0,
                 "{reached:?}"
             );
         }
         // What the precision says is the interval the point reports.
         let p99_pct = 100.0 * p.p99_ms.ci95 / p.p99_ms.mean;
         assert!(
-            (reached.p99_pct - p99_pct).abs() < 1e-3,
+            (reached.p99_pct.unwrap() - p99_pct).abs() < 1e-3,
             "{reached:?} vs {p99_pct}"
         );
     }
@@ -174,7 +174,7 @@ fn run_honours_the_precision_and_reports_the_run_up_to_its_stop() {
     let p = report.precision.as_ref().expect("ran to a precision");
     assert_eq!(p.reached.target_pct, 20.0);
     assert!(!p.reached.capped);
-    assert!(p.reached.mean_pct <= 20.0 && p.reached.p99_pct <= 20.0);
+    assert!(p.reached.mean_pct.unwrap() <= 20.0 && p.reached.p99_pct.unwrap() <= 20.0);
     // One run, one warm-up: stopped at a checkpoint (every 48000/640 = 75 s
     // after the 2000 s warm-up), the first look at a twentieth of 48000 s
     // at the earliest, before the duration as written.
@@ -216,7 +216,7 @@ fn a_looser_precision_stops_sooner_and_an_unreachable_one_at_the_duration_as_wri
     let loose = point(&mm8(3, "20%", ""));
     let reached = precision(&loose);
     assert!(!reached.capped && reached.target_pct == 20.0);
-    assert!(reached.mean_pct <= 20.0 && reached.p99_pct <= 20.0);
+    assert!(reached.mean_pct.unwrap() <= 20.0 && reached.p99_pct.unwrap() <= 20.0);
     assert_eq!(loose.runs.len(), 1);
     assert!((loose.runs[0].warmup_s - 2000.0).abs() < 1e-6);
     assert!(reached.simulated_s < 50_000.0, "{reached:?}");
@@ -225,7 +225,7 @@ fn a_looser_precision_stops_sooner_and_an_unreachable_one_at_the_duration_as_wri
     let unreachable = point(&mm8(3, "0.1%", ""));
     let capped = precision(&unreachable);
     assert!(capped.capped, "{capped:?}");
-    assert!(capped.mean_pct > 0.1 || capped.p99_pct > 0.1);
+    assert!(capped.mean_pct.unwrap() > 0.1 || capped.p99_pct.unwrap() > 0.1);
     // The cap: the run as written, 50000 s, its one warm-up included.
     assert!((capped.simulated_s - 50_000.0).abs() < 1e-6, "{capped:?}");
     // Up to the loose stop, every run is the same run: its interval
@@ -342,4 +342,36 @@ fn a_stage_run_to_a_precision_pilots_shortly_and_starts_where_its_runs_stay() {
     assert_eq!(fixed, [(6, 6), (6, 6), (6, 6), (30, 35)]);
     let short = spans(&ladder(r#", precision: "5%""#));
     assert_eq!(short, [(6, 6), (6, 6), (6, 6), (36, 36)]);
+}
+
+#[test]
+fn stages_run_to_5_percent_unless_replications_or_a_precision_say_otherwise() {
+    let mm8 = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm8.ron");
+    let ladder = r#"stages=[("a", 100.0)]"#;
+    let stages = |extra: &[&str]| {
+        let mut args = vec!["stages", mm8, "--set", ladder, "--json", "-", "-q"];
+        args.extend(extra);
+        let out = scaletwin(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<scaletwin::report::StagesReport>(&out.stdout).unwrap()
+    };
+    let sets = |r: &scaletwin::report::StagesReport| r.provenance.as_ref().unwrap().sets.clone();
+    // Nothing said: one run to 5%, and the provenance says so.
+    let default = stages(&[]);
+    let reached = default.stages[0].precision.as_ref().unwrap();
+    assert_eq!(reached.target_pct, 5.0);
+    assert_eq!(default.stages[0].runs.len(), 1);
+    assert_eq!(sets(&default)[1..], ["run.precision=\"5%\"".to_owned()]);
+    // --precision chooses another target.
+    let ten = stages(&["--precision", "10%"]);
+    assert_eq!(ten.stages[0].precision.as_ref().unwrap().target_pct, 10.0);
+    // --replications runs that many fixed replications instead.
+    let fixed = stages(&["--replications", "2"]);
+    assert!(fixed.stages[0].precision.is_none());
+    assert_eq!(fixed.stages[0].runs.len(), 2);
+    assert_eq!(sets(&fixed).len(), 1, "only the ladder: {:?}", sets(&fixed));
 }
