@@ -20,9 +20,9 @@
 //! exact M/M/8 (ρ = 0.9) mean in 86% and p99 in 64% of 100 seeds at 5%;
 //! a planned length with one extension when it fell short, over the whole
 //! run, 93% and 81% of 200. Here the stop depends on the pilot alone, and
-//! the pilot is not in the estimates: 98.5% and 96.4% of 197 (README). The stopping point depends only on
-//! the seed and what the run measures: checkpoints fall at fixed simulated
-//! times, whatever the thread count.
+//! the pilot is not in the estimates: 98.5% and 96.0% of 200 (README).
+//! The stopping point depends only on the seed and what the run measures:
+//! checkpoints fall at fixed simulated times, whatever the thread count.
 
 use super::batch_means::{BatchMeans, Look};
 use super::{admit_all, prepare, summarize};
