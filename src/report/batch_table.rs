@@ -34,11 +34,14 @@ pub fn stages_markdown(r: &StagesReport) -> String {
     let mut o = String::new();
     let reps = r.stages.first().map_or(1, |s| s.runs.len());
     let _ = writeln!(o, "# {}: stages\n", r.scenario);
+    let runs = match r.stages.first().and_then(|s| s.precision.as_ref()) {
+        Some(_) => "One run per stage, to a precision (see below); ± is p99's 95% confidence half-width by sectioning, and the other figures are the run's own.".to_owned(),
+        None => format!("{reps} replication(s) per stage; ± is the 95% confidence half-width."),
+    };
     let _ = writeln!(
         o,
-        "SLO: {}. {SLO_RULE} {} replication(s) per stage; ± is the 95% confidence half-width.\n",
+        "SLO: {}. {SLO_RULE} {runs}\n",
         describe(&r.slo, r.slo_default),
-        reps
     );
     let _ = writeln!(o, "{LATENCY_COLUMNS}\n");
     let _ = writeln!(o, "| stage | users | req/s | sim s | p50 ms | p99 ms | p99 all ms | within {} | errors | throughput/s | busiest (util) | $/month | $/M req | SLO | replicas start→end | steady |", r.slo.p99);
