@@ -320,9 +320,19 @@ pub fn compare_markdown(r: &CompareReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# compare: {}\n", r.architectures.join(" vs "));
     let first = r.files.first().map_or(&r.architectures[0], |f| f);
+    let precise = r
+        .stages
+        .iter()
+        .flat_map(|st| &st.rows)
+        .any(|row| row.precision.is_some());
+    let intervals = if precise {
+        "± the 95% half-widths of the two runs' p99 and mean combined (one run each, to a precision); errors and cost are the runs' own"
+    } else {
+        "± 95% CI of the paired differences"
+    };
     let _ = writeln!(
         o,
-        "Same seeds (common random numbers) and users. SLO: {}, from `{first}`, for every architecture. {SLO_RULE} Differences are against `{}`, ± 95% CI of the paired differences.\n",
+        "Same seeds (common random numbers) and users. SLO: {}, from `{first}`, for every architecture. {SLO_RULE} Differences are against `{}`, {intervals}.\n",
         describe(&r.slo, r.slo_default),
         r.architectures[0]
     );

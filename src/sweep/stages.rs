@@ -365,10 +365,17 @@ pub fn compare(
                                 .collect::<Vec<_>>(),
                         )
                     };
+                    // A run to a precision is one run: its mean and p99
+                    // differ by the rows' interval estimates, which the
+                    // rows show, not by whole-run figures without one.
+                    let (p99_ms, mean_ms) = match r.precision {
+                        Some(_) => (r.p99_ms.minus(&base.p99_ms), r.mean_ms.minus(&base.mean_ms)),
+                        None => (d(|x| x.p99_ms), d(|x| x.mean_ms)),
+                    };
                     PairedDiff {
                         architecture: label.clone(),
-                        p99_ms: d(|x| x.p99_ms),
-                        mean_ms: d(|x| x.mean_ms),
+                        p99_ms,
+                        mean_ms,
                         error_rate: d(|x| x.error_rate),
                         cost_per_month: d(|x| x.cost_per_month),
                     }

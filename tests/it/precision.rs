@@ -23,6 +23,18 @@ fn mm8(seed: u64, precision: &str, stages: &str) -> Scenario {
 
 /// M/M/8 over `duration` with `warmup`.
 fn mm8_for(seed: u64, precision: &str, stages: &str, duration: &str, warmup: &str) -> Scenario {
+    mmc_for(8, seed, precision, stages, duration, warmup)
+}
+
+/// M/M/`servers` at M/M/8's load over `duration` with `warmup`.
+fn mmc_for(
+    servers: u32,
+    seed: u64,
+    precision: &str,
+    stages: &str,
+    duration: &str,
+    warmup: &str,
+) -> Scenario {
     let text = format!(
         r#"Scenario(
             name: "mm8", seed: {seed},
@@ -30,7 +42,7 @@ fn mm8_for(seed: u64, precision: &str, stages: &str, duration: &str, warmup: &st
             workload: (users: 7.2, rps_per_user: 1.0, mix: {{ "serve": 1.0 }}),
             components: [
                 LoadBalancer(name: "lb", targets: {{ "server": 1 }}),
-                Deployment(name: "server", replicas: 1, concurrency: 8),
+                Deployment(name: "server", replicas: 1, concurrency: {servers}),
             ],
             endpoints: {{ "serve": [Lb("lb"), Compute(Exp("1s"))] }},
             {stages}
@@ -374,4 +386,29 @@ fn stages_run_to_5_percent_unless_replications_or_a_precision_say_otherwise() {
     assert!(fixed.stages[0].precision.is_none());
     assert_eq!(fixed.stages[0].runs.len(), 2);
     assert_eq!(sets(&fixed).len(), 1, "only the ladder: {:?}", sets(&fixed));
+}
+
+#[test]
+fn compare_to_a_precision_differs_by_the_rows_intervals_not_by_runs_without_one() {
+    let eight = mm8_for(3, "20%", "", "50000s", "2000s");
+    let nine = mmc_for(9, 3, "20%", "", "50000s", "2000s");
+    let pair = [(eight, "mm8.ron".to_owned()), (nine, "mm9.ron".to_owned())];
+    let r = sweep::compare(&pair, false, BATCH, None).unwrap();
+    let stage = &r.stages[0];
+    let (base, other) = (&stage.rows[0], &stage.rows[1]);
+    assert!(base.precision.is_some() && other.precision.is_some());
+    let d = &stage.diffs[0];
+    // The difference of the rows' estimates (after each run's pilot), with
+    // their half-widths combined: one run each has no paired interval.
+    for (diff, a, b) in [
+        (d.p99_ms, other.p99_ms, base.p99_ms),
+        (d.mean_ms, other.mean_ms, base.mean_ms),
+    ] {
+        assert!((diff.mean - (a.mean - b.mean)).abs() < 1e-5, "{diff:?}");
+        assert!((diff.ci95 - a.ci95.hypot(b.ci95)).abs() < 1e-5, "{diff:?}");
+        assert!(diff.ci95 > 0.0 && diff.n >= 10, "{diff:?}");
+    }
+    // A ninth server takes about 1.2 s off the mean sojourn at rho 0.9
+    // (Erlang C: 1.877 s against 1.23 s at 8/9 of the load per server).
+    assert!(d.mean_ms.mean + d.mean_ms.ci95 < 0.0, "{:?}", d.mean_ms);
 }
