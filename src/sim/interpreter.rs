@@ -263,7 +263,7 @@ impl Sim<'_> {
     }
 
     fn run(&mut self, progress: &mut dyn FnMut(Nanos), mut checkpoints: Option<Checkpoints>) {
-        let mut end = self.plan.duration;
+        let end = self.plan.duration;
         if let Some(c) = &checkpoints {
             let at = checkpoint::first(self.plan.warmup, c.every);
             if at <= end {
@@ -298,7 +298,6 @@ impl Sim<'_> {
                 Event::Checkpoint => {
                     if let Some(c) = &mut checkpoints {
                         if self.checkpoint(now, c) {
-                            end = now;
                             self.end = now;
                             break;
                         }
@@ -328,6 +327,8 @@ impl Sim<'_> {
                 progress(now);
             }
         }
+        // The duration, or the checkpoint that stopped the run.
+        let end = self.end;
         self.queue.advance_to(end);
         // Clients still waiting at the end whose timeout has passed saw a
         // timeout; the others are still in flight.

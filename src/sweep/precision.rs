@@ -25,7 +25,7 @@
 //! checkpoints fall at fixed simulated times, whatever the thread count.
 
 use super::batch_means::{BatchMeans, Look};
-use super::{admit_all, prepare, summarize};
+use super::{admit_all, prepare, summarize, Batch};
 use crate::algo::Nanos;
 use crate::metrics::stats::Estimate;
 use crate::report::{CostReport, PrecisionReached, RunPrecision, RunSummary};
@@ -66,23 +66,23 @@ pub(super) struct Intervals {
 }
 
 /// Runs every configuration in `configs` to `target`, configuration `k`
-/// with seed `seed(k)`, in parallel; results in configuration order. `bar`
-/// counts the configurations.
+/// with seed `seed(k)`, in parallel, each shortened and admitted as
+/// `batch` says (its replications do not apply: one run each); results in
+/// configuration order. `bar` counts the configurations.
 pub(super) fn run_to_precision(
     configs: &[Scenario],
     seed: &(dyn Fn(usize) -> u64 + Sync),
     target: Precision,
-    max_requests: u64,
-    allow_large: bool,
+    batch: Batch,
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<Precise>, ScenarioError> {
     let jobs: Vec<Scenario> = configs
         .iter()
         .enumerate()
-        .map(|(k, c)| prepare(c, None, seed(k), max_requests))
+        .map(|(k, c)| prepare(c, None, seed(k), batch.max_requests))
         .collect();
-    if !allow_large {
+    if !batch.allow_large {
         admit_all(&jobs, file)?;
     }
     if let Some(b) = bar {

@@ -230,8 +230,7 @@ fn ladder_runs(
     let reps = batch.replications.max(1) as usize;
     if let Some(target) = s.run.precision {
         let seeds = |k: usize| seed_for(seed, k as u64, 0);
-        let (cap, large) = (batch.max_requests, batch.allow_large);
-        let precise = run_to_precision(&stages, &seeds, target, cap, large, file, bar)?;
+        let precise = run_to_precision(&stages, &seeds, target, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(run, intervals)| (vec![run], Some(intervals)))
