@@ -107,7 +107,9 @@ impl BatchMeans {
     /// batch closed here.
     pub(super) fn checkpoint(&mut self, successes: &LatencyHistogram) -> bool {
         let new = successes.since(&self.seen);
-        self.seen = successes.clone();
+        // Exact integer counts: `seen` becomes `successes` without a copy
+        // of every bucket.
+        self.seen.merge(&new);
         self.checkpoints += 1;
         if self.filling == 0 {
             self.batches.push(new);
