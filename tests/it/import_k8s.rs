@@ -57,6 +57,15 @@ fn seed_manifests_give_the_same_replica_trajectory_under_a_spike() {
         assert!(e.to <= (2 * e.from).max(e.from + 4), "{e:?}");
     }
 
+    // The manifests' limits act: Compute is CPU time on the pods, the
+    // HPA reads it over the 250m request, and the 500m limit throttles.
+    let cpu = api.resources.as_ref().expect("the CPU model is on");
+    assert_eq!(
+        (cpu.cpu_request_cores, cpu.cpu_limit_cores),
+        (0.25, Some(0.5))
+    );
+    assert!(cpu.throttled_share.unwrap() > 0.0, "{cpu:?}");
+
     // And the HPA's behavior matters: the same manifests without it differ.
     let mut without = imported.clone();
     for c in &mut without.components {
@@ -73,7 +82,6 @@ fn unmodelled_fields_are_warnings_naming_them() {
     let has = |text: &str| imported.warnings.iter().any(|w| w.contains(text));
     for path in [
         "Deployment/shop/api: spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef: not modelled",
-        "spec.template.spec.containers[0].resources.limits: not modelled",
         "spec.template.spec.containers[0].livenessProbe.httpGet.path: not modelled",
         "Service/shop/api: spec.ports[0]: not modelled",
     ] {
@@ -89,6 +97,7 @@ fn unmodelled_fields_are_warnings_naming_them() {
     // What is modelled is not a warning.
     for modelled in [
         "requests",
+        "limits",
         "readinessProbe.periodSeconds",
         "livenessProbe.initialDelaySeconds",
         "containers[0].ports",
@@ -200,5 +209,42 @@ fn wrong_api_version_and_unsupported_kinds() {
     let imported = k8s::import(&[("all.yaml".into(), text)]).unwrap();
     assert!(
         imported.warnings[0].starts_with("all.yaml:2: ConfigMap/default/settings: not modelled")
+    );
+}
+
+#[test]
+fn pod_resources_sum_requests_and_limit_only_when_every_container_has_one() {
+    // Container a: CPU request and limit, a memory limit only (Kubernetes
+    // then requests the limit). Container b: both requests, a CPU limit, no
+    // memory limit (so the pod's memory is not bounded).
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: two}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: two}}\n  template:\n    metadata: {labels: {app: two}}\n    spec:\n      containers:\n        - name: a\n          resources:\n            requests: {cpu: 200m}\n            limits: {cpu: 300m, memory: 128Mi}\n        - name: b\n          resources:\n            requests: {cpu: 100m, memory: 64Mi}\n            limits: {cpu: 200m}\n";
+    let imported = k8s::import(&[("two.yaml".into(), yaml.into())]).unwrap();
+    let s = parse(&imported.ron, "two.ron").unwrap();
+    let d = s
+        .components
+        .iter()
+        .find_map(|c| match c {
+            Component::Deployment(d) => Some(d),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{}", imported.ron));
+    let r = d.resources.as_ref().unwrap();
+    let requests = r.requests.as_ref().unwrap();
+    assert_eq!((requests.cpu, requests.memory), (Some(0.3), Some(192.0)));
+    let limits = r.limits.as_ref().unwrap();
+    assert_eq!((limits.cpu, limits.memory), (Some(0.5), None));
+    assert!(
+        imported
+            .ron
+            .contains("memory limit 128Mi, taken as the request too")
+            && imported.ron.contains("cpu request 100m, limit 200m"),
+        "{}",
+        imported.ron
+    );
+    // The limits are modelled, so no warning names them.
+    assert!(
+        !imported.warnings.iter().any(|w| w.contains("limits")),
+        "{:#?}",
+        imported.warnings
     );
 }

@@ -337,15 +337,8 @@ impl Manifests {
             let _ = writeln!(out, "            // {note}");
         }
         let _ = writeln!(out, "            startup: {:?},", pod.startup.to_string());
-        let mut resources = Vec::new();
-        if let Some(m) = pod.cpu_milli {
-            resources.push(format!("cpu: {}", m as f64 / 1000.0));
-        }
-        if let Some(b) = pod.memory_bytes {
-            resources.push(format!("memory_mib: {}", b as f64 / (1u64 << 20) as f64));
-        }
-        if !resources.is_empty() {
-            let _ = writeln!(out, "            resources: ({}),", resources.join(", "));
+        if let Some(resources) = pod::resources_ron(&pod) {
+            let _ = writeln!(out, "            resources: {resources},");
         }
         if let Some(probes) = &pod.probes {
             let _ = writeln!(out, "            probes: {probes},");

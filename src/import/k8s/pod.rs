@@ -10,13 +10,27 @@ use crate::scenario::quantity::{cpu_millicores, memory_bytes, QuantityError};
 use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// What a pod requests (summed over its containers) and when it is ready.
+/// One resource (CPU or memory) of a pod: what it requests and its limit.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(super) struct Amounts {
+    /// The request summed over the containers that request it (a container
+    /// with only a limit requests its limit, as Kubernetes sets it); `None`
+    /// when no container does.
+    pub(super) request: Option<u64>,
+    /// The limit summed over the containers, when every container has one
+    /// (a container without a limit leaves the pod's use of the resource
+    /// unbounded); `None` otherwise.
+    pub(super) limit: Option<u64>,
+}
+
+/// What a pod requests and may use (summed over its containers) and when
+/// it is ready.
 #[derive(Debug, Default)]
 pub(super) struct Pod {
-    /// CPU request, millicores (None: no container requests CPU).
-    pub(super) cpu_milli: Option<u64>,
-    /// Memory request, bytes.
-    pub(super) memory_bytes: Option<u64>,
+    /// CPU, millicores.
+    pub(super) cpu: Amounts,
+    /// Memory, bytes.
+    pub(super) memory: Amounts,
     /// From scheduling to ready.
     pub(super) startup: Nanos,
     /// The `probes` field (RON) from the first container with a readiness
@@ -34,18 +48,29 @@ pub(super) fn read(
     containers: &[Container],
 ) -> Result<Pod, ImportError> {
     let mut pod = Pod::default();
+    let (mut cpu_limits, mut memory_limits) = (Some(0), Some(0));
     for (i, c) in containers.iter().enumerate() {
         let at = format!("{base}[{i}]");
         used.mark(format!("{at}.name"));
-        let cpu = request(doc, used, &at, c, "cpu", cpu_millicores)?;
-        let memory = request(doc, used, &at, c, "memory", memory_bytes)?;
-        if let Some((milli, note)) = cpu {
-            pod.cpu_milli = Some(pod.cpu_milli.unwrap_or(0) + milli);
-            pod.notes.push(format!("container {:?}: {note}", c.name));
-        }
-        if let Some((bytes, note)) = memory {
-            pod.memory_bytes = Some(pod.memory_bytes.unwrap_or(0) + bytes);
-            pod.notes.push(format!("container {:?}: {note}", c.name));
+        let cpu = resource(doc, used, &at, c, "cpu", cpu_millicores)?;
+        let memory = resource(doc, used, &at, c, "memory", memory_bytes)?;
+        for (r, amounts, limits, name) in [
+            (cpu, &mut pod.cpu, &mut cpu_limits, "cpu"),
+            (memory, &mut pod.memory, &mut memory_limits, "memory"),
+        ] {
+            if let Some(request) = r.request {
+                amounts.request = Some(amounts.request.unwrap_or(0) + request);
+            }
+            *limits = limits.zip(r.limit).map(|(sum, l)| sum + l);
+            if r.request.is_some() || r.limit.is_some() {
+                pod.notes
+                    .push(format!("container {:?}: {}", c.name, r.note));
+            } else {
+                pod.notes.push(format!(
+                    "container {:?}: no {name} request or limit",
+                    c.name
+                ));
+            }
         }
         let (ready, note) = ready_after(used, &at, c);
         pod.notes.push(format!("container {:?}: {note}", c.name));
@@ -57,43 +82,84 @@ pub(super) fn read(
             }
         }
     }
+    if !containers.is_empty() {
+        pod.cpu.limit = cpu_limits;
+        pod.memory.limit = memory_limits;
+    }
     Ok(pod)
 }
 
-/// A container's request of `resource`, or its limit when it has no request
-/// (Kubernetes then sets the request to the limit).
-fn request(
+/// One container's request and limit of a resource, with a note on where
+/// they came from.
+struct Declared {
+    request: Option<u64>,
+    limit: Option<u64>,
+    note: String,
+}
+
+/// A container's request and limit of `resource`. Without a request, the
+/// limit is the request (Kubernetes sets it so).
+fn resource(
     doc: &Document,
     used: &mut Used,
     at: &str,
     c: &Container,
     resource: &str,
     parse: fn(&str) -> Result<u64, QuantityError>,
-) -> Result<Option<(u64, String)>, ImportError> {
+) -> Result<Declared, ImportError> {
     let resources = c.resources.as_ref();
-    let find = |which: &str| {
+    let mut read = |which: &str| -> Result<Option<(u64, String)>, ImportError> {
         let map = match which {
             "requests" => resources.and_then(|r| r.requests.as_ref()),
             _ => resources.and_then(|r| r.limits.as_ref()),
         };
-        map.and_then(|m| m.get(resource))
+        let Some(quantity) = map.and_then(|m| m.get(resource)) else {
+            return Ok(None);
+        };
+        let path = format!("{at}.resources.{which}.{resource}");
+        let value = parse(&quantity.0).map_err(|m| doc.error(&path, m.to_string()))?;
+        used.mark(path);
+        Ok(Some((value, quantity.0.clone())))
     };
-    let (which, quantity) = match (find("requests"), find("limits")) {
-        (Some(q), _) => ("request", q),
-        (None, Some(q)) => ("limit, taken as the request", q),
-        (None, None) => return Ok(None),
+    let (request, limit) = (read("requests")?, read("limits")?);
+    let note = match (&request, &limit) {
+        (Some((_, r)), Some((_, l))) => format!("{resource} request {r}, limit {l}"),
+        (Some((_, r)), None) => format!("{resource} request {r}, no limit"),
+        (None, Some((_, l))) => format!("{resource} limit {l}, taken as the request too"),
+        (None, None) => String::new(),
     };
-    let path = format!(
-        "{at}.resources.{}.{resource}",
-        if which == "request" {
-            "requests"
-        } else {
-            "limits"
+    let limit = limit.map(|(v, _)| v);
+    Ok(Declared {
+        request: request.map(|(v, _)| v).or(limit),
+        limit,
+        note,
+    })
+}
+
+/// The pod's `resources` value: `requests` and `limits`, each with the
+/// CPU (cores) and memory (MiB) the pod declares; `None` when it declares
+/// neither. A request turns the simulator's CPU model on (`Compute` is CPU
+/// time, the HPA's CPU utilization is CPU used over the request); a CPU
+/// limit throttles as the CFS quota does, a memory limit OOM-kills.
+pub(super) fn resources_ron(pod: &Pod) -> Option<String> {
+    let list = |cpu: Option<u64>, memory: Option<u64>| {
+        let mut fields = Vec::new();
+        if let Some(m) = cpu {
+            fields.push(format!("cpu: {}", m as f64 / 1000.0));
         }
-    );
-    let value = parse(&quantity.0).map_err(|m| doc.error(&path, m.to_string()))?;
-    used.mark(path);
-    Ok(Some((value, format!("{resource} {which} {}", quantity.0))))
+        if let Some(b) = memory {
+            fields.push(format!("memory: {}", b as f64 / (1u64 << 20) as f64));
+        }
+        (!fields.is_empty()).then(|| format!("({})", fields.join(", ")))
+    };
+    let parts: Vec<String> = [
+        ("requests", list(pod.cpu.request, pod.memory.request)),
+        ("limits", list(pod.cpu.limit, pod.memory.limit)),
+    ]
+    .into_iter()
+    .filter_map(|(name, l)| l.map(|l| format!("{name}: {l}")))
+    .collect();
+    (!parts.is_empty()).then(|| format!("({})", parts.join(", ")))
 }
 
 /// When the container is first ready, counted from its start: the first
