@@ -101,12 +101,14 @@ pub fn row(
 }
 
 /// `row` with the intervals of its run to a precision, if it ran to one:
-/// its mean and p99 are the batch-means estimates.
+/// its mean and p99 are the batch-means estimates, and a run stopped
+/// because its SLO is decided fails it.
 fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
     match intervals {
         Some(i) => StageRow {
             mean_ms: i.mean_ms,
             p99_ms: i.p99_ms,
+            slo_met: row.slo_met && i.reached.slo_decided.is_none(),
             precision: Some(i.reached),
             ..row
         },
@@ -216,13 +218,16 @@ fn ladder_stages(
 
 /// The runs of every stage of `s` over `ladder`, seeded from `seed` by
 /// stage and replication index: `batch.replications` each, or, when the
-/// scenario asks for a precision, one run to it (see `precision`).
+/// scenario asks for a precision, one run to it (see `precision`), which
+/// stops early once it fails `decide` if given.
+#[allow(clippy::too_many_arguments)]
 fn ladder_runs(
     s: &Scenario,
     ladder: &[(String, f64)],
     seed: u64,
     batch: Batch,
     scale: bool,
+    decide: Option<&Slo>,
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<StageRuns>, ScenarioError> {
@@ -230,7 +235,7 @@ fn ladder_runs(
     let reps = batch.replications.max(1) as usize;
     if let Some(target) = s.run.precision {
         let seeds = |k: usize| seed_for(seed, k as u64, 0);
-        let precise = run_to_precision(&stages, &seeds, target, batch, file, bar)?;
+        let precise = run_to_precision(&stages, &seeds, target, decide, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(run, intervals)| (vec![run], Some(intervals)))
@@ -282,8 +287,8 @@ pub fn stages(
     if let Some(b) = bar {
         b.set_length(bar_length(s, ladder.len() * reps));
     }
-    let results = ladder_runs(s, &ladder, s.seed, batch, true, file, bar)?;
     let slo = objective(s.slo.as_ref());
+    let results = ladder_runs(s, &ladder, s.seed, batch, true, Some(&slo), file, bar)?;
     let rows: Vec<StageRow> = ladder
         .iter()
         .zip(results)
@@ -334,7 +339,9 @@ pub fn compare(
             ..s.clone()
         };
         // The first scenario's seeds for all: common random numbers.
-        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, file, bar)?;
+        // Every row runs to the precision: the paired differences need
+        // figures, not only verdicts.
+        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, None, file, bar)?;
         let rows: Vec<StageRow> = ladder
             .iter()
             .zip(results)
