@@ -57,11 +57,13 @@ const SAFETY: f64 = 1.5;
 /// the pilot, then cover at least as many batches as it did).
 const MIN_LENGTH: f64 = 2.0;
 /// Looks at which a run may stop because its SLO is decided: the first
-/// ones (the pilot's, at most three, then the planned length's). Each
-/// tests the two indicators at a one-sided 0.1% (t₀.₉₉₉), so by
-/// Bonferroni's inequality a stage that meets its objective stops as
-/// failing with probability at most 8 × 2 × 0.1% = 1.6%, whatever the
-/// looks see: below the 2.5% a one-sided 95% interval allows once.
+/// checkpoint with ten batches to test (a clearly failing stage stops
+/// there), then the pilot's looks (at most three) and the planned
+/// length's. Each tests the two indicators at a one-sided 0.1%
+/// (t₀.₉₉₉), so by Bonferroni's inequality a stage that meets its
+/// objective stops as failing with probability at most 8 × 2 × 0.1% =
+/// 1.6%, whatever the looks see: below the 2.5% a one-sided 95% interval
+/// allows once.
 const VERDICT_LOOKS: u32 = 8;
 
 /// One configuration run to a precision: its run (whose summary covers the
@@ -170,18 +172,24 @@ fn run_to(
         let closed = batches.checkpoint(so_far);
         let measured = (now - warmup).as_secs_f64();
         let at_end = now >= duration;
-        if !(at_end || closed && measured >= next_look) {
+        let look_due = at_end || closed && measured >= next_look;
+        // The SLO's first test as soon as the batches allow one, the
+        // others at the looks.
+        let test_due = closed && !at_end && (look_due || verdict_looks == 0);
+        if let Some(slo) = slo.filter(|_| test_due && verdict_looks < VERDICT_LOOKS) {
+            if let Some(indicators) = batches.indicators() {
+                verdict_looks += 1;
+                decided = fails(&indicators, slo);
+                if decided.is_some() {
+                    last = batches.look().or(last);
+                    return true;
+                }
+            }
+        }
+        if !look_due {
             return false;
         }
         let look = batches.look();
-        if let Some(slo) = slo.filter(|_| !at_end && verdict_looks < VERDICT_LOOKS) {
-            verdict_looks += 1;
-            decided = batches.indicators().and_then(|i| fails(&i, slo));
-            if decided.is_some() {
-                last = look.or(last);
-                return true;
-            }
-        }
         if pilot_done {
             if look.is_none() && !at_end {
                 next_look = measured * 2.0;
