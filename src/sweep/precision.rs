@@ -32,7 +32,7 @@
 //! figures to the precision. See [`VERDICT_LOOKS`] for the level.
 
 use super::batch_means::{BatchMeans, Indicators, Look};
-use super::{admit_all, prepare, summarize, Batch};
+use super::{admit_all, largest_first_map, prepare, summarize, Batch};
 use crate::algo::Nanos;
 use crate::metrics::stats::Estimate;
 use crate::report::slo::LATENCY_GOOD_PERCENT;
@@ -42,7 +42,6 @@ use crate::scenario::{Scenario, ScenarioError, Slo};
 use crate::sim::{Checkpoints, SoFar};
 use crate::Report;
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 
 /// Checkpoints over the measured span as written.
 pub const CHECKPOINTS: u64 = 640;
@@ -107,15 +106,16 @@ pub(super) fn run_to_precision(
     if let Some(b) = bar {
         b.inc_length(jobs.len() as u64);
     }
-    jobs.par_iter()
-        .map(|job| {
-            let (_, precise) = run_to(job, target, slo, file)?;
-            if let Some(b) = bar {
-                b.inc(1);
-            }
-            Ok(precise)
-        })
-        .collect()
+    // Largest first: the longest run of a ladder starts at once.
+    largest_first_map(&jobs, |_, job| {
+        let (_, precise) = run_to(job, target, slo, file)?;
+        if let Some(b) = bar {
+            b.inc(1);
+        }
+        Ok(precise)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// `run` to a precision (`run.precision`, `--precision`): scenario `s` run

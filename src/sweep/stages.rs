@@ -4,7 +4,7 @@
 use super::precision::{run_to_precision, Intervals};
 use super::settle::settled;
 use super::workload_diff::{labels, workload_differences};
-use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
+use super::{at_stage, largest_first_map, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
@@ -13,7 +13,6 @@ use crate::report::{
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 
 /// The user ladder of `s`: its `stages`, else [`DEFAULT_STAGES`].
 pub fn ladder(s: &Scenario) -> Vec<(String, f64)> {
@@ -197,23 +196,25 @@ fn ladder_stages(
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<Scenario>, ScenarioError> {
-    ladder
-        .par_iter()
-        .enumerate()
-        .map(|(k, (name, users))| {
-            let stage = at_stage(s, name, *users, scale);
-            if !scale {
-                return Ok(stage);
-            }
-            settled(
-                &stage,
-                seed_for(seed, k as u64, 0),
-                file,
-                batch.allow_large,
-                bar,
-            )
-        })
-        .collect()
+    let stages: Vec<Scenario> = ladder
+        .iter()
+        .map(|(name, users)| at_stage(s, name, *users, scale))
+        .collect();
+    if !scale {
+        return Ok(stages);
+    }
+    // Largest first: the longest pilot of a ladder starts at once.
+    largest_first_map(&stages, |k, stage| {
+        settled(
+            stage,
+            seed_for(seed, k as u64, 0),
+            file,
+            batch.allow_large,
+            bar,
+        )
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The runs of every stage of `s` over `ladder`, seeded from `seed` by
