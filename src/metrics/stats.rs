@@ -71,12 +71,28 @@ pub fn t975(df: u32) -> f64 {
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042,
     ];
+    t_quantile(&T, 1.959964, df)
+}
+
+/// The 99.9% quantile of Student's t with `df` degrees of freedom.
+pub fn t999(df: u32) -> f64 {
+    const T: [f64; 30] = [
+        318.309, 22.327, 10.215, 7.173, 5.893, 5.208, 4.785, 4.501, 4.297, 4.144, 4.025, 3.930,
+        3.852, 3.787, 3.733, 3.686, 3.646, 3.610, 3.579, 3.552, 3.527, 3.505, 3.485, 3.467, 3.450,
+        3.435, 3.421, 3.408, 3.396, 3.385,
+    ];
+    t_quantile(&T, 3.090232, df)
+}
+
+/// A quantile of Student's t with `df` degrees of freedom: from `table`
+/// (df 1 to 30), past it by the Cornish-Fisher expansion around `z`, the
+/// normal quantile at the same level.
+fn t_quantile(table: &[f64; 30], z: f64, df: u32) -> f64 {
     match df {
         0 => f64::INFINITY,
-        1..=30 => T[df as usize - 1],
-        // Cornish-Fisher expansion around the normal quantile.
+        1..=30 => table[df as usize - 1],
         _ => {
-            let (z, d) = (1.959964_f64, df as f64);
+            let d = df as f64;
             z + (z.powi(3) + z) / (4.0 * d)
                 + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
         }
@@ -107,4 +123,21 @@ pub fn mser5(series: &[f64]) -> usize {
         }
     }
     best.1 * 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{t975, t999};
+
+    #[test]
+    fn t_quantiles_match_the_tables_past_df_30() {
+        // Published values: t(0.975; 40, 120) = 2.021, 1.980;
+        // t(0.999; 40, 120) = 3.307, 3.160.
+        assert!((t975(40) - 2.021).abs() < 2e-3, "{}", t975(40));
+        assert!((t975(120) - 1.980).abs() < 2e-3, "{}", t975(120));
+        assert!((t999(40) - 3.307).abs() < 2e-3, "{}", t999(40));
+        assert!((t999(120) - 3.160).abs() < 2e-3, "{}", t999(120));
+        assert_eq!(t999(9), 4.297);
+        assert!(t999(0).is_infinite());
+    }
 }

@@ -207,8 +207,33 @@ pub struct PrecisionReached {
     pub truncated_s: f64,
     /// Whether the run ended without reaching the precision: at its
     /// duration as written (the cap), or at the end of its last planned
-    /// length.
+    /// length (false when its SLO decided the stop: see `slo_decided`).
     pub capped: bool,
+    /// Set when the run stopped at a look because it fails its SLO (a
+    /// stage of `stages`): the indicator whose interval lies wholly above
+    /// the objective's limit. Its latency and precision figures are then
+    /// as far as the run went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_decided: Option<SloDecided>,
+}
+
+/// A run stopped because an SLO indicator's interval lies wholly on the
+/// failing side of its objective.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SloDecided {
+    /// `not good` (share of finished requests failed or slower than the
+    /// p99 threshold; the p99 objective allows 1%) or `failed` (the error
+    /// rate).
+    pub indicator: String,
+    /// The share over the sections.
+    pub share: f64,
+    /// Its one-sided 99.9% lower bound (sectioning, t with sections - 1
+    /// degrees of freedom).
+    pub lower: f64,
+    /// The most the objective allows.
+    pub limit: f64,
+    /// Sections the bound is over.
+    pub sections: u32,
 }
 
 /// The station on the request path that saturates first as users grow

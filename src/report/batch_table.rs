@@ -184,12 +184,26 @@ fn precision_markdown<'a>(
             p.sections,
             p.simulated_s,
             p.truncated_s,
-            if p.capped {
-                "not reached (the cap or its last planned length)"
-            } else {
-                "the precision"
-            }
+            stopped_by(p)
         );
+    }
+}
+
+/// Why a run to a precision stopped where it did.
+fn stopped_by(p: &PrecisionReached) -> String {
+    if let Some(d) = &p.slo_decided {
+        format!(
+            "the SLO, decided: fails ({} {} of finished, at least {} at 99.9% over {} sections, above {})",
+            d.indicator,
+            super::slo::percent(d.share),
+            super::slo::percent(d.lower),
+            d.sections,
+            super::slo::percent(d.limit),
+        )
+    } else if p.capped {
+        "not reached (the cap or its last planned length)".to_owned()
+    } else {
+        "the precision".to_owned()
     }
 }
 

@@ -27,7 +27,7 @@ mod topology;
 
 pub use batch::{
     Bottleneck, CompareReport, CompareStage, PairedDiff, PrecisionReached, ReplicaSpan, RunSummary,
-    StageRow, StagesReport, SweepPoint, SweepReport, WorkloadDifference,
+    SloDecided, StageRow, StagesReport, SweepPoint, SweepReport, WorkloadDifference,
 };
 pub use batch_table::{compare_markdown, stages_csv, stages_markdown, sweep_csv, sweep_markdown};
 pub use bill::{BillItem, ComponentCost, CostReport};

@@ -1,10 +1,12 @@
 //! Checkpoints: a run that may stop before its duration. Every `every` of
-//! simulated time after the warm-up the caller sees the latencies of the
-//! measured successes so far and answers whether to stop; a stop ends the
-//! run at that checkpoint, and the report covers the run up to it.
+//! simulated time after the warm-up the caller sees the outcomes of the
+//! measured requests so far (the successes' latencies, the failures, the
+//! successes within the SLO's threshold) and answers whether to stop; a
+//! stop ends the run at that checkpoint, and the report covers the run up
+//! to it.
 //!
 //! ```text
-//!  warm-up end ──every──▶ decide(now, successes so far) ──stop──▶ the run ends now
+//!  warm-up end ──every──▶ decide(now, outcomes so far) ──stop──▶ the run ends now
 //!                                                     ──go on──▶ next checkpoint (one at the duration, if it falls there)
 //! ```
 //!
@@ -18,9 +20,20 @@ use crate::metrics::LatencyHistogram;
 pub struct Checkpoints<'a> {
     /// Simulated time between checkpoints (more than zero).
     pub every: Nanos,
-    /// Sees the checkpoint's time and the measured successes' latencies so
-    /// far (cumulative); returns `true` to stop the run there.
-    pub decide: &'a mut dyn FnMut(Nanos, &LatencyHistogram) -> bool,
+    /// Sees the checkpoint's time and the measured requests' outcomes so
+    /// far; returns `true` to stop the run there.
+    pub decide: &'a mut dyn FnMut(Nanos, &SoFar) -> bool,
+}
+
+/// The outcomes of the measured requests so far (cumulative), as the SLO
+/// counts them (see `report::slo`).
+pub struct SoFar {
+    /// The successes' latencies.
+    pub successes: LatencyHistogram,
+    /// Requests that failed.
+    pub failed: u64,
+    /// Successes within the SLO's latency threshold.
+    pub good: u64,
 }
 
 /// The first checkpoint of a run warming up for `warmup`: `every` after it.

@@ -355,11 +355,17 @@ impl Sim<'_> {
     /// Checkpoint `c` at `now`: whether its caller stops the run here (if
     /// not, the next one is scheduled, at the end at the latest).
     fn checkpoint(&mut self, now: Nanos, c: &mut Checkpoints) -> bool {
+        let m = &self.measure;
         let mut successes = LatencyHistogram::new(3);
-        for (h, _) in &self.measure.endpoints {
+        for (h, _) in &m.endpoints {
             successes.merge(h);
         }
-        if (c.decide)(now, &successes) {
+        let so_far = checkpoint::SoFar {
+            successes,
+            failed: m.errors.iter().sum(),
+            good: m.good,
+        };
+        if (c.decide)(now, &so_far) {
             return true;
         }
         let next = now.saturating_add(c.every);

@@ -42,7 +42,7 @@ mod station;
 mod storage;
 
 pub use autoscale::{replay_hpa, replay_queue_hpa};
-pub use checkpoint::Checkpoints;
+pub use checkpoint::{Checkpoints, SoFar};
 pub use footprint::{Footprint, MAX_IN_FLIGHT, MEMORY_BUDGET, SHOW_ABOVE_SECONDS};
 pub use interpreter::{simulate, simulate_checked};
 pub use station::{Admission, Slots};

@@ -11,6 +11,10 @@
 //!           mean: all successes' mean ± t(b-1) · s/√b over the section means
 //!           p99:  q = the p99 of all of them ± t(b-1) · s/√b / f(q), s over the
 //!                 sections' shares of successes at or below q, f the density at q
+//!  the SLO's indicators at a look (same batches; MSER-5 on each in the pilot)
+//!           ──sections──▶ share of finished requests not good / failed,
+//!                         one-sided lower bound R - t₀.₉₉₉(b-1) · s/√b,
+//!                         s by the ratio estimator (sections weigh by finished)
 //! ```
 //!
 //! p99's interval by the Bahadur representation (p̂ - q ≈ (0.99 - F̂(q)) /
@@ -29,8 +33,9 @@
 //! like the rest, which narrows the intervals (M/M/8 at a fixed 300000 s:
 //! 92.5% and 91.5% coverage over 200 seeds with MSER-5 at every look).
 
-use crate::metrics::stats::{mser5, t975, Estimate};
+use crate::metrics::stats::{mser5, t975, t999, Estimate};
 use crate::metrics::LatencyHistogram;
+use crate::sim::SoFar;
 
 /// Batches kept at most: one more and adjacent pairs merge.
 const MAX_BATCHES: usize = 64;
@@ -42,15 +47,37 @@ const MAX_SECTIONS: usize = 32;
 /// batches count as independent.
 const MAX_LAG1: f64 = 0.1;
 
+/// What one batch saw: the successes' latencies, the failures, and the
+/// successes within the SLO's threshold.
+#[derive(Clone)]
+struct Batch {
+    successes: LatencyHistogram,
+    failed: u64,
+    good: u64,
+}
+
+impl Batch {
+    fn merge(&mut self, other: &Batch) {
+        self.successes.merge(&other.successes);
+        self.failed += other.failed;
+        self.good += other.good;
+    }
+
+    /// Requests that finished: succeeded or failed.
+    fn finished(&self) -> u64 {
+        self.successes.count() + self.failed
+    }
+}
+
 /// The batches of one run so far.
 pub(super) struct BatchMeans {
-    batches: Vec<LatencyHistogram>,
+    batches: Vec<Batch>,
     /// Checkpoints per batch (doubles at each merge).
     per_batch: usize,
     /// Checkpoints in the batch being filled.
     filling: usize,
-    /// The successes so far at the last checkpoint.
-    seen: LatencyHistogram,
+    /// The outcomes so far at the last checkpoint.
+    seen: Batch,
     /// Checkpoints so far.
     checkpoints: usize,
     /// Leading checkpoints left out of every look: the pilot's, once done.
@@ -91,7 +118,11 @@ impl BatchMeans {
             batches: Vec::new(),
             per_batch: 1,
             filling: 0,
-            seen: LatencyHistogram::new(3),
+            seen: Batch {
+                successes: LatencyHistogram::new(3),
+                failed: 0,
+                good: 0,
+            },
             checkpoints: 0,
             left_out: None,
         }
@@ -102,13 +133,17 @@ impl BatchMeans {
         self.left_out = Some(self.checkpoints);
     }
 
-    /// A checkpoint with the `successes` so far (cumulative): the ones
-    /// since the last checkpoint join the batch being filled. Whether a
-    /// batch closed here.
-    pub(super) fn checkpoint(&mut self, successes: &LatencyHistogram) -> bool {
-        let new = successes.since(&self.seen);
-        // Exact integer counts: `seen` becomes `successes` without a copy
-        // of every bucket.
+    /// A checkpoint with the outcomes `so_far` (cumulative): the ones since
+    /// the last checkpoint join the batch being filled. Whether a batch
+    /// closed here.
+    pub(super) fn checkpoint(&mut self, so_far: &SoFar) -> bool {
+        let new = Batch {
+            successes: so_far.successes.since(&self.seen.successes),
+            failed: so_far.failed - self.seen.failed,
+            good: so_far.good - self.seen.good,
+        };
+        // Exact integer counts: `seen` becomes `so_far` without a copy of
+        // every bucket.
         self.seen.merge(&new);
         self.checkpoints += 1;
         if self.filling == 0 {
@@ -149,26 +184,115 @@ impl BatchMeans {
         }
     }
 
+    /// The batches closed so far.
+    fn closed(&self) -> &[Batch] {
+        if self.filling > 0 {
+            &self.batches[..self.batches.len() - 1]
+        } else {
+            &self.batches[..]
+        }
+    }
+
+    /// Leading closed batches a look leaves out: the pilot's once it is
+    /// done, else MSER-5's transient on `series` (one value per batch).
+    fn dropped(&self, series: impl Fn(&Batch) -> f64) -> usize {
+        let closed = self.closed();
+        match self.left_out {
+            Some(checkpoints) => checkpoints.div_ceil(self.per_batch).min(closed.len()),
+            None => mser5(&closed.iter().map(series).collect::<Vec<_>>()),
+        }
+    }
+
     /// The estimates over the closed batches, past the pilot (or in the
     /// pilot, past MSER-5's transient); `None` with
     /// fewer than 10 batches left, or no success.
     pub(super) fn look(&self) -> Option<Look> {
-        let closed = if self.filling > 0 {
-            &self.batches[..self.batches.len() - 1]
-        } else {
-            &self.batches[..]
-        };
-        let dropped = match self.left_out {
-            Some(checkpoints) => checkpoints.div_ceil(self.per_batch).min(closed.len()),
-            None => {
-                let means: Vec<f64> = closed.iter().map(LatencyHistogram::mean).collect();
-                mser5(&means)
-            }
-        };
-        let mut look = estimates(closed, dropped)?;
+        let closed = self.closed();
+        let dropped = self.dropped(|b| b.successes.mean());
+        let successes: Vec<LatencyHistogram> = closed.iter().map(|b| b.successes.clone()).collect();
+        let mut look = estimates(&successes, dropped)?;
         look.transient = self.left_out.unwrap_or(dropped * self.per_batch);
         Some(look)
     }
+
+    /// The SLO's indicators over the closed batches a look covers (in the
+    /// pilot, past MSER-5's transient on each indicator): the shares of
+    /// finished requests that were not good and that failed; `None` where
+    /// fewer than 10 batches are left or a section finished nothing.
+    pub(super) fn indicators(&self) -> Option<Indicators> {
+        let closed = self.closed();
+        let not_good = |b: &Batch| (b.finished() - b.good) as f64 / b.finished().max(1) as f64;
+        let failed = |b: &Batch| b.failed as f64 / b.finished().max(1) as f64;
+        Some(Indicators {
+            not_good: ratio(&closed[self.dropped(not_good)..], |b| b.finished() - b.good)?,
+            failed: ratio(&closed[self.dropped(failed)..], |b| b.failed)?,
+        })
+    }
+}
+
+/// The SLO's indicators over a run's batches.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Indicators {
+    /// Share of finished requests not good (failed, or slower than the
+    /// latency objective's threshold): the p99 objective is met while it
+    /// is at most 1%.
+    pub(super) not_good: Ratio,
+    /// Share of finished requests that failed: the error-rate objective.
+    pub(super) failed: Ratio,
+}
+
+/// A share of finished requests with a one-sided lower confidence bound
+/// (level [`t999`], by sectioning).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Ratio {
+    /// The share over every section: counted over finished.
+    pub(super) share: f64,
+    /// The 99.9% one-sided lower bound: share - t₀.₉₉₉(b-1) · s/√b.
+    pub(super) lower: f64,
+    /// Sections.
+    pub(super) sections: u32,
+}
+
+/// The share R = Σaᵢ / Σnᵢ of finished requests that `counted` counts over
+/// `batches`, cut into b equal sections as [`estimates`] cuts them (the
+/// remainder left out at the front), with its lower bound by the ratio
+/// estimator's variance, s² = Σ(aᵢ - R·nᵢ)² / ((b-1)·n̄²): sections weigh
+/// by what they finished, and one that finished nothing (requests still
+/// queued, as when a backlog grows) adds nothing. `None` with fewer than
+/// 10 batches, or nothing finished.
+fn ratio(batches: &[Batch], counted: impl Fn(&Batch) -> u64) -> Option<Ratio> {
+    let rest = batches.len();
+    if rest < 10 {
+        return None;
+    }
+    let per_section = rest.div_ceil(MAX_SECTIONS);
+    let b = rest / per_section;
+    let sections: Vec<(f64, f64)> = batches[rest - b * per_section..]
+        .chunks(per_section)
+        .map(|c| {
+            c.iter().fold((0.0, 0.0), |(a, n), x| {
+                (a + counted(x) as f64, n + x.finished() as f64)
+            })
+        })
+        .collect();
+    let (a, n) = sections
+        .iter()
+        .fold((0.0, 0.0), |(a, n), &(x, m)| (a + x, n + m));
+    if n == 0.0 {
+        return None;
+    }
+    let share = a / n;
+    let mean_n = n / b as f64;
+    let var = sections
+        .iter()
+        .map(|&(x, m)| (x - share * m).powi(2))
+        .sum::<f64>()
+        / ((b - 1) as f64 * mean_n * mean_n);
+    Some(Ratio {
+        share,
+        lower: share - t999(b as u32 - 1) * (var / b as f64).sqrt(),
+        sections: b as u32,
+    })
 }
 
 /// [`Look`] over `batches` of equal length past the first `dropped`.
@@ -264,6 +388,15 @@ mod tests {
     use super::*;
     use crate::algo::Nanos;
 
+    /// Successes so far `h`, none failed, none counted good.
+    fn only(h: &LatencyHistogram) -> SoFar {
+        SoFar {
+            successes: h.clone(),
+            failed: 0,
+            good: 0,
+        }
+    }
+
     /// A batch of `n` successes at `ms` each.
     fn batch(ms: u64, n: u64) -> LatencyHistogram {
         let mut h = LatencyHistogram::new(3);
@@ -313,7 +446,7 @@ mod tests {
         for i in 0..40 {
             let ms = if i < 10 { 500 } else { 100 + 2 * (i % 2) };
             so_far.record_n(Nanos::from_millis(ms), 100);
-            b.checkpoint(&so_far);
+            b.checkpoint(&only(&so_far));
         }
         let pilot = b.look().unwrap();
         assert_eq!((pilot.transient, pilot.mean_ms.n), (10, 30));
@@ -322,7 +455,7 @@ mod tests {
         // the pilot's 20 left out: 20 sections of one, all at 202 ms.
         for i in 0..40 {
             so_far.record_n(Nanos::from_millis(200 + 4 * (i % 2)), 100);
-            b.checkpoint(&so_far);
+            b.checkpoint(&only(&so_far));
         }
         assert_eq!((b.batches.len(), b.per_batch), (40, 2));
         let look = b.look().unwrap();
@@ -338,15 +471,66 @@ mod tests {
         let mut so_far = LatencyHistogram::new(3);
         for i in 0..(MAX_BATCHES as u64 + 1) {
             so_far.record(Nanos::from_millis(10 + i));
-            b.checkpoint(&so_far);
+            b.checkpoint(&only(&so_far));
         }
         // 65 batches of one checkpoint: 33 of two (the last one half full).
         assert_eq!((b.batches.len(), b.per_batch, b.filling), (33, 2, 1));
-        let total: u64 = b.batches.iter().map(LatencyHistogram::count).sum();
+        let total: u64 = b.batches.iter().map(|x| x.successes.count()).sum();
         assert_eq!(total, MAX_BATCHES as u64 + 1);
         so_far.record(Nanos::from_millis(1));
-        assert!(b.checkpoint(&so_far));
-        assert_eq!(b.batches.last().unwrap().count(), 2);
+        assert!(b.checkpoint(&only(&so_far)));
+        assert_eq!(b.batches.last().unwrap().successes.count(), 2);
         assert!(b.look().is_some());
+    }
+
+    #[test]
+    fn the_indicators_are_shares_of_finished_requests_with_a_lower_bound() {
+        let mut b = BatchMeans::new();
+        let mut so_far = only(&LatencyHistogram::new(3));
+        // 20 checkpoints of 100 finished, 10 and 20 failing in turn (the
+        // successes all good): 20 sections of one at 0.1 and 0.2 around
+        // 0.15, s² = 20 × 0.05² / 19, t₀.₉₉₉(19) = 3.579.
+        for i in 0..20 {
+            let failed = 10 + 10 * (i % 2);
+            so_far
+                .successes
+                .record_n(Nanos::from_millis(5), 100 - failed);
+            so_far.failed += failed;
+            so_far.good += 100 - failed;
+            b.checkpoint(&so_far);
+        }
+        let ind = b.indicators().unwrap();
+        let lower = 0.15 - 3.579 * (20.0 * 0.0025 / 19.0 / 20.0_f64).sqrt();
+        assert_eq!(ind.failed.sections, 20);
+        assert!((ind.failed.share - 0.15).abs() < 1e-12, "{ind:?}");
+        assert!((ind.failed.lower - lower).abs() < 1e-9, "{ind:?}");
+        // Every success good: not good is failed.
+        assert_eq!(ind.not_good, ind.failed);
+        // Successes slower than the threshold count as not good.
+        so_far.successes.record_n(Nanos::from_millis(900), 100);
+        b.checkpoint(&so_far);
+        let ind = b.indicators().unwrap();
+        assert!(ind.not_good.share > ind.failed.share, "{ind:?}");
+    }
+
+    #[test]
+    fn indicators_need_ten_batches_and_weigh_sections_by_what_finished() {
+        let mut b = BatchMeans::new();
+        let mut so_far = only(&LatencyHistogram::new(3));
+        for _ in 0..9 {
+            b.checkpoint(&so_far);
+        }
+        assert!(b.indicators().is_none());
+        // Ten batches, nothing finished: no share.
+        b.checkpoint(&so_far);
+        assert!(b.indicators().is_none());
+        // Ten more where one request a batch fails: every finished request
+        // failed, the empty sections add nothing to the spread.
+        for _ in 0..10 {
+            so_far.failed += 1;
+            b.checkpoint(&so_far);
+        }
+        let ind = b.indicators().unwrap();
+        assert_eq!((ind.failed.share, ind.failed.lower), (1.0, 1.0));
     }
 }

@@ -153,7 +153,7 @@ fn point_runs(
             b.set_length(0);
         }
         let seed = |k: usize| seeds(k, 0);
-        let precise = run_to_precision(configs, &seed, target, batch, file, bar)?;
+        let precise = run_to_precision(configs, &seed, target, None, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(run, intervals)| (vec![run], Some(intervals)))

@@ -211,16 +211,27 @@ pub fn run_all(
     if !allow_large {
         admit_all(jobs, file)?;
     }
-    let order = largest_first(jobs);
-    let mut done: Vec<_> = order
+    largest_first_map(jobs, |_, job| {
+        let r = run_one(job, file).map(|(_, summary, cost)| (summary, cost));
+        if let Some(b) = bar {
+            b.inc(1);
+        }
+        r
+    })
+    .into_iter()
+    .collect()
+}
+
+/// `f(i, job)` for every job in parallel, started largest first (see
+/// [`largest_first`]); results in job order. Only the start order changes,
+/// so the results do not depend on it.
+fn largest_first_map<T: Send>(
+    jobs: &[Scenario],
+    f: impl Fn(usize, &Scenario) -> T + Sync,
+) -> Vec<T> {
+    let mut done: Vec<(usize, T)> = largest_first(jobs)
         .par_iter()
-        .map(|&i| {
-            let r = run_one(&jobs[i], file).map(|(_, summary, cost)| (summary, cost));
-            if let Some(b) = bar {
-                b.inc(1);
-            }
-            (i, r)
-        })
+        .map(|&i| (i, f(i, &jobs[i])))
         .collect();
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()

@@ -20,21 +20,28 @@
 //! exact M/M/8 (ρ = 0.9) mean in 86% and p99 in 64% of 100 seeds at 5%;
 //! a planned length with one extension when it fell short, over the whole
 //! run, 93% and 81% of 200. Here the stop depends on the pilot alone, and
-//! the pilot is not in the estimates: 98.5% and 96.0% of 200 (README).
+//! the pilot is not in the estimates: 94.0% and 90.0% of 200 (README:
+//! runs that stop at their plan undercover p99, capped ones do not).
 //! The stopping point depends only on the seed and what the run measures:
 //! checkpoints fall at fixed simulated times, whatever the thread count.
+//!
+//! A stage of the ladder may also stop at a look when its SLO is decided:
+//! the lower bound of an SLO indicator (the share of finished requests not
+//! good, or failed; see `batch_means`) lies above what the objective
+//! allows. Only failing is decided early: a passing stage still needs its
+//! figures to the precision. See [`VERDICT_LOOKS`] for the level.
 
-use super::batch_means::{BatchMeans, Look};
-use super::{admit_all, prepare, summarize, Batch};
+use super::batch_means::{BatchMeans, Indicators, Look};
+use super::{admit_all, largest_first_map, prepare, summarize, Batch};
 use crate::algo::Nanos;
 use crate::metrics::stats::Estimate;
-use crate::report::{CostReport, PrecisionReached, RunPrecision, RunSummary};
+use crate::report::slo::LATENCY_GOOD_PERCENT;
+use crate::report::{CostReport, PrecisionReached, RunPrecision, RunSummary, SloDecided};
 use crate::scenario::units::Precision;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::sim::Checkpoints;
+use crate::scenario::{Scenario, ScenarioError, Slo};
+use crate::sim::{Checkpoints, SoFar};
 use crate::Report;
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 
 /// Checkpoints over the measured span as written.
 pub const CHECKPOINTS: u64 = 640;
@@ -49,6 +56,15 @@ const SAFETY: f64 = 1.5;
 /// The planned length is at least this many pilots (the estimates, after
 /// the pilot, then cover at least as many batches as it did).
 const MIN_LENGTH: f64 = 2.0;
+/// Looks at which a run may stop because its SLO is decided: the first
+/// checkpoint with ten batches to test (a clearly failing stage stops
+/// there), then the pilot's looks (at most three) and the planned
+/// length's. Each tests the two indicators at a one-sided 0.1%
+/// (t₀.₉₉₉), so by Bonferroni's inequality a stage that meets its
+/// objective stops as failing with probability at most 8 × 2 × 0.1% =
+/// 1.6%, whatever the looks see: below the 2.5% a one-sided 95% interval
+/// allows once.
+const VERDICT_LOOKS: u32 = 8;
 
 /// One configuration run to a precision: its run (whose summary covers the
 /// warm-up's end to the stop) and its intervals.
@@ -68,11 +84,13 @@ pub(super) struct Intervals {
 /// Runs every configuration in `configs` to `target`, configuration `k`
 /// with seed `seed(k)`, in parallel, each shortened and admitted as
 /// `batch` says (its replications do not apply: one run each); results in
-/// configuration order. `bar` counts the configurations.
+/// configuration order. With `slo`, a run also stops once it fails that
+/// objective (see [`VERDICT_LOOKS`]). `bar` counts the configurations.
 pub(super) fn run_to_precision(
     configs: &[Scenario],
     seed: &(dyn Fn(usize) -> u64 + Sync),
     target: Precision,
+    slo: Option<&Slo>,
     batch: Batch,
     file: &str,
     bar: Option<&ProgressBar>,
@@ -88,15 +106,16 @@ pub(super) fn run_to_precision(
     if let Some(b) = bar {
         b.inc_length(jobs.len() as u64);
     }
-    jobs.par_iter()
-        .map(|job| {
-            let (_, precise) = run_to(job, target, file)?;
-            if let Some(b) = bar {
-                b.inc(1);
-            }
-            Ok(precise)
-        })
-        .collect()
+    // Largest first: the longest run of a ladder starts at once.
+    largest_first_map(&jobs, |_, job| {
+        let (_, precise) = run_to(job, target, slo, file)?;
+        if let Some(b) = bar {
+            b.inc(1);
+        }
+        Ok(precise)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// `run` to a precision (`run.precision`, `--precision`): scenario `s` run
@@ -118,7 +137,7 @@ pub fn run_precise(
     if let Some(b) = bar {
         b.inc_length(1);
     }
-    let (report, (_, intervals)) = run_to(s, target, file)?;
+    let (report, (_, intervals)) = run_to(s, target, None, file)?;
     if let Some(b) = bar {
         b.inc(1);
     }
@@ -131,8 +150,14 @@ pub fn run_precise(
 }
 
 /// Runs `s` with checkpoints until a look reaches `target`, the planned
-/// lengths are spent or the run reaches its duration.
-fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precise), ScenarioError> {
+/// lengths are spent, the run reaches its duration, or (with `slo`) a look
+/// decides that the run fails it.
+fn run_to(
+    s: &Scenario,
+    target: Precision,
+    slo: Option<&Slo>,
+    file: &str,
+) -> Result<(Report, Precise), ScenarioError> {
     let plan = crate::scenario::check(s, "", file)?;
     let (warmup, duration) = (plan.warmup, plan.duration);
     let span = Nanos(duration.0.saturating_sub(warmup.0));
@@ -142,11 +167,27 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
     let mut pilot_done = false;
     let mut last: Option<Look> = None;
     let bound = target.fraction() / (1.0 + target.fraction());
-    let mut decide = |now: Nanos, successes: &crate::metrics::LatencyHistogram| {
-        let closed = batches.checkpoint(successes);
+    let mut verdict_looks = 0;
+    let mut decided = None;
+    let mut decide = |now: Nanos, so_far: &SoFar| {
+        let closed = batches.checkpoint(so_far);
         let measured = (now - warmup).as_secs_f64();
         let at_end = now >= duration;
-        if !(at_end || closed && measured >= next_look) {
+        let look_due = at_end || closed && measured >= next_look;
+        // The SLO's first test as soon as the batches allow one, the
+        // others at the looks.
+        let test_due = closed && !at_end && (look_due || verdict_looks == 0);
+        if let Some(slo) = slo.filter(|_| test_due && verdict_looks < VERDICT_LOOKS) {
+            if let Some(indicators) = batches.indicators() {
+                verdict_looks += 1;
+                decided = fails(&indicators, slo);
+                if decided.is_some() {
+                    last = batches.look().or(last);
+                    return true;
+                }
+            }
+        }
+        if !look_due {
             return false;
         }
         let look = batches.look();
@@ -194,7 +235,8 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
         sections: mean_ms.n,
         simulated_s: report.simulated_s,
         truncated_s: ((measured * truncated) * 1e6).round() / 1e6,
-        capped: !done,
+        capped: !done && decided.is_none(),
+        slo_decided: decided,
     };
     let intervals = Intervals {
         mean_ms,
@@ -202,6 +244,30 @@ fn run_to(s: &Scenario, target: Precision, file: &str) -> Result<(Report, Precis
         reached,
     };
     Ok((report, ((summary, cost), intervals)))
+}
+
+/// The objective `slo` fails on `indicators` when the lower bound of one
+/// of them lies above what it allows: failed beyond its error rate, or
+/// more than 1% of finished requests not good (the p99 objective). The
+/// first such, the error rate's (the narrower cause) before the p99's.
+fn fails(indicators: &Indicators, slo: &Slo) -> Option<SloDecided> {
+    let latency = (100 - LATENCY_GOOD_PERCENT) as f64 / 100.0;
+    [
+        ("failed", indicators.failed, slo.error_rate),
+        ("not good", indicators.not_good, latency),
+    ]
+    .into_iter()
+    .find(|(_, r, limit)| r.lower > *limit)
+    .map(|(indicator, r, limit)| {
+        let round = |x: f64| (x * 1e6).round() / 1e6;
+        SloDecided {
+            indicator: indicator.to_owned(),
+            share: round(r.share),
+            lower: round(r.lower),
+            limit,
+            sections: r.sections,
+        }
+    })
 }
 
 /// Whether `look` reaches the relative half-width `bound` for both the mean

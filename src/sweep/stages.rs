@@ -4,7 +4,7 @@
 use super::precision::{run_to_precision, Intervals};
 use super::settle::settled;
 use super::workload_diff::{labels, workload_differences};
-use super::{at_stage, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
+use super::{at_stage, largest_first_map, prepare, run_all, seed_for, Batch, DEFAULT_STAGES};
 use crate::metrics::stats::Estimate;
 use crate::report::slo::objective;
 use crate::report::{
@@ -13,7 +13,6 @@ use crate::report::{
 };
 use crate::scenario::{Scenario, ScenarioError, Slo};
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 
 /// The user ladder of `s`: its `stages`, else [`DEFAULT_STAGES`].
 pub fn ladder(s: &Scenario) -> Vec<(String, f64)> {
@@ -101,12 +100,14 @@ pub fn row(
 }
 
 /// `row` with the intervals of its run to a precision, if it ran to one:
-/// its mean and p99 are the batch-means estimates.
+/// its mean and p99 are the batch-means estimates, and a run stopped
+/// because its SLO is decided fails it.
 fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
     match intervals {
         Some(i) => StageRow {
             mean_ms: i.mean_ms,
             p99_ms: i.p99_ms,
+            slo_met: row.slo_met && i.reached.slo_decided.is_none(),
             precision: Some(i.reached),
             ..row
         },
@@ -195,34 +196,39 @@ fn ladder_stages(
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<Scenario>, ScenarioError> {
-    ladder
-        .par_iter()
-        .enumerate()
-        .map(|(k, (name, users))| {
-            let stage = at_stage(s, name, *users, scale);
-            if !scale {
-                return Ok(stage);
-            }
-            settled(
-                &stage,
-                seed_for(seed, k as u64, 0),
-                file,
-                batch.allow_large,
-                bar,
-            )
-        })
-        .collect()
+    let stages: Vec<Scenario> = ladder
+        .iter()
+        .map(|(name, users)| at_stage(s, name, *users, scale))
+        .collect();
+    if !scale {
+        return Ok(stages);
+    }
+    // Largest first: the longest pilot of a ladder starts at once.
+    largest_first_map(&stages, |k, stage| {
+        settled(
+            stage,
+            seed_for(seed, k as u64, 0),
+            file,
+            batch.allow_large,
+            bar,
+        )
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The runs of every stage of `s` over `ladder`, seeded from `seed` by
 /// stage and replication index: `batch.replications` each, or, when the
-/// scenario asks for a precision, one run to it (see `precision`).
+/// scenario asks for a precision, one run to it (see `precision`), which
+/// stops early once it fails `decide` if given.
+#[allow(clippy::too_many_arguments)]
 fn ladder_runs(
     s: &Scenario,
     ladder: &[(String, f64)],
     seed: u64,
     batch: Batch,
     scale: bool,
+    decide: Option<&Slo>,
     file: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<StageRuns>, ScenarioError> {
@@ -230,7 +236,7 @@ fn ladder_runs(
     let reps = batch.replications.max(1) as usize;
     if let Some(target) = s.run.precision {
         let seeds = |k: usize| seed_for(seed, k as u64, 0);
-        let precise = run_to_precision(&stages, &seeds, target, batch, file, bar)?;
+        let precise = run_to_precision(&stages, &seeds, target, decide, batch, file, bar)?;
         return Ok(precise
             .into_iter()
             .map(|(run, intervals)| (vec![run], Some(intervals)))
@@ -282,8 +288,8 @@ pub fn stages(
     if let Some(b) = bar {
         b.set_length(bar_length(s, ladder.len() * reps));
     }
-    let results = ladder_runs(s, &ladder, s.seed, batch, true, file, bar)?;
     let slo = objective(s.slo.as_ref());
+    let results = ladder_runs(s, &ladder, s.seed, batch, true, Some(&slo), file, bar)?;
     let rows: Vec<StageRow> = ladder
         .iter()
         .zip(results)
@@ -334,7 +340,9 @@ pub fn compare(
             ..s.clone()
         };
         // The first scenario's seeds for all: common random numbers.
-        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, file, bar)?;
+        // Every row runs to the precision: the paired differences need
+        // figures, not only verdicts.
+        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, None, file, bar)?;
         let rows: Vec<StageRow> = ladder
             .iter()
             .zip(results)

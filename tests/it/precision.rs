@@ -247,7 +247,13 @@ fn a_looser_precision_stops_sooner_and_an_unreachable_one_at_the_duration_as_wri
 
 #[test]
 fn the_stopping_point_is_the_same_at_one_and_two_threads() {
-    let s = mm8(11, "5%", r#"stages: [("half", 3.6), ("full", 7.2)],"#);
+    // Two stages meet their objective and run to the precision; the third
+    // (ρ = 1.5) fails it and stops once that is decided.
+    let s = mm8(
+        11,
+        "5%",
+        r#"stages: [("half", 3.6), ("full", 7.2), ("over", 12.0)], slo: (p99: "10s", error_rate: 0.01),"#,
+    );
     let in_pool = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -277,6 +283,7 @@ fn the_stopping_point_is_the_same_at_one_and_two_threads() {
         let reached = row.precision.as_ref().unwrap();
         assert_eq!(row.runs.len(), 1);
         assert_eq!(row.p99_ms.n, reached.sections);
+        assert_eq!(reached.slo_decided.is_some(), row.name == "over");
     }
     // Half the load is easier to pin down than ρ = 0.9.
     let used = |i: usize| stages.stages[i].precision.as_ref().unwrap().simulated_s;
@@ -411,4 +418,94 @@ fn compare_to_a_precision_differs_by_the_rows_intervals_not_by_runs_without_one(
     // A ninth server takes about 1.2 s off the mean sojourn at rho 0.9
     // (Erlang C: 1.877 s against 1.23 s at 8/9 of the load per server).
     assert!(d.mean_ms.mean + d.mean_ms.ci95 < 0.0, "{:?}", d.mean_ms);
+}
+
+/// A ladder of `stages` identical stages of M/M/`servers` (μ = 1/s) at
+/// `users` arrivals a second, each with `queue_limit` (or none), judged by
+/// `slo`, to 5% over 200000 s with 1000 s of warm-up. Each stage runs with
+/// its own seed: the stages are independent runs of one model.
+fn ladder_of(servers: u32, users: f64, queue_limit: &str, slo: &str, stages: u32) -> Scenario {
+    let ladder: Vec<String> = (0..stages)
+        .map(|k| format!(r#"("s{k}", {users})"#))
+        .collect();
+    let text = format!(
+        r#"Scenario(
+            name: "ladder", seed: 5,
+            run: (duration: "200000s", warmup: "1000s", interval: "1h", precision: "5%"),
+            workload: (users: {users}, rps_per_user: 1.0, mix: {{ "serve": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "server": 1 }}),
+                Deployment(name: "server", replicas: 1, concurrency: {servers}{queue_limit}),
+            ],
+            endpoints: {{ "serve": [Lb("lb"), Compute(Exp("1s"))] }},
+            slo: {slo},
+            stages: [{}],
+        )"#,
+        ladder.join(", ")
+    );
+    parse(&text, "ladder.ron").unwrap()
+}
+
+#[test]
+fn a_failing_stage_stops_once_its_slo_is_decided_and_one_at_its_threshold_does_not() {
+    // ρ = 1.5 on M/M/8: the backlog grows without bound (no steady state),
+    // so the share of requests slower than 10 s climbs to 1.
+    let over = ladder_of(8, 12.0, "", r#"(p99: "10s", error_rate: 0.01)"#, 1);
+    let r = sweep::stages(&over, "ladder.ron", BATCH, None).unwrap();
+    let row = &r.stages[0];
+    let reached = row.precision.as_ref().unwrap();
+    let decided = reached.slo_decided.as_ref().expect("decided");
+    assert_eq!(decided.indicator, "not good");
+    assert!(decided.lower > 0.01 && decided.share >= decided.lower);
+    assert!(!row.slo_met && !reached.capped);
+    assert_eq!(r.first_failing_stage.as_deref(), Some("s0"));
+    // At the first test: the measured requests start to finish after 500 s
+    // (half the warm-up, at ρ - 1 = 0.5 s of backlog per second), then ten
+    // checkpoints (199000 / 640 = 311 s apart) with some finished.
+    assert!(
+        reached.simulated_s <= 1000.0 + 500.0 + 11.0 * 199_000.0 / 640.0,
+        "{reached:?}"
+    );
+    // M/M/8 at ρ = 0.9 with the objective at its exact p99: 1% of requests
+    // are not good, as many as the objective allows. Neither side is
+    // decided; the stages run to the precision, as a passing stage does.
+    let at = ladder_of(8, 7.2, "", r#"(p99: "7087ms", error_rate: 0.01)"#, 4);
+    let r = sweep::stages(&at, "ladder.ron", BATCH, None).unwrap();
+    for row in &r.stages {
+        let reached = row.precision.as_ref().unwrap();
+        assert!(reached.slo_decided.is_none(), "{}: {reached:?}", row.name);
+    }
+}
+
+#[test]
+fn the_error_share_bound_holds_the_exact_mm1k_loss_probability() {
+    // M/M/1/5 (one worker, a queue of 4) at ρ = 0.9: an arrival finds the
+    // system full with probability (1-ρ)ρ⁵/(1-ρ⁶) = 0.126022. Against an
+    // error objective of 5%, every stage is decided on its failures.
+    let exact = 0.1 * 0.9_f64.powi(5) / (1.0 - 0.9_f64.powi(6));
+    assert!((exact - 0.126022).abs() < 1e-6);
+    let s = ladder_of(
+        1,
+        0.9,
+        ", queue_limit: 4",
+        r#"(p99: "1h", error_rate: 0.05)"#,
+        20,
+    );
+    let r = sweep::stages(&s, "ladder.ron", BATCH, None).unwrap();
+    let mut shares = Vec::new();
+    for row in &r.stages {
+        let reached = row.precision.as_ref().unwrap();
+        let decided = reached.slo_decided.as_ref().expect("decided");
+        assert_eq!(
+            (decided.indicator.as_str(), decided.limit),
+            ("failed", 0.05)
+        );
+        // The one-sided 99.9% bound lies below the exact share.
+        assert!(decided.lower <= exact, "{}: {decided:?}", row.name);
+        assert!(!row.slo_met);
+        shares.push(decided.share);
+    }
+    // The shares scatter around the exact one.
+    let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+    assert!((mean - exact).abs() < 0.01, "{mean} vs {exact}");
 }
