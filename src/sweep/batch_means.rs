@@ -14,7 +14,9 @@
 //!  the SLO's indicators at a look (same batches; MSER-5 on each in the pilot)
 //!           ──sections──▶ share of finished requests not good / failed,
 //!                         one-sided lower bound R - t₀.₉₉₉(b-1) · s/√b,
-//!                         s by the ratio estimator (sections weigh by finished)
+//!                         s by the ratio estimator (sections weigh by finished),
+//!                         s² × (1+ρ)/(1-ρ) for the residuals' lag-1 ρ > 0;
+//!                         no bound while ρ ≥ 0.5
 //! ```
 //!
 //! p99's interval by the Bahadur representation (p̂ - q ≈ (0.99 - F̂(q)) /
@@ -46,6 +48,11 @@ const MAX_SECTIONS: usize = 32;
 /// The largest lag-1 autocorrelation of the batch means under which the
 /// batches count as independent.
 const MAX_LAG1: f64 = 0.1;
+
+/// A share's sections with a lag-1 autocorrelation at least this decide
+/// nothing (AR(1) would inflate their variance threefold or more, from a
+/// lag-1 estimate over a dozen sections that is itself uncertain).
+const MAX_RATIO_LAG1: f64 = 0.5;
 
 /// What one batch saw: the successes' latencies, the failures, and the
 /// successes within the SLO's threshold.
@@ -283,14 +290,23 @@ fn ratio(batches: &[Batch], counted: impl Fn(&Batch) -> u64) -> Option<Ratio> {
     }
     let share = a / n;
     let mean_n = n / b as f64;
-    let var = sections
-        .iter()
-        .map(|&(x, m)| (x - share * m).powi(2))
-        .sum::<f64>()
-        / ((b - 1) as f64 * mean_n * mean_n);
+    let residuals: Vec<f64> = sections.iter().map(|&(x, m)| x - share * m).collect();
+    let var = residuals.iter().map(|d| d * d).sum::<f64>() / ((b - 1) as f64 * mean_n * mean_n);
+    // Sections short against the system's memory (a backlog's, a retry
+    // storm's) are correlated, and their spread understates the share's
+    // error: inflate it by AR(1)'s (1 + ρ)/(1 - ρ) for the residuals'
+    // lag-1 ρ, and decide nothing while ρ says the sections are mostly one
+    // stretch.
+    let rho = lag1(&residuals).max(0.0);
+    let lower = if rho >= MAX_RATIO_LAG1 {
+        f64::NEG_INFINITY
+    } else {
+        let inflated = var * (1.0 + rho) / (1.0 - rho);
+        share - t999(b as u32 - 1) * (inflated / b as f64).sqrt()
+    };
     Some(Ratio {
         share,
-        lower: share - t999(b as u32 - 1) * (var / b as f64).sqrt(),
+        lower,
         sections: b as u32,
     })
 }
@@ -511,6 +527,42 @@ mod tests {
         b.checkpoint(&so_far);
         let ind = b.indicators().unwrap();
         assert!(ind.not_good.share > ind.failed.share, "{ind:?}");
+    }
+
+    #[test]
+    fn correlated_sections_widen_the_bound_or_decide_nothing() {
+        // 24 checkpoints of 100 finished; `run` checkpoints in a row fail 10,
+        // then `run` fail 20, and so on: the same share (0.15) and the
+        // same spread whatever `run` is, only the order differs.
+        let failed_share = |run: usize| {
+            let mut b = BatchMeans::new();
+            let mut so_far = only(&LatencyHistogram::new(3));
+            for i in 0..24 {
+                let failed = 10 + 10 * ((i / run) % 2) as u64;
+                so_far
+                    .successes
+                    .record_n(Nanos::from_millis(5), 100 - failed);
+                so_far.failed += failed;
+                so_far.good += 100 - failed;
+                b.checkpoint(&so_far);
+            }
+            b.indicators().unwrap().failed
+        };
+        let (alternating, runs_of_3, runs_of_4) =
+            (failed_share(1), failed_share(3), failed_share(4));
+        for r in [alternating, runs_of_3, runs_of_4] {
+            assert!((r.share - 0.15).abs() < 1e-12, "{r:?}");
+        }
+        // Alternation is negatively correlated: no inflation (ρ counts as 0).
+        let plain = 0.15 - t999(23) * (24.0 * 0.0025 / 23.0 / 24.0_f64).sqrt();
+        assert!((alternating.lower - plain).abs() < 1e-9, "{alternating:?}");
+        // Runs of 3 (lag-1 about 1/3): a wider bound, finite.
+        assert!(
+            runs_of_3.lower.is_finite() && runs_of_3.lower < plain - 0.01,
+            "{runs_of_3:?}"
+        );
+        // Runs of 4 (lag-1 about 1/2): the sections are too much one stretch.
+        assert_eq!(runs_of_4.lower, f64::NEG_INFINITY, "{runs_of_4:?}");
     }
 
     #[test]

@@ -101,17 +101,26 @@ pub fn row(
 
 /// `row` with the intervals of its run to a precision, if it ran to one:
 /// its mean and p99 are the batch-means estimates, and a run stopped
-/// because its SLO is decided fails it.
+/// because its SLO is decided fails it and is not steady: its figures
+/// cover the first moments of an overload.
 fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
-    match intervals {
-        Some(i) => StageRow {
-            mean_ms: i.mean_ms,
-            p99_ms: i.p99_ms,
-            slo_met: row.slo_met && i.reached.slo_decided.is_none(),
-            precision: Some(i.reached),
-            ..row
-        },
-        None => row,
+    let Some(i) = intervals else { return row };
+    let decided = i.reached.slo_decided.is_some();
+    let unsteady = if decided {
+        let measured = row.runs.first().map_or(0.0, |r| r.simulated_s - r.warmup_s);
+        Some(format!(
+            "no: stopped {measured:.2} s after the warm-up, once its SLO failed (figures from an overload's start)"
+        ))
+    } else {
+        row.unsteady.clone()
+    };
+    StageRow {
+        mean_ms: i.mean_ms,
+        p99_ms: i.p99_ms,
+        slo_met: row.slo_met && !decided,
+        precision: Some(i.reached),
+        unsteady,
+        ..row
     }
 }
 

@@ -481,7 +481,8 @@ fn a_failing_stage_stops_once_its_slo_is_decided_and_one_at_its_threshold_does_n
 fn the_error_share_bound_holds_the_exact_mm1k_loss_probability() {
     // M/M/1/5 (one worker, a queue of 4) at ρ = 0.9: an arrival finds the
     // system full with probability (1-ρ)ρ⁵/(1-ρ⁶) = 0.126022. Against an
-    // error objective of 5%, every stage is decided on its failures.
+    // error objective of 5%, every stage is decided on its failures (as
+    // failed, or as not good: failures are never good).
     let exact = 0.1 * 0.9_f64.powi(5) / (1.0 - 0.9_f64.powi(6));
     assert!((exact - 0.126022).abs() < 1e-6);
     let s = ladder_of(
@@ -496,9 +497,15 @@ fn the_error_share_bound_holds_the_exact_mm1k_loss_probability() {
     for row in &r.stages {
         let reached = row.precision.as_ref().unwrap();
         let decided = reached.slo_decided.as_ref().expect("decided");
-        assert_eq!(
-            (decided.indicator.as_str(), decided.limit),
-            ("failed", 0.05)
+        // No success takes an hour, so both shares are the loss share:
+        // the first look to decide may do it on either objective.
+        assert!(
+            matches!(
+                (decided.indicator.as_str(), decided.limit),
+                ("failed", 0.05) | ("not good", 0.01)
+            ),
+            "{}: {decided:?}",
+            row.name
         );
         // The one-sided 99.9% bound lies below the exact share.
         assert!(decided.lower <= exact, "{}: {decided:?}", row.name);
