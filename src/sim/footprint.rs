@@ -108,7 +108,7 @@ impl Footprint {
         let w = &plan.workload;
         let seconds = plan.duration.as_secs_f64();
         let requests = w.rate * mean_factor(&w.pattern, plan.duration) * seconds;
-        let peak_rate = w.rate * w.pattern.max_factor();
+        let peak_rate = w.rate * w.pattern.max_factor_before(plan.duration);
         // In flight: the client timeout bounds a request's life when there is
         // one (its work may go on detached, but the queues it waits in drain at
         // their capacity); without one, an overloaded run reaches the cap.

@@ -413,6 +413,16 @@ mod tests {
         }
     }
 
+    /// 100 more finished requests in `so_far`: `failed` of them failed, the
+    /// rest good successes at 5 ms.
+    fn hundred_failing(so_far: &mut SoFar, failed: u64) {
+        so_far
+            .successes
+            .record_n(Nanos::from_millis(5), 100 - failed);
+        so_far.failed += failed;
+        so_far.good += 100 - failed;
+    }
+
     /// A batch of `n` successes at `ms` each.
     fn batch(ms: u64, n: u64) -> LatencyHistogram {
         let mut h = LatencyHistogram::new(3);
@@ -507,12 +517,7 @@ mod tests {
         // successes all good): 20 sections of one at 0.1 and 0.2 around
         // 0.15, s² = 20 × 0.05² / 19, t₀.₉₉₉(19) = 3.579.
         for i in 0..20 {
-            let failed = 10 + 10 * (i % 2);
-            so_far
-                .successes
-                .record_n(Nanos::from_millis(5), 100 - failed);
-            so_far.failed += failed;
-            so_far.good += 100 - failed;
+            hundred_failing(&mut so_far, 10 + 10 * (i % 2));
             b.checkpoint(&so_far);
         }
         let ind = b.indicators().unwrap();
@@ -538,12 +543,7 @@ mod tests {
             let mut b = BatchMeans::new();
             let mut so_far = only(&LatencyHistogram::new(3));
             for i in 0..24 {
-                let failed = 10 + 10 * ((i / run) % 2) as u64;
-                so_far
-                    .successes
-                    .record_n(Nanos::from_millis(5), 100 - failed);
-                so_far.failed += failed;
-                so_far.good += 100 - failed;
+                hundred_failing(&mut so_far, 10 + 10 * ((i / run) % 2) as u64);
                 b.checkpoint(&so_far);
             }
             b.indicators().unwrap().failed

@@ -68,6 +68,7 @@ impl<'m> RequestSource<'m> {
                 w.rate,
                 w.pattern.clone(),
                 stream(plan.seed, "workload/arrivals"),
+                plan.duration,
             ),
             rng: stream(plan.seed, "workload/requests"),
             regions: plan
@@ -183,7 +184,9 @@ impl<'m> RequestSource<'m> {
         if let Some(log) = &plan.workload.replay {
             return log.rows as f64 * log.scale;
         }
-        plan.workload.rate * plan.workload.pattern.max_factor() * plan.duration.as_secs_f64()
+        plan.workload.rate
+            * plan.workload.pattern.max_factor_before(plan.duration)
+            * plan.duration.as_secs_f64()
     }
 
     /// Draws batches into `batches` until the run's end or until the
