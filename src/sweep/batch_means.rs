@@ -216,7 +216,7 @@ impl BatchMeans {
     pub(super) fn look(&self) -> Option<Look> {
         let closed = self.closed();
         let dropped = self.dropped(|b| b.successes.mean());
-        let successes: Vec<LatencyHistogram> = closed.iter().map(|b| b.successes.clone()).collect();
+        let successes: Vec<&LatencyHistogram> = closed.iter().map(|b| &b.successes).collect();
         let mut look = estimates(&successes, dropped)?;
         look.transient = self.left_out.unwrap_or(dropped * self.per_batch);
         Some(look)
@@ -312,8 +312,8 @@ fn ratio(batches: &[Batch], counted: impl Fn(&Batch) -> u64) -> Option<Ratio> {
 }
 
 /// [`Look`] over `batches` of equal length past the first `dropped`.
-fn estimates(batches: &[LatencyHistogram], dropped: usize) -> Option<Look> {
-    let means: Vec<f64> = batches.iter().map(LatencyHistogram::mean).collect();
+fn estimates(batches: &[&LatencyHistogram], dropped: usize) -> Option<Look> {
+    let means: Vec<f64> = batches.iter().map(|h| h.mean()).collect();
     let rest = batches.len() - dropped;
     if rest < 10 {
         return None;
@@ -361,7 +361,7 @@ fn estimates(batches: &[LatencyHistogram], dropped: usize) -> Option<Look> {
     let tails: Vec<f64> = batches[dropped..]
         .iter()
         .filter(|h| h.count() > 0)
-        .map(share)
+        .map(|h| share(h))
         .collect();
     Some(Look {
         mean_ms: mean,
@@ -455,7 +455,7 @@ mod tests {
         let mut batches: Vec<LatencyHistogram> = (0..10).map(|_| batch(500, 100)).collect();
         batches.extend((0..30).map(|i| batch(100 + 2 * (i % 2), 100)));
         let means: Vec<f64> = batches.iter().map(LatencyHistogram::mean).collect();
-        let look = estimates(&batches, mser5(&means)).unwrap();
+        let look = estimates(&batches.iter().collect::<Vec<_>>(), mser5(&means)).unwrap();
         // MSER-5 drops the 10 slow ones; 30 left make 30 sections of 1,
         // at 101 ± 1: s² = 30/29, t(29) = 2.045, half-width 0.380.
         assert_eq!(look.truncated, 0.25);
