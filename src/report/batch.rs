@@ -84,16 +84,21 @@ impl RunSummary {
     /// moving at the end, or a warm-up over half the run (MSER-5 cutting
     /// most of the series away).
     pub fn unsteady(&self) -> Option<String> {
+        self.moving().or_else(|| {
+            (self.warmup_s > self.simulated_s / 2.0).then(|| "warm-up over half the run".to_owned())
+        })
+    }
+
+    /// The autoscaled deployments whose replicas were still moving at the
+    /// end, if any.
+    pub fn moving(&self) -> Option<String> {
         let moving: Vec<&str> = self
             .autoscaled
             .iter()
             .filter(|a| a.moving)
             .map(|a| a.deployment.as_str())
             .collect();
-        if !moving.is_empty() {
-            return Some(format!("replicas moving ({})", moving.join(", ")));
-        }
-        (self.warmup_s > self.simulated_s / 2.0).then(|| "warm-up over half the run".to_owned())
+        (!moving.is_empty()).then(|| format!("replicas moving ({})", moving.join(", ")))
     }
 
     /// What `station`'s workers mostly wait on, if one component takes
@@ -202,8 +207,10 @@ pub struct PrecisionReached {
     pub sections: u32,
     /// Simulated seconds of the one run, warm-up included: where it stopped.
     pub simulated_s: f64,
-    /// Measured seconds after the warm-up that MSER-5 left out as transient
-    /// (the estimates cover the rest).
+    /// Measured seconds after the warm-up the estimates leave out (they
+    /// cover the rest): the whole pilot once it planned the run (MSER-5's
+    /// transient is in it), or only that transient while the pilot ran,
+    /// and the remainder that keeps the sections equal.
     pub truncated_s: f64,
     /// Whether the run ended without reaching the precision: at its
     /// duration as written (the cap), or at the end of its last planned

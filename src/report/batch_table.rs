@@ -167,12 +167,12 @@ fn precision_markdown<'a>(
     };
     let _ = writeln!(
         o,
-        "\nRun to a precision of {}%: one run per configuration, its warm-up as written, a pilot (MSER-5's truncation, batches long enough to be independent) planned the length at which the 95% half-widths of the mean latency (batch means) and of p99 (sectioning) come within {}% of them, at most the duration as written; the intervals cover the run after the pilot (`sim s` is the run's, warm-up included).\n",
+        "\nRun to a precision of {}%: one run per configuration, its warm-up as written, a pilot (MSER-5's truncation, batches long enough to be independent) planned the length at which the 95% half-widths of the mean latency (batch means) and of p99 (sectioning) come within {}% of them, at most the duration as written; the intervals cover the run after the pilot (`left out s`: the pilot, or MSER-5's transient while the pilot was still running, and the remainder that keeps the sections equal; `sim s` is the run's, warm-up included).\n",
         first.target_pct, first.target_pct
     );
     let _ = writeln!(
         o,
-        "| configuration | mean ± | p99 ± | sections | simulated s | transient dropped s | stopped by |"
+        "| configuration | mean ± | p99 ± | sections | simulated s | left out s | stopped by |"
     );
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---|");
     for (name, p) in rows {

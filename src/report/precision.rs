@@ -35,7 +35,7 @@ pub fn run_precision_section(report: &Report) -> String {
     format!(
         "Run to a precision of {}%: stopped at {} simulated s (warm-up included); {stop}.\n  \
          mean {:.3} ms ± {:.3} ({}), p99 {:.3} ms ± {:.3} ({}) over {} sections,\n  \
-         after {} s of transient past the warm-up left out (MSER-5 on the pilot);\n  \
+         leaving out {} s past the warm-up (the pilot that planned the run, with MSER-5's transient);\n  \
          the sections below cover the warm-up's end to the stop.\n\n",
         r.target_pct,
         r.simulated_s,

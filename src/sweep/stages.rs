@@ -102,7 +102,10 @@ pub fn row(
 /// `row` with the intervals of its run to a precision, if it ran to one:
 /// its mean and p99 are the batch-means estimates, and a run stopped
 /// because its SLO is decided fails it and is not steady: its figures
-/// cover the first moments of an overload.
+/// cover the first moments of an overload. Otherwise only replicas still
+/// moving make it unsteady: the precision chose where the run stopped, so
+/// a short run after a long warm-up as written says nothing about a
+/// transient (the pilot's MSER-5 took that out).
 fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
     let Some(i) = intervals else { return row };
     let decided = i.reached.slo_decided.is_some();
@@ -112,7 +115,7 @@ fn precise_row(row: StageRow, intervals: Option<Intervals>) -> StageRow {
             "no: stopped {measured:.2} s after the warm-up, once its SLO failed (figures from an overload's start)"
         ))
     } else {
-        row.unsteady.clone()
+        row.runs.iter().find_map(RunSummary::moving)
     };
     StageRow {
         mean_ms: i.mean_ms,

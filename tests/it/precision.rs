@@ -478,6 +478,39 @@ fn a_failing_stage_stops_once_its_slo_is_decided_and_one_at_its_threshold_does_n
 }
 
 #[test]
+fn a_stage_stopped_by_its_precision_soon_after_a_long_warmup_is_steady() {
+    // M/M/8 at ρ = 0.5 after 100000 s of warm-up, to 20%: the pilot (a
+    // twentieth to a quarter of the 180000 s span) plans the least length,
+    // twice itself, so the run measures less than its warm-up. That is
+    // where the precision stopped it, not a transient: the row is steady
+    // (no autoscaler moves either).
+    let text = r#"Scenario(
+        name: "calm", seed: 3,
+        run: (duration: "280000s", warmup: "100000s", interval: "1h", precision: "20%"),
+        workload: (users: 4.0, rps_per_user: 1.0, mix: { "serve": 1.0 }),
+        components: [
+            LoadBalancer(name: "lb", targets: { "server": 1 }),
+            Deployment(name: "server", replicas: 1, concurrency: 8),
+        ],
+        endpoints: { "serve": [Lb("lb"), Compute(Exp("1s"))] },
+        slo: (p99: "60s", error_rate: 0.01),
+        stages: [("s0", 4.0)],
+    )"#;
+    let s = parse(text, "calm.ron").unwrap();
+    let r = sweep::stages(&s, "calm.ron", BATCH, None).unwrap();
+    let row = &r.stages[0];
+    let reached = row.precision.as_ref().unwrap();
+    assert!(!reached.capped, "{reached:?}");
+    assert!(reached.simulated_s < 2.0 * 100_000.0, "{reached:?}");
+    // The fixed-length rule would call it "warm-up over half the run".
+    assert_eq!(
+        row.runs[0].unsteady().as_deref(),
+        Some("warm-up over half the run")
+    );
+    assert_eq!(row.unsteady, None, "{row:?}");
+}
+
+#[test]
 fn the_error_share_bound_holds_the_exact_mm1k_loss_probability() {
     // M/M/1/5 (one worker, a queue of 4) at ρ = 0.9: an arrival finds the
     // system full with probability (1-ρ)ρ⁵/(1-ρ⁶) = 0.126022. Against an
