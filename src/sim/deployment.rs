@@ -255,8 +255,10 @@ impl Sim<'_> {
 
     /// A worker slot of pod `p` of deployment `d` is free (its accounting
     /// brought up to `now`): the next in its queue takes it (a request, or
-    /// a probe), or a draining pod may go.
-    #[inline]
+    /// a probe), or a draining pod may go. Always inlined: its two callers
+    /// (`release_pod`, a probe's answer) are out of line and have just
+    /// brought the pod's accounts up to date, so the pod is at hand.
+    #[inline(always)]
     pub(super) fn next_in_line(&mut self, now: Nanos, d: usize, p: usize) {
         let dep = &mut self.families.pods.deployments[d];
         let pod = &mut dep.pods[p];
