@@ -8,6 +8,7 @@
 //! ```
 
 mod dist;
+mod fifo;
 mod paged;
 mod queue;
 mod rng;
@@ -15,6 +16,7 @@ mod slab;
 
 pub(crate) use dist::standard_exponential;
 pub use dist::Sampler;
+pub use fifo::Fifo;
 pub use paged::PagedTable;
 pub use queue::EventQueue;
 pub(crate) use rng::{below, unit_open};

@@ -59,6 +59,10 @@ pub(super) struct Pods {
     rngs: Vec<Rng>,
     /// Where the deployments' held worker time goes.
     pub(super) held_time: HeldTime,
+    /// Pods whose life has ended so far, over all deployments (the sum of
+    /// their `gone`): while 0, no held epoch can be stale, and a step
+    /// looks at none of its held pods.
+    pub(super) deaths: u64,
 }
 
 impl Pods {
@@ -83,6 +87,7 @@ impl Pods {
                 .map(|d| stream(seed, &format!("deployment/{}", d.name)))
                 .collect(),
             held_time: HeldTime::new(plan),
+            deaths: 0,
         }
     }
 }
@@ -250,8 +255,10 @@ impl Sim<'_> {
 
     /// A worker slot of pod `p` of deployment `d` is free (its accounting
     /// brought up to `now`): the next in its queue takes it (a request, or
-    /// a probe), or a draining pod may go.
-    #[inline]
+    /// a probe), or a draining pod may go. Always inlined: its two callers
+    /// (`release_pod`, a probe's answer) are out of line and have just
+    /// brought the pod's accounts up to date, so the pod is at hand.
+    #[inline(always)]
     pub(super) fn next_in_line(&mut self, now: Nanos, d: usize, p: usize) {
         let dep = &mut self.families.pods.deployments[d];
         let pod = &mut dep.pods[p];
@@ -276,6 +283,9 @@ impl Sim<'_> {
     /// Whether request `r` holds a slot in a pod that died since.
     #[inline]
     pub(super) fn holds_dead_pod(&self, r: u32) -> bool {
+        if self.families.pods.deaths == 0 {
+            return false;
+        }
         let req = &self.requests[r];
         req.held[..req.depth as usize].iter().any(|h| {
             // Until a pod of the deployment has gone, every epoch is current:
@@ -485,12 +495,20 @@ impl Deployment {
         self.pods[p].state = PodState::Draining;
     }
 
-    /// Pod `p`'s life ends: holds from its life become stale, its index reusable.
-    pub(super) fn end_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) {
+    /// Pod `p`'s life ends: holds from its life become stale, its index
+    /// reusable. `deaths` counts it (`Pods::deaths`).
+    pub(super) fn end_pod(
+        &mut self,
+        spec: &DeploymentSpec,
+        now: Nanos,
+        p: usize,
+        deaths: &mut u64,
+    ) {
         let pod = &mut self.pods[p];
         pod.state = PodState::Gone;
         pod.epoch = pod.epoch.wrapping_add(1);
         self.gone += 1;
+        *deaths += 1;
         self.free.push(p as u32);
         self.refresh_capacity(spec, now);
     }
@@ -498,7 +516,13 @@ impl Deployment {
     /// Kills pod `p` at once: its waiting requests become orphans, the ones in
     /// service fail at their next step (their hold's epoch no longer
     /// matches). Whether it was serving (ready, or had work in it).
-    pub(super) fn kill_pod(&mut self, spec: &DeploymentSpec, now: Nanos, p: usize) -> bool {
+    pub(super) fn kill_pod(
+        &mut self,
+        spec: &DeploymentSpec,
+        now: Nanos,
+        p: usize,
+        deaths: &mut u64,
+    ) -> bool {
         let pod = &mut self.pods[p];
         pod.touch(now);
         let serving = pod.slots.in_flight() + pod.jobs > 0 || pod.state == PodState::Ready;
@@ -508,7 +532,7 @@ impl Deployment {
         pod.cpu.advance(now, &mut self.cpu_totals);
         pod.cpu.stop_all(&mut self.cpu_stopped);
         self.cpu_stopped.retain(|&r| !is_probe(r));
-        self.end_pod(spec, now, p);
+        self.end_pod(spec, now, p, deaths);
         serving
     }
 
@@ -522,6 +546,7 @@ impl Deployment {
         now: Nanos,
         p: usize,
         ready_at: Nanos,
+        deaths: &mut u64,
     ) {
         let pod = &mut self.pods[p];
         pod.touch(now);
@@ -535,6 +560,7 @@ impl Deployment {
         *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1), pod.revision);
         pod.scheduled = scheduled;
         self.gone += 1;
+        *deaths += 1;
         self.refresh_capacity(spec, now);
     }
 

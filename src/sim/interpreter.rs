@@ -18,7 +18,7 @@ use super::footprint::MAX_IN_FLIGHT;
 use super::held_time::NOT_PARKED;
 use super::queries::QuerySide;
 use crate::algo::Nanos;
-use crate::engine::{stream, EventQueue, Rng, Slab};
+use crate::engine::{stream, EventQueue, Fifo, Rng, Slab};
 use crate::metrics::{round6, ErrorCause, LatencyHistogram, Series, CAUSES};
 use crate::report::{EndpointReport, EngineStats, Report, Summary};
 use crate::scenario::{Op, Plan, PodOp, MAX_NESTING};
@@ -157,7 +157,8 @@ pub(super) struct Sim<'m> {
     pub(super) requests: Slab<Request>,
     /// The `(u32, u32)` payloads of pending client timeouts and job ends.
     pub(super) pairs: Slab<(u32, u32)>,
-    pub(super) ready: VecDeque<u32>,
+    /// Requests to step once the current event is done, in order.
+    pub(super) ready: Fifo<u32>,
     /// Where new requests come from.
     pub(super) feed: Feed<'m>,
     /// The request whose `Arrival` event is scheduled.
@@ -210,7 +211,7 @@ fn simulate_with<'m>(
         queue: EventQueue::new(),
         requests: Slab::new(),
         pairs: Slab::new(),
-        ready: VecDeque::new(),
+        ready: Fifo::new(),
         feed,
         arriving: None,
         network_rng: stream(seed, "network"),

@@ -177,6 +177,8 @@ fn replay(
     };
     let mut dep = Deployment::new(spec);
     let mut scale = Scaling::new(spec, plan.seed);
+    // The replay's pods hold no requests: their deaths are only counted.
+    let mut deaths = 0;
     let mut pending: Vec<(Nanos, Pending)> = Vec::new();
     let mut out = Vec::with_capacity(syncs);
     for k in 0..syncs {
@@ -192,6 +194,7 @@ fn replay(
                 spec,
                 dep: &mut dep,
                 s: &mut scale,
+                deaths: &mut deaths,
             };
             match what {
                 Pending::PodReady(p) => c.pod_ready(t, p as usize),
@@ -209,6 +212,7 @@ fn replay(
             spec,
             dep: &mut dep,
             s: &mut scale,
+            deaths: &mut deaths,
         }
         .hpa_sync(now, depth, &[]);
         out.push(scale.desired);

@@ -36,14 +36,14 @@ impl Controller<'_> {
     fn pod_gone(&mut self, now: Nanos, p: usize) {
         let state = self.dep.pods[p].state;
         self.s.unplace(self.spec, now, p, state);
-        self.dep.end_pod(self.spec, now, p);
+        self.dep.end_pod(self.spec, now, p, self.deaths);
     }
 
     /// Kills pod `p` at once (see [`crate::sim::deployment::Deployment::kill_pod`]).
     pub(super) fn kill_pod(&mut self, now: Nanos, p: usize) {
         let state = self.dep.pods[p].state;
         self.s.unplace(self.spec, now, p, state);
-        if self.dep.kill_pod(self.spec, now, p) {
+        if self.dep.kill_pod(self.spec, now, p, self.deaths) {
             self.s.pods_killed += 1;
         }
     }

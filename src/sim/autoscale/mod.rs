@@ -323,16 +323,20 @@ struct Controller<'a> {
     spec: &'a DeploymentSpec,
     dep: &'a mut Deployment,
     s: &'a mut Scaling,
+    /// The pods family's count of ended pods (`Pods::deaths`).
+    deaths: &'a mut u64,
 }
 
 impl Sim<'_> {
     /// Deployment `d`'s controller.
     fn controller(&mut self, d: usize) -> Controller<'_> {
         let plan = self.plan;
+        let pods = &mut self.families.pods;
         Controller {
             spec: &plan.deployments[d],
-            dep: &mut self.families.pods.deployments[d],
+            dep: &mut pods.deployments[d],
             s: &mut self.families.autoscale.scaling[d],
+            deaths: &mut pods.deaths,
         }
     }
 

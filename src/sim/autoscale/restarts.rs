@@ -94,7 +94,8 @@ impl Controller<'_> {
         let ready_at = restart.saturating_add(self.spec.startup);
         let zone = self.s.placed[p].zone;
         self.s.census.remove(zone, state);
-        self.dep.restart_pod(self.spec, now, p, ready_at);
+        self.dep
+            .restart_pod(self.spec, now, p, ready_at, self.deaths);
         let now_state = self.dep.pods[p].state;
         self.s.census.add(zone, now_state);
         if now_state == PodState::Starting {
