@@ -35,7 +35,7 @@
 //! spread together (correlation 0.4-0.7 over sets of 200 M/M/8 runs). The symmetric
 //! interval missed below in 19 of 20 misses and covered 90.0% of 200 runs
 //! to 5%; the log scale's longer upper side, given on both sides, covers
-//! 94.5% and 96.5% of two sets of 200 (README).
+//! 96.2% of 600 (94.5%, 96.5% and 97.5% of three sets of 200; README).
 //!
 //! The pilot is left out of every later look: its spread planned the run's
 //! length, and a calm pilot (low p99, narrow spread) plans a short run that

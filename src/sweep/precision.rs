@@ -20,7 +20,7 @@
 //! exact M/M/8 (ρ = 0.9) mean in 86% and p99 in 64% of 100 seeds at 5%;
 //! a planned length with one extension when it fell short, over the whole
 //! run, 93% and 81% of 200. Here the stop depends on the pilot alone, and
-//! the pilot is not in the estimates: 92.8% and 95.5% of 400 with p99's
+//! the pilot is not in the estimates: 94.0% and 96.2% of 600 with p99's
 //! interval on the log scale (README; symmetric, p99 had 90.0% of 200).
 //! The stopping point depends only on the seed and what the run measures:
 //! checkpoints fall at fixed simulated times, whatever the thread count.
