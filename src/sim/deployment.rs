@@ -59,9 +59,8 @@ pub(super) struct Pods {
     rngs: Vec<Rng>,
     /// Where the deployments' held worker time goes.
     pub(super) held_time: HeldTime,
-    /// Pods whose life has ended so far, over all deployments (the sum of
-    /// their `gone`): while 0, no held epoch can be stale, and a step
-    /// looks at none of its held pods.
+    /// Pods whose life has ended so far, over all deployments: while 0, no
+    /// held epoch can be stale, and a step looks at none of its held pods.
     pub(super) deaths: u64,
 }
 
@@ -288,10 +287,8 @@ impl Sim<'_> {
         }
         let req = &self.requests[r];
         req.held[..req.depth as usize].iter().any(|h| {
-            // Until a pod of the deployment has gone, every epoch is current:
-            // skip the pod (a cache miss on the hot path).
             let d = &self.families.pods.deployments[h.deployment as usize];
-            d.gone > 0 && d.pods[h.pod as usize].epoch != h.epoch
+            d.pods[h.pod as usize].epoch != h.epoch
         })
     }
 }
@@ -418,8 +415,6 @@ pub(super) struct Deployment {
     pub(super) occupancy: Occupancy,
     /// Multiplier on service times while a slowdown fault is active.
     pub(super) slowdown: f64,
-    /// Pods whose life has ended so far (0: no held epoch can be stale).
-    pub(super) gone: u64,
     /// Indices of gone pods, reused by the next new ones.
     free: Vec<u32>,
     /// Requests that were queued in pods that died; the simulator fails them.
@@ -440,7 +435,6 @@ impl Deployment {
             pods,
             occupancy: Occupancy::new(u64::from(spec.replicas) * u64::from(spec.concurrency)),
             slowdown: 1.0,
-            gone: 0,
             free: Vec::new(),
             orphans: Vec::new(),
             cpu_totals: CpuTotals::default(),
@@ -507,7 +501,6 @@ impl Deployment {
         let pod = &mut self.pods[p];
         pod.state = PodState::Gone;
         pod.epoch = pod.epoch.wrapping_add(1);
-        self.gone += 1;
         *deaths += 1;
         self.free.push(p as u32);
         self.refresh_capacity(spec, now);
@@ -559,7 +552,6 @@ impl Deployment {
         let scheduled = pod.scheduled;
         *pod = Pod::new(spec, now, ready_at, pod.epoch.wrapping_add(1), pod.revision);
         pod.scheduled = scheduled;
-        self.gone += 1;
         *deaths += 1;
         self.refresh_capacity(spec, now);
     }
