@@ -352,10 +352,11 @@ fn estimates(batches: &[&LatencyHistogram], dropped: usize) -> Option<Look> {
     let mean = sectioned(ms(all.mean()), sections.iter().map(|s| ms(s.mean())));
     let q = all.quantile(0.99);
     let share = |h: &LatencyHistogram| h.count_at_or_below(q) as f64 / h.count() as f64;
-    let shares = sectioned(share(&all), sections.iter().map(share));
+    let whole = share(&all);
+    let shares = sectioned(whole, sections.iter().map(share));
     // The share beyond q, on the log scale: its interval reaches
     // E·e^(±δ), δ = ci / E, and the longer side, above, goes to p99.
-    let beyond = above_on_log_scale(1.0 - share(&all), shares.ci95);
+    let beyond = above_on_log_scale(1.0 - whole, shares.ci95);
     // The density at q from the whole run: a share over a span of ms.
     let spread = ms(all.quantile(0.995) as f64 - all.quantile(0.985) as f64);
     let half_width = if spread > 0.0 {
