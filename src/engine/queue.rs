@@ -26,6 +26,14 @@
 //! lower ones), so the events at the new `last` come out in the order they
 //! were scheduled, and later ones are appended to `due` behind them.
 //!
+//! The next event of one stream scheduled in time order (the run's next
+//! arrival) may wait outside both, in `held` ([`EventQueue::schedule_next`]):
+//! a pop compares it with the earliest event inside, so an arrival costs no
+//! insert and no removal. Order is kept without a sequence number: an event
+//! scheduled at the held event's very time (after it, so behind it) first
+//! moves the held event inside, so a held event that meets an inside event
+//! at its time was scheduled after that event and pops behind it.
+//!
 //! Why not a heap: a 4-ary heap pop walks `log4 n` levels, each a
 //! data-dependent, mispredicted choice among four children that at 10,000
 //! pending events are rarely in L1. The radix heap reads and appends
@@ -100,6 +108,10 @@ pub struct EventQueue<E> {
     /// The time of the last event the radix heap gave out: none of its
     /// events is earlier.
     last: u64,
+    /// The next event of the in-order stream, kept outside (see the
+    /// module's documentation); its time is `u64::MAX` when there is none.
+    held: Entry<Option<E>>,
+    /// Events in the array or the radix heap (not counting `held`).
     len: usize,
     now: Nanos,
     popped: u64,
@@ -116,6 +128,10 @@ impl<E: Copy> EventQueue<E> {
             mins: [u64::MAX; 64],
             occupied: 0,
             last: 0,
+            held: Entry {
+                time: u64::MAX,
+                event: None,
+            },
             len: 0,
             now: Nanos::ZERO,
             popped: 0,
@@ -132,6 +148,45 @@ impl<E: Copy> EventQueue<E> {
     #[inline(always)]
     pub fn schedule(&mut self, at: Nanos, event: E) {
         let time = at.max(self.now).0;
+        if time == self.held.time {
+            self.release_held();
+        }
+        self.insert(time, event);
+    }
+
+    /// Schedules `event` at `at` as the next event of the one stream whose
+    /// events are scheduled in time order, one at a time (the run's next
+    /// arrival, scheduled once the one before has popped): it waits outside
+    /// the queue's structure. Pop order is that of [`EventQueue::schedule`].
+    #[inline(always)]
+    pub fn schedule_next(&mut self, at: Nanos, event: E) {
+        debug_assert!(self.held.event.is_none(), "one held event at a time");
+        self.held = Entry {
+            time: at.max(self.now).0,
+            event: Some(event),
+        };
+    }
+
+    /// An event is scheduled at the held event's time, after it: the held
+    /// event goes inside first, so it pops first.
+    #[cold]
+    #[inline(never)]
+    fn release_held(&mut self) {
+        let held = std::mem::replace(
+            &mut self.held,
+            Entry {
+                time: u64::MAX,
+                event: None,
+            },
+        );
+        if let Some(event) = held.event {
+            self.insert(held.time, event);
+        }
+    }
+
+    /// Puts `event` at `time` (not before now) into the array or the radix heap.
+    #[inline(always)]
+    fn insert(&mut self, time: u64, event: E) {
         self.len += 1;
         if self.small_mode {
             if self.small.len() < SMALL_MAX {
@@ -207,6 +262,16 @@ impl<E: Copy> EventQueue<E> {
     /// advances the clock to it.
     #[inline]
     pub fn pop_until(&mut self, until: Nanos) -> Option<(Nanos, E)> {
+        // The held event goes first only when strictly earlier: at a tie
+        // the event inside was scheduled before it (see `release_held`).
+        // (With nothing inside and nothing held, `take` gives `None`.)
+        if self.held.time <= until.0 && (self.held.time < self.earliest() || self.len == 0) {
+            let time = std::mem::replace(&mut self.held.time, u64::MAX);
+            let event = self.held.event.take()?;
+            self.popped += 1;
+            self.now = Nanos(time);
+            return Some((self.now, event));
+        }
         let (time, event) = if self.small_mode {
             let e = *self.small.last()?;
             if e.time > until.0 {
@@ -226,6 +291,21 @@ impl<E: Copy> EventQueue<E> {
         self.popped += 1;
         self.now = Nanos(time);
         Some((self.now, event))
+    }
+
+    /// The time of the earliest event in the array or the radix heap
+    /// (`u64::MAX` when both are empty).
+    #[inline(always)]
+    fn earliest(&self) -> u64 {
+        if self.small_mode {
+            self.small.last().map_or(u64::MAX, |e| e.time)
+        } else if !self.due.is_empty() {
+            self.last
+        } else if self.occupied == 0 {
+            u64::MAX
+        } else {
+            self.mins[self.occupied.trailing_zeros() as usize]
+        }
     }
 
     /// The radix heap's earliest event if it is due no later than `until`;
@@ -301,12 +381,12 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events waiting.
     pub fn len(&self) -> usize {
-        self.len
+        self.len + usize::from(self.held.event.is_some())
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Number of events processed so far.
@@ -391,6 +471,9 @@ mod tests {
         After(u64),
         /// Schedule at an absolute time (clamped to now when earlier).
         At(u64),
+        /// Schedule the in-order stream's next event at `now + delay`
+        /// (`schedule_next`) if none is pending, else as `After`.
+        Next(u64),
         /// `pop_until` with this horizon, relative to now (saturating).
         Pop(u64),
         /// `advance_to(now + by)`.
@@ -416,6 +499,7 @@ mod tests {
         prop_oneof![
             6 => delay().prop_map(Op::After),
             1 => delay().prop_map(Op::At),
+            3 => delay().prop_map(Op::Next),
             5 => prop_oneof![3 => Just(u64::MAX), 1 => delay()].prop_map(Op::Pop),
             1 => (0u64..100).prop_map(Op::Advance),
         ]
@@ -429,14 +513,21 @@ mod tests {
         let mut reference = std::collections::BTreeMap::new();
         let mut now = 0u64;
         let mut seq = 0u64;
+        // The stream's event waiting in the queue, if any.
+        let mut held = None;
         for op in ops {
             match *op {
-                Op::After(d) | Op::At(d) => {
+                Op::After(d) | Op::At(d) | Op::Next(d) => {
                     let at = match op {
-                        Op::After(_) => now.saturating_add(d),
-                        _ => d,
+                        Op::At(_) => d,
+                        _ => now.saturating_add(d),
                     };
-                    q.schedule(Nanos(at), seq);
+                    if matches!(op, Op::Next(_)) && held.is_none() {
+                        q.schedule_next(Nanos(at), seq);
+                        held = Some(seq);
+                    } else {
+                        q.schedule(Nanos(at), seq);
+                    }
                     reference.insert((at.max(now), seq), seq);
                     seq += 1;
                 }
@@ -445,6 +536,9 @@ mod tests {
                     let want = match reference.first_key_value() {
                         Some((&(t, _), _)) if t <= until => {
                             let ((t, _), e) = reference.pop_first().unwrap();
+                            if held == Some(e) {
+                                held = None;
+                            }
                             now = t;
                             Some((Nanos(t), e))
                         }
@@ -495,9 +589,9 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(512))]
 
-        /// Any interleaving of schedules, pops with horizons and clock
-        /// advances gives the order of a sorted reference: by time, then by
-        /// insertion.
+        /// Any interleaving of schedules (the in-order stream's held events
+        /// among them), pops with horizons and clock advances gives the
+        /// order of a sorted reference: by time, then by insertion.
         #[test]
         fn random_workloads_match_a_sorted_reference(ops in proptest::collection::vec(op(), 1..3_000)) {
             check_against_reference(&ops)?;

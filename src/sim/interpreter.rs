@@ -393,12 +393,13 @@ impl Sim<'_> {
         self.measure.series.close(now, utilization, queue);
     }
 
-    /// Takes the next new request from the feed and schedules its arrival.
+    /// Takes the next new request from the feed and schedules its arrival
+    /// (arrivals come in time order: it waits outside the queue's structure).
     #[inline]
     fn schedule_arrival(&mut self) {
         self.arriving = self.feed.next_request();
         if let Some(n) = self.arriving {
-            self.queue.schedule(n.at, Event::Arrival);
+            self.queue.schedule_next(n.at, Event::Arrival);
         }
     }
 
