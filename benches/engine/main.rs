@@ -1,17 +1,21 @@
 //! Criterion bench `engine`: events per second through the real engine and
 //! interpreter (`engine/mm8`, `engine/mm1`) beside a minimal hand-written
 //! binary-heap loop of the same model (`bare/mm8`, `bare/mm1`, see
-//! `bare_loop.rs`), and the bare event queue under the classic hold model.
+//! `bare_loop.rs`), the floor loop (`floor/mm8`, `floor/mm1`, see
+//! `floor_loop.rs`: the same model by hand with the engine's parts and the
+//! report's bookkeeping, no interpreter), and the bare event queue under the
+//! classic hold model.
 //!
 //! The queues: M/M/8 at ρ = 0.9 (λ = 7200/s, μ = 1000/s per server) for
 //! 139 simulated seconds and M/M/1 at ρ = 0.9 (λ = 900/s, μ = 1000/s) for
 //! 1112 s, about 1 M customers each; an event is an arrival or a service
-//! completion. After criterion, `cargo bench` prints the engine/bare ratio of
-//! each model from alternating runs in the same process.
+//! completion. After criterion, `cargo bench` prints the engine/bare and
+//! floor/bare ratios of each model from alternating runs in the same process.
 //!
 //! `cargo bench --bench engine -- --warm-up-time 1 --measurement-time 5`
 
 mod bare_loop;
+mod floor_loop;
 
 use bare_loop::MmcModel;
 use criterion::{criterion_group, Criterion, Throughput};
@@ -80,11 +84,26 @@ fn check_bare(name: &str, model: &MmcModel) -> u64 {
     run.events
 }
 
+/// The floor loop's mean sojourn must be Erlang C's too.
+fn check_floor(name: &str, model: &MmcModel) -> u64 {
+    let run = floor_loop::run(model, 1);
+    let exact = model.exact_mean_sojourn_s();
+    let error = (run.mean_sojourn_s / exact - 1.0).abs();
+    assert!(
+        error < 0.1 && run.p99_s > run.mean_sojourn_s,
+        "floor {name}: mean sojourn {} s over {} customers, Erlang C {exact} s",
+        run.mean_sojourn_s,
+        run.departed
+    );
+    run.events
+}
+
 fn bench_queues(c: &mut Criterion) {
     for (name, model) in MODELS {
         let plan = engine_plan(name, &model);
         let engine_events = scaletwin::simulate(&plan).engine.events;
         let bare_events = check_bare(name, &model);
+        let floor_events = check_floor(name, &model);
         let mut g = c.benchmark_group("engine");
         g.sample_size(10);
         g.throughput(Throughput::Elements(engine_events));
@@ -95,17 +114,25 @@ fn bench_queues(c: &mut Criterion) {
         g.throughput(Throughput::Elements(bare_events));
         g.bench_function(name, |b| b.iter(|| black_box(model.run(1))));
         g.finish();
+        let mut g = c.benchmark_group("floor");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(floor_events));
+        g.bench_function(name, |b| b.iter(|| black_box(floor_loop::run(&model, 1))));
+        g.finish();
     }
 }
 
-/// Alternates runs of the engine and the bare loop on each model and
-/// prints their events per second and the ratio (medians of `ROUNDS`).
+/// Alternates runs of the engine, the bare loop and the floor loop on each
+/// model and prints their events per second and the engine's and the floor's
+/// ratios to the bare loop (medians of `ROUNDS`).
 fn print_ratios() {
     const ROUNDS: usize = 7;
-    println!("engine / bare loop, events per second, median of {ROUNDS} alternating runs:");
+    println!(
+        "engine and floor / bare loop, events per second, median of {ROUNDS} alternating runs:"
+    );
     for (name, model) in MODELS {
         let plan = engine_plan(name, &model);
-        let (mut engine, mut bare) = (Vec::new(), Vec::new());
+        let (mut engine, mut bare, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let t = Instant::now();
             let events = black_box(scaletwin::simulate(&plan)).engine.events;
@@ -113,15 +140,24 @@ fn print_ratios() {
             let t = Instant::now();
             let events = black_box(model.run(1)).events;
             bare.push(events as f64 / t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let events = black_box(floor_loop::run(&model, 1)).events;
+            floor.push(events as f64 / t.elapsed().as_secs_f64());
         }
-        let ratios: Vec<f64> = engine.iter().zip(&bare).map(|(e, b)| e / b).collect();
-        let (e, b, r) = (median(engine), median(bare), median(ratios.clone()));
-        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ratios.iter().copied().fold(0.0, f64::max);
+        let ratio = |of: &[f64]| -> (f64, f64, f64) {
+            let r: Vec<f64> = of.iter().zip(&bare).map(|(x, b)| x / b).collect();
+            let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = r.iter().copied().fold(0.0, f64::max);
+            (median(r), lo, hi)
+        };
+        let ((r, lo, hi), (fr, flo, fhi)) = (ratio(&engine), ratio(&floor));
+        let (e, b, f) = (median(engine), median(bare.clone()), median(floor));
         println!(
-            "  {name}: engine {:.2} M/s, bare {:.2} M/s, ratio {r:.3} (pairs {lo:.3}-{hi:.3})",
+            "  {name}: engine {:.2} M/s, bare {:.2} M/s, ratio {r:.3} (pairs {lo:.3}-{hi:.3}); \
+             floor {:.2} M/s, ratio {fr:.3} (pairs {flo:.3}-{fhi:.3})",
             e / 1e6,
             b / 1e6,
+            f / 1e6,
         );
     }
 }
