@@ -223,11 +223,13 @@ impl<E: Copy> EventQueue<E> {
     #[inline(never)]
     fn move_to_radix(&mut self) {
         self.small_mode = false;
-        // No earlier than any event (`advance_to` may have passed some).
+        // No later than any event, the held one included (`advance_to`
+        // may have passed some).
         self.last = self
             .small
             .last()
-            .map_or(self.now.0, |e| e.time.min(self.now.0));
+            .map_or(self.now.0, |e| e.time.min(self.now.0))
+            .min(self.held.time);
         let mut small = std::mem::take(&mut self.small);
         for e in small.iter().rev() {
             self.radix_schedule(e.time, e.event);
