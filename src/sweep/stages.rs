@@ -151,8 +151,9 @@ fn is_queue(backlogs: &[(String, f64)], station: &str) -> bool {
     backlogs.iter().any(|(q, _)| q == station)
 }
 
-/// The station on the request path whose utilization reaches 1 at the
-/// fewest users (job queues left out).
+/// The station on the request path whose load reaches its most capacity
+/// at the fewest users (job queues left out): each stage's mean
+/// [`RunSummary::saturation`] (its utilization in runs without one).
 pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
     let first = rows.first()?;
     let mut best: Option<Bottleneck> = None;
@@ -160,16 +161,21 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
         if is_queue(&first.backlogs, station) {
             continue;
         }
-        // Below saturation utilization grows in proportion to users.
+        // Below saturation the load grows in proportion to users, until
+        // something saturates: past a stage that could not keep up, a
+        // station's load grows no more.
         let mut at = None;
         let mut there = None;
         for r in rows {
-            let u = r.utilization[i].1;
+            let u = saturation(r, i);
             if u >= 0.9 {
                 if at.is_none() {
                     at = Some(r.users / u.max(1e-9));
                 }
                 there = Some(r);
+                break;
+            }
+            if r.throughput_rps.mean < KEPT_UP * r.offered_rps {
                 break;
             }
             if u > 1e-6 {
@@ -192,6 +198,24 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
         }
     }
     best
+}
+
+/// A stage whose successes are below this share of its offered rate did not
+/// keep up (failures or a growing backlog): the bottleneck is not
+/// extrapolated from it or from larger stages.
+const KEPT_UP: f64 = 0.95;
+
+/// Stage `row`'s mean share of station `i`'s most capacity over its runs.
+fn saturation(row: &StageRow, i: usize) -> f64 {
+    let shares: Vec<f64> = row
+        .runs
+        .iter()
+        .filter_map(|r| r.saturation.get(i).map(|s| s.1))
+        .collect();
+    if shares.is_empty() {
+        return row.utilization[i].1;
+    }
+    shares.iter().sum::<f64>() / shares.len() as f64
 }
 
 /// The stages of `s` over `ladder`; `scale`: tenants and keys grow with

@@ -226,6 +226,63 @@ fn the_named_bottleneck_is_the_station_that_reaches_full_utilization_first() {
 }
 
 #[test]
+fn an_autoscaled_deployments_bottleneck_is_its_cpu_at_the_hpas_maximum() {
+    // Each request is 10 ms of CPU; the HPA (50% of a 250m request) adds
+    // pods up to 10, each limited to 0.5 cores: 5 cores serve 500 req/s,
+    // so the CPU runs out at 500 users. The workers (64 a pod) stay nearly
+    // idle, and the HPA keeps their utilization flat as users grow: by
+    // their utilization alone the app would saturate past 10,000 users.
+    let text = |stages: &str| {
+        format!(
+            r#"Scenario(
+            name: "hpa-cpu", seed: 5,
+            run: (duration: "40s", warmup: "10s", interval: "5s"),
+            workload: (users: 100, rps_per_user: 1.0, mix: {{ "work": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "app": 1 }}),
+                Deployment(name: "app", replicas: 2, concurrency: 64,
+                           resources: (requests: (cpu: "250m", memory: "256Mi"), limits: (cpu: "500m", memory: "512Mi")),
+                           hpa: (min: 2, max: 10, cpu: 50),
+                           nodes: (cpu: 2.0, memory_mib: 8192)),
+            ],
+            endpoints: {{ "work": [Lb("lb"), Compute(Const("10ms"))] }},
+            stages: [{stages}],
+        )"#
+        )
+    };
+    let parse =
+        |t: String| scaletwin::scenario::parse(&t, "hpa-cpu.ron").expect("the scenario parses");
+    let batch = Batch {
+        replications: 1,
+        max_requests: 100_000,
+        allow_large: false,
+    };
+    let ladder = parse(text(r#"("50", 50), ("100", 100), ("200", 200)"#));
+    let r = sweep::stages(&ladder, "hpa-cpu.ron", batch, None).unwrap();
+    let b = r.bottleneck.clone().unwrap();
+    assert_eq!(b.station, "app");
+    assert!((b.saturates_at_users / 500.0 - 1.0).abs() < 0.1, "{b:?}");
+    let top = r.stages.last().unwrap();
+    let u = top.utilization[0].1;
+    assert!(200.0 / u > 10_000.0, "the workers' utilization {u}");
+    // Truth: below the point the app keeps up with its offered rate, above
+    // it it cannot.
+    let around = parse(text(r#"("below", 400), ("above", 600)"#));
+    let fine = sweep::stages(&around, "hpa-cpu.ron", batch, None).unwrap();
+    let kept_up = |row: &StageRow| row.throughput_rps.mean / row.offered_rps;
+    assert!(
+        kept_up(&fine.stages[0]) > 0.97,
+        "{:?}",
+        fine.stages[0].throughput_rps
+    );
+    assert!(
+        kept_up(&fine.stages[1]) < 0.9,
+        "{:?}",
+        fine.stages[1].throughput_rps
+    );
+}
+
+#[test]
 fn every_scenario_runs_through_stages_and_compare() {
     let files = every_scenario();
     assert!(files.len() >= 5);
