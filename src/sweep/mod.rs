@@ -209,7 +209,11 @@ fn saturation(plan: &crate::scenario::Plan, report: &Report, st: &StationReport)
         d.replicas.max(a.spec.max_replicas.max(0) as u32)
     });
     let usable = f64::from(most.max(1)) * cpu.limit.map_or(cpu.cores, |l| l.min(cpu.cores));
-    used.max(cores_used / usable)
+    if usable > 0.0 {
+        used.max(cores_used / usable)
+    } else {
+        used
+    }
 }
 
 /// Where each autoscaled deployment of `s` started and ended its run
