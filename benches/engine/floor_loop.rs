@@ -1,7 +1,7 @@
 //! The floor loop: the bare loop's M/M/c model written by hand with the
 //! engine's own parts and the bookkeeping a report of it prints, and
 //! nothing else. It is what the engine would cost with no interpreter at
-//! all: the lower bound of an engine that prints the same report with the
+//! all: a floor for an engine that prints the same report with the
 //! same parts (issue 19.3).
 //!
 //! Per customer, like the engine on the bench's scenario: the arrival gap
