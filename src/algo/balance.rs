@@ -199,12 +199,57 @@ impl Balancer {
     }
 
     /// Picks a healthy backend, or `None` if none is eligible.
+    #[inline]
     pub fn pick<B: Backends + ?Sized, R: Rng + ?Sized>(
         &mut self,
         backends: &B,
         rng: &mut R,
     ) -> Option<usize> {
         let n = backends.len();
+        if n == 1 && self.strategy != Strategy::Random {
+            return self.pick_the_one(backends);
+        }
+        self.pick_among(backends, n, rng)
+    }
+
+    /// [`Balancer::pick`] with one backend, for every strategy but random
+    /// (whose draw must still be made): that backend if it is eligible,
+    /// leaving the state each strategy leaves. It is the common case (one
+    /// pod, or one deployment of one pod behind the balancer) and small
+    /// enough to inline where requests enter pods; the strategies stay
+    /// out of line.
+    #[inline]
+    fn pick_the_one<B: Backends + ?Sized>(&mut self, b: &B) -> Option<usize> {
+        match self.strategy {
+            Strategy::RoundRobin | Strategy::LeastConnections => {
+                if !b.is_healthy(0) {
+                    return None;
+                }
+                self.cursor = 1;
+            }
+            Strategy::Weighted => {
+                self.current.resize(1, 0);
+                if b.weight(0) == 0 || !b.is_healthy(0) {
+                    return None;
+                }
+            }
+            Strategy::PowerOfTwoChoices | Strategy::Random => {
+                if !b.is_healthy(0) {
+                    return None;
+                }
+            }
+        }
+        Some(0)
+    }
+
+    /// [`Balancer::pick`] by the strategy itself.
+    #[inline(never)]
+    fn pick_among<B: Backends + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        backends: &B,
+        n: usize,
+        rng: &mut R,
+    ) -> Option<usize> {
         if n == 0 {
             return None;
         }
@@ -346,6 +391,61 @@ fn power_of_two<B: Backends + ?Sized, R: Rng + ?Sized>(
             let x = nth_healthy(b, n, x)?;
             let y = nth_healthy(b, n, y)?;
             Some(less_loaded(b, x, y))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn one_backend_picks_as_the_strategies_themselves_do() {
+        // The fast path against `pick_among` for every strategy, a healthy
+        // or unhealthy, weighted or unweighted single backend, between
+        // picks over three backends that leave a cursor and weights behind:
+        // the same picks, the same state, the same random draws.
+        let strategies = [
+            Strategy::RoundRobin,
+            Strategy::Random,
+            Strategy::LeastConnections,
+            Strategy::Weighted,
+            Strategy::PowerOfTwoChoices,
+        ];
+        for strategy in strategies {
+            for (healthy, weight) in [(true, 1), (true, 3), (true, 0), (false, 1)] {
+                let three = vec![
+                    Backend {
+                        in_flight: 2,
+                        ..Backend::default()
+                    },
+                    Backend {
+                        weight: 2,
+                        ..Backend::default()
+                    },
+                    Backend::default(),
+                ];
+                let one = vec![Backend {
+                    healthy,
+                    weight,
+                    in_flight: 1,
+                }];
+                let (mut fast, mut slow) = (Balancer::new(strategy), Balancer::new(strategy));
+                let (mut rf, mut rs) = (ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(3));
+                for round in 0..6 {
+                    let backends: &[Backend] = if round % 3 == 2 { &three } else { &one };
+                    let a = fast.pick(backends, &mut rf);
+                    let b = slow.pick_among(backends, backends.len(), &mut rs);
+                    let at =
+                        format!("{strategy:?}, healthy {healthy}, weight {weight}, round {round}");
+                    assert_eq!(a, b, "{at}");
+                    assert_eq!(fast.cursor, slow.cursor, "{at}");
+                    assert_eq!(fast.current, slow.current, "{at}");
+                }
+                assert_eq!(rf.next_u64(), rs.next_u64(), "{strategy:?}: the draws");
+            }
         }
     }
 }
