@@ -46,15 +46,15 @@ pub struct RunSummary {
     /// Utilization of every station, in report order: (name, 0..1); for a
     /// database sized by its class, its busiest node's vCPUs when busier.
     pub utilization: Vec<(String, f64)>,
-    /// How near each station came to the most it can serve, in
-    /// `utilization`'s order: its utilization, or for a deployment with the
-    /// CPU model its cores used over its pods' usable cores at its largest
-    /// replica count (an HPA's maximum) when that is more. The bottleneck
-    /// is extrapolated from it: an HPA adds pods while its CPU is below
-    /// target, so the workers' utilization alone misses the CPU running
-    /// out at the maximum. (Absent from reports written before it.)
+    /// Each deployment with the CPU model: its cores used over its pods'
+    /// usable cores at its largest replica count (an HPA's maximum), in
+    /// scenario order. An HPA adds pods while its CPU is below target, so
+    /// the workers' utilization stays flat as users grow and misses the CPU
+    /// running out at the maximum: the bottleneck is extrapolated from the
+    /// larger of the two. (Absent without the CPU model, and from reports
+    /// written before it.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub saturation: Vec<(String, f64)>,
+    pub cpu_at_most: Vec<(String, f64)>,
     /// Each job queue's backlog growth, jobs per second over the measured
     /// period (negative when it drains), in scenario order.
     #[serde(default)]

@@ -146,11 +146,7 @@ fn summarize(
             .iter()
             .map(|st| (st.name.clone(), capacity_used(report, st)))
             .collect(),
-        saturation: report
-            .stations
-            .iter()
-            .map(|st| (st.name.clone(), saturation(plan, report, st)))
-            .collect(),
+        cpu_at_most: cpu_at_most(plan, report),
         backlogs: backlog::backlog_growth(report),
         autoscaled: replica_spans(s, report),
         waits: report
@@ -180,40 +176,25 @@ fn capacity_used(report: &Report, st: &StationReport) -> f64 {
     st.stats.utilization.max(cores)
 }
 
-/// How near station `st` came to the most it can serve (see
-/// [`RunSummary::saturation`]): its utilization (for a database, the
-/// busier of its connections and its vCPUs), or for a deployment with the
-/// CPU model its cores used over its pods' usable cores (its CFS limit
-/// when below the cores it may run on) at its largest replica count (an
-/// HPA's maximum), when that is more. An HPA adds pods while the CPU is
-/// below its target, so the workers' utilization stays flat as users grow
-/// and says nothing of the CPU its maximum replicas can give. The cores
-/// used are over the whole run, warm-up included (at the same offered
-/// rate).
-fn saturation(plan: &crate::scenario::Plan, report: &Report, st: &StationReport) -> f64 {
-    let used = capacity_used(report, st);
-    let Some(d) = plan.deployments.iter().find(|d| d.name == st.name) else {
-        return used;
-    };
-    let Some(cpu) = &d.cpu else { return used };
-    let Some(cores_used) = report
-        .scaling
+/// Each deployment with the CPU model: its cores used over its pods' usable
+/// cores (its CFS limit when below the cores it may run on) at its largest
+/// replica count (an HPA's maximum); see [`RunSummary::cpu_at_most`]. The
+/// cores used are over the whole run, warm-up included (at the same
+/// offered rate).
+fn cpu_at_most(plan: &crate::scenario::Plan, report: &Report) -> Vec<(String, f64)> {
+    plan.deployments
         .iter()
-        .find(|row| row.name == d.name)
-        .and_then(|row| row.resources.as_ref())
-        .map(|r| r.cpu_used_cores)
-    else {
-        return used;
-    };
-    let most = d.hpa.as_ref().map_or(d.replicas, |a| {
-        d.replicas.max(a.spec.max_replicas.max(0) as u32)
-    });
-    let usable = f64::from(most.max(1)) * cpu.limit.map_or(cpu.cores, |l| l.min(cpu.cores));
-    if usable > 0.0 {
-        used.max(cores_used / usable)
-    } else {
-        used
-    }
+        .filter_map(|d| {
+            let cpu = d.cpu.as_ref()?;
+            let row = report.scaling.iter().find(|row| row.name == d.name)?;
+            let used = row.resources.as_ref()?.cpu_used_cores;
+            let most = d.hpa.as_ref().map_or(d.replicas, |a| {
+                d.replicas.max(a.spec.max_replicas.max(0) as u32)
+            });
+            let usable = f64::from(most.max(1)) * cpu.limit.map_or(cpu.cores, |l| l.min(cpu.cores));
+            (usable > 0.0).then(|| (d.name.clone(), used / usable))
+        })
+        .collect()
 }
 
 /// Where each autoscaled deployment of `s` started and ended its run

@@ -151,9 +151,8 @@ fn is_queue(backlogs: &[(String, f64)], station: &str) -> bool {
     backlogs.iter().any(|(q, _)| q == station)
 }
 
-/// The station on the request path whose load reaches its most capacity
-/// at the fewest users (job queues left out): each stage's mean
-/// [`RunSummary::saturation`] (its utilization in runs without one).
+/// The station on the request path whose load reaches what it can serve
+/// at the fewest users (job queues left out): see `saturation` below.
 pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
     let first = rows.first()?;
     let mut best: Option<Bottleneck> = None;
@@ -205,17 +204,21 @@ pub fn bottleneck(rows: &[StageRow]) -> Option<Bottleneck> {
 /// extrapolated from it or from larger stages.
 const KEPT_UP: f64 = 0.95;
 
-/// Stage `row`'s mean share of station `i`'s most capacity over its runs.
+/// Stage `row`'s mean load on station `i` over its runs: each run's
+/// utilization, or its [`RunSummary::cpu_at_most`] when more.
 fn saturation(row: &StageRow, i: usize) -> f64 {
-    let shares: Vec<f64> = row
-        .runs
-        .iter()
-        .filter_map(|r| r.saturation.get(i).map(|s| s.1))
-        .collect();
-    if shares.is_empty() {
-        return row.utilization[i].1;
+    let (station, mean) = &row.utilization[i];
+    if row.runs.is_empty() {
+        return *mean;
     }
-    shares.iter().sum::<f64>() / shares.len() as f64
+    let load = |r: &RunSummary| {
+        let u = r.utilization[i].1;
+        r.cpu_at_most
+            .iter()
+            .find(|(d, _)| d == station)
+            .map_or(u, |c| u.max(c.1))
+    };
+    row.runs.iter().map(load).sum::<f64>() / row.runs.len() as f64
 }
 
 /// The stages of `s` over `ladder`; `scale`: tenants and keys grow with
