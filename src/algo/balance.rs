@@ -220,24 +220,20 @@ impl Balancer {
     /// out of line.
     #[inline]
     fn pick_the_one<B: Backends + ?Sized>(&mut self, b: &B) -> Option<usize> {
-        match self.strategy {
-            Strategy::RoundRobin | Strategy::LeastConnections => {
-                if !b.is_healthy(0) {
-                    return None;
-                }
-                self.cursor = 1;
+        if self.strategy == Strategy::Weighted {
+            self.current.resize(1, 0);
+            if b.weight(0) == 0 {
+                return None;
             }
-            Strategy::Weighted => {
-                self.current.resize(1, 0);
-                if b.weight(0) == 0 || !b.is_healthy(0) {
-                    return None;
-                }
-            }
-            Strategy::PowerOfTwoChoices | Strategy::Random => {
-                if !b.is_healthy(0) {
-                    return None;
-                }
-            }
+        }
+        if !b.is_healthy(0) {
+            return None;
+        }
+        if matches!(
+            self.strategy,
+            Strategy::RoundRobin | Strategy::LeastConnections
+        ) {
+            self.cursor = 1;
         }
         Some(0)
     }
