@@ -69,56 +69,54 @@ fn engine_plan(name: &str, model: &MmcModel) -> scaletwin::Plan {
     scaletwin::scenario::validate(&s).unwrap()
 }
 
-/// The bare loop's mean sojourn must be Erlang C's (within the noise of
-/// 1 M customers at ρ = 0.9), or its speed means nothing.
-fn check_bare(name: &str, model: &MmcModel) -> u64 {
-    let run = model.run(1);
+/// A hand-written loop's mean sojourn must be Erlang C's (within the
+/// noise of 1 M customers at ρ = 0.9), or its speed means nothing.
+fn check_mean(what: &str, model: &MmcModel, mean_sojourn_s: f64, departed: u64) {
     let exact = model.exact_mean_sojourn_s();
-    let error = (run.mean_sojourn_s / exact - 1.0).abs();
     assert!(
-        error < 0.1,
-        "bare {name}: mean sojourn {} s over {} customers, Erlang C {exact} s",
-        run.mean_sojourn_s,
-        run.departed
+        (mean_sojourn_s / exact - 1.0).abs() < 0.1,
+        "{what}: mean sojourn {mean_sojourn_s} s over {departed} customers, Erlang C {exact} s"
     );
-    run.events
 }
 
-/// The floor loop's mean sojourn must be Erlang C's too.
-fn check_floor(name: &str, model: &MmcModel) -> u64 {
-    let run = floor_loop::run(model, 1);
-    let exact = model.exact_mean_sojourn_s();
-    let error = (run.mean_sojourn_s / exact - 1.0).abs();
-    assert!(
-        error < 0.1 && run.p99_s > run.mean_sojourn_s,
-        "floor {name}: mean sojourn {} s over {} customers, Erlang C {exact} s",
-        run.mean_sojourn_s,
-        run.departed
-    );
-    run.events
+/// Benchmarks `run` as `group/name`, `events` events per run.
+fn bench_one<T>(c: &mut Criterion, group: &str, name: &str, events: u64, run: impl Fn() -> T) {
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(events));
+    g.bench_function(name, |b| b.iter(|| black_box(run())));
+    g.finish();
 }
 
 fn bench_queues(c: &mut Criterion) {
     for (name, model) in MODELS {
         let plan = engine_plan(name, &model);
+        let bare = model.run(1);
+        check_mean(
+            &format!("bare {name}"),
+            &model,
+            bare.mean_sojourn_s,
+            bare.departed,
+        );
+        let floor = floor_loop::run(&model, 1);
+        check_mean(
+            &format!("floor {name}"),
+            &model,
+            floor.mean_sojourn_s,
+            floor.departed,
+        );
+        assert!(
+            floor.p99_s > floor.mean_sojourn_s,
+            "floor {name}: {floor:?}"
+        );
         let engine_events = scaletwin::simulate(&plan).engine.events;
-        let bare_events = check_bare(name, &model);
-        let floor_events = check_floor(name, &model);
-        let mut g = c.benchmark_group("engine");
-        g.sample_size(10);
-        g.throughput(Throughput::Elements(engine_events));
-        g.bench_function(name, |b| b.iter(|| black_box(scaletwin::simulate(&plan))));
-        g.finish();
-        let mut g = c.benchmark_group("bare");
-        g.sample_size(10);
-        g.throughput(Throughput::Elements(bare_events));
-        g.bench_function(name, |b| b.iter(|| black_box(model.run(1))));
-        g.finish();
-        let mut g = c.benchmark_group("floor");
-        g.sample_size(10);
-        g.throughput(Throughput::Elements(floor_events));
-        g.bench_function(name, |b| b.iter(|| black_box(floor_loop::run(&model, 1))));
-        g.finish();
+        bench_one(c, "engine", name, engine_events, || {
+            scaletwin::simulate(&plan)
+        });
+        bench_one(c, "bare", name, bare.events, || model.run(1));
+        bench_one(c, "floor", name, floor.events, || {
+            floor_loop::run(&model, 1)
+        });
     }
 }
 
@@ -132,17 +130,17 @@ fn print_ratios() {
     );
     for (name, model) in MODELS {
         let plan = engine_plan(name, &model);
+        // Events per second of one timed run.
+        let rate = |run: &dyn Fn() -> u64| {
+            let t = Instant::now();
+            let events = black_box(run());
+            events as f64 / t.elapsed().as_secs_f64()
+        };
         let (mut engine, mut bare, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            let t = Instant::now();
-            let events = black_box(scaletwin::simulate(&plan)).engine.events;
-            engine.push(events as f64 / t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            let events = black_box(model.run(1)).events;
-            bare.push(events as f64 / t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            let events = black_box(floor_loop::run(&model, 1)).events;
-            floor.push(events as f64 / t.elapsed().as_secs_f64());
+            engine.push(rate(&|| scaletwin::simulate(&plan).engine.events));
+            bare.push(rate(&|| model.run(1).events));
+            floor.push(rate(&|| floor_loop::run(&model, 1).events));
         }
         let ratio = |of: &[f64]| -> (f64, f64, f64) {
             let r: Vec<f64> = of.iter().zip(&bare).map(|(x, b)| x / b).collect();
