@@ -640,7 +640,7 @@ pub struct Probes {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Probe {
-    /// Time between probes (default "10s"); a probe still waiting when the
+    /// Time between probes (default "10s", at least "1s"); a probe still waiting when the
     /// next is due delays it until its answer or its timeout.
     #[serde(default)]
     pub period: Option<Duration>,

@@ -540,12 +540,24 @@ const CASES: &[(&str, &[&str])] = &[
             ":11:24: components[1].probes.cost",
             "needs the deployment's CPU model",
             ":9:36: components[1].probes.readiness.period",
+            "must be at least 1s, as Kubernetes' periodSeconds (default 10s), not 0ns",
             ":9:50: components[1].probes.readiness.failure_threshold",
             "must be from 1 to 1000000, not 0",
             ":9:72: components[1].probes.readiness.success_threshold",
             ":10:35: components[1].probes.liveness.timeout",
             ":10:50: components[1].probes.liveness.success_threshold",
             "must be 1, as in Kubernetes, not 2",
+        ],
+    ),
+    (
+        // A shorter period would flood the run with probes (1ns: a billion
+        // events per pod and simulated second).
+        "probes_03_period_under_a_second",
+        &[
+            ":8:41: components[1].probes.readiness.period",
+            "at least 1s, as Kubernetes' periodSeconds (default 10s), not 500ms",
+            ":8:70: components[1].probes.liveness.period",
+            "not 1ns",
         ],
     ),
     (

@@ -1,9 +1,9 @@
 //! A deployment's `probes`: the kubelet's readiness and liveness probes,
 //! with Kubernetes' defaults (period 10 s, timeout 1 s, failure threshold
-//! 3, success threshold 1, no initial delay) and its rules (thresholds at
-//! least 1, a liveness success threshold of exactly 1). A timeout longer
-//! than the period is allowed, as in Kubernetes: the next probe then waits
-//! for the answer or the timeout.
+//! 3, success threshold 1, no initial delay) and its rules (a period of at
+//! least 1 s, thresholds at least 1, a liveness success threshold of
+//! exactly 1). A timeout longer than the period is allowed, as in
+//! Kubernetes: the next probe then waits for the answer or the timeout.
 
 use super::checks::{check_count, check_nonzero, sizes};
 use super::context::Problems;
@@ -15,6 +15,9 @@ use crate::scenario::schema::{self, ProbePort};
 const DEFAULT_PERIOD: Nanos = Nanos(10_000_000_000);
 /// Kubernetes' default `timeoutSeconds`.
 const DEFAULT_TIMEOUT: Nanos = Nanos(1_000_000_000);
+/// Kubernetes' least `periodSeconds`: a probe every second at most (a
+/// shorter period would be a flood of events no kubelet sends).
+const MIN_PERIOD: Nanos = Nanos(1_000_000_000);
 /// Kubernetes' default `failureThreshold`.
 const DEFAULT_FAILURES: u32 = 3;
 /// The CPU time of a health handler when the scenario gives none.
@@ -84,13 +87,13 @@ fn resolve_probe(
 ) -> ProbeSpec {
     let period = probe.period.map_or(DEFAULT_PERIOD, |d| d.nanos());
     let timeout = probe.timeout.map_or(DEFAULT_TIMEOUT, |d| d.nanos());
-    check_nonzero(
-        p,
-        format!("{at}.period"),
-        Some(name),
-        period,
-        "a probe's period must be longer than zero (Kubernetes' default is 10s)",
-    );
+    if let Some(short) = probe.period.filter(|d| d.nanos() < MIN_PERIOD) {
+        p.add_near(
+            format!("{at}.period"),
+            format!("a probe's period must be at least 1s, as Kubernetes' periodSeconds (default 10s), not {short}"),
+            Some(name),
+        );
+    }
     check_nonzero(
         p,
         format!("{at}.timeout"),
