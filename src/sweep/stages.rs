@@ -221,85 +221,101 @@ fn saturation(row: &StageRow, i: usize) -> f64 {
     row.runs.iter().map(load).sum::<f64>() / row.runs.len() as f64
 }
 
-/// The stages of `s` over `ladder`; `scale`: tenants and keys grow with
-/// each stage's users (see [`super::at_stage`]), and autoscaled
-/// deployments start each stage settled (see `settle`, whose pilot of stage
-/// `k` runs with the seed of its first replication; `bar` counts the
-/// pilots).
-fn ladder_stages(
-    s: &Scenario,
-    ladder: &[(String, f64)],
+/// One scenario's run over a ladder of user counts: the stages, the root
+/// of their seeds (a stage's by its index and replication), whether
+/// tenants, keys and data grow with each stage's users and autoscaled
+/// deployments start it settled (`scale`, see [`super::at_stage`] and
+/// `settle`), and how the runs go.
+struct Ladder<'a> {
+    stages: &'a [(String, f64)],
     seed: u64,
-    batch: Batch,
     scale: bool,
-    file: &str,
-    bar: Option<&ProgressBar>,
-) -> Result<Vec<Scenario>, ScenarioError> {
-    let stages: Vec<Scenario> = ladder
-        .iter()
-        .map(|(name, users)| at_stage(s, name, *users, scale))
-        .collect();
-    if !scale {
-        return Ok(stages);
-    }
-    // Largest first: the longest pilot of a ladder starts at once.
-    largest_first_map(&stages, |k, stage| {
-        settled(
-            stage,
-            seed_for(seed, k as u64, 0),
-            file,
-            batch.allow_large,
-            bar,
-        )
-    })
-    .into_iter()
-    .collect()
+    batch: Batch,
+    file: &'a str,
+    bar: Option<&'a ProgressBar>,
 }
 
-/// The runs of every stage of `s` over `ladder`, seeded from `seed` by
-/// stage and replication index: `batch.replications` each, or, when the
-/// scenario asks for a precision, one run to it (see `precision`), which
-/// stops early once it fails `decide` if given.
-#[allow(clippy::too_many_arguments)]
-fn ladder_runs(
-    s: &Scenario,
-    ladder: &[(String, f64)],
-    seed: u64,
-    batch: Batch,
-    scale: bool,
-    decide: Option<&Slo>,
-    file: &str,
-    bar: Option<&ProgressBar>,
-) -> Result<Vec<StageRuns>, ScenarioError> {
-    let stages = ladder_stages(s, ladder, seed, batch, scale, file, bar)?;
-    let reps = batch.replications.max(1) as usize;
-    if let Some(target) = s.run.precision {
-        let seeds = |k: usize| seed_for(seed, k as u64, 0);
-        let precise = run_to_precision(&stages, &seeds, target, decide, batch, file, bar)?;
-        return Ok(precise
-            .into_iter()
-            .map(|(run, intervals)| (vec![run], Some(intervals)))
-            .collect());
-    }
-    let jobs: Vec<Scenario> = stages
-        .iter()
-        .enumerate()
-        .flat_map(|(k, stage)| {
-            (0..reps).map(move |r| {
-                prepare(
-                    stage,
-                    None,
-                    seed_for(seed, k as u64, r as u64),
-                    batch.max_requests,
-                )
+impl Ladder<'_> {
+    /// The rows of `s` over the ladder, judged by `slo`: `batch.replications`
+    /// runs each, or, when the scenario asks for a precision, one run to it
+    /// (see `precision`), which stops early once it fails `decide` if given.
+    fn rows(
+        &self,
+        s: &Scenario,
+        slo: &Slo,
+        decide: Option<&Slo>,
+    ) -> Result<Vec<StageRow>, ScenarioError> {
+        let results = self.runs(s, decide)?;
+        Ok(self
+            .stages
+            .iter()
+            .zip(results)
+            .map(|((name, users), (runs, precision))| {
+                let stage = at_stage(s, name, *users, self.scale);
+                precise_row(row(name, &stage, runs, slo), precision)
             })
+            .collect())
+    }
+
+    /// The scenario of each stage of `s`, autoscaled deployments settled
+    /// when `scale` (the pilot of stage `k` runs with the seed of its first
+    /// replication; the progress bar counts the pilots).
+    fn scenarios(&self, s: &Scenario) -> Result<Vec<Scenario>, ScenarioError> {
+        let stages: Vec<Scenario> = self
+            .stages
+            .iter()
+            .map(|(name, users)| at_stage(s, name, *users, self.scale))
+            .collect();
+        if !self.scale {
+            return Ok(stages);
+        }
+        // Largest first: the longest pilot of a ladder starts at once.
+        largest_first_map(&stages, |k, stage| {
+            settled(
+                stage,
+                seed_for(self.seed, k as u64, 0),
+                self.file,
+                self.batch.allow_large,
+                self.bar,
+            )
         })
-        .collect();
-    let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
-    Ok(stages
-        .iter()
-        .map(|_| (results.by_ref().take(reps).collect(), None))
-        .collect())
+        .into_iter()
+        .collect()
+    }
+
+    /// The runs of every stage of `s` (see [`Ladder::rows`]).
+    fn runs(&self, s: &Scenario, decide: Option<&Slo>) -> Result<Vec<StageRuns>, ScenarioError> {
+        let (batch, file, bar) = (self.batch, self.file, self.bar);
+        let stages = self.scenarios(s)?;
+        let reps = batch.replications.max(1) as usize;
+        if let Some(target) = s.run.precision {
+            let seeds = |k: usize| seed_for(self.seed, k as u64, 0);
+            let precise = run_to_precision(&stages, &seeds, target, decide, batch, file, bar)?;
+            return Ok(precise
+                .into_iter()
+                .map(|(run, intervals)| (vec![run], Some(intervals)))
+                .collect());
+        }
+        let jobs: Vec<Scenario> = stages
+            .iter()
+            .enumerate()
+            .flat_map(|(k, stage)| {
+                (0..reps).map(move |r| {
+                    prepare(
+                        stage,
+                        None,
+                        seed_for(self.seed, k as u64, r as u64),
+                        batch.max_requests,
+                    )
+                })
+            })
+            .collect();
+        let mut results = run_all(&jobs, file, batch.allow_large, bar)?.into_iter();
+        Ok(stages
+            .iter()
+            .map(|_| (results.by_ref().take(reps).collect(), None))
+            .collect())
+    }
 }
 
 /// A stage's runs, and its intervals when it ran to a precision.
@@ -328,15 +344,15 @@ pub fn stages(
         b.set_length(bar_length(s, ladder.len() * reps));
     }
     let slo = objective(s.slo.as_ref());
-    let results = ladder_runs(s, &ladder, s.seed, batch, true, Some(&slo), file, bar)?;
-    let rows: Vec<StageRow> = ladder
-        .iter()
-        .zip(results)
-        .map(|((name, users), (runs, precision))| {
-            let stage = at_stage(s, name, *users, true);
-            precise_row(row(name, &stage, runs, &slo), precision)
-        })
-        .collect();
+    let rows = Ladder {
+        stages: &ladder,
+        seed: s.seed,
+        scale: true,
+        batch,
+        file,
+        bar,
+    }
+    .rows(s, &slo, Some(&slo))?;
     Ok(StagesReport {
         scenario: s.name.clone(),
         first_failing_stage: rows.iter().find(|r| !r.slo_met).map(|r| r.name.clone()),
@@ -381,15 +397,15 @@ pub fn compare(
         // The first scenario's seeds for all: common random numbers.
         // Every row runs to the precision: the paired differences need
         // figures, not only verdicts.
-        let results = ladder_runs(s, &ladder, first.seed, batch, ladder_mode, None, file, bar)?;
-        let rows: Vec<StageRow> = ladder
-            .iter()
-            .zip(results)
-            .map(|((name, users), (runs, precision))| {
-                let stage = at_stage(s, name, *users, ladder_mode);
-                precise_row(row(name, &stage, runs, &slo), precision)
-            })
-            .collect();
+        let rows = Ladder {
+            stages: &ladder,
+            seed: first.seed,
+            scale: ladder_mode,
+            batch,
+            file,
+            bar,
+        }
+        .rows(s, &slo, None)?;
         per_arch.push(rows);
     }
     let stages = ladder
