@@ -73,8 +73,8 @@ impl RatePattern {
         self.max_factor_before(Nanos::MAX)
     }
 
-    /// The largest multiplier the pattern reaches before `end` (a spike or
-    /// a step from `end` on does not count; a trace counts whole).
+    /// The largest multiplier the pattern reaches before `end` (a spike, a
+    /// step or a trace's row from `end` on does not count).
     pub fn max_factor_before(&self, end: Nanos) -> f64 {
         match self {
             RatePattern::Constant | RatePattern::Diurnal { .. } => 1.0,
@@ -85,7 +85,7 @@ impl RatePattern {
                 .take_while(|s| s.0 < end)
                 .map(|s| s.1)
                 .fold(1.0, f64::max),
-            RatePattern::Trace(trace) => trace.max(),
+            RatePattern::Trace(trace) => trace.max_before(end),
         }
     }
 }

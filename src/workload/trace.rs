@@ -28,7 +28,6 @@ pub struct RateTrace {
     /// endpoint order (`endpoints` values per row); empty otherwise.
     mix: Vec<f64>,
     endpoints: usize,
-    max: f64,
 }
 
 impl RateTrace {
@@ -83,7 +82,6 @@ impl RateTrace {
             } else {
                 endpoints.len()
             },
-            max: 0.0,
         };
         let mut origin = None;
         let mut shares = vec![0.0; trace.endpoints];
@@ -124,7 +122,6 @@ impl RateTrace {
                     trace.mix.push(acc);
                 }
             }
-            trace.max = trace.max.max(rps);
             trace.starts.push(at);
             trace.rps.push(rps);
         }
@@ -151,9 +148,14 @@ impl RateTrace {
         (self.rps.last() == Some(&0.0)).then(|| self.starts[self.starts.len() - 1])
     }
 
-    /// The highest rate.
-    pub fn max(&self) -> f64 {
-        self.max
+    /// The highest rate of the rows that start before `end` (the whole
+    /// trace's with `Nanos::MAX`).
+    pub fn max_before(&self, end: Nanos) -> f64 {
+        self.starts
+            .iter()
+            .zip(&self.rps)
+            .take_while(|(&start, _)| start < end)
+            .fold(0.0, |max, (_, &rps)| rps.max(max))
     }
 
     /// The cumulative endpoint shares at `t`, when the trace has per-endpoint columns.

@@ -248,6 +248,12 @@ fn a_rate_trace_drives_the_rate_and_its_endpoint_columns_the_mix() {
     .unwrap();
     let n3 = drain(&m3).len() as f64;
     assert!((n3 - 12_000.0).abs() < 4.0 * 12_000f64.sqrt(), "{n3}");
+    // The run ends where the 800 rps row starts: its peak is the 200 rps
+    // before (3 users: 600/s), not the trace's 800, from which arrivals
+    // would be thinned at four candidates per arrival.
+    let footprint = scaletwin::sim::Footprint::of(&m3);
+    assert_eq!(footprint.peak_rate, 600.0);
+    assert_eq!(footprint.requests, 12_000.0);
 
     // Per-endpoint columns: the mix follows the recording.
     std::fs::write(d.join("split.csv"), "t,list,update\n0,300,0\n10,100,300\n").unwrap();
