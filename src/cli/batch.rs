@@ -16,8 +16,9 @@ pub(crate) struct BatchArgs {
     /// else 1; `stages` without it runs to a precision, 5% by default).
     #[arg(long, value_parser = at_least_one)]
     pub(crate) replications: Option<u32>,
-    /// Shorten any run above this many requests, for a quick look (default 0:
-    /// never; a shortened big stage may stop its autoscaler mid-climb).
+    /// Shorten any run above this many requests, for a quick look, the
+    /// stages' settle pilots included (default 0: never; a shortened big
+    /// stage may stop its autoscaler mid-climb).
     #[arg(long, default_value_t = DEFAULT_MAX_REQUESTS)]
     pub(crate) max_requests: u64,
     /// Run even if a run's estimated memory is over the budget (4 GiB).

@@ -13,6 +13,7 @@
 //! then confirms it: each row reports where its deployments started and
 //! ended.
 
+use super::{expected_requests, Batch};
 use crate::algo::Nanos;
 use crate::scenario::schema::{Component, LadderStart};
 use crate::scenario::units::Duration;
@@ -30,12 +31,13 @@ const TOLERANCE: f64 = 0.1;
 /// `stage` with every autoscaled deployment's `replicas` set to the count
 /// its HPA settles at, unless the scenario asks for a cold start (or has
 /// no HPA). `seed`: the pilot's; a pilot over the memory budget is refused
-/// as a run would be, unless `allow_large`.
+/// as a run would be, unless `batch.allow_large`, and one over
+/// `batch.max_requests` is shortened (see [`pilot_length`]).
 pub(super) fn settled(
     stage: &Scenario,
     seed: u64,
     file: &str,
-    allow_large: bool,
+    batch: Batch,
     bar: Option<&ProgressBar>,
 ) -> Result<Scenario, ScenarioError> {
     let cold = stage
@@ -49,8 +51,8 @@ pub(super) fn settled(
     if cold || !autoscaled {
         return Ok(stage.clone());
     }
-    let pilot = pilot(stage, seed);
-    if !allow_large {
+    let pilot = pilot(stage, seed, batch.max_requests);
+    if !batch.allow_large {
         super::admit_all(std::slice::from_ref(&pilot), file)?;
     }
     if let Some(b) = bar {
@@ -81,9 +83,10 @@ pub(super) fn settled(
 
 /// The pilot: `stage` for a few HPA syncs, without faults, with each
 /// autoscaled deployment held at its `max` replicas (so no pod saturates
-/// unless the stage needs more than `max`). A stage run to a precision
-/// pilots for one replication's length at most (see [`pilot_length`]).
-fn pilot(stage: &Scenario, seed: u64) -> Scenario {
+/// unless the stage needs more than `max`). A stage run to a precision,
+/// or capped at `max_requests` (if not 0), pilots for less (see
+/// [`pilot_length`]).
+fn pilot(stage: &Scenario, seed: u64, max_requests: u64) -> Scenario {
     let mut p = stage.clone();
     p.seed = seed;
     p.faults.clear();
@@ -97,7 +100,7 @@ fn pilot(stage: &Scenario, seed: u64) -> Scenario {
         h.min = h.max;
         d.replicas = h.max;
     }
-    let (length, short_sync) = pilot_length(stage, sync);
+    let (length, short_sync) = pilot_length(stage, sync, max_requests);
     if let Some(short) = short_sync {
         for c in &mut p.components {
             if let Component::Deployment(d) = c {
@@ -114,18 +117,25 @@ fn pilot(stage: &Scenario, seed: u64) -> Scenario {
 }
 
 /// How long the pilot of `stage` runs with HPA syncs every `sync`: a few
-/// syncs, at most the stage's duration. A stage run to a precision pilots
-/// for its warm-up and a [`PILOT_SHARE`] of the rest at most (a pilot as
-/// long as the stage as written would cost more than the stage's run to a
-/// precision), with its syncs brought closer together (the second value:
-/// the pilot's sync period) so it still averages [`PILOT_SYNCS`] samples.
-fn pilot_length(stage: &Scenario, sync: Nanos) -> (Nanos, Option<Nanos>) {
+/// syncs, at most the stage's duration. It runs for less, with its syncs
+/// brought closer together (the second value: the pilot's sync period) so
+/// it still averages [`PILOT_SYNCS`] samples, when the stage runs to a
+/// precision (its warm-up and a [`PILOT_SHARE`] of the rest at most: a
+/// pilot as long as the stage as written would cost more than the stage's
+/// run to a precision) or when `max_requests` (if not 0) caps its requests
+/// at the stage's mean rate, as `--max-requests` caps the runs'.
+fn pilot_length(stage: &Scenario, sync: Nanos, max_requests: u64) -> (Nanos, Option<Nanos>) {
     let length = Nanos(sync.0.saturating_mul(PILOT_SYNCS)).min(stage.run.duration.nanos());
-    if stage.run.precision.is_none() {
-        return (length, None);
-    }
     let (duration, warmup) = (stage.run.duration.nanos(), stage.run.warmup.nanos());
-    let short = warmup.0 + (duration.0 - warmup.0.min(duration.0)) / PILOT_SHARE;
+    let mut short = length.0;
+    if stage.run.precision.is_some() {
+        short = short.min(warmup.0 + (duration.0 - warmup.0.min(duration.0)) / PILOT_SHARE);
+    }
+    let requests = expected_requests(stage);
+    if max_requests > 0 && requests > 0.0 {
+        let seconds = max_requests as f64 / requests * duration.as_secs_f64();
+        short = short.min(Nanos::from_secs_f64(seconds).0);
+    }
     // The shortest sync period a scenario may write is 100 ms.
     let short = short.max(PILOT_SYNCS * Nanos::from_millis(100).0);
     if short >= length.0 {
@@ -165,7 +175,41 @@ pub fn fixed_point(start: u32, min: u32, max: u32, loads: &[f64]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::fixed_point;
+    use super::{fixed_point, pilot_length};
+    use crate::algo::Nanos;
+
+    #[test]
+    fn max_requests_shortens_the_pilot_and_keeps_its_syncs() {
+        // 1,000 requests a second for 10 minutes; HPA syncs every 15 s: a
+        // pilot of 8 syncs runs 2 minutes, 120,000 requests.
+        let s = crate::scenario::parse(
+            r#"Scenario(
+                name: "p", run: (duration: "10m"),
+                workload: (users: 1000, rps_per_user: 1.0, mix: { "a": 1.0 }),
+                components: [
+                    LoadBalancer(name: "lb", targets: { "api": 1 }),
+                    Deployment(name: "api", replicas: 1, concurrency: 4),
+                ],
+                endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+            )"#,
+            "p.ron",
+        )
+        .unwrap();
+        let sync = Nanos::from_secs(15);
+        let two_minutes = (Nanos::from_secs(120), None);
+        assert_eq!(pilot_length(&s, sync, 0), two_minutes);
+        assert_eq!(pilot_length(&s, sync, 120_000), two_minutes);
+        // 30,000 requests: 30 s, 8 syncs 3.75 s apart.
+        assert_eq!(
+            pilot_length(&s, sync, 30_000),
+            (Nanos::from_secs(30), Some(Nanos::from_millis(3750)))
+        );
+        // Never below 8 syncs of the shortest period a scenario may write.
+        assert_eq!(
+            pilot_length(&s, sync, 10),
+            (Nanos::from_millis(800), Some(Nanos::from_millis(100)))
+        );
+    }
 
     #[test]
     fn the_fixed_point_is_the_load_in_pods_at_target_rounded_up_within_bounds() {

@@ -275,7 +275,7 @@ impl Ladder<'_> {
                 stage,
                 seed_for(self.seed, k as u64, 0),
                 self.file,
-                self.batch.allow_large,
+                self.batch,
                 self.bar,
             )
         })
