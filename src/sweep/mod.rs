@@ -86,11 +86,24 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
         s.workload.users = u;
     }
     s.seed = seed;
-    let expected = expected_requests(&s);
-    if max_requests > 0 && expected > max_requests as f64 {
-        shorten::shorten(&mut s, max_requests as f64 / expected);
+    if max_requests > 0 {
+        let offered = offered_requests(&s);
+        if offered > max_requests as f64 {
+            shorten::shorten(&mut s, max_requests as f64 / offered);
+        }
     }
     s
+}
+
+/// Requests the workload of `s` offers over its run, its rate pattern's
+/// mean included (a spike's extra requests count), as the run's footprint
+/// estimates them; users × rate × duration if `s` does not validate (its
+/// run will then fail on its problems).
+fn offered_requests(s: &Scenario) -> f64 {
+    crate::scenario::validate(s).map_or_else(
+        |_| expected_requests(s),
+        |plan| crate::sim::Footprint::of(&plan).requests,
+    )
 }
 
 /// Validates and simulates one prepared scenario. When the scenario fixes no

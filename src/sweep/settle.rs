@@ -13,7 +13,7 @@
 //! then confirms it: each row reports where its deployments started and
 //! ended.
 
-use super::{expected_requests, Batch};
+use super::{offered_requests, Batch};
 use crate::algo::Nanos;
 use crate::scenario::schema::{Component, LadderStart};
 use crate::scenario::units::Duration;
@@ -123,7 +123,7 @@ fn pilot(stage: &Scenario, seed: u64, max_requests: u64) -> Scenario {
 /// precision (its warm-up and a [`PILOT_SHARE`] of the rest at most: a
 /// pilot as long as the stage as written would cost more than the stage's
 /// run to a precision) or when `max_requests` (if not 0) caps its requests
-/// at the stage's mean rate, as `--max-requests` caps the runs'.
+/// at the stage's mean offered rate, as `--max-requests` caps the runs'.
 fn pilot_length(stage: &Scenario, sync: Nanos, max_requests: u64) -> (Nanos, Option<Nanos>) {
     let length = Nanos(sync.0.saturating_mul(PILOT_SYNCS)).min(stage.run.duration.nanos());
     let (duration, warmup) = (stage.run.duration.nanos(), stage.run.warmup.nanos());
@@ -131,7 +131,7 @@ fn pilot_length(stage: &Scenario, sync: Nanos, max_requests: u64) -> (Nanos, Opt
     if stage.run.precision.is_some() {
         short = short.min(warmup.0 + (duration.0 - warmup.0.min(duration.0)) / PILOT_SHARE);
     }
-    let requests = expected_requests(stage);
+    let requests = offered_requests(stage);
     if max_requests > 0 && requests > 0.0 {
         let seconds = max_requests as f64 / requests * duration.as_secs_f64();
         short = short.min(Nanos::from_secs_f64(seconds).0);

@@ -176,6 +176,32 @@ fn max_requests_shortens_fault_times_with_the_run() {
 }
 
 #[test]
+fn max_requests_counts_the_requests_a_rate_pattern_adds() {
+    // 100 requests a second for 100 s is 10,000 at the base rate; a spike
+    // of 11x for 50 s offers 50,000 more. Capped at 6,000 the run keeps a
+    // tenth of its timeline (10 s), not 60% of it (6,000 / 10,000).
+    let text = r#"Scenario(
+        name: "spiky", run: (duration: "100s"),
+        workload: (users: 100, rps_per_user: 1.0, mix: { "a": 1.0 },
+                   pattern: Spike(at: "25s", factor: 11.0, for: "50s")),
+        components: [
+            LoadBalancer(name: "lb", targets: { "api": 1 }),
+            Deployment(name: "api", replicas: 2, concurrency: 4),
+        ],
+        endpoints: { "a": [Lb("lb"), Compute(Exp("1ms"))] },
+    )"#;
+    let s = scaletwin::scenario::parse(text, "spiky.ron").unwrap();
+    let short = scaletwin::sweep::prepare(&s, None, 1, 6_000);
+    assert_eq!(short.run.duration.nanos().as_secs_f64(), 10.0);
+    let plan = scaletwin::scenario::validate(&short).unwrap();
+    let requests = scaletwin::simulate(&plan).engine.requests as f64;
+    assert!(
+        (requests - 6_000.0).abs() < 4.0 * 6_000f64.sqrt(),
+        "{requests}"
+    );
+}
+
+#[test]
 fn a_seed_sweep_gives_each_point_its_own_seeds_and_other_sweeps_keep_common_ones() {
     use scaletwin::sweep::{seed_for, sweep, Batch};
     let (s, _) = scaletwin::scenario::read(std::path::Path::new(MM1)).unwrap();
