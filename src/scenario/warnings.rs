@@ -53,7 +53,39 @@ pub fn warnings(s: &Scenario, source: &str) -> Vec<Warning> {
     }
     cache_capacity_capped(s, source, &mut out);
     l1_size_unread(s, source, &mut out);
+    probe_timeout_under_a_second(s, source, &mut out);
     out
+}
+
+/// A probe timeout under a second is simulated as written, but no
+/// Kubernetes manifest can say it (`timeoutSeconds` is a whole number, at
+/// least 1), so a twin of a real deployment has probably mistyped it.
+fn probe_timeout_under_a_second(s: &Scenario, source: &str, out: &mut Vec<Warning>) {
+    for (i, c) in s.components.iter().enumerate() {
+        let super::schema::Component::Deployment(d) = c else {
+            continue;
+        };
+        let Some(probes) = &d.probes else { continue };
+        for (kind, probe) in [
+            ("readiness", &probes.readiness),
+            ("liveness", &probes.liveness),
+        ] {
+            let Some(timeout) = probe.as_ref().and_then(|p| p.timeout) else {
+                continue;
+            };
+            if timeout.nanos() == crate::algo::Nanos::ZERO
+                || timeout.nanos() >= crate::algo::Nanos::from_secs(1)
+            {
+                continue;
+            }
+            let path = format!("components[{i}].probes.{kind}.timeout");
+            out.push(Warning {
+                message: format!("{timeout} is simulated as written, but Kubernetes' timeoutSeconds is a whole number of seconds, at least 1"),
+                position: super::place::position(source, &path, None),
+                path,
+            });
+        }
+    }
 }
 
 /// An L1's `item_size` counts only in its pods' memory, which only a memory
@@ -158,6 +190,37 @@ mod tests {
         assert_eq!(w[0].path, "components[1].l1.item_size");
         let src = text(r#", resources: (limits: (memory: "512Mi"))"#);
         let s = crate::scenario::parse(&src, "l1.ron").unwrap();
+        assert_eq!(warnings(&s, &src), vec![]);
+    }
+
+    #[test]
+    fn a_probe_timeout_kubernetes_cannot_say_is_a_warning() {
+        let text = |timeout: &str| {
+            format!(
+                r#"Scenario(
+                name: "p", seed: 1, run: (duration: "1s"),
+                workload: (users: 10, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
+                components: [
+                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                    Deployment(name: "api", replicas: 1, concurrency: 4,
+                        probes: (readiness: (timeout: "{timeout}"), liveness: ())),
+                ],
+                endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))] }},
+            )"#
+            )
+        };
+        let src = text("100ms");
+        let s = crate::scenario::parse(&src, "p.ron").unwrap();
+        let w = warnings(&s, &src);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, "components[1].probes.readiness.timeout");
+        assert!(
+            w[0].message.starts_with("100ms is simulated as written"),
+            "{w:?}"
+        );
+        assert!(w[0].position.is_some());
+        let src = text("1s");
+        let s = crate::scenario::parse(&src, "p.ron").unwrap();
         assert_eq!(warnings(&s, &src), vec![]);
     }
 }
