@@ -131,10 +131,12 @@ fn pilot_length(stage: &Scenario, sync: Nanos, max_requests: u64) -> (Nanos, Opt
     if stage.run.precision.is_some() {
         short = short.min(warmup.0 + (duration.0 - warmup.0.min(duration.0)) / PILOT_SHARE);
     }
-    let requests = offered_requests(stage);
-    if max_requests > 0 && requests > 0.0 {
-        let seconds = max_requests as f64 / requests * duration.as_secs_f64();
-        short = short.min(Nanos::from_secs_f64(seconds).0);
+    if max_requests > 0 {
+        let requests = offered_requests(stage);
+        if requests > 0.0 {
+            let seconds = max_requests as f64 / requests * duration.as_secs_f64();
+            short = short.min(Nanos::from_secs_f64(seconds).0);
+        }
     }
     // The shortest sync period a scenario may write is 100 ms.
     let short = short.max(PILOT_SYNCS * Nanos::from_millis(100).0);
