@@ -1,6 +1,6 @@
 //! Fuzzing the scenario text: token-level mutations of every bundled
-//! scenario (tokens deleted, duplicated or swapped, numbers replaced by
-//! extremes, stray characters inserted). Parsing and validation must never
+//! scenario (tokens deleted, duplicated or swapped, numbers and durations
+//! replaced by extremes, stray characters inserted). Parsing and validation must never
 //! panic, and a variant that validates must simulate, capped to a few
 //! thousand requests, without panicking.
 //!
@@ -73,6 +73,9 @@ const EXTREMES: &[&str] = &[
     "18446744073709551616",
     "999999999999",
 ];
+/// Extreme durations: a "1ns" probe period once flooded a run with a
+/// billion events per simulated second.
+const DURATIONS: &[&str] = &["\"0s\"", "\"1ns\"", "\"1us\"", "\"100000h\"", "\"-1s\""];
 const STRAY: &[&str] = &[
     "\"", "(", ")", "{", "}", "[", "]", ",", ":", "\\", "/*", "\u{feff}", "\u{1b}", "é", "#", "r#",
 ];
@@ -88,7 +91,7 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
             break;
         }
         let i = at % t.len();
-        match kind % 5 {
+        match kind % 6 {
             0 => {
                 t.remove(i);
             }
@@ -106,6 +109,15 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
                     (i..t.len()).find(|&k| t[k].starts_with(|c: char| c.is_ascii_digit()))
                 {
                     t[n] = EXTREMES[choice % EXTREMES.len()].to_owned();
+                }
+            }
+            4 => {
+                // The next duration from i on (a string starting with a
+                // digit) gets an extreme value.
+                if let Some(n) = (i..t.len()).find(|&k| {
+                    t[k].starts_with('"') && t[k][1..].starts_with(|c: char| c.is_ascii_digit())
+                }) {
+                    t[n] = DURATIONS[choice % DURATIONS.len()].to_owned();
                 }
             }
             _ => t.insert(i, STRAY[choice % STRAY.len()].to_owned()),
