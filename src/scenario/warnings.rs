@@ -3,6 +3,7 @@
 
 use super::resolve::number;
 use super::Scenario;
+use crate::algo::Nanos;
 
 /// A warning about an accepted scenario, with its place when found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,14 +71,14 @@ fn probe_timeout_under_a_second(s: &Scenario, source: &str, out: &mut Vec<Warnin
             ("readiness", &probes.readiness),
             ("liveness", &probes.liveness),
         ] {
-            let Some(timeout) = probe.as_ref().and_then(|p| p.timeout) else {
+            // (A zero timeout is refused before warnings are looked for.)
+            let Some(timeout) = probe
+                .as_ref()
+                .and_then(|p| p.timeout)
+                .filter(|t| t.nanos() < Nanos::from_secs(1))
+            else {
                 continue;
             };
-            if timeout.nanos() == crate::algo::Nanos::ZERO
-                || timeout.nanos() >= crate::algo::Nanos::from_secs(1)
-            {
-                continue;
-            }
             let path = format!("components[{i}].probes.{kind}.timeout");
             out.push(Warning {
                 message: format!("{timeout} is simulated as written, but Kubernetes' timeoutSeconds is a whole number of seconds, at least 1"),
@@ -167,51 +168,39 @@ mod tests {
         assert!(w[0].render("d.ron").starts_with("warning: d.ron:"));
     }
 
+    /// The warnings of a scenario whose one deployment, `api`, has
+    /// `fields` after its replicas and concurrency.
+    fn warnings_of_deployment(fields: &str) -> Vec<Warning> {
+        let src = format!(
+            r#"Scenario(
+            name: "w", seed: 1, run: (duration: "1s"),
+            workload: (users: 10, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
+            components: [
+                LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
+                Deployment(name: "api", replicas: 1, concurrency: 4, {fields}),
+            ],
+            endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))] }},
+        )"#
+        );
+        let s = crate::scenario::parse(&src, "w.ron").unwrap();
+        warnings(&s, &src)
+    }
+
     #[test]
     fn an_l1_item_size_nothing_reads_is_a_warning() {
-        let text = |extra: &str| {
-            format!(
-                r#"Scenario(
-                name: "l1", seed: 1, run: (duration: "1s"),
-                workload: (users: 10, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
-                components: [
-                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
-                    Deployment(name: "api", replicas: 1, concurrency: 4,
-                        l1: (capacity: 100, item_size: "1Ki") {extra}),
-                ],
-                endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))] }},
-            )"#
-            )
-        };
-        let src = text("");
-        let s = crate::scenario::parse(&src, "l1.ron").unwrap();
-        let w = warnings(&s, &src);
+        let l1 = r#"l1: (capacity: 100, item_size: "1Ki")"#;
+        let w = warnings_of_deployment(l1);
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].path, "components[1].l1.item_size");
-        let src = text(r#", resources: (limits: (memory: "512Mi"))"#);
-        let s = crate::scenario::parse(&src, "l1.ron").unwrap();
-        assert_eq!(warnings(&s, &src), vec![]);
+        let limited = format!(r#"{l1}, resources: (limits: (memory: "512Mi"))"#);
+        assert_eq!(warnings_of_deployment(&limited), vec![]);
     }
 
     #[test]
     fn a_probe_timeout_kubernetes_cannot_say_is_a_warning() {
-        let text = |timeout: &str| {
-            format!(
-                r#"Scenario(
-                name: "p", seed: 1, run: (duration: "1s"),
-                workload: (users: 10, rps_per_user: 1.0, mix: {{ "a": 1.0 }}),
-                components: [
-                    LoadBalancer(name: "lb", targets: {{ "api": 1 }}),
-                    Deployment(name: "api", replicas: 1, concurrency: 4,
-                        probes: (readiness: (timeout: "{timeout}"), liveness: ())),
-                ],
-                endpoints: {{ "a": [Lb("lb"), Compute(Exp("1ms"))] }},
-            )"#
-            )
-        };
-        let src = text("100ms");
-        let s = crate::scenario::parse(&src, "p.ron").unwrap();
-        let w = warnings(&s, &src);
+        let probes =
+            |timeout: &str| format!(r#"probes: (readiness: (timeout: "{timeout}"), liveness: ())"#);
+        let w = warnings_of_deployment(&probes("100ms"));
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].path, "components[1].probes.readiness.timeout");
         assert!(
@@ -219,8 +208,6 @@ mod tests {
             "{w:?}"
         );
         assert!(w[0].position.is_some());
-        let src = text("1s");
-        let s = crate::scenario::parse(&src, "p.ron").unwrap();
-        assert_eq!(warnings(&s, &src), vec![]);
+        assert_eq!(warnings_of_deployment(&probes("1s")), vec![]);
     }
 }
