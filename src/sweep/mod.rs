@@ -28,7 +28,7 @@ use crate::algo::Nanos;
 use crate::cost::{cost, Usage};
 use crate::metrics::stats::mser5;
 use crate::report::{CostReport, ReplicaSpan, RunSummary, StationReport};
-use crate::scenario::schema::Component;
+use crate::scenario::schema::{ArrivalProcess, Component, Pattern};
 use crate::scenario::units::Duration;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::Report;
@@ -98,8 +98,13 @@ pub fn prepare(base: &Scenario, users: Option<f64>, seed: u64, max_requests: u64
 /// Requests the workload of `s` offers over its run, its rate pattern's
 /// mean included (a spike's extra requests count), as the run's footprint
 /// estimates them; users × rate × duration if `s` does not validate (its
-/// run will then fail on its problems).
+/// run will then fail on its problems). Constant Poisson arrivals offer
+/// exactly that, without validating `s` once more than its run does.
 fn offered_requests(s: &Scenario) -> f64 {
+    let w = &s.workload;
+    if matches!(w.pattern, Pattern::Constant) && matches!(w.arrivals, ArrivalProcess::Poisson) {
+        return expected_requests(s);
+    }
     crate::scenario::validate(s).map_or_else(
         |_| expected_requests(s),
         |plan| crate::sim::Footprint::of(&plan).requests,
